@@ -1,0 +1,45 @@
+"""The `yzw` command. Every user error is one clear line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from yzw import NORM, __version__
+from yzw.cli import codes, demo, spec
+from yzw.errors import YzwError
+
+app = typer.Typer(
+    name="yzw",
+    help=f"Conformance kit for departmental systems joining the provincial online service hall ({NORM}).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(codes.app, name="codes")
+app.add_typer(spec.app, name="spec")
+app.command("demo")(demo.demo)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the kit's version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"yzw-conform {__version__} ({NORM})")
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(standalone_mode=True)
+    except YzwError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        sys.exit(130)

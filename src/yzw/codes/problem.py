@@ -1,0 +1,88 @@
+"""What a code rule reports when a value breaks it: one precise, named defect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CodeProblem:
+    """One defect of one value, keyed by the requirement it breaks.
+
+    `defect` is a stable name (`length`, `charset`, `check`, `division`, `birth_date` …) that tests and
+    fixtures use; `message` is the sentence a person reads; `position` is 1-based where one applies.
+    """
+
+    requirement: str
+    defect: str
+    message: str
+    received: str
+    expected: str | None = None
+    position: int | None = None
+    fix: str | None = None
+
+    def render(self, field: str | None = None) -> str:
+        """The failure in the kit's house format: title, Expected, Received, Fix."""
+        where = f" in {field}" if field else ""
+        lines = [f"[{self.requirement}] {self.message}{where}"]
+        if self.expected is not None:
+            lines.append(f"Expected: {self.expected}")
+        lines.append(f"Received: {self.received!r} ({len(self.received)} chars)")
+        if self.fix:
+            lines.append(f"Fix: {self.fix}")
+        return "\n".join(lines)
+
+
+def length_problem(requirement: str, value: str, expected: int, what: str) -> CodeProblem | None:
+    """A wrong-length defect, or None when the length is right."""
+    if len(value) == expected:
+        return None
+    return CodeProblem(
+        requirement,
+        "length",
+        f"{what} must be {expected} characters, got {len(value)}",
+        value,
+        expected=f"{expected} characters",
+    )
+
+
+def charset_problem(
+    requirement: str, value: str, allowed: str, what: str, *, start: int = 0, stop: int | None = None
+) -> CodeProblem | None:
+    """The first character of value[start:stop] outside `allowed`, reported with its 1-based position."""
+    end = len(value) if stop is None else stop
+    for index in range(start, end):
+        if value[index] not in allowed:
+            return CodeProblem(
+                requirement,
+                "charset",
+                f"{what} has a bad character {value[index]!r} at position {index + 1}",
+                value,
+                expected=_describe(allowed),
+                position=index + 1,
+            )
+    return None
+
+
+def check_problem(requirement: str, value: str, expected: str, what: str, algorithm: str) -> CodeProblem:
+    """A wrong check character (always the last one)."""
+    return CodeProblem(
+        requirement,
+        "check",
+        f"{what} check character is wrong: expected {expected!r}, got {value[-1]!r}",
+        value,
+        expected=f"check character {expected!r} ({algorithm})",
+        position=len(value),
+        fix=f"replace the last character with {expected!r}",
+    )
+
+
+def _describe(allowed: str) -> str:
+    if allowed == DIGITS:
+        return "digits 0-9"
+    if allowed == DIGITS + "X":
+        return "digits 0-9, or X as the check character"
+    return f"characters from {allowed!r}"
+
+
+DIGITS = "0123456789"
