@@ -21,13 +21,13 @@ class CodeProblem:
     position: int | None = None
     fix: str | None = None
 
-    def render(self, field: str | None = None) -> str:
-        """The failure in the kit's house format: title, Expected, Received, Fix."""
-        where = f" in {field}" if field else ""
-        lines = [f"[{self.requirement}] {self.message}{where}"]
+    def render(self, where: str | None = None) -> str:
+        """The failure in the kit's house format: title, Expected, Received (and where), Fix."""
+        lines = [f"[{self.requirement}] {self.message}"]
         if self.expected is not None:
             lines.append(f"Expected: {self.expected}")
-        lines.append(f"Received: {self.received!r} ({len(self.received)} chars)")
+        located = f" in {where}" if where else ""
+        lines.append(f"Received: {self.received!r} ({len(self.received)} chars){located}")
         if self.fix:
             lines.append(f"Fix: {self.fix}")
         return "\n".join(lines)

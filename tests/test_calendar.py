@@ -1,0 +1,61 @@
+"""CODE-08 working days and ACC-04 due times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import chinese_calendar
+import pytest
+
+from yzw.codes.calendar import WorkingCalendar, default_calendar, promised_due_at
+from yzw.errors import CalendarYearMissing
+
+CN = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.mark.parametrize(
+    ("accepted", "days", "due"),
+    [("2025-09-26", 5, "2025-10-10"), ("2026-02-13", 3, "2026-02-25"), ("2025-12-31", 1, "2026-01-04")],
+)
+def test_norm_vectors(accepted: str, days: int, due: str) -> None:
+    result = promised_due_at(dt.date.fromisoformat(accepted), days)
+    assert result == dt.datetime.fromisoformat(f"{due}T23:59:59+08:00")
+    assert result.utcoffset() == dt.timedelta(hours=8)
+
+
+def test_day_zero_is_the_acceptance_day_whatever_kind_of_day() -> None:
+    national_day = dt.date(2026, 10, 1)  # a holiday
+    assert promised_due_at(national_day, 1).date() == dt.date(2026, 10, 8)
+
+
+def test_same_day_case_needs_no_calendar() -> None:
+    far_future = dt.date(2031, 5, 1)
+    assert promised_due_at(far_future, 0) == dt.datetime(2031, 5, 1, 23, 59, 59, tzinfo=CN)
+
+
+def test_missing_year_fails_naming_the_year_and_the_file() -> None:
+    with pytest.raises(CalendarYearMissing, match=r"2027.*calendar\.yaml") as caught:
+        promised_due_at(dt.date(2026, 12, 30), 3)
+    assert caught.value.year == 2027
+
+
+def test_a_weekends_only_guess_is_never_made() -> None:
+    calendar = WorkingCalendar({}, "nowhere.yaml")
+    with pytest.raises(CalendarYearMissing):
+        calendar.is_working_day(dt.date(2026, 6, 1))
+
+
+def test_data_agrees_with_chinese_calendar_for_every_covered_year() -> None:
+    calendar = default_calendar()
+    day, end = dt.date(calendar.years[0], 1, 1), dt.date(calendar.years[-1], 12, 31)
+    wrong = []
+    while day <= end:
+        if calendar.is_working_day(day) != chinese_calendar.is_workday(day):
+            wrong.append(day)
+        day += dt.timedelta(days=1)
+    assert not wrong
+
+
+def test_negative_day_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        default_calendar().add_working_days(dt.date(2026, 1, 5), -1)

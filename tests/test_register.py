@@ -1,0 +1,87 @@
+"""The requirement register: schema-valid, complete against the norm, append-only."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import jsonschema
+import pytest
+import yaml
+from tests.conftest import NORM_FILE, REPO
+
+from yzw.errors import UnknownRequirement
+from yzw.register import load_register, requirement
+
+SCHEMA = json.loads((REPO / "specs" / "schemas" / "register.schema.json").read_text(encoding="utf-8"))
+RAW = yaml.safe_load((REPO / "specs" / "requirements.yaml").read_text(encoding="utf-8"))
+
+
+def test_register_validates_against_its_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.validate(RAW, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"verification": "not-tested"}, "reason"),
+        ({"level": "MAY"}, "level"),
+        ({"id": "ACC-4"}, "id"),
+        ({"applies_to": "vendor"}, "applies_to"),
+    ],
+)
+def test_schema_rejects_a_broken_entry(change: dict[str, str], path: str) -> None:
+    broken = copy.deepcopy(RAW)
+    broken["requirements"][0].update(change)
+    with pytest.raises(jsonschema.ValidationError, match=path):
+        jsonschema.validate(broken, SCHEMA)
+
+
+@pytest.mark.skipif(not NORM_FILE.exists(), reason="shared/norm is not beside the repository")
+def test_register_holds_exactly_the_norms_ids() -> None:
+    norm_ids = set(
+        re.findall(
+            r"\b(?:REG|CODE|MSG|SIG|SSO|APP|ACC|EVT|CAT|LIC|SUP|EVAL|ROB|PERF)-\d{2}\b",
+            NORM_FILE.read_text(encoding="utf-8"),
+        )
+    )
+    assert set(load_register()) == norm_ids
+
+
+def test_no_published_id_is_ever_removed() -> None:
+    published = [
+        line
+        for line in (REPO / "tests" / "data" / "register_ids.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    missing = [rid for rid in published if rid not in load_register()]
+    assert not missing, f"IDs are never renumbered or removed: {missing}"
+
+
+def test_chapters_follow_the_norms_areas() -> None:
+    chapters = {
+        "REG": {1},
+        "CODE": {2},
+        "MSG": {3},
+        "SIG": {4},
+        "SSO": {5},
+        "APP": {6},
+        "ACC": {7},
+        "EVT": {8},
+        "CAT": {9},
+        "LIC": {9},
+        "SUP": {10},
+        "EVAL": {10},
+        "ROB": {12},
+        "PERF": {12},
+    }
+    wrong = [r.id for r in load_register().values() if r.chapter not in chapters[r.area]]
+    assert not wrong
+
+
+def test_lookup_is_case_insensitive_and_unknown_ids_name_neighbours() -> None:
+    assert requirement(" acc-04 ").id == "ACC-04"
+    with pytest.raises(UnknownRequirement, match="ACC-01"):
+        requirement("ACC-99")
