@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import REPO
 
 LAYERS = {"content": 0, "errors": 0, "register": 1, "codes": 1, "fixtures": 2, "cli": 3}
@@ -39,6 +38,9 @@ def test_module_imports_only_its_own_or_higher_layers(path: Path) -> None:
 
 
 def test_every_module_belongs_to_a_layer() -> None:
-    unplaced = [p.name for p in PACKAGE.iterdir() if p.name not in ("__init__.py", "__pycache__", "py.typed")
-                and p.stem not in LAYERS]
+    unplaced = [
+        p.name
+        for p in PACKAGE.iterdir()
+        if p.name not in ("__init__.py", "__pycache__", "py.typed") and p.stem not in LAYERS
+    ]
     assert not unplaced, f"add these to ARCHITECTURE.md and LAYERS: {unplaced}"
