@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +12,7 @@ from stdnum.iso7064 import mod_11_2
 
 from yzw.codes import check
 from yzw.codes.checksums import mod_11_2_check, uscc_check
+from yzw.codes.times import today_cn
 from yzw.fixtures import DEFECTS, invalid_value, make_faker
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -82,3 +84,15 @@ def test_uscc_check_agrees_with_stdnum(body: str) -> None:
 def test_same_seed_gives_the_same_data() -> None:
     first, second = make_faker(99), make_faker(99)
     assert [first.person(), first.case_no()] == [second.person(), second.case_no()]
+
+
+@FAST
+@given(seed=SEEDS, age=st.integers(min_value=0, max_value=100))
+def test_person_has_the_chosen_division_and_age(seed: int, age: int) -> None:
+    person = make_faker(seed).person("330106", age=age)
+    number = person["id_number"]
+    born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    today = today_cn()
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert (number[:6], years) == ("330106", age)
+    assert check("id_number", number) is None
