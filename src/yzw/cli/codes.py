@@ -121,6 +121,8 @@ def _generate_one(fake: Any, kind: str, invalid: str | None) -> str:
         "uscc": fake.uscc,
         "division": fake.division_code,
         "base_code": fake.base_code,
+        "item_type": lambda: fake.base_code()[:2],
+        "license_type": lambda: fake.license_id()[15:36],
         "item_code": fake.item_code,
         "application_no": fake.application_no,
         "case_no": fake.case_no,

@@ -19,9 +19,9 @@ from yzw.codes.identity import (
     check_identity_document,
     check_uscc,
 )
-from yzw.codes.items import check_base_code, check_case_kind, check_item_code
+from yzw.codes.items import check_base_code, check_case_kind, check_item_code, check_item_type
 from yzw.codes.license import PREFIX as LICENSE_PREFIX
-from yzw.codes.license import check_license_id
+from yzw.codes.license import check_license_id, check_license_type
 from yzw.codes.numbers import check_application_no, check_case_no
 from yzw.codes.problem import CodeProblem
 from yzw.codes.times import check_date, check_datetime
@@ -44,7 +44,9 @@ __all__ = [
     "check_id_number",
     "check_identity_document",
     "check_item_code",
+    "check_item_type",
     "check_license_id",
+    "check_license_type",
     "check_uscc",
     "detect_kinds",
 ]
@@ -68,10 +70,12 @@ KINDS: dict[str, CodeKind] = {
         CodeKind("division", "CODE-03", "行政区划代码 Zhejiang division code", check_division),
         CodeKind("base_code", "CODE-04", "事项基本编码 item base code", check_base_code),
         CodeKind("item_code", "CODE-04", "事项实施编码 item implementation code", check_item_code),
+        CodeKind("item_type", "CODE-04", "事项类型 item type", check_item_type),
         CodeKind("case_kind", "CODE-04", "办件类型 case kind", check_case_kind),
         CodeKind("application_no", "CODE-05", "申报编号 application number", check_application_no),
         CodeKind("case_no", "CODE-06", "受理编号 acceptance number", check_case_no),
         CodeKind("license_id", "CODE-07", "电子证照标识 e-license identifier", check_license_id),
+        CodeKind("license_type", "CODE-07", "证照类型代码 license type code", check_license_type),
         CodeKind("datetime", "CODE-08", "time, RFC 3339 +08:00", check_datetime),
         CodeKind("date", "CODE-08", "date, YYYY-MM-DD", check_date),
         CodeKind("certificate_type", "CODE-09", "证件类型 certificate type", check_certificate_type),

@@ -55,6 +55,19 @@ def check_item_code(value: str) -> CodeProblem | None:
     return replace(base, received=value) if base else None
 
 
+def check_item_type(value: str) -> CodeProblem | None:
+    """事项类型 of the national list (01 行政许可 … 10, 20 公共服务)."""
+    if value in code_list("item_types"):
+        return None
+    return CodeProblem(
+        "CODE-04",
+        "unknown",
+        f"item type {value!r} is not in the national list",
+        value,
+        expected="01-10 or 20 (specs/codes/lists.yaml item_types)",
+    )
+
+
 def check_case_kind(value: str) -> CodeProblem | None:
     """办件类型: 1 即办件 or 2 承诺件."""
     if value in code_list("case_kinds"):

@@ -28,6 +28,30 @@ def _embedded_uscc(value: str, uscc: str, defect: str, label: str, at: int) -> C
     return _part(value, defect, inner.message, position)
 
 
+def check_license_type(value: str) -> CodeProblem | None:
+    """A license type code: the defining body's USCC (18, CODE-02 valid) + a 3-digit number."""
+    if len(value) != 21 or not value[18:].isdigit():
+        return CodeProblem(
+            "CODE-07",
+            "type_code",
+            "license type code must be a USCC (18) + 3 digits",
+            value,
+            expected="21 characters: USCC + 3 digits",
+        )
+    inner = check_uscc(value[:18], requirement="CODE-07", what="license type code's USCC")
+    if inner is None:
+        return None
+    return CodeProblem(
+        "CODE-07",
+        "type_uscc",
+        inner.message,
+        value,
+        expected=inner.expected,
+        position=inner.position,
+        fix=inner.fix,
+    )
+
+
 def check_license_id(value: str) -> CodeProblem | None:
     """Prefix, type code with a valid USCC, issuer USCC, serial, version, MOD 37,36 check character."""
     if not value.startswith(PREFIX):

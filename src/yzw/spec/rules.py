@@ -1,0 +1,95 @@
+"""Rules across fields that JSON Schema cannot state, each keyed by its requirement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from yzw.codes import check_application_no
+from yzw.spec.findings import Finding
+
+
+def _application(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
+    number, channel = doc.get("application_no"), doc.get("channel")
+    if not (isinstance(number, str) and isinstance(channel, str)):
+        return []
+    problem = check_application_no(number, channel=channel)
+    if problem is None or problem.defect != "channel_mismatch":
+        return []
+    return [Finding(f"{prefix}/application_no", "application_no", problem.message, "CODE-05")]
+
+
+def _item(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
+    legal, promised = doc.get("legal_days"), doc.get("promised_days")
+    if isinstance(legal, int) and isinstance(promised, int) and promised > legal:
+        return [
+            Finding(
+                f"{prefix}/promised_days",
+                "promised_days",
+                f"promised_days {promised} exceeds legal_days {legal}",
+                "CAT-01",
+            )
+        ]
+    return []
+
+
+def _event(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
+    payload = doc.get("payload")
+    if not isinstance(payload, dict):
+        return []
+    if doc.get("step") == "SB":
+        return _application(payload, f"{prefix}/payload")
+    if doc.get("step") != "SL":
+        return []
+    return [
+        Finding(
+            f"{prefix}/payload/{name}",
+            name,
+            f"SL payload {name} {payload[name]!r} differs from the event's {doc.get(name)!r}",
+            "ACC-03",
+        )
+        for name in ("case_no", "application_no")
+        if name in payload and payload[name] != doc.get(name)
+    ]
+
+
+def _events(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
+    events = doc.get("events")
+    if not isinstance(events, list):
+        return []
+    return [
+        f
+        for index, event in enumerate(events)
+        if isinstance(event, dict)
+        for f in _event(event, f"{prefix}/events/{index}")
+    ]
+
+
+def _items(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
+    items = doc.get("items")
+    if not isinstance(items, list):
+        return []
+    return [
+        f
+        for index, item in enumerate(items)
+        if isinstance(item, dict)
+        for f in _item(item, f"/items/{index}")
+    ]
+
+
+RULES: dict[str, Callable[..., list[Finding]]] = {
+    "application": _application,
+    "item": _item,
+    "items": _items,
+    "event": _event,
+    "recorded-event": _event,
+    "batch": _events,
+    "events": _events,
+    "case": _events,
+}
+
+
+def cross_field_findings(kind: str, document: Any) -> list[Finding]:
+    """Findings of the rules across fields for a kind (none for kinds without such rules)."""
+    rule = RULES.get(kind)
+    return rule(document) if rule is not None and isinstance(document, dict) else []

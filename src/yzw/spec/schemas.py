@@ -1,0 +1,87 @@
+"""Load specs/schemas once, compile one validator per message kind, and name the requirement of each part."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from yzw.codes import KINDS as CODE_KINDS
+from yzw.content import content_path
+from yzw.errors import SpecError
+
+SHARED = ("common", "codes", "register")  # schema files that are not message kinds
+
+# Named formats of the schemas → the code kind that checks them (norm §2).
+FORMATS = {
+    "yzw-id-number": "id_number",
+    "yzw-uscc": "uscc",
+    "yzw-division": "division",
+    "yzw-application-no": "application_no",
+    "yzw-case-no": "case_no",
+    "yzw-item-code": "item_code",
+    "yzw-base-code": "base_code",
+    "yzw-license-id": "license_id",
+    "yzw-license-type": "license_type",
+    "yzw-datetime": "datetime",
+    "yzw-date": "date",
+    "yzw-certificate-type": "certificate_type",
+    "yzw-applicant-kind": "applicant_kind",
+    "yzw-item-type": "item_type",
+    "yzw-case-kind": "case_kind",
+}
+
+
+def _schema_dir() -> Path:
+    return content_path("specs", "schemas")
+
+
+@cache
+def schema_documents() -> dict[str, dict[str, Any]]:
+    """Every schema file by stem (`event`, `common` …), each given its file URI as `$id`."""
+    documents = {}
+    for path in sorted(_schema_dir().glob("*.schema.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SpecError(f"cannot read schema {path}: {exc}") from exc
+        document["$id"] = path.resolve().as_uri()
+        documents[path.name.removesuffix(".schema.json")] = document
+    return documents
+
+
+def message_kinds() -> list[str]:
+    """The message kinds, one per schema file (application, event, license …)."""
+    return [name for name in schema_documents() if name not in SHARED]
+
+
+def _format_checkers() -> dict[str, Any]:
+    return {
+        name: (lambda value, _c=CODE_KINDS[kind].checker: _c(value) is None) for name, kind in FORMATS.items()
+    }
+
+
+@cache
+def compiled(kind: str) -> Any:
+    """The compiled (Rust) validator of a message kind, built once."""
+    documents = schema_documents()
+    if kind not in documents or kind in SHARED:
+        raise SpecError(f"unknown message kind {kind!r}; kinds are: {', '.join(message_kinds())}")
+    registry = jsonschema_rs.Registry([(doc["$id"], doc) for doc in documents.values()])
+    return jsonschema_rs.validator_for(
+        documents[kind], registry=registry, formats=_format_checkers(), validate_formats=True
+    )
+
+
+def root_requirement(kind: str) -> str:
+    """The requirement that states a message kind (its schema's `x-requirement`)."""
+    return str(schema_documents()[kind]["x-requirement"])
+
+
+def payload_requirement(step: object) -> str | None:
+    """The requirement that states the payload of an event step (event.schema.json `$defs`)."""
+    definition = schema_documents()["event"]["$defs"].get(f"payload_{step}")
+    return str(definition["x-requirement"]) if definition else None
