@@ -1,0 +1,141 @@
+"""EVT-03 order and EVT-04 times over a list of events, from specs/rules/events.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+
+from yzw.content import content_path
+from yzw.errors import SpecError
+from yzw.spec.findings import Finding
+
+
+@dataclass(frozen=True)
+class OrderRules:
+    """The transition table of EVT-03 and the clock skew of EVT-04."""
+
+    first: frozenset[str]
+    after: Mapping[str, frozenset[str] | None]  # None: "resume", the suspended step's successors
+    anywhere_after_acceptance: frozenset[str]
+    acceptance: str
+    skew: dt.timedelta
+
+
+@cache
+def order_rules() -> OrderRules:
+    path = content_path("specs", "rules", "events.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        after = {step: None if nxt == "resume" else frozenset(nxt) for step, nxt in data["after"].items()}
+        return OrderRules(
+            frozenset(data["first"]),
+            after,
+            frozenset(data["after_acceptance_anywhere"]),
+            data["acceptance"],
+            dt.timedelta(seconds=data["timing"]["clock_skew_seconds"]),
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise SpecError(f"cannot read the event order rules {path}: {exc}") from exc
+
+
+def _time(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+class _History:
+    """The state of one application's events while they are judged in seq order."""
+
+    def __init__(self, submitted_at: dt.datetime | None) -> None:
+        self.seq = 0
+        self.step: str | None = None
+        self.suspended_at: str | None = None
+        self.accepted = False
+        self.last_time: dt.datetime | None = None
+        self.submitted_at = submitted_at
+
+    def allowed(self, rules: OrderRules) -> frozenset[str]:
+        if self.step is None:
+            return rules.first
+        nxt = rules.after.get(self.step, frozenset())
+        if nxt is None:  # HF: resume where the case was suspended
+            return rules.after.get(self.suspended_at or "", frozenset()) or frozenset()
+        return nxt
+
+
+def _order_problem(history: _History, event: Mapping[str, Any], rules: OrderRules) -> str | None:
+    seq, step = event.get("seq"), event.get("step")
+    if seq != history.seq + 1:
+        return f"seq {seq!r} does not follow {history.seq} (seq starts at 1 and grows by 1 without gaps)"
+    history.seq = seq
+    if step in rules.anywhere_after_acceptance:
+        return None if history.accepted else f"{step} may only follow acceptance ({rules.acceptance})"
+    allowed = history.allowed(rules)
+    if step not in allowed:
+        after = f"after {history.step}" if history.step else "as the first step"
+        return f"step {step!r} may not stand {after}; allowed: {', '.join(sorted(allowed)) or 'nothing'}"
+    if step == "GQ":
+        history.suspended_at = history.step
+    history.accepted = history.accepted or step == rules.acceptance
+    history.step = step
+    return None
+
+
+def _timing_problem(history: _History, event: Mapping[str, Any], rules: OrderRules) -> str | None:
+    occurred = _time(event.get("occurred_at"))
+    if occurred is None:
+        return None  # the schema reports a malformed time
+    arrived = _time(event.get("received_at"))
+    said = f"occurred_at {event['occurred_at']}"
+    if history.submitted_at and occurred < history.submitted_at:
+        return f"{said} is earlier than the application's submitted_at {history.submitted_at.isoformat()}"
+    if history.last_time and occurred < history.last_time:
+        return f"{said} is earlier than the previous event's {history.last_time.isoformat()}"
+    if arrived and occurred > arrived + rules.skew:
+        return f"{said} is later than its arrival {event['received_at']} + {rules.skew}"
+    history.last_time = occurred
+    return None
+
+
+def order_findings(
+    events: Iterable[Mapping[str, Any]], submitted_at: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """EVT-03/EVT-04 findings over events in seq order per application; at most one per application.
+
+    `submitted_at` maps application_no → submitted_at where the platform knows it. An event may carry
+    `received_at` (its arrival), for the future-time check.
+    """
+    rules = order_rules()
+    histories: dict[Any, _History] = {}
+    judged: set[Any] = set()
+    findings = []
+    for index, event in enumerate(events):
+        number = event.get("application_no")
+        if number in judged:
+            continue
+        history = histories.setdefault(number, _History(_time((submitted_at or {}).get(str(number)))))
+        order = _order_problem(history, event, rules)
+        if order:
+            member = "seq" if order.startswith("seq") else "step"
+            findings.append(Finding(f"/{index}/{member}", member, order, "EVT-03"))
+        elif timing := _timing_problem(history, event, rules):
+            findings.append(Finding(f"/{index}/occurred_at", "occurred_at", timing, "EVT-04"))
+        else:
+            continue
+        judged.add(number)
+    return findings
+
+
+def first_violation(
+    events: Iterable[Mapping[str, Any]], submitted_at: Mapping[str, str] | None = None
+) -> Finding | None:
+    """The first EVT-03/EVT-04 violation in the list, or None."""
+    findings = order_findings(events, submitted_at)
+    return min(findings, key=lambda f: int(f.path.split("/")[1])) if findings else None
