@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,8 +12,12 @@ from rich.table import Table
 from yzw.cli.output import out
 from yzw.errors import YzwError
 from yzw.register import Requirement, load_register, requirement
+from yzw.spec import Finding, detect_kind, message_kinds, validate
+from yzw.spec.coverage import coverage
+from yzw.spec.validate import Unreadable, parse_text
+from yzw.spec.xml import XmlForbidden, XmlMalformed, xsd_errors
 
-app = typer.Typer(help="The norm's requirements as data (specs/requirements.yaml).", no_args_is_help=True)
+app = typer.Typer(help="The norm as data: requirements, message validation, coverage.", no_args_is_help=True)
 
 
 def _matches(req: Requirement, chapter: str | None, applies_to: str | None, level: str | None) -> bool:
@@ -66,3 +72,79 @@ def show(req_id: Annotated[str, typer.Argument(metavar="ID", help="A requirement
         f"Applies to: {req.applies_to}; verified: {req.verification}"
         + (f" ({req.reason})" if req.reason else "")
     )
+
+
+@app.command("validate")
+def validate_file(
+    file: Annotated[
+        Path, typer.Argument(help="A JSON, YAML (sut.yaml) or XML message; - for standard input.")
+    ],
+    kind: Annotated[
+        str | None, typer.Option("--kind", "-k", help="The message kind; detected if omitted.")
+    ] = None,
+    xsd: Annotated[bool, typer.Option(help="Also check XML against the XSD as sent (strict).")] = False,
+) -> None:
+    """Validate one message; exit 0 valid, 1 invalid, 2 unreadable.
+
+    Example: yzw spec validate application.json; yzw spec validate event.xml --kind event
+    """
+    if kind is not None and kind not in message_kinds():
+        raise YzwError(f"unknown message kind {kind!r}; kinds are: {', '.join(message_kinds())}")
+    data = _read_input(file)
+    try:
+        findings = validate(kind, data)
+        strict = xsd_errors(data) if xsd and data.lstrip().startswith(b"<") else []
+    except (Unreadable, XmlMalformed) as exc:
+        raise YzwError(f"{file}: {exc}") from None
+    except XmlForbidden as exc:
+        findings, strict = [Finding("/", "", str(exc), "MSG-05")], []
+    for finding in findings:
+        out.print(f"[red]✗[/] {finding.render()}", markup=True)
+    for path, reason in strict:
+        out.print(f"[red]✗[/] {path}  XSD: {reason} [MSG-01]")
+    problems = len(findings) + len(strict)
+    shown = kind or ("XML" if data.lstrip().startswith(b"<") else detect_kind(parse_text(data.decode())))
+    out.print(f"{file}: {shown}: " + (f"{problems} problem(s)" if problems else "valid"))
+    raise typer.Exit(1 if problems else 0)
+
+
+def _read_input(file: Path) -> bytes:
+    try:
+        data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        data.decode("utf-8")
+    except OSError as exc:
+        raise YzwError(f"cannot read {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise YzwError(f"{file} is not UTF-8 (byte {exc.start}): [MSG-01] bodies are UTF-8") from None
+    return data
+
+
+@app.command("coverage")
+def show_coverage(
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any requirement lacks a check.")] = False,
+) -> None:
+    """Which requirements have a schema, an OpenAPI operation and a conformance check yet.
+
+    Example: yzw spec coverage
+    """
+    rows = coverage()
+    table = Table("ID", "applies to", "schema", "OpenAPI", "check", title="Requirement coverage")
+    for row in rows:
+        req = requirement(row.requirement)
+        table.add_row(
+            row.requirement, req.applies_to, _cell(row.schemas), _cell(row.operations), _cell(row.checks)
+        )
+    out.print(table)
+    counts = {name: sum(bool(getattr(r, name)) for r in rows) for name in ("schemas", "operations", "checks")}
+    out.print(
+        f"{len(rows)} requirements: {counts['schemas']} with a schema, {counts['operations']} with an "
+        f"OpenAPI operation, {counts['checks']} with a conformance check; "
+        f"{len(rows) - counts['checks']} without a check yet"
+    )
+    raise typer.Exit(1 if strict and counts["checks"] < len(rows) else 0)
+
+
+def _cell(names: tuple[str, ...]) -> str:
+    if not names:
+        return "[red]—[/]"
+    return ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")

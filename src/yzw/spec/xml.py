@@ -50,9 +50,7 @@ def parse_xml(data: bytes | str) -> ET.Element:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         return cast(ET.Element, root)
     except DefusedXmlException as exc:
-        raise XmlForbidden(
-            f"[MSG-05] XML_FORBIDDEN_CONSTRUCT: {type(exc).__name__}; nothing was resolved"
-        ) from exc
+        raise XmlForbidden(f"XML_FORBIDDEN_CONSTRUCT: {type(exc).__name__}; nothing was resolved") from exc
     except ET.ParseError as exc:
         raise XmlMalformed(f"[MSG-04] malformed XML: {exc}") from exc
 
