@@ -1,4 +1,4 @@
-"""Which requirements have a schema, an OpenAPI operation and a conformance check — honestly, from the files."""
+"""Which requirements have a schema, an OpenAPI operation and a conformance check: read from the files."""
 
 from __future__ import annotations
 
