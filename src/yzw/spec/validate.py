@@ -42,10 +42,12 @@ def validate(kind: str | None, document: Any) -> list[Finding]:
 
 
 def parse_text(text: str) -> Any:
-    """JSON (no NaN or Infinity: MSG-04), or YAML for registration records."""
+    """JSON (no NaN or Infinity: MSG-04), or YAML for registration records (sut.yaml)."""
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except ValueError as json_error:
+        if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
+            raise Unreadable(f"[MSG-04] malformed JSON: {json_error}") from None
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError:
@@ -127,45 +129,45 @@ def xpath_of(kind: str, pointer: str) -> str:
     return "/" + "/".join([kind, *(f"item[{int(s) + 1}]" if s.isdigit() else s for s in steps)])
 
 
-# Members that tell a message's kind, most specific first.
-_SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = tuple(
-    (kind, frozenset(keys.split()))
-    for kind, keys in (
-        ("recorded-event", "event_id step receipt_id"),
-        ("event", "event_id step"),
-        ("batch-answer", "results"),
-        ("case", "case_no application_no events"),
-        ("events", "events"),
-        ("application", "application_no applicant item_code"),
-        ("license", "license_id holder issuer"),
-        ("license-verify", "license_id holder_id"),
-        ("license-status", "status"),
-        ("item", "item_code base_code"),
-        ("items", "items"),
-        ("notification", "item_code change"),
-        ("notice", "notice_id card"),
-        ("card", "card_id level"),
-        ("cards", "cards"),
-        ("evaluation", "evaluation_id level"),
-        ("rectification", "evaluation_id action"),
-        ("sut", "app_id base_url"),
-        ("token", "access_token"),
-        ("token-request", "grant_type"),
-        ("ticket-validation", "user signature"),
-        ("ticket-validate", "ticket app_id"),
-        ("keys", "keys"),
-        ("driver-action", "action"),
-        ("driver-answer", "ok"),
-        ("error", "code message"),
-        ("status", "application_no status updated_at"),
-        ("application-answer", "application_no received_at status"),
-        ("supplements-answer", "application_no received_at status"),
-        ("supplements", "materials"),
-        ("receipt", "receipt_id duplicate"),
-        ("health", "status norm"),
-        ("session", "user_id auth_level"),
-        ("logout", "user_id"),
-    )
+# Members that tell a message's kind; signatures with more members are tried first.
+_SIGNATURE_MEMBERS = (
+    ("recorded-event", "event_id step receipt_id"),
+    ("event", "event_id step"),
+    ("batch-answer", "results"),
+    ("case", "case_no application_no events"),
+    ("events", "events"),
+    ("application", "application_no applicant item_code"),
+    ("license", "license_id holder issuer"),
+    ("license-verify", "license_id holder_id"),
+    ("license-status", "status"),
+    ("item", "item_code base_code"),
+    ("items", "items"),
+    ("notification", "item_code change"),
+    ("notice", "notice_id card"),
+    ("card", "card_id level"),
+    ("cards", "cards"),
+    ("evaluation", "evaluation_id level"),
+    ("rectification", "evaluation_id action"),
+    ("sut", "app_id base_url"),
+    ("token", "access_token"),
+    ("token-request", "grant_type"),
+    ("ticket-validation", "user signature"),
+    ("ticket-validate", "ticket app_id"),
+    ("keys", "keys"),
+    ("driver-action", "action"),
+    ("driver-answer", "ok"),
+    ("error", "code message"),
+    ("status", "application_no status updated_at"),
+    ("application-answer", "application_no received_at status"),
+    ("supplements-answer", "application_no received_at status"),
+    ("supplements", "materials"),
+    ("receipt", "receipt_id duplicate"),
+    ("health", "status norm"),
+    ("session", "user_id auth_level"),
+    ("logout", "user_id"),
+)
+_SIGNATURES = sorted(
+    ((kind, frozenset(members.split())) for kind, members in _SIGNATURE_MEMBERS), key=lambda s: -len(s[1])
 )
 
 

@@ -1,0 +1,80 @@
+"""EVT-03 order and EVT-04 times over case histories."""
+
+from __future__ import annotations
+
+import pytest
+
+from yzw.fixtures import make_faker
+from yzw.fixtures.messages import MessageFactory
+from yzw.spec.events import first_violation, order_findings
+
+VALID = [
+    ("BZ", "BZJ", "SL", "CB", "SH", "PZ", "BJ", "SD"),
+    ("SL", "CB", "SH", "PZ", "BJ"),
+    ("BZ", "BZJ", "BZ", "BZJ", "SL"),
+    ("SL", "GQ", "HF", "CB", "GQ", "HF", "SH", "PZ", "GQ", "HF", "BJ", "SD", "FK"),
+    ("SL", "CB", "GQ", "CH"),
+    ("BZ", "BYSL"),
+    ("BZ", "CH"),
+    ("BYSL",),
+    ("SL", "FK", "CB", "FK"),
+    ("SL", "CB"),
+]
+INVALID = [
+    (("SL", "BJ"), 1, "EVT-03"),
+    (("SL", "CB", "SH", "BJ"), 3, "EVT-03"),
+    (("SL", "CB", "GQ", "HF", "PZ"), 4, "EVT-03"),
+    (("BYSL", "SL"), 1, "EVT-03"),
+    (("FK", "SL"), 0, "EVT-03"),
+    (("BZ", "SL"), 1, "EVT-03"),
+    (("SL", "CB", "SH", "PZ", "BJ", "SD", "SD"), 6, "EVT-03"),
+    (("SL", "HF"), 1, "EVT-03"),
+]
+
+
+@pytest.mark.parametrize("steps", VALID, ids=["-".join(s) for s in VALID])
+def test_valid_history_has_no_violation(steps: tuple[str, ...]) -> None:
+    application, events = MessageFactory(make_faker(1)).case_history(steps)
+    assert order_findings(events, {application["application_no"]: application["submitted_at"]}) == []
+
+
+@pytest.mark.parametrize(("steps", "index", "requirement"), INVALID, ids=["-".join(s) for s, _, _ in INVALID])
+def test_first_violation_is_named(steps: tuple[str, ...], index: int, requirement: str) -> None:
+    _, events = MessageFactory(make_faker(1)).case_history(steps)
+    violation = first_violation(events)
+    assert violation is not None
+    assert (violation.path.split("/")[1], violation.requirement) == (str(index), requirement)
+
+
+def test_gap_in_seq_is_named() -> None:
+    _, events = MessageFactory(make_faker(2)).case_history()
+    events[3]["seq"] = 5
+    violation = first_violation(events)
+    assert violation is not None
+    assert (violation.path, violation.requirement) == ("/3/seq", "EVT-03")
+
+
+def test_time_running_backwards_or_before_submission_or_in_the_future_is_evt_04() -> None:
+    application, events = MessageFactory(make_faker(3)).case_history()
+    backwards = [dict(e) for e in events]
+    backwards[4]["occurred_at"] = backwards[2]["occurred_at"]
+    assert first_violation(backwards) == first_violation(backwards)  # deterministic
+    found = first_violation(backwards)
+    assert found is not None
+    assert (found.path, found.requirement) == ("/4/occurred_at", "EVT-04")
+    early = first_violation(events, {application["application_no"]: "2099-01-01T00:00:00+08:00"})
+    assert early is not None
+    assert early.requirement == "EVT-04"
+    future = [dict(e) for e in events]
+    future[0]["received_at"] = "2000-01-01T00:00:00+08:00"
+    found = first_violation(future)
+    assert found is not None
+    assert "arrival" in found.reason
+
+
+def test_histories_of_several_applications_are_judged_apart() -> None:
+    factory = MessageFactory(make_faker(4))
+    _, first = factory.case_history(("SL", "CB"))
+    _, second = factory.case_history(("SL", "BJ"))
+    interleaved = [first[0], second[0], first[1], second[1]]
+    assert [(f.path, f.requirement) for f in order_findings(interleaved)] == [("/3/step", "EVT-03")]
