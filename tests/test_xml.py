@@ -1,4 +1,4 @@
-"""The XML form (MSG-01) and its safety (MSG-05): lossless mapping, an XSD two validators accept, nothing resolved."""
+"""The XML form (MSG-01) and its safety (MSG-05): lossless, accepted by two validators, nothing resolved."""
 
 from __future__ import annotations
 
@@ -130,14 +130,14 @@ def recorder() -> Iterator[tuple[str, list[str]]]:
 
 def _attacks(secret_file: Path, url: str) -> dict[str, str]:
     root = f'<event xmlns="{NS}"><event_id>&x;</event_id></event>'
+    head = '<?xml version="1.0"?><!DOCTYPE event'
     return {
-        "external-file": f'<?xml version="1.0"?><!DOCTYPE event [<!ENTITY x SYSTEM "file://{secret_file}">]>{root}',
-        "external-url": f'<?xml version="1.0"?><!DOCTYPE event [<!ENTITY x SYSTEM "{url}/entity">]>{root}',
-        "external-dtd": f'<?xml version="1.0"?><!DOCTYPE event SYSTEM "{url}/dtd"><event xmlns="{NS}"/>',
-        "parameter-entity": f'<?xml version="1.0"?><!DOCTYPE event [<!ENTITY % p SYSTEM "{url}/p"> %p;]>{root}',
-        "billion-laughs": '<?xml version="1.0"?><!DOCTYPE event [<!ENTITY a "aaaa"><!ENTITY x "&a;&a;&a;&a;">]>'
-        + root,
-        "bare-doctype": f'<?xml version="1.0"?><!DOCTYPE event><event xmlns="{NS}"/>',
+        "external-file": f'{head} [<!ENTITY x SYSTEM "file://{secret_file}">]>{root}',
+        "external-url": f'{head} [<!ENTITY x SYSTEM "{url}/entity">]>{root}',
+        "external-dtd": f'{head} SYSTEM "{url}/dtd"><event xmlns="{NS}"/>',
+        "parameter-entity": f'{head} [<!ENTITY % p SYSTEM "{url}/p"> %p;]>{root}',
+        "billion-laughs": f'{head} [<!ENTITY a "aaaa"><!ENTITY x "&a;&a;&a;&a;">]>{root}',
+        "bare-doctype": f'{head}><event xmlns="{NS}"/>',
     }
 
 
