@@ -34,6 +34,7 @@ lint: $(VENV)/.installed-test
 ## bench: the benchmarks (figures, not pass/fail)
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_codes.py
+	$(BIN)/python benchmarks/bench_validate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

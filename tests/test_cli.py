@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from yzw.cli import app
+from yzw.fixtures import make_faker
+from yzw.fixtures.messages import MessageFactory
+from yzw.spec.xml import to_xml
 
 runner = CliRunner()
 
@@ -92,3 +98,72 @@ def test_demo_runs_and_says_what_it_checked() -> None:
     assert code == 0
     assert "63 requirements" in output
     assert "All published vectors hold" in output
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return str(path)
+
+
+def test_spec_validate_exit_codes(tmp_path: Path) -> None:
+    factory = MessageFactory(make_faker(8))
+    good = factory.application()
+    bad = {**good, "division_code": "110101"}
+    assert run("spec", "validate", _write(tmp_path, "good.json", json.dumps(good)))[0] == 0
+    code, output = run("spec", "validate", _write(tmp_path, "bad.json", json.dumps(bad)))
+    assert code == 1
+    assert "/division_code  division_code:" in output
+    assert "[CODE-03]" in output
+    code, output = run(
+        "spec",
+        "validate",
+        "--kind",
+        "event",
+        _write(tmp_path, "e.xml", to_xml("event", factory.case_history(("SL",))[1][0])),
+    )
+    assert (code, output.strip().endswith("valid")) == (0, True)
+
+
+def test_spec_validate_reads_a_registration_record_in_yaml(tmp_path: Path) -> None:
+    record = MessageFactory(make_faker(8)).sut()
+    record["app_secret"] = "short"
+    code, output = run("spec", "validate", _write(tmp_path, "sut.yaml", yaml.safe_dump(record)))
+    assert code == 1
+    assert "/app_secret" in output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"application_no": ', "malformed JSON"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b'{"x": 1}', "name its kind"),
+        (b"<application", "malformed XML"),
+    ],
+)
+def test_spec_validate_unreadable_input_exits_2(tmp_path: Path, content: bytes, message: str) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from yzw.cli import main; main()",
+            "spec",
+            "validate",
+            _write(tmp_path, "in.txt", content),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_spec_coverage_is_honest_about_missing_checks() -> None:
+    code, output = run("spec", "coverage")
+    assert code == 0
+    assert "63 requirements" in output
+    assert "0 with a conformance check" in output
+    assert run("spec", "coverage", "--strict")[0] == 1

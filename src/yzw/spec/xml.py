@@ -108,23 +108,47 @@ def _convert(element: ET.Element, xsd_type: Any) -> Any:
         return _generic(element) or {}
     if xsd_type.is_simple():
         return _scalar(element.text or "", xsd_type)
-    children = {child.local_name: child for child in xsd_type.content.iter_elements()}
-    if list(children) == ["item"] and children["item"].max_occurs is None:
-        return [_convert(child, children["item"].type) for child in element if local_name(child) == "item"]
+    children, is_list = _children(xsd_type)
+    if is_list:
+        return [_convert(child, children["item"]) for child in element if local_name(child) == "item"]
     result: dict[str, Any] = dict.fromkeys(_NULL_WHEN_ABSENT.get(xsd_type.local_name or "", ()))
     for child in element:
-        declared = children.get(local_name(child) or "")
-        if declared is not None:  # MSG-03: members the norm does not declare are ignored
-            result[declared.local_name] = _convert(child, declared.type)
+        name = local_name(child) or ""
+        if name in children:  # MSG-03: members the norm does not declare are ignored
+            result[name] = _convert(child, children[name])
     return result
 
 
+@cache
+def _children(xsd_type: Any) -> tuple[dict[str, Any], bool]:
+    """A complex type's child element types by name, and whether it is an array (only `item` children)."""
+    declared = list(xsd_type.content.iter_elements())
+    is_list = [d.local_name for d in declared] == ["item"] and declared[0].max_occurs is None
+    return {d.local_name: d.type for d in declared}, is_list
+
+
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+@cache
+def _json_type(xsd_type: Any) -> str:
+    """`integer`, `boolean` or `string`: the JSON type an XSD simple type reads back as."""
+    node = xsd_type
+    while node is not None:
+        if node.name in (_XS + "integer", _XS + "boolean"):
+            return str(node.name).removeprefix(_XS)
+        node = getattr(node, "base_type", None)
+    return "string"
+
+
 def _scalar(text: str, xsd_type: Any) -> Any:
-    try:
-        value = xsd_type.decode(text)
-    except (xmlschema.XMLSchemaValidationError, ValueError):
-        return text  # left as text: the JSON Schema reports the wrong type at its path
-    return value if isinstance(value, bool | int | str) else str(value)
+    """The JSON value of a simple element; a text that is not its type stays text for the schema to report."""
+    kind = _json_type(xsd_type)
+    if kind == "integer" and text.strip().lstrip("+-").isdigit():
+        return int(text)
+    if kind == "boolean" and text.strip() in ("true", "false", "1", "0"):
+        return text.strip() in ("true", "1")
+    return text
 
 
 def _generic(element: ET.Element) -> Any:
