@@ -154,3 +154,10 @@ def test_xml_with_doctype_or_entities_is_refused_and_nothing_is_resolved(
         assert [f.requirement for f in findings] == ["MSG-05"], name
         assert "TOP-SECRET" not in repr(findings)
     assert hits == []
+
+
+def test_the_readmes_pretty_printed_example_is_valid() -> None:
+    readme = (REPO / "specs" / "xsd" / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```xml\n", 1)[1].split("```", 1)[0]
+    assert validate("event", example) == []
+    assert xsd_errors(example) == []
