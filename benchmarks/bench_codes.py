@@ -7,24 +7,12 @@ Run: make bench   (or .venv/bin/python benchmarks/bench_codes.py [--values N] [-
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 from stdnum.cn import ric
+from timing import best_rate
 
 from yzw.codes import check_application_no, check_case_no, check_id_number, check_uscc
 from yzw.fixtures import make_faker
-
-
-def rate(checker: Callable[[str], object], values: list[str], rounds: int) -> float:
-    """Best-of-`rounds` validations per second over `values` (the best round is the least disturbed)."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for value in values:
-            checker(value)
-        best = min(best, time.perf_counter() - start)
-    return len(values) / best
 
 
 def main() -> None:
@@ -47,11 +35,11 @@ def main() -> None:
         f"best of {args.rounds})"
     )
     for name, (values, checker) in samples.items():
-        print(f"{name:28} {rate(checker, values, args.rounds):>14,.0f}")
+        print(f"{name:28} {best_rate(checker, values, args.rounds):>14,.0f}")
     # stdnum's own birthplace lookup raises KeyError on 330113/330114 (2021), so it gets 西湖区 numbers only.
     ids = [fake.id_number("330106") for _ in range(50_000)]
     print(
-        f"{'python-stdnum cn.ric (ref.)':28} {rate(ric.is_valid, ids, args.rounds):>14,.0f}"
+        f"{'python-stdnum cn.ric (ref.)':28} {best_rate(ric.is_valid, ids, args.rounds):>14,.0f}"
         "   full validate incl. its own birthplace table, for comparison"
     )
 

@@ -7,8 +7,9 @@ Run: make bench   (or .venv/bin/python benchmarks/bench_validate.py [--events N]
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
+
+from timing import best_rate
 
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
@@ -19,13 +20,7 @@ from yzw.spec.xml import to_xml
 def rate(kind: str, documents: list[Any], rounds: int) -> float:
     """Best-of-`rounds` documents per second; every document must be valid, or the figure would lie."""
     assert all(not validate(kind, d) for d in documents[:50]), f"{kind}: generated documents must be valid"
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for document in documents:
-            validate(kind, document)
-        best = min(best, time.perf_counter() - start)
-    return len(documents) / best
+    return best_rate(lambda document: validate(kind, document), documents, rounds)
 
 
 def main() -> None:

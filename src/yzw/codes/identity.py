@@ -7,7 +7,7 @@ import re
 
 from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, uscc_check
 from yzw.codes.lists import code_list, national_divisions
-from yzw.codes.problem import DIGITS, CodeProblem, charset_problem, check_problem, length_problem
+from yzw.codes.problem import DIGITS, CodeProblem, charset_problem, check_problem, length_problem, not_in_list
 from yzw.codes.times import today_cn, yyyymmdd
 
 _ID_SHAPE = re.compile(r"\d{17}[\dX]")
@@ -69,27 +69,14 @@ def check_uscc(value: str, *, requirement: str = "CODE-02", what: str = "USCC") 
     return None
 
 
-def _in_list(list_name: str, requirement: str, what: str, value: str) -> CodeProblem | None:
-    values = code_list(list_name)
-    if value in values:
-        return None
-    return CodeProblem(
-        requirement,
-        "unknown",
-        f"{what} {value!r} is not in the norm's list",
-        value,
-        expected=", ".join(f"{code} {name}" for code, name in values.items()),
-    )
-
-
 def check_certificate_type(value: str) -> CodeProblem | None:
     """CODE-09: a certificate type code of the norm's list (111 居民身份证 …)."""
-    return _in_list("certificate_types", "CODE-09", "certificate type", value)
+    return not_in_list("CODE-09", code_list("certificate_types"), "certificate type", value)
 
 
 def check_applicant_kind(value: str) -> CodeProblem | None:
     """CODE-09: a legal-person kind of the norm's list (2 企业法人 …)."""
-    return _in_list("applicant_kinds", "CODE-09", "applicant kind", value)
+    return not_in_list("CODE-09", code_list("applicant_kinds"), "applicant kind", value)
 
 
 def check_identity_document(

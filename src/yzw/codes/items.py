@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from yzw.codes.identity import check_uscc
 from yzw.codes.lists import code_list
-from yzw.codes.problem import DIGITS, CodeProblem, charset_problem, length_problem
+from yzw.codes.problem import DIGITS, CodeProblem, charset_problem, length_problem, not_in_list
 
 
 def check_base_code(value: str, *, what: str = "base_code", offset: int = 0) -> CodeProblem | None:
@@ -57,25 +57,9 @@ def check_item_code(value: str) -> CodeProblem | None:
 
 def check_item_type(value: str) -> CodeProblem | None:
     """事项类型 of the national list (01 行政许可 … 10, 20 公共服务)."""
-    if value in code_list("item_types"):
-        return None
-    return CodeProblem(
-        "CODE-04",
-        "unknown",
-        f"item type {value!r} is not in the national list",
-        value,
-        expected="01-10 or 20 (specs/codes/lists.yaml item_types)",
-    )
+    return not_in_list("CODE-04", code_list("item_types"), "item type", value)
 
 
 def check_case_kind(value: str) -> CodeProblem | None:
     """办件类型: 1 即办件 or 2 承诺件."""
-    if value in code_list("case_kinds"):
-        return None
-    return CodeProblem(
-        "CODE-04",
-        "unknown",
-        f"case kind {value!r} is neither 1 即办件 nor 2 承诺件",
-        value,
-        expected="1 or 2",
-    )
+    return not_in_list("CODE-04", code_list("case_kinds"), "case kind", value)

@@ -33,6 +33,16 @@ class CodeProblem:
         return "\n".join(lines)
 
 
+def not_in_list(requirement: str, values: dict[str, object], what: str, value: str) -> CodeProblem | None:
+    """None when `value` is one of the list's codes, else an `unknown` defect listing them."""
+    if value in values:
+        return None
+    listed = ", ".join(f"{code} {name}" for code, name in values.items())
+    return CodeProblem(
+        requirement, "unknown", f"{what} {value!r} is not in the norm's list", value, expected=listed
+    )
+
+
 def length_problem(requirement: str, value: str, expected: int, what: str) -> CodeProblem | None:
     """A wrong-length defect, or None when the length is right."""
     if len(value) == expected:

@@ -53,34 +53,30 @@ def _event(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
     ]
 
 
-def _events(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
-    events = doc.get("events")
-    if not isinstance(events, list):
-        return []
-    return [
-        f
-        for index, event in enumerate(events)
-        if isinstance(event, dict)
-        for f in _event(event, f"{prefix}/events/{index}")
-    ]
+def _each(member: str, rule: Callable[..., list[Finding]]) -> Callable[..., list[Finding]]:
+    """A rule for a list member (`events`, `items`) that applies `rule` to each object in it."""
+
+    def apply(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
+        entries = doc.get(member)
+        if not isinstance(entries, list):
+            return []
+        return [
+            finding
+            for index, entry in enumerate(entries)
+            if isinstance(entry, dict)
+            for finding in rule(entry, f"{prefix}/{member}/{index}")
+        ]
+
+    return apply
 
 
-def _items(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
-    items = doc.get("items")
-    if not isinstance(items, list):
-        return []
-    return [
-        f
-        for index, item in enumerate(items)
-        if isinstance(item, dict)
-        for f in _item(item, f"/items/{index}")
-    ]
+_events = _each("events", _event)
 
 
 RULES: dict[str, Callable[..., list[Finding]]] = {
     "application": _application,
     "item": _item,
-    "items": _items,
+    "items": _each("items", _item),
     "event": _event,
     "recorded-event": _event,
     "batch": _events,
