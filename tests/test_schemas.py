@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import importlib.util
 import json
 from typing import Any
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import REPO
 
-from yzw.fixtures import DEFECTS, invalid_value, make_faker
+from yzw.fixtures import DEFECTS, invalid_value, make_faker, messages
 from yzw.fixtures.messages import MessageFactory
 from yzw.register import load_register
 from yzw.spec import detect_kind, message_kinds, validate
@@ -293,3 +294,10 @@ def test_malformed_json_and_nan_are_unreadable() -> None:
         validate("application", '{"application_no": NaN}')
     with pytest.raises(Unreadable, match="kind"):
         validate(None, '{"hello": 1}')
+
+
+def test_case_histories_stay_inside_the_calendar_whatever_today_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(messages, "today_cn", lambda: dt.date(2031, 6, 1))
+    application, events = MessageFactory(make_faker(5)).case_history()
+    assert application["submitted_at"] < "2027"
+    assert validate("event", events[2]) == []

@@ -18,7 +18,11 @@ from yzw.codes import KINDS, check
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.errors import YzwError
 from yzw.fixtures import make_faker
+from yzw.fixtures.messages import MessageFactory
 from yzw.register import load_register
+from yzw.spec import validate
+from yzw.spec.events import first_violation
+from yzw.spec.xml import to_xml
 
 # The norm's published vectors (§2): value, kind.
 VECTORS = (
@@ -40,7 +44,7 @@ def demo() -> None:
     areas = Counter(req.area for req in register.values())
     out.rule(f"{NORM}: {len(register)} requirements")
     out.print(", ".join(f"{area} {count}" for area, count in areas.items()))
-    failures = _vectors() + _fixtures() + _due_dates()
+    failures = _vectors() + _fixtures() + _due_dates() + _messages()
     out.rule("result")
     if failures:
         raise YzwError(
@@ -97,5 +101,23 @@ def _due_dates() -> int:
         due = promised_due_at(dt.date.fromisoformat(accepted), days)
         failures += due.date().isoformat() != expected
         table.add_row(accepted, str(days), due.isoformat(), expected)
+    out.print(table)
+    return failures
+
+
+def _messages() -> int:
+    application, events = MessageFactory(make_faker(seed=2026)).case_history()
+    table = Table("message", "JSON", "XML", title=f"A generated case {application['application_no']}, judged")
+    failures = 0
+    for kind, document in [("application", application), *(("event", e) for e in events)]:
+        as_json, as_xml = validate(kind, document), validate(kind, to_xml(kind, document))
+        failures += bool(as_json) + bool(as_xml)
+        label = kind if kind == "application" else f"event {document['seq']} {document['step']}"
+        table.add_row(
+            label, "valid" if not as_json else as_json[0].render(), "valid" if not as_xml else "invalid"
+        )
+    violation = first_violation(events, {application["application_no"]: application["submitted_at"]})
+    failures += violation is not None
+    table.add_row("order and times (EVT-03/04)", "in order" if violation is None else violation.render(), "")
     out.print(table)
     return failures
