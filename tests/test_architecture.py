@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 from tests.conftest import REPO
 
-LAYERS = {"content": 0, "errors": 0, "register": 1, "codes": 1, "spec": 2, "fixtures": 2, "cli": 3}
+LAYERS = {
+    "content": 0,
+    "errors": 0,
+    "signing": 0,
+    "sm2": 0,
+    "register": 1,
+    "codes": 1,
+    "spec": 2,
+    "fixtures": 2,
+    "cli": 3,
+}
 PACKAGE = REPO / "src" / "yzw"
 
 

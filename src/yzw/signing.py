@@ -1,0 +1,147 @@
+"""SIG-01 request signing (HMAC-SM3 over the canonical string) and SIG-02 verification in order."""
+
+from __future__ import annotations
+
+import hmac as std_hmac
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, unquote_plus
+
+from cryptography.hazmat.primitives import hashes, hmac
+
+HEADER_APP_ID = "X-Yzw-App-Id"
+HEADER_TIMESTAMP = "X-Yzw-Timestamp"
+HEADER_NONCE = "X-Yzw-Nonce"
+HEADER_SIGNATURE = "X-Yzw-Signature"
+SIGNATURE_HEADERS = (HEADER_APP_ID, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+TIMESTAMP_WINDOW = 300  # seconds, SIG-02
+NONCE_WINDOW = 600  # seconds, SIG-02
+_NONCE = re.compile(r"[A-Za-z0-9-]{16,64}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def sm3_hex(data: bytes) -> str:
+    """Lowercase hex SM3 digest."""
+    digest = hashes.Hash(hashes.SM3())
+    digest.update(data)
+    return digest.finalize().hex()
+
+
+def canonical_query(raw_query: str) -> str:
+    """SIG-01 CANONICAL_QUERY: form-decode each pair, sort by name then value, RFC 3986 re-encode.
+
+    Empty segments (`a=1&&b=2`) carry no pair and are skipped (specs/DECISIONS.md).
+    """
+    pairs = []
+    for segment in raw_query.split("&"):
+        if not segment:
+            continue
+        name, _, value = segment.partition("=")
+        pairs.append((unquote_plus(name, encoding="utf-8"), unquote_plus(value, encoding="utf-8")))
+    return "&".join(f"{quote(n, safe='-._~')}={quote(v, safe='-._~')}" for n, v in sorted(pairs))
+
+
+def canonical_string(method: str, path: str, raw_query: str, timestamp: str, nonce: str, body: bytes) -> str:
+    """METHOD \\n PATH \\n CANONICAL_QUERY \\n TIMESTAMP \\n NONCE \\n hex(SM3(body))."""
+    return "\n".join((method.upper(), path, canonical_query(raw_query), timestamp, nonce, sm3_hex(body)))
+
+
+def signature(secret: str, canonical: str) -> str:
+    """Lowercase hex HMAC-SM3 of the canonical string, keyed with the secret's UTF-8 bytes."""
+    mac = hmac.HMAC(secret.encode("utf-8"), hashes.SM3())
+    mac.update(canonical.encode("utf-8"))
+    return mac.finalize().hex()
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def signed_headers(
+    app_id: str,
+    secret: str,
+    method: str,
+    path: str,
+    raw_query: str = "",
+    body: bytes = b"",
+    *,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The four SIG-01 headers for one request."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or new_nonce()
+    canonical = canonical_string(method, path, raw_query, stamp, nonce, body)
+    return {
+        HEADER_APP_ID: app_id,
+        HEADER_TIMESTAMP: stamp,
+        HEADER_NONCE: nonce,
+        HEADER_SIGNATURE: signature(secret, canonical),
+    }
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a signed request was refused (SIG-02): always `401` with one of the norm's codes."""
+
+    code: str
+    message: str
+
+
+class NonceMemory:
+    """Nonces seen per app in the last 600 s (SIG-02); remembered only once a signature verified."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._clock = clock
+
+    def seen(self, app_id: str, nonce: str) -> bool:
+        at = self._seen.get((app_id, nonce))
+        return at is not None and self._clock() - at <= NONCE_WINDOW
+
+    def remember(self, app_id: str, nonce: str) -> None:
+        now = self._clock()
+        if len(self._seen) > 100_000:
+            self._seen = {key: at for key, at in self._seen.items() if now - at <= NONCE_WINDOW}
+        self._seen[(app_id, nonce)] = now
+
+
+def verify(
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    raw_query: str,
+    body: bytes,
+    secret_of: Callable[[str], str | None],
+    nonces: NonceMemory,
+    now: float | None = None,
+) -> Rejection | None:
+    """SIG-02 in its order: headers, app, syntax, timestamp window, signature, nonce. None when accepted."""
+    values = {name: headers.get(name) for name in SIGNATURE_HEADERS}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        return Rejection("SIGNATURE_MISSING", f"missing signature header(s): {', '.join(missing)} (SIG-01)")
+    app_id, stamp, nonce, given = (str(values[name]) for name in SIGNATURE_HEADERS)
+    secret = secret_of(app_id)
+    if secret is None:
+        return Rejection("APP_UNKNOWN", f"app id {app_id!r} is not registered (SIG-02)")
+    if not stamp.isdigit() or not _NONCE.fullmatch(nonce) or not _HEX64.fullmatch(given):
+        return Rejection(
+            "SIGNATURE_INVALID",
+            "timestamp must be Unix seconds, nonce 16-64 chars of "
+            "[A-Za-z0-9-], signature 64 lowercase hex characters (SIG-01)",
+        )
+    if abs((time.time() if now is None else now) - int(stamp)) > TIMESTAMP_WINDOW:
+        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {stamp} is more than {TIMESTAMP_WINDOW} s from now")
+    expected = signature(secret, canonical_string(method, path, raw_query, stamp, nonce, body))
+    if not std_hmac.compare_digest(expected, given):
+        return Rejection("SIGNATURE_INVALID", "signature does not match the canonical string (SIG-01)")
+    if nonces.seen(app_id, nonce):
+        return Rejection(
+            "NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last {NONCE_WINDOW} s"
+        )
+    nonces.remember(app_id, nonce)
+    return None
