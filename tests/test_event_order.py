@@ -6,7 +6,7 @@ import pytest
 
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
-from yzw.spec.events import first_violation, order_findings
+from yzw.spec.events import History, first_violation, judge, order_findings
 
 VALID = [
     ("BZ", "BZJ", "SL", "CB", "SH", "PZ", "BJ", "SD"),
@@ -78,3 +78,19 @@ def test_histories_of_several_applications_are_judged_apart() -> None:
     _, second = factory.case_history(("SL", "BJ"))
     interleaved = [first[0], second[0], first[1], second[1]]
     assert [(f.path, f.requirement) for f in order_findings(interleaved)] == [("/3/step", "EVT-03")]
+
+
+def test_fk_counts_in_the_time_order_too() -> None:
+    _, events = MessageFactory(make_faker(6)).case_history(("SL", "FK", "CB"))
+    events[2]["occurred_at"] = events[0]["occurred_at"]  # CB before the FK that preceded it
+    violation = first_violation([events[0], events[1], events[2]])
+    assert violation is not None
+    assert (violation.path, violation.requirement) == ("/2/occurred_at", "EVT-04")
+
+
+def test_judge_leaves_the_history_unchanged_when_it_refuses() -> None:
+    _, events = MessageFactory(make_faker(7)).case_history(("SL", "CB"))
+    after_sl = judge(History(), events[0]).history
+    refused = judge(after_sl, {**events[1], "seq": 9})
+    assert (refused.requirement, refused.history) == ("EVT-03", after_sl)
+    assert judge(after_sl, events[1]).history.step == "CB"

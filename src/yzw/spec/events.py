@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -50,16 +50,16 @@ def _time(value: Any) -> dt.datetime | None:
         return None
 
 
-class _History:
-    """The state of one application's events while they are judged in seq order."""
+@dataclass(frozen=True)
+class History:
+    """What EVT-03/04 need to know of one application's accepted events, to judge the next one."""
 
-    def __init__(self, submitted_at: dt.datetime | None) -> None:
-        self.seq = 0
-        self.step: str | None = None
-        self.suspended_at: str | None = None
-        self.accepted = False
-        self.last_time: dt.datetime | None = None
-        self.submitted_at = submitted_at
+    seq: int = 0
+    step: str | None = None
+    suspended_at: str | None = None
+    accepted: bool = False
+    last_time: str | None = None
+    submitted_at: str | None = None
 
     def allowed(self, rules: OrderRules) -> frozenset[str]:
         if self.step is None:
@@ -70,37 +70,69 @@ class _History:
         return nxt
 
 
-def _order_problem(history: _History, event: Mapping[str, Any], rules: OrderRules) -> str | None:
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement of one event: the history after it, or the finding that refuses it."""
+
+    history: History
+    member: str | None = None
+    reason: str | None = None
+    requirement: str | None = None
+
+
+def judge(history: History, event: Mapping[str, Any], received_at: str | None = None) -> Verdict:
+    """EVT-03 then EVT-04 for the next event of an application; a refused event leaves `history` as it was."""
+    rules = order_rules()
+    order = _order_problem(history, event, rules)
+    if order:
+        member = "seq" if order.startswith("seq") else "step"
+        return Verdict(history, member, order, "EVT-03")
+    timing = _timing_problem(history, event, received_at, rules)
+    if timing:
+        return Verdict(history, "occurred_at", timing, "EVT-04")
+    step = str(event.get("step"))
+    if step in rules.anywhere_after_acceptance:
+        return Verdict(replace(history, seq=history.seq + 1))
+    return Verdict(
+        replace(
+            history,
+            seq=history.seq + 1,
+            step=step,
+            suspended_at=history.step if step == "GQ" else history.suspended_at,
+            accepted=history.accepted or step == rules.acceptance,
+            last_time=str(event.get("occurred_at")) if _time(event.get("occurred_at")) else history.last_time,
+        )
+    )
+
+
+def _order_problem(history: History, event: Mapping[str, Any], rules: OrderRules) -> str | None:
     seq, step = event.get("seq"), event.get("step")
     if seq != history.seq + 1:
         return f"seq {seq!r} does not follow {history.seq} (seq starts at 1 and grows by 1 without gaps)"
-    history.seq = seq
     if step in rules.anywhere_after_acceptance:
         return None if history.accepted else f"{step} may only follow acceptance ({rules.acceptance})"
     allowed = history.allowed(rules)
     if step not in allowed:
         after = f"after {history.step}" if history.step else "as the first step"
         return f"step {step!r} may not stand {after}; allowed: {', '.join(sorted(allowed)) or 'nothing'}"
-    if step == "GQ":
-        history.suspended_at = history.step
-    history.accepted = history.accepted or step == rules.acceptance
-    history.step = step
     return None
 
 
-def _timing_problem(history: _History, event: Mapping[str, Any], rules: OrderRules) -> str | None:
+def _timing_problem(
+    history: History, event: Mapping[str, Any], received_at: str | None, rules: OrderRules
+) -> str | None:
     occurred = _time(event.get("occurred_at"))
     if occurred is None:
         return None  # the schema reports a malformed time
-    arrived = _time(event.get("received_at"))
+    arrived = _time(received_at or event.get("received_at"))
+    submitted, last = _time(history.submitted_at), _time(history.last_time)
     said = f"occurred_at {event['occurred_at']}"
-    if history.submitted_at and occurred < history.submitted_at:
-        return f"{said} is earlier than the application's submitted_at {history.submitted_at.isoformat()}"
-    if history.last_time and occurred < history.last_time:
-        return f"{said} is earlier than the previous event's {history.last_time.isoformat()}"
+    if submitted and occurred < submitted:
+        return f"{said} is earlier than the application's submitted_at {history.submitted_at}"
+    if last and occurred < last:
+        return f"{said} is earlier than the previous event's {history.last_time}"
     if arrived and occurred > arrived + rules.skew:
-        return f"{said} is later than its arrival {event['received_at']} + {rules.skew}"
-    history.last_time = occurred
+        return f"{said} is later than its arrival {received_at or event.get('received_at')} + {rules.skew}"
     return None
 
 
@@ -112,24 +144,21 @@ def order_findings(
     `submitted_at` maps application_no → submitted_at where the platform knows it. An event may carry
     `received_at` (its arrival), for the future-time check.
     """
-    rules = order_rules()
-    histories: dict[Any, _History] = {}
+    histories: dict[Any, History] = {}
     judged: set[Any] = set()
     findings = []
     for index, event in enumerate(events):
         number = event.get("application_no")
         if number in judged:
             continue
-        history = histories.setdefault(number, _History(_time((submitted_at or {}).get(str(number)))))
-        order = _order_problem(history, event, rules)
-        if order:
-            member = "seq" if order.startswith("seq") else "step"
-            findings.append(Finding(f"/{index}/{member}", member, order, "EVT-03"))
-        elif timing := _timing_problem(history, event, rules):
-            findings.append(Finding(f"/{index}/occurred_at", "occurred_at", timing, "EVT-04"))
-        else:
+        history = histories.get(number) or History(submitted_at=(submitted_at or {}).get(str(number)))
+        verdict = judge(history, event)
+        if verdict.reason is None:
+            histories[number] = verdict.history
             continue
         judged.add(number)
+        member = str(verdict.member)
+        findings.append(Finding(f"/{index}/{member}", member, verdict.reason, str(verdict.requirement)))
     return findings
 
 
