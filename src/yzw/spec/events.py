@@ -91,18 +91,13 @@ def judge(history: History, event: Mapping[str, Any], received_at: str | None = 
     if timing:
         return Verdict(history, "occurred_at", timing, "EVT-04")
     step = str(event.get("step"))
-    if step in rules.anywhere_after_acceptance:
-        return Verdict(replace(history, seq=history.seq + 1))
-    return Verdict(
-        replace(
-            history,
-            seq=history.seq + 1,
-            step=step,
-            suspended_at=history.step if step == "GQ" else history.suspended_at,
-            accepted=history.accepted or step == rules.acceptance,
-            last_time=str(event.get("occurred_at")) if _time(event.get("occurred_at")) else history.last_time,
-        )
-    )
+    occurred = str(event["occurred_at"]) if _time(event.get("occurred_at")) else history.last_time
+    moved = replace(history, seq=history.seq + 1, last_time=occurred)
+    if step in rules.anywhere_after_acceptance:  # FK: counted and timed, but no step of the case
+        return Verdict(moved)
+    suspended_at = history.step if step == "GQ" else history.suspended_at
+    accepted = history.accepted or step == rules.acceptance
+    return Verdict(replace(moved, step=step, suspended_at=suspended_at, accepted=accepted))
 
 
 def _order_problem(history: History, event: Mapping[str, Any], rules: OrderRules) -> str | None:
