@@ -31,8 +31,7 @@ def main() -> None:
         "case_no (CODE-06)": ([fake.case_no() for _ in range(args.values)], check_case_no),
     }
     print(
-        f"{'kind':28} {'validations/s':>14}   (one core, {args.values:,} distinct valid values, "
-        f"best of {args.rounds})"
+        f"{'kind':28} {'validations/s':>14}   (one core, {args.values:,} distinct valid values, best of {args.rounds})"
     )
     for name, (values, checker) in samples.items():
         print(f"{name:28} {best_rate(checker, values, args.rounds):>14,.0f}")

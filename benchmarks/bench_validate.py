@@ -35,9 +35,7 @@ def main() -> None:
     events = events[: args.events]
     applications = [factory.application() for _ in range(2_000)]
     print(f"{'message':34} {'validated/s':>12}   (one core, best of {args.rounds})")
-    print(
-        f"{'event (JSON value)':34} {rate('event', events, args.rounds):>12,.0f}   {len(events):,} distinct"
-    )
+    print(f"{'event (JSON value)':34} {rate('event', events, args.rounds):>12,.0f}   {len(events):,} distinct")
     print(f"{'application (JSON value)':34} {rate('application', applications, args.rounds):>12,.0f}")
     xml_events = [to_xml("event", e) for e in events[:5_000]]
     print(f"{'event (XML text)':34} {rate('event', xml_events, args.rounds):>12,.0f}")

@@ -49,9 +49,7 @@ def test_valid_value_passes(kind: str, value: str) -> None:
     assert check(kind, value) is None
 
 
-@pytest.mark.parametrize(
-    ("kind", "value", "defect", "position"), INVALID, ids=[f"{k}:{d}" for k, _, d, _ in INVALID]
-)
+@pytest.mark.parametrize(("kind", "value", "defect", "position"), INVALID, ids=[f"{k}:{d}" for k, _, d, _ in INVALID])
 def test_invalid_value_reports_its_defect(kind: str, value: str, defect: str, position: int | None) -> None:
     problem = check(kind, value)
     assert problem is not None

@@ -9,8 +9,7 @@ from yzw.codes.lists import national_divisions, zhejiang_divisions
 
 def test_zhejiang_has_its_province_eleven_cities_and_ninety_counties() -> None:
     levels = Counter(
-        "province" if c.endswith("0000") else "city" if c.endswith("00") else "county"
-        for c in zhejiang_divisions()
+        "province" if c.endswith("0000") else "city" if c.endswith("00") else "county" for c in zhejiang_divisions()
     )
     assert levels == {"province": 1, "city": 11, "county": 90}
 

@@ -49,9 +49,7 @@ def test_no_schema_refuses_unknown_members() -> None:
 
 
 def test_code_enum_schema_is_derived_from_the_code_lists() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "build_code_schema", REPO / "scripts" / "build_code_schema.py"
-    )
+    spec = importlib.util.spec_from_file_location("build_code_schema", REPO / "scripts" / "build_code_schema.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -164,9 +162,7 @@ def _put(message: dict[str, Any], pointer: str, value: Any) -> None:
     node[last] = value
 
 
-@pytest.mark.parametrize(
-    ("kind", "pointer", "code", "defect"), CASES, ids=[f"{c}:{d}@{p}" for _, p, c, d in CASES]
-)
+@pytest.mark.parametrize(("kind", "pointer", "code", "defect"), CASES, ids=[f"{c}:{d}@{p}" for _, p, c, d in CASES])
 def test_invalid_code_is_reported_at_its_path_with_its_requirement(
     kind: str, pointer: str, code: str, defect: str
 ) -> None:
@@ -277,9 +273,7 @@ def test_rule_breaks_carry_the_most_specific_requirement(
 def test_sl_payload_must_repeat_the_events_numbers() -> None:
     event = _event(("SL",), 0)
     event["payload"]["application_no"] = MessageFactory(make_faker(1)).application()["application_no"]
-    assert [(f.path, f.requirement) for f in validate("event", event)] == [
-        ("/payload/application_no", "ACC-03")
-    ]
+    assert [(f.path, f.requirement) for f in validate("event", event)] == [("/payload/application_no", "ACC-03")]
 
 
 def test_findings_inside_a_batch_point_into_the_event() -> None:

@@ -26,9 +26,7 @@ def test_norm_vector() -> None:
     assert canonical_query(QUERY) == "dept_uscc=11330106002500287C&name=%E8%A5%BF%E6%B9%96%20%E5%8C%BA&page=2"
     assert sm3_hex(BODY) == "d475e8e5cbf60a0cae1ac5402f47f5c0e9e932275444b19a2b54eaf16fc7c22d"
     assert sm3_hex(b"") == "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"
-    canonical = canonical_string(
-        "POST", "/yzw/v1/applications", QUERY, "1795829400", "0f3c2a9e6d1b4c8e", BODY
-    )
+    canonical = canonical_string("POST", "/yzw/v1/applications", QUERY, "1795829400", "0f3c2a9e6d1b4c8e", BODY)
     assert signature(SECRET, canonical) == "14fafbfd8c55ca06deb3a1c76dfe41dba6633bf55d2012eaef3f3b8073503425"
 
 

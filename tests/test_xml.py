@@ -92,16 +92,11 @@ def test_findings_in_xml_carry_xpath() -> None:
     application = MessageFactory(make_faker(2)).application()
     application["materials"][1]["license_id"] = "1.2.156.3005.2.bad"
     findings = validate("application", to_xml("application", application))
-    assert [(f.path, f.requirement) for f in findings] == [
-        ("/application/materials/item[2]/license_id", "CODE-07")
-    ]
+    assert [(f.path, f.requirement) for f in findings] == [("/application/materials/item[2]/license_id", "CODE-07")]
 
 
 def test_wrong_root_and_non_names_are_reported() -> None:
-    assert (
-        validate("event", to_xml("license", MessageFactory(make_faker(2)).license()))[0].requirement
-        == "MSG-01"
-    )
+    assert validate("event", to_xml("license", MessageFactory(make_faker(2)).license()))[0].requirement == "MSG-01"
     with pytest.raises(YzwError, match="XML element name"):
         to_xml("application", {"form": {"1st": "x"}})
 

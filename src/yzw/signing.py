@@ -140,8 +140,6 @@ def verify(
     if not std_hmac.compare_digest(expected, given):
         return Rejection("SIGNATURE_INVALID", "signature does not match the canonical string (SIG-01)")
     if nonces.seen(app_id, nonce):
-        return Rejection(
-            "NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last {NONCE_WINDOW} s"
-        )
+        return Rejection("NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last {NONCE_WINDOW} s")
     nonces.remember(app_id, nonce)
     return None

@@ -36,9 +36,7 @@ def check_values(
     values: Annotated[list[str], typer.Argument(help="Values to check; the kind is detected unless --kind.")],
     kind: Annotated[str | None, typer.Option("--kind", "-k", help=f"One of: {', '.join(KINDS)}.")] = None,
     channel: Annotated[str | None, typer.Option(help="application_no: the application's channel.")] = None,
-    dept_seq: Annotated[
-        str | None, typer.Option(help="application_no/case_no: the issuer's dept_seq.")
-    ] = None,
+    dept_seq: Annotated[str | None, typer.Option(help="application_no/case_no: the issuer's dept_seq.")] = None,
     division_code: Annotated[str | None, typer.Option(help="case_no: the registered division_code.")] = None,
     today: Annotated[str | None, typer.Option(help="Judge dates against this day (YYYY-MM-DD).")] = None,
 ) -> None:

@@ -47,9 +47,7 @@ def demo() -> None:
     failures = _vectors() + _fixtures() + _due_dates() + _messages()
     out.rule("result")
     if failures:
-        raise YzwError(
-            f"{failures} demo check(s) failed; the kit's data or code is damaged (run `make test`)"
-        )
+        raise YzwError(f"{failures} demo check(s) failed; the kit's data or code is damaged (run `make test`)")
     out.print(
         "All published vectors hold. The full certification run (mock platform + reference system) "
         "arrives with `yzw run`; see README."
@@ -113,9 +111,7 @@ def _messages() -> int:
         as_json, as_xml = validate(kind, document), validate(kind, to_xml(kind, document))
         failures += bool(as_json) + bool(as_xml)
         label = kind if kind == "application" else f"event {document['seq']} {document['step']}"
-        table.add_row(
-            label, "valid" if not as_json else as_json[0].render(), "valid" if not as_xml else "invalid"
-        )
+        table.add_row(label, "valid" if not as_json else as_json[0].render(), "valid" if not as_xml else "invalid")
     violation = first_violation(events, {application["application_no"]: application["submitted_at"]})
     failures += violation is not None
     table.add_row("order and times (EVT-03/04)", "in order" if violation is None else violation.render(), "")

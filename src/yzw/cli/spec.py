@@ -30,9 +30,7 @@ def _matches(req: Requirement, chapter: str | None, applies_to: str | None, leve
 
 @app.command("list")
 def list_requirements(
-    chapter: Annotated[
-        str | None, typer.Option("--chapter", "-c", help="A chapter (7) or area (ACC).")
-    ] = None,
+    chapter: Annotated[str | None, typer.Option("--chapter", "-c", help="A chapter (7) or area (ACC).")] = None,
     applies_to: Annotated[str | None, typer.Option(help="system, platform or kit.")] = None,
     level: Annotated[str | None, typer.Option(help="MUST or SHOULD.")] = None,
 ) -> None:
@@ -69,19 +67,14 @@ def show(req_id: Annotated[str, typer.Argument(metavar="ID", help="A requirement
     out.print(req.statement)
     out.print(f"Source: {req.clause}" + (f"; seed: {req.seed}" if req.seed else ""))
     out.print(
-        f"Applies to: {req.applies_to}; verified: {req.verification}"
-        + (f" ({req.reason})" if req.reason else "")
+        f"Applies to: {req.applies_to}; verified: {req.verification}" + (f" ({req.reason})" if req.reason else "")
     )
 
 
 @app.command("validate")
 def validate_file(
-    file: Annotated[
-        Path, typer.Argument(help="A JSON, YAML (sut.yaml) or XML message; - for standard input.")
-    ],
-    kind: Annotated[
-        str | None, typer.Option("--kind", "-k", help="The message kind; detected if omitted.")
-    ] = None,
+    file: Annotated[Path, typer.Argument(help="A JSON, YAML (sut.yaml) or XML message; - for standard input.")],
+    kind: Annotated[str | None, typer.Option("--kind", "-k", help="The message kind; detected if omitted.")] = None,
     xsd: Annotated[bool, typer.Option(help="Also check XML against the XSD as sent (strict).")] = False,
 ) -> None:
     """Validate one message; exit 0 valid, 1 invalid, 2 unreadable.
@@ -131,9 +124,7 @@ def show_coverage(
     table = Table("ID", "applies to", "schema", "OpenAPI", "check", title="Requirement coverage")
     for row in rows:
         req = requirement(row.requirement)
-        table.add_row(
-            row.requirement, req.applies_to, _cell(row.schemas), _cell(row.operations), _cell(row.checks)
-        )
+        table.add_row(row.requirement, req.applies_to, _cell(row.schemas), _cell(row.operations), _cell(row.checks))
     out.print(table)
     counts = {name: sum(bool(getattr(r, name)) for r in rows) for name in ("schemas", "operations", "checks")}
     out.print(

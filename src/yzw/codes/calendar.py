@@ -81,9 +81,7 @@ def default_calendar() -> WorkingCalendar:
     return WorkingCalendar(years, str(path))
 
 
-def promised_due_at(
-    accepted_on: dt.date, promised_days: int, calendar: WorkingCalendar | None = None
-) -> dt.datetime:
+def promised_due_at(accepted_on: dt.date, promised_days: int, calendar: WorkingCalendar | None = None) -> dt.datetime:
     """ACC-04: 23:59:59+08:00 of the promised_days-th working day after acceptance (day 0).
 
     A 即办件 (0 days) is due at the end of the acceptance day and needs no calendar.

@@ -20,9 +20,7 @@ _MOD_11_2_CHARS = "10X98765432"
 def _mod_11_2_tables(length: int) -> list[tuple[int, ...]]:
     """Per position, byte value → digit × weight, weights 2^(n-i) mod 11 (CODE-01 generalised)."""
     weights = [pow(2, length - index, 11) for index in range(length)]
-    return [
-        tuple((byte - 48) * weight if 48 <= byte <= 57 else 0 for byte in range(256)) for weight in weights
-    ]
+    return [tuple((byte - 48) * weight if 48 <= byte <= 57 else 0 for byte in range(256)) for weight in weights]
 
 
 def mod_11_2_check(digits: str) -> str:

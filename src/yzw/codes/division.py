@@ -8,9 +8,7 @@ from yzw.codes.problem import DIGITS, CodeProblem, charset_problem, length_probl
 PROVINCE_PREFIX = "33"
 
 
-def check_division(
-    value: str, *, requirement: str = "CODE-03", what: str = "division code"
-) -> CodeProblem | None:
+def check_division(value: str, *, requirement: str = "CODE-03", what: str = "division code") -> CodeProblem | None:
     """A current Zhejiang code; names abolished and out-of-province codes for what they are."""
     if value in zhejiang_divisions():
         return None
@@ -20,9 +18,7 @@ def check_division(
     known = national_divisions().get(value)
     expected = "a current Zhejiang code from specs/codes/zhejiang.csv, e.g. 330106 西湖区"
     if known is None:
-        return CodeProblem(
-            requirement, "unknown", f"{what} {value} is no GB/T 2260 code", value, expected=expected
-        )
+        return CodeProblem(requirement, "unknown", f"{what} {value} is no GB/T 2260 code", value, expected=expected)
     if value.startswith(PROVINCE_PREFIX):
         until = f" (abolished {known.last_year})" if known.last_year else ""
         return CodeProblem(

@@ -60,9 +60,7 @@ def check_id_number(value: str, *, today: dt.date | None = None) -> CodeProblem 
 def check_uscc(value: str, *, requirement: str = "CODE-02", what: str = "USCC") -> CodeProblem | None:
     """CODE-02: 18 characters of the 31-character set and a correct C18 (nothing else is judged)."""
     if len(value) != 18 or not _USCC_SHAPE.fullmatch(value):
-        return length_problem(requirement, value, 18, what) or charset_problem(
-            requirement, value, USCC_ALPHABET, what
-        )
+        return length_problem(requirement, value, 18, what) or charset_problem(requirement, value, USCC_ALPHABET, what)
     expected = uscc_check(value[:17])
     if expected != value[17]:
         return check_problem(requirement, value, expected, what, "GB 32100 C18")
@@ -79,9 +77,7 @@ def check_applicant_kind(value: str) -> CodeProblem | None:
     return not_in_list("CODE-09", code_list("applicant_kinds"), "applicant kind", value)
 
 
-def check_identity_document(
-    id_type: str, id_number: str, *, today: dt.date | None = None
-) -> CodeProblem | None:
+def check_identity_document(id_type: str, id_number: str, *, today: dt.date | None = None) -> CodeProblem | None:
     """CODE-09 then CODE-01: the type must be known; only type 111 numbers follow GB 11643."""
     problem = check_certificate_type(id_type)
     if problem is None and id_type == ID_CARD_TYPE:

@@ -9,10 +9,7 @@ from yzw.codes.identity import check_uscc
 from yzw.codes.problem import CodeProblem, check_problem
 
 PREFIX = "1.2.156.3005.2."
-LAYOUT = (
-    f"{PREFIX}<type code: USCC(18)+3 digits>.<issuer USCC(18)>.<serial 1-32 of 0-9A-Z>."
-    "<version 3 digits>.<check>"
-)
+LAYOUT = f"{PREFIX}<type code: USCC(18)+3 digits>.<issuer USCC(18)>.<serial 1-32 of 0-9A-Z>.<version 3 digits>.<check>"
 _SERIAL = re.compile(r"[0-9A-Z]{1,32}")
 
 
@@ -58,9 +55,7 @@ def check_license_id(value: str) -> CodeProblem | None:
         return _part(value, "prefix", f"license_id must start with {PREFIX}", 1)
     parts = value[len(PREFIX) :].split(".")
     if len(parts) != 5:
-        return _part(
-            value, "structure", f"license_id needs 5 dot-separated parts after the prefix, got {len(parts)}"
-        )
+        return _part(value, "structure", f"license_id needs 5 dot-separated parts after the prefix, got {len(parts)}")
     type_code, issuer, serial, version, check = parts
     at = len(PREFIX)
     if len(type_code) != 21 or not type_code[18:].isdigit():

@@ -37,9 +37,7 @@ def _division_part(requirement: str, value: str, what: str) -> CodeProblem | Non
     return CodeProblem(requirement, "division", inner.message, value, expected=inner.expected, position=1)
 
 
-def _date_part(
-    requirement: str, value: str, start: int, what: str, today: dt.date | None
-) -> CodeProblem | None:
+def _date_part(requirement: str, value: str, start: int, what: str, today: dt.date | None) -> CodeProblem | None:
     text = value[start : start + 8]
     day = yyyymmdd(text)
     if day is None:
@@ -156,9 +154,7 @@ def check_case_no(
             "division_mismatch",
             "case_no division (the system's registered division_code)",
         )
-        or _mismatch(
-            "CODE-06", value, 6, dept_seq, "dept_seq", "case_no dept_seq (the system's registered dept_seq)"
-        )
+        or _mismatch("CODE-06", value, 6, dept_seq, "dept_seq", "case_no dept_seq (the system's registered dept_seq)")
         or _date_part("CODE-06", value, 9, what, today)
     )
     if problem is None and (expected := mod_11_2_check(value[:23])) != value[23]:

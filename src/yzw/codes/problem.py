@@ -38,9 +38,7 @@ def not_in_list(requirement: str, values: dict[str, object], what: str, value: s
     if value in values:
         return None
     listed = ", ".join(f"{code} {name}" for code, name in values.items())
-    return CodeProblem(
-        requirement, "unknown", f"{what} {value!r} is not in the norm's list", value, expected=listed
-    )
+    return CodeProblem(requirement, "unknown", f"{what} {value!r} is not in the norm's list", value, expected=listed)
 
 
 def length_problem(requirement: str, value: str, expected: int, what: str) -> CodeProblem | None:

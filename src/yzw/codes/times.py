@@ -73,9 +73,7 @@ def check_datetime(value: str) -> CodeProblem | None:
             expected=DATETIME_FORMAT,
             fix="convert to China time and write +08:00",
         )
-    return CodeProblem(
-        "CODE-08", "format", "time is not RFC 3339 with +08:00", value, expected=DATETIME_FORMAT
-    )
+    return CodeProblem("CODE-08", "format", "time is not RFC 3339 with +08:00", value, expected=DATETIME_FORMAT)
 
 
 def check_date(value: str) -> CodeProblem | None:

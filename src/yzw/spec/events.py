@@ -131,9 +131,7 @@ def _timing_problem(
     return None
 
 
-def order_findings(
-    events: Iterable[Mapping[str, Any]], submitted_at: Mapping[str, str] | None = None
-) -> list[Finding]:
+def order_findings(events: Iterable[Mapping[str, Any]], submitted_at: Mapping[str, str] | None = None) -> list[Finding]:
     """EVT-03/EVT-04 findings over events in seq order per application; at most one per application.
 
     `submitted_at` maps application_no → submitted_at where the platform knows it. An event may carry

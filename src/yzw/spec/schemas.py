@@ -59,9 +59,7 @@ def message_kinds() -> list[str]:
 
 
 def _format_checkers() -> dict[str, Any]:
-    return {
-        name: (lambda value, _c=CODE_KINDS[kind].checker: _c(value) is None) for name, kind in FORMATS.items()
-    }
+    return {name: (lambda value, _c=CODE_KINDS[kind].checker: _c(value) is None) for name, kind in FORMATS.items()}
 
 
 @cache

@@ -114,9 +114,7 @@ def _validate_xml(kind: str | None, data: bytes) -> list[Finding]:
         raise Unreadable(str(exc)) from None
     xml_kind, document = from_xml(root)
     if kind is not None and kind != xml_kind:
-        return [
-            Finding(f"/{xml_kind}", xml_kind, f"root element is {xml_kind!r}, expected {kind!r}", "MSG-01")
-        ]
+        return [Finding(f"/{xml_kind}", xml_kind, f"root element is {xml_kind!r}, expected {kind!r}", "MSG-01")]
     return [
         Finding(xpath_of(xml_kind, finding.path), finding.field, finding.reason, finding.requirement)
         for finding in _validate_json(xml_kind, document)
@@ -178,9 +176,5 @@ def detect_kind(document: Any) -> str | None:
     keys = set(document)
     if keys >= {"events"} and isinstance(document.get("events"), list) and not keys & {"case_no", "results"}:
         events = document["events"]
-        return (
-            "batch"
-            if events and not any("receipt_id" in e for e in events if isinstance(e, dict))
-            else "events"
-        )
+        return "batch" if events and not any("receipt_id" in e for e in events if isinstance(e, dict)) else "events"
     return next((kind for kind, needed in _SIGNATURES if needed <= keys), None)

@@ -1,0 +1,201 @@
+"""The kit's signed HTTP client (SIG-01) with a cached bearer token (SIG-03/04): sync and async.
+
+Both clients sign exactly the bytes they send, reuse one token until 60 s before it expires, and on
+`401 TOKEN_EXPIRED` or `TOKEN_INVALID` fetch a new token and retry the request once.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from yzw.signing import signed_headers
+
+TOKEN_PATH = "/idp/v1/oauth/token"
+REFRESH_MARGIN = 60  # seconds before expiry when a token is renewed (SIG-04 allows the last 60 s)
+
+
+@dataclass
+class Credentials:
+    """Who signs: app id and secret; where tokens come from, and which scopes to ask (None: no bearer)."""
+
+    app_id: str
+    secret: str
+    token_url: str | None = None
+    scope: str = "exchange:write"
+
+
+@dataclass
+class _Token:
+    value: str = ""
+    expires_at: float = 0.0
+    requests: int = field(default=0)
+
+    def fresh(self) -> bool:
+        return bool(self.value) and time.time() < self.expires_at - REFRESH_MARGIN
+
+
+def _prepare(
+    credentials: Credentials,
+    method: str,
+    url: str,
+    params: dict[str, Any] | None,
+    json: Any,
+    content: bytes | None,
+    headers: dict[str, str] | None,
+) -> tuple[str, bytes, dict[str, str]]:
+    """The final URL, body bytes and headers (signed over the path and raw query actually sent)."""
+    query = urlencode(params or {}, doseq=True)
+    full = f"{url}?{query}" if query else url
+    body = (
+        content
+        if content is not None
+        else (jsonlib.dumps(json, ensure_ascii=False).encode() if json is not None else b"")
+    )
+    parts = urlsplit(full)
+    out = dict(headers or {})
+    if json is not None and content is None:
+        out.setdefault("Content-Type", "application/json")
+    out.update(signed_headers(credentials.app_id, credentials.secret, method, parts.path or "/", parts.query, body))
+    return full, body, out
+
+
+def _token_form(credentials: Credentials) -> bytes:
+    return urlencode({"grant_type": "client_credentials", "scope": credentials.scope}).encode()
+
+
+def _token_from(response: httpx.Response, token: _Token) -> None:
+    response.raise_for_status()
+    data = response.json()
+    token.value, token.expires_at = data["access_token"], time.time() + int(data["expires_in"])
+    token.requests += 1
+
+
+def _needs_new_token(response: httpx.Response) -> bool:
+    if response.status_code != 401:
+        return False
+    try:
+        return response.json().get("code") in ("TOKEN_EXPIRED", "TOKEN_INVALID")
+    except ValueError:
+        return False
+
+
+class SignedClient:
+    """Synchronous signed client (tests, CLI)."""
+
+    def __init__(self, credentials: Credentials, timeout: float = 10.0) -> None:
+        self.credentials = credentials
+        self.token = _Token()
+        self._http = httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _bearer(self, force: bool = False) -> dict[str, str]:
+        if self.credentials.token_url is None:
+            return {}
+        if force or not self.token.fresh():
+            form = _token_form(self.credentials)
+            url, body, headers = _prepare(
+                self.credentials,
+                "POST",
+                self.credentials.token_url,
+                None,
+                None,
+                form,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            _token_from(self._http.post(url, content=body, headers=headers), self.token)
+        return {"Authorization": f"Bearer {self.token.value}"}
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        response = self._send(method, url, params, json, content, headers, force=False)
+        if _needs_new_token(response):
+            response = self._send(method, url, params, json, content, headers, force=True)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+        force: bool,
+    ) -> httpx.Response:
+        extra = {**(headers or {}), **self._bearer(force)}
+        full, body, signed = _prepare(self.credentials, method, url, params, json, content, extra)
+        return self._http.request(method, full, content=body, headers=signed)
+
+
+class AsyncSignedClient:
+    """Asynchronous signed client (the mock nodes' relay and notices)."""
+
+    def __init__(self, credentials: Credentials, timeout: float = 5.0) -> None:
+        self.credentials = credentials
+        self.token = _Token()
+        self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _bearer(self, force: bool = False) -> dict[str, str]:
+        if self.credentials.token_url is None:
+            return {}
+        if force or not self.token.fresh():
+            form = _token_form(self.credentials)
+            url, body, headers = _prepare(
+                self.credentials,
+                "POST",
+                self.credentials.token_url,
+                None,
+                None,
+                form,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            _token_from(await self._http.post(url, content=body, headers=headers), self.token)
+        return {"Authorization": f"Bearer {self.token.value}"}
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        response = await self._send(method, url, params, json, content, headers, force=False)
+        if _needs_new_token(response):
+            response = await self._send(method, url, params, json, content, headers, force=True)
+        return response
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+        force: bool,
+    ) -> httpx.Response:
+        extra = {**(headers or {}), **await self._bearer(force)}
+        full, body, signed = _prepare(self.credentials, method, url, params, json, content, extra)
+        return await self._http.request(method, full, content=body, headers=signed)

@@ -1,0 +1,127 @@
+"""Platform storage: SQLite (WAL) in a file or in memory. One database for all nodes; node-keyed tables.
+
+Access is serialised by a lock: the nodes of one platform run in threads of one process and share it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from yzw.errors import YzwError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS systems (app_id TEXT PRIMARY KEY, secret TEXT NOT NULL, kind TEXT NOT NULL,
+    record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, app_id TEXT NOT NULL, scope TEXT NOT NULL,
+    expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, issued_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, user TEXT NOT NULL, issued_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS items (item_code TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (item_code, version));
+CREATE TABLE IF NOT EXISTS licenses (license_id TEXT PRIMARY KEY, body TEXT NOT NULL, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (node TEXT NOT NULL, event_id TEXT NOT NULL, application_no TEXT NOT NULL,
+    case_no TEXT, seq INTEGER NOT NULL, step TEXT NOT NULL, dept_uscc TEXT NOT NULL, division_code TEXT NOT NULL,
+    body TEXT NOT NULL, receipt_id TEXT NOT NULL, received_at TEXT NOT NULL, delay_seconds REAL NOT NULL,
+    origin TEXT NOT NULL, PRIMARY KEY (node, event_id));
+CREATE INDEX IF NOT EXISTS events_by_application ON events (node, application_no, seq);
+CREATE INDEX IF NOT EXISTS events_by_case ON events (node, case_no);
+CREATE TABLE IF NOT EXISTS histories (node TEXT NOT NULL, application_no TEXT NOT NULL, state TEXT NOT NULL,
+    PRIMARY KEY (node, application_no));
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, target TEXT NOT NULL,
+    body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cards (node TEXT NOT NULL, card_id TEXT NOT NULL, case_no TEXT, body TEXT NOT NULL,
+    PRIMARY KEY (node, card_id));
+CREATE TABLE IF NOT EXISTS records (node TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (node, kind, key));
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+TABLES = (
+    "systems",
+    "tokens",
+    "tickets",
+    "items",
+    "licenses",
+    "events",
+    "histories",
+    "outbox",
+    "cards",
+    "records",
+    "settings",
+)
+
+
+class Store:
+    """A thin, locked wrapper over one SQLite database."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        if path != ":memory:":
+            folder = Path(path).parent
+            if not folder.is_dir():
+                raise YzwError(f"database folder {folder} does not exist; create it or choose another --db")
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise YzwError(f"cannot open the platform database {path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self.path = path
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work: everything in it lands, or nothing does."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            cursor = self._db.execute(sql, args)
+            cursor.row_factory = sqlite3.Row
+            return list(cursor.fetchall())
+
+    def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
+        found = self.rows(sql, *args)
+        return found[0] if found else None
+
+    def execute(self, sql: str, *args: Any) -> None:
+        with self._lock:
+            self._db.execute(sql, args)
+
+    def reset(self, keep: tuple[str, ...] = ("systems", "items", "settings")) -> None:
+        """Forget all traffic-made state (tokens, events, cards …), keeping registrations and the catalogue."""
+        with self.transaction() as db:
+            for table in TABLES:
+                if table not in keep:
+                    db.execute(f"DELETE FROM {table}")
+
+    def get_json(self, sql: str, *args: Any) -> Any:
+        row = self.one(sql, *args)
+        return json.loads(row[0]) if row else None
+
+    def setting(self, key: str, default: str = "") -> str:
+        row = self.one("SELECT value FROM settings WHERE key = ?", key)
+        return str(row[0]) if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            key,
+            value,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
