@@ -15,9 +15,11 @@ LAYERS = {
     "sm2": 0,
     "register": 1,
     "codes": 1,
+    "client": 1,
     "spec": 2,
     "fixtures": 2,
-    "cli": 3,
+    "mock": 3,
+    "cli": 4,
 }
 PACKAGE = REPO / "src" / "yzw"
 
