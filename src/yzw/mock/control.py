@@ -1,0 +1,268 @@
+"""/_mock/…: the kit's inspection and control API (loopback only): registration, traffic, reset, clock, faults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from yzw.codes.times import CN_TZ
+from yzw.mock import supervision
+from yzw.mock.catalog import all_current_items, current_item, save_version
+from yzw.mock.errors import ApiError, finding_details
+from yzw.mock.exchange import recorded
+from yzw.mock.idp import issue_ticket
+from yzw.mock.pipeline import Call, endpoint
+from yzw.mock.platform import PLATFORM_APP_ID, Fault, Platform
+from yzw.mock.topology import NodeSpec
+from yzw.spec import validate
+
+FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license")
+
+
+def _json(call: Call) -> dict[str, Any]:
+    try:
+        document = json.loads(call.body or b"{}")
+    except ValueError as exc:
+        raise ApiError(400, "MALFORMED_BODY", f"the body is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ApiError(400, "SCHEMA_INVALID", "the body must be a JSON object")
+    return document
+
+
+def credentials_for(platform: Platform, record: dict[str, Any]) -> dict[str, Any]:
+    """What the platform gives a registered system (norm §1): its key and the URLs it must call."""
+    exchange = platform.topology.node_for(record["tier"], record["division_code"]) or platform.topology.province
+    return {
+        "platform_app_id": PLATFORM_APP_ID,
+        "platform_secret": platform.platform_secret,
+        "platform": {
+            "province": platform.url(platform.topology.province.name),
+            "exchange": platform.url(exchange.name),
+        },
+    }
+
+
+@endpoint(signed=False)
+async def register_system(call: Call) -> Response:
+    """POST /_mock/systems: register a departmental system from its sut record; answers its credentials."""
+    record = _json(call)
+    findings = validate("sut", record)
+    if findings:
+        raise ApiError(400, "SCHEMA_INVALID", "the registration record is invalid", finding_details(findings))
+    call.platform.register(record)
+    return JSONResponse({"app_id": record["app_id"], **credentials_for(call.platform, record)})
+
+
+@endpoint(signed=False)
+async def reset(call: Call) -> Response:
+    """POST /_mock/reset: forget tokens, tickets, events, cards, traffic, faults; keep registrations and items."""
+    platform = call.platform
+    platform.store.reset()
+    platform.tokens.clear()
+    platform.token_requests.clear()
+    platform.faults.clear()
+    platform.flags.clear()
+    platform.clock_offset = 0.0
+    for log in platform.traffic.values():
+        log.clear()
+    return JSONResponse({"reset": True})
+
+
+@endpoint(signed=False)
+async def traffic(call: Call) -> Response:
+    """GET /_mock/traffic?path=&method=&status=&app_id=&limit=: this node's requests and answers, newest last."""
+    query = call.request.query_params
+    entries = [entry for entry in call.platform.traffic[call.node.name] if _matches(entry, query)]
+    limit = int(query.get("limit", "1000")) if query.get("limit", "1000").isdigit() else 1000
+    return JSONResponse({"node": call.node.name, "entries": entries[-limit:]})
+
+
+def _matches(entry: dict[str, Any], query: Any) -> bool:
+    if query.get("path") and not str(entry["path"]).startswith(query["path"]):
+        return False
+    if query.get("method") and entry["method"] != query["method"].upper():
+        return False
+    if query.get("status") and str(entry["status"]) != query["status"]:
+        return False
+    return not (query.get("app_id") and entry.get("app_id") != query["app_id"])
+
+
+@endpoint(signed=False)
+async def clock(call: Call) -> Response:
+    """GET/POST /_mock/clock: the supervision engine's now; POST {"set": time} or {"advance_seconds": n}."""
+    platform = call.platform
+    if call.request.method == "POST":
+        change = _json(call)
+        if "set" in change:
+            try:
+                target = dt.datetime.fromisoformat(str(change["set"]))
+            except ValueError:
+                raise ApiError(400, "SCHEMA_INVALID", "set takes an RFC 3339 time with +08:00") from None
+            platform.clock_offset = target.timestamp() - dt.datetime.now(CN_TZ).timestamp()
+        elif isinstance(change.get("advance_seconds"), int | float):
+            platform.clock_offset += float(change["advance_seconds"])
+        else:
+            raise ApiError(400, "SCHEMA_INVALID", 'post {"set": "<time>"} or {"advance_seconds": <number>}')
+    now = dt.datetime.fromtimestamp(platform.now(), CN_TZ).replace(microsecond=0)
+    return JSONResponse({"now": now.isoformat(), "offset_seconds": round(platform.clock_offset, 3)})
+
+
+@endpoint(signed=False)
+async def faults(call: Call) -> Response:
+    """POST /_mock/faults {path, status?, share?, latency_ms?, count?, node?}; DELETE clears; GET lists."""
+    platform = call.platform
+    if call.request.method == "DELETE":
+        platform.faults.clear()
+    elif call.request.method == "POST":
+        spec = _json(call)
+        if not isinstance(spec.get("path"), str) or not (spec.get("status") or spec.get("latency_ms")):
+            raise ApiError(400, "SCHEMA_INVALID", 'a fault needs "path" and a "status" (5xx) or "latency_ms"')
+        fault = Fault(
+            secrets.token_hex(4),
+            str(spec.get("node", call.node.name)),
+            spec["path"],
+            spec.get("status"),
+            float(spec.get("share", 1.0)),
+            int(spec.get("latency_ms", 0)),
+            spec.get("count"),
+        )
+        platform.faults.append(fault)
+    return JSONResponse({"faults": [vars(f) for f in platform.faults]})
+
+
+@endpoint(signed=False)
+async def flags(call: Call) -> Response:
+    """POST /_mock/flags {"forge_signature": 1, "use_ticket": 1, …}: one-shot misbehaviours of the province."""
+    change = _json(call)
+    unknown = sorted(set(change) - set(FLAGS))
+    if unknown:
+        raise ApiError(400, "SCHEMA_INVALID", f"unknown flag(s) {unknown}; flags are {', '.join(FLAGS)}")
+    for name, count in change.items():
+        call.platform.flags[name] = int(count)
+    return JSONResponse({"flags": call.platform.flags})
+
+
+@endpoint(signed=False)
+async def tokens(call: Call) -> Response:
+    """POST /_mock/tokens {"action": "expire"|"revoke", "app_id"?}; GET: token requests per app (SIG-04)."""
+    platform = call.platform
+    if call.request.method == "POST":
+        change = _json(call)
+        if change.get("action") not in ("expire", "revoke"):
+            raise ApiError(400, "SCHEMA_INVALID", 'action must be "expire" or "revoke"')
+        for record in platform.tokens.values():
+            if change.get("app_id") in (None, record.app_id):
+                if change["action"] == "expire":
+                    record.expires_at = 0.0
+                else:
+                    record.revoked = True
+    return JSONResponse({"token_requests": platform.token_requests})
+
+
+@endpoint(signed=False)
+async def portal_login(call: Call) -> Response:
+    """POST /_mock/portal/login {"user": {...}, "app_id"?, "state"?}: a ticket, and the hand-off URL (SSO-01)."""
+    request = _json(call)
+    user = request.get("user")
+    if not isinstance(user, dict) or validate("user", user):
+        raise ApiError(
+            400,
+            "SCHEMA_INVALID",
+            "user must be a user record (specs/schemas/user.schema.json)",
+            finding_details(validate("user", user)) if isinstance(user, dict) else [],
+        )
+    ticket = issue_ticket(call.platform, user)
+    system = next((s for s in call.platform.systems() if s["app_id"] == request.get("app_id")), None)
+    state = str(request.get("state", secrets.token_hex(8)))
+    redirect = f"{system['sso_url']}?ticket={ticket}&state={state}" if system else None
+    return JSONResponse({"ticket": ticket, "state": state, "redirect": redirect})
+
+
+@endpoint(signed=False)
+async def change_item(call: Call) -> Response:
+    """POST /_mock/catalog/{item_code} {changes, "retire"?}: a new version; change notices go to the systems."""
+    store, code = call.platform.store, call.request.path_params["item_code"]
+    item = current_item(store, code)
+    if item is None:
+        raise ApiError(404, "ITEM_UNKNOWN", f"no item {code}")
+    change = _json(call)
+    retire = bool(change.pop("retire", False))
+    updated = {**item, **change, "version": item["version"] + 1, "status": "retired" if retire else item["status"]}
+    findings = validate("item", updated)
+    if findings:
+        raise ApiError(400, "SCHEMA_INVALID", "the changed item is invalid", finding_details(findings))
+    save_version(store, updated)
+    notice = {"item_code": code, "version": updated["version"], "change": "retired" if retire else "updated"}
+    call.platform.pending_notices.append(("catalog", updated["dept"]["uscc"], notice))
+    return JSONResponse(updated)
+
+
+@endpoint(signed=False)
+async def catalogue(call: Call) -> Response:
+    """GET /_mock/catalog: every item's current version."""
+    return JSONResponse({"items": all_current_items(call.platform.store)})
+
+
+@endpoint(signed=False)
+async def license_status(call: Call) -> Response:
+    """POST /_mock/licenses/{license_id} {"status": "revoked"|"expired"|"valid"}, or {"license": {...}} to seed."""
+    change, store = _json(call), call.platform.store
+    license_id = call.request.path_params["license_id"]
+    if isinstance(change.get("license"), dict):
+        store.execute(
+            "INSERT OR REPLACE INTO licenses (license_id, body, status) VALUES (?, ?, 'valid')",
+            license_id,
+            json.dumps(change["license"], ensure_ascii=False),
+        )
+    elif change.get("status") in ("revoked", "expired", "valid"):
+        store.execute("UPDATE licenses SET status = ? WHERE license_id = ?", change["status"], license_id)
+    else:
+        raise ApiError(400, "SCHEMA_INVALID", 'post {"status": "revoked"|"expired"|"valid"} or {"license": {...}}')
+    row = store.one("SELECT status FROM licenses WHERE license_id = ?", license_id)
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", f"no license {license_id}")
+    return JSONResponse({"license_id": license_id, "status": row["status"]})
+
+
+@endpoint(signed=False)
+async def events(call: Call) -> Response:
+    """GET /_mock/events?application_no=: every event this node recorded (with arrival and delay), in order."""
+    number, node, store = call.request.query_params.get("application_no"), call.node.name, call.platform.store
+    rows = (
+        store.rows("SELECT * FROM events WHERE node = ? AND application_no = ? ORDER BY seq", node, number)
+        if number
+        else store.rows("SELECT * FROM events WHERE node = ? ORDER BY rowid", node)
+    )
+    pending = store.one("SELECT COUNT(*) FROM outbox WHERE node = ?", node)
+    return JSONResponse(
+        {"node": node, "events": [recorded(row) for row in rows], "relay_pending": pending[0] if pending else 0}
+    )
+
+
+@endpoint(signed=False)
+async def submitted(call: Call) -> Response:
+    """POST /_mock/applications/{application_no} {"submitted_at"}: the platform forwarded it (EVT-04)."""
+    change = _json(call)
+    call.platform.store.execute(
+        "INSERT OR REPLACE INTO records (node, kind, key, body) VALUES ('*', 'submitted_at', ?, ?)",
+        call.request.path_params["application_no"],
+        json.dumps(str(change.get("submitted_at", ""))),
+    )
+    return JSONResponse({"recorded": True})
+
+
+def cards_of(platform: Platform, node: NodeSpec, dept_uscc: str | None) -> list[dict[str, Any]]:
+    supervision.raise_cards(platform, node)
+    rows = platform.store.rows("SELECT body FROM cards WHERE node = ? ORDER BY card_id", node.name)
+    found = [json.loads(row["body"]) for row in rows]
+    return [card for card in found if dept_uscc in (None, card["dept_uscc"])]
+
+
+@endpoint(signed=False)
+async def all_cards(call: Call) -> Response:
+    """GET /_mock/cards?dept_uscc=: every card of this node, revoked ones included."""
+    return JSONResponse({"cards": cards_of(call.platform, call.node, call.request.query_params.get("dept_uscc"))})

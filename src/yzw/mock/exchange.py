@@ -1,0 +1,258 @@
+"""/exchange on every node (EVT-01 … EVT-09): strict intake, recording with delay, relay, queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import sqlite3
+from dataclasses import asdict
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from yzw.codes.times import CN_TZ
+from yzw.mock import supervision
+from yzw.mock.errors import ApiError, finding_details
+from yzw.mock.pipeline import JSON, XML, Call, endpoint
+from yzw.mock.platform import Platform
+from yzw.mock.topology import NodeSpec
+from yzw.spec import validate
+from yzw.spec.events import History, judge
+from yzw.spec.findings import Finding
+
+_receipts = itertools.count(1)
+MAX_BATCH = 500  # EVT-01
+
+
+def now_text() -> str:
+    return dt.datetime.now(CN_TZ).replace(microsecond=0).isoformat()
+
+
+def _canonical(event: dict[str, Any]) -> str:
+    return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def origin_of(platform: Platform, node: NodeSpec, app_id: str | None) -> str:
+    """`system` for a departmental system, `up` for a child node's relay, `down` for the parent's forwarding."""
+    if platform.kind_of(app_id) != "node":
+        return "system"
+    sender = str(app_id).removeprefix("node-")
+    return "down" if sender == node.parent else "up"
+
+
+def ingest(
+    platform: Platform, node: NodeSpec, event: dict[str, Any], code_findings: list[Finding], origin: str
+) -> tuple[int, dict[str, Any]]:
+    """Judge and record one event atomically: (HTTP status, answer body)."""
+    store = platform.store
+    with store.transaction() as db:
+        known = db.execute(
+            "SELECT body, receipt_id, received_at FROM events WHERE node = ? AND event_id = ?",
+            (node.name, event["event_id"]),
+        ).fetchone()
+        if known is not None:
+            if known[0] == _canonical(event):
+                return 200, {"receipt_id": known[1], "received_at": known[2], "duplicate": True}
+            return 409, _error("EVENT_CONFLICT", "this event_id was recorded with other content (EVT-07)")
+        if code_findings:
+            return 422, _error("CODE_INVALID", "a code breaks its rule (norm §2)", finding_details(code_findings))
+        received_at = now_text()
+        history = _history(db, node, event)
+        verdict = judge(history, event, received_at if origin == "system" else None)
+        if verdict.reason is not None:
+            code = "SEQUENCE_INVALID" if verdict.requirement == "EVT-03" else "TIME_INVALID"
+            detail = [{"path": f"/{verdict.member}", "reason": verdict.reason, "requirement": verdict.requirement}]
+            return 422, _error(code, verdict.reason, detail)
+        receipt = {"receipt_id": f"R-{node.name}-{next(_receipts):08d}", "received_at": received_at, "duplicate": False}
+        _record(db, platform, node, event, receipt, verdict.history, origin)
+    return 200, receipt
+
+
+def _error(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details or []}
+
+
+def _history(db: sqlite3.Connection, node: NodeSpec, event: dict[str, Any]) -> History:
+    row = db.execute(
+        "SELECT state FROM histories WHERE node = ? AND application_no = ?", (node.name, event["application_no"])
+    ).fetchone()
+    if row is not None:
+        return History(**json.loads(row[0]))
+    known = db.execute(
+        "SELECT body FROM records WHERE node = '*' AND kind = 'submitted_at' AND key = ?", (event["application_no"],)
+    ).fetchone()
+    return History(submitted_at=json.loads(known[0]) if known else None)
+
+
+def _record(
+    db: sqlite3.Connection,
+    platform: Platform,
+    node: NodeSpec,
+    event: dict[str, Any],
+    receipt: dict[str, Any],
+    history: History,
+    origin: str,
+) -> None:
+    received = dt.datetime.fromisoformat(receipt["received_at"])
+    delay = (received - dt.datetime.fromisoformat(event["occurred_at"])).total_seconds()
+    db.execute(
+        "INSERT INTO events (node, event_id, application_no, case_no, seq, step, dept_uscc, division_code, "
+        "body, receipt_id, received_at, delay_seconds, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            node.name,
+            event["event_id"],
+            event["application_no"],
+            event.get("case_no"),
+            event["seq"],
+            event["step"],
+            event["dept_uscc"],
+            event["division_code"],
+            _canonical(event),
+            receipt["receipt_id"],
+            receipt["received_at"],
+            delay,
+            origin,
+        ),
+    )
+    db.execute(
+        "INSERT INTO histories (node, application_no, state) VALUES (?, ?, ?) ON CONFLICT (node, "
+        "application_no) DO UPDATE SET state = excluded.state",
+        (node.name, event["application_no"], json.dumps(asdict(history))),
+    )
+    for target in _relay_targets(platform, node, event, origin):
+        db.execute("INSERT INTO outbox (node, target, body) VALUES (?, ?, ?)", (node.name, target, _canonical(event)))
+    supervision.observe(db, platform, node, event, origin)
+
+
+def _relay_targets(platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> list[str]:
+    """EVT-09: up to the parent (unless it came down); down to the children of the case's division from the
+    province (and onwards down from there)."""
+    targets = [node.parent] if node.parent and origin != "down" else []
+    if origin == "down" or (origin == "system" and node.tier == "province"):
+        targets += [child.name for child in platform.topology.children_covering(node.name, event["division_code"])]
+    return [t for t in targets if t]
+
+
+@endpoint(scope="exchange:write", kind="event", media=(JSON, XML))
+async def push_event(call: Call) -> Response:
+    """POST /exchange/v1/events (EVT-01, EVT-08)."""
+    origin = origin_of(call.platform, call.node, call.app_id)
+    status, body = ingest(call.platform, call.node, call.document, call.code_findings, origin)
+    return JSONResponse(body, status_code=status)
+
+
+@endpoint(scope="exchange:write", parse=True, media=(JSON, XML))
+async def push_batch(call: Call) -> Response:
+    """POST /exchange/v1/events:batch: one result per event, each judged and recorded on its own."""
+    events = call.document.get("events") if isinstance(call.document, dict) else None
+    if not isinstance(events, list) or not 1 <= len(events) <= MAX_BATCH:
+        raise ApiError(
+            400,
+            "SCHEMA_INVALID",
+            f'a batch is {{"events": [...]}} with 1 to {MAX_BATCH} events (EVT-01)',
+            [{"path": "/events", "reason": "an array of 1 to 500 events"}],
+        )
+    origin = origin_of(call.platform, call.node, call.app_id)
+    results = []
+    for event in call.document["events"]:
+        findings = validate("event", event) if isinstance(event, dict) else []
+        event_id = event.get("event_id", "") if isinstance(event, dict) else ""
+        schema = [f for f in findings if not f.requirement.startswith("CODE-")]
+        if not isinstance(event, dict) or schema:
+            error = _error("SCHEMA_INVALID", "the event breaks its schema", finding_details(schema))
+            results.append({"event_id": str(event_id), "status": 400, "error": error})
+            continue
+        status, body = ingest(call.platform, call.node, event, findings, origin)
+        results.append(
+            {"event_id": event_id, "status": status, **({"receipt": body} if status == 200 else {"error": body})}
+        )
+    return JSONResponse({"results": results})
+
+
+def recorded(row: Any) -> dict[str, Any]:
+    event = json.loads(row["body"])
+    return {
+        **event,
+        "receipt_id": row["receipt_id"],
+        "received_at": row["received_at"],
+        "delay_seconds": row["delay_seconds"],
+    }
+
+
+@endpoint(scope="exchange:write")
+async def query_events(call: Call) -> Response:
+    """GET /exchange/v1/events?application_no=…: the application's events at this node, in seq order."""
+    number = call.request.query_params.get("application_no", "")
+    rows = call.platform.store.rows(
+        "SELECT * FROM events WHERE node = ? AND application_no = ? ORDER BY seq", call.node.name, number
+    )
+    return JSONResponse({"events": [recorded(row) for row in rows]})
+
+
+@endpoint(scope="exchange:write")
+async def get_case(call: Call) -> Response:
+    """GET /exchange/v1/cases/{case_no}: the case's application and all its events at this node."""
+    store, case_no = call.platform.store, call.request.path_params["case_no"]
+    found = store.one(
+        "SELECT application_no, dept_uscc, division_code FROM events WHERE node = ? AND case_no = ? LIMIT 1",
+        call.node.name,
+        case_no,
+    )
+    if found is None:
+        raise ApiError(404, "CASE_UNKNOWN", f"no case {case_no} at this node (EVT-09)")
+    rows = store.rows(
+        "SELECT * FROM events WHERE node = ? AND application_no = ? ORDER BY seq",
+        call.node.name,
+        found["application_no"],
+    )
+    return JSONResponse(
+        {
+            "case_no": case_no,
+            "application_no": found["application_no"],
+            "dept_uscc": found["dept_uscc"],
+            "division_code": found["division_code"],
+            "events": [recorded(row) for row in rows],
+        }
+    )
+
+
+@endpoint(scope="exchange:write", kind="evaluation")
+async def push_evaluation(call: Call) -> Response:
+    """POST /exchange/v1/evaluations (EVAL-01): the case must be known here."""
+    return _keep_record(call, "evaluation", "evaluation_id", "case_no", "CASE_UNKNOWN")
+
+
+@endpoint(scope="exchange:write", kind="rectification")
+async def push_rectification(call: Call) -> Response:
+    """POST /exchange/v1/rectifications (EVAL-02): the evaluation must be known here."""
+    return _keep_record(call, "rectification", "evaluation_id", "evaluation_id", "EVALUATION_UNKNOWN")
+
+
+def _keep_record(call: Call, kind: str, key: str, must_know: str, unknown_code: str) -> Response:
+    call.refuse_codes()
+    store, document, node = call.platform.store, call.document, call.node.name
+    if must_know == "case_no":
+        known = store.one("SELECT 1 FROM events WHERE node = ? AND case_no = ?", node, document["case_no"])
+    else:
+        known = store.one(
+            "SELECT 1 FROM records WHERE node = ? AND kind = 'evaluation' AND key = ?", node, document["evaluation_id"]
+        )
+    if known is None:
+        raise ApiError(422, unknown_code, f"unknown {must_know} {document[must_know]!r} at this node")
+    existing = store.get_json(
+        "SELECT body FROM records WHERE node = ? AND kind = ? AND key = ?", node, kind, document[key]
+    )
+    if existing is not None:
+        if existing["document"] == document:
+            return JSONResponse({**existing["receipt"], "duplicate": True})
+        raise ApiError(409, "EVENT_CONFLICT", f"this {key} was recorded with other content")
+    receipt = {"receipt_id": f"R-{node}-{next(_receipts):08d}", "received_at": now_text(), "duplicate": False}
+    store.execute(
+        "INSERT INTO records (node, kind, key, body) VALUES (?, ?, ?, ?)",
+        node,
+        kind,
+        document[key],
+        json.dumps({"document": document, "receipt": receipt}, ensure_ascii=False),
+    )
+    return JSONResponse(receipt)

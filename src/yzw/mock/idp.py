@@ -1,0 +1,81 @@
+"""Province /idp: client-credentials tokens (SIG-03/05), tickets validated into an SM2-signed user record (SSO)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from yzw.codes.times import CN_TZ
+from yzw.mock.errors import ApiError
+from yzw.mock.pipeline import FORM, Call, endpoint
+from yzw.mock.platform import TOKEN_LIFETIME
+
+SCOPES = frozenset({"exchange:write", "catalog:read", "license:read", "license:write", "idp:ticket"})
+TICKET_LIFETIME = 300  # seconds (SSO-03)
+
+
+@endpoint(kind="token-request", media=(FORM,))
+async def issue_token(call: Call) -> Response:
+    """POST /idp/v1/oauth/token: a token for the union of the scopes asked (SIG-05: no unknown names)."""
+    form = call.document or {}
+    if form.get("grant_type") != "client_credentials":
+        raise ApiError(400, "SCHEMA_INVALID", "grant_type must be client_credentials (SIG-03)")
+    asked = frozenset(str(form.get("scope", "")).split())
+    unknown = sorted(asked - SCOPES)
+    if unknown or not asked:
+        raise ApiError(
+            400,
+            "SCOPE_UNKNOWN",
+            f"unknown scope name(s) {unknown or '(none)'}; scopes are {', '.join(sorted(SCOPES))} (SIG-05)",
+        )
+    token = call.platform.issue_token(str(call.app_id), asked)
+    return JSONResponse(
+        {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "scope": " ".join(sorted(asked))}
+    )
+
+
+def _now_text() -> str:
+    return dt.datetime.now(CN_TZ).replace(microsecond=0).isoformat()
+
+
+def issue_ticket(call_platform: Any, user: dict[str, Any]) -> str:
+    """A service ticket for a signed-in person (SSO-01), single-use, valid 300 s."""
+    ticket = "ST-" + secrets.token_hex(20)
+    call_platform.store.execute(
+        "INSERT INTO tickets (ticket, user, issued_at) VALUES (?, ?, ?)",
+        ticket,
+        json.dumps(user, ensure_ascii=False),
+        time.time(),
+    )
+    return ticket
+
+
+@endpoint(scope="idp:ticket", kind="ticket-validate")
+async def validate_ticket(call: Call) -> Response:
+    """POST /idp/v1/tickets/validate: the user record signed with SM2 (SSO-02), or TICKET_* (SSO-03)."""
+    platform, ticket = call.platform, str(call.document["ticket"])
+    row = platform.store.one("SELECT user, issued_at, used FROM tickets WHERE ticket = ?", ticket)
+    if row is None:
+        raise ApiError(400, "TICKET_INVALID", "no such ticket (SSO-03)")
+    if time.time() - row["issued_at"] > TICKET_LIFETIME or platform.take_flag("expire_ticket"):
+        raise ApiError(400, "TICKET_EXPIRED", f"the ticket is older than {TICKET_LIFETIME} s (SSO-03)")
+    if row["used"] or platform.take_flag("use_ticket"):
+        raise ApiError(400, "TICKET_USED", "the ticket was used already (SSO-03)")
+    platform.store.execute("UPDATE tickets SET used = 1 WHERE ticket = ?", ticket)
+    user, issued_at = json.loads(row["user"]), _now_text()
+    signature = platform.key.sign(user, issued_at)
+    if platform.take_flag("forge_signature"):
+        signature = platform.key.sign({**user, "auth_level": 4}, issued_at)  # a valid signature over other bytes
+    return JSONResponse({"user": user, "issued_at": issued_at, "kid": platform.key.kid, "signature": signature})
+
+
+@endpoint(signed=False)
+async def keys(call: Call) -> Response:
+    """GET /idp/v1/keys: the IdP's SM2 public keys (SSO-02)."""
+    key = call.platform.key
+    return JSONResponse({"keys": [{"kid": key.kid, "alg": "SM2", "public_key": key.public_key_hex}]})

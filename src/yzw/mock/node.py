@@ -1,0 +1,171 @@
+"""One platform node as a Starlette app: routes by tier, MSG-02 errors everywhere, traffic log, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from yzw.mock import catalog, control, exchange, idp, licenses
+from yzw.mock.errors import error_response
+from yzw.mock.outbound import notice_loop, relay_loop
+from yzw.mock.pipeline import Call, endpoint
+from yzw.mock.platform import Platform
+from yzw.mock.topology import NodeSpec
+
+LOGGED_BYTES = 4096
+
+
+@endpoint(scope="exchange:write")
+async def list_cards(call: Call) -> Response:
+    """GET /supervision/v1/cards?dept_uscc=… (SUP-01)."""
+
+    return JSONResponse(
+        {"cards": control.cards_of(call.platform, call.node, call.request.query_params.get("dept_uscc"))}
+    )
+
+
+def _routes(node: NodeSpec) -> list[Route]:
+    routes = [
+        Route("/exchange/v1/events", exchange.push_event, methods=["POST"]),
+        Route("/exchange/v1/events", exchange.query_events, methods=["GET"]),
+        Route("/exchange/v1/events:batch", exchange.push_batch, methods=["POST"]),
+        Route("/exchange/v1/cases/{case_no}", exchange.get_case, methods=["GET"]),
+        Route("/exchange/v1/evaluations", exchange.push_evaluation, methods=["POST"]),
+        Route("/exchange/v1/rectifications", exchange.push_rectification, methods=["POST"]),
+        Route("/supervision/v1/cards", list_cards, methods=["GET"]),
+        Route("/_mock/systems", control.register_system, methods=["POST"]),
+        Route("/_mock/reset", control.reset, methods=["POST"]),
+        Route("/_mock/traffic", control.traffic, methods=["GET"]),
+        Route("/_mock/clock", control.clock, methods=["GET", "POST"]),
+        Route("/_mock/faults", control.faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_mock/events", control.events, methods=["GET"]),
+        Route("/_mock/cards", control.all_cards, methods=["GET"]),
+        Route("/_mock/tokens", control.tokens, methods=["GET", "POST"]),
+        Route("/_mock/applications/{application_no}", control.submitted, methods=["POST"]),
+    ]
+    if node.tier == "province":
+        routes += [
+            Route("/idp/v1/oauth/token", idp.issue_token, methods=["POST"]),
+            Route("/idp/v1/tickets/validate", idp.validate_ticket, methods=["POST"]),
+            Route("/idp/v1/keys", idp.keys, methods=["GET"]),
+            Route("/catalog/v1/items", catalog.list_items, methods=["GET"]),
+            Route("/catalog/v1/items/{item_code}", catalog.get_item, methods=["GET"]),
+            Route("/license/v1/licenses", licenses.issue_license, methods=["POST"]),
+            Route("/license/v1/licenses/verify", licenses.verify_license, methods=["POST"]),
+            Route("/_mock/flags", control.flags, methods=["POST"]),
+            Route("/_mock/portal/login", control.portal_login, methods=["POST"]),
+            Route("/_mock/catalog", control.catalogue, methods=["GET"]),
+            Route("/_mock/catalog/{item_code}", control.change_item, methods=["POST"]),
+            Route("/_mock/licenses/{license_id}", control.license_status, methods=["POST"]),
+        ]
+    return routes
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(404, "NOT_FOUND", f"no route {request.url.path} on this node (MSG-02)")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return error_response(405, "METHOD_NOT_ALLOWED", f"{request.method} is not served at {request.url.path}")
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    return error_response(500, "INTERNAL_ERROR", "the node failed to answer; see the kit's log")
+
+
+def create_node(platform: Platform, node: NodeSpec) -> ASGIApp:
+    """The ASGI app of one node, wrapped in the traffic log and fault injection."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(relay_loop(platform, node, stop)),
+            asyncio.create_task(notice_loop(platform, node, stop)),
+        ]
+        yield
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = Starlette(
+        routes=_routes(node), lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed, 500: _internal}
+    )
+    app.state.platform, app.state.node = platform, node
+    return Observe(app, platform, node)
+
+
+class Observe:
+    """ASGI middleware: inject faults, then log every request and answer (truncated) with its timing."""
+
+    def __init__(self, app: ASGIApp, platform: Platform, node: NodeSpec) -> None:
+        self.app, self.platform, self.node = app, platform, node
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, path = time.perf_counter(), scope["path"]
+        entry: dict[str, Any] = {
+            "node": self.node.name,
+            "method": scope["method"],
+            "path": path,
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600)),
+            "app_id": _header(scope, b"x-yzw-app-id"),
+        }
+        request_body, response_body = bytearray(), bytearray()
+
+        async def logged_receive() -> Message:
+            message = await receive()
+            if len(request_body) < LOGGED_BYTES:
+                request_body.extend(message.get("body", b"")[: LOGGED_BYTES - len(request_body)])
+            return message
+
+        async def logged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+            elif message["type"] == "http.response.body" and len(response_body) < LOGGED_BYTES:
+                response_body.extend(message.get("body", b"")[: LOGGED_BYTES - len(response_body)])
+            await send(message)
+
+        if not await self._fault(scope, path, logged_receive, logged_send):
+            await self.app(scope, logged_receive, logged_send)
+        entry.update(
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            request=request_body.decode("utf-8", "replace"),
+            response=response_body.decode("utf-8", "replace"),
+        )
+        self.platform.traffic[self.node.name].append(entry)
+
+    async def _fault(self, scope: Scope, path: str, receive: Receive, send: Send) -> bool:
+        """Apply a matching fault; True when it answered in the app's place."""
+        if path.startswith("/_mock"):
+            return False
+        fault = next((f for f in self.platform.faults if f.matches(self.node.name, path)), None)
+        if fault is None or random.random() >= fault.share:
+            return False
+        if fault.remaining is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self.platform.faults.remove(fault)
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if not fault.status:
+            return False
+        response = error_response(fault.status, "INJECTED_FAULT", f"fault {fault.fault_id} injected at {fault.path}")
+        await response(scope, receive, send)
+        return True
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    return next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == name), None)

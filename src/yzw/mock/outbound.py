@@ -1,0 +1,129 @@
+"""What nodes send on their own: relay of events (EVT-09) and notices to systems (CAT-03, SUP-02, SSO-06).
+
+Each node runs these loops in its event loop. Relay keeps order per target and stops at the first event the
+target did not take, so a parent that is down gets everything, in order, once it is back; the parent's
+dedup on event_id makes a resend harmless (nothing lost, nothing doubled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import secrets
+from typing import Any
+
+import httpx
+
+from yzw.client import AsyncSignedClient, Credentials
+from yzw.codes.times import CN_TZ
+from yzw.mock import supervision
+from yzw.mock.platform import PLATFORM_APP_ID, Platform
+from yzw.mock.topology import NodeSpec
+
+log = logging.getLogger("yzw.mock")
+RELAY_BATCH = 200
+NOTICE_PATHS = {
+    "catalog": "/yzw/v1/catalog/notifications",
+    "supervision": "/yzw/v1/supervision/notices",
+    "logout": "/yzw/v1/sso/logout",
+}
+
+
+async def relay_loop(platform: Platform, node: NodeSpec, stop: asyncio.Event) -> None:
+    """Forward this node's outbox to its targets until stopped; back off while a target is unreachable."""
+    credentials = Credentials(
+        platform.node_app_id(node.name),
+        platform.node_secret(node.name),
+        token_url=platform.url(platform.topology.province.name) + "/idp/v1/oauth/token",
+    )
+    client = AsyncSignedClient(credentials)
+    backoff = 0.0
+    try:
+        while not stop.is_set():
+            moved = await _relay_once(platform, node, client)
+            backoff = 0.0 if moved is not False else min(max(backoff * 2, 0.5), 5.0)
+            await _sleep(stop, backoff or (0.05 if moved else 0.2))
+    finally:
+        await client.aclose()
+
+
+async def _relay_once(platform: Platform, node: NodeSpec, client: AsyncSignedClient) -> bool | None:
+    """True when events moved, None when there was nothing to move, False when a target refused or failed."""
+    rows = platform.store.rows(
+        "SELECT id, target, body FROM outbox WHERE node = ? ORDER BY id LIMIT ?", node.name, RELAY_BATCH
+    )
+    if not rows:
+        return None
+    target = rows[0]["target"]
+    batch = [row for row in rows if row["target"] == target]
+    try:
+        response = await client.request(
+            "POST",
+            platform.url(target) + "/exchange/v1/events:batch",
+            json={"events": [json.loads(row["body"]) for row in batch]},
+        )
+    except (httpx.HTTPError, OSError) as exc:
+        log.info("relay %s → %s: %s; will retry", node.name, target, exc)
+        return False
+    if response.status_code != 200:
+        log.warning("relay %s → %s answered %s; will retry", node.name, target, response.status_code)
+        return False
+    taken: list[int] = []
+    for row, result in zip(batch, response.json().get("results", []), strict=False):
+        if result.get("status") != 200:
+            log.warning("relay %s → %s refused event %s: %s", node.name, target, result.get("event_id"), result)
+            break
+        taken.append(row["id"])
+    with platform.store.transaction() as db:
+        db.executemany("DELETE FROM outbox WHERE id = ?", [(row_id,) for row_id in taken])
+    return bool(taken)
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return
+
+
+async def notice_loop(platform: Platform, node: NodeSpec, stop: asyncio.Event) -> None:
+    """Raise supervision cards and send notices (this node's, and the province's catalogue and logout ones)."""
+    client = AsyncSignedClient(Credentials(PLATFORM_APP_ID, platform.platform_secret))
+    try:
+        while not stop.is_set():
+            for card in supervision.raise_cards(platform, node):
+                if card.pop("_notify") and card["level"] in ("yellow", "red"):
+                    await _notify(platform, client, "supervision", card["dept_uscc"], _notice(card))
+            while node.tier == "province" and platform.pending_notices:
+                kind, to, body = platform.pending_notices.popleft()
+                await _notify(platform, client, kind, to, body)
+            await _sleep(stop, 0.5)
+    finally:
+        await client.aclose()
+
+
+def _notice(card: dict[str, Any]) -> dict[str, Any]:
+    issued = dt.datetime.now(CN_TZ).replace(microsecond=0)
+    return {
+        "notice_id": "N-" + secrets.token_hex(8),
+        "case_no": card["case_no"],
+        "card": card["level"],
+        "issued_at": issued.isoformat(),
+        "respond_by": supervision.respond_by(issued),
+    }
+
+
+async def _notify(platform: Platform, client: AsyncSignedClient, kind: str, to: str, body: dict[str, Any]) -> None:
+    """Send a notice to every registered system it concerns (by dept_uscc, or everyone for a logout)."""
+    systems = platform.systems() if kind == "logout" else platform.systems_of(to)
+    for system in systems:
+        url = system["base_url"].rstrip("/") + NOTICE_PATHS[kind]
+        entry = {"kind": kind, "to": system["app_id"], "url": url, "body": body}
+        try:
+            response = await client.request("POST", url, json=body)
+            entry["status"] = response.status_code
+        except (httpx.HTTPError, OSError) as exc:
+            entry["error"] = str(exc)
+        platform.delivered.append(entry)

@@ -1,0 +1,102 @@
+"""Start a whole mock platform on 127.0.0.1: one uvicorn server per node, each in its own thread."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from yzw.errors import YzwError
+from yzw.mock.catalog import load_demo_catalogue
+from yzw.mock.node import create_node
+from yzw.mock.platform import Platform
+from yzw.mock.store import Store
+from yzw.mock.topology import Topology, load_topology
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class RunningPlatform:
+    """A started platform: its shared state, the node URLs, and how to stop it."""
+
+    platform: Platform
+    servers: list[uvicorn.Server] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+    sockets: dict[str, socket.socket] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return dict(self.platform.urls)
+
+    def stop_node(self, name: str) -> None:
+        """Stop one node (to test store-and-forward); `start_node` brings it back on the same port."""
+        index = [n.name for n in self.platform.topology.nodes].index(name)
+        self.servers[index].should_exit = True
+        self.threads[index].join(timeout=10)
+
+    def start_node(self, name: str) -> None:
+        index = [n.name for n in self.platform.topology.nodes].index(name)
+        port = int(self.platform.urls[name].rsplit(":", 1)[1])
+        server, thread = _serve(self.platform, self.platform.topology.nodes[index], _bind(port))
+        self.servers[index], self.threads[index] = server, thread
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.should_exit = True
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.platform.store.close()
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise YzwError(f"port {port} on {HOST} is busy; stop what uses it or choose another --port-base") from None
+        raise YzwError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from None
+    return sock
+
+
+def _serve(platform: Platform, node: object, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    app = create_node(platform, node)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"yzw-node-{getattr(node, 'name', '?')}"
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not server.started:
+        raise YzwError(f"node {getattr(node, 'name', '?')} did not start within 10 s")
+    return server, thread
+
+
+def start_platform(topology: Topology | None = None, db: str = ":memory:", port_base: int = 0) -> RunningPlatform:
+    """Start every node; port_base 0 picks free ports, otherwise node i listens on port_base + its offset."""
+    topology = topology or load_topology()
+    if db != ":memory:" and not Path(db).parent.is_dir():
+        raise YzwError(f"--db {db}: folder {Path(db).parent} does not exist")
+    store = Store(db)
+    load_demo_catalogue(store)
+    platform = Platform(topology, store)
+    running = RunningPlatform(platform)
+    socks = {node.name: _bind(port_base + node.port_offset if port_base else 0) for node in topology.nodes}
+    for node in topology.nodes:
+        platform.urls[node.name] = f"http://{HOST}:{socks[node.name].getsockname()[1]}"
+    for node in topology.nodes:
+        server, thread = _serve(platform, node, socks[node.name])
+        running.servers.append(server)
+        running.threads.append(thread)
+    return running

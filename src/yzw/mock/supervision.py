@@ -1,0 +1,205 @@
+"""The supervision engine (SUP-01) and its notices (SUP-02), on the virtual clock of /_mock/clock.
+
+Each node keeps a record per case from the events it holds: acceptance day, promised due time (from SL),
+suspensions (GQ → HF), completion. Cards follow from those records and the engine's now; a card once raised
+stays, unless a late event shows it was raised wrongly, when it is revoked with a reason (the audit trail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sqlite3
+from typing import Any
+
+from yzw.codes.calendar import default_calendar
+from yzw.codes.times import CN_TZ
+from yzw.errors import CalendarYearMissing
+from yzw.mock.platform import Platform
+from yzw.mock.topology import NodeSpec
+
+WARNING_SHARE = 0.2  # of promised_days, at least one working day (SUP-01, provincial choice)
+
+
+def _day(text: str) -> dt.date:
+    return dt.datetime.fromisoformat(text).astimezone(CN_TZ).date()
+
+
+def observe(db: sqlite3.Connection, platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> None:
+    """Keep the case record of the event's application up to date (called inside the ingest transaction)."""
+    key = event["application_no"]
+    row = db.execute(
+        "SELECT body FROM records WHERE node = ? AND kind = 'case' AND key = ?", (node.name, key)
+    ).fetchone()
+    case = (
+        json.loads(row[0])
+        if row
+        else {
+            "application_no": key,
+            "dept_uscc": event["dept_uscc"],
+            "division_code": event["division_code"],
+            "item_code": event["item_code"],
+            "origin": origin,
+            "suspended_days": 0,
+            "suspended_since": None,
+        }
+    )
+    _apply(case, event)
+    db.execute(
+        "INSERT INTO records (node, kind, key, body) VALUES (?, 'case', ?, ?) ON CONFLICT (node, kind, key) "
+        "DO UPDATE SET body = excluded.body",
+        (node.name, key, json.dumps(case, ensure_ascii=False)),
+    )
+    if event["step"] == "BJ":
+        _revoke_if_in_time(db, node, case, event)
+
+
+def _apply(case: dict[str, Any], event: dict[str, Any]) -> None:
+    step, payload, at = event["step"], event.get("payload") or {}, event["occurred_at"]
+    if step == "SL":
+        case.update(
+            case_no=event["case_no"],
+            accepted_at=at,
+            promised_due_at=payload.get("promised_due_at"),
+            legal_days=payload.get("legal_days"),
+            promised_days=payload.get("promised_days"),
+        )
+    elif step == "GQ":
+        case["suspended_since"] = at
+    elif step == "HF" and case.get("suspended_since"):
+        case["suspended_days"] += _working_days_between(_day(case["suspended_since"]), _day(at))
+        case["suspended_since"] = None
+    elif step == "BJ":
+        case.update(
+            closed_at=at,
+            result=payload.get("result"),
+            no_reason=payload.get("result") == "denied" and not str(payload.get("reason") or "").strip(),
+        )
+    elif step == "BYSL":
+        case.update(closed_at=at, refused=True, no_reason=not str(payload.get("reason") or "").strip())
+    elif step == "CH":
+        case.update(closed_at=at, withdrawn=True)
+
+
+def _working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days in (start, end]: the span a suspension takes off the clock."""
+    try:
+        calendar, count, day = default_calendar(), 0, start
+        while day < end:
+            day += dt.timedelta(days=1)
+            count += calendar.is_working_day(day)
+        return count
+    except CalendarYearMissing:
+        return (end - start).days
+
+
+def due_day(case: dict[str, Any]) -> dt.date | None:
+    """The promised due day, pushed back by the working days the case was suspended."""
+    if not case.get("promised_due_at"):
+        return None
+    return default_calendar().add_working_days(_day(case["promised_due_at"]), case.get("suspended_days", 0))
+
+
+def legal_day(case: dict[str, Any]) -> dt.date | None:
+    if not case.get("accepted_at") or case.get("legal_days") is None:
+        return None
+    days = int(case["legal_days"]) + int(case.get("suspended_days", 0))
+    return default_calendar().add_working_days(_day(case["accepted_at"]), days)
+
+
+def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
+    """(level, reason) of every card the case deserves at `now` (SUP-01)."""
+    if case.get("no_reason"):
+        return [("red", "不予受理或不予许可未说明理由 (a refusal or denial without reason)")]
+    if case.get("closed_at") or case.get("suspended_since") or not case.get("promised_due_at"):
+        return []
+    due, legal, today = due_day(case), legal_day(case), now.date()
+    if due is None:
+        return []
+    cards = []
+    calendar = default_calendar()
+    if today > due:
+        cards.append(("yellow", f"超过承诺时限未办结 (due {due}, not completed)"))
+        if today > calendar.add_working_days(due, 1) or (legal is not None and today > legal):
+            cards.append(("red", f"超期一个工作日以上或超过法定时限 (due {due}, legal limit {legal})"))
+    else:
+        remaining = _working_days_between(today, due)
+        threshold = max(1, math.ceil(WARNING_SHARE * int(case.get("promised_days") or 0)))
+        if remaining <= threshold:
+            cards.append(("warning", f"剩余{remaining}个工作日 (due {due})"))
+    return cards
+
+
+def _revoke_if_in_time(db: sqlite3.Connection, node: NodeSpec, case: dict[str, Any], event: dict[str, Any]) -> None:
+    """A BJ that occurred on or before the due day shows time cards were raised wrongly: revoke them."""
+    try:
+        due = due_day(case)
+    except CalendarYearMissing:
+        return
+    if due is None or _day(event["occurred_at"]) > due:
+        return
+    rows = db.execute(
+        "SELECT card_id, body FROM cards WHERE node = ? AND case_no = ?", (node.name, case.get("case_no"))
+    )
+    for card_id, body in rows.fetchall():
+        card = json.loads(body)
+        if card["level"] in ("yellow", "red", "warning") and not card.get("revoked"):
+            card.update(
+                revoked=True,
+                revoked_at=event["occurred_at"],
+                revoked_reason=f"办结事件 {event['event_id']} occurred {event['occurred_at']}, on time",
+            )
+            db.execute(
+                "UPDATE cards SET body = ? WHERE node = ? AND card_id = ?",
+                (json.dumps(card, ensure_ascii=False), node.name, card_id),
+            )
+
+
+def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
+    """Raise the cards the node's cases deserve now; returns the newly raised ones."""
+    now = dt.datetime.fromtimestamp(platform.now(), CN_TZ).replace(microsecond=0)
+    raised = []
+    with platform.store.transaction() as db:
+        for (body,) in db.execute("SELECT body FROM records WHERE node = ? AND kind = 'case'", (node.name,)).fetchall():
+            case = json.loads(body)
+            try:
+                deserved = cards_due(case, now)
+            except CalendarYearMissing:
+                continue
+            for level, reason in deserved:
+                card = _new_card(node, case, level, reason, now)
+                if db.execute(
+                    "SELECT 1 FROM cards WHERE node = ? AND card_id = ?", (node.name, card["card_id"])
+                ).fetchone():
+                    continue
+                db.execute(
+                    "INSERT INTO cards (node, card_id, case_no, body) VALUES (?, ?, ?, ?)",
+                    (node.name, card["card_id"], case.get("case_no"), json.dumps(card, ensure_ascii=False)),
+                )
+                raised.append({**card, "_notify": case.get("origin") == "system" and not case.get("refused")})
+    return raised
+
+
+def _new_card(node: NodeSpec, case: dict[str, Any], level: str, reason: str, now: dt.datetime) -> dict[str, Any]:
+    card = {
+        "card_id": f"C-{node.name}-{case['application_no']}-{level}",
+        "case_no": case.get("case_no"),
+        "application_no": case["application_no"],
+        "dept_uscc": case["dept_uscc"],
+        "level": level,
+        "reason": reason,
+        "issued_at": now.isoformat(),
+    }
+    if case.get("promised_due_at"):
+        card["due_at"] = case["promised_due_at"]
+    return card
+
+
+def respond_by(issued: dt.datetime) -> str:
+    """One working day after the notice is issued (SUP-02)."""
+    try:
+        day = default_calendar().add_working_days(issued.date(), 1)
+    except CalendarYearMissing:
+        day = issued.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, issued.timetz()).isoformat()
