@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from faker import Faker
 
 from yzw.fixtures import make_faker
+from yzw.mock.runner import RunningPlatform, start_platform
 
 REPO = Path(__file__).resolve().parent.parent
 NORM_FILE = REPO.parent / "shared" / "norm" / "YZW-NORM-2026.md"
@@ -19,3 +22,18 @@ TODAY = dt.date(2026, 11, 28)
 def fake() -> Faker:
     """A seeded zh_CN faker with the kit's provider."""
     return make_faker(seed=1234)
+
+
+@pytest.fixture(scope="session")
+def running_platform() -> Iterator[RunningPlatform]:
+    """One mock platform (three nodes on free loopback ports) for the whole test session."""
+    running = start_platform()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def platform_nodes(running_platform: RunningPlatform) -> RunningPlatform:
+    """The session's platform, reset before the test (registrations and the catalogue stay)."""
+    httpx.post(running_platform.urls["province"] + "/_mock/reset").raise_for_status()
+    return running_platform

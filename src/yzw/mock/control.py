@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
 from yzw.mock import supervision
-from yzw.mock.catalog import all_current_items, current_item, save_version
+from yzw.mock.catalog import all_current_items, current_item, load_demo_catalogue, save_version
 from yzw.mock.errors import ApiError, finding_details
 from yzw.mock.exchange import recorded
 from yzw.mock.idp import issue_ticket
@@ -59,14 +59,17 @@ async def register_system(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def reset(call: Call) -> Response:
-    """POST /_mock/reset: forget tokens, tickets, events, cards, traffic, faults; keep registrations and items."""
+    """POST /_mock/reset: back to the start (demo catalogue, no traffic), keeping only the registrations."""
     platform = call.platform
-    platform.store.reset()
+    platform.store.reset(keep=("systems", "settings"))
+    load_demo_catalogue(platform.store)
     platform.tokens.clear()
     platform.token_requests.clear()
     platform.faults.clear()
     platform.flags.clear()
     platform.clock_offset = 0.0
+    platform.pending_notices.clear()
+    platform.delivered.clear()
     for log in platform.traffic.values():
         log.clear()
     return JSONResponse({"reset": True})

@@ -81,7 +81,7 @@ async def _prepare(
     call.body = await _read_body(request)
     has_body = request.method in ("POST", "PUT", "PATCH")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if has_body and content_type not in media:
+    if has_body and call.body and content_type not in media:
         raise ApiError(
             415,
             "UNSUPPORTED_MEDIA_TYPE",
