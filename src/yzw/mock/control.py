@@ -269,3 +269,19 @@ def cards_of(platform: Platform, node: NodeSpec, dept_uscc: str | None) -> list[
 async def all_cards(call: Call) -> Response:
     """GET /_mock/cards?dept_uscc=: every card of this node, revoked ones included."""
     return JSONResponse({"cards": cards_of(call.platform, call.node, call.request.query_params.get("dept_uscc"))})
+
+
+@endpoint(signed=False)
+async def portal_logout(call: Call) -> Response:
+    """POST /_mock/portal/logout {"user_id"}: the IdP's single logout, fanned out to every system (SSO-06)."""
+    request = _json(call)
+    if not isinstance(request.get("user_id"), str) or not request["user_id"]:
+        raise ApiError(400, "SCHEMA_INVALID", 'post {"user_id": "<the person>"}')
+    call.platform.pending_notices.append(("logout", "*", {"user_id": request["user_id"]}))
+    return JSONResponse({"queued": True, "systems": len(call.platform.systems())})
+
+
+@endpoint(signed=False)
+async def delivered(call: Call) -> Response:
+    """GET /_mock/delivered: the calls the platform made to systems (notices, logouts) and their answers."""
+    return JSONResponse({"delivered": call.platform.delivered})

@@ -52,6 +52,7 @@ def _routes(node: NodeSpec) -> list[Route]:
         Route("/_mock/cards", control.all_cards, methods=["GET"]),
         Route("/_mock/tokens", control.tokens, methods=["GET", "POST"]),
         Route("/_mock/applications/{application_no}", control.submitted, methods=["POST"]),
+        Route("/_mock/delivered", control.delivered, methods=["GET"]),
     ]
     if node.tier == "province":
         routes += [
@@ -64,6 +65,7 @@ def _routes(node: NodeSpec) -> list[Route]:
             Route("/license/v1/licenses/verify", licenses.verify_license, methods=["POST"]),
             Route("/_mock/flags", control.flags, methods=["POST"]),
             Route("/_mock/portal/login", control.portal_login, methods=["POST"]),
+            Route("/_mock/portal/logout", control.portal_logout, methods=["POST"]),
             Route("/_mock/catalog", control.catalogue, methods=["GET"]),
             Route("/_mock/catalog/{item_code}", control.change_item, methods=["POST"]),
             Route("/_mock/licenses/{license_id}", control.license_status, methods=["POST"]),

@@ -93,9 +93,9 @@ async def notice_loop(platform: Platform, node: NodeSpec, stop: asyncio.Event) -
     client = AsyncSignedClient(Credentials(PLATFORM_APP_ID, platform.platform_secret))
     try:
         while not stop.is_set():
-            for card in supervision.raise_cards(platform, node):
-                if card.pop("_notify") and card["level"] in ("yellow", "red"):
-                    await _notify(platform, client, "supervision", card["dept_uscc"], _notice(card))
+            supervision.raise_cards(platform, node)
+            for card in supervision.take_due_notices(platform, node):
+                await _notify(platform, client, "supervision", card["dept_uscc"], _notice(card))
             while node.tier == "province" and platform.pending_notices:
                 kind, to, body = platform.pending_notices.popleft()
                 await _notify(platform, client, kind, to, body)

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from yzw.errors import YzwError
 from yzw.mock.catalog import load_demo_catalogue
 from yzw.mock.node import create_node
 from yzw.mock.platform import Platform
 from yzw.mock.store import Store
-from yzw.mock.topology import Topology, load_topology
+from yzw.mock.topology import NodeSpec, Topology, load_topology
 
 HOST = "127.0.0.1"
 
@@ -67,20 +68,27 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-def _serve(platform: Platform, node: object, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
-    app = create_node(platform, node)  # type: ignore[arg-type]
+def serve(app: ASGIApp, sock: socket.socket, name: str) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve an ASGI app on a bound socket in a daemon thread; returns once it accepts connections."""
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"yzw-node-{getattr(node, 'name', '?')}"
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"yzw-{name}")
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
     if not server.started:
-        raise YzwError(f"node {getattr(node, 'name', '?')} did not start within 10 s")
+        raise YzwError(f"{name} did not start within 10 s")
     return server, thread
+
+
+def bind(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1 (port 0: a free one), or a clear error for a busy port."""
+    return _bind(port)
+
+
+def _serve(platform: Platform, node: NodeSpec, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    return serve(create_node(platform, node), sock, f"node-{node.name}")
 
 
 def start_platform(topology: Topology | None = None, db: str = ":memory:", port_base: int = 0) -> RunningPlatform:

@@ -157,7 +157,11 @@ def _revoke_if_in_time(db: sqlite3.Connection, node: NodeSpec, case: dict[str, A
 
 
 def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
-    """Raise the cards the node's cases deserve now; returns the newly raised ones."""
+    """Raise the cards the node's cases deserve now; returns the newly raised ones.
+
+    A new yellow or red card on an accepted case this node took from the system queues a notice (SUP-02);
+    `notice_loop` sends it, whoever raised the card.
+    """
     now = dt.datetime.fromtimestamp(platform.now(), CN_TZ).replace(microsecond=0)
     raised = []
     with platform.store.transaction() as db:
@@ -177,8 +181,26 @@ def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
                     "INSERT INTO cards (node, card_id, case_no, body) VALUES (?, ?, ?, ?)",
                     (node.name, card["card_id"], case.get("case_no"), json.dumps(card, ensure_ascii=False)),
                 )
-                raised.append({**card, "_notify": case.get("origin") == "system" and not case.get("refused")})
+                if level in ("yellow", "red") and case.get("origin") == "system" and not case.get("refused"):
+                    db.execute(
+                        "INSERT INTO records (node, kind, key, body) VALUES (?, 'notice_due', ?, ?)",
+                        (node.name, card["card_id"], json.dumps(card, ensure_ascii=False)),
+                    )
+                raised.append(card)
     return raised
+
+
+def take_due_notices(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
+    """The cards whose notice is still to be sent, removed from the queue."""
+    with platform.store.transaction() as db:
+        rows = db.execute(
+            "SELECT key, body FROM records WHERE node = ? AND kind = 'notice_due'", (node.name,)
+        ).fetchall()
+        db.executemany(
+            "DELETE FROM records WHERE node = ? AND kind = 'notice_due' AND key = ?",
+            [(node.name, key) for key, _ in rows],
+        )
+    return [json.loads(body) for _, body in rows]
 
 
 def _new_card(node: NodeSpec, case: dict[str, Any], level: str, reason: str, now: dt.datetime) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""Province services of the mock platform: identity (SIG-03/05, SSO), catalogue (CAT-01/03), licenses (LIC)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from gmssl import sm2 as gmssl_sm2
+from tests.mock_helpers import DEPT_USCC, FOOD_ITEM, StubSystem, System, register, wait_until
+
+from yzw.client import Credentials, SignedClient
+from yzw.mock.runner import RunningPlatform
+from yzw.sm2 import signed_bytes
+from yzw.sm2 import verify as sm2_verify
+from yzw.spec import validate
+
+USER = {
+    "user_id": "U330106000001",
+    "user_type": "person",
+    "name": "张三",
+    "auth_level": 3,
+    "id_type": "111",
+    "id_number": "11010519491231002X",
+}
+
+
+@pytest.fixture
+def stub() -> Iterator[StubSystem]:
+    receiver = StubSystem()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def system(platform_nodes: RunningPlatform, stub: StubSystem) -> Iterator[System]:
+    registered = register(platform_nodes, base_url=stub.url)
+    stub.platform_secret = registered.record["platform_secret"]
+    yield registered
+    registered.client.close()
+
+
+def _login(system: System) -> str:
+    answer = httpx.post(
+        system.urls["province"] + "/_mock/portal/login", json={"user": USER, "app_id": system.record["app_id"]}
+    )
+    assert answer.status_code == 200
+    assert answer.json()["redirect"].startswith(system.record["sso_url"] + "?ticket=ST-")
+    return str(answer.json()["ticket"])
+
+
+def _validate(system: System, ticket: str) -> httpx.Response:
+    return system.client.request(
+        "POST",
+        system.urls["province"] + "/idp/v1/tickets/validate",
+        json={"ticket": ticket, "app_id": system.record["app_id"]},
+    )
+
+
+def test_ticket_validates_once_into_an_sm2_signed_user_record(system: System) -> None:
+    ticket = _login(system)
+    answer = _validate(system, ticket)
+    assert answer.status_code == 200
+    record = answer.json()
+    assert validate("ticket-validation", record) == []
+    assert record["user"] == USER
+    keys = httpx.get(system.urls["province"] + "/idp/v1/keys").json()["keys"]
+    assert validate("keys", {"keys": keys}) == []
+    assert sm2_verify(keys[0]["public_key"], record["user"], record["issued_at"], record["signature"])
+    independent = gmssl_sm2.CryptSM2(private_key="", public_key=keys[0]["public_key"][2:])
+    assert independent.verify_with_sm3(record["signature"], signed_bytes(record["user"], record["issued_at"]))
+    again = _validate(system, ticket)
+    assert (again.status_code, again.json()["code"]) == (400, "TICKET_USED")
+
+
+@pytest.mark.parametrize(("flag", "code"), [("use_ticket", "TICKET_USED"), ("expire_ticket", "TICKET_EXPIRED")])
+def test_ticket_faults(system: System, flag: str, code: str) -> None:
+    httpx.post(system.urls["province"] + "/_mock/flags", json={flag: 1}).raise_for_status()
+    answer = _validate(system, _login(system))
+    assert (answer.status_code, answer.json()["code"]) == (400, code)
+
+
+def test_unknown_ticket_and_forged_signature(system: System) -> None:
+    unknown = _validate(system, "ST-" + "0" * 40)
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "TICKET_INVALID")
+    httpx.post(system.urls["province"] + "/_mock/flags", json={"forge_signature": 1}).raise_for_status()
+    record = _validate(system, _login(system)).json()
+    key = httpx.get(system.urls["province"] + "/idp/v1/keys").json()["keys"][0]["public_key"]
+    assert not sm2_verify(key, record["user"], record["issued_at"], record["signature"])
+
+
+@pytest.mark.parametrize(
+    ("form", "path"),
+    [
+        ("grant_type=client_credentials&scope=exchange:write+admin", "/scope"),
+        ("grant_type=password&scope=exchange:write", "/grant_type"),
+    ],
+)
+def test_token_requests_outside_the_norm_are_refused(system: System, form: str, path: str) -> None:
+    bare = SignedClient(Credentials(system.record["app_id"], system.record["app_secret"]))
+    answer = bare.request(
+        "POST",
+        system.urls["province"] + "/idp/v1/oauth/token",
+        content=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    bare.close()
+    assert (answer.status_code, answer.json()["code"]) == (400, "SCHEMA_INVALID")
+    assert [d["path"] for d in answer.json()["details"]] == [path]
+
+
+def test_catalogue_versions_etag_and_change_notices(system: System, stub: StubSystem) -> None:
+    province = system.urls["province"]
+    items = system.client.request("GET", province + "/catalog/v1/items", params={"dept_uscc": DEPT_USCC}).json()
+    assert [i["name"] for i in items["items"]] == ["食品经营许可", "个体工商户登记", "个体工商户变更登记"]
+    first = system.client.request("GET", f"{province}/catalog/v1/items/{FOOD_ITEM}")
+    assert (first.status_code, first.headers["etag"]) == (200, '"v1"')
+    unchanged = system.client.request(
+        "GET", f"{province}/catalog/v1/items/{FOOD_ITEM}", headers={"If-None-Match": '"v1"'}
+    )
+    assert unchanged.status_code == 304
+    changed = httpx.post(f"{province}/_mock/catalog/{FOOD_ITEM}", json={"promised_days": 4})
+    assert changed.json()["version"] == 2
+    second = system.client.request("GET", f"{province}/catalog/v1/items/{FOOD_ITEM}", headers={"If-None-Match": '"v1"'})
+    assert (second.status_code, second.json()["promised_days"], second.headers["etag"]) == (200, 4, '"v2"')
+    assert wait_until(lambda: any(r["path"] == "/yzw/v1/catalog/notifications" for r in stub.received))
+    notice = next(r for r in stub.received if r["path"] == "/yzw/v1/catalog/notifications")
+    assert notice["body"] == {"item_code": FOOD_ITEM, "version": 2, "change": "updated"}
+    assert notice["signature"] == "ok"
+    missing = system.client.request("GET", f"{province}/catalog/v1/items/{FOOD_ITEM[:-1]}9")
+    assert (missing.status_code, missing.json()["code"]) == (404, "ITEM_UNKNOWN")
+
+
+def test_single_logout_reaches_every_system(system: System, stub: StubSystem) -> None:
+    httpx.post(system.urls["province"] + "/_mock/portal/logout", json={"user_id": "U330106000001"})
+    assert wait_until(lambda: any(r["path"] == "/yzw/v1/sso/logout" for r in stub.received))
+    assert next(r for r in stub.received if r["path"] == "/yzw/v1/sso/logout")["signature"] == "ok"
+
+
+def test_licenses_issue_verify_revoke_expire(system: System) -> None:
+    province = system.urls["province"] + "/license/v1/licenses"
+    license_ = system.factory.license()
+    assert system.client.request("POST", province, json=license_).status_code == 201
+    assert system.client.request("POST", province, json=license_).status_code == 200
+    clash = system.client.request("POST", province, json={**license_, "name": "另一个证照"})
+    assert (clash.status_code, clash.json()["code"]) == (422, "LICENSE_CONFLICT")
+    holder = license_["holder"]["id_number"]
+
+    def status(holder_id: str, license_id: str = license_["license_id"]) -> str:
+        answer = system.client.request(
+            "POST", province + "/verify", json={"license_id": license_id, "holder_id": holder_id}
+        )
+        assert validate("license-status", answer.json()) == []
+        return str(answer.json()["status"])
+
+    assert status(holder) == "valid"
+    assert status("11010519491231002X") == "holder_mismatch"
+    assert status(holder, system.factory.fake.license_id()) == "not_found"
+    control = f"{system.urls['province']}/_mock/licenses/{license_['license_id']}"
+    httpx.post(control, json={"status": "revoked"})
+    assert status(holder) == "revoked"
+    httpx.post(control, json={"status": "expired"})
+    assert status(holder) == "expired"
