@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,57 @@ def test_spec_coverage_is_honest_about_missing_checks() -> None:
     assert "63 requirements" in output
     assert "0 with a conformance check" in output
     assert run("spec", "coverage", "--strict")[0] == 1
+
+
+def _yzw(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from yzw.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
+def test_mock_up_runs_for_a_bounded_time_and_prints_its_nodes(tmp_path: Path) -> None:
+    record = MessageFactory(make_faker(8)).sut()
+    result = _yzw(
+        "mock",
+        "up",
+        "--port-base",
+        "0",
+        "--duration",
+        "0.5",
+        "--sut",
+        _write(tmp_path, "sut.yaml", yaml.safe_dump(record)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "province" in result.stdout
+    assert "http://127.0.0.1:" in result.stdout
+    assert f"{record['app_id']}: platform_app_id=yzw-platform" in result.stdout
+    assert "the mock platform stopped" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("nodes: [1]\n", "needs name, tier and division_code"),
+        ("nodes:\n  - {name: p, tier: province, division_code: '110000'}\n", "not a Zhejiang division"),
+        ("nodes:\n  - {name: c, tier: city, division_code: '330100'}\n", "exactly one node must have tier province"),
+    ],
+)
+def test_mock_up_refuses_a_bad_topology(tmp_path: Path, content: str, message: str) -> None:
+    result = _yzw("mock", "up", "--topology", _write(tmp_path, "topology.yaml", content), "--duration", "0")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mock_up_names_a_busy_port() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _yzw("mock", "up", "--port-base", str(port), "--duration", "0")
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is busy" in result.stderr

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from yzw import NORM, __version__
-from yzw.cli import codes, demo, spec
+from yzw.cli import codes, demo, mock, spec
 from yzw.errors import YzwError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(codes.app, name="codes")
 app.add_typer(spec.app, name="spec")
+app.add_typer(mock.app, name="mock")
 app.command("demo")(demo.demo)
 
 

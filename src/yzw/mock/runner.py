@@ -100,7 +100,15 @@ def start_platform(topology: Topology | None = None, db: str = ":memory:", port_
     load_demo_catalogue(store)
     platform = Platform(topology, store)
     running = RunningPlatform(platform)
-    socks = {node.name: _bind(port_base + node.port_offset if port_base else 0) for node in topology.nodes}
+    socks: dict[str, socket.socket] = {}
+    try:
+        for node in topology.nodes:
+            socks[node.name] = _bind(port_base + node.port_offset if port_base else 0)
+    except YzwError:
+        for sock in socks.values():
+            sock.close()
+        store.close()
+        raise
     for node in topology.nodes:
         platform.urls[node.name] = f"http://{HOST}:{socks[node.name].getsockname()[1]}"
     for node in topology.nodes:

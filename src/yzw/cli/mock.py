@@ -1,0 +1,113 @@
+"""`yzw mock up`: the mock platform (province, city, county nodes) on 127.0.0.1 for a vendor's laptop or CI."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.live import Live
+from rich.table import Table
+
+from yzw.cli.output import out
+from yzw.errors import YzwError
+from yzw.mock.control import credentials_for
+from yzw.mock.runner import RunningPlatform, start_platform
+from yzw.mock.topology import load_topology
+from yzw.spec import validate
+
+app = typer.Typer(help="The mock platform: province, city and county nodes on 127.0.0.1.", no_args_is_help=True)
+
+
+def _registration(path: Path) -> dict[str, Any]:
+    try:
+        record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise YzwError(f"cannot read {path}: {exc}") from None
+    problems = validate("sut", record) if isinstance(record, dict) else []
+    if not isinstance(record, dict) or problems:
+        reasons = "; ".join(f"{p.path} {p.reason}" for p in problems) or "not a mapping"
+        raise YzwError(f"{path} is not a valid registration record: {reasons} (see README, sut.yaml)")
+    return record
+
+
+def _db_path(db: str) -> str:
+    if db.startswith(("postgres://", "postgresql://")):
+        raise YzwError("--db postgresql://… is not supported yet; use a SQLite file path or :memory:")
+    return db
+
+
+@app.command("up")
+def up(
+    topology: Annotated[Path | None, typer.Option(help="Topology file (default: mocks/topology.yaml).")] = None,
+    db: Annotated[str, typer.Option(help="SQLite file for the platform's state, or :memory:.")] = ":memory:",
+    port_base: Annotated[
+        int, typer.Option(min=0, max=65000, help="Node i listens on port-base + i; 0: free ports.")
+    ] = 8700,
+    sut: Annotated[list[Path] | None, typer.Option(help="Register a system from its sut.yaml (repeatable).")] = None,
+    duration: Annotated[
+        float | None, typer.Option(min=0, help="Stop after this many seconds (default: Ctrl-C).")
+    ] = None,
+) -> None:
+    """Start the mock platform and keep it running until Ctrl-C.
+
+    Example: yzw mock up --sut mocks/reference-sut.yaml
+    """
+    records = [_registration(path) for path in sut or []]
+    running = start_platform(load_topology(topology), db=_db_path(db), port_base=port_base)
+    try:
+        for record in records:
+            running.platform.register(record)
+        _print_nodes(running)
+        for record in records:
+            _print_credentials(running, record)
+        _watch(running, duration)
+    except KeyboardInterrupt:
+        out.print("stopping …")
+    finally:
+        running.stop()
+    out.print("the mock platform stopped")
+
+
+def _print_nodes(running: RunningPlatform) -> None:
+    table = Table("node", "tier", "division", "URL", "serves", title="Mock platform (YZW-NORM-2026)")
+    for node in running.platform.topology.nodes:
+        serves = (
+            "/idp /catalog /license /exchange /supervision" if node.tier == "province" else "/exchange /supervision"
+        )
+        table.add_row(node.name, node.tier, node.division_code, running.urls[node.name], serves)
+    out.print(table)
+    out.print(
+        f"Register a system: POST {running.urls['province']}/_mock/systems with its sut record (JSON); "
+        f"inspect traffic at /_mock/traffic on each node."
+    )
+
+
+def _print_credentials(running: RunningPlatform, record: dict[str, Any]) -> None:
+    given = credentials_for(running.platform, record)
+    out.print(
+        f"[bold]{record['app_id']}[/]: platform_app_id={given['platform_app_id']} "
+        f"platform_secret={given['platform_secret']} province={given['platform']['province']} "
+        f"exchange={given['platform']['exchange']}"
+    )
+
+
+def _watch(running: RunningPlatform, duration: float | None) -> None:
+    """A live line of request counts per node until the duration ends (or forever)."""
+    deadline = None if duration is None else time.monotonic() + duration
+    with Live(_counts(running), console=out, refresh_per_second=2, transient=True) as live:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.5)
+            live.update(_counts(running))
+
+
+def _counts(running: RunningPlatform) -> Table:
+    table = Table("node", "requests", "errors", "last", box=None)
+    for name, log in running.platform.traffic.items():
+        entries = list(log)
+        errors = sum(1 for e in entries if e.get("status", 200) >= 400)
+        last = f"{entries[-1]['method']} {entries[-1]['path']} {entries[-1].get('status')}" if entries else "—"
+        table.add_row(name, str(len(entries)), str(errors), last)
+    return table
