@@ -85,3 +85,17 @@ def test_lookup_is_case_insensitive_and_unknown_ids_name_neighbours() -> None:
     assert requirement(" acc-04 ").id == "ACC-04"
     with pytest.raises(UnknownRequirement, match="ACC-01"):
         requirement("ACC-99")
+
+
+def test_yaml_files_read_the_same_in_yaml_1_1_and_1_2() -> None:
+    """A bare 008 or 019606110000 is a string to PyYAML (YAML 1.1) but a number to YAML 1.2 readers (Prism,
+    most JavaScript tools): every code that starts with 0 must be quoted."""
+    bare = re.compile(r"^\s*(?:-\s+|[\w-]+:\s+)0\d+\s*$")
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for folder in ("specs", "mocks", "fixtures")
+        for path in sorted((REPO / folder).rglob("*.yaml"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if bare.match(line.split("#")[0])
+    ]
+    assert offenders == []
