@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-mock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -35,6 +35,10 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_codes.py
 	$(BIN)/python benchmarks/bench_validate.py
+
+## bench-mock: the mock platform vs. Prism, and exchange ingest (needs wrk; npm for Prism)
+bench-mock: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_mock.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

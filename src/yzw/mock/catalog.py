@@ -71,10 +71,13 @@ async def list_items(call: Call) -> Response:
 @endpoint(scope="catalog:read")
 async def get_item(call: Call) -> Response:
     """GET /catalog/v1/items/{item_code}: the current version with its ETag; 304 when If-None-Match matches."""
-    item = current_item(call.platform.store, call.request.path_params["item_code"])
-    if item is None:
+    row = call.platform.store.one(
+        "SELECT version, body FROM items WHERE item_code = ? ORDER BY version DESC LIMIT 1",
+        call.request.path_params["item_code"],
+    )
+    if row is None:
         raise ApiError(404, "ITEM_UNKNOWN", "no such item in the catalogue (CAT-01)")
-    etag = f'"v{item["version"]}"'
+    etag = f'"v{row["version"]}"'
     if call.request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    return JSONResponse(item, headers={"ETag": etag})
+    return Response(row["body"], media_type="application/json", headers={"ETag": etag})  # stored as JSON text

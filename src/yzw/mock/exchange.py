@@ -45,27 +45,44 @@ def ingest(
     platform: Platform, node: NodeSpec, event: dict[str, Any], code_findings: list[Finding], origin: str
 ) -> tuple[int, dict[str, Any]]:
     """Judge and record one event atomically: (HTTP status, answer body)."""
-    store = platform.store
-    with store.transaction() as db:
-        known = db.execute(
-            "SELECT body, receipt_id, received_at FROM events WHERE node = ? AND event_id = ?",
-            (node.name, event["event_id"]),
-        ).fetchone()
-        if known is not None:
-            if known[0] == _canonical(event):
-                return 200, {"receipt_id": known[1], "received_at": known[2], "duplicate": True}
-            return 409, _error("EVENT_CONFLICT", "this event_id was recorded with other content (EVT-07)")
-        if code_findings:
-            return 422, _error("CODE_INVALID", "a code breaks its rule (norm §2)", finding_details(code_findings))
-        received_at = now_text()
-        history = _history(db, node, event)
-        verdict = judge(history, event, received_at if origin == "system" else None)
-        if verdict.reason is not None:
-            code = "SEQUENCE_INVALID" if verdict.requirement == "EVT-03" else "TIME_INVALID"
-            detail = [{"path": f"/{verdict.member}", "reason": verdict.reason, "requirement": verdict.requirement}]
-            return 422, _error(code, verdict.reason, detail)
-        receipt = {"receipt_id": f"R-{node.name}-{next(_receipts):08d}", "received_at": received_at, "duplicate": False}
-        _record(db, platform, node, event, receipt, verdict.history, origin)
+    return ingest_many(platform, node, [(event, code_findings)], origin)[0]
+
+
+def ingest_many(
+    platform: Platform, node: NodeSpec, events: list[tuple[dict[str, Any], list[Finding]]], origin: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """Judge and record events in order, in one transaction; each is judged on its own (a batch, EVT-01)."""
+    with platform.store.transaction() as db:
+        return [_ingest_one(db, platform, node, event, findings, origin) for event, findings in events]
+
+
+def _ingest_one(
+    db: sqlite3.Connection,
+    platform: Platform,
+    node: NodeSpec,
+    event: dict[str, Any],
+    code_findings: list[Finding],
+    origin: str,
+) -> tuple[int, dict[str, Any]]:
+    canonical = _canonical(event)
+    known = db.execute(
+        "SELECT body, receipt_id, received_at FROM events WHERE node = ? AND event_id = ?",
+        (node.name, event["event_id"]),
+    ).fetchone()
+    if known is not None:
+        if known[0] == canonical:
+            return 200, {"receipt_id": known[1], "received_at": known[2], "duplicate": True}
+        return 409, _error("EVENT_CONFLICT", "this event_id was recorded with other content (EVT-07)")
+    if code_findings:
+        return 422, _error("CODE_INVALID", "a code breaks its rule (norm §2)", finding_details(code_findings))
+    received_at = now_text()
+    verdict = judge(_history(db, node, event), event, received_at if origin == "system" else None)
+    if verdict.reason is not None:
+        code = "SEQUENCE_INVALID" if verdict.requirement == "EVT-03" else "TIME_INVALID"
+        detail = [{"path": f"/{verdict.member}", "reason": verdict.reason, "requirement": verdict.requirement}]
+        return 422, _error(code, verdict.reason, detail)
+    receipt = {"receipt_id": f"R-{node.name}-{next(_receipts):08d}", "received_at": received_at, "duplicate": False}
+    _record(db, platform, node, (event, canonical), receipt, verdict.history, origin)
     return 200, receipt
 
 
@@ -89,11 +106,12 @@ def _record(
     db: sqlite3.Connection,
     platform: Platform,
     node: NodeSpec,
-    event: dict[str, Any],
+    given: tuple[dict[str, Any], str],
     receipt: dict[str, Any],
     history: History,
     origin: str,
 ) -> None:
+    event, canonical = given
     received = dt.datetime.fromisoformat(receipt["received_at"])
     delay = (received - dt.datetime.fromisoformat(event["occurred_at"])).total_seconds()
     db.execute(
@@ -108,7 +126,7 @@ def _record(
             event["step"],
             event["dept_uscc"],
             event["division_code"],
-            _canonical(event),
+            canonical,
             receipt["receipt_id"],
             receipt["received_at"],
             delay,
@@ -121,7 +139,7 @@ def _record(
         (node.name, event["application_no"], json.dumps(asdict(history))),
     )
     for target in _relay_targets(platform, node, event, origin):
-        db.execute("INSERT INTO outbox (node, target, body) VALUES (?, ?, ?)", (node.name, target, _canonical(event)))
+        db.execute("INSERT INTO outbox (node, target, body) VALUES (?, ?, ?)", (node.name, target, canonical))
     supervision.observe(db, platform, node, event, origin)
 
 
@@ -154,20 +172,29 @@ async def push_batch(call: Call) -> Response:
             [{"path": "/events", "reason": "an array of 1 to 500 events"}],
         )
     origin = origin_of(call.platform, call.node, call.app_id)
-    results = []
-    for event in call.document["events"]:
+    results: list[dict[str, Any] | None] = []
+    accepted: list[tuple[dict[str, Any], list[Finding]]] = []
+    for event in events:
         findings = validate("event", event) if isinstance(event, dict) else []
-        event_id = event.get("event_id", "") if isinstance(event, dict) else ""
         schema = [f for f in findings if not f.requirement.startswith("CODE-")]
         if not isinstance(event, dict) or schema:
             error = _error("SCHEMA_INVALID", "the event breaks its schema", finding_details(schema))
+            event_id = event.get("event_id", "") if isinstance(event, dict) else ""
             results.append({"event_id": str(event_id), "status": 400, "error": error})
             continue
-        status, body = ingest(call.platform, call.node, event, findings, origin)
-        results.append(
-            {"event_id": event_id, "status": status, **({"receipt": body} if status == 200 else {"error": body})}
-        )
-    return JSONResponse({"results": results})
+        results.append(None)
+        accepted.append((event, findings))
+    judged = iter(zip(accepted, ingest_many(call.platform, call.node, accepted, origin), strict=True))
+    return JSONResponse({"results": [result or _result(*next(judged)) for result in results]})
+
+
+def _result(given: tuple[dict[str, Any], list[Finding]], outcome: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+    status, body = outcome
+    return {
+        "event_id": given[0]["event_id"],
+        "status": status,
+        **({"receipt": body} if status == 200 else {"error": body}),
+    }
 
 
 def recorded(row: Any) -> dict[str, Any]:

@@ -35,7 +35,10 @@ async def list_cards(call: Call) -> Response:
 
 
 def _routes(node: NodeSpec) -> list[Route]:
+    """The node's route table, hot paths first (Starlette matches in order)."""
+    hot = [Route("/catalog/v1/items/{item_code}", catalog.get_item, methods=["GET"])] if node.tier == "province" else []
     routes = [
+        *hot,
         Route("/exchange/v1/events", exchange.push_event, methods=["POST"]),
         Route("/exchange/v1/events", exchange.query_events, methods=["GET"]),
         Route("/exchange/v1/events:batch", exchange.push_batch, methods=["POST"]),
@@ -60,7 +63,6 @@ def _routes(node: NodeSpec) -> list[Route]:
             Route("/idp/v1/tickets/validate", idp.validate_ticket, methods=["POST"]),
             Route("/idp/v1/keys", idp.keys, methods=["GET"]),
             Route("/catalog/v1/items", catalog.list_items, methods=["GET"]),
-            Route("/catalog/v1/items/{item_code}", catalog.get_item, methods=["GET"]),
             Route("/license/v1/licenses", licenses.issue_license, methods=["POST"]),
             Route("/license/v1/licenses/verify", licenses.verify_license, methods=["POST"]),
             Route("/_mock/flags", control.flags, methods=["POST"]),

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS histories (node TEXT NOT NULL, application_no TEXT NO
     PRIMARY KEY (node, application_no));
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, target TEXT NOT NULL,
     body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cases (node TEXT NOT NULL, application_no TEXT NOT NULL, next_check REAL,
+    body TEXT NOT NULL, PRIMARY KEY (node, application_no));
+CREATE INDEX IF NOT EXISTS cases_to_check ON cases (node, next_check);
 CREATE TABLE IF NOT EXISTS cards (node TEXT NOT NULL, card_id TEXT NOT NULL, case_no TEXT, body TEXT NOT NULL,
     PRIMARY KEY (node, card_id));
 CREATE TABLE IF NOT EXISTS records (node TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,

@@ -20,6 +20,7 @@ from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
 
 WARNING_SHARE = 0.2  # of promised_days, at least one working day (SUP-01, provincial choice)
+CASE_STEPS = frozenset({"SL", "GQ", "HF", "BJ", "BYSL", "CH"})  # the steps that change what supervision sees
 
 
 def _day(text: str) -> dt.date:
@@ -28,10 +29,10 @@ def _day(text: str) -> dt.date:
 
 def observe(db: sqlite3.Connection, platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> None:
     """Keep the case record of the event's application up to date (called inside the ingest transaction)."""
+    if event["step"] not in CASE_STEPS:
+        return
     key = event["application_no"]
-    row = db.execute(
-        "SELECT body FROM records WHERE node = ? AND kind = 'case' AND key = ?", (node.name, key)
-    ).fetchone()
+    row = db.execute("SELECT body FROM cases WHERE node = ? AND application_no = ?", (node.name, key)).fetchone()
     case = (
         json.loads(row[0])
         if row
@@ -47,8 +48,8 @@ def observe(db: sqlite3.Connection, platform: Platform, node: NodeSpec, event: d
     )
     _apply(case, event)
     db.execute(
-        "INSERT INTO records (node, kind, key, body) VALUES (?, 'case', ?, ?) ON CONFLICT (node, kind, key) "
-        "DO UPDATE SET body = excluded.body",
+        "INSERT INTO cases (node, application_no, next_check, body) VALUES (?, ?, 0, ?) ON CONFLICT (node, "
+        "application_no) DO UPDATE SET body = excluded.body, next_check = 0",
         (node.name, key, json.dumps(case, ensure_ascii=False)),
     )
     if event["step"] == "BJ":
@@ -82,11 +83,14 @@ def _apply(case: dict[str, Any], event: dict[str, Any]) -> None:
         case.update(closed_at=at, withdrawn=True)
 
 
-def _working_days_between(start: dt.date, end: dt.date) -> int:
-    """Working days in (start, end]: the span a suspension takes off the clock."""
+def _working_days_between(start: dt.date, end: dt.date, stop_after: int | None = None) -> int:
+    """Working days in (start, end]: the span a suspension takes off the clock.
+
+    With `stop_after`, counting stops once past it (enough to know "more than N days are left").
+    """
     try:
         calendar, count, day = default_calendar(), 0, start
-        while day < end:
+        while day < end and (stop_after is None or count <= stop_after):
             day += dt.timedelta(days=1)
             count += calendar.is_working_day(day)
         return count
@@ -124,8 +128,8 @@ def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
         if today > calendar.add_working_days(due, 1) or (legal is not None and today > legal):
             cards.append(("red", f"超期一个工作日以上或超过法定时限 (due {due}, legal limit {legal})"))
     else:
-        remaining = _working_days_between(today, due)
         threshold = max(1, math.ceil(WARNING_SHARE * int(case.get("promised_days") or 0)))
+        remaining = _working_days_between(today, due, stop_after=threshold)
         if remaining <= threshold:
             cards.append(("warning", f"剩余{remaining}个工作日 (due {due})"))
     return cards
@@ -159,34 +163,66 @@ def _revoke_if_in_time(db: sqlite3.Connection, node: NodeSpec, case: dict[str, A
 def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
     """Raise the cards the node's cases deserve now; returns the newly raised ones.
 
-    A new yellow or red card on an accepted case this node took from the system queues a notice (SUP-02);
-    `notice_loop` sends it, whoever raised the card.
+    Only cases whose next check has come are looked at (`next_check`: the next moment a card could become
+    due, NULL when none can), so a tick costs what changes, not what is open. A new yellow or red card on an
+    accepted case this node took from the system queues a notice (SUP-02) for `notice_loop`.
     """
     now = dt.datetime.fromtimestamp(platform.now(), CN_TZ).replace(microsecond=0)
     raised = []
     with platform.store.transaction() as db:
-        for (body,) in db.execute("SELECT body FROM records WHERE node = ? AND kind = 'case'", (node.name,)).fetchall():
+        rows = db.execute(
+            "SELECT application_no, body FROM cases WHERE node = ? AND next_check <= ?", (node.name, now.timestamp())
+        )
+        for key, body in rows.fetchall():
             case = json.loads(body)
             try:
-                deserved = cards_due(case, now)
+                raised += _insert_cards(db, node, case, cards_due(case, now), now)
+                upcoming = next_check(case, now)
             except CalendarYearMissing:
-                continue
-            for level, reason in deserved:
-                card = _new_card(node, case, level, reason, now)
-                if db.execute(
-                    "SELECT 1 FROM cards WHERE node = ? AND card_id = ?", (node.name, card["card_id"])
-                ).fetchone():
-                    continue
-                db.execute(
-                    "INSERT INTO cards (node, card_id, case_no, body) VALUES (?, ?, ?, ?)",
-                    (node.name, card["card_id"], case.get("case_no"), json.dumps(card, ensure_ascii=False)),
-                )
-                if level in ("yellow", "red") and case.get("origin") == "system" and not case.get("refused"):
-                    db.execute(
-                        "INSERT INTO records (node, kind, key, body) VALUES (?, 'notice_due', ?, ?)",
-                        (node.name, card["card_id"], json.dumps(card, ensure_ascii=False)),
-                    )
-                raised.append(card)
+                upcoming = None
+            db.execute(
+                "UPDATE cases SET next_check = ? WHERE node = ? AND application_no = ?", (upcoming, node.name, key)
+            )
+    return raised
+
+
+def next_check(case: dict[str, Any], now: dt.datetime) -> float | None:
+    """The next moment a card could become due for the case (a day's start), or None when none can."""
+    if case.get("closed_at") or case.get("suspended_since") or not case.get("promised_due_at"):
+        return None
+    calendar, due = default_calendar(), due_day(case)
+    if due is None:
+        return None
+    warning_day, left = due, max(1, math.ceil(WARNING_SHARE * int(case.get("promised_days") or 0)))
+    while left > 0:
+        warning_day -= dt.timedelta(days=1)
+        left -= calendar.is_working_day(warning_day)
+    legal = legal_day(case)
+    days = [warning_day, due + dt.timedelta(days=1), calendar.add_working_days(due, 1) + dt.timedelta(days=1)]
+    days += [legal + dt.timedelta(days=1)] if legal else []
+    moments = [dt.datetime.combine(day, dt.time(), CN_TZ).timestamp() for day in days]
+    future = [moment for moment in moments if moment > now.timestamp()]
+    return min(future) if future else None
+
+
+def _insert_cards(
+    db: sqlite3.Connection, node: NodeSpec, case: dict[str, Any], deserved: list[tuple[str, str]], now: dt.datetime
+) -> list[dict[str, Any]]:
+    raised = []
+    for level, reason in deserved:
+        card = _new_card(node, case, level, reason, now)
+        if db.execute("SELECT 1 FROM cards WHERE node = ? AND card_id = ?", (node.name, card["card_id"])).fetchone():
+            continue
+        db.execute(
+            "INSERT INTO cards (node, card_id, case_no, body) VALUES (?, ?, ?, ?)",
+            (node.name, card["card_id"], case.get("case_no"), json.dumps(card, ensure_ascii=False)),
+        )
+        if level in ("yellow", "red") and case.get("origin") == "system" and not case.get("refused"):
+            db.execute(
+                "INSERT INTO records (node, kind, key, body) VALUES (?, 'notice_due', ?, ?)",
+                (node.name, card["card_id"], json.dumps(card, ensure_ascii=False)),
+            )
+        raised.append(card)
     return raised
 
 

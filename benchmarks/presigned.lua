@@ -1,0 +1,29 @@
+-- wrk script: replay pre-signed requests (one line each: path \t headers \t method \t body), every one once.
+-- SIG-02 refuses a nonce seen twice, so a replayed line would be answered 401: size the file for the run.
+local counter = 0
+
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+
+function init(args)
+  requests, position = {}, 0
+  local threads, n = tonumber(args[2]), 0
+  for line in io.lines(args[1]) do
+    if n % threads == id then
+      local path, header_text, method, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      local headers = {}
+      for name, value in header_text:gmatch("([^|:]+): ([^|]*)") do headers[name] = value end
+      if body == "" then body = nil end
+      requests[#requests + 1] = wrk.format(method, path, headers, body)
+    end
+    n = n + 1
+  end
+end
+
+function request()
+  position = position + 1
+  if position > #requests then position = 1 end
+  return requests[position]
+end
