@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote, unquote_plus
 
 from cryptography.hazmat.primitives import hashes, hmac
@@ -102,11 +103,24 @@ class NonceMemory:
         at = self._seen.get((app_id, nonce))
         return at is not None and self._clock() - at <= NONCE_WINDOW
 
+    def claim(self, app_id: str, nonce: str) -> bool:
+        """Record the nonce if it is fresh; False when it was seen in the window (a replay)."""
+        if self.seen(app_id, nonce):
+            return False
+        self.remember(app_id, nonce)
+        return True
+
     def remember(self, app_id: str, nonce: str) -> None:
         now = self._clock()
         if len(self._seen) > 100_000:
             self._seen = {key: at for key, at in self._seen.items() if now - at <= NONCE_WINDOW}
         self._seen[(app_id, nonce)] = now
+
+
+class Nonces(Protocol):
+    """Where a receiver keeps the nonces it has seen (SIG-02): in memory, or shared by replicas."""
+
+    def claim(self, app_id: str, nonce: str) -> bool: ...
 
 
 def verify(
@@ -116,7 +130,7 @@ def verify(
     raw_query: str,
     body: bytes,
     secret_of: Callable[[str], str | None],
-    nonces: NonceMemory,
+    nonces: Nonces,
     now: float | None = None,
 ) -> Rejection | None:
     """SIG-02 in its order: headers, app, syntax, timestamp window, signature, nonce. None when accepted."""
@@ -139,7 +153,6 @@ def verify(
     expected = signature(secret, canonical_string(method, path, raw_query, stamp, nonce, body))
     if not std_hmac.compare_digest(expected, given):
         return Rejection("SIGNATURE_INVALID", "signature does not match the canonical string (SIG-01)")
-    if nonces.seen(app_id, nonce):
+    if not nonces.claim(app_id, nonce):
         return Rejection("NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last {NONCE_WINDOW} s")
-    nonces.remember(app_id, nonce)
     return None

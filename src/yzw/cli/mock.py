@@ -33,16 +33,10 @@ def _registration(path: Path) -> dict[str, Any]:
     return record
 
 
-def _db_path(db: str) -> str:
-    if db.startswith(("postgres://", "postgresql://")):
-        raise YzwError("--db postgresql://… is not supported yet; use a SQLite file path or :memory:")
-    return db
-
-
 @app.command("up")
 def up(
     topology: Annotated[Path | None, typer.Option(help="Topology file (default: mocks/topology.yaml).")] = None,
-    db: Annotated[str, typer.Option(help="SQLite file for the platform's state, or :memory:.")] = ":memory:",
+    db: Annotated[str, typer.Option(help="SQLite file, :memory:, or postgresql://… shared by replicas.")] = ":memory:",
     port_base: Annotated[
         int, typer.Option(min=0, max=65000, help="Node i listens on port-base + i; 0: free ports.")
     ] = 8700,
@@ -56,7 +50,7 @@ def up(
     Example: yzw mock up --sut mocks/reference-sut.yaml
     """
     records = [_registration(path) for path in sut or []]
-    running = start_platform(load_topology(topology), db=_db_path(db), port_base=port_base)
+    running = start_platform(load_topology(topology), db=db, port_base=port_base)
     try:
         for record in records:
             running.platform.register(record)

@@ -64,10 +64,9 @@ async def reset(call: Call) -> Response:
     platform.store.reset(keep=("systems", "settings"))
     load_demo_catalogue(platform.store)
     platform.tokens.clear()
-    platform.token_requests.clear()
     platform.faults.clear()
     platform.flags.clear()
-    platform.clock_offset = 0.0
+    platform.set_clock_offset(0.0)
     platform.pending_notices.clear()
     platform.delivered.clear()
     for log in platform.traffic.values():
@@ -105,9 +104,9 @@ async def clock(call: Call) -> Response:
                 target = dt.datetime.fromisoformat(str(change["set"]))
             except ValueError:
                 raise ApiError(400, "SCHEMA_INVALID", "set takes an RFC 3339 time with +08:00") from None
-            platform.clock_offset = target.timestamp() - dt.datetime.now(CN_TZ).timestamp()
+            platform.set_clock_offset(target.timestamp() - dt.datetime.now(CN_TZ).timestamp())
         elif isinstance(change.get("advance_seconds"), int | float):
-            platform.clock_offset += float(change["advance_seconds"])
+            platform.set_clock_offset(platform.clock_offset + float(change["advance_seconds"]))
         else:
             raise ApiError(400, "SCHEMA_INVALID", 'post {"set": "<time>"} or {"advance_seconds": <number>}')
     now = dt.datetime.fromtimestamp(platform.now(), CN_TZ).replace(microsecond=0)
@@ -157,13 +156,8 @@ async def tokens(call: Call) -> Response:
         change = _json(call)
         if change.get("action") not in ("expire", "revoke"):
             raise ApiError(400, "SCHEMA_INVALID", 'action must be "expire" or "revoke"')
-        for record in platform.tokens.values():
-            if change.get("app_id") in (None, record.app_id):
-                if change["action"] == "expire":
-                    record.expires_at = 0.0
-                else:
-                    record.revoked = True
-    return JSONResponse({"token_requests": platform.token_requests})
+        platform.change_tokens(change["action"], change.get("app_id"))
+    return JSONResponse({"token_requests": platform.token_requests()})
 
 
 @endpoint(signed=False)
@@ -217,7 +211,8 @@ async def license_status(call: Call) -> Response:
     license_id = call.request.path_params["license_id"]
     if isinstance(change.get("license"), dict):
         store.execute(
-            "INSERT OR REPLACE INTO licenses (license_id, body, status) VALUES (?, ?, 'valid')",
+            "INSERT INTO licenses (license_id, body, status) VALUES (?, ?, 'valid') ON CONFLICT (license_id) "
+            "DO UPDATE SET body = excluded.body, status = 'valid'",
             license_id,
             json.dumps(change["license"], ensure_ascii=False),
         )
@@ -238,7 +233,7 @@ async def events(call: Call) -> Response:
     rows = (
         store.rows("SELECT * FROM events WHERE node = ? AND application_no = ? ORDER BY seq", node, number)
         if number
-        else store.rows("SELECT * FROM events WHERE node = ? ORDER BY rowid", node)
+        else store.rows("SELECT * FROM events WHERE node = ? ORDER BY received_at, application_no, seq", node)
     )
     pending = store.one("SELECT COUNT(*) FROM outbox WHERE node = ?", node)
     return JSONResponse(
@@ -251,7 +246,8 @@ async def submitted(call: Call) -> Response:
     """POST /_mock/applications/{application_no} {"submitted_at"}: the platform forwarded it (EVT-04)."""
     change = _json(call)
     call.platform.store.execute(
-        "INSERT OR REPLACE INTO records (node, kind, key, body) VALUES ('*', 'submitted_at', ?, ?)",
+        "INSERT INTO records (node, kind, key, body) VALUES ('*', 'submitted_at', ?, ?) ON CONFLICT (node, kind, key) "
+        "DO UPDATE SET body = excluded.body",
         call.request.path_params["application_no"],
         json.dumps(str(change.get("submitted_at", ""))),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import sqlite3
 from dataclasses import asdict
 from typing import Any
 
@@ -16,6 +15,7 @@ from yzw.mock import supervision
 from yzw.mock.errors import ApiError, finding_details
 from yzw.mock.pipeline import JSON, XML, Call, endpoint
 from yzw.mock.platform import Platform
+from yzw.mock.store import Db
 from yzw.mock.topology import NodeSpec
 from yzw.spec import validate
 from yzw.spec.events import History, judge
@@ -57,7 +57,7 @@ def ingest_many(
 
 
 def _ingest_one(
-    db: sqlite3.Connection,
+    db: Db,
     platform: Platform,
     node: NodeSpec,
     event: dict[str, Any],
@@ -65,6 +65,7 @@ def _ingest_one(
     origin: str,
 ) -> tuple[int, dict[str, Any]]:
     canonical = _canonical(event)
+    platform.store.lock(db, f"{node.name}:{event['application_no']}")  # one application's events, one at a time
     known = db.execute(
         "SELECT body, receipt_id, received_at FROM events WHERE node = ? AND event_id = ?",
         (node.name, event["event_id"]),
@@ -90,7 +91,7 @@ def _error(code: str, message: str, details: list[dict[str, Any]] | None = None)
     return {"code": code, "message": message, "details": details or []}
 
 
-def _history(db: sqlite3.Connection, node: NodeSpec, event: dict[str, Any]) -> History:
+def _history(db: Db, node: NodeSpec, event: dict[str, Any]) -> History:
     row = db.execute(
         "SELECT state FROM histories WHERE node = ? AND application_no = ?", (node.name, event["application_no"])
     ).fetchone()
@@ -103,7 +104,7 @@ def _history(db: sqlite3.Connection, node: NodeSpec, event: dict[str, Any]) -> H
 
 
 def _record(
-    db: sqlite3.Connection,
+    db: Db,
     platform: Platform,
     node: NodeSpec,
     given: tuple[dict[str, Any], str],

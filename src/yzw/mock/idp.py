@@ -36,7 +36,7 @@ def issue_ticket(call_platform: Any, user: dict[str, Any]) -> str:
     """A service ticket for a signed-in person (SSO-01), single-use, valid 300 s."""
     ticket = "ST-" + secrets.token_hex(20)
     call_platform.store.execute(
-        "INSERT INTO tickets (ticket, user, issued_at) VALUES (?, ?, ?)",
+        "INSERT INTO tickets (ticket, user_record, issued_at) VALUES (?, ?, ?)",
         ticket,
         json.dumps(user, ensure_ascii=False),
         time.time(),
@@ -48,7 +48,7 @@ def issue_ticket(call_platform: Any, user: dict[str, Any]) -> str:
 async def validate_ticket(call: Call) -> Response:
     """POST /idp/v1/tickets/validate: the user record signed with SM2 (SSO-02), or TICKET_* (SSO-03)."""
     platform, ticket = call.platform, str(call.document["ticket"])
-    row = platform.store.one("SELECT user, issued_at, used FROM tickets WHERE ticket = ?", ticket)
+    row = platform.store.one("SELECT user_record, issued_at, used FROM tickets WHERE ticket = ?", ticket)
     if row is None:
         raise ApiError(400, "TICKET_INVALID", "no such ticket (SSO-03)")
     if time.time() - row["issued_at"] > TICKET_LIFETIME or platform.take_flag("expire_ticket"):
@@ -56,7 +56,7 @@ async def validate_ticket(call: Call) -> Response:
     if row["used"] or platform.take_flag("use_ticket"):
         raise ApiError(400, "TICKET_USED", "the ticket was used already (SSO-03)")
     platform.store.execute("UPDATE tickets SET used = 1 WHERE ticket = ?", ticket)
-    user, issued_at = json.loads(row["user"]), _now_text()
+    user, issued_at = json.loads(row["user_record"]), _now_text()
     signature = platform.key.sign(user, issued_at)
     if platform.take_flag("forge_signature"):
         signature = platform.key.sign({**user, "auth_level": 4}, issued_at)  # a valid signature over other bytes

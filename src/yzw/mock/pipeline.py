@@ -128,7 +128,7 @@ def _check_signature(call: Call) -> str:
 
 def _check_token(call: Call, scope: str) -> None:
     header = call.request.headers.get("authorization", "")
-    token = call.platform.tokens.get(header[7:].strip()) if header[:7].lower() == "bearer " else None
+    token = call.platform.token(header[7:].strip()) if header[:7].lower() == "bearer " else None
     if token is None or token.revoked:
         raise ApiError(401, "TOKEN_INVALID", "no valid bearer token; obtain one at /idp/v1/oauth/token (SIG-03)")
     if time.time() >= token.expires_at:

@@ -1,4 +1,9 @@
-"""The state one mock platform shares across its nodes: registrations, tokens, keys, traffic, faults, clock."""
+"""The state one mock platform shares across its nodes and their replicas.
+
+What replicas must agree on lives in the store: registrations, tokens, nonces (PostgreSQL), the virtual
+clock. Each process keeps short-lived caches of it, and keeps to itself what is only for inspection or
+testing: the traffic log, injected faults and one-shot flags.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,13 @@ from typing import Any
 
 from yzw.mock.store import Store
 from yzw.mock.topology import Topology
-from yzw.signing import NonceMemory
+from yzw.signing import NONCE_WINDOW, NonceMemory, Nonces
 from yzw.sm2 import SigningKey
 
 PLATFORM_APP_ID = "yzw-platform"
 TOKEN_LIFETIME = 7200  # seconds (SIG-03)
 TRAFFIC_KEPT = 20_000  # per node
+CACHE_SECONDS = 1.0  # how long a replica trusts its copy of a token or of the clock
 
 
 @dataclass
@@ -25,6 +31,7 @@ class TokenRecord:
     scopes: frozenset[str]
     expires_at: float
     revoked: bool = False
+    read_at: float = 0.0
 
 
 @dataclass
@@ -43,6 +50,36 @@ class Fault:
         return self.node in (node, "*") and (self.path == "*" or path.startswith(self.path))
 
 
+class SharedNonces:
+    """SIG-02 nonces of one node in the store, claimed atomically so replicas cannot both accept one."""
+
+    def __init__(self, store: Store, node: str) -> None:
+        self.store, self.node = store, node
+
+    def claim(self, app_id: str, nonce: str) -> bool:
+        now = time.time()
+        with self.store.transaction() as db:
+            db.execute(
+                "DELETE FROM nonces WHERE node = ? AND app_id = ? AND nonce = ? AND seen_at < ?",
+                (self.node, app_id, nonce, now - NONCE_WINDOW),
+            )
+            taken = db.execute(
+                "INSERT INTO nonces (node, app_id, nonce, seen_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING RETURNING nonce",
+                (self.node, app_id, nonce, now),
+            ).fetchone()
+        return taken is not None
+
+
+def _platform_secret(store: Store) -> str:
+    """One platform secret per database, so that replicas sign alike (created by the first)."""
+    store.execute(
+        "INSERT INTO settings (key, value) VALUES ('platform_secret', ?) ON CONFLICT (key) DO NOTHING",
+        secrets.token_hex(24),
+    )
+    return store.setting("platform_secret")
+
+
 @dataclass
 class Platform:
     """Everything the nodes of one platform share. Nodes are Starlette apps over this object."""
@@ -50,26 +87,25 @@ class Platform:
     topology: Topology
     store: Store
     key: SigningKey = field(default_factory=lambda: SigningKey.generate("idp-2026"))
-    platform_secret: str = field(default_factory=lambda: secrets.token_hex(24))
+    platform_secret: str = ""
     urls: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # app_id → (secret, kind)
     tokens: dict[str, TokenRecord] = field(default_factory=dict)
-    token_requests: dict[str, int] = field(default_factory=dict)
-    nonces: dict[str, NonceMemory] = field(default_factory=dict)
+    nonces: dict[str, Nonces] = field(default_factory=dict)
     traffic: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     flags: dict[str, int] = field(default_factory=dict)  # one-shot misbehaviours: forge_signature …
-    clock_offset: float = 0.0
     pending_notices: deque[tuple[str, str, dict[str, Any]]] = field(default_factory=deque)  # (kind, to, body)
     delivered: list[dict[str, Any]] = field(default_factory=list)  # outbound calls to systems, for inspection
+    _clock: tuple[float, float] = (0.0, 0.0)  # (offset, read at)
 
     def __post_init__(self) -> None:
+        self.platform_secret = self.platform_secret or _platform_secret(self.store)
+        shared = self.store.dialect != "sqlite"  # SQLite serves one process: memory is enough and faster
         for node in self.topology.nodes:
-            self.nonces[node.name] = NonceMemory()
+            self.nonces[node.name] = SharedNonces(self.store, node.name) if shared else NonceMemory()
             self.traffic[node.name] = deque(maxlen=TRAFFIC_KEPT)
             self.secrets[self.node_app_id(node.name)] = (self.node_secret(node.name), "node")
-        for row in self.store.rows("SELECT app_id, secret, kind FROM systems"):
-            self.secrets[row["app_id"]] = (row["secret"], row["kind"])
 
     # identities -------------------------------------------------------------------------------------------
     @staticmethod
@@ -79,12 +115,20 @@ class Platform:
     def node_secret(self, node: str) -> str:
         return f"{self.platform_secret}-{node}"
 
+    def _identity(self, app_id: str) -> tuple[str, str] | None:
+        if app_id not in self.secrets:
+            row = self.store.one("SELECT secret, kind FROM systems WHERE app_id = ?", app_id)
+            if row is None:
+                return None
+            self.secrets[app_id] = (row["secret"], row["kind"])
+        return self.secrets[app_id]
+
     def secret_of(self, app_id: str) -> str | None:
-        found = self.secrets.get(app_id)
+        found = self._identity(app_id)
         return found[0] if found else None
 
     def kind_of(self, app_id: str | None) -> str | None:
-        found = self.secrets.get(app_id or "")
+        found = self._identity(app_id or "")
         return found[1] if found else None
 
     def register(self, record: dict[str, Any]) -> None:
@@ -108,15 +152,63 @@ class Platform:
 
     # tokens -----------------------------------------------------------------------------------------------
     def issue_token(self, app_id: str, scopes: frozenset[str]) -> str:
-        token = secrets.token_urlsafe(24)
-        self.tokens[token] = TokenRecord(app_id, scopes, time.time() + TOKEN_LIFETIME)
-        self.token_requests[app_id] = self.token_requests.get(app_id, 0) + 1
+        token, now = secrets.token_urlsafe(24), time.time()
+        self.store.execute(
+            "INSERT INTO tokens (token, app_id, scope, expires_at, issued_at) VALUES (?, ?, ?, ?, ?)",
+            token,
+            app_id,
+            " ".join(sorted(scopes)),
+            now + TOKEN_LIFETIME,
+            now,
+        )
+        self.tokens[token] = TokenRecord(app_id, scopes, now + TOKEN_LIFETIME, read_at=now)
         return token
+
+    def token(self, value: str) -> TokenRecord | None:
+        """The token's record, re-read from the store when this replica's copy is older than a second."""
+        cached = self.tokens.get(value)
+        if cached is not None and time.time() - cached.read_at < CACHE_SECONDS:
+            return cached
+        row = self.store.one("SELECT app_id, scope, expires_at, revoked FROM tokens WHERE token = ?", value)
+        if row is None:
+            self.tokens.pop(value, None)
+            return None
+        record = TokenRecord(
+            row["app_id"], frozenset(row["scope"].split()), row["expires_at"], bool(row["revoked"]), time.time()
+        )
+        self.tokens[value] = record
+        return record
+
+    def change_tokens(self, action: str, app_id: str | None) -> None:
+        """Expire or revoke tokens (all, or one app's) for every replica."""
+        column = "expires_at = 0" if action == "expire" else "revoked = 1"
+        where = " WHERE app_id = ?" if app_id else ""
+        self.store.execute(f"UPDATE tokens SET {column}{where}", *([app_id] if app_id else []))
+        self.tokens.clear()
+
+    def token_requests(self) -> dict[str, int]:
+        """Tokens issued per app (SIG-04: a system should need one per lifetime)."""
+        return {
+            row["app_id"]: row["n"]
+            for row in self.store.rows("SELECT app_id, COUNT(*) AS n FROM tokens GROUP BY app_id")
+        }
 
     # clock ------------------------------------------------------------------------------------------------
     def now(self) -> float:
-        """The supervision engine's notion of now: real time plus the virtual clock's offset."""
-        return time.time() + self.clock_offset
+        """The supervision engine's notion of now: real time plus the virtual clock's offset (shared)."""
+        offset, read_at = self._clock
+        if time.time() - read_at >= CACHE_SECONDS:
+            offset = float(self.store.setting("clock_offset", "0") or 0)
+            self._clock = (offset, time.time())
+        return time.time() + offset
+
+    @property
+    def clock_offset(self) -> float:
+        return self.now() - time.time()
+
+    def set_clock_offset(self, offset: float) -> None:
+        self.store.set_setting("clock_offset", repr(offset))
+        self._clock = (offset, time.time())
 
     def url(self, node: str) -> str:
         return self.urls.get(node, "")

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from yzw.errors import YzwError
 from yzw.mock.catalog import load_demo_catalogue
 from yzw.mock.node import create_node
+from yzw.mock.pgstore import PgStore
 from yzw.mock.platform import Platform
 from yzw.mock.store import Store
 from yzw.mock.topology import NodeSpec, Topology, load_topology
@@ -91,12 +92,19 @@ def _serve(platform: Platform, node: NodeSpec, sock: socket.socket) -> tuple[uvi
     return serve(create_node(platform, node), sock, f"node-{node.name}")
 
 
+def open_store(url: str) -> Store:
+    """`:memory:`, a SQLite file path, or a `postgresql://` URL (shared by node replicas)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return PgStore(url)
+    if url != ":memory:" and not Path(url).parent.is_dir():
+        raise YzwError(f"--db {url}: folder {Path(url).parent} does not exist")
+    return Store(url)
+
+
 def start_platform(topology: Topology | None = None, db: str = ":memory:", port_base: int = 0) -> RunningPlatform:
     """Start every node; port_base 0 picks free ports, otherwise node i listens on port_base + its offset."""
     topology = topology or load_topology()
-    if db != ":memory:" and not Path(db).parent.is_dir():
-        raise YzwError(f"--db {db}: folder {Path(db).parent} does not exist")
-    store = Store(db)
+    store = open_store(db)
     load_demo_catalogue(store)
     platform = Platform(topology, store)
     running = RunningPlatform(platform)

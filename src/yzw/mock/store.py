@@ -1,6 +1,8 @@
-"""Platform storage: SQLite (WAL) in a file or in memory. One database for all nodes; node-keyed tables.
+"""Platform storage: SQLite (WAL; a file or in memory) or PostgreSQL (shared by node replicas).
 
-Access is serialised by a lock: the nodes of one platform run in threads of one process and share it.
+One database for all nodes, node-keyed tables. Code writes SQL once, with `?` placeholders; rows answer
+both `row["name"]` and `row[0]`. SQLite access is serialised by a lock (the nodes of one platform run in
+threads of one process); PostgreSQL serialises what must be serialised with advisory locks (`lock`).
 """
 
 from __future__ import annotations
@@ -8,10 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from yzw.errors import YzwError
 
@@ -20,7 +22,9 @@ CREATE TABLE IF NOT EXISTS systems (app_id TEXT PRIMARY KEY, secret TEXT NOT NUL
     record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, app_id TEXT NOT NULL, scope TEXT NOT NULL,
     expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, issued_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, user TEXT NOT NULL, issued_at REAL NOT NULL,
+CREATE TABLE IF NOT EXISTS nonces (node TEXT NOT NULL, app_id TEXT NOT NULL, nonce TEXT NOT NULL,
+    seen_at REAL NOT NULL, PRIMARY KEY (node, app_id, nonce));
+CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, user_record TEXT NOT NULL, issued_at REAL NOT NULL,
     used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS items (item_code TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (item_code, version));
@@ -47,28 +51,43 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 TABLES = (
     "systems",
     "tokens",
+    "nonces",
     "tickets",
     "items",
     "licenses",
     "events",
     "histories",
     "outbox",
+    "cases",
     "cards",
     "records",
     "settings",
 )
 
 
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Db(Protocol):
+    """What a transaction offers: `?` placeholders on both dialects."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Cursor: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
+
+
 class Store:
-    """A thin, locked wrapper over one SQLite database."""
+    """SQLite: a thin, locked wrapper over one database file (or memory)."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: str = ":memory:") -> None:
-        if path != ":memory:":
-            folder = Path(path).parent
-            if not folder.is_dir():
-                raise YzwError(f"database folder {folder} does not exist; create it or choose another --db")
+        if path != ":memory:" and not Path(path).parent.is_dir():
+            raise YzwError(f"database folder {Path(path).parent} does not exist; create it or choose another --db")
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
@@ -78,7 +97,7 @@ class Store:
         self.path = path
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Db]:
         """One atomic unit of work: everything in it lands, or nothing does."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -89,26 +108,25 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
-        with self._lock:
-            cursor = self._db.execute(sql, args)
-            cursor.row_factory = sqlite3.Row
-            return list(cursor.fetchall())
+    def lock(self, db: Db, key: str) -> None:
+        """Serialise work on `key` (e.g. one application) across writers; SQLite's transactions already do."""
 
-    def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
-        found = self.rows(sql, *args)
-        return found[0] if found else None
+    def rows(self, sql: str, *args: Any) -> list[Any]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
 
     def execute(self, sql: str, *args: Any) -> None:
         with self._lock:
             self._db.execute(sql, args)
 
-    def reset(self, keep: tuple[str, ...] = ("systems", "items", "settings")) -> None:
-        """Forget all traffic-made state (tokens, events, cards …), keeping registrations and the catalogue."""
-        with self.transaction() as db:
-            for table in TABLES:
-                if table not in keep:
-                    db.execute(f"DELETE FROM {table}")
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # shared helpers --------------------------------------------------------------------------------------
+    def one(self, sql: str, *args: Any) -> Any:
+        found = self.rows(sql, *args)
+        return found[0] if found else None
 
     def get_json(self, sql: str, *args: Any) -> Any:
         row = self.one(sql, *args)
@@ -125,6 +143,9 @@ class Store:
             value,
         )
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    def reset(self, keep: tuple[str, ...] = ("systems", "items", "settings")) -> None:
+        """Forget all traffic-made state (tokens, events, cards …), keeping the named tables."""
+        with self.transaction() as db:
+            for table in TABLES:
+                if table not in keep:
+                    db.execute(f"DELETE FROM {table}")

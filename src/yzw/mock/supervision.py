@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import sqlite3
 from typing import Any
 
 from yzw.codes.calendar import default_calendar
 from yzw.codes.times import CN_TZ
 from yzw.errors import CalendarYearMissing
 from yzw.mock.platform import Platform
+from yzw.mock.store import Db
 from yzw.mock.topology import NodeSpec
 
 WARNING_SHARE = 0.2  # of promised_days, at least one working day (SUP-01, provincial choice)
@@ -27,7 +27,7 @@ def _day(text: str) -> dt.date:
     return dt.datetime.fromisoformat(text).astimezone(CN_TZ).date()
 
 
-def observe(db: sqlite3.Connection, platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> None:
+def observe(db: Db, platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> None:
     """Keep the case record of the event's application up to date (called inside the ingest transaction)."""
     if event["step"] not in CASE_STEPS:
         return
@@ -135,7 +135,7 @@ def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
     return cards
 
 
-def _revoke_if_in_time(db: sqlite3.Connection, node: NodeSpec, case: dict[str, Any], event: dict[str, Any]) -> None:
+def _revoke_if_in_time(db: Db, node: NodeSpec, case: dict[str, Any], event: dict[str, Any]) -> None:
     """A BJ that occurred on or before the due day shows time cards were raised wrongly: revoke them."""
     try:
         due = due_day(case)
@@ -206,7 +206,7 @@ def next_check(case: dict[str, Any], now: dt.datetime) -> float | None:
 
 
 def _insert_cards(
-    db: sqlite3.Connection, node: NodeSpec, case: dict[str, Any], deserved: list[tuple[str, str]], now: dt.datetime
+    db: Db, node: NodeSpec, case: dict[str, Any], deserved: list[tuple[str, str]], now: dt.datetime
 ) -> list[dict[str, Any]]:
     raised = []
     for level, reason in deserved:

@@ -1,0 +1,100 @@
+"""The PostgreSQL store: shared state for node replicas (`yzw mock up --db postgresql://…`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from yzw.errors import YzwError
+from yzw.mock.store import SCHEMA, Db, Store
+
+PG_SCHEMA = SCHEMA.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(
+    " REAL", " DOUBLE PRECISION"
+)
+
+
+class Row(tuple[Any, ...]):
+    """A result row answering both row[0] and row["column"], as sqlite3.Row does."""
+
+    names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(self.names[key] if isinstance(key, str) else key)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = {column.name: index for index, column in enumerate(cursor.description or [])}
+
+    def make(values: Sequence[Any]) -> Row:
+        row = Row(values)
+        row.names = names
+        return row
+
+    return make
+
+
+def _sql(text: str) -> str:
+    return text.replace("?", "%s")
+
+
+class _Connection:
+    """A psycopg connection that takes `?` placeholders."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._connection.execute(_sql(sql), tuple(params))
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        with self._connection.cursor() as cursor:
+            cursor.executemany(_sql(sql), [tuple(p) for p in params])
+
+
+class PgStore(Store):
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=8,
+                open=True,
+                timeout=10,
+                kwargs={"row_factory": _row_factory, "autocommit": True},
+            )
+            with self._pool.connection() as connection:
+                connection.execute("SELECT pg_advisory_lock(7302026)")  # one schema creator at a time
+                try:
+                    connection.execute(PG_SCHEMA)
+                finally:
+                    connection.execute("SELECT pg_advisory_unlock(7302026)")
+        except (psycopg.Error, OSError) as exc:
+            raise YzwError(f"cannot open the platform database {url.rsplit('@', maxsplit=1)[-1]}: {exc}") from None
+        self._lock = threading.RLock()
+        self.path = url
+
+    @contextmanager
+    def transaction(self) -> Iterator[Db]:
+        with self._pool.connection() as connection, connection.transaction():
+            yield _Connection(connection)
+
+    def lock(self, db: Db, key: str) -> None:
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
+
+    def rows(self, sql: str, *args: Any) -> list[Any]:
+        with self._pool.connection() as connection:
+            return list(connection.execute(_sql(sql), args).fetchall())
+
+    def execute(self, sql: str, *args: Any) -> None:
+        with self._pool.connection() as connection:
+            connection.execute(_sql(sql), args)
+
+    def close(self) -> None:
+        self._pool.close()
