@@ -242,3 +242,11 @@ def test_traffic_log_keeps_requests_and_answers(system: System) -> None:
     assert events[0]["event_id"] in log[-1]["request"]
     assert "receipt_id" in log[-1]["response"]
     assert log[-1]["app_id"] == system.record["app_id"]
+
+
+def test_a_dropped_connection_is_a_connection_failure_for_the_client(system: System) -> None:
+    httpx.post(system.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "drop": True, "count": 1})
+    _, events = system.factory.case_history(("SL",))
+    with pytest.raises(httpx.RemoteProtocolError):
+        system.push(events[0])
+    assert system.push(events[0]).status_code == 200

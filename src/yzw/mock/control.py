@@ -115,14 +115,16 @@ async def clock(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def faults(call: Call) -> Response:
-    """POST /_mock/faults {path, status?, share?, latency_ms?, count?, node?}; DELETE clears; GET lists."""
+    """POST /_mock/faults {path, status? | latency_ms? | drop?, share?, count?, node?}; DELETE clears; GET lists."""
     platform = call.platform
     if call.request.method == "DELETE":
         platform.faults.clear()
     elif call.request.method == "POST":
         spec = _json(call)
-        if not isinstance(spec.get("path"), str) or not (spec.get("status") or spec.get("latency_ms")):
-            raise ApiError(400, "SCHEMA_INVALID", 'a fault needs "path" and a "status" (5xx) or "latency_ms"')
+        if not isinstance(spec.get("path"), str) or not (
+            spec.get("status") or spec.get("latency_ms") or spec.get("drop")
+        ):
+            raise ApiError(400, "SCHEMA_INVALID", 'a fault needs "path" and a "status" (5xx), "latency_ms" or "drop"')
         fault = Fault(
             secrets.token_hex(4),
             str(spec.get("node", call.node.name)),
@@ -131,6 +133,7 @@ async def faults(call: Call) -> Response:
             float(spec.get("share", 1.0)),
             int(spec.get("latency_ms", 0)),
             spec.get("count"),
+            bool(spec.get("drop", False)),
         )
         platform.faults.append(fault)
     return JSONResponse({"faults": [vars(f) for f in platform.faults]})

@@ -164,6 +164,10 @@ class Observe:
                 self.platform.faults.remove(fault)
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.drop:  # promise a body and send none: the server aborts the connection mid-answer
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return True
         if not fault.status:
             return False
         response = error_response(fault.status, "INJECTED_FAULT", f"fault {fault.fault_id} injected at {fault.path}")

@@ -45,6 +45,7 @@ class Fault:
     share: float = 1.0
     latency_ms: int = 0
     remaining: int | None = None
+    drop: bool = False  # answer with a cut-off body: the client sees a dropped connection
 
     def matches(self, node: str, path: str) -> bool:
         return self.node in (node, "*") and (self.path == "*" or path.startswith(self.path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import threading
 import time
@@ -21,6 +22,16 @@ from yzw.mock.store import Store
 from yzw.mock.topology import NodeSpec, Topology, load_topology
 
 HOST = "127.0.0.1"
+
+
+class _InjectedDrops(logging.Filter):
+    """Keep uvicorn quiet about the cut-off answers the `drop` fault sends on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Response content shorter than Content-Length" not in str(record.exc_info and record.exc_info[1])
+
+
+logging.getLogger("uvicorn.error").addFilter(_InjectedDrops())
 
 
 @dataclass
