@@ -19,6 +19,7 @@ from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import PLATFORM_APP_ID, Fault, Platform
 from yzw.mock.topology import NodeSpec
 from yzw.spec import validate
+from yzw.spec.monitoring import department_report
 
 FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license")
 
@@ -284,3 +285,20 @@ async def portal_logout(call: Call) -> Response:
 async def delivered(call: Call) -> Response:
     """GET /_mock/delivered: the calls the platform made to systems (notices, logouts) and their answers."""
     return JSONResponse({"delivered": call.platform.delivered})
+
+
+@endpoint(signed=False)
+async def report(call: Call) -> Response:
+    """GET /_mock/report?dept_uscc=&from=&to=: the SUP-03 monitoring KPIs of this node's area."""
+    query, store, node = call.request.query_params, call.platform.store, call.node.name
+    try:
+        period = (dt.date.fromisoformat(query["from"]), dt.date.fromisoformat(query["to"])) if "from" in query else None
+    except (KeyError, ValueError):
+        raise ApiError(400, "SCHEMA_INVALID", "from and to are dates (YYYY-MM-DD), given together") from None
+    events = [recorded(row) for row in store.rows("SELECT * FROM events WHERE node = ?", node)]
+    items = {item["item_code"]: item for item in all_current_items(store)}
+    found = department_report(events, items, call.node.tier, period, cards_of(call.platform, call.node, None))
+    wanted = query.get("dept_uscc")
+    return JSONResponse(
+        {"node": node, "tier": call.node.tier, "departments": {k: v for k, v in found.items() if wanted in (None, k)}}
+    )

@@ -56,6 +56,7 @@ def _routes(node: NodeSpec) -> list[Route]:
         Route("/_mock/tokens", control.tokens, methods=["GET", "POST"]),
         Route("/_mock/applications/{application_no}", control.submitted, methods=["POST"]),
         Route("/_mock/delivered", control.delivered, methods=["GET"]),
+        Route("/_mock/report", control.report, methods=["GET"]),
     ]
     if node.tier == "province":
         routes += [

@@ -18,13 +18,9 @@ from yzw.errors import CalendarYearMissing
 from yzw.mock.platform import Platform
 from yzw.mock.store import Db
 from yzw.mock.topology import NodeSpec
+from yzw.spec.cases import CASE_STEPS, apply, day_of, due_day, legal_day, new_case, working_days_between
 
 WARNING_SHARE = 0.2  # of promised_days, at least one working day (SUP-01, provincial choice)
-CASE_STEPS = frozenset({"SL", "GQ", "HF", "BJ", "BYSL", "CH"})  # the steps that change what supervision sees
-
-
-def _day(text: str) -> dt.date:
-    return dt.datetime.fromisoformat(text).astimezone(CN_TZ).date()
 
 
 def observe(db: Db, platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> None:
@@ -33,20 +29,8 @@ def observe(db: Db, platform: Platform, node: NodeSpec, event: dict[str, Any], o
         return
     key = event["application_no"]
     row = db.execute("SELECT body FROM cases WHERE node = ? AND application_no = ?", (node.name, key)).fetchone()
-    case = (
-        json.loads(row[0])
-        if row
-        else {
-            "application_no": key,
-            "dept_uscc": event["dept_uscc"],
-            "division_code": event["division_code"],
-            "item_code": event["item_code"],
-            "origin": origin,
-            "suspended_days": 0,
-            "suspended_since": None,
-        }
-    )
-    _apply(case, event)
+    case = json.loads(row[0]) if row else new_case(event, origin)
+    apply(case, event)
     db.execute(
         "INSERT INTO cases (node, application_no, next_check, body) VALUES (?, ?, 0, ?) ON CONFLICT (node, "
         "application_no) DO UPDATE SET body = excluded.body, next_check = 0",
@@ -54,62 +38,6 @@ def observe(db: Db, platform: Platform, node: NodeSpec, event: dict[str, Any], o
     )
     if event["step"] == "BJ":
         _revoke_if_in_time(db, node, case, event)
-
-
-def _apply(case: dict[str, Any], event: dict[str, Any]) -> None:
-    step, payload, at = event["step"], event.get("payload") or {}, event["occurred_at"]
-    if step == "SL":
-        case.update(
-            case_no=event["case_no"],
-            accepted_at=at,
-            promised_due_at=payload.get("promised_due_at"),
-            legal_days=payload.get("legal_days"),
-            promised_days=payload.get("promised_days"),
-        )
-    elif step == "GQ":
-        case["suspended_since"] = at
-    elif step == "HF" and case.get("suspended_since"):
-        case["suspended_days"] += _working_days_between(_day(case["suspended_since"]), _day(at))
-        case["suspended_since"] = None
-    elif step == "BJ":
-        case.update(
-            closed_at=at,
-            result=payload.get("result"),
-            no_reason=payload.get("result") == "denied" and not str(payload.get("reason") or "").strip(),
-        )
-    elif step == "BYSL":
-        case.update(closed_at=at, refused=True, no_reason=not str(payload.get("reason") or "").strip())
-    elif step == "CH":
-        case.update(closed_at=at, withdrawn=True)
-
-
-def _working_days_between(start: dt.date, end: dt.date, stop_after: int | None = None) -> int:
-    """Working days in (start, end]: the span a suspension takes off the clock.
-
-    With `stop_after`, counting stops once past it (enough to know "more than N days are left").
-    """
-    try:
-        calendar, count, day = default_calendar(), 0, start
-        while day < end and (stop_after is None or count <= stop_after):
-            day += dt.timedelta(days=1)
-            count += calendar.is_working_day(day)
-        return count
-    except CalendarYearMissing:
-        return (end - start).days
-
-
-def due_day(case: dict[str, Any]) -> dt.date | None:
-    """The promised due day, pushed back by the working days the case was suspended."""
-    if not case.get("promised_due_at"):
-        return None
-    return default_calendar().add_working_days(_day(case["promised_due_at"]), case.get("suspended_days", 0))
-
-
-def legal_day(case: dict[str, Any]) -> dt.date | None:
-    if not case.get("accepted_at") or case.get("legal_days") is None:
-        return None
-    days = int(case["legal_days"]) + int(case.get("suspended_days", 0))
-    return default_calendar().add_working_days(_day(case["accepted_at"]), days)
 
 
 def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
@@ -129,7 +57,7 @@ def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
             cards.append(("red", f"超期一个工作日以上或超过法定时限 (due {due}, legal limit {legal})"))
     else:
         threshold = max(1, math.ceil(WARNING_SHARE * int(case.get("promised_days") or 0)))
-        remaining = _working_days_between(today, due, stop_after=threshold)
+        remaining = working_days_between(today, due, stop_after=threshold)
         if remaining <= threshold:
             cards.append(("warning", f"剩余{remaining}个工作日 (due {due})"))
     return cards
@@ -141,7 +69,7 @@ def _revoke_if_in_time(db: Db, node: NodeSpec, case: dict[str, Any], event: dict
         due = due_day(case)
     except CalendarYearMissing:
         return
-    if due is None or _day(event["occurred_at"]) > due:
+    if due is None or day_of(event["occurred_at"]) > due:
         return
     rows = db.execute(
         "SELECT card_id, body FROM cards WHERE node = ? AND case_no = ?", (node.name, case.get("case_no"))
