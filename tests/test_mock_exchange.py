@@ -250,3 +250,9 @@ def test_a_dropped_connection_is_a_connection_failure_for_the_client(system: Sys
     with pytest.raises(httpx.RemoteProtocolError):
         system.push(events[0])
     assert system.push(events[0]).status_code == 200
+
+
+def test_the_signed_path_is_the_path_as_sent(system: System) -> None:
+    """SIG-01 signs the raw path: a percent-encoded path verifies as encoded."""
+    answer = system.client.request("GET", system.urls["county"] + "/exchange/v1/cases/%33%33" + "0" * 20)
+    assert (answer.status_code, answer.json()["code"]) == (404, "CASE_UNKNOWN")

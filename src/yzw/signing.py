@@ -22,10 +22,13 @@ TIMESTAMP_WINDOW = 300  # seconds, SIG-02
 NONCE_WINDOW = 600  # seconds, SIG-02
 _NONCE = re.compile(r"[A-Za-z0-9-]{16,64}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+EMPTY_SM3 = "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"  # SIG-01: SM3 of an empty body
 
 
 def sm3_hex(data: bytes) -> str:
     """Lowercase hex SM3 digest."""
+    if not data:
+        return EMPTY_SM3
     digest = hashes.Hash(hashes.SM3())
     digest.update(data)
     return digest.finalize().hex()

@@ -79,9 +79,15 @@ async def reset(call: Call) -> Response:
 async def traffic(call: Call) -> Response:
     """GET /_mock/traffic?path=&method=&status=&app_id=&limit=: this node's requests and answers, newest last."""
     query = call.request.query_params
-    entries = [entry for entry in call.platform.traffic[call.node.name] if _matches(entry, query)]
+    entries = [_readable(entry) for entry in list(call.platform.traffic[call.node.name]) if _matches(entry, query)]
     limit = int(query.get("limit", "1000")) if query.get("limit", "1000").isdigit() else 1000
     return JSONResponse({"node": call.node.name, "entries": entries[-limit:]})
+
+
+def _readable(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.decode("utf-8", "replace") if isinstance(value, bytes) else value for key, value in entry.items()
+    }
 
 
 def _matches(entry: dict[str, Any], query: Any) -> bool:

@@ -147,9 +147,9 @@ class Observe:
             await self.app(scope, logged_receive, logged_send)
         entry.update(
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            request=request_body.decode("utf-8", "replace"),
-            response=response_body.decode("utf-8", "replace"),
-        )
+            request=bytes(request_body),
+            response=bytes(response_body),
+        )  # decoded when read (/_mock/traffic), not on the hot path
         self.platform.traffic[self.node.name].append(entry)
 
     async def _fault(self, scope: Scope, path: str, receive: Receive, send: Send) -> bool:

@@ -78,8 +78,8 @@ async def _prepare(
     call: Call, *, signed: bool, scope: str | None, kind: str | None, parse: bool, media: tuple[str, ...]
 ) -> None:
     request = call.request
-    call.body = await _read_body(request)
     has_body = request.method in ("POST", "PUT", "PATCH")
+    call.body = await _read_body(request) if has_body else b""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if has_body and call.body and content_type not in media:
         raise ApiError(
@@ -115,8 +115,8 @@ def _check_signature(call: Call) -> str:
     rejection = verify(
         request.headers,
         request.method,
-        request.url.path,
-        request.url.query,
+        _raw_path(request.scope),
+        request.scope["query_string"].decode("latin-1"),
         call.body,
         platform.secret_of,
         platform.nonces[call.node.name],
@@ -124,6 +124,12 @@ def _check_signature(call: Call) -> str:
     if rejection is not None:
         raise ApiError(401, rejection.code, rejection.message)
     return str(request.headers.get("x-yzw-app-id"))
+
+
+def _raw_path(scope: Any) -> str:
+    """The path exactly as sent (SIG-01), not percent-decoded; `path` where a server gives no raw_path."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1").split("?", 1)[0] if raw else str(scope["path"])
 
 
 def _check_token(call: Call, scope: str) -> None:
