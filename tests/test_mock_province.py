@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from gmssl import sm2 as gmssl_sm2
-from tests.mock_helpers import DEPT_USCC, FOOD_ITEM, StubSystem, System, register, wait_until
+from tests.mock_helpers import DEPT_USCC, FOOD_ITEM, StubSystem, System, wait_until
 
 from yzw.client import Credentials, SignedClient
-from yzw.mock.runner import RunningPlatform
 from yzw.sm2 import signed_bytes
 from yzw.sm2 import verify as sm2_verify
 from yzw.spec import validate
@@ -26,18 +23,8 @@ USER = {
 
 
 @pytest.fixture
-def stub() -> Iterator[StubSystem]:
-    receiver = StubSystem()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def system(platform_nodes: RunningPlatform, stub: StubSystem) -> Iterator[System]:
-    registered = register(platform_nodes, base_url=stub.url)
-    stub.platform_secret = registered.record["platform_secret"]
-    yield registered
-    registered.client.close()
+def system(notified_system: System) -> System:
+    return notified_system
 
 
 def _login(system: System) -> str:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from tests.mock_helpers import StubSystem, System, register, wait_until
+from tests.mock_helpers import StubSystem, System, wait_until
 
 from yzw.codes.times import CN_TZ
-from yzw.mock.runner import RunningPlatform
 from yzw.spec import validate
 
 # 2026: 1-7 October off (weekdays 1, 2, 5, 6, 7 are holidays), Saturday 10 October is a working day.
@@ -23,18 +21,8 @@ def _at(text: str) -> dt.datetime:
 
 
 @pytest.fixture
-def stub() -> Iterator[StubSystem]:
-    receiver = StubSystem()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def system(platform_nodes: RunningPlatform, stub: StubSystem) -> Iterator[System]:
-    registered = register(platform_nodes, base_url=stub.url)
-    stub.platform_secret = registered.record["platform_secret"]
-    yield registered
-    registered.client.close()
+def system(notified_system: System) -> System:
+    return notified_system
 
 
 def _history(

@@ -85,117 +85,90 @@ def _needs_new_token(response: httpx.Response) -> bool:
         return False
 
 
-class SignedClient:
+class _Signer:
+    """What both clients share: the token cache, and the signed form of each request. No I/O here."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.token = _Token()
+
+    def _token_request(self, force: bool) -> tuple[str, bytes, dict[str, str]] | None:
+        """The token request to send first, or None when no token is needed or the cached one is fresh."""
+        if self.credentials.token_url is None or (not force and self.token.fresh()):
+            return None
+        form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return _prepare(
+            self.credentials,
+            "POST",
+            self.credentials.token_url,
+            None,
+            None,
+            _token_form(self.credentials),
+            form_headers,
+        )
+
+    def _authorization(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token.value}"} if self.credentials.token_url else {}
+
+    def _signed(self, method: str, url: str, options: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
+        extra = {**(options.get("headers") or {}), **self._authorization()}
+        return _prepare(
+            self.credentials, method, url, options.get("params"), options.get("json"), options.get("content"), extra
+        )
+
+
+class SignedClient(_Signer):
     """Synchronous signed client (tests, CLI)."""
 
     def __init__(self, credentials: Credentials, timeout: float = 10.0) -> None:
-        self.credentials = credentials
-        self.token = _Token()
+        super().__init__(credentials)
         self._http = httpx.Client(timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
 
     def _bearer(self, force: bool = False) -> dict[str, str]:
-        if self.credentials.token_url is None:
-            return {}
-        if force or not self.token.fresh():
-            form = _token_form(self.credentials)
-            url, body, headers = _prepare(
-                self.credentials,
-                "POST",
-                self.credentials.token_url,
-                None,
-                None,
-                form,
-                {"Content-Type": "application/x-www-form-urlencoded"},
-            )
+        """The Authorization header, fetching a token first when needed."""
+        pending = self._token_request(force)
+        if pending is not None:
+            url, body, headers = pending
             _token_from(self._http.post(url, content=body, headers=headers), self.token)
-        return {"Authorization": f"Bearer {self.token.value}"}
+        return self._authorization()
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        content: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        response = self._send(method, url, params, json, content, headers, force=False)
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """Send a signed request (options: params, json, content, headers); refresh the token once on 401."""
+        response = self._send(method, url, options, force=False)
         if _needs_new_token(response):
-            response = self._send(method, url, params, json, content, headers, force=True)
+            response = self._send(method, url, options, force=True)
         return response
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, Any] | None,
-        json: Any,
-        content: bytes | None,
-        headers: dict[str, str] | None,
-        force: bool,
-    ) -> httpx.Response:
-        extra = {**(headers or {}), **self._bearer(force)}
-        full, body, signed = _prepare(self.credentials, method, url, params, json, content, extra)
-        return self._http.request(method, full, content=body, headers=signed)
+    def _send(self, method: str, url: str, options: dict[str, Any], force: bool) -> httpx.Response:
+        self._bearer(force)
+        full, body, headers = self._signed(method, url, options)
+        return self._http.request(method, full, content=body, headers=headers)
 
 
-class AsyncSignedClient:
+class AsyncSignedClient(_Signer):
     """Asynchronous signed client (the mock nodes' relay and notices)."""
 
     def __init__(self, credentials: Credentials, timeout: float = 5.0) -> None:
-        self.credentials = credentials
-        self.token = _Token()
+        super().__init__(credentials)
         self._http = httpx.AsyncClient(timeout=timeout)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _bearer(self, force: bool = False) -> dict[str, str]:
-        if self.credentials.token_url is None:
-            return {}
-        if force or not self.token.fresh():
-            form = _token_form(self.credentials)
-            url, body, headers = _prepare(
-                self.credentials,
-                "POST",
-                self.credentials.token_url,
-                None,
-                None,
-                form,
-                {"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            _token_from(await self._http.post(url, content=body, headers=headers), self.token)
-        return {"Authorization": f"Bearer {self.token.value}"}
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        content: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        response = await self._send(method, url, params, json, content, headers, force=False)
+    async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """Send a signed request (options: params, json, content, headers); refresh the token once on 401."""
+        response = await self._send(method, url, options, force=False)
         if _needs_new_token(response):
-            response = await self._send(method, url, params, json, content, headers, force=True)
+            response = await self._send(method, url, options, force=True)
         return response
 
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, Any] | None,
-        json: Any,
-        content: bytes | None,
-        headers: dict[str, str] | None,
-        force: bool,
-    ) -> httpx.Response:
-        extra = {**(headers or {}), **await self._bearer(force)}
-        full, body, signed = _prepare(self.credentials, method, url, params, json, content, extra)
-        return await self._http.request(method, full, content=body, headers=signed)
+    async def _send(self, method: str, url: str, options: dict[str, Any], force: bool) -> httpx.Response:
+        pending = self._token_request(force)
+        if pending is not None:
+            token_url, token_body, token_headers = pending
+            _token_from(await self._http.post(token_url, content=token_body, headers=token_headers), self.token)
+        full, body, headers = self._signed(method, url, options)
+        return await self._http.request(method, full, content=body, headers=headers)
