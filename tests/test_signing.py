@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gmalg
 import pytest
 from gmssl import sm2 as gmssl_sm2
 
@@ -122,3 +123,21 @@ def test_sm2_signature_verifies_with_an_independent_implementation() -> None:
     assert not sm2_verify(key.public_key_hex, user, issued_at, "00" * 64)
     assert not sm2_verify("zz", user, issued_at, signature_hex)
     assert not sm2_verify("04" + "11" * 64, user, issued_at, signature_hex)  # not a point on the curve
+
+
+def test_sm2_signature_keeps_its_fixed_width_when_s_is_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    """r and s are 32 bytes each in r||s even when one has a leading zero byte (about 1 signature in 128).
+
+    The key and the ephemeral k = 41 were found to give a 31-byte s for this message.
+    """
+    private = bytes.fromhex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8")
+    key = SigningKey("idp-width", private, gmalg.SM2().generate_pk(private))
+    real = gmalg.SM2
+    monkeypatch.setattr(gmalg, "SM2", lambda *args, **kwargs: real(*args, **{**kwargs, "rnd_fn": lambda n: 41}))
+    user, issued_at = {"user_id": "U1", "name": "张三", "auth_level": 3}, "2026-11-28T09:30:00+08:00"
+    signature_hex = key.sign(user, issued_at)
+    assert len(signature_hex) == 128
+    assert signature_hex[64:66] == "00"
+    assert sm2_verify(key.public_key_hex, user, issued_at, signature_hex)
+    independent = gmssl_sm2.CryptSM2(private_key="", public_key=key.public_key_hex[2:])
+    assert independent.verify_with_sm3(signature_hex, signed_bytes(user, issued_at))

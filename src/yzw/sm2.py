@@ -37,7 +37,7 @@ class SigningKey:
         """Hex r||s over the SSO-02 bytes (SM3 digest with Z of the default user id)."""
         signer = gmalg.SM2(sk=self.private_key, uid=DEFAULT_UID, pk=self.public_key)
         r, s = signer.sign(signed_bytes(user, issued_at))
-        return bytes(r + s).hex()
+        return (bytes(r).rjust(32, b"\0") + bytes(s).rjust(32, b"\0")).hex()  # fixed width: r, s may be short
 
 
 def verify(public_key_hex: str, user: dict[str, Any], issued_at: str, signature_hex: str) -> bool:
