@@ -19,6 +19,8 @@ LAYERS = {
     "spec": 2,
     "fixtures": 2,
     "mock": 3,
+    "serving": 3,
+    "reference": 3,
     "cli": 4,
 }
 PACKAGE = REPO / "src" / "yzw"

@@ -247,7 +247,7 @@ def test_traffic_log_keeps_requests_and_answers(system: System) -> None:
 def test_a_dropped_connection_is_a_connection_failure_for_the_client(system: System) -> None:
     httpx.post(system.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "drop": True, "count": 1})
     _, events = system.factory.case_history(("SL",))
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx.TransportError):  # a cut-off answer or a reset, depending on timing
         system.push(events[0])
     assert system.push(events[0]).status_code == 200
 

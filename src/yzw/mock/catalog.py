@@ -10,9 +10,9 @@ from starlette.responses import JSONResponse, Response
 
 from yzw.content import content_path
 from yzw.errors import YzwError
-from yzw.mock.errors import ApiError
 from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.store import Store
+from yzw.serving.errors import ApiError
 
 
 def load_demo_catalogue(store: Store) -> None:

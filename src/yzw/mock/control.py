@@ -12,12 +12,12 @@ from starlette.responses import JSONResponse, Response
 from yzw.codes.times import CN_TZ
 from yzw.mock import supervision
 from yzw.mock.catalog import all_current_items, current_item, load_demo_catalogue, save_version
-from yzw.mock.errors import ApiError, finding_details
 from yzw.mock.exchange import recorded
 from yzw.mock.idp import issue_ticket
 from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import PLATFORM_APP_ID, Fault, Platform
 from yzw.mock.topology import NodeSpec
+from yzw.serving.errors import ApiError, finding_details
 from yzw.spec import validate
 from yzw.spec.monitoring import department_report
 

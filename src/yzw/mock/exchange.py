@@ -12,11 +12,12 @@ from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
 from yzw.mock import supervision
-from yzw.mock.errors import ApiError, finding_details
-from yzw.mock.pipeline import JSON, XML, Call, endpoint
+from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import Platform
 from yzw.mock.store import Db
 from yzw.mock.topology import NodeSpec
+from yzw.serving.errors import ApiError, finding_details
+from yzw.serving.http import JSON, XML
 from yzw.spec import validate
 from yzw.spec.events import History, judge
 from yzw.spec.findings import Finding

@@ -11,9 +11,10 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
-from yzw.mock.errors import ApiError
-from yzw.mock.pipeline import FORM, Call, endpoint
+from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import TOKEN_LIFETIME
+from yzw.serving.errors import ApiError
+from yzw.serving.http import FORM
 
 TICKET_LIFETIME = 300  # seconds (SSO-03)
 

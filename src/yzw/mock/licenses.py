@@ -8,8 +8,9 @@ import json
 from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import today_cn
-from yzw.mock.errors import ApiError
-from yzw.mock.pipeline import JSON, XML, Call, endpoint
+from yzw.mock.pipeline import Call, endpoint
+from yzw.serving.errors import ApiError
+from yzw.serving.http import JSON, XML
 
 
 @endpoint(scope="license:write", kind="license", media=(JSON, XML))

@@ -16,11 +16,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yzw.mock import catalog, control, exchange, idp, licenses
-from yzw.mock.errors import error_response
 from yzw.mock.outbound import notice_loop, relay_loop
 from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
+from yzw.serving.errors import error_response
 
 LOGGED_BYTES = 4096
 

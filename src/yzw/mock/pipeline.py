@@ -5,27 +5,21 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from yzw.mock.errors import ApiError, finding_details
 from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
+from yzw.serving.errors import ApiError, finding_details
+from yzw.serving.http import JSON, parse_body, raw_path, read_body
 from yzw.signing import verify
 from yzw.spec.findings import Finding
-from yzw.spec.validate import Unreadable, parse_text
 from yzw.spec.validate import validate as validate_document
-from yzw.spec.xml import XmlForbidden, XmlMalformed, from_xml, parse_xml
-
-MAX_BODY = 10 * 1024 * 1024  # MSG-04
-JSON, XML, FORM = "application/json", "application/xml", "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -79,7 +73,7 @@ async def _prepare(
 ) -> None:
     request = call.request
     has_body = request.method in ("POST", "PUT", "PATCH")
-    call.body = await _read_body(request) if has_body else b""
+    call.body = await read_body(request) if has_body else b""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if has_body and call.body and content_type not in media:
         raise ApiError(
@@ -92,22 +86,9 @@ async def _prepare(
     if scope is not None:
         _check_token(call, scope)
     if (kind is not None or parse) and has_body:
-        call.document = _parse(call.body, content_type)
+        call.document = parse_body(call.body, content_type)
     if kind is not None and has_body:
         _check_schema(call, kind)
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is over {MAX_BODY} bytes (MSG-04)")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is over {MAX_BODY} bytes (MSG-04)")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _check_signature(call: Call) -> str:
@@ -115,7 +96,7 @@ def _check_signature(call: Call) -> str:
     rejection = verify(
         request.headers,
         request.method,
-        _raw_path(request.scope),
+        raw_path(request.scope),
         request.scope["query_string"].decode("latin-1"),
         call.body,
         platform.secret_of,
@@ -124,12 +105,6 @@ def _check_signature(call: Call) -> str:
     if rejection is not None:
         raise ApiError(401, rejection.code, rejection.message)
     return str(request.headers.get("x-yzw-app-id"))
-
-
-def _raw_path(scope: Any) -> str:
-    """The path exactly as sent (SIG-01), not percent-decoded; `path` where a server gives no raw_path."""
-    raw = scope.get("raw_path")
-    return raw.decode("latin-1").split("?", 1)[0] if raw else str(scope["path"])
 
 
 def _check_token(call: Call, scope: str) -> None:
@@ -147,21 +122,6 @@ def _check_token(call: Call, scope: str) -> None:
             "SCOPE_MISSING",
             f"this call needs scope {scope!r}; the token holds {' '.join(sorted(token.scopes)) or 'none'} (SIG-05)",
         )
-
-
-def _parse(body: bytes, content_type: str) -> Any:
-    try:
-        if content_type == FORM:
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-        if content_type == XML:
-            return from_xml(parse_xml(body))[1]
-        if not body.strip():
-            raise Unreadable("the body is empty")
-        return parse_text(body.decode("utf-8"))
-    except XmlForbidden as exc:
-        raise ApiError(400, "XML_FORBIDDEN_CONSTRUCT", f"{exc} (MSG-05)") from None
-    except (Unreadable, XmlMalformed, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "MALFORMED_BODY", f"the body is not well-formed: {exc} (MSG-04)") from None
 
 
 def _check_schema(call: Call, kind: str) -> None:

@@ -82,7 +82,7 @@ class Store:
 
     dialect = "sqlite"
 
-    def __init__(self, path: str = ":memory:") -> None:
+    def __init__(self, path: str = ":memory:", schema: str = SCHEMA) -> None:
         if path != ":memory:" and not Path(path).parent.is_dir():
             raise YzwError(f"database folder {Path(path).parent} does not exist; create it or choose another --db")
         try:
@@ -90,7 +90,7 @@ class Store:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._db.executescript(schema)
         except sqlite3.Error as exc:
             raise YzwError(f"cannot open the platform database {path}: {exc}") from exc
         self._lock = threading.RLock()
