@@ -1,0 +1,128 @@
+"""The reference system as a Starlette app: its routes behind one guard, and its outbox pusher."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from yzw.reference import driver, intake
+from yzw.reference.journal import pusher
+from yzw.reference.system import ReferenceSystem
+from yzw.serving.errors import ApiError, error_response, finding_details
+from yzw.serving.http import JSON, XML, parse_body, raw_path, read_body
+from yzw.signing import NonceMemory, verify
+from yzw.spec import validate
+
+Handler = Callable[[ReferenceSystem, Request, Any], Awaitable[Response]]
+
+
+def guarded(
+    kind: str | None, signer: str = "platform"
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """MSG-04 order: 413, 415, 401 (SIG-02), 400 malformed, then the handler (which checks its schema)."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            system: ReferenceSystem = request.app.state.system
+            try:
+                has_body = request.method == "POST"
+                body = await read_body(request) if has_body else b""
+                media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                accepted = (JSON, XML) if "xml" in system.record.get("formats", []) else (JSON,)
+                if has_body and body and media not in accepted:
+                    raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media or '(none)'!r} is not accepted")
+                keys = (
+                    {system.platform_app_id: system.platform_secret}
+                    if signer == "platform"
+                    else {system.record["app_id"]: system.record["app_secret"]}
+                )
+                rejection = verify(
+                    request.headers,
+                    request.method,
+                    raw_path(request.scope),
+                    request.scope["query_string"].decode("latin-1"),
+                    body,
+                    keys.get,
+                    request.app.state.nonces,
+                )
+                if rejection is not None:
+                    raise ApiError(401, rejection.code, rejection.message)
+                document = parse_body(body, media) if has_body and kind else None
+                return await handler(system, request, document)
+            except ApiError as error:
+                return error.response()
+
+        return run
+
+    return wrap
+
+
+@guarded("application")
+async def submit(system: ReferenceSystem, request: Request, document: Any) -> Response:
+    return await intake.submit(system, document)
+
+
+@guarded(None)
+async def status(system: ReferenceSystem, request: Request, document: Any) -> Response:
+    return intake.status(system, request.path_params["application_no"])
+
+
+@guarded("supplements")
+async def supplements(system: ReferenceSystem, request: Request, document: Any) -> Response:
+    findings = validate("supplements", document)
+    if findings:
+        raise ApiError(400, "SCHEMA_INVALID", "the supplements break their schema", finding_details(findings))
+    return intake.supplements(system, request.path_params["application_no"], document)
+
+
+@guarded("driver-action", signer="system")
+async def actions(system: ReferenceSystem, request: Request, document: Any) -> Response:
+    findings = validate("driver-action", document)
+    if findings:
+        raise ApiError(400, "SCHEMA_INVALID", "the action breaks its schema", finding_details(findings))
+    return JSONResponse(await driver.act(system, document))
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(404, "NOT_FOUND", f"no route {request.url.path} (MSG-02)")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return error_response(405, "METHOD_NOT_ALLOWED", f"{request.method} is not served at {request.url.path}")
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    return error_response(500, "INTERNAL_ERROR", "the system failed to answer")
+
+
+def create_reference_app(system: ReferenceSystem) -> Starlette:
+    """The system's ASGI app; its lifespan runs the outbox pusher (EVT-07)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(pusher(system, stop))
+        yield
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+        await system.client.aclose()
+
+    routes = [
+        Route("/yzw/v1/health", intake.health, methods=["GET"]),
+        Route("/yzw/v1/applications", submit, methods=["POST"]),
+        Route("/yzw/v1/applications/{application_no}", status, methods=["GET"]),
+        Route("/yzw/v1/applications/{application_no}/supplements", supplements, methods=["POST"]),
+        Route("/_driver/actions", actions, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed, 500: _internal}
+    )
+    app.state.system, app.state.nonces = system, NonceMemory()
+    return app

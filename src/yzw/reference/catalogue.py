@@ -1,0 +1,41 @@
+"""Items from the province catalogue (CAT-01), cached with their ETag and refetched on change notices (CAT-03)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from yzw.reference.system import ReferenceSystem
+from yzw.serving.errors import ApiError
+
+
+async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -> dict[str, Any] | None:
+    """The item's current catalogue entry, or None when the catalogue does not know it.
+
+    Raises 503 DEPENDENCY_UNAVAILABLE when the catalogue cannot answer (ROB-01).
+    """
+    cached = system.items.get(item_code)
+    if cached is not None and not refresh:
+        return cached
+    headers = {"If-None-Match": f'"v{cached["version"]}"'} if cached else {}
+    try:
+        answer = await system.client.request(
+            "GET", f"{system.province_url}/catalog/v1/items/{item_code}", headers=headers
+        )
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the province catalogue cannot be reached (ROB-01)") from None
+    if answer.status_code == 304 and cached is not None:
+        return cached
+    if answer.status_code == 404:
+        system.items.pop(item_code, None)
+        return None
+    if answer.status_code != 200:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code} (ROB-01)")
+    system.items[item_code] = answer.json()
+    return system.items[item_code]
+
+
+def active_for_department(system: ReferenceSystem, entry: dict[str, Any] | None) -> bool:
+    """APP-03 / CAT-02: the item exists, is active, and belongs to this system's department."""
+    return entry is not None and entry.get("status") == "active" and entry["dept"]["uscc"] == system.record["dept_uscc"]

@@ -1,0 +1,120 @@
+"""Unified intake (APP-01 … APP-04), the status query (APP-07) and supplements (ACC-05)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from yzw.reference.catalogue import active_for_department, item
+from yzw.reference.journal import record_event
+from yzw.reference.system import ReferenceSystem, now_text
+from yzw.serving.errors import ApiError, finding_details
+from yzw.spec import validate
+from yzw.spec.findings import Finding
+
+# APP-03: which code findings answer which 422, in the order the norm gives.
+CODE_ANSWERS = (
+    ("/application_no", "APPLICATION_NO_INVALID"),
+    ("/division_code", "CODE_INVALID"),
+    ("/item_code", "ITEM_UNKNOWN"),
+    ("/applicant", "APPLICANT_INVALID"),
+)
+STATUS = {
+    None: "received",
+    "SB": "received",
+    "BZJ": "received",
+    "BZ": "supplement_required",
+    "SL": "accepted",
+    "CB": "in_progress",
+    "SH": "in_progress",
+    "PZ": "in_progress",
+    "HF": "in_progress",
+    "GQ": "suspended",
+    "BJ": "completed",
+    "SD": "completed",
+    "BYSL": "refused",
+    "CH": "withdrawn",
+}
+
+
+def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Finding]]]:
+    """Schema findings (400), and code findings by the 422 code they answer."""
+    schema: list[Finding] = []
+    codes: dict[str, list[Finding]] = {}
+    for finding in findings:
+        answer = next((code for prefix, code in CODE_ANSWERS if finding.path.startswith(prefix)), None)
+        if answer is None or not finding.requirement.startswith("CODE-"):
+            schema.append(finding)
+        else:
+            codes.setdefault(answer, []).append(finding)
+    return schema, codes
+
+
+async def submit(system: ReferenceSystem, document: Any) -> Response:
+    """POST /yzw/v1/applications: 202, or 400, 409, 422 in the norm's order (MSG-04, APP-02 … APP-04)."""
+    schema, codes = _split(validate("application", document))
+    if schema:
+        raise ApiError(400, "SCHEMA_INVALID", "the application breaks its schema (APP-02)", finding_details(schema))
+    known = system.application(document["application_no"])
+    if known is not None:  # APP-04, checked before the 422s
+        if known["body"] == document:
+            return JSONResponse(json.loads(known["answer"]), status_code=202)
+        raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body (APP-04)")
+    entry = None if "ITEM_UNKNOWN" in codes else await item(system, document["item_code"])
+    if "ITEM_UNKNOWN" not in codes and not active_for_department(system, entry):
+        codes["ITEM_UNKNOWN"] = [Finding("/item_code", "item_code", "not an active item of this department", "APP-03")]
+    for _, code in CODE_ANSWERS:
+        if code in codes:
+            raise ApiError(
+                422,
+                code,
+                f"the application fails a code check (APP-03): {codes[code][0].reason}",
+                finding_details(codes[code]),
+            )
+    received_at = now_text()
+    answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
+    system.store.execute(
+        "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
+        document["application_no"],
+        json.dumps(document, ensure_ascii=False),
+        received_at,
+        json.dumps(answer, ensure_ascii=False),
+        received_at,
+    )
+    return JSONResponse(answer, status_code=202)
+
+
+def status(system: ReferenceSystem, number: str) -> Response:
+    """GET /yzw/v1/applications/{application_no} (APP-07)."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received (APP-07)")
+    answer = {"application_no": number, "status": STATUS[found["last_step"]], "updated_at": found["updated_at"]}
+    if found["case_no"]:
+        answer["case_no"] = found["case_no"]
+    return JSONResponse(answer)
+
+
+def supplements(system: ReferenceSystem, number: str, document: Any) -> Response:
+    """POST …/supplements (ACC-05): taken only while the application waits for them; BZJ follows."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
+    if found["last_step"] != "BZ":
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    body = found["body"]
+    given = {m["material_code"]: m for m in document["materials"]}
+    body["materials"] = [given.pop(m["material_code"], m) for m in body["materials"]] + list(given.values())
+    system.store.execute(
+        "UPDATE applications SET body = ? WHERE application_no = ?", json.dumps(body, ensure_ascii=False), number
+    )
+    record_event(system, number, "BZJ", {"materials": document["materials"]})
+    return JSONResponse({"application_no": number, "status": "received", "received_at": now_text()})
+
+
+async def health(request: Request) -> Response:
+    """GET /yzw/v1/health (REG-01)."""
+    return JSONResponse({"status": "ok", "norm": "YZW-NORM-2026"})

@@ -1,0 +1,89 @@
+"""The reference system's state: its registration, the platform's credentials, storage and clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from yzw.client import AsyncSignedClient, Credentials
+from yzw.codes.times import CN_TZ
+from yzw.mock.store import Store
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS applications (application_no TEXT PRIMARY KEY, body TEXT NOT NULL,
+    received_at TEXT NOT NULL, answer TEXT NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0, last_step TEXT,
+    case_no TEXT, updated_at TEXT NOT NULL, suspended_at TEXT);
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, application_no TEXT NOT NULL,
+    body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+    next_try REAL NOT NULL DEFAULT 0, last_error TEXT);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, application_no, id);
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+SCOPES = "exchange:write catalog:read license:read license:write idp:ticket"  # SIG-05: the union it needs
+
+
+def now_text() -> str:
+    return dt.datetime.now(CN_TZ).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class ReferenceSystem:
+    """One running reference system: its record (sut.yaml), what the platform gave it, and its store."""
+
+    record: dict[str, Any]
+    platform_app_id: str
+    platform_secret: str
+    province_url: str
+    exchange_url: str
+    store: Store = field(default_factory=lambda: Store(":memory:", SCHEMA))
+    faults: frozenset[str] = frozenset()
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # catalogue cache, by item_code
+    _client: AsyncSignedClient | None = None
+
+    @classmethod
+    def from_registration(
+        cls, record: dict[str, Any], given: dict[str, Any], db: str = ":memory:", faults: frozenset[str] = frozenset()
+    ) -> ReferenceSystem:
+        """Built from a sut record and the credentials the platform answered its registration with."""
+        return cls(
+            record,
+            given["platform_app_id"],
+            given["platform_secret"],
+            given["platform"]["province"],
+            given["platform"]["exchange"],
+            Store(db, SCHEMA),
+            faults,
+        )
+
+    @property
+    def client(self) -> AsyncSignedClient:
+        """One signed client for every call to the platform, holding one token (SIG-04, SIG-05)."""
+        if self._client is None:
+            self._client = AsyncSignedClient(
+                Credentials(
+                    self.record["app_id"],
+                    self.record["app_secret"],
+                    token_url=self.province_url + "/idp/v1/oauth/token",
+                    scope=SCOPES,
+                )
+            )
+        return self._client
+
+    def next_counter(self, key: str) -> int:
+        """The next value of a persistent counter (daily serials survive restarts, CODE-06)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO counters (key, value) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                (key,),
+            )
+            return int(db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0])
+
+    def application(self, number: str) -> dict[str, Any] | None:
+        row = self.store.one("SELECT * FROM applications WHERE application_no = ?", number)
+        if row is None:
+            return None
+        found = dict(zip(row.keys(), tuple(row), strict=True))
+        found["body"] = json.loads(found["body"])
+        return found

@@ -1,0 +1,163 @@
+"""The reference departmental system driven end to end against the mock platform."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from tests.conftest import REPO
+from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
+
+from yzw.client import Credentials, SignedClient
+from yzw.codes import check
+from yzw.fixtures import make_faker
+from yzw.fixtures.messages import MessageFactory
+from yzw.mock.runner import RunningPlatform
+from yzw.reference.runner import RunningReference, start_reference
+from yzw.spec import validate
+
+RECORD = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
+PLANNING_ITEM = "11330100002489017X3010000789000"
+
+
+@pytest.fixture
+def reference(platform_nodes: RunningPlatform) -> Iterator[RunningReference]:
+    running = start_reference(platform_nodes, RECORD)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def portal(reference: RunningReference) -> Iterator[SignedClient]:
+    """The platform's side: signs as the platform, as the unified application system does."""
+    client = SignedClient(Credentials(reference.system.platform_app_id, reference.system.platform_secret))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def desk(reference: RunningReference) -> Iterator[SignedClient]:
+    """The conformance driver's caller: signs with the system's own key (§11)."""
+    client = SignedClient(Credentials(RECORD["app_id"], RECORD["app_secret"]))
+    yield client
+    client.close()
+
+
+def _application(platform: RunningPlatform, with_license: bool = True) -> dict[str, Any]:
+    factory = MessageFactory(make_faker(31))
+    application = factory.application()
+    application["item_code"] = FOOD_ITEM
+    holder = application["applicant"]["id_number"]
+    license_ = {
+        **factory.license(),
+        "holder": {"type": "person", "name": application["applicant"]["name"], "id_number": holder},
+    }
+    httpx.post(f"{platform.urls['province']}/_mock/licenses/{license_['license_id']}", json={"license": license_})
+    application["materials"] = [
+        {"material_code": "M001", "name": "食品经营许可申请书", "kind": "file", "file": _file("M001")},
+        {
+            "material_code": "M002",
+            "name": "营业执照",
+            "kind": "license",
+            "license_id": license_["license_id"] if with_license else factory.fake.license_id(),
+        },
+    ]  # M003 (经营场所平面图) is missing on purpose
+    return application
+
+
+def _file(code: str) -> dict[str, Any]:
+    return {"name": f"{code}.pdf", "size": 1024, "sm3": "0" * 64, "url": f"https://files.example/{code}.pdf"}
+
+
+def _act(desk: SignedClient, reference: RunningReference, action: str, **fields: Any) -> httpx.Response:
+    return desk.request("POST", reference.url + "/_driver/actions", json={"action": action, **fields})
+
+
+def test_an_online_application_from_intake_to_delivery(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
+) -> None:
+    application = _application(platform_nodes)
+    number = application["application_no"]
+    received = portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    assert received.status_code == 202, received.text
+    assert validate("application-answer", received.json()) == []
+    first = _act(desk, reference, "accept", application_no=number)
+    assert first.json()["step"] == "BZ"  # M003 is missing: one notice (ACC-05)
+    more = {"materials": [{"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}]}
+    assert (
+        portal.request("POST", f"{reference.url}/yzw/v1/applications/{number}/supplements", json=more).status_code
+        == 200
+    )
+    accepted = _act(desk, reference, "accept", application_no=number).json()
+    assert accepted["step"] == "SL"
+    assert check("case_no", accepted["case_no"], division_code="330106", dept_seq="021") is None
+    completed = _act(desk, reference, "complete", application_no=number).json()
+    assert completed["step"] == "BJ"
+    assert _act(desk, reference, "deliver", application_no=number).json()["step"] == "SD"
+    steps = ["BZ", "BZJ", "SL", "CB", "SH", "PZ", "BJ", "SD"]
+    assert wait_until(lambda: [e["step"] for e in mock_events(platform_nodes, "county", number)] == steps)
+    state = portal.request("GET", f"{reference.url}/yzw/v1/applications/{number}").json()
+    assert (state["status"], state["case_no"]) == ("completed", accepted["case_no"])
+    bj = next(e for e in mock_events(platform_nodes, "county", number) if e["step"] == "BJ")
+    verify = httpx.get(
+        platform_nodes.urls["province"] + "/_mock/traffic", params={"path": "/license/v1/licenses", "method": "POST"}
+    ).json()["entries"]
+    assert any(bj["payload"]["licenses"][0] in entry["request"] for entry in verify)
+
+
+def test_a_window_application_gets_its_own_number_and_an_sb_first(
+    platform_nodes: RunningPlatform, reference: RunningReference, desk: SignedClient
+) -> None:
+    params = {k: v for k, v in _application(platform_nodes).items() if k != "application_no"} | {"channel": "window"}
+    answer = _act(desk, reference, "window_apply", params=params).json()
+    assert "application_no" in answer, answer
+    number = answer["application_no"]
+    assert (number[6], answer["step"]) == ("3", "SB")
+    assert check("application_no", number, channel="window", dept_seq="021") is None
+    assert wait_until(lambda: [e["step"] for e in mock_events(platform_nodes, "county", number)] == ["SB"])
+
+
+def test_intake_answers_in_the_norms_order(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient
+) -> None:
+    url = reference.url + "/yzw/v1/applications"
+    application = _application(platform_nodes)
+    first = portal.request("POST", url, json=application)
+    assert portal.request("POST", url, json=application).json() == first.json()  # APP-04: the same answer
+    clash = portal.request("POST", url, json={**application, "form": {"changed": "yes"}})
+    assert (clash.status_code, clash.json()["code"]) == (409, "APPLICATION_CONFLICT")
+    other = _application(platform_nodes)
+    other["application_no"] = MessageFactory(make_faker(77)).application()["application_no"]
+    cases = [
+        ({**other, "item_code": PLANNING_ITEM}, 422, "ITEM_UNKNOWN"),
+        ({**other, "channel": "window"}, 422, "APPLICATION_NO_INVALID"),
+        ({**other, "division_code": "110101"}, 422, "CODE_INVALID"),
+        ({**other, "applicant": {**other["applicant"], "id_number": "110105194912310021"}}, 422, "APPLICANT_INVALID"),
+        ({k: v for k, v in other.items() if k != "delivery"}, 400, "SCHEMA_INVALID"),
+    ]
+    for body, status, code in cases:
+        answer = portal.request("POST", url, json=body)
+        assert (answer.status_code, answer.json()["code"]) == (status, code), answer.text
+    unsigned = httpx.post(url, content=json.dumps(other).encode(), headers={"Content-Type": "application/json"})
+    assert (unsigned.status_code, unsigned.json()["code"]) == (401, "SIGNATURE_MISSING")
+    assert httpx.get(reference.url + "/yzw/v1/health").json() == {"status": "ok", "norm": "YZW-NORM-2026"}
+
+
+def test_events_are_retried_through_exchange_failures_and_never_doubled(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
+) -> None:
+    application = _application(platform_nodes)
+    application["materials"].append(
+        {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
+    )
+    portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 2})
+    assert _act(desk, reference, "accept", application_no=application["application_no"]).json()["step"] == "SL"
+    number = application["application_no"]
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", number)) == 1, timeout=15)
+    attempts = reference.system.store.one("SELECT attempts FROM outbox WHERE application_no = ?", number)["attempts"]
+    assert attempts == 3
