@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from yzw.reference import driver, intake
+from yzw.reference import driver, intake, services, sso
 from yzw.reference.journal import pusher
 from yzw.reference.system import ReferenceSystem
 from yzw.serving.errors import ApiError, error_response, finding_details
@@ -90,6 +90,50 @@ async def actions(system: ReferenceSystem, request: Request, document: Any) -> R
     return JSONResponse(await driver.act(system, document))
 
 
+def _checked(kind: str, document: Any) -> dict[str, Any]:
+    findings = validate(kind, document)
+    if findings:
+        raise ApiError(400, "SCHEMA_INVALID", f"the {kind} breaks its schema", finding_details(findings))
+    return dict(document)
+
+
+@guarded("notification")
+async def catalog_notice(system: ReferenceSystem, request: Request, document: Any) -> Response:
+    return services.change_notice(system, _checked("notification", document))
+
+
+@guarded("notice")
+async def supervision_notice(system: ReferenceSystem, request: Request, document: Any) -> Response:
+    return services.supervision_notice(system, _checked("notice", document))
+
+
+@guarded("logout")
+async def logout(system: ReferenceSystem, request: Request, document: Any) -> Response:
+    return sso.logout(system, _checked("logout", document))
+
+
+async def guide(request: Request) -> Response:
+    try:
+        return await services.guide(request.app.state.system, request.path_params["item_code"])
+    except ApiError as error:
+        return error.response()
+
+
+async def hand_off(request: Request) -> Response:
+    return await sso.hand_off(request.app.state.system, request)
+
+
+async def session(request: Request) -> Response:
+    return sso.session(request.app.state.system, request)
+
+
+async def apply_entry(request: Request) -> Response:
+    try:
+        return await sso.apply_entry(request.app.state.system, request, request.path_params["item_code"])
+    except ApiError as error:
+        return error.response()
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(404, "NOT_FOUND", f"no route {request.url.path} (MSG-02)")
 
@@ -119,6 +163,13 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         Route("/yzw/v1/applications", submit, methods=["POST"]),
         Route("/yzw/v1/applications/{application_no}", status, methods=["GET"]),
         Route("/yzw/v1/applications/{application_no}/supplements", supplements, methods=["POST"]),
+        Route("/yzw/v1/items/{item_code}", guide, methods=["GET"]),
+        Route("/yzw/v1/items/{item_code}/apply", apply_entry, methods=["GET"]),
+        Route("/yzw/v1/sso", hand_off, methods=["GET"]),
+        Route("/yzw/v1/session", session, methods=["GET"]),
+        Route("/yzw/v1/sso/logout", logout, methods=["POST"]),
+        Route("/yzw/v1/catalog/notifications", catalog_notice, methods=["POST"]),
+        Route("/yzw/v1/supervision/notices", supervision_notice, methods=["POST"]),
         Route("/_driver/actions", actions, methods=["POST"]),
     ]
     app = Starlette(

@@ -16,6 +16,7 @@ from yzw.codes import compose
 from yzw.codes.calendar import promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
+from yzw.reference import services
 from yzw.reference.catalogue import item
 from yzw.reference.journal import record_event
 from yzw.reference.system import ReferenceSystem, now_text
@@ -49,6 +50,8 @@ async def act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any
     action, params = request["action"], request.get("params") or {}
     if action == "window_apply":
         return _window_apply(system, params)
+    if action in ("evaluate", "rectify"):
+        return await _evaluation(system, action, str(request.get("case_no", "")), params)
     found = system.application(str(request.get("application_no") or "")) or _by_case(system, request.get("case_no"))
     if found is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", "no such application or case")
@@ -66,6 +69,13 @@ async def act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any
             system, found["application_no"], wanted, _simple_payload(wanted, found, params), handler=CLERK
         )
     return _answer(event)
+
+
+async def _evaluation(system: ReferenceSystem, action: str, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    if _by_case(system, case_no) is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no case {case_no}")
+    push = services.push_evaluation if action == "evaluate" else services.push_rectification
+    return await push(system, case_no, params)
 
 
 def _by_case(system: ReferenceSystem, case_no: Any) -> dict[str, Any] | None:

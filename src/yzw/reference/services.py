@@ -1,0 +1,93 @@
+"""The system's answers to the platform's other calls: item guides (CAT-02), change notices (CAT-03),
+supervision notices (SUP-02); and what it pushes besides events: evaluations (EVAL-01/02)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from starlette.responses import JSONResponse, Response
+
+from yzw.reference.catalogue import active_for_department, item
+from yzw.reference.journal import record_event
+from yzw.reference.system import ReferenceSystem, now_text
+from yzw.serving.errors import ApiError
+
+_refetches: set[asyncio.Task[Any]] = set()
+
+
+async def guide(system: ReferenceSystem, item_code: str) -> Response:
+    """GET /yzw/v1/items/{item_code}: the catalogue's current version, never a copy kept apart (CAT-02)."""
+    entry = await item(system, item_code)
+    if not active_for_department(system, entry):
+        raise ApiError(404, "ITEM_UNKNOWN", f"{item_code} is not an active item of this department (CAT-02)")
+    return JSONResponse(entry)
+
+
+def change_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """POST /yzw/v1/catalog/notifications: 200 at once, the item fetched again in the background (CAT-03)."""
+    task = asyncio.get_running_loop().create_task(item(system, notice["item_code"], refresh=True))
+    _refetches.add(task)
+    task.add_done_callback(_refetches.discard)
+    return JSONResponse({"item_code": notice["item_code"], "version": notice["version"]})
+
+
+def supervision_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """POST /yzw/v1/supervision/notices: one FK per notice_id, for a case this system holds (SUP-02)."""
+    found = system.store.one("SELECT application_no FROM applications WHERE case_no = ?", notice["case_no"])
+    if found is None:
+        raise ApiError(404, "CASE_UNKNOWN", f"no case {notice['case_no']} here (SUP-02)")
+    with system.store.transaction() as db:
+        fresh = db.execute(
+            "INSERT INTO notices (notice_id, case_no, received_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING notice_id",
+            (notice["notice_id"], notice["case_no"], now_text()),
+        ).fetchone()
+    if fresh is not None:
+        explanation = f"已收到{notice['card']}牌督办,承办人正在加快办理"
+        record_event(
+            system, found["application_no"], "FK", {"notice_id": notice["notice_id"], "explanation": explanation}
+        )
+    return JSONResponse({"notice_id": notice["notice_id"]})
+
+
+async def push_evaluation(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01: a window evaluation the system took, pushed to its exchange."""
+    level = params.get("level")
+    if level not in (1, 2, 3, 4, 5):
+        raise ApiError(422, "PARAMS_INVALID", "params.level is 1 to 5 (EVAL-01)")
+    evaluation = {
+        "evaluation_id": str(uuid.uuid4()),
+        "case_no": case_no,
+        "level": level,
+        "comment": str(params.get("comment", "")),
+        "channel": "window",
+        "evaluated_at": now_text(),
+    }
+    await _push(system, "/exchange/v1/evaluations", evaluation)
+    return {"ok": True, "case_no": case_no, "evaluation_id": evaluation["evaluation_id"]}
+
+
+async def push_rectification(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-02: the clerk's rectification of a bad review, pushed to the exchange."""
+    if not params.get("evaluation_id") or not str(params.get("action", "")).strip():
+        raise ApiError(422, "PARAMS_INVALID", "rectify needs params.evaluation_id and params.action (EVAL-02)")
+    record = {
+        "case_no": case_no,
+        "evaluation_id": params["evaluation_id"],
+        "action": str(params["action"]),
+        "rectified_at": now_text(),
+    }
+    await _push(system, "/exchange/v1/rectifications", record)
+    return {"ok": True, "case_no": case_no, "evaluation_id": params["evaluation_id"]}
+
+
+async def _push(system: ReferenceSystem, path: str, body: dict[str, Any]) -> None:
+    try:
+        answer = await system.client.request("POST", system.exchange_url + path, json=body)
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the exchange cannot be reached (ROB-01)") from None
+    if answer.status_code != 200:
+        raise ApiError(409, "STATE_INVALID", f"the exchange refused it: {answer.text[:200]}")
