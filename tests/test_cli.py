@@ -8,8 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
+from tests.conftest import REPO
+from tests.mock_helpers import wait_until
 from typer.testing import CliRunner
 
 from yzw.cli import app
@@ -222,3 +225,71 @@ def test_mock_up_names_a_busy_port() -> None:
         result = _yzw("mock", "up", "--port-base", str(port), "--duration", "0")
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is busy" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
+    base = _free_port()
+    platform = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from yzw.cli import main; main()",
+            "mock",
+            "up",
+            "--port-base",
+            str(base),
+            "--duration",
+            "20",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: _answers(f"http://127.0.0.1:{base}/idp/v1/keys"), timeout=15)
+        record = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
+        port = _free_port()
+        record |= {"base_url": f"http://127.0.0.1:{port}", "sso_url": f"http://127.0.0.1:{port}/yzw/v1/sso"}
+        result = _yzw(
+            "reference",
+            "up",
+            "--sut",
+            _write(tmp_path, "sut.yaml", yaml.safe_dump(record, allow_unicode=True)),
+            "--platform",
+            f"http://127.0.0.1:{base}",
+            "--duration",
+            "0.5",
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"registered at http://127.0.0.1:{base}" in result.stdout
+    finally:
+        platform.terminate()
+        platform.wait(timeout=10)
+
+
+def test_reference_up_without_a_platform_is_one_clear_error() -> None:
+    result = _yzw(
+        "reference",
+        "up",
+        "--sut",
+        str(REPO / "mocks" / "reference-sut.yaml"),
+        "--platform",
+        f"http://127.0.0.1:{_free_port()}",
+        "--duration",
+        "0",
+    )
+    assert result.returncode == 2
+    assert "no mock platform answers" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

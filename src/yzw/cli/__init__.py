@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from yzw import NORM, __version__
-from yzw.cli import codes, demo, mock, spec
+from yzw.cli import codes, demo, mock, reference, spec
 from yzw.errors import YzwError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(codes.app, name="codes")
 app.add_typer(spec.app, name="spec")
 app.add_typer(mock.app, name="mock")
+app.add_typer(reference.app, name="reference")
 app.command("demo")(demo.demo)
 
 

@@ -12,16 +12,18 @@ from rich.live import Live
 from rich.table import Table
 
 from yzw.cli.output import out
+from yzw.content import content_path
 from yzw.errors import YzwError
 from yzw.mock.control import credentials_for
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.topology import load_topology
+from yzw.reference.runner import port_of, start_reference
 from yzw.spec import validate
 
 app = typer.Typer(help="The mock platform: province, city and county nodes on 127.0.0.1.", no_args_is_help=True)
 
 
-def _registration(path: Path) -> dict[str, Any]:
+def registration(path: Path) -> dict[str, Any]:
     try:
         record = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -41,6 +43,9 @@ def up(
         int, typer.Option(min=0, max=65000, help="Node i listens on port-base + i; 0: free ports.")
     ] = 8700,
     sut: Annotated[list[Path] | None, typer.Option(help="Register a system from its sut.yaml (repeatable).")] = None,
+    with_reference: Annotated[
+        bool, typer.Option(help="Also start the reference system (mocks/reference-sut.yaml).")
+    ] = False,
     duration: Annotated[
         float | None, typer.Option(min=0, help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
@@ -49,7 +54,7 @@ def up(
 
     Example: yzw mock up --sut mocks/reference-sut.yaml
     """
-    records = [_registration(path) for path in sut or []]
+    records = [registration(path) for path in sut or []]
     running = start_platform(load_topology(topology), db=db, port_base=port_base)
     try:
         for record in records:
@@ -57,7 +62,7 @@ def up(
         _print_nodes(running)
         for record in records:
             _print_credentials(running, record)
-        _watch(running, duration)
+        _watch_with_reference(running, duration, with_reference, free_ports=port_base == 0)
     except KeyboardInterrupt:
         out.print("stopping …")
     finally:
@@ -88,9 +93,13 @@ def _print_credentials(running: RunningPlatform, record: dict[str, Any]) -> None
     )
 
 
-def _watch(running: RunningPlatform, duration: float | None) -> None:
-    """A live line of request counts per node until the duration ends (or forever)."""
+def watch(running: RunningPlatform | None, duration: float | None) -> None:
+    """A live line of request counts per node (when there is a platform) until the duration ends, or forever."""
     deadline = None if duration is None else time.monotonic() + duration
+    if running is None:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+        return
     with Live(_counts(running), console=out, refresh_per_second=2, transient=True) as live:
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.5)
@@ -105,3 +114,19 @@ def _counts(running: RunningPlatform) -> Table:
         last = f"{entries[-1]['method']} {entries[-1]['path']} {entries[-1].get('status')}" if entries else "—"
         table.add_row(name, str(len(entries)), str(errors), last)
     return table
+
+
+def _watch_with_reference(
+    running: RunningPlatform, duration: float | None, with_reference: bool, free_ports: bool
+) -> None:
+    """Watch the platform; with the reference system beside it, on its record's port (or a free one)."""
+    if not with_reference:
+        watch(running, duration)
+        return
+    record = registration(content_path("mocks", "reference-sut.yaml"))
+    reference = start_reference(running, record, port=0 if free_ports else port_of(record))
+    out.print(f"reference system {record['app_id']} at {reference.url} (driver: {reference.url}/_driver)")
+    try:
+        watch(running, duration)
+    finally:
+        reference.stop()

@@ -1,0 +1,47 @@
+"""`yzw reference up`: the reference departmental system, against a running mock platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from yzw.cli.mock import registration, watch
+from yzw.cli.output import out
+from yzw.mock.runner import bind
+from yzw.reference.runner import port_of, register_remotely, serve_reference
+
+app = typer.Typer(
+    help="The reference departmental system (a system that does what the norm asks).", no_args_is_help=True
+)
+
+
+@app.command("up")
+def up(
+    sut: Annotated[Path, typer.Option(help="Its registration record (e.g. mocks/reference-sut.yaml).")],
+    platform: Annotated[str, typer.Option(help="The province node of a running `yzw mock up`.")] = (
+        "http://127.0.0.1:8700"
+    ),
+    db: Annotated[str, typer.Option(help="SQLite file for its state, or :memory:.")] = ":memory:",
+    duration: Annotated[float | None, typer.Option(min=0, help="Stop after this many seconds.")] = None,
+) -> None:
+    """Register the system at the mock platform and serve it where its base_url says, until Ctrl-C.
+
+    Example: yzw mock up &  yzw reference up --sut mocks/reference-sut.yaml
+    """
+    record = registration(sut)
+    sock = bind(port_of(record))
+    given = register_remotely(platform, record)
+    running = serve_reference(record, given, sock, db=db)
+    out.print(
+        f"reference system {record['app_id']} at {record['base_url']}, registered at {platform}; "
+        f"events go to {given['platform']['exchange']}"
+    )
+    try:
+        watch(None, duration)
+    except KeyboardInterrupt:
+        out.print("stopping …")
+    finally:
+        running.stop()
+    out.print("the reference system stopped")
