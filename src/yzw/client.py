@@ -91,10 +91,11 @@ class _Signer:
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self.token = _Token()
+        self.reuse_token = True  # SIG-04; the reference system's fault token-per-request turns it off
 
     def _token_request(self, force: bool) -> tuple[str, bytes, dict[str, str]] | None:
         """The token request to send first, or None when no token is needed or the cached one is fresh."""
-        if self.credentials.token_url is None or (not force and self.token.fresh()):
+        if self.credentials.token_url is None or (not force and self.reuse_token and self.token.fresh()):
             return None
         form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
         return _prepare(

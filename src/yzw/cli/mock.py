@@ -17,6 +17,7 @@ from yzw.errors import YzwError
 from yzw.mock.control import credentials_for
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.topology import load_topology
+from yzw.reference.faults import chosen
 from yzw.reference.runner import port_of, start_reference
 from yzw.spec import validate
 
@@ -46,6 +47,7 @@ def up(
     with_reference: Annotated[
         bool, typer.Option(help="Also start the reference system (mocks/reference-sut.yaml).")
     ] = False,
+    fault: Annotated[list[str] | None, typer.Option(help="With --with-reference: a seeded fault; repeatable.")] = None,
     duration: Annotated[
         float | None, typer.Option(min=0, help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
@@ -55,6 +57,9 @@ def up(
     Example: yzw mock up --sut mocks/reference-sut.yaml
     """
     records = [registration(path) for path in sut or []]
+    faults = chosen(fault or [])
+    if faults and not with_reference:
+        raise YzwError("--fault switches on faults of the reference system: add --with-reference")
     running = start_platform(load_topology(topology), db=db, port_base=port_base)
     try:
         for record in records:
@@ -62,7 +67,7 @@ def up(
         _print_nodes(running)
         for record in records:
             _print_credentials(running, record)
-        _watch_with_reference(running, duration, with_reference, free_ports=port_base == 0)
+        _watch_with_reference(running, duration, with_reference, free_ports=port_base == 0, faults=faults)
     except KeyboardInterrupt:
         out.print("stopping …")
     finally:
@@ -117,14 +122,18 @@ def _counts(running: RunningPlatform) -> Table:
 
 
 def _watch_with_reference(
-    running: RunningPlatform, duration: float | None, with_reference: bool, free_ports: bool
+    running: RunningPlatform,
+    duration: float | None,
+    with_reference: bool,
+    free_ports: bool,
+    faults: frozenset[str] = frozenset(),
 ) -> None:
     """Watch the platform; with the reference system beside it, on its record's port (or a free one)."""
     if not with_reference:
         watch(running, duration)
         return
     record = registration(content_path("mocks", "reference-sut.yaml"))
-    reference = start_reference(running, record, port=0 if free_ports else port_of(record))
+    reference = start_reference(running, record, faults=faults, port=0 if free_ports else port_of(record))
     out.print(f"reference system {record['app_id']} at {reference.url} (driver: {reference.url}/_driver)")
     try:
         watch(running, duration)

@@ -10,6 +10,7 @@ import typer
 from yzw.cli.mock import registration, watch
 from yzw.cli.output import out
 from yzw.mock.runner import bind
+from yzw.reference.faults import chosen
 from yzw.reference.runner import port_of, register_remotely, serve_reference
 
 app = typer.Typer(
@@ -24,6 +25,9 @@ def up(
         "http://127.0.0.1:8700"
     ),
     db: Annotated[str, typer.Option(help="SQLite file for its state, or :memory:.")] = ":memory:",
+    fault: Annotated[
+        list[str] | None, typer.Option(help="Switch on a seeded fault (mocks/faults.yaml); repeatable.")
+    ] = None,
     duration: Annotated[float | None, typer.Option(min=0, help="Stop after this many seconds.")] = None,
 ) -> None:
     """Register the system at the mock platform and serve it where its base_url says, until Ctrl-C.
@@ -31,9 +35,10 @@ def up(
     Example: yzw mock up &  yzw reference up --sut mocks/reference-sut.yaml
     """
     record = registration(sut)
+    faults = chosen(fault or [])
     sock = bind(port_of(record))
     given = register_remotely(platform, record)
-    running = serve_reference(record, given, sock, db=db)
+    running = serve_reference(record, given, sock, faults=faults, db=db)
     out.print(
         f"reference system {record['app_id']} at {record['base_url']}, registered at {platform}; "
         f"events go to {given['platform']['exchange']}"

@@ -43,6 +43,7 @@ def guarded(
                     if signer == "platform"
                     else {system.record["app_id"]: system.record["app_secret"]}
                 )
+                nonces = NonceMemory() if "nonce-not-remembered" in system.faults else request.app.state.nonces
                 rejection = verify(
                     request.headers,
                     request.method,
@@ -50,13 +51,16 @@ def guarded(
                     request.scope["query_string"].decode("latin-1"),
                     body,
                     keys.get,
-                    request.app.state.nonces,
+                    nonces,
                 )
                 if rejection is not None:
                     raise ApiError(401, rejection.code, rejection.message)
                 document = parse_body(body, media) if has_body and kind else None
                 return await handler(system, request, document)
             except ApiError as error:
+                if "stack-trace-in-errors" in system.faults:
+                    trace = 'Traceback (most recent call last):\n  File "/srv/yzw/reference/intake.py", line 42'
+                    return error_response(error.status, error.code, f"{error.message}\n{trace}", error.details)
                 return error.response()
 
         return run

@@ -123,7 +123,7 @@ async def _missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[s
             state = await _verify_license(system, material["license_id"], holder)
             if state != "valid":
                 missing.append({"material_code": material["material_code"], "reason": state})
-    return missing
+    return missing[:1] if "bz-first-material-only" in system.faults else missing
 
 
 async def _verify_license(system: ReferenceSystem, license_id: str, holder: str) -> str:
@@ -157,7 +157,11 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
         )
     try:
         day0 = dt.date.fromisoformat(params["calendar_date"]) if "calendar_date" in params else today_cn()
-        due = promised_due_at(day0, int(entry["promised_days"]))
+        due = (
+            _weekdays_only(day0, int(entry["promised_days"]))
+            if "due-date-weekends-only" in system.faults
+            else promised_due_at(day0, int(entry["promised_days"]))
+        )
     except ValueError:
         raise ApiError(422, "PARAMS_INVALID", "params.calendar_date is a date, YYYY-MM-DD") from None
     except CalendarYearMissing as exc:
@@ -165,6 +169,8 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
     today = today_cn()
     serial = system.next_counter(f"case:{today.isoformat()}")
     case_no = compose.case_no(system.record["division_code"], system.record["dept_seq"], today, serial)
+    if "case-no-without-check" in system.faults:
+        case_no = case_no[:-1]
     payload = {
         "case_no": case_no,
         "application_no": found["application_no"],
@@ -173,6 +179,15 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
         "promised_due_at": due.isoformat(),
     }
     return record_event(system, found["application_no"], "SL", payload, case_no=case_no, handler=CLERK)
+
+
+def _weekdays_only(day0: dt.date, days: int) -> dt.datetime:
+    """The fault due-date-weekends-only: Monday to Friday count, holidays and adjusted weekends do not."""
+    day = day0
+    while days:
+        day += dt.timedelta(days=1)
+        days -= day.weekday() < 5
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
 
 
 async def _refuse(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -252,7 +267,7 @@ def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, 
         raise ApiError(422, "PARAMS_INVALID", "window_apply takes channel window or agent")
     today = today_cn()
     daily = system.next_counter(f"application:{today.isoformat()}")
-    digit = {"window": "3", "agent": "5"}[channel]
+    digit = "1" if "window-number-wrong-channel" in system.faults else {"window": "3", "agent": "5"}[channel]
     number = compose.system_application_no(
         system.record["division_code"], digit, today, system.record["dept_seq"], daily
     )
@@ -264,6 +279,8 @@ def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, 
         "division_code": params.get("division_code", system.record["division_code"]),
     }
     findings = validate("application", application)
+    if "window-number-wrong-channel" in system.faults:  # the faulty system does not check the number it issues
+        findings = [f for f in findings if f.path != "/application_no"]
     if findings:
         raise ApiError(422, "PARAMS_INVALID", "params is not an application (APP-01)", finding_details(findings))
     system.store.execute(

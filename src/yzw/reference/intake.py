@@ -56,9 +56,17 @@ def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Findi
 async def submit(system: ReferenceSystem, document: Any) -> Response:
     """POST /yzw/v1/applications: 202, or 400, 409, 422 in the norm's order (MSG-04, APP-02 … APP-04)."""
     schema, codes = _split(validate("application", document))
+    if "applicant-id-unchecked" in system.faults:
+        codes.pop("APPLICANT_INVALID", None)
     if schema:
         raise ApiError(400, "SCHEMA_INVALID", "the application breaks its schema (APP-02)", finding_details(schema))
     known = system.application(document["application_no"])
+    if known is not None and "no-idempotency" in system.faults:
+        again = {**json.loads(known["answer"]), "received_at": now_text()}
+        system.store.execute(
+            "UPDATE applications SET answer = ? WHERE application_no = ?", json.dumps(again), document["application_no"]
+        )
+        return JSONResponse(again, status_code=202)
     if known is not None:  # APP-04, checked before the 422s
         if known["body"] == document:
             return JSONResponse(json.loads(known["answer"]), status_code=202)
@@ -92,7 +100,8 @@ def status(system: ReferenceSystem, number: str) -> Response:
     found = system.application(number)
     if found is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received (APP-07)")
-    answer = {"application_no": number, "status": STATUS[found["last_step"]], "updated_at": found["updated_at"]}
+    state = "received" if "status-stuck-received" in system.faults else STATUS[found["last_step"]]
+    answer = {"application_no": number, "status": state, "updated_at": found["updated_at"]}
     if found["case_no"]:
         answer["case_no"] = found["case_no"]
     return JSONResponse(answer)
@@ -117,4 +126,5 @@ def supplements(system: ReferenceSystem, number: str, document: Any) -> Response
 
 async def health(request: Request) -> Response:
     """GET /yzw/v1/health (REG-01)."""
-    return JSONResponse({"status": "ok", "norm": "YZW-NORM-2026"})
+    faulty = "health-wrong-norm" in request.app.state.system.faults
+    return JSONResponse({"status": "ok", "norm": "YZW-NORM-2025" if faulty else "YZW-NORM-2026"})

@@ -8,6 +8,7 @@ one was taken, backs off on 5xx, time-outs and connection failures, and stops (a
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import time
@@ -44,7 +45,7 @@ def record_event(
             "case_no": case_no,
             "seq": row[1] + 1,
             "step": step,
-            "occurred_at": now_text(),
+            "occurred_at": _occurred(system),
             "division_code": application["division_code"],
             "dept_uscc": system.record["dept_uscc"],
             "item_code": application["item_code"],
@@ -62,6 +63,13 @@ def record_event(
             "INSERT INTO outbox (application_no, body) VALUES (?, ?)", (number, json.dumps(event, ensure_ascii=False))
         )
     return event
+
+
+def _occurred(system: ReferenceSystem) -> str:
+    """Now, as the event's occurred_at (the fault utc-timestamps writes UTC with Z)."""
+    if "utc-timestamps" in system.faults:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return now_text()
 
 
 def _ready(system: ReferenceSystem) -> list[Any]:
@@ -98,7 +106,7 @@ async def push_once(system: ReferenceSystem) -> int:
                 "UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"]
             )
             delivered += 1
-        elif status in REFUSALS:
+        elif status in REFUSALS or "no-retry-on-5xx" in system.faults:
             log.error("the exchange refused event %s (%s): an operator must correct it", row["id"], error)
             system.store.execute(
                 "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?",

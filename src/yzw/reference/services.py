@@ -45,7 +45,7 @@ def supervision_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Respo
             "ON CONFLICT DO NOTHING RETURNING notice_id",
             (notice["notice_id"], notice["case_no"], now_text()),
         ).fetchone()
-    if fresh is not None:
+    if fresh is not None or "fk-twice" in system.faults:
         explanation = f"已收到{notice['card']}牌督办,承办人正在加快办理"
         record_event(
             system, found["application_no"], "FK", {"notice_id": notice["notice_id"], "explanation": explanation}

@@ -72,6 +72,7 @@ class ReferenceSystem:
                     scope=SCOPES,
                 )
             )
+            self._client.reuse_token = "token-per-request" not in self.faults
         return self._client
 
     def next_counter(self, key: str) -> int:

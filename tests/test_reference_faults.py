@@ -1,0 +1,224 @@
+"""Every seeded fault of the reference system (mocks/faults.yaml) has a test here that shows its effect."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from tests.mock_helpers import mock_events, wait_until
+from tests.test_reference import RECORD, _act, _application, _file
+from tests.test_reference_services import _login
+
+from yzw.client import Credentials, SignedClient
+from yzw.codes import check
+from yzw.errors import YzwError
+from yzw.mock.runner import RunningPlatform
+from yzw.reference.faults import catalogue, chosen
+from yzw.reference.runner import RunningReference, start_reference
+from yzw.signing import signed_headers
+
+Start = Callable[[str], RunningReference]
+
+
+_OPEN: list[SignedClient] = []
+
+
+@pytest.fixture
+def with_fault(platform_nodes: RunningPlatform) -> Iterator[Start]:
+    """Start the reference system with one fault; it, and the clients the test opened, stop afterwards."""
+    started: list[RunningReference] = []
+
+    def start(name: str) -> RunningReference:
+        started.append(start_reference(platform_nodes, RECORD, faults=chosen([name])))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def _clients(reference: RunningReference) -> tuple[SignedClient, SignedClient]:
+    """The platform's client (signs as the platform) and the driver's (signs as the system); closed at teardown."""
+    portal = SignedClient(Credentials(reference.system.platform_app_id, reference.system.platform_secret))
+    desk = SignedClient(Credentials(RECORD["app_id"], RECORD["app_secret"]))
+    _OPEN.extend((portal, desk))
+    return portal, desk
+
+
+def _submitted(platform: RunningPlatform, reference: RunningReference, complete: bool = True) -> tuple[Any, ...]:
+    portal, desk = _clients(reference)
+    application = _application(platform)
+    if complete:
+        application["materials"].append(
+            {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
+        )
+    assert portal.request("POST", reference.url + "/yzw/v1/applications", json=application).status_code == 202
+    return application, portal, desk
+
+
+def test_fault_health_wrong_norm(with_fault: Start) -> None:
+    assert httpx.get(with_fault("health-wrong-norm").url + "/yzw/v1/health").json()["norm"] == "YZW-NORM-2025"
+
+
+def test_fault_stack_trace_in_errors(with_fault: Start) -> None:
+    reference = with_fault("stack-trace-in-errors")
+    answer = httpx.post(
+        reference.url + "/yzw/v1/applications", content=b"{}", headers={"Content-Type": "application/json"}
+    )
+    assert "Traceback" in answer.json()["message"]
+
+
+def test_fault_applicant_id_unchecked(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("applicant-id-unchecked")
+    portal, _ = _clients(reference)
+    application = _application(platform_nodes)
+    application["applicant"]["id_number"] = "110105194912310021"  # wrong check character
+    assert portal.request("POST", reference.url + "/yzw/v1/applications", json=application).status_code == 202
+
+
+def test_fault_no_idempotency(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("no-idempotency")
+    application, portal, _ = _submitted(platform_nodes, reference)
+    first = portal.request("GET", f"{reference.url}/yzw/v1/applications/{application['application_no']}").json()
+    time.sleep(1.1)
+    again = portal.request("POST", reference.url + "/yzw/v1/applications", json=application).json()
+    assert again["received_at"] != first["updated_at"]
+
+
+def test_fault_status_stuck_received(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("status-stuck-received")
+    application, portal, desk = _submitted(platform_nodes, reference)
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    state = portal.request("GET", f"{reference.url}/yzw/v1/applications/{application['application_no']}").json()
+    assert state["status"] == "received"
+
+
+def test_fault_window_number_wrong_channel(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("window-number-wrong-channel")
+    _, desk = _clients(reference)
+    params = {k: v for k, v in _application(platform_nodes).items() if k != "application_no"} | {"channel": "window"}
+    answer = _act(desk, reference, "window_apply", params=params).json()
+    assert "application_no" in answer, answer
+    number = answer["application_no"]
+    assert check("application_no", number, channel="window").defect == "channel_mismatch"  # type: ignore[union-attr]
+
+
+def test_fault_case_no_without_check(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("case-no-without-check")
+    application, _, desk = _submitted(platform_nodes, reference)
+    case_no = _act(desk, reference, "accept", application_no=application["application_no"]).json()["case_no"]
+    assert len(case_no) == 23
+    assert wait_until(lambda: _refused(reference), timeout=5)  # the exchange refuses the SL (422)
+
+
+def test_fault_utc_timestamps(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("utc-timestamps")
+    application, _, desk = _submitted(platform_nodes, reference)
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    body = reference.system.store.one("SELECT body FROM outbox")["body"]
+    assert '"occurred_at": "' in body
+    assert 'Z"' in body
+
+
+def test_fault_due_date_weekends_only(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("due-date-weekends-only")
+    application, _, desk = _submitted(platform_nodes, reference)
+    _act(
+        desk, reference, "accept", application_no=application["application_no"], params={"calendar_date": "2026-09-29"}
+    )
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    event = mock_events(platform_nodes, "county", application["application_no"])[0]
+    assert event["payload"]["promised_due_at"] == "2026-10-06T23:59:59+08:00"  # the holiday-true due day: 12 Oct
+
+
+def test_fault_bz_first_material_only(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("bz-first-material-only")
+    portal, desk = _clients(reference)
+    application = _application(platform_nodes)
+    application["materials"] = application["materials"][1:]  # M001 and M003 both missing
+    portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    assert _act(desk, reference, "accept", application_no=application["application_no"]).json()["step"] == "BZ"
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    assert len(mock_events(platform_nodes, "county", application["application_no"])[0]["payload"]["missing"]) == 1
+
+
+def test_fault_no_retry_on_5xx(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("no-retry-on-5xx")
+    application, _, desk = _submitted(platform_nodes, reference)
+    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 1})
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    assert not wait_until(lambda: bool(mock_events(platform_nodes, "county")), timeout=1.5)
+
+
+def test_fault_token_per_request(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("token-per-request")
+    application, _, desk = _submitted(platform_nodes, reference)
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
+    requests = httpx.get(platform_nodes.urls["province"] + "/_mock/tokens").json()["token_requests"]
+    assert requests[RECORD["app_id"]] >= 3  # catalogue, license check, event: one token each
+
+
+def test_fault_nonce_not_remembered(with_fault: Start) -> None:
+    reference = with_fault("nonce-not-remembered")
+    path = "/yzw/v1/applications/33010612026092898579678"
+    headers = signed_headers(reference.system.platform_app_id, reference.system.platform_secret, "GET", path)
+    first = httpx.get(reference.url + path, headers=headers)
+    replay = httpx.get(reference.url + path, headers=headers)
+    assert (first.status_code, replay.status_code) == (404, 404)  # the replay was served, not refused (401)
+
+
+def test_fault_cookie_not_httponly(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    with_fault("cookie-not-httponly")
+    answer = httpx.get(_login(platform_nodes))
+    assert answer.status_code == 302
+    assert "httponly" not in answer.headers["set-cookie"].lower()
+
+
+def test_fault_sm2_not_verified(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    with_fault("sm2-not-verified")
+    httpx.post(platform_nodes.urls["province"] + "/_mock/flags", json={"forge_signature": 1})
+    assert httpx.get(_login(platform_nodes)).status_code == 302  # a forged identity became a session
+
+
+def test_fault_fk_twice(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("fk-twice")
+    application, portal, desk = _submitted(platform_nodes, reference)
+    case_no = _act(desk, reference, "accept", application_no=application["application_no"]).json()["case_no"]
+    notice = {
+        "notice_id": "N-1",
+        "case_no": case_no,
+        "card": "yellow",
+        "issued_at": "2026-11-28T09:00:00+08:00",
+        "respond_by": "2026-11-30T09:00:00+08:00",
+    }
+    for _ in range(2):
+        portal.request("POST", reference.url + "/yzw/v1/supervision/notices", json=notice)
+    steps = lambda: [e["step"] for e in mock_events(platform_nodes, "county", application["application_no"])]  # noqa: E731
+    assert wait_until(lambda: steps() == ["SL", "FK", "FK"])
+
+
+def _refused(reference: RunningReference) -> bool:
+    return reference.system.store.one("SELECT 1 FROM outbox WHERE state = 'refused'") is not None
+
+
+def test_every_fault_has_its_test_and_every_test_its_fault() -> None:
+    tests = {
+        name.removeprefix("test_fault_").replace("_", "-")
+        for name in dir(sys.modules[__name__])
+        if name.startswith("test_fault_")
+    }
+    assert tests == set(catalogue())
+
+
+def test_unknown_faults_are_named() -> None:
+    with pytest.raises(YzwError, match="unknown fault"):
+        chosen(["no-such-fault"])
