@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-mock clean
+.PHONY: demo test lint bench bench-mock bench-reference clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -39,6 +39,10 @@ bench: $(VENV)/.installed-test
 ## bench-mock: the mock platform vs. Prism, and exchange ingest (needs wrk; npm for Prism)
 bench-mock: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_mock.py
+
+## bench-reference: signed application intake of the reference system, requests/s and p95 (needs wrk)
+bench-reference: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_reference.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

@@ -1,5 +1,6 @@
 -- wrk script: replay pre-signed requests (one line each: path \t headers \t method \t body), every one once.
--- SIG-02 refuses a nonce seen twice, so a replayed line would be answered 401: size the file for the run.
+-- SIG-02 refuses a nonce seen twice, so each thread stops when its lines are used up: wrk then reports the
+-- rate over the time they took.
 local counter = 0
 
 function setup(thread)
@@ -24,6 +25,15 @@ end
 
 function request()
   position = position + 1
-  if position > #requests then position = 1 end
+  if position > #requests then position = #requests end  -- the thread stops once every request was answered
   return requests[position]
+end
+
+function response(status, headers, body)
+  if position >= #requests then wrk.thread:stop() end
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("p95_ms: %.1f\n", latency:percentile(95) / 1000))
+  io.write(string.format("answered: %d in_us: %d\n", summary.requests, summary.duration))
 end
