@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.mock_helpers import mock_events, wait_until
-from tests.test_reference import RECORD, _act, _application, _file
-from tests.test_reference_services import _login
+from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
+from tests.test_reference import PLANNING_ITEM, RECORD, _act, _application, _file
+from tests.test_reference_services import USER, _login
 
 from yzw.client import Credentials, SignedClient
 from yzw.codes import check
@@ -222,3 +222,126 @@ def test_every_fault_has_its_test_and_every_test_its_fault() -> None:
 def test_unknown_faults_are_named() -> None:
     with pytest.raises(YzwError, match="unknown fault"):
         chosen(["no-such-fault"])
+
+
+def _post(reference: RunningReference, body: Any, **headers: str) -> httpx.Response:
+    portal, _ = _clients(reference)
+    return portal.request("POST", reference.url + "/yzw/v1/applications", json=body, headers=headers or None)
+
+
+def test_fault_unknown_fields_refused(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    answer = _post(with_fault("unknown-fields-refused"), {**_application(platform_nodes), "x_future": 1})
+    assert (answer.status_code, answer.json()["code"]) == (400, "SCHEMA_INVALID")
+
+
+def test_fault_wrong_error_order(with_fault: Start) -> None:
+    reference = with_fault("wrong-error-order")
+    answer = httpx.post(reference.url + "/yzw/v1/applications", content=b"x", headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 401  # the norm's order answers 415 first
+
+
+def test_fault_signature_unchecked(with_fault: Start) -> None:
+    answer = httpx.get(with_fault("signature-unchecked").url + "/yzw/v1/applications/33010612026092898579678")
+    assert (answer.status_code, answer.json()["code"]) == (404, "APPLICATION_UNKNOWN")  # served unsigned
+
+
+def test_fault_no_token(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    answer = _post(with_fault("no-token"), _application(platform_nodes))
+    assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")  # the catalogue refused it
+
+
+def test_fault_no_schema_check(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    application = {k: v for k, v in _application(platform_nodes).items() if k != "delivery"}
+    assert _post(with_fault("no-schema-check"), application).status_code == 202
+
+
+def test_fault_item_unchecked(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    application = {**_application(platform_nodes), "item_code": PLANNING_ITEM}
+    assert _post(with_fault("item-unchecked"), application).status_code == 202
+
+
+def test_fault_license_not_verified(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("license-not-verified")
+    application, _, desk = _submitted(platform_nodes, reference)
+    license_id = application["materials"][1]["license_id"]
+    httpx.post(f"{platform_nodes.urls['province']}/_mock/licenses/{license_id}", json={"status": "revoked"})
+    assert _act(desk, reference, "accept", application_no=application["application_no"]).json()["step"] == "SL"
+
+
+def test_fault_sb_missing(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("sb-missing")
+    _, desk = _clients(reference)
+    params = {k: v for k, v in _application(platform_nodes).items() if k != "application_no"} | {"channel": "window"}
+    number = _act(desk, reference, "window_apply", params=params).json()["application_no"]
+    assert not wait_until(lambda: bool(mock_events(platform_nodes, "county", number)), timeout=1.5)
+
+
+def test_fault_refusal_without_reason(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("refusal-without-reason")
+    application, _, desk = _submitted(platform_nodes, reference)
+    assert _act(desk, reference, "refuse", application_no=application["application_no"]).json()["step"] == "BYSL"
+
+
+def test_fault_bysl_gets_case_no(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("bysl-gets-case-no")
+    application, _, desk = _submitted(platform_nodes, reference)
+    answer = _act(desk, reference, "refuse", application_no=application["application_no"], params={"reason": "不符"})
+    assert "case_no" in answer.json()
+
+
+def test_fault_legal_days_wrong(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("legal-days-wrong")
+    application, _, desk = _submitted(platform_nodes, reference)
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    assert mock_events(platform_nodes, "county", application["application_no"])[0]["payload"]["legal_days"] == 5
+
+
+def test_fault_future_timestamps(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("future-timestamps")
+    application, _, desk = _submitted(platform_nodes, reference)
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    assert "TIME_INVALID" in reference.system.store.one("SELECT last_error FROM outbox")["last_error"]
+
+
+def test_fault_nightly_batch_push(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("nightly-batch-push")
+    application, _, desk = _submitted(platform_nodes, reference)
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    assert mock_events(platform_nodes, "county", application["application_no"])[0]["delay_seconds"] > 12 * 3600
+
+
+def test_fault_guide_kept_apart(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    guide = httpx.get(f"{with_fault('guide-kept-apart').url}/yzw/v1/items/{FOOD_ITEM}").json()
+    catalogue_entry = httpx.get(platform_nodes.urls["province"] + "/_mock/catalog").json()["items"][0]
+    assert guide["materials"] != catalogue_entry["materials"]
+
+
+def test_fault_change_notice_ignored(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    guide = f"{with_fault('change-notice-ignored').url}/yzw/v1/items/{FOOD_ITEM}"
+    assert httpx.get(guide).json()["promised_days"] == 5
+    httpx.post(f"{platform_nodes.urls['province']}/_mock/catalog/{FOOD_ITEM}", json={"promised_days": 4})
+    assert not wait_until(lambda: httpx.get(guide).json()["promised_days"] == 4, timeout=2)
+
+
+def test_fault_auth_level_ignored(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("auth-level-ignored")
+    with httpx.Client() as browser:
+        browser.get(_login(platform_nodes, {**USER, "user_id": "U-low", "auth_level": 1}))
+        assert browser.get(f"{reference.url}/yzw/v1/items/{FOOD_ITEM}/apply").status_code == 200
+
+
+def test_fault_logout_ignored(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("logout-ignored")
+    with httpx.Client() as browser:
+        browser.get(_login(platform_nodes))
+        httpx.post(platform_nodes.urls["province"] + "/_mock/portal/logout", json={"user_id": USER["user_id"]})
+        assert not wait_until(lambda: browser.get(reference.url + "/yzw/v1/session").status_code == 401, timeout=2)
+
+
+def test_fault_session_fixation(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    with_fault("session-fixation")
+    answer = httpx.get(_login(platform_nodes), headers={"Cookie": "sid=planted-by-an-attacker"})
+    assert "sid=planted-by-an-attacker" in answer.headers["set-cookie"]

@@ -36,7 +36,8 @@ def guarded(
                 body = await read_body(request) if has_body else b""
                 media = request.headers.get("content-type", "").split(";")[0].strip().lower()
                 accepted = (JSON, XML) if "xml" in system.record.get("formats", []) else (JSON,)
-                if has_body and body and media not in accepted:
+                late_media = "wrong-error-order" in system.faults
+                if has_body and body and media not in accepted and not late_media:
                     raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media or '(none)'!r} is not accepted")
                 keys = (
                     {system.platform_app_id: system.platform_secret}
@@ -53,8 +54,10 @@ def guarded(
                     keys.get,
                     nonces,
                 )
-                if rejection is not None:
+                if rejection is not None and "signature-unchecked" not in system.faults:
                     raise ApiError(401, rejection.code, rejection.message)
+                if late_media and has_body and body and media not in accepted:
+                    raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media or '(none)'!r} is not accepted")
                 document = parse_body(body, media) if has_body and kind else None
                 return await handler(system, request, document)
             except ApiError as error:

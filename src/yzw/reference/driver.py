@@ -119,7 +119,7 @@ async def _missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[s
     ]
     holder = body["applicant"].get("id_number") or body["applicant"].get("uscc")
     for material in given.values():
-        if material["kind"] == "license":
+        if material["kind"] == "license" and "license-not-verified" not in system.faults:
             state = await _verify_license(system, material["license_id"], holder)
             if state != "valid":
                 missing.append({"material_code": material["material_code"], "reason": state})
@@ -174,7 +174,7 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
     payload = {
         "case_no": case_no,
         "application_no": found["application_no"],
-        "legal_days": entry["legal_days"],
+        "legal_days": entry["promised_days"] if "legal-days-wrong" in system.faults else entry["legal_days"],
         "promised_days": entry["promised_days"],
         "promised_due_at": due.isoformat(),
     }
@@ -192,9 +192,17 @@ def _weekdays_only(day0: dt.date, days: int) -> dt.datetime:
 
 async def _refuse(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     reason = str(params.get("reason", "")).strip()
-    if not reason:
+    if not reason and "refusal-without-reason" not in system.faults:
         raise ApiError(422, "PARAMS_INVALID", "refuse needs params.reason (ACC-01)")
-    return record_event(system, found["application_no"], "BYSL", {"reason": reason}, handler=CLERK)
+    case_no = None
+    if "bysl-gets-case-no" in system.faults:
+        case_no = compose.case_no(
+            system.record["division_code"],
+            system.record["dept_seq"],
+            today_cn(),
+            system.next_counter(f"case:{today_cn().isoformat()}"),
+        )
+    return record_event(system, found["application_no"], "BYSL", {"reason": reason}, case_no=case_no, handler=CLERK)
 
 
 async def _request_supplement(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -291,4 +299,12 @@ def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, 
         json.dumps({"application_no": number, "received_at": application["submitted_at"], "status": "received"}),
         application["submitted_at"],
     )
+    if "sb-missing" in system.faults:  # the window application is kept but never announced
+        return {
+            "ok": True,
+            "application_no": number,
+            "step": "SB",
+            "seq": 1,
+            "event_id": "00000000-0000-4000-8000-000000000000",
+        }
     return _answer(record_event(system, number, "SB", application, handler=CLERK))

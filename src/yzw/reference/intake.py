@@ -53,11 +53,38 @@ def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Findi
     return schema, codes
 
 
+KNOWN_MEMBERS = frozenset(
+    {
+        "application_no",
+        "item_code",
+        "item_version",
+        "division_code",
+        "channel",
+        "submitted_at",
+        "applicant",
+        "agent",
+        "form",
+        "materials",
+        "delivery",
+    }
+)
+
+
+def _unknown_members(document: Any) -> list[Finding]:
+    """The fault unknown-fields-refused: a strict parser that refuses members it does not know (MSG-03)."""
+    extra = sorted(set(document) - KNOWN_MEMBERS) if isinstance(document, dict) else []
+    return [Finding(f"/{name}", name, "unknown member", "MSG-03") for name in extra]
+
+
 async def submit(system: ReferenceSystem, document: Any) -> Response:
     """POST /yzw/v1/applications: 202, or 400, 409, 422 in the norm's order (MSG-04, APP-02 … APP-04)."""
     schema, codes = _split(validate("application", document))
     if "applicant-id-unchecked" in system.faults:
         codes.pop("APPLICANT_INVALID", None)
+    if "unknown-fields-refused" in system.faults:
+        schema += _unknown_members(document)
+    if "no-schema-check" in system.faults:
+        schema = []
     if schema:
         raise ApiError(400, "SCHEMA_INVALID", "the application breaks its schema (APP-02)", finding_details(schema))
     known = system.application(document["application_no"])
@@ -72,7 +99,9 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
             return JSONResponse(json.loads(known["answer"]), status_code=202)
         raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body (APP-04)")
     entry = None if "ITEM_UNKNOWN" in codes else await item(system, document["item_code"])
-    if "ITEM_UNKNOWN" not in codes and not active_for_department(system, entry):
+    if "item-unchecked" in system.faults:
+        codes.pop("ITEM_UNKNOWN", None)
+    elif "ITEM_UNKNOWN" not in codes and not active_for_department(system, entry):
         codes["ITEM_UNKNOWN"] = [Finding("/item_code", "item_code", "not an active item of this department", "APP-03")]
     for _, code in CODE_ANSWERS:
         if code in codes:

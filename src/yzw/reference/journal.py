@@ -69,7 +69,10 @@ def _occurred(system: ReferenceSystem) -> str:
     """Now, as the event's occurred_at (the fault utc-timestamps writes UTC with Z)."""
     if "utc-timestamps" in system.faults:
         return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return now_text()
+    shift = {"future-timestamps": 3600, "nightly-batch-push": -13 * 3600}  # clock ahead; pushed 13 h after the step
+    seconds = next((value for name, value in shift.items() if name in system.faults), 0)
+    moment = dt.datetime.fromisoformat(now_text()) + dt.timedelta(seconds=seconds)
+    return moment.isoformat()
 
 
 def _ready(system: ReferenceSystem) -> list[Any]:

@@ -23,11 +23,15 @@ async def guide(system: ReferenceSystem, item_code: str) -> Response:
     entry = await item(system, item_code)
     if not active_for_department(system, entry):
         raise ApiError(404, "ITEM_UNKNOWN", f"{item_code} is not an active item of this department (CAT-02)")
+    if "guide-kept-apart" in system.faults and entry is not None:  # a local copy that drops optional materials
+        entry = {**entry, "materials": [m for m in entry["materials"] if m["required"]]}
     return JSONResponse(entry)
 
 
 def change_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
     """POST /yzw/v1/catalog/notifications: 200 at once, the item fetched again in the background (CAT-03)."""
+    if "change-notice-ignored" in system.faults:
+        return JSONResponse({"item_code": notice["item_code"], "version": notice["version"]})
     task = asyncio.get_running_loop().create_task(item(system, notice["item_code"], refresh=True))
     _refetches.add(task)
     task.add_done_callback(_refetches.discard)

@@ -60,6 +60,8 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
     if not trusted and (key is None or not verify(key, record["user"], record["issued_at"], record["signature"])):
         return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's SM2 signature fails (SSO-02)")
     sid = secrets.token_urlsafe(32)  # always fresh: a cookie held before the login never becomes the session
+    if "session-fixation" in system.faults and request.cookies.get(COOKIE):
+        sid = request.cookies[COOKIE]
     system.store.execute(
         "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?)",
         sid,
@@ -96,7 +98,7 @@ async def apply_entry(system: ReferenceSystem, request: Request, item_code: str)
     entry = await item(system, item_code)
     if not active_for_department(system, entry) or entry is None:
         return browser_error(request, 404, "ITEM_UNKNOWN", f"{item_code} is not an active item here")
-    if int(user["auth_level"]) < int(entry["required_auth_level"]):
+    if int(user["auth_level"]) < int(entry["required_auth_level"]) and "auth-level-ignored" not in system.faults:
         return browser_error(
             request,
             403,
@@ -108,5 +110,6 @@ async def apply_entry(system: ReferenceSystem, request: Request, item_code: str)
 
 def logout(system: ReferenceSystem, document: dict[str, Any]) -> Response:
     """POST /yzw/v1/sso/logout: end every session of the person at once (SSO-06)."""
-    system.store.execute("DELETE FROM sessions WHERE user_id = ?", document["user_id"])
+    if "logout-ignored" not in system.faults:
+        system.store.execute("DELETE FROM sessions WHERE user_id = ?", document["user_id"])
     return JSONResponse({"user_id": document["user_id"]})
