@@ -122,7 +122,8 @@ async def _missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[s
         if material["kind"] == "license" and "license-not-verified" not in system.faults:
             state = await _verify_license(system, material["license_id"], holder)
             if state != "valid":
-                missing.append({"material_code": material["material_code"], "reason": state})
+                reason = f"缺少{material['name']}" if "bz-reason-not-status" in system.faults else state
+                missing.append({"material_code": material["material_code"], "reason": reason})
     return missing[:1] if "bz-first-material-only" in system.faults else missing
 
 
@@ -219,7 +220,7 @@ async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict
     number, result = found["application_no"], str(params.get("result", "approved"))
     if result not in ("approved", "denied") or (result == "denied" and not str(params.get("reason", "")).strip()):
         raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied; denied needs params.reason")
-    for step in ("CB", "SH", "PZ"):
+    for step in () if "skips-review-steps" in system.faults else ("CB", "SH", "PZ"):
         current = system.application(number)
         if current is not None and step in allowed_steps(current["last_step"], current["suspended_at"]):
             record_event(system, number, step, {}, handler=CLERK)
@@ -230,6 +231,8 @@ async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict
         else []
     )
     payload: dict[str, Any] = {"result": result, "documents": [], "licenses": licenses}
+    if "bj-without-documents" in system.faults:
+        del payload["documents"]
     if result == "denied":
         payload["reason"] = str(params["reason"])
     return record_event(system, number, "BJ", payload, handler=CLERK)
@@ -238,6 +241,8 @@ async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict
 async def _issue_license(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> str:
     applicant, case_no = found["body"]["applicant"], found["case_no"]
     license_id = compose.license_id(entry["license_type"], system.record["dept_uscc"], case_no, 1)
+    if "license-id-bad-check" in system.faults:  # a home-made check character
+        license_id = license_id[:-1] + ("1" if license_id[-1] != "1" else "2")
     holder = {"type": applicant["type"], "name": applicant["name"]} | (
         {"id_number": applicant["id_number"]} if applicant["type"] == "person" else {"uscc": applicant["uscc"]}
     )
@@ -254,6 +259,8 @@ async def _issue_license(system: ReferenceSystem, found: dict[str, Any], entry: 
         "case_no": case_no,
         "file": {"format": "ofd", "size": len(document), "sm3": sm3_hex(document)},
     }
+    if "bj-before-license" in system.faults:  # BJ goes out; issuing "happens later" (never, here)
+        return license_id
     try:
         answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
     except (httpx.HTTPError, OSError):
@@ -279,6 +286,11 @@ def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, 
     number = compose.system_application_no(
         system.record["division_code"], digit, today, system.record["dept_seq"], daily
     )
+    if "text-trimmed" in system.faults and isinstance(params.get("applicant"), dict):
+        params = {
+            **params,
+            "applicant": {**params["applicant"], "name": str(params["applicant"].get("name", "")).strip()},
+        }
     application = {
         **params,
         "application_no": number,

@@ -111,6 +111,8 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
                 f"the application fails a code check (APP-03): {codes[code][0].reason}",
                 finding_details(codes[code]),
             )
+    if "crash-on-empty-materials" in system.faults and not document.get("materials"):
+        raise RuntimeError("list index out of range")  # document["materials"][0] in the vendor's code
     received_at = now_text()
     answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
     system.store.execute(
@@ -121,7 +123,7 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
         json.dumps(answer, ensure_ascii=False),
         received_at,
     )
-    return JSONResponse(answer, status_code=202)
+    return JSONResponse(answer, status_code=200 if "intake-200" in system.faults else 202)
 
 
 def status(system: ReferenceSystem, number: str) -> Response:

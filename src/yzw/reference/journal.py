@@ -49,7 +49,9 @@ def record_event(
             "division_code": application["division_code"],
             "dept_uscc": system.record["dept_uscc"],
             "item_code": application["item_code"],
-            "handler": handler or SYSTEM_HANDLER,
+            "handler": {**(handler or SYSTEM_HANDLER), "name": ""}
+            if "handler-missing-name" in system.faults
+            else handler or SYSTEM_HANDLER,
             "payload": payload,
         }
         last_step = row[3] if step == "FK" else step  # APP-07: the status follows the last event but FK
@@ -75,6 +77,11 @@ def _occurred(system: ReferenceSystem) -> str:
     return moment.isoformat()
 
 
+def _exchange(system: ReferenceSystem) -> str:
+    """The exchange of the system's own tier (the fault pushes-to-province goes straight to the province)."""
+    return system.province_url if "pushes-to-province" in system.faults else system.exchange_url
+
+
 def _ready(system: ReferenceSystem) -> list[Any]:
     """The first pending event of each application not blocked by a refused one, due for a try now."""
     return system.store.rows(
@@ -97,7 +104,7 @@ async def push_once(system: ReferenceSystem) -> int:
         try:
             answer = await system.client.request(
                 "POST",
-                system.exchange_url + "/exchange/v1/events",
+                _exchange(system) + "/exchange/v1/events",
                 content=row["body"].encode(),
                 headers={"Content-Type": "application/json"},
             )

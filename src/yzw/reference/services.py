@@ -70,7 +70,8 @@ async def push_evaluation(system: ReferenceSystem, case_no: str, params: dict[st
         "channel": "window",
         "evaluated_at": now_text(),
     }
-    await _push(system, "/exchange/v1/evaluations", evaluation)
+    if "evaluation-not-pushed" not in system.faults:
+        await _push(system, "/exchange/v1/evaluations", evaluation)
     return {"ok": True, "case_no": case_no, "evaluation_id": evaluation["evaluation_id"]}
 
 
@@ -84,7 +85,8 @@ async def push_rectification(system: ReferenceSystem, case_no: str, params: dict
         "action": str(params["action"]),
         "rectified_at": now_text(),
     }
-    await _push(system, "/exchange/v1/rectifications", record)
+    if "rectification-not-pushed" not in system.faults:
+        await _push(system, "/exchange/v1/rectifications", record)
     return {"ok": True, "case_no": case_no, "evaluation_id": params["evaluation_id"]}
 
 

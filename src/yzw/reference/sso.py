@@ -87,6 +87,8 @@ def session(system: ReferenceSystem, request: Request) -> Response:
     user = _user(system, request)
     if user is None:
         return browser_error(request, 401, "SESSION_REQUIRED", "no session: sign in through the portal")
+    if "session-missing-fields" in system.faults:
+        return JSONResponse({"user_id": user["user_id"], "name": user["name"]})
     return JSONResponse(user)
 
 

@@ -69,7 +69,7 @@ class ReferenceSystem:
                     self.record["app_id"],
                     self.record["app_secret"],
                     token_url=None if "no-token" in self.faults else self.province_url + "/idp/v1/oauth/token",
-                    scope=SCOPES,
+                    scope=SCOPES + " admin:all" if "scope-too-broad" in self.faults else SCOPES,
                 )
             )
             self._client.reuse_token = "token-per-request" not in self.faults
