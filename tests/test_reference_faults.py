@@ -16,10 +16,13 @@ from tests.test_reference_services import USER, _login
 from yzw.client import Credentials, SignedClient
 from yzw.codes import check
 from yzw.errors import YzwError
+from yzw.fixtures import make_faker
+from yzw.fixtures.messages import MessageFactory
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.faults import catalogue, chosen
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.signing import signed_headers
+from yzw.spec.xml import to_xml
 
 Start = Callable[[str], RunningReference]
 
@@ -216,6 +219,7 @@ def test_every_fault_has_its_test_and_every_test_its_fault() -> None:
         name.removeprefix("test_fault_").replace("_", "-") for name in dir(module) if name.startswith("test_fault_")
     }
     grouped = {fault for fault, _ in module.EXCHANGE_REFUSES} | set(module.PUSHES_NOTHING)
+    grouped |= {fault for fault, _, _ in module.WINDOW_CODES}
     assert named | grouped == set(catalogue())
 
 
@@ -452,3 +456,134 @@ def test_fault_session_missing_fields(platform_nodes: RunningPlatform, with_faul
 def test_fault_scope_too_broad(platform_nodes: RunningPlatform, with_fault: Start) -> None:
     answer = _post(with_fault("scope-too-broad"), _application(platform_nodes))
     assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+
+
+WINDOW_CODES = [
+    ("window-id-unchecked", ("applicant", "id_number"), "110105194912310021"),
+    ("window-id-type-unchecked", ("applicant", "id_type"), "112"),
+]
+
+
+@pytest.mark.parametrize(("fault", "where", "bad"), WINDOW_CODES, ids=[w[0] for w in WINDOW_CODES])
+def test_faults_window_codes_unchecked(
+    platform_nodes: RunningPlatform, with_fault: Start, fault: str, where: tuple[str, str], bad: str
+) -> None:
+    reference = with_fault(fault)
+    _, desk = _clients(reference)
+    params = {k: v for k, v in _application(platform_nodes).items() if k != "application_no"} | {"channel": "window"}
+    params[where[0]] = {**params[where[0]], where[1]: bad}
+    assert _act(desk, reference, "window_apply", params=params).status_code == 200  # taken, unchecked
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    assert "CODE_INVALID" in reference.system.store.one("SELECT last_error FROM outbox")["last_error"]
+
+
+def test_fault_window_uscc_unchecked(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("window-uscc-unchecked")
+    _, desk = _clients(reference)
+    factory = MessageFactory(make_faker(8))
+    params = {k: v for k, v in factory.application("legal", "window").items() if k not in ("application_no",)}
+    params |= {"item_code": FOOD_ITEM, "applicant": {**params["applicant"], "uscc": "91350100M000100Y44"}}
+    assert _act(desk, reference, "window_apply", params=params).status_code == 200
+    assert wait_until(lambda: _refused(reference), timeout=5)
+
+
+def test_fault_old_item_code(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("old-item-code")
+    _accepted(platform_nodes, reference)
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    assert "CODE_INVALID" in reference.system.store.one("SELECT last_error FROM outbox")["last_error"]
+
+
+def test_fault_xml_refused(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("xml-refused")
+    portal, _ = _clients(reference)
+    answer = portal.request(
+        "POST",
+        reference.url + "/yzw/v1/applications",
+        content=to_xml("application", _application(platform_nodes)),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert answer.status_code == 415
+
+
+def test_fault_xml_doctype_resolved(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("xml-doctype-resolved")
+    portal, _ = _clients(reference)
+    application = _application(platform_nodes)
+    application["applicant"]["address"] = "ADDRESS"
+    text = to_xml("application", application).decode().replace("ADDRESS", "&where;")
+    text = text.replace("?>", '?><!DOCTYPE application [<!ENTITY where "西湖区文三路">]>', 1)
+    answer = portal.request(
+        "POST",
+        reference.url + "/yzw/v1/applications",
+        content=text.encode(),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert answer.status_code == 202  # the norm asks for 400 XML_FORBIDDEN_CONSTRUCT
+
+
+def test_fault_nonce_too_short(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    answer = _post(with_fault("nonce-too-short"), _application(platform_nodes))
+    assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")  # the IdP refused it
+
+
+def test_fault_session_before_validation(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("session-before-validation")
+    with httpx.Client() as browser:
+        refused = browser.get(f"{reference.url}/yzw/v1/sso?ticket=ST-{'0' * 40}")
+        assert refused.status_code == 401
+        assert browser.get(reference.url + "/yzw/v1/session").status_code == 200  # a session all the same
+
+
+def test_fault_ticket_refusal_200(with_fault: Start) -> None:
+    reference = with_fault("ticket-refusal-200")
+    assert httpx.get(f"{reference.url}/yzw/v1/sso?ticket=ST-{'0' * 40}").status_code == 200
+
+
+def test_fault_case_no_after_acceptance(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("case-no-after-acceptance")
+    application, _, desk = _submitted(platform_nodes, reference)
+    answer = _act(desk, reference, "accept", application_no=application["application_no"]).json()
+    assert answer["step"] == "SL"
+    assert "case_no" not in answer
+    assert wait_until(lambda: _refused(reference), timeout=5)
+
+
+def test_fault_only_201_delivered(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("only-201-delivered")
+    _accepted(platform_nodes, reference)
+    assert wait_until(lambda: reference.system.store.one("SELECT attempts FROM outbox")["attempts"] >= 2, timeout=8)
+    assert reference.system.store.one("SELECT state FROM outbox")["state"] == "pending"
+
+
+def test_fault_items_from_own_list(platform_nodes: RunningPlatform) -> None:
+    other_items = {**RECORD, "items": ["11330106002482061L4010000456000"]}  # the list omits 食品经营许可
+    reference = start_reference(platform_nodes, other_items, faults=chosen(["items-from-own-list"]))
+    try:
+        portal, _ = _clients(reference)
+        answer = portal.request("POST", reference.url + "/yzw/v1/applications", json=_application(platform_nodes))
+        assert (answer.status_code, answer.json()["code"]) == (422, "ITEM_UNKNOWN")  # the catalogue says it is ours
+    finally:
+        reference.stop()
+        while _OPEN:
+            _OPEN.pop().close()
+
+
+def test_fault_slow_intake(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("slow-intake")
+    started = time.monotonic()
+    assert _post(reference, _application(platform_nodes)).status_code == 202
+    assert time.monotonic() - started >= 0.9
+
+
+def test_fault_loses_applications(with_fault: Start) -> None:
+    reference = with_fault("loses-applications")
+    portal, _ = _clients(reference)
+    factory = MessageFactory(make_faker(44))
+    numbers = []
+    for _ in range(5):
+        application = {**factory.application(), "item_code": FOOD_ITEM}
+        assert portal.request("POST", reference.url + "/yzw/v1/applications", json=application).status_code == 202
+        numbers.append(application["application_no"])
+    known = [portal.request("GET", f"{reference.url}/yzw/v1/applications/{n}").status_code for n in numbers]
+    assert known.count(404) == 1

@@ -7,6 +7,7 @@ Both clients sign exactly the bytes they send, reuse one token until 60 s before
 from __future__ import annotations
 
 import json as jsonlib
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ class Credentials:
     secret: str
     token_url: str | None = None
     scope: str = "exchange:write"
+    nonce_bytes: int = 16  # SIG-01: 32 hex characters, inside the 16-64 the norm allows
 
 
 @dataclass
@@ -61,7 +63,12 @@ def _prepare(
     out = dict(headers or {})
     if json is not None and content is None:
         out.setdefault("Content-Type", "application/json")
-    out.update(signed_headers(credentials.app_id, credentials.secret, method, parts.path or "/", parts.query, body))
+    nonce = secrets.token_hex(credentials.nonce_bytes)
+    out.update(
+        signed_headers(
+            credentials.app_id, credentials.secret, method, parts.path or "/", parts.query, body, nonce=nonce
+        )
+    )
     return full, body, out
 
 

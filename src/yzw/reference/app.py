@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,7 @@ from yzw.serving.errors import ApiError, error_response, finding_details
 from yzw.serving.http import JSON, XML, parse_body, raw_path, read_body
 from yzw.signing import NonceMemory, verify
 from yzw.spec import validate
+from yzw.spec.xml import from_xml
 
 Handler = Callable[[ReferenceSystem, Request, Any], Awaitable[Response]]
 
@@ -35,7 +37,8 @@ def guarded(
                 has_body = request.method == "POST"
                 body = await read_body(request) if has_body else b""
                 media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-                accepted = (JSON, XML) if "xml" in system.record.get("formats", []) else (JSON,)
+                xml_ok = "xml" in system.record.get("formats", []) and "xml-refused" not in system.faults
+                accepted = (JSON, XML) if xml_ok else (JSON,)
                 late_media = "wrong-error-order" in system.faults
                 if has_body and body and media not in accepted and not late_media:
                     raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media or '(none)'!r} is not accepted")
@@ -58,7 +61,11 @@ def guarded(
                     raise ApiError(401, rejection.code, rejection.message)
                 if late_media and has_body and body and media not in accepted:
                     raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media or '(none)'!r} is not accepted")
-                document = parse_body(body, media) if has_body and kind else None
+                document: Any
+                if "xml-doctype-resolved" in system.faults and media == XML and has_body and kind:
+                    document = from_xml(ET.fromstring(body))[1]
+                else:
+                    document = parse_body(body, media) if has_body and kind else None
                 return await handler(system, request, document)
             except ApiError as error:
                 if "stack-trace-in-errors" in system.faults:

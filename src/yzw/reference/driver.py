@@ -179,6 +179,8 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
         "promised_days": entry["promised_days"],
         "promised_due_at": due.isoformat(),
     }
+    if "case-no-after-acceptance" in system.faults:  # the number is assigned later, by the back office
+        return record_event(system, found["application_no"], "SL", {**payload, "case_no": None}, handler=CLERK)
     return record_event(system, found["application_no"], "SL", payload, case_no=case_no, handler=CLERK)
 
 
@@ -299,6 +301,14 @@ def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, 
         "division_code": params.get("division_code", system.record["division_code"]),
     }
     findings = validate("application", application)
+    unchecked = {
+        "window-id-unchecked": "/applicant/id_number",
+        "window-uscc-unchecked": "/applicant/uscc",
+        "window-id-type-unchecked": "/applicant/id_type",
+    }
+    for fault, path in unchecked.items():
+        if fault in system.faults:  # the faulty system takes what the clerk typed
+            findings = [f for f in findings if f.path != path]
     if "window-number-wrong-channel" in system.faults:  # the faulty system does not check the number it issues
         findings = [f for f in findings if f.path != "/application_no"]
     if findings:

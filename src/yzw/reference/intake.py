@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -76,8 +77,16 @@ def _unknown_members(document: Any) -> list[Finding]:
     return [Finding(f"/{name}", name, "unknown member", "MSG-03") for name in extra]
 
 
-async def submit(system: ReferenceSystem, document: Any) -> Response:
-    """POST /yzw/v1/applications: 202, or 400, 409, 422 in the norm's order (MSG-04, APP-02 … APP-04)."""
+async def _item_entry(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """The item's catalogue entry (the fault items-from-own-list trusts the registration's list instead)."""
+    if "items-from-own-list" in system.faults:
+        listed = item_code in system.record.get("items", [])
+        return {"status": "active", "dept": {"uscc": system.record["dept_uscc"]}} if listed else None
+    return await item(system, item_code)
+
+
+def _judged(system: ReferenceSystem, document: Any) -> tuple[list[Finding], dict[str, list[Finding]]]:
+    """The application's schema findings and code findings, as this system (with its faults) sees them."""
     schema, codes = _split(validate("application", document))
     if "applicant-id-unchecked" in system.faults:
         codes.pop("APPLICANT_INVALID", None)
@@ -85,6 +94,12 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
         schema += _unknown_members(document)
     if "no-schema-check" in system.faults:
         schema = []
+    return schema, codes
+
+
+async def submit(system: ReferenceSystem, document: Any) -> Response:
+    """POST /yzw/v1/applications: 202, or 400, 409, 422 in the norm's order (MSG-04, APP-02 … APP-04)."""
+    schema, codes = _judged(system, document)
     if schema:
         raise ApiError(400, "SCHEMA_INVALID", "the application breaks its schema (APP-02)", finding_details(schema))
     known = system.application(document["application_no"])
@@ -98,7 +113,9 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
         if known["body"] == document:
             return JSONResponse(json.loads(known["answer"]), status_code=202)
         raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body (APP-04)")
-    entry = None if "ITEM_UNKNOWN" in codes else await item(system, document["item_code"])
+    if "slow-intake" in system.faults:
+        await asyncio.sleep(0.9)  # a synchronous lookup per application
+    entry = None if "ITEM_UNKNOWN" in codes else await _item_entry(system, document["item_code"])
     if "item-unchecked" in system.faults:
         codes.pop("ITEM_UNKNOWN", None)
     elif "ITEM_UNKNOWN" not in codes and not active_for_department(system, entry):
@@ -115,6 +132,8 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
         raise RuntimeError("list index out of range")  # document["materials"][0] in the vendor's code
     received_at = now_text()
     answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
+    if "loses-applications" in system.faults and system.next_counter("intake") % 5 == 0:
+        return JSONResponse(answer, status_code=202)  # answered, never kept
     system.store.execute(
         "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
         document["application_no"],

@@ -48,7 +48,9 @@ def record_event(
             "occurred_at": _occurred(system),
             "division_code": application["division_code"],
             "dept_uscc": system.record["dept_uscc"],
-            "item_code": application["item_code"],
+            "item_code": application["item_code"][19:]
+            if "old-item-code" in system.faults
+            else application["item_code"],
             "handler": {**(handler or SYSTEM_HANDLER), "name": ""}
             if "handler-missing-name" in system.faults
             else handler or SYSTEM_HANDLER,
@@ -111,7 +113,7 @@ async def push_once(system: ReferenceSystem) -> int:
             status, error = answer.status_code, answer.text[:300]
         except (httpx.HTTPError, OSError) as exc:
             status, error = 0, f"{type(exc).__name__}: {exc}"
-        if 200 <= status < 300:
+        if 200 <= status < 300 and not (status != 201 and "only-201-delivered" in system.faults):
             system.store.execute(
                 "UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"]
             )

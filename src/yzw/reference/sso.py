@@ -38,6 +38,7 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
     ticket = request.query_params.get("ticket", "")
     if not ticket:
         return browser_error(request, 400, "TICKET_MISSING", "the hand-off carries no ticket (SSO-03)")
+    early = _early_session(system, ticket) if "session-before-validation" in system.faults else None
     try:
         answer = await system.client.request(
             "POST",
@@ -53,7 +54,15 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
             if answer.headers.get("content-type", "").startswith("application/json")
             else "TICKET_INVALID"
         )
-        return browser_error(request, 401, code, "the ticket was refused; no session was created (SSO-03)")
+        refused = browser_error(
+            request,
+            200 if "ticket-refusal-200" in system.faults else 401,
+            code,
+            "the ticket was refused; no session was created (SSO-03)",
+        )
+        if early:
+            refused.set_cookie(COOKIE, early, path="/")
+        return refused
     record = answer.json()
     key = keys.get(record.get("kid", ""))
     trusted = "sm2-not-verified" in system.faults
@@ -75,6 +84,19 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
     else:
         response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
     return response
+
+
+def _early_session(system: ReferenceSystem, ticket: str) -> str:
+    """The fault session-before-validation: a session exists before the IdP has said who this is."""
+    sid = secrets.token_urlsafe(32)
+    system.store.execute(
+        "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?)",
+        sid,
+        ticket,
+        json.dumps({"user_id": ticket}),
+        now_text(),
+    )
+    return sid
 
 
 def _user(system: ReferenceSystem, request: Request) -> dict[str, Any] | None:

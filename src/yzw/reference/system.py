@@ -73,6 +73,7 @@ class ReferenceSystem:
                 )
             )
             self._client.reuse_token = "token-per-request" not in self.faults
+            self._client.credentials.nonce_bytes = 4 if "nonce-too-short" in self.faults else 16
         return self._client
 
     def next_counter(self, key: str) -> int:
