@@ -19,6 +19,7 @@ VALID = [
     ("BYSL",),
     ("SL", "FK", "CB", "FK"),
     ("SL", "CB"),
+    ("SL", "GQ", "HF", "GQ", "HF", "CB", "GQ", "HF", "GQ", "HF", "SH"),
 ]
 INVALID = [
     (("SL", "BJ"), 1, "EVT-03"),

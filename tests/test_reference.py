@@ -19,6 +19,7 @@ from yzw.fixtures.messages import MessageFactory
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.spec import validate
+from yzw.spec.xml import to_xml
 
 RECORD = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
 PLANNING_ITEM = "11330100002489017X3010000789000"
@@ -161,3 +162,41 @@ def test_events_are_retried_through_exchange_failures_and_never_doubled(
     assert wait_until(lambda: len(mock_events(platform_nodes, "county", number)) == 1, timeout=15)
     attempts = reference.system.store.one("SELECT attempts FROM outbox WHERE application_no = ?", number)["attempts"]
     assert attempts == 3
+
+
+def test_a_suspension_and_resume_then_completion(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
+) -> None:
+    application = _application(platform_nodes)
+    application["materials"].append(
+        {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
+    )
+    number = application["application_no"]
+    portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    for action in ("accept", "advance", "suspend"):
+        assert _act(desk, reference, action, application_no=number).status_code == 200
+    assert portal.request("GET", f"{reference.url}/yzw/v1/applications/{number}").json()["status"] == "suspended"
+    blocked = _act(desk, reference, "complete", application_no=number)
+    assert (blocked.status_code, blocked.json()["code"]) == (409, "STATE_INVALID")  # resume first (§11)
+    assert _act(desk, reference, "resume", application_no=number).json()["step"] == "HF"
+    assert _act(desk, reference, "complete", application_no=number).json()["step"] == "BJ"
+    steps = ["SL", "CB", "GQ", "HF", "SH", "PZ", "BJ"]
+    assert wait_until(lambda: [e["step"] for e in mock_events(platform_nodes, "county", number)] == steps)
+
+
+def test_xml_applications_are_taken_like_json(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient
+) -> None:
+    application = _application(platform_nodes)
+    answer = portal.request(
+        "POST",
+        reference.url + "/yzw/v1/applications",
+        content=to_xml("application", application),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert answer.status_code == 202, answer.text
+    doctype = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><application xmlns="urn:yzw:norm:2026"/>'
+    refused = portal.request(
+        "POST", reference.url + "/yzw/v1/applications", content=doctype, headers={"Content-Type": "application/xml"}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, "XML_FORBIDDEN_CONSTRUCT")

@@ -57,7 +57,8 @@ def record_event(
             "payload": payload,
         }
         last_step = row[3] if step == "FK" else step  # APP-07: the status follows the last event but FK
-        suspended_at = row[3] if step == "GQ" else (None if step == "HF" else row[4])
+        phase = row[4] if row[3] == "HF" else row[3]  # after a resume the case is still in the phase of before
+        suspended_at = phase if step == "GQ" else row[4]
         db.execute(
             "UPDATE applications SET last_seq = ?, last_step = ?, case_no = ?, updated_at = ?, suspended_at = ? "
             "WHERE application_no = ?",

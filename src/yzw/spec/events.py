@@ -95,7 +95,9 @@ def judge(history: History, event: Mapping[str, Any], received_at: str | None = 
     moved = replace(history, seq=history.seq + 1, last_time=occurred)
     if step in rules.anywhere_after_acceptance:  # FK: counted and timed, but no step of the case
         return Verdict(moved)
-    suspended_at = history.step if step == "GQ" else history.suspended_at
+    # A suspension keeps the phase the case is in: after a resume (HF) that is still the phase of before.
+    phase = history.suspended_at if history.step == "HF" else history.step
+    suspended_at = phase if step == "GQ" else history.suspended_at
     accepted = history.accepted or step == rules.acceptance
     return Verdict(replace(moved, step=step, suspended_at=suspended_at, accepted=accepted))
 
