@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from yzw.codes import check_item_code
 from yzw.reference.system import ReferenceSystem
 from yzw.serving.errors import ApiError
 
@@ -15,6 +16,8 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
 
     Raises 503 DEPENDENCY_UNAVAILABLE when the catalogue cannot answer (ROB-01).
     """
+    if check_item_code(item_code) is not None:  # no catalogue holds a malformed code (CODE-04): no call to make
+        return None
     cached = system.items.get(item_code)
     if cached is not None and not refresh:
         return cached
