@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from yzw.fixtures.messages import MessageFactory
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.spec import validate
-from yzw.spec.xml import to_xml
+from yzw.spec.xml import from_xml, parse_xml, to_xml, xsd_errors
 
 RECORD = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
 PLANNING_ITEM = "11330100002489017X3010000789000"
@@ -199,4 +200,10 @@ def test_xml_applications_are_taken_like_json(
     refused = portal.request(
         "POST", reference.url + "/yzw/v1/applications", content=doctype, headers={"Content-Type": "application/xml"}
     )
-    assert (refused.status_code, refused.json()["code"]) == (400, "XML_FORBIDDEN_CONSTRUCT")
+    assert refused.status_code == 400
+    assert refused.headers["content-type"].startswith("application/xml")  # MSG-01: answered in the XML form
+    assert not xsd_errors(refused.content)
+    assert from_xml(parse_xml(refused.content)) == (
+        "error",
+        {"code": "XML_FORBIDDEN_CONSTRUCT", "message": ANY, "details": []},
+    )

@@ -33,11 +33,11 @@ def guarded(
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             system: ReferenceSystem = request.app.state.system
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            xml_ok = "xml" in system.record.get("formats", []) and "xml-refused" not in system.faults
             try:
                 has_body = request.method == "POST"
                 body = await read_body(request) if has_body else b""
-                media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-                xml_ok = "xml" in system.record.get("formats", []) and "xml-refused" not in system.faults
                 accepted = (JSON, XML) if xml_ok else (JSON,)
                 late_media = "wrong-error-order" in system.faults
                 if has_body and body and media not in accepted and not late_media:
@@ -71,7 +71,7 @@ def guarded(
                 if "stack-trace-in-errors" in system.faults:
                     trace = 'Traceback (most recent call last):\n  File "/srv/yzw/reference/intake.py", line 42'
                     return error_response(error.status, error.code, f"{error.message}\n{trace}", error.details)
-                return error.response()
+                return error.response(xml=xml_ok and media == XML)
 
         return run
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from yzw.spec.findings import Finding
+from yzw.spec.xml import to_xml
 
 
 class ApiError(Exception):
@@ -16,12 +17,22 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details or []
 
-    def response(self) -> JSONResponse:
+    def response(self, *, xml: bool = False) -> Response:
+        """The JSON answer, or its XML form (MSG-01) when the request came as XML and XML is accepted."""
+        if xml:
+            return xml_error_response(self.status, self.code, self.message, self.details)
         return error_response(self.status, self.code, self.message, self.details)
 
 
 def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "details": details or []}, status_code=status)
+
+
+def xml_error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
+    """MSG-01/MSG-02 in the XML form: an `error` root carrying only the members the XSD declares."""
+    items = [{key: d[key] for key in ("path", "reason") if key in d} for d in details or []]
+    body = to_xml("error", {"code": code, "message": message, "details": items})
+    return Response(body, status_code=status, media_type="application/xml")
 
 
 def finding_details(findings: list[Finding]) -> list[dict[str, Any]]:
