@@ -8,15 +8,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from faker import Faker
 from tests.mock_helpers import StubSystem, System, register
 
+from yzw.client import Credentials, SignedClient
 from yzw.fixtures import make_faker
 from yzw.mock.runner import RunningPlatform, start_platform
+from yzw.reference.runner import RunningReference, start_reference
 
 REPO = Path(__file__).resolve().parent.parent
 NORM_FILE = REPO.parent / "shared" / "norm" / "YZW-NORM-2026.md"
 TODAY = dt.date(2026, 11, 28)
+RECORD = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -55,3 +59,27 @@ def notified_system(platform_nodes: RunningPlatform, stub: StubSystem) -> Iterat
     stub.platform_secret = registered.record["platform_secret"]
     yield registered
     registered.client.close()
+
+
+@pytest.fixture
+def reference(platform_nodes: RunningPlatform) -> Iterator[RunningReference]:
+    """The reference system, registered with the mock platform as mocks/reference-sut.yaml says."""
+    running = start_reference(platform_nodes, RECORD)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def portal(reference: RunningReference) -> Iterator[SignedClient]:
+    """The platform's side: signs as the platform, as the unified application system does."""
+    client = SignedClient(Credentials(reference.system.platform_app_id, reference.system.platform_secret))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def desk(reference: RunningReference) -> Iterator[SignedClient]:
+    """The conformance driver's caller: signs with the system's own key (§11)."""
+    client = SignedClient(Credentials(RECORD["app_id"], RECORD["app_secret"]))
+    yield client
+    client.close()

@@ -3,50 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from unittest.mock import ANY
 
 import httpx
-import pytest
-import yaml
-from tests.conftest import REPO
 from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
 
-from yzw.client import Credentials, SignedClient
+from yzw.client import SignedClient
 from yzw.codes import check
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
 from yzw.mock.runner import RunningPlatform
-from yzw.reference.runner import RunningReference, start_reference
+from yzw.reference.runner import RunningReference
 from yzw.spec import validate
 from yzw.spec.xml import from_xml, parse_xml, to_xml, xsd_errors
 
-RECORD = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
 PLANNING_ITEM = "11330100002489017X3010000789000"
-
-
-@pytest.fixture
-def reference(platform_nodes: RunningPlatform) -> Iterator[RunningReference]:
-    running = start_reference(platform_nodes, RECORD)
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def portal(reference: RunningReference) -> Iterator[SignedClient]:
-    """The platform's side: signs as the platform, as the unified application system does."""
-    client = SignedClient(Credentials(reference.system.platform_app_id, reference.system.platform_secret))
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def desk(reference: RunningReference) -> Iterator[SignedClient]:
-    """The conformance driver's caller: signs with the system's own key (§11)."""
-    client = SignedClient(Credentials(RECORD["app_id"], RECORD["app_secret"]))
-    yield client
-    client.close()
 
 
 def _application(platform: RunningPlatform, with_license: bool = True) -> dict[str, Any]:
@@ -75,6 +47,11 @@ def _file(code: str) -> dict[str, Any]:
     return {"name": f"{code}.pdf", "size": 1024, "sm3": "0" * 64, "url": f"https://files.example/{code}.pdf"}
 
 
+def _plan() -> dict[str, Any]:
+    """M003 (经营场所平面图), the material `_application` leaves out."""
+    return {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
+
+
 def _act(desk: SignedClient, reference: RunningReference, action: str, **fields: Any) -> httpx.Response:
     return desk.request("POST", reference.url + "/_driver/actions", json={"action": action, **fields})
 
@@ -89,7 +66,7 @@ def test_an_online_application_from_intake_to_delivery(
     assert validate("application-answer", received.json()) == []
     first = _act(desk, reference, "accept", application_no=number)
     assert first.json()["step"] == "BZ"  # M003 is missing: one notice (ACC-05)
-    more = {"materials": [{"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}]}
+    more = {"materials": [_plan()]}
     assert (
         portal.request("POST", f"{reference.url}/yzw/v1/applications/{number}/supplements", json=more).status_code
         == 200
@@ -153,9 +130,7 @@ def test_events_are_retried_through_exchange_failures_and_never_doubled(
     platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
 ) -> None:
     application = _application(platform_nodes)
-    application["materials"].append(
-        {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
-    )
+    application["materials"].append(_plan())
     portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
     httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 2})
     assert _act(desk, reference, "accept", application_no=application["application_no"]).json()["step"] == "SL"
@@ -169,9 +144,7 @@ def test_a_suspension_and_resume_then_completion(
     platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
 ) -> None:
     application = _application(platform_nodes)
-    application["materials"].append(
-        {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
-    )
+    application["materials"].append(_plan())
     number = application["application_no"]
     portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
     for action in ("accept", "advance", "suspend"):

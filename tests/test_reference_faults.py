@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import RECORD
 from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
-from tests.test_reference import PLANNING_ITEM, RECORD, _act, _application, _file
+from tests.test_reference import PLANNING_ITEM, _act, _application, _plan
 from tests.test_reference_services import USER, _login
 
 from yzw.client import Credentials, SignedClient
@@ -58,9 +59,7 @@ def _submitted(platform: RunningPlatform, reference: RunningReference, complete:
     portal, desk = _clients(reference)
     application = _application(platform)
     if complete:
-        application["materials"].append(
-            {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
-        )
+        application["materials"].append(_plan())
     assert portal.request("POST", reference.url + "/yzw/v1/applications", json=application).status_code == 202
     return application, portal, desk
 

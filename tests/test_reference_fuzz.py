@@ -10,9 +10,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core import NotSet
-from tests.conftest import REPO
+from tests.conftest import RECORD, REPO
 from tests.test_mock_fuzz import SECURITY_HEADERS, _documented, _kind_of
-from tests.test_reference import RECORD
 
 from yzw.client import Credentials, SignedClient
 from yzw.mock.runner import RunningPlatform

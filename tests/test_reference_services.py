@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
+from tests.conftest import RECORD
 from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
-from tests.test_reference import RECORD, _act, _application, _file
+from tests.test_reference import _act, _application, _plan
 
-from yzw.client import Credentials, SignedClient
+from yzw.client import SignedClient
 from yzw.codes import compose
 from yzw.codes.times import today_cn
 from yzw.mock.runner import RunningPlatform
-from yzw.reference.runner import RunningReference, start_reference
+from yzw.reference.runner import RunningReference
 
 USER = {
     "user_id": "U330106000009",
@@ -24,20 +23,6 @@ USER = {
     "id_type": "111",
     "id_number": "11010519491231002X",
 }
-
-
-@pytest.fixture
-def reference(platform_nodes: RunningPlatform) -> Iterator[RunningReference]:
-    running = start_reference(platform_nodes, RECORD)
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def portal(reference: RunningReference) -> Iterator[SignedClient]:
-    client = SignedClient(Credentials(reference.system.platform_app_id, reference.system.platform_secret))
-    yield client
-    client.close()
 
 
 def _login(platform: RunningPlatform, user: dict[str, Any] = USER) -> str:
@@ -99,19 +84,10 @@ def _accepted_case(
     platform: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
 ) -> tuple[str, str]:
     application = _application(platform)
-    application["materials"].append(
-        {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
-    )
+    application["materials"].append(_plan())
     portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
     accepted = _act(desk, reference, "accept", application_no=application["application_no"]).json()
     return application["application_no"], accepted["case_no"]
-
-
-@pytest.fixture
-def desk(reference: RunningReference) -> Iterator[SignedClient]:
-    client = SignedClient(Credentials(RECORD["app_id"], RECORD["app_secret"]))
-    yield client
-    client.close()
 
 
 def test_a_supervision_notice_gets_one_fk(

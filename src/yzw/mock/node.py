@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,7 +19,7 @@ from yzw.mock.outbound import notice_loop, relay_loop
 from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
-from yzw.serving.errors import error_response
+from yzw.serving.errors import error_response, exception_handlers
 
 LOGGED_BYTES = 4096
 
@@ -76,18 +75,6 @@ def _routes(node: NodeSpec) -> list[Route]:
     return routes
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(404, "NOT_FOUND", f"no route {request.url.path} on this node (MSG-02)")
-
-
-async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return error_response(405, "METHOD_NOT_ALLOWED", f"{request.method} is not served at {request.url.path}")
-
-
-async def _internal(request: Request, exc: Exception) -> Response:
-    return error_response(500, "INTERNAL_ERROR", "the node failed to answer; see the kit's log")
-
-
 def create_node(platform: Platform, node: NodeSpec) -> ASGIApp:
     """The ASGI app of one node, wrapped in the traffic log and fault injection."""
 
@@ -102,9 +89,7 @@ def create_node(platform: Platform, node: NodeSpec) -> ASGIApp:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    app = Starlette(
-        routes=_routes(node), lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed, 500: _internal}
-    )
+    app = Starlette(routes=_routes(node), lifespan=lifespan, exception_handlers=exception_handlers("node"))
     app.state.platform, app.state.node = platform, node
     return Observe(app, platform, node)
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from yzw.reference import driver, intake, services, sso
 from yzw.reference.journal import pusher
 from yzw.reference.system import ReferenceSystem
-from yzw.serving.errors import ApiError, error_response, finding_details
+from yzw.serving.errors import ApiError, error_response, exception_handlers, finding_details
 from yzw.serving.http import JSON, XML, parse_body, raw_path, read_body
 from yzw.signing import NonceMemory, verify
 from yzw.spec import validate
@@ -148,18 +148,6 @@ async def apply_entry(request: Request) -> Response:
         return error.response()
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(404, "NOT_FOUND", f"no route {request.url.path} (MSG-02)")
-
-
-async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return error_response(405, "METHOD_NOT_ALLOWED", f"{request.method} is not served at {request.url.path}")
-
-
-async def _internal(request: Request, exc: Exception) -> Response:
-    return error_response(500, "INTERNAL_ERROR", "the system failed to answer")
-
-
 def create_reference_app(system: ReferenceSystem) -> Starlette:
     """The system's ASGI app; its lifespan runs the outbox pusher (EVT-07)."""
 
@@ -186,8 +174,6 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         Route("/yzw/v1/supervision/notices", supervision_notice, methods=["POST"]),
         Route("/_driver/actions", actions, methods=["POST"]),
     ]
-    app = Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed, 500: _internal}
-    )
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers("system"))
     app.state.system, app.state.nonces = system, NonceMemory()
     return app

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from yzw.spec.findings import Finding
@@ -37,3 +39,21 @@ def xml_error_response(status: int, code: str, message: str, details: list[dict[
 
 def finding_details(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{"path": f.path, "reason": f.reason, "requirement": f.requirement} for f in findings]
+
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def exception_handlers(server: str) -> dict[Any, ExceptionHandler]:
+    """MSG-02 for what no route answers: unknown routes and methods, and failures (never a trace)."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return error_response(404, "NOT_FOUND", f"no route {request.url.path} on this {server} (MSG-02)")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return error_response(405, "METHOD_NOT_ALLOWED", f"{request.method} is not served at {request.url.path}")
+
+    async def internal(request: Request, exc: Exception) -> Response:
+        return error_response(500, "INTERNAL_ERROR", f"the {server} failed to answer; see its log")
+
+    return {404: not_found, 405: not_allowed, 500: internal}
