@@ -288,6 +288,21 @@ def test_reference_up_without_a_platform_is_one_clear_error() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_reference_up_on_a_busy_port_says_to_change_the_base_url(tmp_path: Path) -> None:
+    record = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        record["base_url"] = f"http://127.0.0.1:{port}"
+        sut = _write(tmp_path, "sut.yaml", yaml.safe_dump(record, allow_unicode=True))
+        result = _yzw("reference", "up", "--sut", sut, "--duration", "0")
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is busy; stop what uses it or give the record another base_url port" in (
+        result.stderr
+    )
+
+
 def _answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1).status_code == 200

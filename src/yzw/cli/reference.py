@@ -11,7 +11,7 @@ from yzw.cli.mock import registration, watch
 from yzw.cli.output import out
 from yzw.mock.runner import bind
 from yzw.reference.faults import chosen
-from yzw.reference.runner import port_of, register_remotely, serve_reference
+from yzw.reference.runner import REMEDY, port_of, register_remotely, serve_reference
 
 app = typer.Typer(
     help="The reference departmental system (a system that does what the norm asks).", no_args_is_help=True
@@ -36,7 +36,7 @@ def up(
     """
     record = registration(sut)
     faults = chosen(fault or [])
-    sock = bind(port_of(record))
+    sock = bind(port_of(record), REMEDY)
     given = register_remotely(platform, record)
     running = serve_reference(record, given, sock, faults=faults, db=db)
     out.print(

@@ -56,7 +56,7 @@ class RunningPlatform:
     def start_node(self, name: str) -> None:
         index = [n.name for n in self.platform.topology.nodes].index(name)
         port = int(self.platform.urls[name].rsplit(":", 1)[1])
-        server, thread = _serve(self.platform, self.platform.topology.nodes[index], _bind(port))
+        server, thread = _serve(self.platform, self.platform.topology.nodes[index], bind(port))
         self.servers[index], self.threads[index] = server, thread
 
     def stop(self) -> None:
@@ -67,7 +67,8 @@ class RunningPlatform:
         self.platform.store.close()
 
 
-def _bind(port: int) -> socket.socket:
+def bind(port: int = 0, remedy: str = "choose another --port-base") -> socket.socket:
+    """A listening socket on 127.0.0.1 (port 0: a free one), or a clear error for a busy port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -75,7 +76,7 @@ def _bind(port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise YzwError(f"port {port} on {HOST} is busy; stop what uses it or choose another --port-base") from None
+            raise YzwError(f"port {port} on {HOST} is busy; stop what uses it or {remedy}") from None
         raise YzwError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from None
     return sock
 
@@ -92,11 +93,6 @@ def serve(app: ASGIApp, sock: socket.socket, name: str) -> tuple[uvicorn.Server,
     if not server.started:
         raise YzwError(f"{name} did not start within 10 s")
     return server, thread
-
-
-def bind(port: int = 0) -> socket.socket:
-    """A listening socket on 127.0.0.1 (port 0: a free one), or a clear error for a busy port."""
-    return _bind(port)
 
 
 def _serve(platform: Platform, node: NodeSpec, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
@@ -122,7 +118,7 @@ def start_platform(topology: Topology | None = None, db: str = ":memory:", port_
     socks: dict[str, socket.socket] = {}
     try:
         for node in topology.nodes:
-            socks[node.name] = _bind(port_base + node.port_offset if port_base else 0)
+            socks[node.name] = bind(port_base + node.port_offset if port_base else 0)
     except YzwError:
         for sock in socks.values():
             sock.close()

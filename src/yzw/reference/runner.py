@@ -17,6 +17,8 @@ from yzw.mock.runner import RunningPlatform, bind, serve
 from yzw.reference.app import create_reference_app
 from yzw.reference.system import ReferenceSystem
 
+REMEDY = "give the record another base_url port"
+
 
 @dataclass
 class RunningReference:
@@ -38,7 +40,7 @@ def start_reference(
     port: int = 0,
 ) -> RunningReference:
     """Bind a port (0: a free one), point the record's URLs at it, register at the platform, and serve."""
-    sock = bind(port)
+    sock = bind(port, REMEDY)
     record = _pointed_at(record, sock)
     platform.platform.register(record)
     return serve_reference(record, credentials_for(platform.platform, record), sock, faults, db)
