@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from unittest.mock import ANY
 
@@ -180,3 +181,14 @@ def test_xml_applications_are_taken_like_json(
         "error",
         {"code": "XML_FORBIDDEN_CONSTRUCT", "message": ANY, "details": []},
     )
+
+
+def test_the_same_application_sent_concurrently_is_taken_once(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient
+) -> None:
+    application = _application(platform_nodes)
+    url = reference.url + "/yzw/v1/applications"
+    with ThreadPoolExecutor(max_workers=8) as pool:  # a platform retrying on its own timeout (APP-04)
+        answers = list(pool.map(lambda _: portal.request("POST", url, json=application), range(8)))
+    assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
+    assert len({a.json()["received_at"] for a in answers}) == 1

@@ -109,10 +109,9 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
             "UPDATE applications SET answer = ? WHERE application_no = ?", json.dumps(again), document["application_no"]
         )
         return JSONResponse(again, status_code=202)
-    if known is not None:  # APP-04, checked before the 422s
-        if known["body"] == document:
-            return JSONResponse(json.loads(known["answer"]), status_code=202)
-        raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body (APP-04)")
+    earlier = _earlier_answer(known, document)  # APP-04, checked before the 422s
+    if earlier is not None:
+        return earlier
     if "slow-intake" in system.faults:
         await asyncio.sleep(0.9)  # a synchronous lookup per application
     entry = None if "ITEM_UNKNOWN" in codes else await _item_entry(system, document["item_code"])
@@ -134,6 +133,9 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
     answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
     if "loses-applications" in system.faults and system.next_counter("intake") % 5 == 0:
         return JSONResponse(answer, status_code=202)  # answered, never kept
+    earlier = _earlier_answer(system.application(document["application_no"]), document)
+    if earlier is not None:  # the same application arrived again while this one awaited the catalogue
+        return earlier
     system.store.execute(
         "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
         document["application_no"],
@@ -143,6 +145,15 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
         received_at,
     )
     return JSONResponse(answer, status_code=200 if "intake-200" in system.faults else 202)
+
+
+def _earlier_answer(known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04: the first answer again for the same body, 409 for another body, None for a new number."""
+    if known is None:
+        return None
+    if known["body"] == document:
+        return JSONResponse(json.loads(known["answer"]), status_code=202)
+    raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body (APP-04)")
 
 
 def status(system: ReferenceSystem, number: str) -> Response:
