@@ -192,3 +192,16 @@ def test_the_same_application_sent_concurrently_is_taken_once(
         answers = list(pool.map(lambda _: portal.request("POST", url, json=application), range(8)))
     assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
     assert len({a.json()["received_at"] for a in answers}) == 1
+
+
+def test_two_clerks_accepting_at_once_give_one_acceptance(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
+) -> None:
+    application = _application(platform_nodes)
+    application["materials"].append(_plan())
+    number = application["application_no"]
+    portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: _act(desk, reference, "accept", application_no=number), range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409], [a.text for a in answers]
+    assert wait_until(lambda: [e["step"] for e in mock_events(platform_nodes, "county", number)] == ["SL"])

@@ -46,7 +46,13 @@ def allowed_steps(last_step: str | None, suspended_at: str | None) -> frozenset[
 
 
 async def act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
-    """Carry out one driver action; the answer of §11."""
+    """Carry out one driver action; the answer of §11. Actions wait for each other, so two clerks
+    accepting the same application at once give one SL and one 409, never two case numbers."""
+    async with system.desk:
+        return await _act(system, request)
+
+
+async def _act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
     action, params = request["action"], request.get("params") or {}
     if action == "window_apply":
         return _window_apply(system, params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class ReferenceSystem:
     store: Store = field(default_factory=lambda: Store(":memory:", SCHEMA))
     faults: frozenset[str] = frozenset()
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # catalogue cache, by item_code
+    desk: asyncio.Lock = field(default_factory=asyncio.Lock)  # one driver action at a time, as a case file
     _client: AsyncSignedClient | None = None
 
     @classmethod
