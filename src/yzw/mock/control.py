@@ -191,12 +191,16 @@ async def portal_login(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def change_item(call: Call) -> Response:
-    """POST /_mock/catalog/{item_code} {changes, "retire"?}: a new version; change notices go to the systems."""
+    """POST /_mock/catalog/{item_code} {changes, "retire"?}: a new version; change notices go to the systems.
+
+    {"create": {item}} adds a new item (version 1) that systems learn of by asking the catalogue (CAT-01).
+    """
     store, code = call.platform.store, call.request.path_params["item_code"]
-    item = current_item(store, code)
+    item, change = current_item(store, code), _json(call)
+    if item is None and isinstance(change.get("create"), dict):
+        return _created(store, {**change["create"], "item_code": code, "version": 1, "status": "active"})
     if item is None:
         raise ApiError(404, "ITEM_UNKNOWN", f"no item {code}")
-    change = _json(call)
     retire = bool(change.pop("retire", False))
     updated = {**item, **change, "version": item["version"] + 1, "status": "retired" if retire else item["status"]}
     findings = validate("item", updated)
@@ -206,6 +210,14 @@ async def change_item(call: Call) -> Response:
     notice = {"item_code": code, "version": updated["version"], "change": "retired" if retire else "updated"}
     call.platform.pending_notices.append(("catalog", updated["dept"]["uscc"], notice))
     return JSONResponse(updated)
+
+
+def _created(store: Any, item: dict[str, Any]) -> Response:
+    findings = validate("item", item)
+    if findings:
+        raise ApiError(400, "SCHEMA_INVALID", "the new item is invalid", finding_details(findings))
+    save_version(store, item)
+    return JSONResponse(item, status_code=201)
 
 
 @endpoint(signed=False)

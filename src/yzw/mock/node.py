@@ -112,6 +112,7 @@ class Observe:
             "query": scope.get("query_string", b"").decode("latin-1"),
             "at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600)),
             "app_id": _header(scope, b"x-yzw-app-id"),
+            "bearer": (_header(scope, b"authorization") or "").startswith("Bearer "),  # SIG-03; the token stays out
         }
         request_body, response_body = bytearray(), bytearray()
 

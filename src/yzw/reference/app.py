@@ -16,7 +16,7 @@ from starlette.routing import Route
 from yzw.reference import driver, intake, services, sso
 from yzw.reference.journal import pusher
 from yzw.reference.system import ReferenceSystem
-from yzw.serving.errors import ApiError, error_response, exception_handlers, finding_details
+from yzw.serving.errors import ApiError, exception_handlers, finding_details
 from yzw.serving.http import JSON, XML, parse_body, raw_path, read_body
 from yzw.signing import NonceMemory, verify
 from yzw.spec import validate
@@ -70,7 +70,7 @@ def guarded(
             except ApiError as error:
                 if "stack-trace-in-errors" in system.faults:
                     trace = 'Traceback (most recent call last):\n  File "/srv/yzw/reference/intake.py", line 42'
-                    return error_response(error.status, error.code, f"{error.message}\n{trace}", error.details)
+                    error = ApiError(error.status, error.code, f"{error.message}\n{trace}", error.details)
                 return error.response(xml=xml_ok and media == XML)
 
         return run

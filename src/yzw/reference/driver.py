@@ -228,6 +228,8 @@ async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict
     number, result = found["application_no"], str(params.get("result", "approved"))
     if result not in ("approved", "denied") or (result == "denied" and not str(params.get("reason", "")).strip()):
         raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied; denied needs params.reason")
+    if not found.get("case_no"):  # the fault case-no-after-acceptance: the back office never assigned one
+        raise ApiError(409, "STATE_INVALID", "the case has no case_no yet; the back office assigns it (ACC-02)")
     for step in () if "skips-review-steps" in system.faults else ("CB", "SH", "PZ"):
         current = system.application(number)
         if current is not None and step in allowed_steps(current["last_step"], current["suspended_at"]):
