@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-mock bench-reference clean
+.PHONY: demo test lint bench bench-mock bench-reference bench-conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -24,11 +24,11 @@ demo: $(VENV)/.installed-demo
 
 ## test: install the kit with its test extras, lint it, and run the kit's own tests
 test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src conformance tests benchmarks scripts
+	$(BIN)/ruff format --check src conformance tests benchmarks scripts
 	$(BIN)/mypy
 
 ## bench: the benchmarks (figures, not pass/fail)
@@ -43,6 +43,10 @@ bench-mock: $(VENV)/.installed-test
 ## bench-reference: signed application intake of the reference system, requests/s and p95 (needs wrk)
 bench-reference: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_reference.py
+
+## bench-conformance: how long a full conformance run and each chapter take against the reference system
+bench-conformance: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_conformance.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

@@ -11,7 +11,9 @@ import pytest
 import yaml
 from faker import Faker
 from tests.mock_helpers import StubSystem, System, register
+from typer.testing import CliRunner
 
+from yzw.cli import app
 from yzw.client import Credentials, SignedClient
 from yzw.fixtures import make_faker
 from yzw.mock.runner import RunningPlatform, start_platform
@@ -21,6 +23,14 @@ REPO = Path(__file__).resolve().parent.parent
 NORM_FILE = REPO.parent / "shared" / "norm" / "YZW-NORM-2026.md"
 TODAY = dt.date(2026, 11, 28)
 RECORD = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    """`yzw demo` once per session: its exit code, output and report folder (the loop test's clean run)."""
+    folder = tmp_path_factory.mktemp("demo-report")
+    result = CliRunner().invoke(app, ["demo", "--report-dir", str(folder)])
+    return result.exit_code, result.output, folder
 
 
 @pytest.fixture

@@ -18,9 +18,12 @@ LAYERS = {
     "client": 1,
     "spec": 2,
     "fixtures": 2,
+    "sut": 2,
     "mock": 3,
     "serving": 3,
     "reference": 3,
+    "conformance": 3,
+    "report": 3,
     "cli": 4,
 }
 PACKAGE = REPO / "src" / "yzw"

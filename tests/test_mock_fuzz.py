@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 import schemathesis
-import yaml
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core import NotSet
 from tests.conftest import REPO
 from tests.mock_helpers import System, register
 
+from yzw.conformance.fuzz import SECURITY_HEADERS, documented, kind_of
 from yzw.mock.runner import RunningPlatform
 from yzw.spec import validate
 
 SPEC = REPO / "specs" / "openapi" / "platform.yaml"
-SECURITY_HEADERS = {"authorization", "x-yzw-app-id", "x-yzw-nonce", "x-yzw-signature", "x-yzw-timestamp"}
 OPERATIONS = [result.ok() for result in schemathesis.openapi.from_path(str(SPEC)).get_all_operations()]
 
 
-def _documented(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {
-        (method.upper(), route): op["responses"]
-        for route, ops in document["paths"].items()
-        for method, op in ops.items()
-    }
-
-
-RESPONSES = _documented(SPEC)
+RESPONSES = documented(SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +31,6 @@ def fuzz_system(running_platform: RunningPlatform) -> Iterator[System]:
     registered = register(running_platform, seed=77, app_id="fuzzer")
     yield registered
     registered.client.close()
-
-
-def _kind_of(responses: dict[str, Any], status: int) -> str | None:
-    """The message kind a documented answer of this status refers to, or None for an inline or absent one."""
-    documented = responses.get(str(status))
-    if documented is None or "$ref" in documented:
-        return "error" if status >= 400 else None
-    for media in documented.get("content", {}).values():
-        match = re.fullmatch(r"\.\./schemas/([a-z-]+)\.schema\.json", media.get("schema", {}).get("$ref", ""))
-        return match.group(1) if match else None
-    return None
 
 
 def _send(system: System, case: Any) -> httpx.Response:
@@ -88,7 +65,7 @@ def test_nodes_answer_every_generated_request_without_5xx_and_within_schema(
         if answer.status_code >= 500:
             problems.append(f"{answer.status_code} for {case.formatted_path}: {answer.text[:200]}")
             return
-        kind = _kind_of(responses, answer.status_code)
+        kind = kind_of(responses, answer.status_code)
         if kind is not None and answer.status_code != 304:
             findings = validate(kind, answer.json())
             if findings:

@@ -15,6 +15,8 @@ from yzw.mock.pgstore import PgStore
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.signing import signed_headers
 
+pytestmark = pytest.mark.xdist_group("postgres")  # one database: its tests run on one worker (make test: -n 2)
+
 URL = os.environ.get("YZW_TEST_PG", "")
 pytestmark = pytest.mark.skipif(not URL, reason="YZW_TEST_PG names no PostgreSQL server (.ci/run starts one)")
 

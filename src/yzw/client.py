@@ -128,9 +128,11 @@ class _Signer:
 class SignedClient(_Signer):
     """Synchronous signed client (tests, CLI)."""
 
-    def __init__(self, credentials: Credentials, timeout: float = 10.0) -> None:
+    def __init__(
+        self, credentials: Credentials, timeout: float = 10.0, hooks: dict[str, list[Any]] | None = None
+    ) -> None:
         super().__init__(credentials)
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, event_hooks=hooks)
 
     def close(self) -> None:
         self._http.close()

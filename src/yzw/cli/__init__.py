@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from yzw import NORM, __version__
-from yzw.cli import codes, demo, mock, reference, spec
+from yzw.cli import codes, demo, mock, reference, report, run, spec
 from yzw.errors import YzwError
 
 app = typer.Typer(
@@ -23,7 +23,9 @@ app.add_typer(codes.app, name="codes")
 app.add_typer(spec.app, name="spec")
 app.add_typer(mock.app, name="mock")
 app.add_typer(reference.app, name="reference")
+app.add_typer(report.app, name="report")
 app.command("demo")(demo.demo)
+app.command("run")(run.run)
 
 
 @app.callback(invoke_without_command=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.live import Live
 from rich.table import Table
 
@@ -19,21 +18,9 @@ from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.topology import load_topology
 from yzw.reference.faults import chosen
 from yzw.reference.runner import port_of, start_reference
-from yzw.spec import validate
+from yzw.sut import load_record
 
 app = typer.Typer(help="The mock platform: province, city and county nodes on 127.0.0.1.", no_args_is_help=True)
-
-
-def registration(path: Path) -> dict[str, Any]:
-    try:
-        record = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise YzwError(f"cannot read {path}: {exc}") from None
-    problems = validate("sut", record) if isinstance(record, dict) else []
-    if not isinstance(record, dict) or problems:
-        reasons = "; ".join(f"{p.path} {p.reason}" for p in problems) or "not a mapping"
-        raise YzwError(f"{path} is not a valid registration record: {reasons} (see README, sut.yaml)")
-    return record
 
 
 @app.command("up")
@@ -56,7 +43,7 @@ def up(
 
     Example: yzw mock up --sut mocks/reference-sut.yaml
     """
-    records = [registration(path) for path in sut or []]
+    records = [load_record(path) for path in sut or []]
     faults = chosen(fault or [])
     if faults and not with_reference:
         raise YzwError("--fault switches on faults of the reference system: add --with-reference")
@@ -132,7 +119,7 @@ def _watch_with_reference(
     if not with_reference:
         watch(running, duration)
         return
-    record = registration(content_path("mocks", "reference-sut.yaml"))
+    record = load_record(content_path("mocks", "reference-sut.yaml"))
     reference = start_reference(running, record, faults=faults, port=0 if free_ports else port_of(record))
     out.print(f"reference system {record['app_id']} at {reference.url} (driver: {reference.url}/_driver)")
     try:

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from yzw.cli.mock import registration, watch
+from yzw.cli.mock import watch
 from yzw.cli.output import out
 from yzw.mock.runner import bind
 from yzw.reference.faults import chosen
 from yzw.reference.runner import REMEDY, port_of, register_remotely, serve_reference
+from yzw.sut import load_record
 
 app = typer.Typer(
     help="The reference departmental system (a system that does what the norm asks).", no_args_is_help=True
@@ -34,7 +35,7 @@ def up(
 
     Example: yzw mock up &  yzw reference up --sut mocks/reference-sut.yaml
     """
-    record = registration(sut)
+    record = load_record(sut)
     faults = chosen(fault or [])
     sock = bind(port_of(record), REMEDY)
     given = register_remotely(platform, record)

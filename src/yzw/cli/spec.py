@@ -114,7 +114,7 @@ def _read_input(file: Path) -> bytes:
 
 @app.command("coverage")
 def show_coverage(
-    strict: Annotated[bool, typer.Option(help="Exit 1 when any requirement lacks a check.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when a system requirement lacks a conformance check.")] = False,
 ) -> None:
     """Which requirements have a schema, an OpenAPI operation and a conformance check yet.
 
@@ -124,15 +124,19 @@ def show_coverage(
     table = Table("ID", "applies to", "schema", "OpenAPI", "check", title="Requirement coverage")
     for row in rows:
         req = requirement(row.requirement)
-        table.add_row(row.requirement, req.applies_to, _cell(row.schemas), _cell(row.operations), _cell(row.checks))
+        checks = _cell(row.checks) if req.applies_to == "system" else "kit self-test"
+        table.add_row(row.requirement, req.applies_to, _cell(row.schemas), _cell(row.operations), checks)
     out.print(table)
-    counts = {name: sum(bool(getattr(r, name)) for r in rows) for name in ("schemas", "operations", "checks")}
+    counts = {name: sum(bool(getattr(r, name)) for r in rows) for name in ("schemas", "operations")}
+    system = [r for r in rows if requirement(r.requirement).applies_to == "system"]
+    missing = [r.requirement for r in system if not r.checks]
     out.print(
         f"{len(rows)} requirements: {counts['schemas']} with a schema, {counts['operations']} with an "
-        f"OpenAPI operation, {counts['checks']} with a conformance check; "
-        f"{len(rows) - counts['checks']} without a check yet"
+        f"OpenAPI operation; {len(system) - len(missing)} of {len(system)} system requirements with a conformance "
+        f"check{' (missing: ' + ', '.join(missing) + ')' if missing else ''}; the other {len(rows) - len(system)} "
+        "bind the platform or the kit and are checked by the kit's own tests"
     )
-    raise typer.Exit(1 if strict and counts["checks"] < len(rows) else 0)
+    raise typer.Exit(1 if strict and missing else 0)
 
 
 def _cell(names: tuple[str, ...]) -> str:

@@ -1,0 +1,142 @@
+"""Chapter 8: process data and exchange — every step pushed, shaped, ordered, timed, delivered (EVT-01…08)."""
+
+from __future__ import annotations
+
+import pytest
+
+from yzw.conformance.checks.answers import equal
+from yzw.conformance.checks.events import DEADLINE_SECONDS, in_order, schema_valid, within_deadline
+from yzw.conformance.nodes import Nodes, distinct
+from yzw.conformance.scenario import FULL_CASE, Scenario
+from yzw.conformance.target import Target
+from yzw.conformance.violations import Violation
+
+REAL_TIME_SECONDS = 60
+EXCHANGE = "/exchange/v1/events"
+
+
+@pytest.mark.requirement("EVT-01")
+def test_every_step_is_pushed_to_the_own_tiers_exchange(scenario: Scenario, target: Target) -> None:
+    application, pushes = scenario.completed()
+    number = application["application_no"]
+    elsewhere = [p for p in pushes if p.node_url != target.exchange_url]
+    if elsewhere:
+        raise Violation(
+            "events went to the province instead of the exchange of the system's own tier",
+            f"pushes to {target.exchange_url} (the exchange the registration answered)",
+            f"{len(elsewhere)} push(es) to {elsewhere[0].node_url}",
+            "push to the exchange URL the platform gave at registration",
+            f"application {number}",
+        )
+    steps = [p.event.get("step") for p in distinct(pushes) if p.accepted]
+    equal(
+        "the steps the exchange took",
+        steps,
+        list(FULL_CASE),
+        fix="push every step, signed with an exchange:write token, to the exchange of the own tier",
+        where=f"application {number} at {target.exchange_url}",
+    )
+
+
+@pytest.mark.requirement("EVT-02")
+def test_events_carry_every_member_and_the_steps_payload(scenario: Scenario) -> None:
+    _, pushes = scenario.completed()
+    schema_valid(distinct(pushes), "EVT-02")
+
+
+@pytest.mark.requirement("EVT-03")
+def test_events_follow_the_norms_order(scenario: Scenario) -> None:
+    _, pushes = scenario.completed()
+    in_order(distinct(pushes), "EVT-03")
+
+
+@pytest.mark.requirement("EVT-04")
+def test_event_times_are_ordered_and_plausible(scenario: Scenario) -> None:
+    application, pushes = scenario.completed()
+    in_order(distinct(pushes), "EVT-04", application["submitted_at"])
+
+
+@pytest.mark.requirement("EVT-05")
+def test_the_bj_payload_has_result_documents_and_licenses(scenario: Scenario) -> None:
+    application, pushes = scenario.completed()
+    bj = scenario.judged_step(pushes, "BJ")
+    schema_valid([bj], "EVT-05")
+    payload = bj.event.get("payload") or {}
+    missing = [m for m in ("result", "documents", "licenses") if m not in payload]
+    if missing:
+        raise Violation(
+            "the BJ payload lacks members",
+            "result, documents and licenses",
+            sorted(payload),
+            f"send {', '.join(missing)} in BJ",
+            f"BJ of {application['application_no']}",
+        )
+
+
+@pytest.mark.requirement("EVT-06")
+def test_events_reach_the_exchange_within_12_hours(scenario: Scenario, platform: Nodes) -> None:
+    application, _ = scenario.completed()
+    events = platform.events(application["application_no"])
+    platform.evidence.delays.extend(
+        {"application_no": e["application_no"], "step": e["step"], "delay_seconds": float(e.get("delay_seconds") or 0)}
+        for e in events
+    )
+    slow = [e for e in events if REAL_TIME_SECONDS < float(e.get("delay_seconds") or 0) <= DEADLINE_SECONDS]
+    if slow:
+        platform.evidence.note(
+            f"SHOULD: {len(slow)} event(s) took longer than the real-time aim of {REAL_TIME_SECONDS} s"
+        )
+    within_deadline(events)
+
+
+@pytest.mark.requirement("EVT-07")
+def test_a_push_answered_5xx_is_retried_and_nothing_is_doubled(scenario: Scenario, platform: Nodes) -> None:
+    application = scenario.submitted()
+    number = application["application_no"]
+    platform.fail_next(EXCHANGE, 503)
+    scenario.driver.act("accept", number)
+    budget = max(platform.wait_seconds, 8.0)  # back-off starts at ≥ 1 s and grows
+    pushes = platform.wait_for(
+        lambda: platform.pushes(number), lambda found: any(p.status < 500 for p in found), budget
+    )
+    platform.observe(pushes)
+    answered = [p for p in pushes if p.status < 500]
+    if not answered:
+        raise Violation(
+            "an event answered 503 was not pushed again",
+            "a retry with back-off from ≥ 1 s until the exchange answers it",
+            f"{len(pushes)} attempt(s) after the 503 within {budget:g} s",
+            "retry 5xx, time-outs and connection failures with growing back-off; keep the event",
+            f"SL of {number}",
+        )
+    taken = {p.event.get("event_id") for p in pushes if p.accepted}
+    equal(
+        "events the exchange took for one SL",
+        len(taken),
+        min(len(taken), 1),
+        fix="retry the same event (same event_id), never a copy",
+        where=f"SL of {number}",
+    )
+
+
+@pytest.mark.requirement("EVT-08")
+def test_any_2xx_counts_as_delivered(scenario: Scenario, platform: Nodes) -> None:
+    application, sl = scenario.accepted()
+    number = application["application_no"]
+    later = platform.wait_for(
+        lambda: platform.pushes(number), lambda found: len(found) > 1 + _token_retries(found), 2.5
+    )
+    resent = [p for p in later if p.event.get("event_id") == sl.event.get("event_id") and p.accepted]
+    if len(resent) > 1:
+        platform.observe(later)
+        raise Violation(
+            "a delivered event was sent again",
+            "one push per event once the exchange answered 2xx",
+            f"{len(resent)} accepted pushes of one event_id ({[p.status for p in resent]})",
+            "treat every 2xx from the exchange as delivered",
+            f"SL of {number}",
+        )
+
+
+def _token_retries(pushes: list) -> int:  # type: ignore[type-arg]
+    return sum(1 for p in pushes if p.status == 401)

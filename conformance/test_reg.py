@@ -1,0 +1,24 @@
+"""Chapter 1: registration — the system answers at its base_url (REG-01)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from yzw.conformance.checks.answers import answered, body_of, equal, where_of
+from yzw.conformance.target import HEALTH, Target
+
+
+@pytest.mark.requirement("REG-01")
+def test_health_answers_ok_and_names_the_norm(target: Target, raw: httpx.Client) -> None:
+    answer = raw.get(target.base_url + HEALTH)
+    answered(answer, 200, fix=f"serve GET {HEALTH} at the registered base_url")
+    body = body_of(answer) or {}
+    shown = {k: body.get(k) for k in ("status", "norm")} if isinstance(body, dict) else body
+    equal(
+        "the health answer",
+        shown,
+        {"status": "ok", "norm": "YZW-NORM-2026"},
+        fix='answer {"status":"ok","norm":"YZW-NORM-2026"}',
+        where=where_of(answer),
+    )

@@ -1,0 +1,66 @@
+"""Chapter 12 (robustness): no 5xx or hang for any request, text kept verbatim (ROB-01, ROB-02)."""
+
+from __future__ import annotations
+
+import pytest
+
+from yzw.client import Credentials, SignedClient
+from yzw.conformance.checks.answers import answered, equal
+from yzw.conformance.fuzz import probe
+from yzw.conformance.scenario import Scenario
+from yzw.conformance.target import Target
+from yzw.conformance.violations import Violation
+
+EXAMPLES_PER_OPERATION = 8
+VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '
+
+
+@pytest.mark.requirement("ROB-01")
+@pytest.mark.parametrize(
+    "change",
+    [{"materials": []}, {"form": {"备注": "\u0000\u001f" * 50}}, {"applicant": {"name": "名" * 5000}}],
+    ids=["no-materials", "control-characters", "very-long-name"],
+)
+def test_edge_cases_never_give_5xx(scenario: Scenario, change: dict[str, object]) -> None:
+    application = scenario.application()
+    for key, value in change.items():
+        current = application.get(key)
+        application[key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) else value
+    answer = scenario.submit(application)
+    if answer.status_code >= 500:
+        answered(answer, (202, 400, 422), fix="answer every request 2xx or 4xx; never fail with 5xx")
+
+
+@pytest.mark.requirement("ROB-01")
+def test_generated_requests_never_give_5xx_or_answers_outside_their_schemas(target: Target, sut: SignedClient) -> None:
+    desk = SignedClient(Credentials(target.app_id, target.record["app_secret"])) if target.driver_url else None
+    try:
+        problems = probe(target.base_url, target.driver_url, sut, desk, EXAMPLES_PER_OPERATION)
+    finally:
+        if desk is not None:
+            desk.close()
+    if problems:
+        raise Violation(
+            f"{len(problems)} generated request(s) broke the system",
+            "2xx/4xx answers within department.yaml's schemas, none slower than 10 s",
+            "; ".join(problems[:5]),
+            "handle every input the OpenAPI allows or refuses with a 4xx error body",
+            "schemathesis over specs/openapi/department.yaml",
+        )
+
+
+@pytest.mark.requirement("ROB-02")
+def test_text_is_kept_verbatim(scenario: Scenario) -> None:
+    params = scenario.window_params()
+    params["applicant"]["name"] = VERBATIM
+    answer, number = scenario.window_apply(params)
+    if answer is not None:
+        answered(answer, 200, fix="take a window application whatever its text")
+    sb = scenario.pushed(str(number), "SB")
+    equal(
+        "the applicant's name as pushed",
+        (sb.event.get("payload") or {}).get("applicant", {}).get("name"),
+        VERBATIM,
+        fix="store and send text unchanged: no trimming, escaping or re-encoding",
+        where=f"SB of {number}",
+    )

@@ -1,0 +1,113 @@
+"""`yzw run`: certify a departmental system against the mock platform, one verdict per requirement ID."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from yzw.cli.output import out
+from yzw.conformance.options import RunOptions, split_ids
+from yzw.conformance.run import run_suites
+from yzw.conformance.session import Conformance
+from yzw.conformance.verdicts import TestResult, by_requirement, counts, passed
+from yzw.register import load_register
+
+MARKS = {
+    "pass": "[green]✓ pass  [/]",
+    "fail": "[red]✗ fail  [/]",
+    "error": "[yellow]! error [/]",
+    "manual": "[magenta]? manual[/]",
+    "not-applicable": "[dim]- n/a   [/]",
+}
+DEFAULT_REPORTS = Path("yzw-report")
+
+
+def run(
+    sut: Annotated[Path, typer.Option(help="The system's registration record (see README, sut.yaml).")],
+    platform: Annotated[
+        str, typer.Option(help="The mock platform's province URL (`yzw mock up`).")
+    ] = "http://127.0.0.1:8700",
+    profile: Annotated[
+        str, typer.Option(help="acceptance (may prompt an operator) or ci (never prompts).")
+    ] = "acceptance",
+    only: Annotated[str, typer.Option(help="Comma-separated requirement IDs, e.g. APP-01,SIG-02.")] = "",
+    chapter: Annotated[str, typer.Option(help="Comma-separated chapters: areas (APP, EVT …) or numbers.")] = "",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for each push the system owes the exchange.")] = 10.0,
+    report_dir: Annotated[
+        Path, typer.Option(help="Where report.html, report.json, junit.xml and allure-results go.")
+    ] = DEFAULT_REPORTS,
+    allow_manual: Annotated[
+        bool, typer.Option(help="Manual verdicts (ci without a driver) do not fail the run.")
+    ] = False,
+) -> None:
+    """Run the conformance suites against a registered system; exit 0 only when every MUST passes.
+
+    Example: yzw run --sut mocks/reference-sut.yaml --platform http://127.0.0.1:8700 --profile ci
+    """
+    if profile not in ("ci", "acceptance"):
+        raise typer.BadParameter("choose ci or acceptance", param_hint="--profile")
+    options = RunOptions.checked(
+        sut=sut,
+        platform=platform,
+        profile=profile,
+        only=split_ids(only),
+        chapters=split_ids(chapter),
+        wait=wait,
+        allow_manual=allow_manual,
+        report_dir=report_dir,
+    )
+    raise typer.Exit(certify(options))
+
+
+def certify(options: RunOptions) -> int:
+    """Connect, run with a line per test, print the summary and the report paths; the exit code."""
+    started = time.monotonic()
+    conformance = Conformance.start(options)
+    conformance.progress = _progress(conformance, started)
+    conformance.say = lambda text: out.print(f"[bold magenta]operator:[/] {text}")
+    out.print(
+        f"Certifying [bold]{conformance.target.app_id}[/] at {conformance.target.base_url} against YZW-NORM-2026 …"
+    )
+    run_suites(conformance)
+    return summary(conformance, time.monotonic() - started)
+
+
+def _progress(conformance: Conformance, started: float) -> Callable[[TestResult], None]:
+    def show(test: TestResult) -> None:
+        done = len(conformance.results)
+        ids = ",".join(test.requirements)
+        elapsed = time.monotonic() - started
+        line = f"[{done:>3}/{conformance.total}] {MARKS[test.verdict]} {ids:<8} {test.name}"
+        out.print(f"{line} [dim]{test.seconds:.2f} s · {elapsed:.0f} s[/]")
+
+    return show
+
+
+def summary(conformance: Conformance, seconds: float) -> int:
+    """The table per requirement, each failure in full, the report paths; 0 when every MUST passed."""
+    results = by_requirement(conformance.results, load_register())
+    table = Table("ID", "level", "requirement", "verdict", "s", title="Verdicts per requirement")
+    for result in results:
+        req = result.requirement
+        table.add_row(
+            req.id, req.level, f"{req.title_zh} · {req.title_en}", MARKS[result.verdict], f"{result.seconds:.1f}"
+        )
+    out.print(table)
+    for test in conformance.results:
+        if test.verdict in ("fail", "error"):
+            out.print(f"\n{test.name} ({test.verdict})\n{test.message}", markup=False)
+    ok = passed(results, conformance.options.allow_manual)
+    tally = ", ".join(f"{n} {verdict}" for verdict, n in counts(results).items() if n)
+    verdict = "[green]PASSED[/]" if ok else "[red]NOT PASSED[/]"
+    out.print(f"\n{verdict}: {len(results)} requirements ({tally}) in {seconds:.0f} s")
+    folder = conformance.options.report_dir
+    if folder is not None:
+        out.print(f"JUnit XML: {folder / 'junit.xml'}\nAllure results: {folder / 'allure-results'}")
+        for path in conformance.reports:
+            out.print(f"{path.suffix[1:].upper()} report: {path}")
+    return 0 if ok else 1

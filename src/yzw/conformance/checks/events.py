@@ -1,0 +1,122 @@
+"""Rules on the events a system pushed (norm §8), judged on what the exchange received."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from yzw.conformance.nodes import Push
+from yzw.conformance.violations import Violation
+from yzw.spec import validate
+from yzw.spec.events import first_violation
+from yzw.spec.findings import Finding
+
+DEADLINE_SECONDS = 12 * 3600
+TIME_FIELDS = re.compile(r"(_at|_time)$")
+
+
+def _where(push: Push) -> str:
+    event = push.event
+    return f"event {event.get('step')} (seq {event.get('seq')}) of application {event.get('application_no')}"
+
+
+def accepted(pushes: Iterable[Push]) -> None:
+    """EVT-01/EVT-08: the exchange took every push; a refusal shows the exchange's reason."""
+    for push in pushes:
+        if not push.accepted:
+            raise Violation(
+                "the exchange refused a pushed event",
+                "2xx from the exchange for every event",
+                f"{push.status} {push.answer[:300]}",
+                "push events that follow the norm; the exchange's answer names the rule broken",
+                _where(push),
+            )
+
+
+def _owned_by(finding: Finding, step: object, rule: str) -> bool:
+    """Which event rule a schema finding belongs to: the BJ payload is EVT-05's, code rules their own."""
+    if finding.requirement.startswith("CODE-"):
+        return finding.requirement == rule
+    bj_payload = step == "BJ" and finding.path.startswith("/payload")
+    return rule == ("EVT-05" if bj_payload else "EVT-02")
+
+
+def schema_valid(pushes: Iterable[Push], rule: str) -> None:
+    """EVT-02 (shape) or EVT-05 (BJ payload): each event validates; only the findings `rule` owns count."""
+    for push in pushes:
+        findings = [f for f in validate("event", push.event) if _owned_by(f, push.event.get("step"), rule)]
+        if findings:
+            first = findings[0]
+            raise Violation(
+                f"the event does not follow the schema at {first.path or '/'}",
+                "an event valid against specs/schemas/event.schema.json",
+                f"{first.path}: {first.reason}",
+                f"send {first.field or 'the member'} as the schema defines it",
+                _where(push),
+            )
+
+
+def in_order(pushes: Sequence[Push], rule: str, submitted_at: str | None = None) -> None:
+    """EVT-03 (order) or EVT-04 (times, arrival included): the first violation of `rule` in the pushed events."""
+    events = [{**p.event, "received_at": p.entry.get("at")} for p in pushes]
+    numbers = {str(e.get("application_no")) for e in events}
+    finding = first_violation(events, dict.fromkeys(numbers, submitted_at) if submitted_at else None)
+    if finding is not None and finding.requirement == rule:
+        index = int(finding.path.split("/")[1])
+        raise Violation(
+            f"events break the norm's order: {finding.reason}",
+            "seq from 1 without gaps, steps in the norm's pattern, times non-decreasing and not in the future",
+            [f"{e.get('seq')}:{e.get('step')}@{e.get('occurred_at')}" for e in events],
+            "push steps in the order they happen, each once, with the time it happened",
+            _where(pushes[index]),
+        )
+
+
+def field_equal(push: Push, path: str, expected: Any, *, fix: str) -> None:
+    """One member of the event (dotted path) has the value the norm fixes."""
+    value: Any = push.event
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value != expected:
+        raise Violation(f"{path} is not as the norm fixes it", repr(expected), value, fix, _where(push))
+
+
+def times_in_zone(pushes: Iterable[Push]) -> list[tuple[str, str, Push]]:
+    """Every time member of every event, with its path, for CODE-08."""
+    found = []
+    for push in pushes:
+        for path, value in _leaves(push.event, ""):
+            if TIME_FIELDS.search(path) and isinstance(value, str):
+                found.append((path, value, push))
+    return found
+
+
+def _leaves(value: Any, path: str) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def within_deadline(events: Iterable[dict[str, Any]]) -> None:
+    """EVT-06: each event reached the own tier's exchange within 12 hours of occurred_at."""
+    for event in events:
+        delay = float(event.get("delay_seconds") or 0)
+        if delay > DEADLINE_SECONDS:
+            raise Violation(
+                "an event reached the exchange more than 12 hours after it happened",
+                "delay ≤ 43200 s (12 h); real time ≤ 60 s is the norm's aim",
+                f"{delay:.0f} s ({delay / 3600:.1f} h) for occurred_at {event.get('occurred_at')}",
+                "push each step when it happens, not in a nightly batch",
+                f"event {event.get('step')} of application {event.get('application_no')}",
+            )
+
+
+def first_step(pushes: Iterable[Push], steps: Sequence[str]) -> str | None:
+    """The first of `steps` the system pushed (e.g. its first decision), or None."""
+    return next((str(p.event.get("step")) for p in pushes if p.event.get("step") in steps), None)

@@ -1,0 +1,52 @@
+"""Rules of single sign-on seen from the browser and from the IdP (SSO-01, SSO-07)."""
+
+from __future__ import annotations
+
+from yzw.conformance.nodes import Nodes
+from yzw.conformance.violations import Violation
+
+VALIDATE_PATH = "/idp/v1/tickets/validate"
+
+
+def validated_with_the_idp(nodes: Nodes) -> None:
+    """SSO-01: the system asked the IdP to validate the ticket (server to server)."""
+    calls = nodes.traffic("province", VALIDATE_PATH, "POST")
+    for entry in calls:
+        nodes.evidence.observed(entry, nodes.target.province_url)
+    if not any(entry.get("status") == 200 for entry in calls):
+        raise Violation(
+            "the ticket was not validated with the IdP",
+            f"POST {{province}}{VALIDATE_PATH} from the system, answered 200, before the session",
+            f"{len(calls)} validation call(s), none accepted",
+            "validate every ticket server-side with the province IdP before creating a session",
+            "the province IdP's traffic",
+        )
+
+
+def session_cookie(set_cookies: list[str], planted: str, secure: bool) -> None:
+    """SSO-07: a freshly generated session cookie with HttpOnly, SameSite Lax/Strict, and Secure over https."""
+    if not set_cookies:
+        raise Violation(
+            "the login sets no session cookie",
+            "a Set-Cookie header",
+            "none",
+            "set the session cookie on login",
+            "the login redirect",
+        )
+    for cookie in set_cookies:
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        value = cookie.split(";", 1)[0].split("=", 1)[-1]
+        missing = [flag for flag in ("httponly",) if flag not in flags]
+        if not flags & {"samesite=lax", "samesite=strict"}:
+            missing.append("SameSite=Lax|Strict")
+        if secure and "secure" not in flags:
+            missing.append("Secure")
+        problem = "keeps the session id the browser brought (session fixation)" if value == planted else None
+        if missing or problem:
+            raise Violation(
+                f"the session cookie {problem or 'lacks ' + ', '.join(missing)}",
+                "a new random session id; HttpOnly; SameSite=Lax or Strict; Secure over https",
+                cookie.split(";", 1)[0].split("=", 1)[0] + "=***; " + "; ".join(sorted(flags)),
+                "generate a new session id at login and set it HttpOnly, SameSite=Lax (Secure over https)",
+                "Set-Cookie of the login redirect",
+            )

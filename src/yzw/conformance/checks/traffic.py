@@ -1,0 +1,111 @@
+"""Rules on the calls the system made to the platform, as the mock nodes recorded them (SIG-01, SIG-03…05)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from yzw.conformance.nodes import Nodes
+from yzw.conformance.violations import Violation
+from yzw.spec import validate
+
+TOKEN_PATH = "/idp/v1/oauth/token"
+
+
+def own_calls(nodes: Nodes) -> list[dict[str, Any]]:
+    """Every call the system made to the province and to its exchange in this test, kept as evidence."""
+    calls: list[dict[str, Any]] = []
+    watched: set[str] = set()
+    for name, url in nodes.urls.items():
+        if url in watched:  # a province-tier system's exchange is the province node
+            continue
+        watched.add(url)
+        for entry in nodes.traffic(name, "/"):
+            calls.append(entry)
+            nodes.evidence.observed(entry, url)
+    return calls
+
+
+def no_refusal(calls: Iterable[dict[str, Any]], codes: tuple[str, ...], *, fix: str) -> None:
+    """None of the calls was refused with one of `codes`; and there was at least one call to judge."""
+    calls = list(calls)
+    if not calls:
+        raise Violation(
+            "the system made no call to the platform",
+            "calls to the catalogue, the license library or the exchange while it handled an application",
+            "no request from its app_id at the province or its exchange",
+            "call the platform as the norm asks (CAT-01, APP-05, EVT-01), signed with the registered app_id",
+            "the mock nodes' traffic",
+        )
+    for entry in calls:
+        answer = str(entry.get("response", ""))
+        found = next((code for code in codes if f'"{code}"' in answer), None)
+        if entry.get("status") == 401 and found:
+            raise Violation(
+                f"the platform refused the system's call with {found}",
+                "calls the platform accepts",
+                f"401 {answer[:200]}",
+                fix,
+                f"{entry.get('method')} {entry.get('path')} at {entry.get('node')}",
+            )
+
+
+def bearer_on_every_call(calls: list[dict[str, Any]]) -> None:
+    """SIG-03: every call to the platform, the token request aside, carries a bearer token."""
+    platform_calls = [e for e in calls if e["path"] != TOKEN_PATH]
+    if not platform_calls and any(e.get("status") != 200 for e in calls):
+        return  # the IdP refused the token request and the system stopped there: SIG-01/SIG-05 judge that
+    no_refusal(platform_calls, (), fix="")  # at least one call to judge
+    for entry in platform_calls:
+        if not entry.get("bearer"):
+            raise Violation(
+                "a call to the platform carries no bearer token",
+                "Authorization: Bearer <token from POST /idp/v1/oauth/token> on every call",
+                f"no Authorization header; the node answered {entry.get('status')} {str(entry.get('response'))[:120]}",
+                "get a token by client credentials from the province IdP and send it on every call",
+                f"{entry.get('method')} {entry.get('path')} at {entry.get('node')}",
+            )
+
+
+def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> None:
+    """SIG-04: one token, plus one per token refusal; after a refusal, a new token and one retry that works."""
+    refusals = [
+        (index, e)
+        for index, e in enumerate(calls)
+        if e["path"] != TOKEN_PATH and e.get("status") == 401 and any(c in str(e.get("response")) for c in token_codes)
+    ]
+    fetched = sum(1 for e in calls if e["path"] == TOKEN_PATH and e.get("status") == 200)
+    if fetched > 1 + len(refusals):
+        raise Violation(
+            "the system fetched more tokens than it needed",
+            f"one token, and one more per token refusal ({len(refusals)} refused): at most {1 + len(refusals)}",
+            f"{fetched} tokens fetched for {len(calls) - fetched} other calls",
+            "keep the token until it expires; on 401 TOKEN_EXPIRED or TOKEN_INVALID fetch one and retry once",
+            "the province IdP's traffic",
+        )
+    for index, refused in refusals:
+        retried = [e for e in calls[index + 1 :] if e["path"] == refused["path"] and e.get("status") != 401]
+        if not retried:
+            raise Violation(
+                "after a token refusal the call was not retried with a new token",
+                "a new token, then the same call once more, accepted",
+                f"401 {str(refused.get('response'))[:150]} and no successful retry",
+                "on 401 TOKEN_EXPIRED or TOKEN_INVALID, fetch a new token and retry the call once",
+                f"{refused.get('method')} {refused.get('path')} at {refused.get('node')}",
+            )
+
+
+def token_requests_valid(calls: list[dict[str, Any]]) -> None:
+    """SIG-05: every token request is a client-credentials form asking only for the norm's scopes."""
+    for entry in (e for e in calls if e["path"] == TOKEN_PATH):  # none at all is SIG-03's to judge
+        form = dict(parse_qsl(str(entry.get("request", ""))))
+        findings = validate("token-request", form)
+        if findings:
+            raise Violation(
+                "a token request asks for a scope outside the norm's list (or is no client-credentials form)",
+                "scope made of exchange:write catalog:read license:read license:write idp:ticket",
+                form,
+                "ask for the union of the scopes the system needs, from the norm's list only",
+                f"POST {TOKEN_PATH} ({findings[0].path} {findings[0].reason})",
+            )

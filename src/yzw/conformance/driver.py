@@ -1,0 +1,88 @@
+"""Making the system act (norm §11): its conformance driver, or a person at the window told what to do."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import httpx
+import pytest
+
+from yzw.client import Credentials, SignedClient
+from yzw.conformance.evidence import Evidence
+from yzw.conformance.target import Target
+
+
+class Driver(Protocol):
+    """Something that makes the system do one §11 action and tells what it answered."""
+
+    def act(
+        self, verb: str, application_no: str | None = None, case_no: str | None = None, **params: Any
+    ) -> httpx.Response | None: ...
+
+    def close(self) -> None: ...
+
+
+class HttpDriver:
+    """The system's own driver: POST {driver_url}/actions, signed with the system's own key."""
+
+    def __init__(self, target: Target, evidence: Evidence) -> None:
+        self.url = f"{target.driver_url}/actions"
+        self.client = SignedClient(Credentials(target.app_id, target.record["app_secret"]), hooks=evidence.hooks())
+
+    def act(
+        self, verb: str, application_no: str | None = None, case_no: str | None = None, **params: Any
+    ) -> httpx.Response:
+        body: dict[str, Any] = {"action": verb, "params": params}
+        if application_no:
+            body["application_no"] = application_no
+        if case_no:
+            body["case_no"] = case_no
+        return self.client.request("POST", self.url, json=body)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class OperatorDriver:
+    """No driver: tell the operator what to do in the system; the check then waits for the result at the nodes."""
+
+    def __init__(self, say: Callable[[str], None], ask: Callable[[str], str]) -> None:
+        self.say = say
+        self.ask = ask
+
+    def act(
+        self, verb: str, application_no: str | None = None, case_no: str | None = None, **params: Any
+    ) -> httpx.Response | None:
+        subject = application_no or case_no or "a new application"
+        detail = f" with {json.dumps(params, ensure_ascii=False)}" if params else ""
+        if verb == "window_apply":
+            number = self.ask(
+                f"Take this application at the window{detail}, then type the application_no it got: "
+            ).strip()
+            return httpx.Response(200, json={"ok": True, "application_no": number})
+        self.say(f"In the system, do `{verb}` on {subject}{detail}; the kit waits for the resulting events.")
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class ManualDriver:
+    """`--profile ci` with no driver: a step that needs a person makes the check `manual`."""
+
+    def act(
+        self, verb: str, application_no: str | None = None, case_no: str | None = None, **params: Any
+    ) -> httpx.Response | None:
+        pytest.skip(f"manual: needs a person to `{verb}` in the system (no driver registered; --profile ci)")
+
+    def close(self) -> None:
+        return None
+
+
+def seen(answer: httpx.Response | None, what: str) -> httpx.Response:
+    """The driver's answer; a check that needs it is `manual` when a person acted instead."""
+    if answer is None:
+        pytest.skip(f"manual: ask the operator whether the system {what}; no driver answer to judge")
+    return answer

@@ -1,0 +1,208 @@
+"""The mock nodes as a check sees them: reset, seed, provoke, and read what the system sent (the `/_mock` API)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from yzw.conformance.evidence import Evidence
+from yzw.conformance.target import Target
+from yzw.spec.xml import from_xml, parse_xml
+
+T = TypeVar("T")
+POLL_SECONDS = 0.05
+
+
+class Nodes:
+    """The province node and the exchange of the system's tier, through their inspection API."""
+
+    def __init__(self, target: Target, evidence: Evidence, wait: float) -> None:
+        self.target = target
+        self.evidence = evidence
+        self.wait_seconds = wait
+        self.http = httpx.Client(timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Node URLs to watch: the province and the system's own exchange (the same node at province tier)."""
+        return {"province": self.target.province_url, "exchange": self.target.exchange_url}
+
+    def _call(self, method: str, url: str, **options: Any) -> Any:
+        answer = self.http.request(method, url, **options)
+        answer.raise_for_status()
+        return answer.json()
+
+    def reset(self) -> None:
+        """Back to the demo catalogue, no traffic, no tokens, no faults; registrations stay."""
+        self._call("POST", self.target.province_url + "/_mock/reset")
+
+    # waiting ------------------------------------------------------------------------------------------------
+    def wait_for(self, read: Callable[[], T], done: Callable[[T], bool], budget: float | None = None) -> T:
+        """Read until `done` holds or the budget (default: --wait) runs out; the last reading either way."""
+        deadline = time.monotonic() + (self.wait_seconds if budget is None else budget)
+        value = read()
+        while not done(value) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            value = read()
+        return value
+
+    # what the system sent -------------------------------------------------------------------------------------
+    def traffic(self, node: str, path: str, method: str | None = None, own: bool = True) -> list[dict[str, Any]]:
+        """Requests a node received on `path` (from the system itself when `own`), oldest first."""
+        params = {
+            "path": path,
+            **({"method": method} if method else {}),
+            **({"app_id": self.target.app_id} if own else {}),
+        }
+        return list(self._call("GET", self.urls[node] + "/_mock/traffic", params=params)["entries"])
+
+    def pushes(self, application_no: str, path: str = "/exchange/v1/events") -> list[Push]:
+        """Every push of this application's events by the system, accepted or refused, at the own exchange first
+        and then at the province (where a system pushing to the wrong tier sends them; EVT-01 judges that)."""
+        found = []
+        nodes = ["exchange"] + (["province"] if self.target.province_url != self.target.exchange_url else [])
+        for node in nodes:
+            for entry in self.traffic(node, path, "POST"):
+                for event in _events_in(str(entry.get("request", ""))):
+                    if event.get("application_no") == application_no:
+                        found.append(Push(entry, event, self.urls[node]))
+        return found
+
+    def observe(self, pushes: list[Push]) -> None:
+        """Keep the pushes a check judged as its evidence (once each)."""
+        for push in {id(p.entry): p for p in pushes}.values():
+            self.evidence.observed(push.entry, push.node_url)
+
+    def issued_licenses(self) -> list[dict[str, Any]]:
+        """The system's calls to issue e-licenses (POST /license/v1/licenses), accepted or refused."""
+        return [
+            e for e in self.traffic("province", "/license/v1/licenses", "POST") if e["path"] == "/license/v1/licenses"
+        ]
+
+    def events(self, application_no: str) -> list[dict[str, Any]]:
+        """The events the own exchange accepted for this application, with arrival and delay, in seq order."""
+        url = self.target.exchange_url + "/_mock/events"
+        return list(self._call("GET", url, params={"application_no": application_no})["events"])
+
+    def token_requests(self) -> int:
+        return int(
+            self._call("GET", self.target.province_url + "/_mock/tokens")["token_requests"].get(self.target.app_id, 0)
+        )
+
+    # seeding and provoking ------------------------------------------------------------------------------------
+    def catalogue(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", self.target.province_url + "/_mock/catalog")["items"])
+
+    def change_item(self, item_code: str, **changes: Any) -> dict[str, Any]:
+        return dict(self._call("POST", f"{self.target.province_url}/_mock/catalog/{item_code}", json=changes))
+
+    def create_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A new catalogue item (version 1) that no system has seen yet."""
+        return dict(
+            self._call("POST", f"{self.target.province_url}/_mock/catalog/{item['item_code']}", json={"create": item})
+        )
+
+    def expire_tokens(self) -> None:
+        """The IdP expires the system's tokens (SIG-04)."""
+        self._call(
+            "POST", self.target.province_url + "/_mock/tokens", json={"action": "expire", "app_id": self.target.app_id}
+        )
+
+    def seed_license(self, license_: dict[str, Any]) -> None:
+        self._call(
+            "POST", f"{self.target.province_url}/_mock/licenses/{license_['license_id']}", json={"license": license_}
+        )
+
+    def set_license_status(self, license_id: str, status: str) -> None:
+        self._call("POST", f"{self.target.province_url}/_mock/licenses/{license_id}", json={"status": status})
+
+    def flag(self, name: str, count: int = 1) -> None:
+        """A one-shot misbehaviour of the province (e.g. forge_signature on the next identity record)."""
+        self._call("POST", self.target.province_url + "/_mock/flags", json={name: count})
+
+    def fail_next(self, path: str, status: int, count: int = 1) -> None:
+        """The own exchange answers `status` to the next `count` requests on `path`."""
+        self._call(
+            "POST", self.target.exchange_url + "/_mock/faults", json={"path": path, "status": status, "count": count}
+        )
+
+    def login(self, user: dict[str, Any]) -> str:
+        """The portal signs the person on and hands them to the system: the hand-off URL with a fresh ticket."""
+        answer = self._call(
+            "POST", self.target.province_url + "/_mock/portal/login", json={"user": user, "app_id": self.target.app_id}
+        )
+        return str(answer["redirect"])
+
+    def logout(self, user_id: str) -> None:
+        self._call("POST", self.target.province_url + "/_mock/portal/logout", json={"user_id": user_id})
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """The calls the platform made to systems (notices, logouts) and their answers."""
+        return list(self._call("GET", self.target.province_url + "/_mock/delivered")["delivered"])
+
+
+class Push:
+    """One event as the system pushed it, with the node's answer."""
+
+    def __init__(self, entry: dict[str, Any], event: dict[str, Any], node_url: str) -> None:
+        self.entry = entry
+        self.event = event
+        self.node_url = node_url
+
+    @property
+    def status(self) -> int:
+        return int(self.entry.get("status") or 0)
+
+    @property
+    def answer(self) -> str:
+        return str(self.entry.get("response", ""))
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def distinct(pushes: list[Push]) -> list[Push]:
+    """One push per event (its last attempt), in the order the events were first pushed."""
+    last: dict[Any, Push] = {}
+    for push in pushes:
+        last[push.event.get("event_id") or id(push)] = push
+    return list(last.values())
+
+
+def _events_in(body: str) -> list[dict[str, Any]]:
+    """The events in a pushed body: one event or a batch, in JSON or the XML form."""
+    text = body.strip()
+    try:
+        document = from_xml(parse_xml(text))[1] if text.startswith("<") else json.loads(text)
+    except Exception:
+        return []
+    if isinstance(document, dict) and isinstance(document.get("events"), list):
+        return [e for e in document["events"] if isinstance(e, dict)]
+    return [document] if isinstance(document, dict) else []
+
+
+class Clock:
+    """The platform's virtual clock (supervision cards): read it, set it, move it on."""
+
+    def __init__(self, nodes: Nodes) -> None:
+        self.nodes = nodes
+
+    def _url(self) -> str:
+        return self.nodes.target.exchange_url + "/_mock/clock"
+
+    def now(self) -> str:
+        return str(self.nodes._call("GET", self._url())["now"])
+
+    def set(self, moment: str) -> str:
+        return str(self.nodes._call("POST", self._url(), json={"set": moment})["now"])
+
+    def advance(self, seconds: float) -> str:
+        return str(self.nodes._call("POST", self._url(), json={"advance_seconds": seconds})["now"])

@@ -1,0 +1,68 @@
+"""What a conformance run was asked to do: the options of `yzw run` and of the pytest plugin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from yzw.errors import YzwError
+from yzw.register import Requirement, load_register
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options of one run; `only` and `chapters` narrow it to some requirements."""
+
+    sut: Path
+    platform: str = "http://127.0.0.1:8700"
+    profile: str = "acceptance"
+    only: frozenset[str] = frozenset()
+    chapters: frozenset[str] = frozenset()
+    wait: float = 10.0
+    allow_manual: bool = False
+    report_dir: Path | None = None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> RunOptions:
+        return cls.checked(
+            sut=config.getoption("--sut"),
+            platform=config.getoption("--platform"),
+            profile=config.getoption("--profile"),
+            only=split_ids(config.getoption("--only")),
+            chapters=split_ids(config.getoption("--chapter")),
+            wait=config.getoption("--wait"),
+            allow_manual=config.getoption("--allow-manual"),
+            report_dir=config.getoption("--report-dir"),
+        )
+
+    @classmethod
+    def checked(cls, **values: Any) -> RunOptions:
+        """Options with unknown IDs and chapters refused by name."""
+        options = cls(**values)
+        register = load_register()
+        unknown = sorted(options.only - set(register))
+        if unknown:
+            raise YzwError(f"--only: {', '.join(unknown)} not in specs/requirements.yaml (e.g. APP-01, SIG-02)")
+        known = {r.area for r in register.values()} | {str(r.chapter) for r in register.values()}
+        unknown = sorted(options.chapters - known)
+        if unknown:
+            areas = ", ".join(sorted({r.area for r in register.values()}))
+            raise YzwError(f"--chapter: {', '.join(unknown)} is no chapter; use an area ({areas}) or a number")
+        if options.wait <= 0:
+            raise YzwError("--wait must be a positive number of seconds")
+        return options
+
+    def selects(self, ids: tuple[str, ...], register: dict[str, Requirement]) -> bool:
+        """Does the run include a test for these requirements?"""
+        if self.only and not set(ids) & self.only:
+            return False
+        return not self.chapters or any(
+            register[i].area in self.chapters or str(register[i].chapter) in self.chapters for i in ids
+        )
+
+
+def split_ids(text: str) -> frozenset[str]:
+    return frozenset(part.strip().upper() for part in (text or "").split(",") if part.strip())

@@ -1,0 +1,175 @@
+"""The pytest plugin (pytest11 entry point `yzw`): options, the `requirement` marker, fixtures and verdicts.
+
+`pytest conformance/ --sut sut.yaml --platform URL` runs the suites; `yzw run` does the same with progress
+and reports. Without `--sut` the plugin only declares the marker and checks its IDs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from yzw.client import Credentials, SignedClient
+from yzw.conformance.driver import Driver, HttpDriver, ManualDriver, OperatorDriver
+from yzw.conformance.evidence import Evidence
+from yzw.conformance.nodes import Clock, Nodes
+from yzw.conformance.options import RunOptions
+from yzw.conformance.scenario import Scenario
+from yzw.conformance.session import Conformance
+from yzw.conformance.target import Target
+from yzw.conformance.violations import Violation
+from yzw.errors import YzwError
+from yzw.register import load_register
+
+RUN = pytest.StashKey[Conformance]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("yzw", "yzw-conform: conformance of a departmental system (YZW-NORM-2026)")
+    group.addoption("--sut", type=Path, help="the system's registration record (sut.yaml)")
+    group.addoption("--platform", default="http://127.0.0.1:8700", help="the mock platform's province URL")
+    group.addoption("--profile", choices=("ci", "acceptance"), default="acceptance", help="ci never prompts")
+    group.addoption("--only", default="", help="comma-separated requirement IDs to check")
+    group.addoption("--chapter", default="", help="comma-separated chapters to check (areas like APP or numbers)")
+    group.addoption("--wait", type=float, default=10.0, help="seconds to wait for the system's pushes")
+    group.addoption("--allow-manual", action="store_true", help="manual verdicts do not fail the run")
+    group.addoption("--report-dir", type=Path, help="write the JSON and HTML certification reports here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): the norm requirement IDs a conformance test verifies")
+    if config.getoption("--sut") is None or RUN in config.stash:
+        return
+    try:
+        config.stash[RUN] = Conformance.start(RunOptions.from_config(config))
+    except YzwError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unknown IDs fail the run; --only and --chapter deselect the rest."""
+    register = load_register()
+    for item in items:
+        for req_id in requirement_ids(item):
+            if req_id not in register:
+                raise pytest.UsageError(f"{item.nodeid}: requirement({req_id!r}) is not in specs/requirements.yaml")
+    run = config.stash.get(RUN, None)
+    if run is None:
+        return
+    keep = [item for item in items if run.options.selects(requirement_ids(item), register)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    order = {req_id: index for index, req_id in enumerate(register)}
+    run.total = len(keep)
+    items[:] = sorted(keep, key=lambda item: min((order[i] for i in requirement_ids(item)), default=len(order)))
+
+
+def requirement_ids(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(str(arg) for mark in item.iter_markers("requirement") for arg in mark.args)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    run = item.config.stash.get(RUN, None)
+    if run is not None:
+        if call.excinfo is not None and isinstance(call.excinfo.value, Violation):
+            report.longrepr = call.excinfo.value.render(requirement_ids(item))
+        run.phase(item, report, requirement_ids(item), _evidence(item))
+    return report
+
+
+def _evidence(item: pytest.Item) -> Evidence | None:
+    funcargs = getattr(item, "funcargs", {})
+    found = funcargs.get("evidence")
+    return found if isinstance(found, Evidence) else None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for req_id in requirement_ids(item):
+        item.user_properties.append(("requirement", req_id))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN, None)
+    if run is not None:
+        run.finish()
+
+
+# fixtures ------------------------------------------------------------------------------------------------
+def _run(request: pytest.FixtureRequest) -> Conformance:
+    run = request.config.stash.get(RUN, None)
+    if run is None:
+        pytest.skip("not-applicable: a conformance test needs --sut (the system's registration record)")
+    return run
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    """The registered system: its record and what the platform gave it."""
+    return _run(request).target
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Evidence:
+    """The requests and answers of this test, kept for the report."""
+    return Evidence()
+
+
+@pytest.fixture
+def platform(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[Nodes]:
+    """The mock nodes, reset before the test (registrations stay)."""
+    nodes = Nodes(target, evidence, _run(request).options.wait)
+    nodes.reset()
+    yield nodes
+    nodes.close()
+
+
+@pytest.fixture
+def sut(target: Target, evidence: Evidence) -> Iterator[SignedClient]:
+    """A client to the system signed as the platform (the unified application system, supervision …)."""
+    client = SignedClient(
+        Credentials(target.given["platform_app_id"], target.given["platform_secret"]), hooks=evidence.hooks()
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def raw(evidence: Evidence) -> Iterator[httpx.Client]:
+    """An unsigned client: a browser, or a caller that does not follow the norm."""
+    with httpx.Client(timeout=10, event_hooks=evidence.hooks()) as client:
+        yield client
+
+
+@pytest.fixture
+def driver(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[Driver]:
+    """The system's §11 driver; without one an operator prompt, or `manual` under --profile ci."""
+    run = _run(request)
+    chosen: Driver
+    if target.driver_url:
+        chosen = HttpDriver(target, evidence)
+    elif run.options.profile == "ci":
+        chosen = ManualDriver()
+    else:
+        chosen = OperatorDriver(run.say, run.ask)
+    yield chosen
+    chosen.close()
+
+
+@pytest.fixture
+def scenario(
+    target: Target, platform: Nodes, sut: SignedClient, driver: Driver, request: pytest.FixtureRequest
+) -> Scenario:
+    """Applications for the system's own catalogue items, and the steps they produce."""
+    return Scenario(target, platform, sut, driver, seed=_run(request).seed(request.node.nodeid))
+
+
+@pytest.fixture
+def clock(platform: Nodes) -> Clock:
+    """The platform's virtual clock (supervision cards), reset with the platform before each test."""
+    return Clock(platform)

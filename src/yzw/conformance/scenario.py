@@ -1,0 +1,170 @@
+"""Cases a check needs, built for the system's own department from the catalogue, and the steps they produce."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+import pytest
+
+from yzw.client import SignedClient
+from yzw.conformance.driver import Driver
+from yzw.conformance.nodes import Nodes, Push, distinct
+from yzw.conformance.target import Target
+from yzw.conformance.violations import Violation
+from yzw.fixtures import make_faker
+from yzw.fixtures.messages import MessageFactory
+
+APPLICATIONS = "/yzw/v1/applications"
+FULL_CASE = ("SL", "CB", "SH", "PZ", "BJ", "SD")
+TAKEN = (200, 202)  # only APP-01 judges the exact 202; elsewhere any 2xx means the system took it
+
+
+class Scenario:
+    """Applications for one of the system's catalogue items, submitted and driven through their steps."""
+
+    def __init__(self, target: Target, nodes: Nodes, portal: SignedClient, driver: Driver, seed: int) -> None:
+        self.target, self.nodes, self.portal, self.driver = target, nodes, portal, driver
+        self.factory = MessageFactory(make_faker(seed), division=str(target.record["division_code"]))
+        self.factory.dept = {
+            **self.factory.dept,
+            "uscc": target.record["dept_uscc"],
+            "dept_seq": target.record["dept_seq"],
+            "division_code": target.record["division_code"],
+        }
+        self.item = self._item()
+
+    def _item(self) -> dict[str, Any]:
+        """The department's active item with the most materials (a license one first): it exercises the most rules."""
+        own = [
+            item
+            for item in self.nodes.catalogue()
+            if item["dept"]["uscc"] == self.target.record["dept_uscc"] and item["status"] == "active"
+        ]
+        if not own:
+            raise Violation(
+                "the catalogue holds no active item of the registered department",
+                f"items of dept_uscc {self.target.record['dept_uscc']} in the province catalogue",
+                "none",
+                "register the department's unified social credit code as the catalogue knows it",
+                "sut.yaml dept_uscc",
+            )
+        return max(own, key=lambda i: (any("license_type" in m for m in i["materials"]), len(i["materials"])))
+
+    def application(
+        self, omit: tuple[str, ...] = (), channel: str = "web", applicant: str = "person"
+    ) -> dict[str, Any]:
+        """A valid application for the item with every required material (less `omit`); licenses are seeded."""
+        application = self.factory.application(applicant, channel)
+        application |= {"item_code": self.item["item_code"], "item_version": self.item["version"]}
+        application["materials"] = [
+            self._material(material, application["applicant"])
+            for material in self.item["materials"]
+            if material["required"] and material["material_code"] not in omit
+        ]
+        return application
+
+    def _material(self, material: dict[str, Any], applicant: dict[str, Any]) -> dict[str, Any]:
+        code, name = material["material_code"], material["name"]
+        if "license_type" not in material:
+            file = {"name": f"{code}.pdf", "size": 1024, "sm3": "0" * 64, "url": f"https://files.example/{code}.pdf"}
+            return {"material_code": code, "name": name, "kind": "file", "file": file}
+        license_ = self.factory.license()
+        holder_id = applicant.get("id_number") or applicant.get("uscc")
+        license_["holder"] = {"type": "person", "name": applicant["name"], "id_number": holder_id}
+        self.nodes.seed_license(license_)
+        return {"material_code": code, "name": name, "kind": "license", "license_id": license_["license_id"]}
+
+    def license_materials(self, application: dict[str, Any]) -> list[dict[str, Any]]:
+        return [m for m in application["materials"] if m["kind"] == "license"]
+
+    def submit(self, application: dict[str, Any]) -> httpx.Response:
+        """The unified application system forwards the application, signed as the platform (APP-01)."""
+        return self.portal.request("POST", self.target.base_url + APPLICATIONS, json=application)
+
+    def submitted(self, **options: Any) -> dict[str, Any]:
+        """An application the system has taken (202), or a violation saying it was not."""
+        application = self.application(**options)
+        answer = self.submit(application)
+        if answer.status_code not in TAKEN:
+            raise Violation(
+                "a valid application was not taken",
+                "202 with {application_no, received_at, status}",
+                f"{answer.status_code} {answer.text[:200]}",
+                "take every valid application signed by the platform (APP-01); see the evidence for the body sent",
+                f"POST {APPLICATIONS}",
+            )
+        return application
+
+    def steps(self, application_no: str, *wanted: str, budget: float | None = None) -> list[Push]:
+        """The pushes of this application, once every wanted step has been pushed (or the wait ran out)."""
+        pushes = self.nodes.wait_for(
+            lambda: self.nodes.pushes(application_no),
+            lambda found: set(wanted) <= {p.event.get("step") for p in found},
+            budget,
+        )
+        self.nodes.observe(pushes)
+        return pushes
+
+    def accepted(self) -> tuple[dict[str, Any], Push]:
+        """A complete application, accepted: it and the SL push (a violation when no SL came)."""
+        application = self.submitted()
+        self.driver.act("accept", application["application_no"])
+        return application, self.pushed(application["application_no"], "SL")
+
+    def case(self) -> tuple[dict[str, Any], Push, str]:
+        """An accepted case and its case_no; `not-applicable` when SL named none (ACC-02 judges that)."""
+        application, sl = self.accepted()
+        case_no = sl.event.get("case_no")
+        if not case_no:
+            pytest.skip("not-applicable: the SL event carried no case_no to go on with (see ACC-02)")
+        return application, sl, str(case_no)
+
+    def completed(self) -> tuple[dict[str, Any], list[Push]]:
+        """An application taken, accepted, approved and delivered: it and every push of its steps."""
+        application = self.submitted()
+        number = application["application_no"]
+        self.driver.act("accept", number)
+        self.pushed(number, "SL")
+        self.driver.act("complete", number, result="approved")
+        self.driver.act("deliver", number)
+        return application, self.steps(number, *FULL_CASE)
+
+    def pushed(self, application_no: str, step: str) -> Push:
+        """The first push of `step` for the application, or a violation (EVT-01's wording)."""
+        found = [p for p in distinct(self.steps(application_no, step)) if p.event.get("step") == step]
+        if not found:
+            raise Violation(
+                f"no {step} event was pushed",
+                f"a {step} event for application {application_no} at the exchange {self.target.exchange_url}",
+                f"nothing within {self.nodes.wait_seconds:g} s",
+                "push every process step to the exchange of the system's own tier as it happens",
+                "the exchange's traffic",
+            )
+        return found[0]
+
+    def judged_step(self, pushes: list[Push], step: str) -> Push:
+        """The push of `step` in a full case; `not-applicable` when an earlier step was refused or never sent."""
+        found = {p.event.get("step"): p for p in distinct(pushes)}
+        if step in found:
+            return found[step]
+        before = FULL_CASE[: FULL_CASE.index(step)]
+        if any(s not in found or not found[s].accepted for s in before):
+            taken = [s for s in before if s in found and found[s].accepted]
+            pytest.skip(
+                f"not-applicable: no {step} to judge; the exchange took only {taken} of {list(before)} (see EVT-01)"
+            )
+        number = str(next(iter(found.values())).event.get("application_no")) if found else "?"
+        return self.pushed(number, step)
+
+    def window_params(self, applicant: str = "person") -> dict[str, Any]:
+        """A window application as a clerk types it: no application_no, the system issues one (APP-06)."""
+        application = self.application(channel="window", applicant=applicant)
+        return {k: copy.deepcopy(v) for k, v in application.items() if k != "application_no"}
+
+    def window_apply(self, params: dict[str, Any]) -> tuple[httpx.Response | None, str | None]:
+        """Take it at the window through the driver: the driver's answer and the number issued."""
+        answer = self.driver.act("window_apply", **params)
+        number = answer.json().get("application_no") if answer is not None and answer.status_code == 200 else None
+        return answer, number

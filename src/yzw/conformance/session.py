@@ -1,0 +1,89 @@
+"""One conformance run: the connected system, the verdict of every test as it finishes, and the reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from yzw.codes.times import CN_TZ
+from yzw.conformance.evidence import Evidence
+from yzw.conformance.options import RunOptions
+from yzw.conformance.target import Target, connect
+from yzw.conformance.verdicts import ERROR, FAIL, PASS, TestResult, skip_verdict
+from yzw.report.write import write_reports
+from yzw.sut import load_record
+
+Progress = Callable[[TestResult], None]
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+@dataclass
+class Conformance:
+    """The state of a run that the plugin's hooks and fixtures share."""
+
+    options: RunOptions
+    target: Target
+    results: list[TestResult] = field(default_factory=list)
+    progress: Progress | None = None
+    say: Callable[[str], None] = _print
+    ask: Callable[[str], str] = input
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(CN_TZ))
+    reports: tuple[Path, ...] = ()
+    total: int = 0
+    _open: dict[str, TestResult] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, options: RunOptions, progress: Progress | None = None) -> Conformance:
+        """Read the record, register it at the mock platform, and make sure the system answers."""
+        return cls(options, connect(load_record(options.sut), options.platform), progress=progress)
+
+    def seed(self, nodeid: str) -> int:
+        """A stable seed per test, so that a run's data repeats."""
+        return zlib.crc32(nodeid.encode())
+
+    def phase(
+        self, item: pytest.Item, report: pytest.TestReport, ids: tuple[str, ...], evidence: Evidence | None
+    ) -> None:
+        """Fold one phase's report (setup, call, teardown) into the test's verdict."""
+        result = self._open.setdefault(item.nodeid, TestResult(item.nodeid, item.name, ids, PASS))
+        result.seconds = round(result.seconds + report.duration, 3)
+        if evidence is not None:
+            result.evidence, result.notes, result.delays = evidence.as_dicts(), list(evidence.notes), evidence.delays
+        if report.skipped and result.verdict == PASS:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            result.verdict, result.message = (
+                skip_verdict(reason.removeprefix("Skipped: ")),
+                reason.removeprefix("Skipped: "),
+            )
+        elif report.failed and result.verdict != FAIL:
+            violation = report.when == "call" and isinstance(report.longrepr, str)
+            result.verdict = FAIL if violation else ERROR
+            result.message = str(report.longrepr) if violation else _short(report)
+        if report.when == "teardown":
+            self.results.append(self._open.pop(item.nodeid))
+            if self.progress:
+                self.progress(self.results[-1])
+
+    def finish(self) -> None:
+        """Write the reports when the run was asked to."""
+        if self.options.report_dir is not None:
+            self.reports = write_reports(self.results, self.target, self.options, self.started, self.options.report_dir)
+
+
+def _short(report: pytest.TestReport) -> str:
+    """What broke and where, without pytest's whole traceback: the exception and the suite line that met it."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", [])
+    suite = [e.reprfileloc for e in entries if getattr(e, "reprfileloc", None) and "conformance" in e.reprfileloc.path]
+    where = f" (at {suite[-1].path}:{suite[-1].lineno})" if suite else ""
+    if crash is None:
+        return report.longreprtext.strip().splitlines()[-1] if report.longreprtext.strip() else "error"
+    return f"{crash.message}{where}"

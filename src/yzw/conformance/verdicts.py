@@ -1,0 +1,74 @@
+"""Verdicts (DESIGN §Parts 3): per test, per requirement, and the run's exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from yzw.register import Requirement
+
+PASS, FAIL, NOT_APPLICABLE, MANUAL, ERROR = "pass", "fail", "not-applicable", "manual", "error"
+# The worst verdict of a requirement's tests is its verdict: a definite failure outranks a broken check.
+SEVERITY = {NOT_APPLICABLE: 0, PASS: 1, MANUAL: 2, ERROR: 3, FAIL: 4}
+
+
+@dataclass
+class TestResult:
+    """One conformance test: its requirement IDs, verdict, the failure text, timing and evidence."""
+
+    nodeid: str
+    name: str
+    requirements: tuple[str, ...]
+    verdict: str
+    message: str = ""
+    seconds: float = 0.0
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    delays: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RequirementResult:
+    """One requirement of the register with the verdict its tests gave."""
+
+    requirement: Requirement
+    verdict: str
+    tests: list[TestResult]
+
+    @property
+    def seconds(self) -> float:
+        return round(sum(t.seconds for t in self.tests), 3)
+
+
+def skip_verdict(reason: str) -> str:
+    """A skipped test is `manual` or `not-applicable` by its reason's prefix; other skips are not applicable."""
+    return MANUAL if reason.startswith("manual:") else NOT_APPLICABLE
+
+
+def by_requirement(tests: Iterable[TestResult], register: dict[str, Requirement]) -> list[RequirementResult]:
+    """Group test verdicts per requirement, in the register's order."""
+    grouped: dict[str, list[TestResult]] = {}
+    for test in tests:
+        for req_id in test.requirements:
+            grouped.setdefault(req_id, []).append(test)
+    return [
+        RequirementResult(
+            register[req_id], max((t.verdict for t in grouped[req_id]), key=SEVERITY.__getitem__), grouped[req_id]
+        )
+        for req_id in register
+        if req_id in grouped
+    ]
+
+
+def passed(results: Iterable[RequirementResult], allow_manual: bool = False) -> bool:
+    """The run passes when every MUST passes or does not apply (manual too with allow_manual); SHOULDs warn."""
+    accepted = {PASS, NOT_APPLICABLE} | ({MANUAL} if allow_manual else set())
+    return all(r.verdict in accepted for r in results if r.requirement.level == "MUST")
+
+
+def counts(results: Iterable[RequirementResult]) -> dict[str, int]:
+    tally = dict.fromkeys(SEVERITY, 0)
+    for result in results:
+        tally[result.verdict] += 1
+    return tally

@@ -1,0 +1,45 @@
+"""Why a check failed, in the kit's failure format (STYLE.md): title, Expected, Received, where, Fix.
+
+A check knows no requirement ID; the pytest plugin prefixes the IDs of the test that ran it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yzw.codes import CodeProblem
+
+RECEIVED_SHOWN = 300
+
+
+class Violation(Exception):
+    """A system did not do what the norm asks; carries what was expected, what came, and the fix."""
+
+    def __init__(self, title: str, expected: str, received: Any, fix: str, where: str = "") -> None:
+        super().__init__(title)
+        self.title = title
+        self.expected = expected
+        self.received = received if isinstance(received, str) else repr(received)
+        self.fix = fix
+        self.where = where
+
+    @classmethod
+    def from_code(cls, problem: CodeProblem, where: str) -> Violation:
+        """A code rule's problem (CODE-xx) as a violation, keeping its expected form and fix."""
+        return cls(
+            problem.message,
+            problem.expected or "a value following the code rule",
+            f"{problem.received!r} ({len(problem.received)} chars)",
+            problem.fix or "follow the code rule of norm §2",
+            where,
+        )
+
+    def render(self, requirements: tuple[str, ...] = ()) -> str:
+        """The failure as a vendor reads it; long values are cut."""
+        tag = f"[{', '.join(requirements)}] " if requirements else ""
+        received = self.received if len(self.received) <= RECEIVED_SHOWN else self.received[:RECEIVED_SHOWN] + " …"
+        located = f" in {self.where}" if self.where else ""
+        return f"{tag}{self.title}\nExpected: {self.expected}\nReceived: {received}{located}\nFix: {self.fix}"
+
+    def __str__(self) -> str:
+        return self.render()

@@ -1,0 +1,86 @@
+"""The loop test: the conformance suites against the reference system, clean and with every seeded fault.
+
+Clean, every requirement passes (through `yzw demo`, which also writes the reports). With a fault, the run
+over the chapter of the fault's requirement fails that requirement and nothing but its declared
+collaterals; a sample of faults also gets a full run. This proves the checks are real.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.certify import certify, not_passed
+from typer.testing import CliRunner
+
+from yzw.cli import app
+from yzw.errors import YzwError
+from yzw.mock.runner import RunningPlatform
+from yzw.reference.faults import Fault, catalogue
+from yzw.register import load_register
+from yzw.report.document import verify
+
+FAULTS = list(catalogue().values())
+FULL_RUN_SAMPLE = ("no-idempotency", "case-no-after-acceptance")  # one plain, one with collaterals in 3 chapters
+SYSTEM_IDS = {r.id for r in load_register().values() if r.applies_to == "system"}
+
+
+@pytest.mark.xdist_group("demo")
+def test_the_demo_certifies_the_clean_reference_system_on_every_requirement(
+    demo_reports: tuple[int, str, Path],
+) -> None:
+    code, output, folder = demo_reports
+    assert code == 0, output
+    assert f"PASSED: {len(SYSTEM_IDS)} requirements ({len(SYSTEM_IDS)} pass)" in output
+    assert output.strip().splitlines()[-2:] == [
+        f"JSON report: {folder / 'report.json'}",
+        f"HTML report: {folder / 'report.html'}",
+    ]
+    document = verify(folder / "report.json")
+    assert {r["id"] for r in document["requirements"] if r["verdict"] == "pass"} == SYSTEM_IDS
+    assert "<testsuite" in (folder / "junit.xml").read_text(encoding="utf-8")
+    assert list((folder / "allure-results").glob("*-result.json"))
+
+
+@pytest.mark.xdist_group("demo")
+def test_the_json_report_shows_tampering(demo_reports: tuple[int, str, Path], tmp_path: Path) -> None:
+    _, _, folder = demo_reports
+    document = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    document["requirements"][0]["verdict"] = "fail"
+    changed = tmp_path / "report.json"
+    changed.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "verify", str(changed)])
+    assert isinstance(result.exception, YzwError)  # `yzw` prints it as one line and exits 2
+    assert "was changed after it was written" in str(result.exception)
+
+
+@pytest.mark.xdist_group("demo")
+def test_the_report_masks_people_and_hides_secrets(demo_reports: tuple[int, str, Path]) -> None:
+    _, _, folder = demo_reports
+    text = (folder / "report.json").read_text(encoding="utf-8") + (folder / "report.html").read_text(encoding="utf-8")
+    assert "ref-xihu-samr-secret" not in text
+    assert "**********" in text  # ID numbers masked: 3301**********002X
+
+
+def _chapter(fault: Fault) -> frozenset[str]:
+    return frozenset({fault.requirement.split("-")[0]})
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_each_fault_fails_its_own_requirement_and_no_other(
+    running_platform: RunningPlatform, tmp_path: Path, fault: Fault
+) -> None:
+    failed = not_passed(certify(running_platform, tmp_path, (fault.name,), _chapter(fault)))
+    assert fault.requirement in failed
+    assert failed <= {fault.requirement, *fault.also}, failed
+
+
+@pytest.mark.parametrize("name", FULL_RUN_SAMPLE)
+def test_a_full_run_with_a_fault_fails_only_that_faults_requirements(
+    running_platform: RunningPlatform, tmp_path: Path, name: str
+) -> None:
+    fault = catalogue()[name]
+    failed = not_passed(certify(running_platform, tmp_path, (name,)))
+    assert fault.requirement in failed
+    assert failed <= {fault.requirement, *fault.also}, failed
