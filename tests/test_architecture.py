@@ -24,6 +24,7 @@ LAYERS = {
     "reference": 3,
     "conformance": 3,
     "report": 3,
+    "load": 3,
     "cli": 4,
 }
 PACKAGE = REPO / "src" / "yzw"

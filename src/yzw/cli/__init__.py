@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from yzw import NORM, __version__
-from yzw.cli import codes, demo, mock, reference, report, run, spec
+from yzw.cli import codes, demo, load, mock, reference, report, run, spec
 from yzw.errors import YzwError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(reference.app, name="reference")
 app.add_typer(report.app, name="report")
 app.command("demo")(demo.demo)
 app.command("run")(run.run)
+app.command("load")(load.load)
 
 
 @app.callback(invoke_without_command=True)

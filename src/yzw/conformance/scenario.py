@@ -36,21 +36,7 @@ class Scenario:
         self.item = self._item()
 
     def _item(self) -> dict[str, Any]:
-        """The department's active item with the most materials (a license one first): it exercises the most rules."""
-        own = [
-            item
-            for item in self.nodes.catalogue()
-            if item["dept"]["uscc"] == self.target.record["dept_uscc"] and item["status"] == "active"
-        ]
-        if not own:
-            raise Violation(
-                "the catalogue holds no active item of the registered department",
-                f"items of dept_uscc {self.target.record['dept_uscc']} in the province catalogue",
-                "none",
-                "register the department's unified social credit code as the catalogue knows it",
-                "sut.yaml dept_uscc",
-            )
-        return max(own, key=lambda i: (any("license_type" in m for m in i["materials"]), len(i["materials"])))
+        return choose_item(self.nodes.catalogue(), str(self.target.record["dept_uscc"]))
 
     def application(
         self, omit: tuple[str, ...] = (), channel: str = "web", applicant: str = "person"
@@ -168,3 +154,17 @@ class Scenario:
         answer = self.driver.act("window_apply", **params)
         number = answer.json().get("application_no") if answer is not None and answer.status_code == 200 else None
         return answer, number
+
+
+def choose_item(catalogue: list[dict[str, Any]], dept_uscc: str) -> dict[str, Any]:
+    """The department's active item with the most materials (a license one first): it exercises the most rules."""
+    own = [item for item in catalogue if item["dept"]["uscc"] == dept_uscc and item["status"] == "active"]
+    if not own:
+        raise Violation(
+            "the catalogue holds no active item of the registered department",
+            f"items of dept_uscc {dept_uscc} in the province catalogue",
+            "none",
+            "register the department's unified social credit code as the catalogue knows it",
+            "sut.yaml dept_uscc",
+        )
+    return max(own, key=lambda i: (any("license_type" in m for m in i["materials"]), len(i["materials"])))

@@ -46,8 +46,9 @@ class Conformance:
         return cls(options, connect(load_record(options.sut), options.platform), progress=progress)
 
     def seed(self, nodeid: str) -> int:
-        """A stable seed per test, so that a run's data repeats."""
-        return zlib.crc32(nodeid.encode())
+        """A seed per test and run: a second run against the same system must not resend the first run's
+        application numbers (they would be known already, and their cases decided)."""
+        return zlib.crc32(f"{nodeid}@{self.started.isoformat()}".encode())
 
     def phase(
         self, item: pytest.Item, report: pytest.TestReport, ids: tuple[str, ...], evidence: Evidence | None

@@ -1,0 +1,75 @@
+"""`yzw load` against the reference system: the gate passes clean, fails a slow intake, and PERF-02 finds losses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.certify import RECORD, pointed_record, write_record
+from typer.testing import CliRunner
+
+from yzw.cli import app
+from yzw.mock.runner import RunningPlatform, start_platform
+from yzw.reference.faults import chosen
+from yzw.reference.runner import start_reference
+
+pytestmark = pytest.mark.xdist_group("load")  # locust runs one at a time: the figures need the CPU
+
+
+@pytest.fixture(scope="module")
+def load_platform() -> Iterator[RunningPlatform]:
+    running = start_platform()
+    yield running
+    running.stop()
+
+
+def _load(platform: RunningPlatform, folder: Path, fault: str | None, *options: str) -> tuple[int, str, Path]:
+    reference = start_reference(platform, RECORD, faults=chosen([fault] if fault else []))
+    try:
+        sut = write_record(folder, pointed_record(reference))
+        args = [
+            "load",
+            "--sut",
+            str(sut),
+            "--platform",
+            platform.urls["province"],
+            "--report-dir",
+            str(folder),
+            *options,
+        ]
+        result = CliRunner().invoke(app, args)
+    finally:
+        reference.stop()
+    return result.exit_code, result.output, folder / "load"
+
+
+def test_the_reference_system_holds_the_county_slo(load_platform: RunningPlatform, tmp_path: Path) -> None:
+    code, output, folder = _load(
+        load_platform, tmp_path, None, "--tier", "county", "--duration", "20s", "--with-checks"
+    )
+    assert code == 0, output
+    assert "✓ pass PERF-01" in output
+    assert "✓ pass PERF-02" in output
+    assert "✓ pass EVT-03/EVT-04/EVT-06" in output
+    assert (folder / "locust.html").stat().st_size > 10_000
+    assert (folder / "locust_stats.csv").read_text(encoding="utf-8").count("driver accept") == 1
+
+
+def test_a_slow_intake_fails_the_gate(load_platform: RunningPlatform, tmp_path: Path) -> None:
+    code, output, _ = _load(load_platform, tmp_path, "slow-intake", "--duration", "10s")
+    assert code == 1, output
+    assert "✗ fail PERF-01" in output
+
+
+def test_applications_lost_under_load_fail_perf_02(load_platform: RunningPlatform, tmp_path: Path) -> None:
+    code, output, _ = _load(load_platform, tmp_path, "loses-applications", "--duration", "10s")
+    assert code == 1, output
+    assert "✗ fail PERF-02" in output
+    assert "(lost)" in output
+
+
+def test_a_bad_duration_is_named(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["load", "--sut", str(write_record(tmp_path, RECORD)), "--duration", "soon"])
+    assert result.exit_code == 2
+    assert "Invalid value for --duration" in result.output
