@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-mock bench-reference bench-conformance clean
+.PHONY: demo test lint bench bench-mock bench-reference bench-conformance bench-locust clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -47,6 +47,10 @@ bench-reference: $(VENV)/.installed-test
 ## bench-conformance: how long a full conformance run and each chapter take against the reference system
 bench-conformance: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_conformance.py
+
+## bench-locust: the kit's signed intake user vs. a bare locust FastHttpUser on a trivial endpoint
+bench-locust: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_locust.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +12,13 @@ from tests.certify import RECORD, pointed_record, write_record
 from typer.testing import CliRunner
 
 from yzw.cli import app
+from yzw.codes.times import CN_TZ
+from yzw.conformance.options import RunOptions
+from yzw.conformance.target import Target
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.reference.faults import chosen
 from yzw.reference.runner import start_reference
+from yzw.report.document import build
 
 pytestmark = pytest.mark.xdist_group("load")  # locust runs one at a time: the figures need the CPU
 
@@ -73,3 +79,13 @@ def test_a_bad_duration_is_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["load", "--sut", str(write_record(tmp_path, RECORD)), "--duration", "soon"])
     assert result.exit_code == 2
     assert "Invalid value for --duration" in result.output
+
+
+def test_the_certification_report_includes_the_load_summary(tmp_path: Path) -> None:
+    (tmp_path / "load").mkdir()
+    summary = {"tier": "county", "seconds": 60, "passed": True, "verdicts": {}}
+    (tmp_path / "load" / "load-summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    options = RunOptions.checked(sut=tmp_path / "sut.yaml", report_dir=tmp_path)
+    target = Target(RECORD, {}, "http://127.0.0.1:9")
+    document = build([], target, options, dt.datetime.now(CN_TZ), dt.datetime.now(CN_TZ))
+    assert document["load"] == summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac as std_hmac
 import re
 import secrets
@@ -55,9 +56,14 @@ def canonical_string(method: str, path: str, raw_query: str, timestamp: str, non
 
 def signature(secret: str, canonical: str) -> str:
     """Lowercase hex HMAC-SM3 of the canonical string, keyed with the secret's UTF-8 bytes."""
-    mac = hmac.HMAC(secret.encode("utf-8"), hashes.SM3())
+    mac = _keyed(secret).copy()  # the keyed state is computed once per secret (load generators sign a lot)
     mac.update(canonical.encode("utf-8"))
     return mac.finalize().hex()
+
+
+@functools.lru_cache(maxsize=256)
+def _keyed(secret: str) -> hmac.HMAC:
+    return hmac.HMAC(secret.encode("utf-8"), hashes.SM3())
 
 
 def new_nonce() -> str:

@@ -21,6 +21,7 @@ from yzw.load.run import LoadRequest, exchange_problems, run_locust, shape
 from yzw.sut import load_record
 
 SUMMARY = "load-summary.json"
+MIN_STEADY_SECONDS = 5
 
 
 def seconds_of(text: str) -> int:
@@ -56,6 +57,11 @@ def load(
     if tier not in rules["tiers"]:
         raise typer.BadParameter(f"choose one of {', '.join(rules['tiers'])}", param_hint="--tier")
     request = LoadRequest(tier, seconds_of(duration), users, workers, web, with_checks)
+    shortest = int(rules["load"]["ramp_seconds"]) + MIN_STEADY_SECONDS
+    if request.seconds < shortest:
+        raise typer.BadParameter(
+            f"at least {shortest}s: the ramp, then {MIN_STEADY_SECONDS} s to measure", param_hint="--duration"
+        )
     target = connect(load_record(sut), platform)
     folder = report_dir / "load"
     folder.mkdir(parents=True, exist_ok=True)
@@ -72,7 +78,7 @@ def load(
 def _with_progress(target: Any, request: LoadRequest, folder: Path) -> int:
     with Progress(TextColumn("[bold]locust[/]"), BarColumn(), TimeElapsedColumn(), console=out) as progress:
         task = progress.add_task("load", total=request.seconds)
-        return run_locust(target, request, folder, lambda elapsed: progress.update(task, completed=elapsed))
+        return run_locust(target, request, folder, lambda elapsed: progress.update(task, completed=elapsed), out.print)
 
 
 def _summary(target: Any, request: LoadRequest, folder: Path, locust_code: int) -> dict[str, Any]:

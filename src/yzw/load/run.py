@@ -51,7 +51,9 @@ def shape(request: LoadRequest) -> tuple[list[str], int, float]:
     return [CLASSES[n] for n in names], users, max(1.0, users / float(rules["load"]["ramp_seconds"]))
 
 
-def run_locust(target: Target, request: LoadRequest, folder: Path, tick: Callable[[float], None]) -> int:
+def run_locust(
+    target: Target, request: LoadRequest, folder: Path, tick: Callable[[float], None], say: Callable[[str], None]
+) -> int:
     """Locust over the system until the run time is over (it stops itself); its exit code."""
     classes, users, spawn = shape(request)
     ledger = folder / "ledger"
@@ -69,11 +71,12 @@ def run_locust(target: Target, request: LoadRequest, folder: Path, tick: Callabl
         str(folder / "locust.html"),
         "--only-summary",
     ]
-    command += (
-        ["--web-host", "127.0.0.1", "--web-port", str(_free_port()), "--autostart", "--autoquit", "10"]
-        if request.web
-        else ["--headless"]
-    )
+    if request.web:
+        port = _free_port()
+        command += ["--web-host", "127.0.0.1", "--web-port", str(port), "--autostart", "--autoquit", "10"]
+        say(f"locust's web UI: http://127.0.0.1:{port} (it closes 10 s after the run)")
+    else:
+        command += ["--headless"]
     command += ["--processes", str(request.workers)] if request.workers > 1 else []
     with (folder / "locust.log").open("w", encoding="utf-8") as log:
         process = subprocess.Popen([*command, *classes], env=_env(plan), stdout=log, stderr=subprocess.STDOUT)

@@ -58,7 +58,19 @@ def build(
         },
         "requirements": [_requirement(r) for r in results],
         "delays": [delay for test in tests for delay in test.delays],
+        "load": _load_summary(options),
     }
+
+
+def _load_summary(options: RunOptions) -> dict[str, Any] | None:
+    """The summary `yzw load` wrote into the same report folder, when there is one (PERF-01, PERF-02)."""
+    path = options.report_dir / "load" / "load-summary.json" if options.report_dir else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
 
 
 def _not_passed(results: list[RequirementResult], level: str) -> list[str]:
