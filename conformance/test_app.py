@@ -9,7 +9,7 @@ import pytest
 from yzw.client import SignedClient
 from yzw.conformance.checks.answers import answered, equal, json_answer
 from yzw.conformance.checks.events import first_step
-from yzw.conformance.driver import Driver, seen
+from yzw.conformance.driver import seen
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.target import Target
@@ -120,16 +120,9 @@ def test_the_same_application_again_gets_the_same_answer(scenario: Scenario) -> 
 
 
 @pytest.mark.requirement("APP-05")
-def test_a_revoked_license_material_is_verified_and_not_accepted(
-    scenario: Scenario, platform: Nodes, driver: Driver
-) -> None:
-    application = scenario.application()
-    licenses = scenario.license_materials(application)
-    if not licenses:
-        pytest.skip(f"not-applicable: item {scenario.item['item_code']} takes no license material")
-    platform.set_license_status(licenses[0]["license_id"], "revoked")
-    answered(scenario.submit(application), TAKEN, fix="take the application; verify licenses before deciding")
-    driver.act("accept", application["application_no"])
+def test_a_revoked_license_material_is_verified_and_not_accepted(scenario: Scenario) -> None:
+    application, _, answer = scenario.accepted_with_revoked_license()
+    answered(answer, TAKEN, fix="take the application; verify licenses before deciding")
     decided = first_step(scenario.steps(application["application_no"], "BZ"), ("SL", "BZ", "BYSL"))
     equal(
         "the first decision on an application with a revoked license",

@@ -42,21 +42,13 @@ def test_the_e_license_is_issued_to_the_library_before_bj(scenario: Scenario, pl
 
 
 @pytest.mark.requirement("LIC-02")
-def test_a_revoked_license_is_listed_as_missing_with_its_status(
-    scenario: Scenario, platform: Nodes, driver: Driver
-) -> None:
-    application = scenario.application()
-    licenses = scenario.license_materials(application)
-    if not licenses:
-        pytest.skip(f"not-applicable: item {scenario.item['item_code']} takes no license material")
-    platform.set_license_status(licenses[0]["license_id"], "revoked")
-    scenario.submit(application)
-    driver.act("accept", application["application_no"])
+def test_a_revoked_license_is_listed_as_missing_with_its_status(scenario: Scenario) -> None:
+    application, material, _ = scenario.accepted_with_revoked_license()
     bz = scenario.pushed(application["application_no"], "BZ")
     missing = {m.get("material_code"): m.get("reason") for m in (bz.event.get("payload") or {}).get("missing", [])}
     equal(
         "the reason BZ gives for the revoked license",
-        missing.get(licenses[0]["material_code"]),
+        missing.get(material["material_code"]),
         "revoked",
         fix="list a non-valid license as missing with its verification status as the reason",
         where=f"BZ of {application['application_no']}",

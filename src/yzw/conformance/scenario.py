@@ -62,6 +62,18 @@ class Scenario:
         self.nodes.seed_license(license_)
         return {"material_code": code, "name": name, "kind": "license", "license_id": license_["license_id"]}
 
+    def accepted_with_revoked_license(self) -> tuple[dict[str, Any], dict[str, Any], httpx.Response]:
+        """An application whose license material the library has revoked, submitted and then accepted:
+        it, the material and the intake answer (`not-applicable` when the item takes no license)."""
+        application = self.application()
+        licenses = self.license_materials(application)
+        if not licenses:
+            pytest.skip(f"not-applicable: item {self.item['item_code']} takes no license material")
+        self.nodes.set_license_status(licenses[0]["license_id"], "revoked")
+        answer = self.submit(application)
+        self.driver.act("accept", application["application_no"])
+        return application, licenses[0], answer
+
     def license_materials(self, application: dict[str, Any]) -> list[dict[str, Any]]:
         return [m for m in application["materials"] if m["kind"] == "license"]
 
