@@ -24,7 +24,8 @@ from yzw.errors import YzwError
 from yzw.load.plan import PLAN_ENV, LoadPlan, slo_rules
 
 CLASSES = {"intake": "IntakeUser", "status": "StatusUser", "guide": "GuideUser", "sso": "SsoUser", "desk": "DeskUser"}
-GRACE_SECONDS = 60  # locust's own start-up and stop, beyond the run time
+GRACE_SECONDS = 60
+TWELVE_HOURS = 12 * 3600  # locust's own start-up and stop, beyond the run time
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,14 @@ def exchange_problems(target: Target) -> list[str]:
         if int(entry.get("status") or 0) in (400, 409, 422):
             code = _code(entry)
             refused[code] = refused.get(code, 0) + 1
-    return [f"{n} push(es) refused with {code}" for code, n in sorted(refused.items())]
+    problems = [f"{n} push(es) refused with {code}" for code, n in sorted(refused.items())]
+    events = httpx.get(target.exchange_url + "/_mock/events", timeout=30).json()["events"]
+    late = [
+        e
+        for e in events
+        if e.get("dept_uscc") == target.record["dept_uscc"] and float(e.get("delay_seconds") or 0) > TWELVE_HOURS
+    ]
+    return problems + ([f"{len(late)} event(s) reached the exchange more than 12 h late (EVT-06)"] if late else [])
 
 
 def _code(entry: dict[str, Any]) -> str:
