@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-mock bench-reference bench-conformance bench-locust clean
+.PHONY: demo test lint bench bench-mock bench-reference bench-conformance bench-locust bench-audit clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -51,6 +51,10 @@ bench-conformance: $(VENV)/.installed-test
 ## bench-locust: the kit's signed intake user vs. a bare locust FastHttpUser on a trivial endpoint
 bench-locust: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_locust.py
+
+## bench-audit: yzw audit over a generated dump of 1,000,000 events: records/s and peak memory
+bench-audit: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_audit.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

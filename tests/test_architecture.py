@@ -25,6 +25,7 @@ LAYERS = {
     "conformance": 3,
     "report": 3,
     "load": 3,
+    "audit": 3,
     "cli": 4,
 }
 PACKAGE = REPO / "src" / "yzw"

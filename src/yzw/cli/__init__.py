@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from yzw import NORM, __version__
-from yzw.cli import codes, demo, load, mock, reference, report, run, spec
+from yzw.cli import audit, codes, demo, fixtures, load, mock, reference, report, run, spec
 from yzw.errors import YzwError
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.add_typer(spec.app, name="spec")
 app.add_typer(mock.app, name="mock")
 app.add_typer(reference.app, name="reference")
 app.add_typer(report.app, name="report")
+app.add_typer(fixtures.app, name="fixtures")
+app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.command("run")(run.run)
 app.command("load")(load.load)

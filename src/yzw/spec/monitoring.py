@@ -71,14 +71,21 @@ class _Application:
     case: dict[str, Any]
     delivered: str | None = None  # SD method
     licenses: int = 0
+    within_12h: int = 0  # events that arrived within 12 hours, of `timed` that carry a delay
+    timed: int = 0
 
 
-def _applications(events: Iterable[Mapping[str, Any]]) -> dict[str, _Application]:
-    found: dict[str, _Application] = {}
-    for event in sorted(events, key=lambda e: (e["application_no"], e["seq"])):
-        app = found.get(event["application_no"])
+class Monitor:
+    """SUP-03 over a stream of events, each application's events in seq order: memory grows with the
+    applications, not with the events (`yzw audit` feeds it one accepted event at a time)."""
+
+    def __init__(self) -> None:
+        self.applications: dict[str, _Application] = {}
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        app = self.applications.get(event["application_no"])
         if app is None:
-            app = found[event["application_no"]] = _Application(
+            app = self.applications[event["application_no"]] = _Application(
                 event["application_no"], event["dept_uscc"], event["occurred_at"], new_case(dict(event))
             )
         apply(app.case, dict(event))
@@ -87,7 +94,43 @@ def _applications(events: Iterable[Mapping[str, Any]]) -> dict[str, _Application
             app.delivered = str(payload.get("method", ""))
         if event["step"] == "BJ":
             app.licenses = len(payload.get("licenses") or [])
-    return found
+        if event.get("delay_seconds") is not None:
+            app.timed += 1
+            app.within_12h += float(event["delay_seconds"]) <= _rules()["twelve_hours"]
+
+    def report(
+        self,
+        items: Mapping[str, Mapping[str, Any]],
+        tier: str,
+        period: tuple[dt.date, dt.date] | None = None,
+        cards: Iterable[Mapping[str, Any]] = (),
+    ) -> dict[str, dict[str, Any]]:
+        """KPIs per department (dept_uscc) for applications whose first event falls in `period` (inclusive)."""
+        apps = [a for a in self.applications.values() if period is None or period[0] <= day_of(a.first_at) <= period[1]]
+        rules, report = _rules(), {}
+        by_dept: dict[str, list[_Application]] = defaultdict(list)
+        for app in apps:
+            by_dept[app.dept].append(app)
+        cards = list(cards)
+        for dept, dept_apps in sorted(by_dept.items()):
+            counts = _counts(dept_apps, items)
+            counts["delivered_within_12h_share"] = (
+                sum(a.within_12h for a in dept_apps),
+                sum(a.timed for a in dept_apps),
+            )
+            kpis = [
+                Kpi(name, spec["title_zh"], *counts[name], (spec.get("targets") or {}).get(tier))
+                for name, spec in rules["kpis"].items()
+            ]
+            dept_cards = [c for c in cards if c.get("dept_uscc") == dept and not c.get("revoked")]
+            report[dept] = {
+                "applications": len(dept_apps),
+                "kpis": [k.as_dict() for k in kpis],
+                "cards": {
+                    level: sum(1 for c in dept_cards if c["level"] == level) for level in ("warning", "yellow", "red")
+                },
+            }
+        return report
 
 
 def _on_time(case: dict[str, Any]) -> bool:
@@ -128,34 +171,7 @@ def department_report(
     cards: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, dict[str, Any]]:
     """KPIs per department (dept_uscc) for applications whose first event falls in `period` (inclusive)."""
-    events = list(events)
-    apps = [a for a in _applications(events).values() if period is None or period[0] <= day_of(a.first_at) <= period[1]]
-    chosen = {a.number for a in apps}
-    rules, report = _rules(), {}
-    by_dept: dict[str, list[_Application]] = defaultdict(list)
-    for app in apps:
-        by_dept[app.dept].append(app)
-    for dept, dept_apps in sorted(by_dept.items()):
-        counts = _counts(dept_apps, items)
-        timed = [
-            e
-            for e in events
-            if e["dept_uscc"] == dept and e["application_no"] in chosen and e.get("delay_seconds") is not None
-        ]
-        counts["delivered_within_12h_share"] = (
-            sum(1 for e in timed if e["delay_seconds"] <= rules["twelve_hours"]),
-            len(timed),
-        )
-        kpis = [
-            Kpi(name, spec["title_zh"], *counts[name], (spec.get("targets") or {}).get(tier))
-            for name, spec in rules["kpis"].items()
-        ]
-        dept_cards = [c for c in cards if c.get("dept_uscc") == dept and not c.get("revoked")]
-        report[dept] = {
-            "applications": len(dept_apps),
-            "kpis": [k.as_dict() for k in kpis],
-            "cards": {
-                level: sum(1 for c in dept_cards if c["level"] == level) for level in ("warning", "yellow", "red")
-            },
-        }
-    return report
+    monitor = Monitor()
+    for event in sorted(events, key=lambda e: (e["application_no"], e["seq"])):
+        monitor.add(event)
+    return monitor.report(items, tier, period, cards)

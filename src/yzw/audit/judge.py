@@ -1,0 +1,103 @@
+"""Judge a stream of pushed events record by record: schema and codes, order, times, delay (EVT-02…06, CODE-xx)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from yzw.audit.reader import Line
+from yzw.spec import validate
+from yzw.spec.events import History, judge
+from yzw.spec.monitoring import Monitor
+from yzw.spec.validate import detect_kind
+
+TWELVE_HOURS = 12 * 3600
+EVENT_MEMBERS = frozenset({"event_id", "application_no", "seq", "step", "occurred_at"})
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """One record the audit refuses: where it is, which requirement it breaks, the member and the reason."""
+
+    source: str
+    line: int
+    requirement: str
+    member: str
+    reason: str
+    event_id: str = ""
+    application_no: str = ""
+
+
+@dataclass
+class Audit:
+    """The state of an audit: each application's history, the KPI monitor, the bad records, the counts."""
+
+    histories: dict[str, History] = field(default_factory=dict)
+    monitor: Monitor = field(default_factory=Monitor)
+    bad: list[BadRecord] = field(default_factory=list)
+    records: int = 0
+
+    def feed(self, line: Line) -> BadRecord | None:
+        """Judge one line; the first thing wrong with it, if anything, is kept and returned."""
+        self.records += 1
+        found = self._judged(line)
+        if found is not None:
+            self.bad.append(found)
+        return found
+
+    def _judged(self, line: Line) -> BadRecord | None:
+        if line.record is None:
+            return BadRecord(line.source, line.number, "MSG-01", "", str(line.problem))
+        event = line.record
+        number = str(event.get("application_no", ""))
+
+        def bad(requirement: str, member: str, reason: str) -> BadRecord:
+            return BadRecord(
+                line.source, line.number, requirement, member, reason, str(event.get("event_id", "")), number
+            )
+
+        if not event.keys() >= EVENT_MEMBERS:
+            kind = detect_kind(event)
+            missing = ", ".join(sorted(EVENT_MEMBERS - event.keys()))
+            return bad("EVT-02", "", f"a {kind} record, not an event" if kind else f"not an event: no {missing}")
+        shape = validate("event", event)
+        history = self.histories.get(number, History())
+        verdict = judge(history, event, _arrival(event))
+        if verdict.reason is None:
+            self.histories[number] = verdict.history  # the event happened, even when malformed
+            self.monitor.add(_with_delay(event))
+        if shape:
+            first = shape[0]
+            return bad(first.requirement, first.path, first.reason)
+        if verdict.reason is not None:
+            return bad(str(verdict.requirement), f"/{verdict.member}", verdict.reason)
+        delay = _delay(event)
+        if delay is not None and delay > TWELVE_HOURS:
+            reason = f"arrived {delay / 3600:.1f} h after occurred_at (the limit is 12 h)"
+            return bad("EVT-06", "/received_at", reason)
+        return None
+
+
+def _arrival(event: dict[str, Any]) -> str | None:
+    value = event.get("received_at")
+    return str(value) if isinstance(value, str) else None
+
+
+def _delay(event: dict[str, Any]) -> float | None:
+    if isinstance(event.get("delay_seconds"), int | float):
+        return float(event["delay_seconds"])
+    arrival = _arrival(event)
+    try:
+        return (
+            (dt.datetime.fromisoformat(arrival) - dt.datetime.fromisoformat(str(event["occurred_at"]))).total_seconds()
+            if arrival
+            else None
+        )
+    except ValueError:
+        return None
+
+
+def _with_delay(event: dict[str, Any]) -> dict[str, Any]:
+    delay = _delay(event)
+    return event if delay is None or "delay_seconds" in event else {**event, "delay_seconds": delay}

@@ -1,0 +1,78 @@
+"""`yzw audit`: judge a department's pushed data record by record, and its SUP-03 KPIs against the targets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+from yzw.audit.judge import Audit
+from yzw.audit.sources import lines
+from yzw.audit.write import write_audit
+from yzw.cli.output import out
+from yzw.content import content_path
+from yzw.errors import YzwError
+
+TIERS = ("county", "city", "province")
+
+
+def audit(
+    sources: Annotated[list[Path], typer.Argument(help="JSON Lines or XML dumps of events.")],
+    tier: Annotated[str, typer.Option(help="The departments' tier, for the KPI targets.")] = "county",
+    catalog: Annotated[Path | None, typer.Option(help="Catalogue items (default: mocks/catalog.yaml).")] = None,
+    report_dir: Annotated[Path, typer.Option(help="Where the bad records, KPIs and HTML go.")] = Path("yzw-audit"),
+) -> None:
+    """Check every record (schema, codes, order, times, 12 h delay) and compute the monitoring KPIs.
+
+    Exit 0 when no record is bad, 1 otherwise. Example: yzw audit events.jsonl --tier county
+    """
+    if tier not in TIERS:
+        raise typer.BadParameter(f"choose one of {', '.join(TIERS)}", param_hint="--tier")
+    items = _items(catalog)
+    state, started = Audit(), time.perf_counter()
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=out, transient=True) as progress:
+        task = progress.add_task("reading", total=None)
+        for line in lines(sources):
+            state.feed(line)
+            if state.records % 5000 == 0:
+                rate = state.records / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, description=f"{state.records:,} records, {len(state.bad):,} bad, {rate:,.0f}/s")
+    seconds = time.perf_counter() - started
+    summary = {
+        "records": state.records,
+        "bad": len(state.bad),
+        "seconds": round(seconds, 1),
+        "per_second": round(state.records / max(seconds, 1e-9)),
+        "sources": [str(s) for s in sources],
+        "tier": tier,
+    }
+    kpis = state.monitor.report(items, tier)
+    paths = write_audit(state, kpis, report_dir, summary)
+    _show(state, kpis, summary, paths)
+    raise typer.Exit(1 if state.bad else 0)
+
+
+def _items(catalog: Path | None) -> dict[str, Any]:
+    path = catalog or content_path("mocks", "catalog.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return {item["item_code"]: item for item in data["items"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise YzwError(f"cannot read the catalogue {path}: {exc} (a YAML file with an `items` list)") from None
+
+
+def _show(state: Audit, kpis: dict[str, Any], summary: dict[str, Any], paths: list[Path]) -> None:
+    rate = f"{summary['per_second']:,}/s"
+    out.print(f"{summary['records']:,} records in {summary['seconds']} s ({rate}); {summary['bad']:,} bad")
+    for bad in state.bad[:10]:
+        out.print(f"  {bad.source}:{bad.line} [{bad.requirement}] {bad.member} {bad.reason}", markup=False)
+    if len(state.bad) > 10:
+        out.print(f"  … {len(state.bad) - 10:,} more in {paths[0]}")
+    for dept, report in kpis.items():
+        missed = [k["name"] for k in report["kpis"] if k["met"] is False]
+        out.print(f"{dept}: {report['applications']} applications; KPIs missed: {', '.join(missed) or 'none'}")
+    out.print(f"report: {paths[3]}")

@@ -1,0 +1,127 @@
+"""`yzw audit` and `yzw fixtures events`: every defect found, nothing clean flagged, bad input named by line."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from yzw.audit.reader import read_jsonl
+from yzw.cli import app
+from yzw.fixtures.dumps import DEFECTS, generate
+from yzw.spec.monitoring import department_report
+from yzw.spec.xml import NS, to_xml
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dump") / "events.jsonl"
+    code, output = _run(
+        "fixtures",
+        "events",
+        "--departments",
+        "3",
+        "--applications",
+        "600",
+        "--defect-rate",
+        "0.2",
+        "--seed",
+        "5",
+        "--out",
+        str(path),
+    )
+    assert code == 0, output
+    return path
+
+
+def _found(folder: Path) -> dict[str, str]:
+    return {
+        b["event_id"]: b["requirement"] for b in json.loads((folder / "bad-records.json").read_text(encoding="utf-8"))
+    }
+
+
+def test_every_defect_is_found_with_its_requirement_and_nothing_clean_is_flagged(dump: Path, tmp_path: Path) -> None:
+    code, output = _run("audit", str(dump), "--report-dir", str(tmp_path))
+    assert code == 1, output
+    defects = json.loads(dump.with_suffix(".defects.json").read_text(encoding="utf-8"))
+    assert {d["name"] for d in defects} == set(DEFECTS)  # every kind of defect is in the sample
+    assert _found(tmp_path) == {d["event_id"]: d["requirement"] for d in defects}
+    assert (tmp_path / "bad-records.csv").read_text(encoding="utf-8").count("\n") == len(defects) + 1
+    assert 'id="bad-chart"' in (tmp_path / "audit.html").read_text(encoding="utf-8")
+
+
+def test_the_audits_kpis_are_the_monitoring_kpis_of_the_clean_events(tmp_path: Path) -> None:
+    stream, _ = generate(2, 80, 0.0, 9)
+    events = list(stream)
+    path = tmp_path / "clean.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
+    code, output = _run("audit", str(path), "--report-dir", str(tmp_path / "out"))
+    assert code == 0, output
+    delays = [{**e, "delay_seconds": _seconds(e)} for e in events]
+    expected = json.loads(json.dumps(department_report(delays, {}, "county")))
+    assert json.loads((tmp_path / "out" / "kpis.json").read_text(encoding="utf-8")) == expected
+
+
+def _seconds(event: dict[str, str]) -> float:
+    return (datetime.fromisoformat(event["received_at"]) - datetime.fromisoformat(event["occurred_at"])).total_seconds()
+
+
+def test_bad_input_is_named_by_line_and_the_rest_is_audited(tmp_path: Path) -> None:
+    stream, _ = generate(1, 3, 0.0, 3)
+    good = [json.dumps(e, ensure_ascii=False).encode() for e in stream]
+    application = json.dumps({"application_no": "x", "applicant": {}, "materials": []}).encode()
+    lines = [good[0], b"\xff\xfe not utf-8", application, b"x" * (3 << 20), *good[1:], good[0][:40]]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines))  # no newline at the end: the last record is cut off
+    code, output = _run("audit", str(path), "--report-dir", str(tmp_path / "out"))
+    assert code == 1
+    bad = {
+        b["line"]: b["reason"] for b in json.loads((tmp_path / "out" / "bad-records.json").read_text(encoding="utf-8"))
+    }
+    assert "not UTF-8" in bad[2]
+    assert "not an event" in bad[3]
+    assert "longer than" in bad[4]
+    assert "truncated" in bad[len(lines)]
+    assert set(bad) == {2, 3, 4, len(lines)}  # the good lines, before and after, were audited clean
+    assert f"{len(lines):,} records" in output
+
+
+def test_a_long_line_is_skipped_with_flat_memory(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b'{"a": "' + b"y" * 5000 + b'"}\n{"b": 1}\n')
+    read = list(read_jsonl(path, max_line=1000))
+    assert "longer than 1000 bytes" in str(read[0].problem)
+    assert read[1].record == {"b": 1}
+
+
+def test_an_xml_dump_gives_the_same_findings(dump: Path, tmp_path: Path) -> None:
+    events = [json.loads(line) for line in dump.read_text(encoding="utf-8").splitlines()[:400]]
+    body = b"".join(
+        to_xml("event", {k: v for k, v in e.items() if k != "received_at"}).split(b"?>", 1)[1] for e in events
+    )
+    xml = tmp_path / "events.xml"
+    xml.write_bytes(f'<?xml version="1.0" encoding="utf-8"?><events xmlns="{NS}">'.encode() + body + b"</events>")
+    jsonl = tmp_path / "events.jsonl"
+    jsonl.write_text(
+        "".join(
+            json.dumps({k: v for k, v in e.items() if k != "received_at"}, ensure_ascii=False) + "\n" for e in events
+        ),
+        encoding="utf-8",
+    )
+    _run("audit", str(xml), "--report-dir", str(tmp_path / "x"))
+    _run("audit", str(jsonl), "--report-dir", str(tmp_path / "j"))
+    assert _found(tmp_path / "x") == _found(tmp_path / "j")
+    assert _found(tmp_path / "x")  # the sample holds defects
+
+
+def test_a_missing_source_is_one_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["audit", str(tmp_path / "nowhere.jsonl")])
+    assert "no such file" in str(result.exception)
