@@ -7,11 +7,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from tests.mock_helpers import register
 from typer.testing import CliRunner
 
 from yzw.audit.reader import read_jsonl
 from yzw.cli import app
 from yzw.fixtures.dumps import DEFECTS, generate
+from yzw.mock.runner import start_platform
 from yzw.spec.monitoring import department_report
 from yzw.spec.xml import NS, to_xml
 
@@ -125,3 +127,22 @@ def test_an_xml_dump_gives_the_same_findings(dump: Path, tmp_path: Path) -> None
 def test_a_missing_source_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["audit", str(tmp_path / "nowhere.jsonl")])
     assert "no such file" in str(result.exception)
+
+
+def test_a_mock_platform_database_is_audited_with_the_delays_it_recorded(tmp_path: Path) -> None:
+    database = tmp_path / "platform.sqlite"
+    running = start_platform(db=str(database))
+    try:
+        system = register(running)
+        _, events = system.factory.case_history()  # months old: each arrives far more than 12 h late
+        assert all(system.push(event).status_code == 200 for event in events)
+    finally:
+        system.client.close()
+        running.stop()
+    code, output = _run("audit", str(database), "--report-dir", str(tmp_path / "out"))
+    assert code == 1
+    assert f"{len(events)} records" in output
+    assert set(_found(tmp_path / "out").values()) == {"EVT-06"}
+    report = json.loads((tmp_path / "out" / "kpis.json").read_text(encoding="utf-8"))[system.record["dept_uscc"]]
+    share = next(k for k in report["kpis"] if k["name"] == "delivered_within_12h_share")
+    assert (report["applications"], share["numerator"], share["denominator"]) == (1, 0, len(events))

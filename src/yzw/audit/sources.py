@@ -1,7 +1,10 @@
-"""The sources `yzw audit` reads: JSON Lines dumps, and XML dumps (an `events` root holding `event`s)."""
+"""The sources `yzw audit` reads: JSON Lines dumps, XML dumps (an `events` root holding `event`s), and a mock
+platform's SQLite database (`yzw mock up --db FILE`: the events systems pushed, as their exchange took them)."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
@@ -13,6 +16,8 @@ from yzw.audit.reader import Line, read_jsonl
 from yzw.errors import YzwError
 from yzw.spec.xml import from_xml, local_name
 
+DATABASES = (".db", ".sqlite", ".sqlite3")
+
 
 def lines(paths: list[Path]) -> Iterator[Line]:
     """Every record of every source, in order; a missing source is an error before anything is read."""
@@ -20,7 +25,34 @@ def lines(paths: list[Path]) -> Iterator[Line]:
     if missing:
         raise YzwError(f"no such file: {', '.join(missing)} (give JSON Lines or XML dumps of events)")
     for path in paths:
-        yield from read_xml(path) if path.suffix.lower() == ".xml" else read_jsonl(path)
+        suffix = path.suffix.lower()
+        if suffix == ".xml":
+            yield from read_xml(path)
+        elif suffix in DATABASES:
+            yield from read_database(path)
+        else:
+            yield from read_jsonl(path)
+
+
+def read_database(path: Path) -> Iterator[Line]:
+    """The events systems pushed to any node of a mock platform's database, in arrival order (rowid as line)."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        rows = connection.execute(
+            "SELECT rowid, body, received_at, delay_seconds FROM events WHERE origin = 'system' ORDER BY received_at"
+        )
+    except sqlite3.Error as exc:
+        raise YzwError(f"{path} is no mock platform database ({exc}); start one with `yzw mock up --db FILE`") from None
+    try:
+        for rowid, body, received_at, delay in rows:  # the cursor streams: memory stays flat
+            try:
+                record = {**json.loads(body), "received_at": received_at, "delay_seconds": delay}
+            except ValueError as exc:
+                yield Line(str(path), int(rowid), None, f"the stored body is not JSON: {exc}")
+                continue
+            yield Line(str(path), int(rowid), record)
+    finally:
+        connection.close()
 
 
 def read_xml(path: Path) -> Iterator[Line]:
