@@ -146,3 +146,12 @@ def test_a_mock_platform_database_is_audited_with_the_delays_it_recorded(tmp_pat
     report = json.loads((tmp_path / "out" / "kpis.json").read_text(encoding="utf-8"))[system.record["dept_uscc"]]
     share = next(k for k in report["kpis"] if k["name"] == "delivered_within_12h_share")
     assert (report["applications"], share["numerator"], share["denominator"]) == (1, 0, len(events))
+
+
+def test_the_kpi_period_narrows_the_applications(dump: Path, tmp_path: Path) -> None:
+    _run("audit", str(dump), "--report-dir", str(tmp_path / "all"))
+    _run("audit", str(dump), "--period", "2026-06-01:2026-06-30", "--report-dir", str(tmp_path / "june"))
+    every = json.loads((tmp_path / "all" / "kpis.json").read_text(encoding="utf-8"))
+    june = json.loads((tmp_path / "june" / "kpis.json").read_text(encoding="utf-8"))
+    assert 0 < sum(r["applications"] for r in june.values()) < sum(r["applications"] for r in every.values())
+    assert CliRunner().invoke(app, ["audit", str(dump), "--period", "June"]).exit_code == 2

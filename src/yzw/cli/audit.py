@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +25,9 @@ def audit(
     sources: Annotated[list[Path], typer.Argument(help="JSON Lines or XML dumps of events.")],
     tier: Annotated[str, typer.Option(help="The departments' tier, for the KPI targets.")] = "county",
     catalog: Annotated[Path | None, typer.Option(help="Catalogue items (default: mocks/catalog.yaml).")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="KPIs over applications first seen in FROM:TO (YYYY-MM-DD:YYYY-MM-DD).")
+    ] = None,
     report_dir: Annotated[Path, typer.Option(help="Where the bad records, KPIs and HTML go.")] = Path("yzw-audit"),
 ) -> None:
     """Check every record (schema, codes, order, times, 12 h delay) and compute the monitoring KPIs.
@@ -32,7 +36,7 @@ def audit(
     """
     if tier not in TIERS:
         raise typer.BadParameter(f"choose one of {', '.join(TIERS)}", param_hint="--tier")
-    items = _items(catalog)
+    items, window = _items(catalog), _period(period)
     state, started = Audit(), time.perf_counter()
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=out, transient=True) as progress:
         task = progress.add_task("reading", total=None)
@@ -49,11 +53,24 @@ def audit(
         "per_second": round(state.records / max(seconds, 1e-9)),
         "sources": [str(s) for s in sources],
         "tier": tier,
+        "period": period or "all",
     }
-    kpis = state.monitor.report(items, tier)
+    kpis = state.monitor.report(items, tier, window)
     paths = write_audit(state, kpis, report_dir, summary)
     _show(state, kpis, summary, paths)
     raise typer.Exit(1 if state.bad else 0)
+
+
+def _period(text: str | None) -> tuple[dt.date, dt.date] | None:
+    if text is None:
+        return None
+    try:
+        start, end = (dt.date.fromisoformat(part) for part in text.split(":"))
+    except ValueError:
+        raise typer.BadParameter("give FROM:TO as YYYY-MM-DD:YYYY-MM-DD", param_hint="--period") from None
+    if end < start:
+        raise typer.BadParameter(f"{end} is before {start}", param_hint="--period")
+    return start, end
 
 
 def _items(catalog: Path | None) -> dict[str, Any]:
