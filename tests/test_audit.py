@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.mock_helpers import register
 from typer.testing import CliRunner
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from yzw.audit.reader import read_jsonl
 from yzw.cli import app
 from yzw.fixtures.dumps import DEFECTS, generate
-from yzw.mock.runner import start_platform
+from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.spec.monitoring import department_report
 from yzw.spec.xml import NS, to_xml
 
@@ -155,3 +156,18 @@ def test_the_kpi_period_narrows_the_applications(dump: Path, tmp_path: Path) -> 
     june = json.loads((tmp_path / "june" / "kpis.json").read_text(encoding="utf-8"))
     assert 0 < sum(r["applications"] for r in june.values()) < sum(r["applications"] for r in every.values())
     assert CliRunner().invoke(app, ["audit", str(dump), "--period", "June"]).exit_code == 2
+
+
+def test_a_node_export_is_audited(running_platform: RunningPlatform, tmp_path: Path) -> None:
+    httpx.post(running_platform.urls["province"] + "/_mock/reset").raise_for_status()
+    system = register(running_platform)
+    _, events = system.factory.case_history()
+    for event in events:
+        system.push(event)
+    system.client.close()
+    dump = tmp_path / "county.jsonl"
+    assert _run("mock", "export", "--node", running_platform.urls["county"], "--out", str(dump))[0] == 0
+    code, output = _run("audit", str(dump), "--report-dir", str(tmp_path / "out"))
+    assert f"{len(events)} records" in output
+    assert set(_found(tmp_path / "out").values()) == {"EVT-06"}  # months-old events, recorded as late
+    assert code == 1

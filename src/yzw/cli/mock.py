@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.live import Live
 from rich.table import Table
@@ -126,3 +128,26 @@ def _watch_with_reference(
         watch(running, duration)
     finally:
         reference.stop()
+
+
+@app.command("export")
+def export(
+    node: Annotated[str, typer.Option(help="The node's URL (an exchange of `yzw mock up`).")] = "http://127.0.0.1:8700",
+    out_file: Annotated[Path, typer.Option("--out", help="The JSON Lines dump to write.")] = Path("events.jsonl"),
+) -> None:
+    """Write the events a node recorded, with arrival and delay, as a JSON Lines dump for `yzw audit`.
+
+    Example: yzw mock export --node http://127.0.0.1:8702 --out county.jsonl
+    """
+    try:
+        answer = httpx.get(node.rstrip("/") + "/_mock/events", timeout=60)
+        events = answer.json()["events"]
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        raise YzwError(f"no mock node answers at {node} ({type(exc).__name__}); start one with `yzw mock up`") from None
+    try:
+        with out_file.open("w", encoding="utf-8") as handle:
+            for event in events:
+                handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise YzwError(f"cannot write {out_file}: {exc}") from None
+    out.print(f"{out_file}: {len(events)} events of {node}")
