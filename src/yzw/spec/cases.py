@@ -7,6 +7,7 @@ accepted, its promised due time (from SL), the working days it was suspended (GQ
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 from yzw.codes.calendar import default_calendar
@@ -18,11 +19,11 @@ CASE_STEPS = frozenset({"SL", "GQ", "HF", "BJ", "BYSL", "CH"})  # the steps that
 
 def new_case(event: dict[str, Any], origin: str = "system") -> dict[str, Any]:
     """An empty case record for the event's application."""
-    return {
+    return {  # codes shared by many cases are interned: an audit holds one case per application
         "application_no": event["application_no"],
-        "dept_uscc": event["dept_uscc"],
-        "division_code": event["division_code"],
-        "item_code": event["item_code"],
+        "dept_uscc": sys.intern(str(event["dept_uscc"])),
+        "division_code": sys.intern(str(event["division_code"])),
+        "item_code": sys.intern(str(event["item_code"])),
         "origin": origin,
         "suspended_days": 0,
         "suspended_since": None,

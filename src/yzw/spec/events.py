@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
@@ -50,7 +51,7 @@ def _time(value: Any) -> dt.datetime | None:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class History:
     """What EVT-03/04 need to know of one application's accepted events, to judge the next one."""
 
@@ -90,7 +91,7 @@ def judge(history: History, event: Mapping[str, Any], received_at: str | None = 
     timing = _timing_problem(history, event, received_at, rules)
     if timing:
         return Verdict(history, "occurred_at", timing, "EVT-04")
-    step = str(event.get("step"))
+    step = sys.intern(str(event.get("step")))  # one string per step name, however many histories hold it
     occurred = str(event["occurred_at"]) if _time(event.get("occurred_at")) else history.last_time
     moved = replace(history, seq=history.seq + 1, last_time=occurred)
     if step in rules.anywhere_after_acceptance:  # FK: counted and timed, but no step of the case

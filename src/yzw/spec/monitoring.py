@@ -63,7 +63,7 @@ def _online_digits() -> frozenset[str]:
     return frozenset(channel_digits()[name] for name in _rules()["online_channels"])
 
 
-@dataclass
+@dataclass(slots=True)
 class _Application:
     number: str
     dept: str
@@ -85,8 +85,9 @@ class Monitor:
     def add(self, event: Mapping[str, Any]) -> None:
         app = self.applications.get(event["application_no"])
         if app is None:
+            case = new_case(dict(event))
             app = self.applications[event["application_no"]] = _Application(
-                event["application_no"], event["dept_uscc"], event["occurred_at"], new_case(dict(event))
+                event["application_no"], case["dept_uscc"], event["occurred_at"], case
             )
         apply(app.case, dict(event))
         payload = event.get("payload") or {}
