@@ -53,6 +53,14 @@ def _plan() -> dict[str, Any]:
     return {"material_code": "M003", "name": "经营场所平面图", "kind": "file", "file": _file("M003")}
 
 
+def _submitted_complete(platform: RunningPlatform, reference: RunningReference, portal: SignedClient) -> str:
+    """A complete application (M003 added), taken by the reference system: its number."""
+    application = _application(platform)
+    application["materials"].append(_plan())
+    portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    return str(application["application_no"])
+
+
 def _act(desk: SignedClient, reference: RunningReference, action: str, **fields: Any) -> httpx.Response:
     return desk.request("POST", reference.url + "/_driver/actions", json={"action": action, **fields})
 
@@ -144,10 +152,7 @@ def test_events_are_retried_through_exchange_failures_and_never_doubled(
 def test_a_suspension_and_resume_then_completion(
     platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
 ) -> None:
-    application = _application(platform_nodes)
-    application["materials"].append(_plan())
-    number = application["application_no"]
-    portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    number = _submitted_complete(platform_nodes, reference, portal)
     for action in ("accept", "advance", "suspend"):
         assert _act(desk, reference, action, application_no=number).status_code == 200
     assert portal.request("GET", f"{reference.url}/yzw/v1/applications/{number}").json()["status"] == "suspended"
@@ -197,10 +202,7 @@ def test_the_same_application_sent_concurrently_is_taken_once(
 def test_two_clerks_accepting_at_once_give_one_acceptance(
     platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
 ) -> None:
-    application = _application(platform_nodes)
-    application["materials"].append(_plan())
-    number = application["application_no"]
-    portal.request("POST", reference.url + "/yzw/v1/applications", json=application)
+    number = _submitted_complete(platform_nodes, reference, portal)
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda _: _act(desk, reference, "accept", application_no=number), range(4)))
     assert sorted(a.status_code for a in answers) == [200, 409, 409, 409], [a.text for a in answers]
