@@ -23,14 +23,17 @@ BASE_APPLICATIONS = 20_000
 
 AUDIT = """
 import resource, sys, time
+from yzw.audit.grouping import by_application
 from yzw.audit.judge import Audit
 from yzw.audit.sources import lines
+from yzw.spec.monitoring import Monitor
 from pathlib import Path
-state, started = Audit(), time.perf_counter()
-for line in lines([Path(sys.argv[1])]):
+state, started = Audit(Monitor({})), time.perf_counter()
+for line in by_application(lines([Path(sys.argv[1])])):
     state.feed(line)
+state.finish_application()
+state.monitor.report("county")
 seconds = time.perf_counter() - started
-state.monitor.report({}, "county")
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 rate = state.records / seconds
 print(f"{state.records:,} records in {seconds:.1f} s = {rate:,.0f} records/s; {len(state.bad):,} bad")

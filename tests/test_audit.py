@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from tests.mock_helpers import register
 from typer.testing import CliRunner
 
+from yzw.audit.grouping import by_application
 from yzw.audit.reader import read_jsonl
 from yzw.cli import app
 from yzw.fixtures.dumps import DEFECTS, generate
@@ -171,3 +173,16 @@ def test_a_node_export_is_audited(running_platform: RunningPlatform, tmp_path: P
     assert f"{len(events)} records" in output
     assert set(_found(tmp_path / "out").values()) == {"EVT-06"}  # months-old events, recorded as late
     assert code == 1
+
+
+def test_grouping_on_disk_equals_grouping_in_memory_and_keeps_arrival_order(dump: Path) -> None:
+    read = list(read_jsonl(dump))
+    on_disk = [(line.number, (line.record or {}).get("application_no")) for line in by_application(read, chunk=97)]
+    in_memory = [(line.number, (line.record or {}).get("application_no")) for line in by_application(read)]
+    assert on_disk == in_memory
+    assert sorted(on_disk) == sorted((line.number, (line.record or {}).get("application_no")) for line in read)
+    numbers = [n for n, _ in on_disk]
+    groups = [application for _, application in on_disk]
+    assert all(a != b or x < y for (x, a), (y, b) in itertools.pairwise(on_disk))  # arrival order within
+    assert len(set(groups)) == sum(1 for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g)  # one run each
+    assert len(numbers) == len(read)

@@ -102,9 +102,9 @@ def test_parallel_writers_across_replicas_keep_each_applications_order(
     assert failures == []
     for application, _ in histories:
         number = application["application_no"]
-        assert wait_until(
-            lambda n=number: len(mock_events(replicas[0], "province", n)) == 8, timeout=60
-        )  # a bound, not a speed
+        relayed = wait_until(lambda n=number: len(mock_events(replicas[0], "province", n)) == 8, timeout=60)
+        pending = {node: httpx.get(url + "/_mock/events").json()["relay_pending"] for node, url in first.urls.items()}
+        assert relayed, f"{number} not relayed within 60 s (a bound, not a speed); outbox rows pending: {pending}"
 
 
 def test_the_virtual_clock_is_shared(systems: tuple[System, System]) -> None:

@@ -31,20 +31,38 @@ class BadRecord:
 
 @dataclass
 class Audit:
-    """The state of an audit: each application's history, the KPI monitor, the bad records, the counts."""
+    """The state of an audit: the histories of the applications in hand, the KPI monitor, the bad records.
 
+    Fed records grouped by application (`grouping.by_application`), it holds one application at a time.
+    """
+
+    monitor: Monitor
     histories: dict[str, History] = field(default_factory=dict)
-    monitor: Monitor = field(default_factory=Monitor)
     bad: list[BadRecord] = field(default_factory=list)
     records: int = 0
+    current: str | None = None
 
     def feed(self, line: Line) -> BadRecord | None:
         """Judge one line; the first thing wrong with it, if anything, is kept and returned."""
         self.records += 1
+        number = str((line.record or {}).get("application_no", "")) if line.record is not None else None
+        if number is not None and number != self.current:
+            self.finish_application()
+            self.current = number
         found = self._judged(line)
         if found is not None:
             self.bad.append(found)
         return found
+
+    def finish_application(self) -> None:
+        """The application in hand is complete: count it into its department and forget it."""
+        if self.current is not None:
+            self.histories.pop(self.current, None)
+            self.monitor.fold(self.current)
+            self.current = None
+
+    def sorted_bad(self) -> list[BadRecord]:
+        return sorted(self.bad, key=lambda bad: (bad.source, bad.line))
 
     def _judged(self, line: Line) -> BadRecord | None:
         if line.record is None:

@@ -42,7 +42,11 @@ async def relay_loop(platform: Platform, node: NodeSpec, stop: asyncio.Event) ->
     backoff = 0.0
     try:
         while not stop.is_set():
-            moved = await _relay_once(platform, node, client)
+            try:
+                moved = await _relay_once(platform, node, client)
+            except Exception:  # a store that times out or deadlocks under load must not end the relay for good
+                log.exception("relay %s: the store failed; will retry", node.name)
+                moved = False
             backoff = 0.0 if moved is not False else min(max(backoff * 2, 0.5), 5.0)
             await _sleep(stop, backoff or (0.05 if moved else 0.2))
     finally:
@@ -93,15 +97,22 @@ async def notice_loop(platform: Platform, node: NodeSpec, stop: asyncio.Event) -
     client = AsyncSignedClient(Credentials(PLATFORM_APP_ID, platform.platform_secret))
     try:
         while not stop.is_set():
-            supervision.raise_cards(platform, node)
-            for card in supervision.take_due_notices(platform, node):
-                await _notify(platform, client, "supervision", card["dept_uscc"], _notice(card))
-            while node.tier == "province" and platform.pending_notices:
-                kind, to, body = platform.pending_notices.popleft()
-                await _notify(platform, client, kind, to, body)
+            try:
+                await _notices_once(platform, node, client)
+            except Exception:  # as in the relay: one failure of the store must not stop supervision
+                log.exception("notices %s: the store failed; will retry", node.name)
             await _sleep(stop, 0.5)
     finally:
         await client.aclose()
+
+
+async def _notices_once(platform: Platform, node: NodeSpec, client: AsyncSignedClient) -> None:
+    supervision.raise_cards(platform, node)
+    for card in supervision.take_due_notices(platform, node):
+        await _notify(platform, client, "supervision", card["dept_uscc"], _notice(card))
+    while node.tier == "province" and platform.pending_notices:
+        kind, to, body = platform.pending_notices.popleft()
+        await _notify(platform, client, kind, to, body)
 
 
 def _notice(card: dict[str, Any]) -> dict[str, Any]:

@@ -76,11 +76,17 @@ class _Application:
 
 
 class Monitor:
-    """SUP-03 over a stream of events, each application's events in seq order: memory grows with the
-    applications, not with the events (`yzw audit` feeds it one accepted event at a time)."""
+    """SUP-03 over a stream of events, each application's events in seq order.
 
-    def __init__(self) -> None:
+    `fold(application_no)` turns a finished application into its department's counts and forgets it, so a
+    stream grouped by application (`yzw audit`) holds one application at a time.
+    """
+
+    def __init__(self, items: Mapping[str, Mapping[str, Any]], period: tuple[dt.date, dt.date] | None = None) -> None:
+        self.items, self.period = items, period
         self.applications: dict[str, _Application] = {}
+        self.counts: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        self.sizes: dict[str, int] = defaultdict(int)
 
     def add(self, event: Mapping[str, Any]) -> None:
         app = self.applications.get(event["application_no"])
@@ -99,33 +105,33 @@ class Monitor:
             app.timed += 1
             app.within_12h += float(event["delay_seconds"]) <= _rules()["twelve_hours"]
 
-    def report(
-        self,
-        items: Mapping[str, Mapping[str, Any]],
-        tier: str,
-        period: tuple[dt.date, dt.date] | None = None,
-        cards: Iterable[Mapping[str, Any]] = (),
-    ) -> dict[str, dict[str, Any]]:
-        """KPIs per department (dept_uscc) for applications whose first event falls in `period` (inclusive)."""
-        apps = [a for a in self.applications.values() if period is None or period[0] <= day_of(a.first_at) <= period[1]]
-        rules, report = _rules(), {}
-        by_dept: dict[str, list[_Application]] = defaultdict(list)
-        for app in apps:
-            by_dept[app.dept].append(app)
-        cards = list(cards)
-        for dept, dept_apps in sorted(by_dept.items()):
-            counts = _counts(dept_apps, items)
-            counts["delivered_within_12h_share"] = (
-                sum(a.within_12h for a in dept_apps),
-                sum(a.timed for a in dept_apps),
-            )
+    def fold(self, application_no: str) -> None:
+        """Count a finished application into its department (when its first event is in the period)."""
+        app = self.applications.pop(application_no, None)
+        if app is None or (self.period and not self.period[0] <= day_of(app.first_at) <= self.period[1]):
+            return
+        counts = _counts([app], self.items)
+        counts["delivered_within_12h_share"] = (app.within_12h, app.timed)
+        self.sizes[app.dept] += 1
+        for name, (numerator, denominator) in counts.items():
+            total = self.counts[app.dept][name]
+            total[0] += numerator
+            total[1] += denominator
+
+    def report(self, tier: str, cards: Iterable[Mapping[str, Any]] = ()) -> dict[str, dict[str, Any]]:
+        """KPIs per department (dept_uscc) against the tier's targets, every application folded in."""
+        for number in list(self.applications):
+            self.fold(number)
+        rules, report, cards = _rules(), {}, list(cards)
+        for dept in sorted(self.counts):
+            counts = self.counts[dept]
             kpis = [
-                Kpi(name, spec["title_zh"], *counts[name], (spec.get("targets") or {}).get(tier))
+                Kpi(name, spec["title_zh"], counts[name][0], counts[name][1], (spec.get("targets") or {}).get(tier))
                 for name, spec in rules["kpis"].items()
             ]
             dept_cards = [c for c in cards if c.get("dept_uscc") == dept and not c.get("revoked")]
             report[dept] = {
-                "applications": len(dept_apps),
+                "applications": self.sizes[dept],
                 "kpis": [k.as_dict() for k in kpis],
                 "cards": {
                     level: sum(1 for c in dept_cards if c["level"] == level) for level in ("warning", "yellow", "red")
@@ -172,7 +178,7 @@ def department_report(
     cards: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, dict[str, Any]]:
     """KPIs per department (dept_uscc) for applications whose first event falls in `period` (inclusive)."""
-    monitor = Monitor()
+    monitor = Monitor(items, period)
     for event in sorted(events, key=lambda e: (e["application_no"], e["seq"])):
         monitor.add(event)
-    return monitor.report(items, tier, period, cards)
+    return monitor.report(tier, cards)
