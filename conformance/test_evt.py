@@ -12,6 +12,7 @@ from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
 
 REAL_TIME_SECONDS = 60
+BACKOFF_SECONDS = 0.95  # EVT-07's "from at least 1 s", less the two nodes' clock reading
 EXCHANGE = "/exchange/v1/events"
 
 
@@ -109,6 +110,18 @@ def test_a_push_answered_5xx_is_retried_and_nothing_is_doubled(scenario: Scenari
             "retry 5xx, time-outs and connection failures with growing back-off; keep the event",
             f"SL of {number}",
         )
+    retried = [p for p in pushes if p.status < 500]
+    failed = [e for e in platform.traffic("exchange", EXCHANGE, "POST") if int(e.get("status") or 0) >= 500]
+    if failed and retried:  # the 503 was answered before the body was read: the traffic log has its time
+        gap = float(retried[0].entry.get("t", 0)) - float(failed[0].get("t", 0))
+        if gap < BACKOFF_SECONDS:
+            raise Violation(
+                "an event answered 503 was sent again too soon",
+                f"the first retry no sooner than {BACKOFF_SECONDS:g} s, the later ones further apart",
+                f"{gap:.2f} s after the 503",
+                "back off before retrying: 1 s, 2 s, 4 s … (EVT-07)",
+                f"SL of {number}",
+            )
     taken = {p.event.get("event_id") for p in pushes if p.accepted}
     equal(
         "events the exchange took for one SL",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -106,7 +108,16 @@ def _summary(target: Any, request: LoadRequest, folder: Path, locust_code: int) 
         "verdicts": {name: {"passed": not problems, "problems": problems[:20]} for name, problems in verdicts.items()},
         "passed": not any(verdicts.values()),
         "locust_html": str(folder / "locust.html"),
+        "generator": _generator(target.base_url),
     }
+
+
+def _generator(base_url: str) -> str:
+    """Where the load came from (norm §12: a figure measured on the system's own host must say so)."""
+    host = urlsplit(base_url).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1") or host == socket.gethostname():
+        return "the load generator ran on the system's own host"
+    return f"the load generator ran on {socket.gethostname()}, the system on {host}"
 
 
 def _show(summary: dict[str, Any], folder: Path) -> None:
@@ -123,6 +134,7 @@ def _show(summary: dict[str, Any], folder: Path) -> None:
         mark = "[green]✓ pass[/]" if verdict["passed"] else "[red]✗ fail[/]"
         out.print(f"{mark} {name}" + ("" if verdict["passed"] else ": " + "; ".join(verdict["problems"][:3])))
     out.print(f"checked {summary['checked_applications']} applications by the status query (PERF-02)")
+    out.print(summary["generator"])
     out.print(
         f"{'[green]PASSED[/]' if summary['passed'] else '[red]NOT PASSED[/]'}; locust report: {folder / 'locust.html'}"
     )
