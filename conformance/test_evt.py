@@ -6,7 +6,7 @@ import pytest
 
 from yzw.conformance.checks.answers import equal
 from yzw.conformance.checks.events import DEADLINE_SECONDS, in_order, schema_valid, within_deadline
-from yzw.conformance.nodes import Nodes, distinct
+from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import FULL_CASE, Scenario
 from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
@@ -151,5 +151,5 @@ def test_any_2xx_counts_as_delivered(scenario: Scenario, platform: Nodes) -> Non
         )
 
 
-def _token_retries(pushes: list) -> int:  # type: ignore[type-arg]
+def _token_retries(pushes: list[Push]) -> int:
     return sum(1 for p in pushes if p.status == 401)

@@ -130,3 +130,16 @@ def test_without_a_driver_ci_checks_that_need_a_person_are_manual(
     assert "? manual" in strict.output
     assert "needs a person to `accept` in the system" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert lenient.exit_code == 0, lenient.output
+
+
+def test_a_driver_url_where_nothing_listens(running_platform: RunningPlatform, tmp_path: Path) -> None:
+    reference = start_reference(running_platform, RECORD)
+    try:
+        record = {**pointed_record(reference), "driver": {"url": f"http://127.0.0.1:{_free_port()}/_driver"}}
+        error = _in_process(
+            "--sut", str(write_record(tmp_path, record)), "--platform", running_platform.urls["province"]
+        )
+    finally:
+        reference.stop()
+    assert isinstance(error, YzwError)
+    assert "check base_url and driver.url" in str(error)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -99,11 +98,3 @@ class Evidence:
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [asdict(exchange) for exchange in self.exchanges]
-
-
-def pretty(body: str) -> str:
-    """A JSON body indented for people; other text as it is."""
-    try:
-        return json.dumps(json.loads(body), ensure_ascii=False, indent=2)
-    except ValueError:
-        return body

@@ -115,7 +115,7 @@ def target(request: pytest.FixtureRequest) -> Target:
 
 
 @pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Evidence:
+def evidence() -> Evidence:
     """The requests and answers of this test, kept for the report."""
     return Evidence()
 

@@ -85,6 +85,17 @@ def _reachable(target: Target, timeout: float) -> None:
 
 def _keys_agree(target: Target, timeout: float) -> None:
     """The system and the kit sign with the same secrets: otherwise every check would fail for one reason."""
+    try:
+        _same_keys(target, timeout)
+    except httpx.HTTPError as exc:
+        where = target.driver_url or target.base_url
+        raise YzwError(
+            f"[REG-01] the system stopped answering while the kit checked its keys ({type(exc).__name__} at "
+            f"{where}); check base_url and driver.url in the registration record"
+        ) from None
+
+
+def _same_keys(target: Target, timeout: float) -> None:
     path = f"/yzw/v1/applications/{UNKNOWN_APPLICATION_NO}"
     headers = signed_headers(target.given["platform_app_id"], target.given["platform_secret"], "GET", path)
     if _refused_signature(httpx.get(target.base_url + path, headers=headers, timeout=timeout)):

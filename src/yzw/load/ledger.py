@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+
 from yzw.client import Credentials, SignedClient
 from yzw.conformance.target import Target
 
@@ -32,8 +34,12 @@ def check(target: Target, folder: Path) -> tuple[int, list[str]]:
     client = SignedClient(Credentials(target.given["platform_app_id"], target.given["platform_secret"]))
 
     def known(number: str) -> tuple[str, int, str | None]:
-        answer = client.request("GET", f"{target.base_url}/yzw/v1/applications/{number}")
-        found = answer.json().get("application_no") if answer.status_code == 200 else None
+        """Its status and the number the system knows it by; status 0 when the system did not answer."""
+        try:
+            answer = client.request("GET", f"{target.base_url}/yzw/v1/applications/{number}")
+            found = answer.json().get("application_no") if answer.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return number, 0, None
         return number, answer.status_code, found
 
     try:
