@@ -64,9 +64,13 @@ def register(running: RunningPlatform, seed: int = 1, app_id: str | None = None,
     return System(record, client, factory, running.urls)
 
 
-def mock_events(running: RunningPlatform, node: str, application_no: str | None = None) -> list[dict[str, Any]]:
+def mock_events(
+    running: RunningPlatform, node: str, application_no: str | None = None, step: str | None = None
+) -> list[dict[str, Any]]:
+    """The events a node holds, of one application and one step when given."""
     params = {"application_no": application_no} if application_no else {}
-    return list(httpx.get(running.urls[node] + "/_mock/events", params=params).json()["events"])
+    events = httpx.get(running.urls[node] + "/_mock/events", params=params).json()["events"]
+    return [event for event in events if step is None or event["step"] == step]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
