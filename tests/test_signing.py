@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gmalg
 import pytest
-from gmssl import sm2 as gmssl_sm2
+from tests.independent_sm2 import independent_verifier
 
 from yzw.signing import (
     NonceMemory,
@@ -115,7 +115,7 @@ def test_sm2_signature_verifies_with_an_independent_implementation() -> None:
     user = {"user_id": "U1", "name": "张三", "auth_level": 3, "nested": {"b": 1, "a": [2, 1]}}
     issued_at = "2026-11-28T09:30:00+08:00"
     signature_hex = key.sign(user, issued_at)
-    independent = gmssl_sm2.CryptSM2(private_key="", public_key=key.public_key_hex[2:])
+    independent = independent_verifier(key.public_key_hex)
     assert independent.verify_with_sm3(signature_hex, signed_bytes(user, issued_at))
     assert sm2_verify(key.public_key_hex, user, issued_at, signature_hex)
     assert not sm2_verify(key.public_key_hex, {**user, "auth_level": 4}, issued_at, signature_hex)
@@ -139,5 +139,16 @@ def test_sm2_signature_keeps_its_fixed_width_when_s_is_short(monkeypatch: pytest
     assert len(signature_hex) == 128
     assert signature_hex[64:66] == "00"
     assert sm2_verify(key.public_key_hex, user, issued_at, signature_hex)
-    independent = gmssl_sm2.CryptSM2(private_key="", public_key=key.public_key_hex[2:])
+    independent = independent_verifier(key.public_key_hex)
     assert independent.verify_with_sm3(signature_hex, signed_bytes(user, issued_at))
+
+
+def test_sm2_signature_verifies_independently_when_the_key_begins_with_04() -> None:
+    """x = 04b3…: the case that made gmssl's constructor eat the key's first byte (1 key in 256)."""
+    private = (11).to_bytes(32, "big")
+    key = SigningKey("idp-04", private, gmalg.SM2().generate_pk(private))
+    assert key.public_key_hex.startswith("0404")
+    user, issued_at = {"user_id": "U1", "name": "张三", "auth_level": 3}, "2026-11-28T09:30:00+08:00"
+    signature_hex = key.sign(user, issued_at)
+    assert sm2_verify(key.public_key_hex, user, issued_at, signature_hex)
+    assert independent_verifier(key.public_key_hex).verify_with_sm3(signature_hex, signed_bytes(user, issued_at))
