@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import REPO
 
+from yzw.codes.times import CN_TZ
 from yzw.fixtures import DEFECTS, invalid_value, make_faker, messages
 from yzw.fixtures.messages import MessageFactory
 from yzw.register import load_register
-from yzw.spec import detect_kind, message_kinds, validate
+from yzw.spec import detect_kind, message_kinds, schemas, validate
 from yzw.spec.schemas import payload_requirement, root_requirement, schema_documents
 from yzw.spec.validate import Unreadable
 
@@ -295,3 +296,12 @@ def test_case_histories_stay_inside_the_calendar_whatever_today_is(monkeypatch: 
     application, events = MessageFactory(make_faker(5)).case_history()
     assert application["submitted_at"] < "2027"
     assert validate("event", events[2]) == []
+
+
+def test_remembered_format_answers_follow_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An application_no dated tomorrow is refused today and taken tomorrow: the format cache is kept per day."""
+    application = MessageFactory(make_faker(3)).application(submitted=dt.datetime(2026, 6, 2, 9, tzinfo=CN_TZ))
+    monkeypatch.setattr(schemas, "today_cn", lambda: dt.date(2026, 6, 1))
+    assert [f.requirement for f in validate("application", application)] == ["CODE-05"]
+    monkeypatch.setattr(schemas, "today_cn", lambda: dt.date(2026, 6, 2))
+    assert validate("application", application) == []

@@ -3,62 +3,64 @@
 Order and KPIs are judged per application; grouping first lets the audit hold one application at a time,
 so its memory does not grow with the input. Up to CHUNK records are sorted in memory; larger inputs are
 sorted in runs written to temporary files and merged back as a stream. Unreadable lines pass through first.
+The runs are the audit's own scratch files, written and read by this process only: `marshal` keeps them
+fast (a record is dumped and loaded several times faster than through JSON).
 """
 
 from __future__ import annotations
 
 import heapq
-import json
+import marshal
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import Any, BinaryIO
 
 from yzw.audit.reader import Line
 
 CHUNK = 20_000
 
-
-def _entry(index: int, line: Line) -> str:
-    """A line that sorts by application, then by arrival: `"key"<TAB>index<TAB>[source, number, record]`."""
-    record = line.record or {}
-    key = json.dumps(str(record.get("application_no", "")))
-    return f"{key}\t{index:012d}\t{json.dumps([line.source, line.number, record], ensure_ascii=False)}\n"
-
-
-def _line(entry: str) -> Line:
-    source, number, record = json.loads(entry.split("\t", 2)[2])
-    return Line(source, number, record)
+# application_no, arrival index, source, line number, record: sorted as tuples, the unique index ends each comparison
+Entry = tuple[str, int, str, int, dict[str, Any]]
 
 
 def by_application(lines: Iterable[Line], chunk: int = CHUNK) -> Iterator[Line]:
     """Unreadable lines as they come; then every record, grouped by application_no, in arrival order within."""
     with tempfile.TemporaryDirectory(prefix="yzw-audit-") as folder:
         runs: list[Path] = []
-        batch: list[str] = []
+        batch: list[Entry] = []
         for index, line in enumerate(lines):
             if line.record is None:
                 yield line
                 continue
-            batch.append(_entry(index, line))
+            batch.append((str(line.record.get("application_no", "")), index, line.source, line.number, line.record))
             if len(batch) >= chunk:
                 runs.append(_write_run(Path(folder), len(runs), batch))
                 batch = []
         batch.sort()
         if not runs:
-            yield from (_line(entry) for entry in batch)
+            yield from (Line(source, number, record) for _, _, source, number, record in batch)
             return
         runs.append(_write_run(Path(folder), len(runs), batch))
-        files: list[IO[str]] = [run.open(encoding="utf-8") for run in runs]
+        handles: list[BinaryIO] = [run.open("rb") for run in runs]
         try:
-            yield from (_line(entry) for entry in heapq.merge(*files))
+            merged = heapq.merge(*(_read_run(handle) for handle in handles))
+            yield from (Line(source, number, record) for _, _, source, number, record in merged)
         finally:
-            for handle in files:
+            for handle in handles:
                 handle.close()
 
 
-def _write_run(folder: Path, number: int, batch: list[str]) -> Path:
+def _write_run(folder: Path, number: int, batch: list[Entry]) -> Path:
     batch.sort()
-    path = folder / f"run-{number:05d}.txt"
-    path.write_text("".join(batch), encoding="utf-8")
+    path = folder / f"run-{number:05d}.bin"
+    with path.open("wb") as handle:
+        for entry in batch:
+            data = marshal.dumps(entry)
+            handle.write(len(data).to_bytes(4, "little") + data)  # length-prefixed: read back in one call
     return path
+
+
+def _read_run(handle: BinaryIO) -> Iterator[Entry]:
+    while size := handle.read(4):
+        yield marshal.loads(handle.read(int.from_bytes(size, "little")))

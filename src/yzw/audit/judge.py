@@ -82,15 +82,16 @@ class Audit:
         shape = validate("event", event)
         history = self.histories.get(number, History())
         verdict = judge(history, event, _arrival(event))
+        delay = _delay(event)
         if verdict.reason is None:
             self.histories[number] = verdict.history  # the event happened, even when malformed
-            self.monitor.add(_with_delay(event))
+            known = delay is None or "delay_seconds" in event
+            self.monitor.add(event if known else {**event, "delay_seconds": delay})
         if shape:
             first = shape[0]
             return bad(first.requirement, first.path, first.reason)
         if verdict.reason is not None:
             return bad(str(verdict.requirement), f"/{verdict.member}", verdict.reason)
-        delay = _delay(event)
         if delay is not None and delay > TWELVE_HOURS:
             reason = f"arrived {delay / 3600:.1f} h after occurred_at (the limit is 12 h)"
             return bad("EVT-06", "/received_at", reason)
@@ -114,8 +115,3 @@ def _delay(event: dict[str, Any]) -> float | None:
         )
     except ValueError:
         return None
-
-
-def _with_delay(event: dict[str, Any]) -> dict[str, Any]:
-    delay = _delay(event)
-    return event if delay is None or "delay_seconds" in event else {**event, "delay_seconds": delay}

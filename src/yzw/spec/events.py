@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -91,16 +91,16 @@ def judge(history: History, event: Mapping[str, Any], received_at: str | None = 
     timing = _timing_problem(history, event, received_at, rules)
     if timing:
         return Verdict(history, "occurred_at", timing, "EVT-04")
-    step = sys.intern(str(event.get("step")))  # one string per step name, however many histories hold it
+    step: str | None = sys.intern(str(event.get("step")))  # one string per step name, however many histories hold
     occurred = str(event["occurred_at"]) if _time(event.get("occurred_at")) else history.last_time
-    moved = replace(history, seq=history.seq + 1, last_time=occurred)
     if step in rules.anywhere_after_acceptance:  # FK: counted and timed, but no step of the case
-        return Verdict(moved)
-    # A suspension keeps the phase the case is in: after a resume (HF) that is still the phase of before.
-    phase = history.suspended_at if history.step == "HF" else history.step
-    suspended_at = phase if step == "GQ" else history.suspended_at
-    accepted = history.accepted or step == rules.acceptance
-    return Verdict(replace(moved, step=step, suspended_at=suspended_at, accepted=accepted))
+        step, suspended_at, accepted = history.step, history.suspended_at, history.accepted
+    else:
+        # A suspension keeps the phase the case is in: after a resume (HF) that is still the phase of before.
+        phase = history.suspended_at if history.step == "HF" else history.step
+        suspended_at = phase if step == "GQ" else history.suspended_at
+        accepted = history.accepted or step == rules.acceptance
+    return Verdict(History(history.seq + 1, step, suspended_at, accepted, occurred, history.submitted_at))
 
 
 def _order_problem(history: History, event: Mapping[str, Any], rules: OrderRules) -> str | None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
 import json
-from functools import cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
 from yzw.codes import KINDS as CODE_KINDS
+from yzw.codes import CodeProblem
+from yzw.codes.times import today_cn
 from yzw.content import content_path
 from yzw.errors import SpecError
 
 SHARED = ("common", "codes", "register")  # schema files that are not message kinds
+FORMAT_CACHE = 1 << 17  # format answers remembered (bounded: an audit's memory stays flat)
 
 # Named formats of the schemas → the code kind that checks them (norm §2).
 FORMATS = {
@@ -58,8 +63,29 @@ def message_kinds() -> list[str]:
     return [name for name in schema_documents() if name not in SHARED]
 
 
+def format_problem(name: str, value: str, today: dt.date | None = None) -> CodeProblem | None:
+    """The code problem of a value of a named format (FORMATS), judged on `today` (China time by default)."""
+    checker = CODE_KINDS[FORMATS[name]].checker
+    return checker(value, today=today or today_cn()) if _takes_today(checker) else checker(value)
+
+
+@cache
+def _takes_today(checker: Any) -> bool:
+    return "today" in inspect.signature(checker).parameters
+
+
+@lru_cache(maxsize=FORMAT_CACHE)
+def _passes_on(name: str, value: str, today: dt.date) -> bool:
+    """Remembered per day: an audit meets the same departments, items and numbers again and again."""
+    return format_problem(name, value, today) is None
+
+
 def _format_checkers() -> dict[str, Any]:
-    return {name: (lambda value, _c=CODE_KINDS[kind].checker: _c(value) is None) for name, kind in FORMATS.items()}
+    return {name: partial(_passes, name) for name in FORMATS}
+
+
+def _passes(name: str, value: str) -> bool:
+    return _passes_on(name, value, today_cn())
 
 
 @cache

@@ -7,11 +7,10 @@ from typing import Any
 
 import yaml
 
-from yzw.codes import check
 from yzw.errors import YzwError
 from yzw.spec.findings import Finding, field_of, pointer_of
 from yzw.spec.rules import cross_field_findings
-from yzw.spec.schemas import FORMATS, compiled, message_kinds, payload_requirement, root_requirement
+from yzw.spec.schemas import FORMATS, compiled, format_problem, message_kinds, payload_requirement, root_requirement
 from yzw.spec.xml import XmlForbidden, XmlMalformed, from_xml, parse_xml
 
 __all__ = ["Unreadable", "detect_kind", "message_kinds", "validate"]
@@ -79,7 +78,7 @@ def _finding(kind: str, document: Any, error: Any) -> Finding:
     name = type(error.kind).__name__
     requirement = _requirement(kind, document, steps)
     if name == "Format" and error.kind.format in FORMATS:
-        problem = check(FORMATS[error.kind.format], error.instance)
+        problem = format_problem(error.kind.format, error.instance)
         if problem is not None:
             reason, requirement = problem.message, problem.requirement
     elif name == "Required":
