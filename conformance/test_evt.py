@@ -13,6 +13,7 @@ from yzw.conformance.violations import Violation
 
 REAL_TIME_SECONDS = 60
 BACKOFF_SECONDS = 0.95  # EVT-07's "from at least 1 s", less the two nodes' clock reading
+REFUSAL_WATCH_SECONDS = 2.5  # how long a refused body is watched for a resend: the first retry comes ≥ 1 s
 EXCHANGE = "/exchange/v1/events"
 
 
@@ -112,7 +113,7 @@ def test_a_push_answered_5xx_is_retried_and_nothing_is_doubled(scenario: Scenari
         )
     retried = [p for p in pushes if p.status < 500]
     failed = [e for e in platform.traffic("exchange", EXCHANGE, "POST") if int(e.get("status") or 0) >= 500]
-    if failed and retried:  # the 503 was answered before the body was read: the traffic log has its time
+    if failed and retried:  # the traffic log has the arrival times
         gap = float(retried[0].entry.get("t", 0)) - float(failed[0].get("t", 0))
         if gap < BACKOFF_SECONDS:
             raise Violation(
@@ -130,6 +131,42 @@ def test_a_push_answered_5xx_is_retried_and_nothing_is_doubled(scenario: Scenari
         fix="retry the same event (same event_id), never a copy",
         where=f"SL of {number}",
     )
+
+
+@pytest.mark.requirement("EVT-07")
+def test_a_refused_push_is_not_sent_again_unchanged(scenario: Scenario, platform: Nodes) -> None:
+    application = scenario.submitted()
+    number = application["application_no"]
+    platform.fail_next(EXCHANGE, 422)
+    scenario.driver.act("accept", number)
+    refused = next((p for p in platform.wait_for(lambda: platform.pushes(number), _refused) if p.status == 422), None)
+    if refused is None:
+        pytest.skip("not-applicable: the system pushed nothing for the exchange to refuse (EVT-01 judges that)")
+    later = platform.wait_for(
+        lambda: platform.pushes(number), lambda found: bool(_resent(found, refused)), REFUSAL_WATCH_SECONDS
+    )
+    again = _resent(later, refused)
+    if again:
+        platform.observe([refused, *again])
+        gap = float(again[0].entry.get("t", 0)) - float(refused.entry.get("t", 0))
+        raise Violation(
+            "an event the exchange refused with 422 was sent again unchanged",
+            "no resend of a refused body (400, 409, 413, 415, 422): an operator is alerted, corrects it and sends "
+            "it under a new event_id",
+            f"{len(again)} resend(s) of event {refused.event.get('event_id')}, the first {gap:.1f} s after the 422",
+            "treat 400, 409, 413, 415 and 422 as final for that body; retry only 5xx, time-outs and lost connections",
+            f"SL of {number}",
+        )
+
+
+def _refused(pushes: list[Push]) -> bool:
+    return any(p.status == 422 for p in pushes)
+
+
+def _resent(pushes: list[Push], refused: Push) -> list[Push]:
+    """Pushes after the refused one that carry the very same event (same event_id, same content)."""
+    after = float(refused.entry.get("t", 0))
+    return [p for p in pushes if float(p.entry.get("t", 0)) > after and p.event == refused.event]
 
 
 @pytest.mark.requirement("EVT-08")

@@ -209,6 +209,32 @@ def test_fault_fk_twice(platform_nodes: RunningPlatform, with_fault: Start) -> N
     assert wait_until(lambda: [e["step"] for e in mock_events(platform_nodes, "county", number)] == ["SL", "FK", "FK"])
 
 
+def _pushes(platform: RunningPlatform) -> list[dict[str, Any]]:
+    answer = httpx.get(platform.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/events"})
+    return [entry for entry in answer.json()["entries"] if entry["method"] == "POST"]
+
+
+def test_fault_retry_without_backoff(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("retry-without-backoff")
+    application, _, desk = _submitted(platform_nodes, reference)
+    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 1})
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    failed, retried = (entry for entry in _pushes(platform_nodes) if entry["status"] in (503, 200))
+    assert retried["t"] - failed["t"] < 0.9  # the reference's own back-off waits 1 s
+
+
+def test_fault_resends_refused(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("resends-refused")
+    application, _, desk = _submitted(platform_nodes, reference)
+    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 422, "count": 1})
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    refused, resent = (entry for entry in _pushes(platform_nodes) if entry["status"] in (422, 200))
+    assert refused["request"] == resent["request"]  # the same body, unchanged
+    assert not _refused(reference)
+
+
 def _refused(reference: RunningReference) -> bool:
     return reference.system.store.one("SELECT 1 FROM outbox WHERE state = 'refused'") is not None
 

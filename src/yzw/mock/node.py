@@ -158,9 +158,15 @@ class Observe:
             return True
         if not fault.status:
             return False
+        await _drain(receive)  # read the body first, as a real exchange would: the traffic log keeps it
         response = error_response(fault.status, "INJECTED_FAULT", f"fault {fault.fault_id} injected at {fault.path}")
         await response(scope, receive, send)
         return True
+
+
+async def _drain(receive: Receive) -> None:
+    while (message := await receive())["type"] == "http.request" and message.get("more_body"):
+        pass
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -119,7 +119,7 @@ async def push_once(system: ReferenceSystem) -> int:
                 "UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"]
             )
             delivered += 1
-        elif status in REFUSALS or "no-retry-on-5xx" in system.faults:
+        elif (status in REFUSALS and "resends-refused" not in system.faults) or "no-retry-on-5xx" in system.faults:
             log.error("the exchange refused event %s (%s): an operator must correct it", row["id"], error)
             system.store.execute(
                 "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?",
@@ -129,7 +129,7 @@ async def push_once(system: ReferenceSystem) -> int:
         else:
             system.store.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ? WHERE id = ?",
-                time.time() + _backoff(row["attempts"]),
+                time.time() + (0 if "retry-without-backoff" in system.faults else _backoff(row["attempts"])),
                 error,
                 row["id"],
             )
