@@ -25,12 +25,15 @@ def run_suites(conformance: Conformance, quiet: bool = True) -> Conformance:
     """pytest over the suites; JUnit and Allure next to the reports. The verdicts are in `conformance.results`."""
     suites = content_path("conformance")
     args = [str(suites), "-c", str(suites / "pytest.ini"), "--rootdir", str(suites)]
+    # Only the plugins the run needs: whatever else is installed (locust's, hypothesis', a vendor's own) costs
+    # seconds to load and may change how tests run. The checks raise violations, so no assertion rewriting.
+    args += ["--disable-plugin-autoload", "-p", "yzw.conformance.plugin", "--assert=plain"]
     if quiet:
         args += ["-p", "no:terminal"]
     folder = conformance.options.report_dir
     if folder is not None:
         args += [f"--junitxml={folder / 'junit.xml'}", "-o", "junit_suite_name=yzw-conformance"]
-        args += [f"--alluredir={folder / 'allure-results'}", "--clean-alluredir"]
+        args += ["-p", "allure_pytest.plugin", f"--alluredir={folder / 'allure-results'}", "--clean-alluredir"]
     code = pytest.main(args, plugins=[_Connected(conformance)])
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise YzwError(
