@@ -12,8 +12,9 @@ from tests.test_cli import _yzw
 from typer.testing import CliRunner
 
 from yzw.cli import app
+from yzw.conformance.attach import listening
 from yzw.errors import YzwError
-from yzw.mock.runner import RunningPlatform
+from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.reference.faults import chosen
 from yzw.reference.runner import start_reference
 
@@ -143,3 +144,46 @@ def test_a_driver_url_where_nothing_listens(running_platform: RunningPlatform, t
         reference.stop()
     assert isinstance(error, YzwError)
     assert "check base_url and driver.url" in str(error)
+
+
+def _free_port_base(nodes: int = 3) -> int:
+    """A port with the next `nodes - 1` ports free too (the default topology's province, city and county)."""
+    for _ in range(50):
+        base = _free_port()
+        socks = []
+        try:
+            for offset in range(nodes):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no run of free ports")
+
+
+def test_a_run_starts_the_platform_when_none_listens_and_the_record_has_its_secret(tmp_path: Path) -> None:
+    """The system was set up against a platform on these ports; that platform is gone; `yzw run` starts it again."""
+    base = _free_port_base()
+    before = start_platform(port_base=base)
+    reference = start_reference(before, RECORD)
+    record = {**pointed_record(reference), "platform_secret": before.platform.platform_secret}
+    before.stop()
+    try:
+        args = ["run", "--sut", str(write_record(tmp_path, record)), "--platform", f"http://127.0.0.1:{base}"]
+        result = CliRunner().invoke(app, [*args, "--only", "REG-01,APP-01", "--report-dir", str(tmp_path / "r")])
+        assert result.exit_code == 0, result.output
+        assert f"No mock platform at http://127.0.0.1:{base}: started one there" in result.output
+        assert not listening(f"http://127.0.0.1:{base}")  # stopped with the run
+    finally:
+        reference.stop()
+
+
+def test_no_platform_and_no_secret_in_the_record_says_both_ways_out(tmp_path: Path) -> None:
+    error = _in_process("--sut", str(write_record(tmp_path, RECORD)), "--platform", f"http://127.0.0.1:{_free_port()}")
+    assert isinstance(error, YzwError)
+    assert "yzw mock up --sut FILE" in str(error)
+    assert "platform_secret" in str(error)

@@ -11,11 +11,13 @@ import typer
 from rich.table import Table
 
 from yzw.cli.output import out
+from yzw.conformance.attach import platform_for
 from yzw.conformance.options import RunOptions, split_ids
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
 from yzw.conformance.verdicts import TestResult, by_requirement, counts, passed
 from yzw.register import load_register
+from yzw.sut import load_record
 
 MARKS = {
     "pass": "[green]✓ pass  [/]",
@@ -30,7 +32,11 @@ DEFAULT_REPORTS = Path("yzw-report")
 def run(
     sut: Annotated[Path, typer.Option(help="The system's registration record (see README, sut.yaml).")],
     platform: Annotated[
-        str, typer.Option(help="The mock platform's province URL (`yzw mock up`).")
+        str,
+        typer.Option(
+            help="The mock platform's province URL (`yzw mock up`). When nothing listens there and the record "
+            "carries platform_secret, the run starts the platform there itself."
+        ),
     ] = "http://127.0.0.1:8700",
     profile: Annotated[
         str, typer.Option(help="acceptance (may prompt an operator) or ci (never prompts).")
@@ -67,14 +73,22 @@ def run(
 def certify(options: RunOptions) -> int:
     """Connect, run with a line per test, print the summary and the report paths; the exit code."""
     started = time.monotonic()
-    conformance = Conformance.start(options)
-    conformance.progress = _progress(conformance, started)
-    conformance.say = lambda text: out.print(f"[bold magenta]operator:[/] {text}")
-    out.print(
-        f"Certifying [bold]{conformance.target.app_id}[/] at {conformance.target.base_url} against YZW-NORM-2026 …"
-    )
-    run_suites(conformance)
-    return summary(conformance, time.monotonic() - started)
+    running = platform_for(options.platform, load_record(options.sut))
+    try:
+        if running is not None:
+            nodes = ", ".join(f"{name} {url}" for name, url in running.urls.items())
+            out.print(f"No mock platform at {options.platform}: started one there for this run ({nodes})")
+        conformance = Conformance.start(options)
+        conformance.progress = _progress(conformance, started)
+        conformance.say = lambda text: out.print(f"[bold magenta]operator:[/] {text}")
+        out.print(
+            f"Certifying [bold]{conformance.target.app_id}[/] at {conformance.target.base_url} against YZW-NORM-2026 …"
+        )
+        run_suites(conformance)
+        return summary(conformance, time.monotonic() - started)
+    finally:
+        if running is not None:
+            running.stop()
 
 
 def _progress(conformance: Conformance, started: float) -> Callable[[TestResult], None]:

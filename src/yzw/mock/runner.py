@@ -108,12 +108,17 @@ def open_store(url: str) -> Store:
     return Store(url)
 
 
-def start_platform(topology: Topology | None = None, db: str = ":memory:", port_base: int = 0) -> RunningPlatform:
-    """Start every node; port_base 0 picks free ports, otherwise node i listens on port_base + its offset."""
+def start_platform(
+    topology: Topology | None = None, db: str = ":memory:", port_base: int = 0, platform_secret: str = ""
+) -> RunningPlatform:
+    """Start every node; port_base 0 picks free ports, otherwise node i listens on port_base + its offset.
+
+    `platform_secret` fixes the key the platform signs its calls to systems with (default: the store's own).
+    """
     topology = topology or load_topology()
     store = open_store(db)
     load_demo_catalogue(store)
-    platform = Platform(topology, store)
+    platform = Platform(topology, store, platform_secret=platform_secret)
     running = RunningPlatform(platform)
     socks: dict[str, socket.socket] = {}
     try:
