@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import gevent
 from locust import FastHttpUser, constant_throughput, events, task
 
 from yzw.codes import compose
@@ -188,7 +189,17 @@ class DeskUser(FastHttpUser):
     def accept(self) -> None:
         if not SENT or not PLAN.driver_url:
             return
+        number = SENT.popleft()
+        if random.random() < float(SCENARIOS["desk"].get("double_click_share", 0)):
+            # A double click: the same accept twice at once; one SL, and 409 STATE_INVALID for the other.
+            gevent.joinall([gevent.spawn(self._accept, number, "driver accept (double click)") for _ in range(2)])
+        else:
+            self._accept(number, "driver accept")
+
+    def _accept(self, number: str, name: str) -> None:
         url = f"{PLAN.driver_url}/actions"
-        body = json.dumps({"action": "accept", "application_no": SENT.popleft()}).encode()
+        body = json.dumps({"action": "accept", "application_no": number}).encode()
         headers = _signed("POST", urlsplit(url).path, body, (PLAN.app_id, PLAN.app_secret))
-        self.client.post(url, data=body, headers=headers, name="driver accept")
+        with self.client.post(url, data=body, headers=headers, name=name, catch_response=True) as answer:
+            if answer.status_code == 409:  # the other click was first: the answer a clerk should get
+                answer.success()

@@ -72,6 +72,9 @@ def test_each_fault_fails_its_own_requirement_and_no_other(
     running_platform: RunningPlatform, tmp_path: Path, fault: Fault
 ) -> None:
     failed = not_passed(certify(running_platform, tmp_path, (fault.name,), _chapter(fault)))
+    if fault.under_load:  # a sequential run cannot see it; tests/test_load.py shows `yzw load --with-checks` does
+        assert failed == set(), failed
+        return
     assert fault.requirement in failed
     assert failed <= {fault.requirement, *fault.also}, failed
 

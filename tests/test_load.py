@@ -60,7 +60,19 @@ def test_the_reference_system_holds_the_county_slo(load_platform: RunningPlatfor
     assert "✓ pass EVT-03/EVT-04/EVT-06" in output
     assert "the load generator ran on the system's own host" in output
     assert (folder / "locust.html").stat().st_size > 10_000
-    assert (folder / "locust_stats.csv").read_text(encoding="utf-8").count("driver accept") == 1
+    stats = (folder / "locust_stats.csv").read_text(encoding="utf-8")
+    assert ",driver accept," in stats
+    assert ",driver accept (double click)," in stats  # the second click's 409 is the right answer, no failure
+
+
+def test_accepts_that_race_fail_the_checks_under_load(load_platform: RunningPlatform, tmp_path: Path) -> None:
+    """accepts-not-serialized passes a sequential conformance run; double clicks under load show it."""
+    code, output, _ = _load(
+        load_platform, tmp_path, "accepts-not-serialized", "--tier", "county", "--duration", "10s", "--with-checks"
+    )
+    assert code == 1, output
+    assert "✗ fail EVT-03/EVT-04/EVT-06" in output
+    assert "✓ pass PERF-01" in output
 
 
 def test_a_slow_intake_fails_the_gate(load_platform: RunningPlatform, tmp_path: Path) -> None:

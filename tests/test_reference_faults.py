@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -207,6 +208,18 @@ def test_fault_fk_twice(platform_nodes: RunningPlatform, with_fault: Start) -> N
         portal.request("POST", reference.url + "/yzw/v1/supervision/notices", json=notice)
     number = application["application_no"]
     assert wait_until(lambda: [e["step"] for e in mock_events(platform_nodes, "county", number)] == ["SL", "FK", "FK"])
+
+
+def test_fault_accepts_not_serialized(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("accepts-not-serialized")
+    application, _, desk = _submitted(platform_nodes, reference)
+    number = application["application_no"]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the license check between "may I?" and "done" lets them in
+        answers = list(pool.map(lambda _: _act(desk, reference, "accept", application_no=number), range(4)))
+    accepted = [a.json() for a in answers if a.status_code == 200]
+    assert len(accepted) > 1, [a.text for a in answers]
+    assert len({a["case_no"] for a in accepted}) == len(accepted)  # a case number each
+    assert wait_until(lambda: _refused(reference))  # the exchange refused the second SL (EVT-03)
 
 
 def _pushes(platform: RunningPlatform) -> list[dict[str, Any]]:

@@ -17,13 +17,17 @@ class Fault:
     requirement: str
     does: str
     also: tuple[str, ...] = ()
+    under_load: bool = False  # shows only under concurrency: `yzw load --with-checks` fails it, a run cannot
 
 
 @cache
 def catalogue() -> dict[str, Fault]:
     """Every seeded fault by name."""
     data = yaml.safe_load(content_path("mocks", "faults.yaml").read_text(encoding="utf-8"))
-    return {f["name"]: Fault(f["name"], f["requirement"], f["does"], tuple(f.get("also", ()))) for f in data["faults"]}
+    return {
+        f["name"]: Fault(f["name"], f["requirement"], f["does"], tuple(f.get("also", ())), bool(f.get("under_load")))
+        for f in data["faults"]
+    }
 
 
 def chosen(names: list[str] | tuple[str, ...]) -> frozenset[str]:
