@@ -227,23 +227,26 @@ def _pushes(platform: RunningPlatform) -> list[dict[str, Any]]:
     return [entry for entry in answer.json()["entries"] if entry["method"] == "POST"]
 
 
-def test_fault_retry_without_backoff(platform_nodes: RunningPlatform, with_fault: Start) -> None:
-    reference = with_fault("retry-without-backoff")
-    application, _, desk = _submitted(platform_nodes, reference)
-    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 1})
+def _answered_then_taken(
+    platform: RunningPlatform, with_fault: Start, fault: str, status: int
+) -> tuple[dict[str, Any], dict[str, Any], RunningReference]:
+    """The exchange answers `status` to the SL push; that push and the one it took later, and the system."""
+    reference = with_fault(fault)
+    application, _, desk = _submitted(platform, reference)
+    httpx.post(platform.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": status, "count": 1})
     _act(desk, reference, "accept", application_no=application["application_no"])
-    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
-    failed, retried = (entry for entry in _pushes(platform_nodes) if entry["status"] in (503, 200))
+    assert wait_until(lambda: len(mock_events(platform, "county", application["application_no"])) == 1)
+    answered, taken = (entry for entry in _pushes(platform) if entry["status"] in (status, 200))
+    return answered, taken, reference
+
+
+def test_fault_retry_without_backoff(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    failed, retried, _ = _answered_then_taken(platform_nodes, with_fault, "retry-without-backoff", 503)
     assert retried["t"] - failed["t"] < 0.9  # the reference's own back-off waits 1 s
 
 
 def test_fault_resends_refused(platform_nodes: RunningPlatform, with_fault: Start) -> None:
-    reference = with_fault("resends-refused")
-    application, _, desk = _submitted(platform_nodes, reference)
-    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 422, "count": 1})
-    _act(desk, reference, "accept", application_no=application["application_no"])
-    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
-    refused, resent = (entry for entry in _pushes(platform_nodes) if entry["status"] in (422, 200))
+    refused, resent, reference = _answered_then_taken(platform_nodes, with_fault, "resends-refused", 422)
     assert refused["request"] == resent["request"]  # the same body, unchanged
     assert not _refused(reference)
 
