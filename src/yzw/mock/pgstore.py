@@ -11,7 +11,9 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from yzw.errors import YzwError
-from yzw.mock.store import SCHEMA, Db, Store
+from yzw.mock.store import SCHEMA, TABLES, Db, Store
+
+RESET_GATE = 7302027  # advisory lock: every transaction holds it shared, a reset holds it alone
 
 PG_SCHEMA = SCHEMA.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(
     " REAL", " DOUBLE PRECISION"
@@ -82,8 +84,22 @@ class PgStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[Db]:
+        """A transaction that a reset cannot cut in two (it holds the reset gate shared)."""
         with self._pool.connection() as connection, connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock_shared(%s)", (RESET_GATE,))
             yield _Connection(connection)
+
+    def reset(self, keep: tuple[str, ...] = ("systems", "items", "settings")) -> None:
+        """Forget all traffic-made state, alone: a replica's ingest or relay in flight finishes before it or waits.
+
+        Without the gate a reset's DELETEs could fall on either side of another replica's transaction, leaving
+        an application's history without its events, and that application's relay refused for good.
+        """
+        with self._pool.connection() as connection, connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (RESET_GATE,))
+            for table in TABLES:
+                if table not in keep:
+                    connection.execute(f"DELETE FROM {table}")
 
     def lock(self, db: Db, key: str) -> None:
         db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
