@@ -20,7 +20,7 @@ from yzw.reference.faults import chosen
 from yzw.reference.runner import start_reference
 from yzw.report.document import build
 
-pytestmark = pytest.mark.xdist_group("load")  # locust runs one at a time: the figures need the CPU
+pytestmark = pytest.mark.xdist_group("load")  # locust runs one at a time (make test: --dist loadfile)
 
 
 @pytest.fixture(scope="module")

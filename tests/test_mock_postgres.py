@@ -16,10 +16,11 @@ from yzw.mock.pgstore import PgStore
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.signing import signed_headers
 
-pytestmark = pytest.mark.xdist_group("postgres")  # one database: its tests run on one worker (make test: -n 2)
-
 URL = os.environ.get("YZW_TEST_PG", "")
-pytestmark = pytest.mark.skipif(not URL, reason="YZW_TEST_PG names no PostgreSQL server (.ci/run starts one)")
+pytestmark = [
+    pytest.mark.xdist_group("postgres"),  # one database: one worker (make test: --dist loadfile)
+    pytest.mark.skipif(not URL, reason="YZW_TEST_PG names no PostgreSQL server (.ci/run starts one)"),
+]
 
 
 @pytest.fixture(scope="module")
