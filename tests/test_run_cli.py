@@ -52,7 +52,12 @@ def test_a_record_that_is_no_yaml(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--only", "APP-99", "APP-99"), ("--chapter", "XYZ", "XYZ"), ("--profile", "nightly", "ci or acceptance")],
+    [
+        ("--only", "APP-99", "APP-99"),
+        ("--chapter", "XYZ", "XYZ"),
+        ("--profile", "nightly", "ci or acceptance"),
+        ("--platform", "http://127.0.0.1:99999", "is no URL (Port out of range"),
+    ],
 )
 def test_bad_options_are_named(tmp_path: Path, option: str, value: str, message: str) -> None:
     _run_fails_with(["--sut", str(write_record(tmp_path, RECORD)), option, value], message)

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import socket
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from yzw.errors import YzwError
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.topology import load_topology
 
 LOOPBACK = ("127.0.0.1", "localhost")
+EXAMPLE = "http://127.0.0.1:8700"
+
+
+def _parts(url: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as exc:
+        raise YzwError(f"--platform {url!r} is no URL ({exc}); give the province URL, e.g. {EXAMPLE}") from None
+    return parts
 
 
 def listening(url: str, timeout: float = 1.0) -> bool:
     """Something accepts connections at the URL's host and port."""
-    parts = urlsplit(url)
+    parts = _parts(url)
     try:
         with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=timeout):
             return True
@@ -31,7 +41,7 @@ def platform_for(url: str, record: dict[str, Any]) -> RunningPlatform | None:
     """None when a platform (or anything) answers at `url`; otherwise a platform started there for the run."""
     if listening(url):
         return None
-    parts = urlsplit(url)
+    parts = _parts(url)
     if parts.hostname not in LOOPBACK or parts.port is None:
         raise YzwError(f"no mock platform answers at {url}; start one with `yzw mock up --sut FILE` there")
     secret = record.get("platform_secret")
