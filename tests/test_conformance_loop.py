@@ -67,6 +67,11 @@ def _chapter(fault: Fault) -> frozenset[str]:
     return frozenset({fault.requirement.split("-")[0]})
 
 
+def test_every_system_requirement_has_a_fault_a_sequential_run_can_see() -> None:
+    """The self-test rule: a check no seeded fault fails is not shown to be real."""
+    assert SYSTEM_IDS - {fault.requirement for fault in FAULTS if not fault.under_load} == set()
+
+
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
 def test_each_fault_fails_its_own_requirement_and_no_other(
     running_platform: RunningPlatform, tmp_path: Path, fault: Fault
