@@ -13,13 +13,14 @@ from pathlib import Path
 
 import yaml
 
-from yzw.conformance.options import RunOptions
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
 from yzw.content import content_path
 from yzw.mock.runner import start_platform
 from yzw.reference.runner import start_reference
 from yzw.register import load_register
+from yzw.run.options import RunOptions
+from yzw.sut import load_registration
 
 WAIT = 5.0
 
@@ -28,11 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2, help="full runs to time (the best and the worst are shown)")
     rounds = parser.parse_args().rounds
-    record = yaml.safe_load(content_path("mocks", "reference-sut.yaml").read_text(encoding="utf-8"))
     platform = start_platform()
-    reference = start_reference(platform, record)
-    url = reference.url
-    pointed = {**record, "base_url": url, "sso_url": url + "/yzw/v1/sso", "driver": {"url": url + "/_driver"}}
+    reference = start_reference(platform, load_registration(content_path("mocks", "reference-sut.yaml")))
+    pointed = reference.registration.as_record()
     with tempfile.TemporaryDirectory() as folder:
         sut = Path(folder) / "sut.yaml"
         sut.write_text(yaml.safe_dump(pointed, allow_unicode=True), encoding="utf-8")

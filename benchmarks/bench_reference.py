@@ -25,12 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "benchmarks" / "presigned.lua"
 ITEM = "11330106002482061L4010000123000"
 SERVE = """
-import json, sys, time, yaml
+import json, sys, time
+from pathlib import Path
 from yzw.mock.runner import start_platform
 from yzw.reference.runner import start_reference
+from yzw.sut import load_registration
 platform = start_platform(port_base=0)
-record = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
-reference = start_reference(platform, record)
+reference = start_reference(platform, load_registration(Path(sys.argv[1])))
 print(json.dumps({"url": reference.url, "app_id": reference.system.platform_app_id,
                   "secret": reference.system.platform_secret}), flush=True)
 time.sleep(3600)

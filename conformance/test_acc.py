@@ -13,8 +13,8 @@ from yzw.conformance.checks.events import field_equal
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, Scenario
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
+from yzw.run.target import Target
 
 HOLIDAY_EVE = dt.date(2026, 9, 29)  # day 0 two days before the National Day holiday (CODE-08 calendar)
 REASON = "申请事项不属于本机关职权范围"

@@ -12,9 +12,9 @@ from yzw.conformance.checks.events import first_step
 from yzw.conformance.driver import seen
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
+from yzw.run.target import Target
 
 INTAKE_SECONDS = 2.0
 

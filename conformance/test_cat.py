@@ -8,8 +8,8 @@ import pytest
 from yzw.conformance.checks.answers import answered, body_of, equal
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import TAKEN, Scenario
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
+from yzw.run.target import Target
 
 GUIDE_FIELDS = ("name", "legal_days", "promised_days", "required_auth_level", "max_visits", "materials")
 NOTICE_SECONDS = 60.0

@@ -13,8 +13,8 @@ from yzw.conformance.checks.events import times_in_zone
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import Scenario
-from yzw.conformance.target import Target
 from yzw.fixtures.defects import invalid_value
+from yzw.run.target import Target
 
 REFUSE_AT_WINDOW = "check the code when the clerk types it and refuse the application with 422 naming the field"
 

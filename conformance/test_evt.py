@@ -10,8 +10,8 @@ from yzw.conformance.checks.answers import equal
 from yzw.conformance.checks.events import DEADLINE_SECONDS, in_order, schema_valid, within_deadline
 from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import FULL_CASE, Scenario
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
+from yzw.run.target import Target
 
 REAL_TIME_SECONDS = 60
 BACKOFF_SECONDS = 0.95  # EVT-07's "from at least 1 s", less the two nodes' clock reading

@@ -8,7 +8,7 @@ import pytest
 from yzw.client import SignedClient
 from yzw.conformance.checks.answers import answered, error_body, xml_error
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
-from yzw.conformance.target import Target
+from yzw.run.target import Target
 from yzw.spec.xml import to_xml
 
 XML = {"Content-Type": "application/xml", "Accept": "application/xml"}

@@ -13,9 +13,9 @@ import yaml
 
 from yzw.client import SignedClient
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
 from yzw.content import content_path
+from yzw.run.target import Target
 
 SAMPLE, THREADS = 24, 4
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from yzw.conformance.checks.answers import answered, body_of, equal, where_of
-from yzw.conformance.target import HEALTH, Target
+from yzw.run.target import HEALTH, Target
 
 
 @pytest.mark.requirement("REG-01")

@@ -8,8 +8,8 @@ from yzw.client import Credentials, SignedClient
 from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.fuzz import probe
 from yzw.conformance.scenario import Scenario
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
+from yzw.run.target import Target
 
 EXAMPLES_PER_OPERATION = 8
 VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '

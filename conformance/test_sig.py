@@ -19,7 +19,7 @@ from yzw.conformance.checks.traffic import (
 from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, Scenario
-from yzw.conformance.target import SIGNATURE_CODES, UNKNOWN_APPLICATION_NO, Target
+from yzw.run.target import SIGNATURE_CODES, UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import signed_headers
 
 TOKEN_CODES = ("TOKEN_MISSING", "TOKEN_INVALID", "TOKEN_EXPIRED", "TOKEN_REVOKED", "SCOPE_INSUFFICIENT")

@@ -11,7 +11,7 @@ from yzw.conformance.checks.answers import answered, body_of, equal
 from yzw.conformance.checks.sso import session_cookie, validated_with_the_idp
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import Scenario
-from yzw.conformance.target import Target
+from yzw.run.target import Target
 
 SESSION = "/yzw/v1/session"
 FORGED_TICKET = "ST-" + "0" * 40

@@ -9,8 +9,8 @@ from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import Scenario
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
+from yzw.run.target import Target
 
 NOTICES = "/yzw/v1/supervision/notices"
 

@@ -6,21 +6,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.conftest import REGISTRATION
 
-from yzw.conformance.options import RunOptions
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
-from yzw.conformance.verdicts import NOT_APPLICABLE, PASS
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.faults import chosen
 from yzw.reference.runner import RunningReference, start_reference
-
-RECORD = yaml.safe_load((Path(__file__).resolve().parent.parent / "mocks" / "reference-sut.yaml").read_text("utf-8"))
+from yzw.run.options import RunOptions
+from yzw.run.verdicts import NOT_APPLICABLE, PASS
 
 
 def pointed_record(reference: RunningReference) -> dict[str, Any]:
-    url = reference.url
-    return {**RECORD, "base_url": url, "sso_url": url + "/yzw/v1/sso", "driver": {"url": url + "/_driver"}}
+    """The record the reference system was registered with: its URLs point where it is served."""
+    return reference.registration.as_record()
 
 
 def write_record(folder: Path, record: dict[str, Any]) -> Path:
@@ -37,7 +36,7 @@ def certify(
     wait: float = 3.0,
 ) -> Conformance:
     """A conformance run (no reports) against a fresh reference system with the given faults."""
-    reference = start_reference(platform, RECORD, faults=chosen(list(faults)))
+    reference = start_reference(platform, REGISTRATION, faults=chosen(list(faults)))
     try:
         options = RunOptions.checked(
             sut=write_record(folder, pointed_record(reference)),

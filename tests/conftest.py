@@ -18,11 +18,13 @@ from yzw.client import Credentials, SignedClient
 from yzw.fixtures import make_faker
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.reference.runner import RunningReference, start_reference
+from yzw.sut import Registration
 
 REPO = Path(__file__).resolve().parent.parent
 NORM_FILE = REPO.parent / "shared" / "norm" / "YZW-NORM-2026.md"
 TODAY = dt.date(2026, 11, 28)
 RECORD = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
+REGISTRATION = Registration.from_mapping(RECORD)
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +76,7 @@ def notified_system(platform_nodes: RunningPlatform, stub: StubSystem) -> Iterat
 @pytest.fixture
 def reference(platform_nodes: RunningPlatform) -> Iterator[RunningReference]:
     """The reference system, registered with the mock platform as mocks/reference-sut.yaml says."""
-    running = start_reference(platform_nodes, RECORD)
+    running = start_reference(platform_nodes, REGISTRATION)
     yield running
     running.stop()
 

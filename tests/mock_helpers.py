@@ -17,7 +17,8 @@ from starlette.routing import Route
 from yzw.client import Credentials, SignedClient
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
-from yzw.mock.runner import RunningPlatform, bind, serve
+from yzw.mock.runner import RunningPlatform
+from yzw.serving.server import bind, serve
 from yzw.signing import NonceMemory, verify
 
 DEPT_USCC = "11330106002482061L"  # 杭州市西湖区市场监督管理局 of mocks/catalog.yaml

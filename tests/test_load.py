@@ -8,17 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.certify import RECORD, pointed_record, write_record
+from tests.certify import pointed_record, write_record
+from tests.conftest import RECORD, REGISTRATION
+from tests.processes import run_yzw
 from typer.testing import CliRunner
 
 from yzw.cli import app
 from yzw.codes.times import CN_TZ
-from yzw.conformance.options import RunOptions
-from yzw.conformance.target import Target
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.reference.faults import chosen
 from yzw.reference.runner import start_reference
 from yzw.report.document import build
+from yzw.run.options import RunOptions
+from yzw.run.target import Target
+from yzw.sut import PlatformGrant, Registration
 
 pytestmark = pytest.mark.xdist_group("load")  # locust runs one at a time (make test: --dist loadfile)
 
@@ -31,7 +34,7 @@ def load_platform() -> Iterator[RunningPlatform]:
 
 
 def _load(platform: RunningPlatform, folder: Path, fault: str | None, *options: str) -> tuple[int, str, Path]:
-    reference = start_reference(platform, RECORD, faults=chosen([fault] if fault else []))
+    reference = start_reference(platform, REGISTRATION, faults=chosen([fault] if fault else []))
     try:
         sut = write_record(folder, pointed_record(reference))
         args = [
@@ -99,6 +102,26 @@ def test_the_certification_report_includes_the_load_summary(tmp_path: Path) -> N
     summary = {"tier": "county", "seconds": 60, "passed": True, "verdicts": {}}
     (tmp_path / "load" / "load-summary.json").write_text(json.dumps(summary), encoding="utf-8")
     options = RunOptions.checked(sut=tmp_path / "sut.yaml", report_dir=tmp_path)
-    target = Target(RECORD, {}, "http://127.0.0.1:9")
+    grant = PlatformGrant("yzw-platform", "x" * 32, "http://127.0.0.1:9", "http://127.0.0.1:9")
+    target = Target(REGISTRATION, grant, "http://127.0.0.1:9")
     document = build([], target, options, dt.datetime.now(CN_TZ), dt.datetime.now(CN_TZ))
     assert document["load"] == summary
+
+
+def test_a_department_without_an_active_item_gets_one_clear_line_and_exit_2(
+    load_platform: RunningPlatform, tmp_path: Path
+) -> None:
+    """A vendor's own department (西湖区, 113301060025003166) that the catalogue does not hold: no traceback."""
+    other = Registration.from_mapping({**RECORD, "dept_uscc": "113301060025003166", "dept_seq": "012"})
+    reference = start_reference(load_platform, other)
+    try:
+        sut = write_record(tmp_path, pointed_record(reference))
+        options = ["--platform", load_platform.urls["province"], "--duration", "20s", "--report-dir", str(tmp_path)]
+        done = run_yzw("load", "--sut", str(sut), *options)
+    finally:
+        reference.stop()
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "no active item of the registered department (dept_uscc 113301060025003166)" in lines[0]
+    assert "Traceback" not in done.stdout + done.stderr

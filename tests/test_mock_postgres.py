@@ -12,8 +12,9 @@ import httpx
 import pytest
 from tests.mock_helpers import System, mock_events, register, wait_until
 
-from yzw.mock.pgstore import PgStore
 from yzw.mock.runner import RunningPlatform, start_platform
+from yzw.mock.schema import SCHEMA
+from yzw.serving.pgstore import PgStore
 from yzw.signing import signed_headers
 
 URL = os.environ.get("YZW_TEST_PG", "")
@@ -25,7 +26,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def replicas() -> Iterator[tuple[RunningPlatform, RunningPlatform]]:
-    store = PgStore(URL)
+    store = PgStore(URL, SCHEMA)
     store.reset(keep=())
     store.close()
     first, second = start_platform(db=URL), start_platform(db=URL)

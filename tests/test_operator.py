@@ -6,15 +6,16 @@ import json
 import re
 from pathlib import Path
 
-from tests.certify import RECORD, pointed_record, write_record
+from tests.certify import pointed_record, write_record
+from tests.conftest import RECORD, REGISTRATION
 
 from yzw.client import Credentials, SignedClient
-from yzw.conformance.options import RunOptions
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
-from yzw.conformance.verdicts import MANUAL, PASS
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.runner import start_reference
+from yzw.run.options import RunOptions
+from yzw.run.verdicts import MANUAL, PASS
 
 ACTION = re.compile(r"do `(\w+)` on (\S+?)(?: with (\{.*\}))?; the kit waits")
 WINDOW = re.compile(r"at the window with (\{.*\}), then type")
@@ -45,7 +46,7 @@ class Clerk:
 def test_a_clerk_following_the_prompts_gets_the_same_verdicts(
     running_platform: RunningPlatform, tmp_path: Path
 ) -> None:
-    reference = start_reference(running_platform, RECORD)
+    reference = start_reference(running_platform, REGISTRATION)
     clerk = Clerk(pointed_record(reference)["driver"]["url"])
     try:
         record = {k: v for k, v in pointed_record(reference).items() if k != "driver"}

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import RECORD
+from tests.conftest import RECORD, REGISTRATION
 from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
 from tests.test_reference import PLANNING_ITEM, _act, _application, _plan
 from tests.test_reference_services import USER, _login
@@ -25,6 +25,7 @@ from yzw.reference.faults import catalogue, chosen
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.signing import signed_headers
 from yzw.spec.xml import to_xml
+from yzw.sut import Registration
 
 Start = Callable[[str], RunningReference]
 
@@ -38,7 +39,7 @@ def with_fault(platform_nodes: RunningPlatform) -> Iterator[Start]:
     started: list[RunningReference] = []
 
     def start(name: str) -> RunningReference:
-        started.append(start_reference(platform_nodes, RECORD, faults=chosen([name])))
+        started.append(start_reference(platform_nodes, REGISTRATION, faults=chosen([name])))
         return started[-1]
 
     yield start
@@ -600,7 +601,9 @@ def test_fault_only_201_delivered(platform_nodes: RunningPlatform, with_fault: S
 
 def test_fault_items_from_own_list(platform_nodes: RunningPlatform) -> None:
     other_items = {**RECORD, "items": ["11330106002482061L4010000456000"]}  # the list omits 食品经营许可
-    reference = start_reference(platform_nodes, other_items, faults=chosen(["items-from-own-list"]))
+    reference = start_reference(
+        platform_nodes, Registration.from_mapping(other_items), faults=chosen(["items-from-own-list"])
+    )
     try:
         portal, _ = _clients(reference)
         answer = portal.request("POST", reference.url + "/yzw/v1/applications", json=_application(platform_nodes))

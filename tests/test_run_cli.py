@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.certify import RECORD, pointed_record, write_record
+from tests.certify import pointed_record, write_record
+from tests.conftest import RECORD, REGISTRATION
 from tests.test_cli import _yzw
 from typer.testing import CliRunner
 
 from yzw.cli import app
-from yzw.conformance.attach import listening
+from yzw.cli.attach import listening
 from yzw.errors import YzwError
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.reference.faults import chosen
@@ -75,7 +76,7 @@ def test_nothing_listening_at_base_url(running_platform: RunningPlatform, tmp_pa
 
 
 def test_a_wrong_app_secret(running_platform: RunningPlatform, tmp_path: Path) -> None:
-    reference = start_reference(running_platform, RECORD)
+    reference = start_reference(running_platform, REGISTRATION)
     try:
         record = {**pointed_record(reference), "app_secret": "not-the-secret-the-system-uses-0123456789"}
         error = _in_process(
@@ -83,13 +84,13 @@ def test_a_wrong_app_secret(running_platform: RunningPlatform, tmp_path: Path) -
         )
     finally:
         reference.stop()
-        running_platform.platform.register(RECORD)
+        running_platform.register(REGISTRATION)
     assert isinstance(error, YzwError)
     assert "app_secret in the registration record is not the secret the system uses" in str(error)
 
 
 def test_a_ci_run_writes_junit_and_exits_1_when_a_must_fails(running_platform: RunningPlatform, tmp_path: Path) -> None:
-    reference = start_reference(running_platform, RECORD, faults=chosen(["health-wrong-norm"]))
+    reference = start_reference(running_platform, REGISTRATION, faults=chosen(["health-wrong-norm"]))
     try:
         sut = write_record(tmp_path, pointed_record(reference))
         result = CliRunner().invoke(
@@ -123,7 +124,7 @@ def test_a_ci_run_writes_junit_and_exits_1_when_a_must_fails(running_platform: R
 def test_without_a_driver_ci_checks_that_need_a_person_are_manual(
     running_platform: RunningPlatform, tmp_path: Path
 ) -> None:
-    reference = start_reference(running_platform, RECORD)
+    reference = start_reference(running_platform, REGISTRATION)
     try:
         record = {k: v for k, v in pointed_record(reference).items() if k != "driver"}
         args = ["run", "--sut", str(write_record(tmp_path, record)), "--platform", running_platform.urls["province"]]
@@ -139,7 +140,7 @@ def test_without_a_driver_ci_checks_that_need_a_person_are_manual(
 
 
 def test_a_driver_url_where_nothing_listens(running_platform: RunningPlatform, tmp_path: Path) -> None:
-    reference = start_reference(running_platform, RECORD)
+    reference = start_reference(running_platform, REGISTRATION)
     try:
         record = {**pointed_record(reference), "driver": {"url": f"http://127.0.0.1:{_free_port()}/_driver"}}
         error = _in_process(
@@ -174,7 +175,7 @@ def test_a_run_starts_the_platform_when_none_listens_and_the_record_has_its_secr
     """The system was set up against a platform on these ports; that platform is gone; `yzw run` starts it again."""
     base = _free_port_base()
     before = start_platform(port_base=base)
-    reference = start_reference(before, RECORD)
+    reference = start_reference(before, REGISTRATION)
     record = {**pointed_record(reference), "platform_secret": before.platform.platform_secret}
     before.stop()
     try:

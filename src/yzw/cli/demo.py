@@ -16,12 +16,12 @@ import yaml
 
 from yzw.cli.output import out
 from yzw.cli.run import DEFAULT_REPORTS, certify
-from yzw.conformance.options import RunOptions
 from yzw.content import content_path
 from yzw.mock.runner import start_platform
 from yzw.reference.faults import chosen
 from yzw.reference.runner import start_reference
-from yzw.sut import load_record
+from yzw.run.options import RunOptions
+from yzw.sut import load_registration
 
 DEMO_WAIT_SECONDS = 5.0
 
@@ -35,20 +35,15 @@ def demo(
     Example: yzw demo            (yzw demo --fault no-idempotency shows a failing requirement)
     """
     faults = chosen(fault or [])
-    record = load_record(content_path("mocks", "reference-sut.yaml"))
+    registration = load_registration(content_path("mocks", "reference-sut.yaml"))
     out.print("Starting the mock platform (province, city, county) and the reference system on 127.0.0.1 …")
     platform = start_platform()
     try:
-        reference = start_reference(platform, record, faults=faults)
+        reference = start_reference(platform, registration, faults=faults)
         try:
             with tempfile.TemporaryDirectory(prefix="yzw-demo-") as folder:
                 sut = Path(folder) / "sut.yaml"
-                pointed = {
-                    **record,
-                    "base_url": reference.url,
-                    "sso_url": reference.url + "/yzw/v1/sso",
-                    "driver": {"url": reference.url + "/_driver"},
-                }
+                pointed = reference.registration.as_record()
                 sut.write_text(yaml.safe_dump(pointed, allow_unicode=True), encoding="utf-8")
                 options = RunOptions.checked(
                     sut=sut,
@@ -57,7 +52,7 @@ def demo(
                     wait=DEMO_WAIT_SECONDS,
                     report_dir=report_dir,
                 )
-                code = certify(options)
+                code = certify(options, reference.registration)
         finally:
             reference.stop()
     finally:

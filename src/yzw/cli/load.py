@@ -14,13 +14,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from yzw.cli.output import out
-from yzw.conformance.target import connect
 from yzw.errors import YzwError
 from yzw.load import ledger
 from yzw.load.gate import judge, read_figures
 from yzw.load.plan import slo_rules
-from yzw.load.run import LoadRequest, exchange_problems, run_locust, shape
-from yzw.sut import load_record
+from yzw.load.run import LoadRequest, exchange_problems, load_item, run_locust, shape
+from yzw.run.target import Target, connect
+from yzw.sut import load_registration
 
 SUMMARY = "load-summary.json"
 MIN_STEADY_SECONDS = 5
@@ -64,26 +64,29 @@ def load(
         raise typer.BadParameter(
             f"at least {shortest}s: the ramp, then {MIN_STEADY_SECONDS} s to measure", param_hint="--duration"
         )
-    target = connect(load_record(sut), platform)
+    target = connect(load_registration(sut), platform)
+    item = load_item(target)
     folder = report_dir / "load"
     folder.mkdir(parents=True, exist_ok=True)
     classes, count, _ = shape(request)
     out.print(f"Loading {target.base_url} at the {tier} SLO for {request.seconds} s: {count} users")
     out.print(f"  scenarios {', '.join(classes)}; {workers} locust process(es)")
-    code = _with_progress(target, request, folder)
+    code = _with_progress(target, item, request, folder)
     summary = _summary(target, request, folder, code)
     (folder / SUMMARY).write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     _show(summary, folder)
     raise typer.Exit(0 if summary["passed"] else 1)
 
 
-def _with_progress(target: Any, request: LoadRequest, folder: Path) -> int:
+def _with_progress(target: Target, item: dict[str, Any], request: LoadRequest, folder: Path) -> int:
     with Progress(TextColumn("[bold]locust[/]"), BarColumn(), TimeElapsedColumn(), console=out) as progress:
         task = progress.add_task("load", total=request.seconds)
-        return run_locust(target, request, folder, lambda elapsed: progress.update(task, completed=elapsed), out.print)
+        return run_locust(
+            target, item, request, folder, lambda elapsed: progress.update(task, completed=elapsed), out.print
+        )
 
 
-def _summary(target: Any, request: LoadRequest, folder: Path, locust_code: int) -> dict[str, Any]:
+def _summary(target: Target, request: LoadRequest, folder: Path, locust_code: int) -> dict[str, Any]:
     rules = slo_rules()
     slo = rules["tiers"][request.tier]
     figures = read_figures(folder / "locust", float(rules["load"]["ramp_seconds"]))

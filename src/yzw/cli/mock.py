@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
@@ -15,12 +15,11 @@ from rich.table import Table
 from yzw.cli.output import out
 from yzw.content import content_path
 from yzw.errors import YzwError
-from yzw.mock.control import credentials_for
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.topology import load_topology
 from yzw.reference.faults import chosen
 from yzw.reference.runner import port_of, start_reference
-from yzw.sut import load_record
+from yzw.sut import PlatformGrant, Registration, load_registration
 
 app = typer.Typer(help="The mock platform: province, city and county nodes on 127.0.0.1.", no_args_is_help=True)
 
@@ -45,17 +44,16 @@ def up(
 
     Example: yzw mock up --sut mocks/reference-sut.yaml
     """
-    records = [load_record(path) for path in sut or []]
+    registrations = [load_registration(path) for path in sut or []]
     faults = chosen(fault or [])
     if faults and not with_reference:
         raise YzwError("--fault switches on faults of the reference system: add --with-reference")
     running = start_platform(load_topology(topology), db=db, port_base=port_base)
     try:
-        for record in records:
-            running.platform.register(record)
+        grants = [(registration, running.register(registration)) for registration in registrations]
         _print_nodes(running)
-        for record in records:
-            _print_credentials(running, record)
+        for registration, grant in grants:
+            _print_grant(registration, grant)
         _watch_with_reference(running, duration, with_reference, free_ports=port_base == 0, faults=faults)
     except KeyboardInterrupt:
         out.print("stopping …")
@@ -78,12 +76,10 @@ def _print_nodes(running: RunningPlatform) -> None:
     )
 
 
-def _print_credentials(running: RunningPlatform, record: dict[str, Any]) -> None:
-    given = credentials_for(running.platform, record)
+def _print_grant(registration: Registration, grant: PlatformGrant) -> None:
     out.print(
-        f"[bold]{record['app_id']}[/]: platform_app_id={given['platform_app_id']} "
-        f"platform_secret={given['platform_secret']} province={given['platform']['province']} "
-        f"exchange={given['platform']['exchange']}"
+        f"[bold]{registration.app_id}[/]: platform_app_id={grant.app_id} platform_secret={grant.secret} "
+        f"province={grant.province_url} exchange={grant.exchange_url}"
     )
 
 
@@ -121,9 +117,10 @@ def _watch_with_reference(
     if not with_reference:
         watch(running, duration)
         return
-    record = load_record(content_path("mocks", "reference-sut.yaml"))
-    reference = start_reference(running, record, faults=faults, port=0 if free_ports else port_of(record))
-    out.print(f"reference system {record['app_id']} at {reference.url} (driver: {reference.url}/_driver)")
+    registration = load_registration(content_path("mocks", "reference-sut.yaml"))
+    port = 0 if free_ports else port_of(registration)
+    reference = start_reference(running, registration, faults=faults, port=port)
+    out.print(f"reference system {registration.app_id} at {reference.url} (driver: {reference.url}/_driver)")
     try:
         watch(running, duration)
     finally:

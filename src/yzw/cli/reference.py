@@ -9,10 +9,10 @@ import typer
 
 from yzw.cli.mock import watch
 from yzw.cli.output import out
-from yzw.mock.runner import bind
 from yzw.reference.faults import chosen
 from yzw.reference.runner import REMEDY, port_of, register_remotely, serve_reference
-from yzw.sut import load_record
+from yzw.serving.server import bind
+from yzw.sut import load_registration
 
 app = typer.Typer(
     help="The reference departmental system (a system that does what the norm asks).", no_args_is_help=True
@@ -35,14 +35,14 @@ def up(
 
     Example: yzw mock up &  yzw reference up --sut mocks/reference-sut.yaml
     """
-    record = load_record(sut)
+    registration = load_registration(sut)
     faults = chosen(fault or [])
-    sock = bind(port_of(record), REMEDY)
-    given = register_remotely(platform, record)
-    running = serve_reference(record, given, sock, faults=faults, db=db)
+    sock = bind(port_of(registration), REMEDY)
+    grant = register_remotely(platform, registration)
+    running = serve_reference(registration, grant, sock, faults=faults, db=db)
     out.print(
-        f"reference system {record['app_id']} at {record['base_url']}, registered at {platform}; "
-        f"events go to {given['platform']['exchange']}"
+        f"reference system {registration.app_id} at {registration.base_url}, registered at {platform}; "
+        f"events go to {grant.exchange_url}"
     )
     try:
         watch(None, duration)

@@ -10,14 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from yzw.cli.attach import platform_for
 from yzw.cli.output import out
-from yzw.conformance.attach import platform_for
-from yzw.conformance.options import RunOptions, split_ids
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
-from yzw.conformance.verdicts import TestResult, by_requirement, counts, passed
 from yzw.register import load_register
-from yzw.sut import load_record
+from yzw.run.options import RunOptions, split_ids
+from yzw.run.verdicts import TestResult, by_requirement, counts, passed
+from yzw.sut import Registration, load_registration
 
 MARKS = {
     "pass": "[green]✓ pass  [/]",
@@ -70,15 +70,16 @@ def run(
     raise typer.Exit(certify(options))
 
 
-def certify(options: RunOptions) -> int:
+def certify(options: RunOptions, registration: Registration | None = None) -> int:
     """Connect, run with a line per test, print the summary and the report paths; the exit code."""
     started = time.monotonic()
-    running = platform_for(options.platform, load_record(options.sut))
+    registration = registration or load_registration(options.sut)
+    running = platform_for(options.platform, registration)
     try:
         if running is not None:
             nodes = ", ".join(f"{name} {url}" for name, url in running.urls.items())
             out.print(f"No mock platform at {options.platform}: started one there for this run ({nodes})")
-        conformance = Conformance.start(options)
+        conformance = Conformance.start(options, registration)
         conformance.progress = _progress(conformance, started)
         conformance.say = lambda text: out.print(f"[bold magenta]operator:[/] {text}")
         out.print(

@@ -11,7 +11,7 @@ import pytest
 
 from yzw.client import Credentials, SignedClient
 from yzw.conformance.evidence import Evidence
-from yzw.conformance.target import Target
+from yzw.run.target import Target
 
 
 class Driver(Protocol):
@@ -29,7 +29,7 @@ class HttpDriver:
 
     def __init__(self, target: Target, evidence: Evidence) -> None:
         self.url = f"{target.driver_url}/actions"
-        self.client = SignedClient(Credentials(target.app_id, target.record["app_secret"]), hooks=evidence.hooks())
+        self.client = SignedClient(Credentials(target.app_id, target.registration.app_secret), hooks=evidence.hooks())
 
     def act(
         self, verb: str, application_no: str | None = None, case_no: str | None = None, **params: Any

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import httpx
 
 from yzw.conformance.evidence import Evidence
-from yzw.conformance.target import Target
+from yzw.run.target import Target
 from yzw.spec.xml import from_xml, parse_xml
 
 T = TypeVar("T")

@@ -16,13 +16,13 @@ from yzw.client import Credentials, SignedClient
 from yzw.conformance.driver import Driver, HttpDriver, ManualDriver, OperatorDriver
 from yzw.conformance.evidence import Evidence
 from yzw.conformance.nodes import Clock, Nodes
-from yzw.conformance.options import RunOptions
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.session import Conformance
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
 from yzw.errors import YzwError
 from yzw.register import load_register
+from yzw.run.options import RunOptions, split_ids
+from yzw.run.target import Target
 
 RUN = pytest.StashKey[Conformance]()
 
@@ -44,9 +44,23 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--sut") is None or RUN in config.stash:
         return
     try:
-        config.stash[RUN] = Conformance.start(RunOptions.from_config(config))
+        config.stash[RUN] = Conformance.start(options_of(config))
     except YzwError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def options_of(config: pytest.Config) -> RunOptions:
+    """The run's options from pytest's command line, checked like `yzw run`'s."""
+    return RunOptions.checked(
+        sut=config.getoption("--sut"),
+        platform=config.getoption("--platform"),
+        profile=config.getoption("--profile"),
+        only=split_ids(config.getoption("--only")),
+        chapters=split_ids(config.getoption("--chapter")),
+        wait=config.getoption("--wait"),
+        allow_manual=config.getoption("--allow-manual"),
+        report_dir=config.getoption("--report-dir"),
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -132,9 +146,7 @@ def platform(request: pytest.FixtureRequest, target: Target, evidence: Evidence)
 @pytest.fixture
 def sut(target: Target, evidence: Evidence) -> Iterator[SignedClient]:
     """A client to the system signed as the platform (the unified application system, supervision …)."""
-    client = SignedClient(
-        Credentials(target.given["platform_app_id"], target.given["platform_secret"]), hooks=evidence.hooks()
-    )
+    client = SignedClient(Credentials(target.grant.app_id, target.grant.secret), hooks=evidence.hooks())
     yield client
     client.close()
 

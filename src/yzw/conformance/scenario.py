@@ -11,10 +11,11 @@ import pytest
 from yzw.client import SignedClient
 from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes, Push, distinct
-from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
+from yzw.run.items import NoActiveItem, choose_item
+from yzw.run.target import Target
 
 APPLICATIONS = "/yzw/v1/applications"
 FULL_CASE = ("SL", "CB", "SH", "PZ", "BJ", "SD")
@@ -26,17 +27,27 @@ class Scenario:
 
     def __init__(self, target: Target, nodes: Nodes, portal: SignedClient, driver: Driver, seed: int) -> None:
         self.target, self.nodes, self.portal, self.driver = target, nodes, portal, driver
-        self.factory = MessageFactory(make_faker(seed), division=str(target.record["division_code"]))
+        registration = target.registration
+        self.factory = MessageFactory(make_faker(seed), division=registration.division_code)
         self.factory.dept = {
             **self.factory.dept,
-            "uscc": target.record["dept_uscc"],
-            "dept_seq": target.record["dept_seq"],
-            "division_code": target.record["division_code"],
+            "uscc": registration.dept_uscc,
+            "dept_seq": registration.dept_seq,
+            "division_code": registration.division_code,
         }
         self.item = self._item()
 
     def _item(self) -> dict[str, Any]:
-        return choose_item(self.nodes.catalogue(), str(self.target.record["dept_uscc"]))
+        try:
+            return choose_item(self.nodes.catalogue(), self.target.registration.dept_uscc)
+        except NoActiveItem as missing:
+            raise Violation(
+                "the catalogue holds no active item of the registered department",
+                f"items of dept_uscc {missing.dept_uscc} in the province catalogue",
+                "none",
+                "register the department's unified social credit code as the catalogue knows it",
+                "sut.yaml dept_uscc",
+            ) from None
 
     def application(
         self, omit: tuple[str, ...] = (), channel: str = "web", applicant: str = "person"
@@ -166,17 +177,3 @@ class Scenario:
         answer = self.driver.act("window_apply", **params)
         number = answer.json().get("application_no") if answer is not None and answer.status_code == 200 else None
         return answer, number
-
-
-def choose_item(catalogue: list[dict[str, Any]], dept_uscc: str) -> dict[str, Any]:
-    """The department's active item with the most materials (a license one first): it exercises the most rules."""
-    own = [item for item in catalogue if item["dept"]["uscc"] == dept_uscc and item["status"] == "active"]
-    if not own:
-        raise Violation(
-            "the catalogue holds no active item of the registered department",
-            f"items of dept_uscc {dept_uscc} in the province catalogue",
-            "none",
-            "register the department's unified social credit code as the catalogue knows it",
-            "sut.yaml dept_uscc",
-        )
-    return max(own, key=lambda i: (any("license_type" in m for m in i["materials"]), len(i["materials"])))

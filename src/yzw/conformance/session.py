@@ -12,11 +12,11 @@ import pytest
 
 from yzw.codes.times import CN_TZ
 from yzw.conformance.evidence import Evidence
-from yzw.conformance.options import RunOptions
-from yzw.conformance.target import Target, connect
-from yzw.conformance.verdicts import ERROR, FAIL, PASS, TestResult, skip_verdict
 from yzw.report.write import write_reports
-from yzw.sut import load_record
+from yzw.run.options import RunOptions
+from yzw.run.target import Target, connect
+from yzw.run.verdicts import ERROR, FAIL, PASS, TestResult, skip_verdict
+from yzw.sut import Registration, load_registration
 
 Progress = Callable[[TestResult], None]
 
@@ -41,9 +41,11 @@ class Conformance:
     _open: dict[str, TestResult] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, options: RunOptions, progress: Progress | None = None) -> Conformance:
-        """Read the record, register it at the mock platform, and make sure the system answers."""
-        return cls(options, connect(load_record(options.sut), options.platform), progress=progress)
+    def start(cls, options: RunOptions, registration: Registration | None = None) -> Conformance:
+        """Register the system at the mock platform and make sure it answers (the record is read from
+        `options.sut` unless the caller has read it already)."""
+        registration = registration or load_registration(options.sut)
+        return cls(options, connect(registration, options.platform))
 
     def seed(self, nodeid: str) -> int:
         """A seed per test and run: a second run against the same system must not resend the first run's

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from yzw.client import Credentials, SignedClient
-from yzw.conformance.target import Target
+from yzw.run.target import Target
 
 CONFLICT = 409  # a number that existed before the run: nothing new was kept (specs/DECISIONS.md, PERF-02)
 CHECKERS = 8
@@ -31,7 +31,7 @@ def check(target: Target, folder: Path) -> tuple[int, list[str]]:
     for number, status in entries(folder):
         answers.setdefault(number, []).append(status)
     doubled = [n for n, statuses in answers.items() if Counter(statuses)[202] > 1]
-    client = SignedClient(Credentials(target.given["platform_app_id"], target.given["platform_secret"]))
+    client = SignedClient(Credentials(target.grant.app_id, target.grant.secret))
 
     def known(number: str) -> tuple[str, int, str | None]:
         """Its status and the number the system knows it by; status 0 when the system did not answer."""

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 
-from yzw.conformance.scenario import choose_item
-from yzw.conformance.target import Target
 from yzw.content import content_path
 from yzw.errors import YzwError
 from yzw.load.plan import PLAN_ENV, LoadPlan, slo_rules
+from yzw.run.items import choose_item
+from yzw.run.target import Target
 
 CLASSES = {"intake": "IntakeUser", "status": "StatusUser", "guide": "GuideUser", "sso": "SsoUser", "desk": "DeskUser"}
 GRACE_SECONDS = 60
@@ -53,7 +53,12 @@ def shape(request: LoadRequest) -> tuple[list[str], int, float]:
 
 
 def run_locust(
-    target: Target, request: LoadRequest, folder: Path, tick: Callable[[float], None], say: Callable[[str], None]
+    target: Target,
+    item: dict[str, Any],
+    request: LoadRequest,
+    folder: Path,
+    tick: Callable[[float], None],
+    say: Callable[[str], None],
 ) -> int:
     """Locust over the system until the run time is over (it stops itself); its exit code."""
     classes, users, spawn = shape(request)
@@ -61,7 +66,7 @@ def run_locust(
     shutil.rmtree(ledger, ignore_errors=True)
     ledger.mkdir(parents=True)
     plan = folder / "plan.json"
-    _plan(target, ledger).save(plan)
+    _plan(target, item, ledger).save(plan)
     command = [sys.executable, "-m", "locust", "-f", str(content_path("loadtests", "locustfile.py"))]
     command += ["-u", str(users), "-r", f"{spawn:g}", "-t", f"{request.seconds}s", "--stop-timeout", "5"]
     command += [
@@ -100,24 +105,25 @@ def _env(plan: Path) -> dict[str, str]:
     return {**os.environ, PLAN_ENV: str(plan)}
 
 
-def _plan(target: Target, ledger: Path) -> LoadPlan:
+def _plan(target: Target, item: dict[str, Any], ledger: Path) -> LoadPlan:
     return LoadPlan(
         base_url=target.base_url,
         province_url=target.province_url,
-        platform_app_id=str(target.given["platform_app_id"]),
-        platform_secret=str(target.given["platform_secret"]),
+        platform_app_id=target.grant.app_id,
+        platform_secret=target.grant.secret,
         app_id=target.app_id,
-        app_secret=str(target.record["app_secret"]),
+        app_secret=target.registration.app_secret,
         driver_url=target.driver_url,
-        record=target.record,
-        item=_item(target),
+        record=target.registration.as_record(),
+        item=item,
         ledger_dir=str(ledger),
     )
 
 
-def _item(target: Target) -> dict[str, Any]:
+def load_item(target: Target) -> dict[str, Any]:
+    """The catalogue item the load applies for; a YzwError when the department has no active item."""
     catalogue = httpx.get(target.province_url + "/_mock/catalog", timeout=10).json()["items"]
-    return choose_item(catalogue, str(target.record["dept_uscc"]))
+    return choose_item(catalogue, target.registration.dept_uscc)
 
 
 def _free_port() -> int:
@@ -143,7 +149,7 @@ def exchange_problems(target: Target) -> list[str]:
     late = [
         e
         for e in events
-        if e.get("dept_uscc") == target.record["dept_uscc"] and float(e.get("delay_seconds") or 0) > TWELVE_HOURS
+        if e.get("dept_uscc") == target.registration.dept_uscc and float(e.get("delay_seconds") or 0) > TWELVE_HOURS
     ]
     return problems + ([f"{len(late)} event(s) reached the exchange more than 12 h late (EVT-06)"] if late else [])
 

@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse, Response
 from yzw.content import content_path
 from yzw.errors import YzwError
 from yzw.mock.pipeline import Call, endpoint
-from yzw.mock.store import Store
 from yzw.serving.errors import ApiError
+from yzw.serving.store import Store
 
 
 def load_demo_catalogue(store: Store) -> None:

@@ -20,6 +20,7 @@ from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import ApiError, finding_details
 from yzw.spec import validate
 from yzw.spec.monitoring import department_report
+from yzw.sut import PlatformGrant, Registration
 
 FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license")
 
@@ -34,17 +35,13 @@ def _json(call: Call) -> dict[str, Any]:
     return document
 
 
-def credentials_for(platform: Platform, record: dict[str, Any]) -> dict[str, Any]:
+def grant_for(platform: Platform, registration: Registration) -> PlatformGrant:
     """What the platform gives a registered system (norm §1): its key and the URLs it must call."""
-    exchange = platform.topology.node_for(record["tier"], record["division_code"]) or platform.topology.province
-    return {
-        "platform_app_id": PLATFORM_APP_ID,
-        "platform_secret": platform.platform_secret,
-        "platform": {
-            "province": platform.url(platform.topology.province.name),
-            "exchange": platform.url(exchange.name),
-        },
-    }
+    topology = platform.topology
+    exchange = topology.node_for(registration.tier, registration.division_code) or topology.province
+    return PlatformGrant(
+        PLATFORM_APP_ID, platform.platform_secret, platform.url(topology.province.name), platform.url(exchange.name)
+    )
 
 
 @endpoint(signed=False)
@@ -54,8 +51,9 @@ async def register_system(call: Call) -> Response:
     findings = validate("sut", record)
     if findings:
         raise ApiError(400, "SCHEMA_INVALID", "the registration record is invalid", finding_details(findings))
-    call.platform.register(record)
-    return JSONResponse({"app_id": record["app_id"], **credentials_for(call.platform, record)})
+    registration = Registration.from_checked(record)
+    call.platform.register(registration)
+    return JSONResponse({"app_id": registration.app_id, **grant_for(call.platform, registration).as_answer()})
 
 
 @endpoint(signed=False)
@@ -183,9 +181,9 @@ async def portal_login(call: Call) -> Response:
             finding_details(validate("user", user)) if isinstance(user, dict) else [],
         )
     ticket = issue_ticket(call.platform, user)
-    system = next((s for s in call.platform.systems() if s["app_id"] == request.get("app_id")), None)
+    system = next((s for s in call.platform.systems() if s.app_id == request.get("app_id")), None)
     state = str(request.get("state", secrets.token_hex(8)))
-    redirect = f"{system['sso_url']}?ticket={ticket}&state={state}" if system else None
+    redirect = f"{system.sso_url}?ticket={ticket}&state={state}" if system else None
     return JSONResponse({"ticket": ticket, "state": state, "redirect": redirect})
 
 

@@ -14,10 +14,10 @@ from yzw.codes.times import CN_TZ
 from yzw.mock import supervision
 from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import Platform
-from yzw.mock.store import Db
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import ApiError, finding_details
 from yzw.serving.http import JSON, XML
+from yzw.serving.store import Db
 from yzw.spec import validate
 from yzw.spec.events import History, judge
 from yzw.spec.findings import Finding
@@ -275,7 +275,8 @@ def _keep_record(call: Call, kind: str, key: str, must_know: str, unknown_code: 
     if existing is not None:
         if existing["document"] == document:
             return JSONResponse({**existing["receipt"], "duplicate": True})
-        raise ApiError(409, "EVENT_CONFLICT", f"this {key} was recorded with other content")
+        conflict = "EVALUATION_CONFLICT" if kind == "evaluation" else "EVENT_CONFLICT"  # EVAL-01
+        raise ApiError(409, conflict, f"this {key} was recorded with other content")
     receipt = {"receipt_id": f"R-{node}-{next(_receipts):08d}", "received_at": now_text(), "duplicate": False}
     store.execute(
         "INSERT INTO records (node, kind, key, body) VALUES (?, ?, ?, ?)",

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yzw.mock import catalog, control, exchange, idp, licenses
 from yzw.mock.outbound import notice_loop, relay_loop
-from yzw.mock.pipeline import Call, endpoint
+from yzw.mock.pipeline import Call, endpoint, node_pipeline
 from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import error_response, exception_handlers
@@ -91,6 +91,7 @@ def create_node(platform: Platform, node: NodeSpec) -> ASGIApp:
 
     app = Starlette(routes=_routes(node), lifespan=lifespan, exception_handlers=exception_handlers("node"))
     app.state.platform, app.state.node = platform, node
+    app.state.pipeline = node_pipeline(platform, node)
     return Observe(app, platform, node)
 
 

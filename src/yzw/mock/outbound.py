@@ -130,8 +130,8 @@ async def _notify(platform: Platform, client: AsyncSignedClient, kind: str, to: 
     """Send a notice to every registered system it concerns (by dept_uscc, or everyone for a logout)."""
     systems = platform.systems() if kind == "logout" else platform.systems_of(to)
     for system in systems:
-        url = system["base_url"].rstrip("/") + NOTICE_PATHS[kind]
-        entry = {"kind": kind, "to": system["app_id"], "url": url, "body": body}
+        url = system.base_url + NOTICE_PATHS[kind]
+        entry: dict[str, Any] = {"kind": kind, "to": system.app_id, "url": url, "body": body}
         try:
             response = await client.request("POST", url, json=body)
             entry["status"] = response.status_code

@@ -14,10 +14,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from yzw.mock.store import Store
 from yzw.mock.topology import Topology
+from yzw.serving.store import Store
 from yzw.signing import NONCE_WINDOW, NonceMemory, Nonces
 from yzw.sm2 import SigningKey
+from yzw.sut import Registration
 
 PLATFORM_APP_ID = "yzw-platform"
 TOKEN_LIFETIME = 7200  # seconds (SIG-03)
@@ -132,24 +133,23 @@ class Platform:
         found = self._identity(app_id or "")
         return found[1] if found else None
 
-    def register(self, record: dict[str, Any]) -> None:
+    def register(self, registration: Registration) -> None:
         """A departmental system's registration (its sut.yaml): it may now sign calls to the platform."""
-        self.secrets[record["app_id"]] = (record["app_secret"], "system")
+        self.secrets[registration.app_id] = (registration.app_secret, "system")
         self.store.execute(
             "INSERT INTO systems (app_id, secret, kind, record) VALUES (?, ?, 'system', ?) ON CONFLICT (app_id) "
             "DO UPDATE SET secret = excluded.secret, record = excluded.record",
-            record["app_id"],
-            record["app_secret"],
-            json.dumps(record, ensure_ascii=False),
+            registration.app_id,
+            registration.app_secret,
+            json.dumps(registration.as_record(), ensure_ascii=False),
         )
 
-    def systems(self) -> list[dict[str, Any]]:
-        return [
-            json.loads(row["record"]) for row in self.store.rows("SELECT record FROM systems WHERE kind = 'system'")
-        ]
+    def systems(self) -> list[Registration]:
+        rows = self.store.rows("SELECT record FROM systems WHERE kind = 'system'")
+        return [Registration.from_checked(json.loads(row["record"])) for row in rows]
 
-    def systems_of(self, dept_uscc: str) -> list[dict[str, Any]]:
-        return [record for record in self.systems() if record.get("dept_uscc") == dept_uscc]
+    def systems_of(self, dept_uscc: str) -> list[Registration]:
+        return [system for system in self.systems() if system.dept_uscc == dept_uscc]
 
     # tokens -----------------------------------------------------------------------------------------------
     def issue_token(self, app_id: str, scopes: frozenset[str]) -> str:

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import uvicorn
-from starlette.types import ASGIApp
 
 from yzw.errors import YzwError
 from yzw.mock.catalog import load_demo_catalogue
+from yzw.mock.control import grant_for
 from yzw.mock.node import create_node
-from yzw.mock.pgstore import PgStore
 from yzw.mock.platform import Platform
-from yzw.mock.store import Store
+from yzw.mock.schema import SCHEMA
 from yzw.mock.topology import NodeSpec, Topology, load_topology
-
-HOST = "127.0.0.1"
+from yzw.serving.server import HOST, bind, serve
+from yzw.serving.store import open_store
+from yzw.sut import PlatformGrant, Registration
 
 
 class _InjectedDrops(logging.Filter):
@@ -47,6 +44,11 @@ class RunningPlatform:
     def urls(self) -> dict[str, str]:
         return dict(self.platform.urls)
 
+    def register(self, registration: Registration) -> PlatformGrant:
+        """Register a system here, as `POST /_mock/systems` does; what the platform grants it."""
+        self.platform.register(registration)
+        return grant_for(self.platform, registration)
+
     def stop_node(self, name: str) -> None:
         """Stop one node (to test store-and-forward); `start_node` brings it back on the same port."""
         index = [n.name for n in self.platform.topology.nodes].index(name)
@@ -67,45 +69,8 @@ class RunningPlatform:
         self.platform.store.close()
 
 
-def bind(port: int = 0, remedy: str = "choose another --port-base") -> socket.socket:
-    """A listening socket on 127.0.0.1 (port 0: a free one), or a clear error for a busy port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise YzwError(f"port {port} on {HOST} is busy; stop what uses it or {remedy}") from None
-        raise YzwError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from None
-    return sock
-
-
-def serve(app: ASGIApp, sock: socket.socket, name: str) -> tuple[uvicorn.Server, threading.Thread]:
-    """Serve an ASGI app on a bound socket in a daemon thread; returns once it accepts connections."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"yzw-{name}")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not server.started:
-        raise YzwError(f"{name} did not start within 10 s")
-    return server, thread
-
-
 def _serve(platform: Platform, node: NodeSpec, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
     return serve(create_node(platform, node), sock, f"node-{node.name}")
-
-
-def open_store(url: str) -> Store:
-    """`:memory:`, a SQLite file path, or a `postgresql://` URL (shared by node replicas)."""
-    if url.startswith(("postgresql://", "postgres://")):
-        return PgStore(url)
-    if url != ":memory:" and not Path(url).parent.is_dir():
-        raise YzwError(f"--db {url}: folder {Path(url).parent} does not exist")
-    return Store(url)
 
 
 def start_platform(
@@ -116,7 +81,7 @@ def start_platform(
     `platform_secret` fixes the key the platform signs its calls to systems with (default: the store's own).
     """
     topology = topology or load_topology()
-    store = open_store(db)
+    store = open_store(db, SCHEMA)
     load_demo_catalogue(store)
     platform = Platform(topology, store, platform_secret=platform_secret)
     running = RunningPlatform(platform)

@@ -16,8 +16,8 @@ from yzw.codes.calendar import default_calendar
 from yzw.codes.times import CN_TZ
 from yzw.errors import CalendarYearMissing
 from yzw.mock.platform import Platform
-from yzw.mock.store import Db
 from yzw.mock.topology import NodeSpec
+from yzw.serving.store import Db
 from yzw.spec.cases import CASE_STEPS, apply, day_of, due_day, legal_day, new_case, working_days_between
 
 WARNING_SHARE = 0.2  # of promised_days, at least one working day (SUP-01, provincial choice)

@@ -1,12 +1,10 @@
-"""The reference system as a Starlette app: its routes behind one guard, and its outbox pusher."""
+"""The reference system as a Starlette app: its routes behind the shared request pipeline, and its outbox pusher."""
 
 from __future__ import annotations
 
 import asyncio
-import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,116 +12,46 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from yzw.reference import driver, intake, services, sso
+from yzw.reference.faulty_guard import with_faults
+from yzw.reference.guard import Call, route, system_pipeline
 from yzw.reference.journal import pusher
 from yzw.reference.system import ReferenceSystem
-from yzw.serving.errors import ApiError, exception_handlers, finding_details
-from yzw.serving.http import JSON, XML, parse_body, raw_path, read_body
-from yzw.signing import NonceMemory, verify
-from yzw.spec import validate
-from yzw.spec.xml import from_xml
-
-Handler = Callable[[ReferenceSystem, Request, Any], Awaitable[Response]]
+from yzw.serving.errors import ApiError, exception_handlers
 
 
-def guarded(
-    kind: str | None, signer: str = "platform"
-) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """MSG-04 order: 413, 415, 401 (SIG-02), 400 malformed, then the handler (which checks its schema)."""
-
-    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            system: ReferenceSystem = request.app.state.system
-            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            xml_ok = "xml" in system.record.get("formats", []) and "xml-refused" not in system.faults
-            try:
-                has_body = request.method == "POST"
-                body = await read_body(request) if has_body else b""
-                accepted = (JSON, XML) if xml_ok else (JSON,)
-                late_media = "wrong-error-order" in system.faults
-                if has_body and body and media not in accepted and not late_media:
-                    raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media or '(none)'!r} is not accepted")
-                keys = (
-                    {system.platform_app_id: system.platform_secret}
-                    if signer == "platform"
-                    else {system.record["app_id"]: system.record["app_secret"]}
-                )
-                nonces = NonceMemory() if "nonce-not-remembered" in system.faults else request.app.state.nonces
-                rejection = verify(
-                    request.headers,
-                    request.method,
-                    raw_path(request.scope),
-                    request.scope["query_string"].decode("latin-1"),
-                    body,
-                    keys.get,
-                    nonces,
-                )
-                if rejection is not None and "signature-unchecked" not in system.faults:
-                    raise ApiError(401, rejection.code, rejection.message)
-                if late_media and has_body and body and media not in accepted:
-                    raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media or '(none)'!r} is not accepted")
-                document: Any
-                if "xml-doctype-resolved" in system.faults and media == XML and has_body and kind:
-                    document = from_xml(ET.fromstring(body))[1]
-                else:
-                    document = parse_body(body, media) if has_body and kind else None
-                return await handler(system, request, document)
-            except ApiError as error:
-                if "stack-trace-in-errors" in system.faults:
-                    trace = 'Traceback (most recent call last):\n  File "/srv/yzw/reference/intake.py", line 42'
-                    error = ApiError(error.status, error.code, f"{error.message}\n{trace}", error.details)
-                return error.response(xml=xml_ok and media == XML)
-
-        return run
-
-    return wrap
+@route(parse=True)
+async def submit(call: Call) -> Response:
+    return await intake.submit(call.system, call.document)
 
 
-@guarded("application")
-async def submit(system: ReferenceSystem, request: Request, document: Any) -> Response:
-    return await intake.submit(system, document)
+@route()
+async def status(call: Call) -> Response:
+    return intake.status(call.system, call.request.path_params["application_no"])
 
 
-@guarded(None)
-async def status(system: ReferenceSystem, request: Request, document: Any) -> Response:
-    return intake.status(system, request.path_params["application_no"])
+@route("supplements")
+async def supplements(call: Call) -> Response:
+    return intake.supplements(call.system, call.request.path_params["application_no"], call.document)
 
 
-@guarded("supplements")
-async def supplements(system: ReferenceSystem, request: Request, document: Any) -> Response:
-    findings = validate("supplements", document)
-    if findings:
-        raise ApiError(400, "SCHEMA_INVALID", "the supplements break their schema", finding_details(findings))
-    return intake.supplements(system, request.path_params["application_no"], document)
+@route("driver-action", signer="system")
+async def actions(call: Call) -> Response:
+    return JSONResponse(await driver.act(call.system, call.document))
 
 
-@guarded("driver-action", signer="system")
-async def actions(system: ReferenceSystem, request: Request, document: Any) -> Response:
-    findings = validate("driver-action", document)
-    if findings:
-        raise ApiError(400, "SCHEMA_INVALID", "the action breaks its schema", finding_details(findings))
-    return JSONResponse(await driver.act(system, document))
+@route("notification")
+async def catalog_notice(call: Call) -> Response:
+    return services.change_notice(call.system, dict(call.document))
 
 
-def _checked(kind: str, document: Any) -> dict[str, Any]:
-    findings = validate(kind, document)
-    if findings:
-        raise ApiError(400, "SCHEMA_INVALID", f"the {kind} breaks its schema", finding_details(findings))
-    return dict(document)
+@route("notice")
+async def supervision_notice(call: Call) -> Response:
+    return services.supervision_notice(call.system, dict(call.document))
 
 
-@guarded("notification")
-async def catalog_notice(system: ReferenceSystem, request: Request, document: Any) -> Response:
-    return services.change_notice(system, _checked("notification", document))
-
-
-@guarded("notice")
-async def supervision_notice(system: ReferenceSystem, request: Request, document: Any) -> Response:
-    return services.supervision_notice(system, _checked("notice", document))
-
-
-@guarded("logout")
-async def logout(system: ReferenceSystem, request: Request, document: Any) -> Response:
-    return sso.logout(system, _checked("logout", document))
+@route("logout")
+async def logout(call: Call) -> Response:
+    return sso.logout(call.system, dict(call.document))
 
 
 async def guide(request: Request) -> Response:
@@ -175,5 +103,5 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         Route("/_driver/actions", actions, methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers("system"))
-    app.state.system, app.state.nonces = system, NonceMemory()
+    app.state.system, app.state.pipeline = system, with_faults(system_pipeline(system), system.faults)
     return app

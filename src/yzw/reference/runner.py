@@ -5,19 +5,25 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
 
 from yzw.errors import YzwError
-from yzw.mock.control import credentials_for
-from yzw.mock.runner import RunningPlatform, bind, serve
 from yzw.reference.app import create_reference_app
 from yzw.reference.system import ReferenceSystem
+from yzw.serving.server import bind, serve
+from yzw.sut import PlatformGrant, Registration
 
 REMEDY = "give the record another base_url port"
+
+
+class Registrar(Protocol):
+    """A platform the system registers at (a started mock platform, or a wrapper around a remote one)."""
+
+    def register(self, registration: Registration) -> PlatformGrant: ...
 
 
 @dataclass
@@ -27,54 +33,53 @@ class RunningReference:
     server: uvicorn.Server
     thread: threading.Thread
 
+    @property
+    def registration(self) -> Registration:
+        """The record the system was registered with (pointed at where it is served)."""
+        return self.system.registration
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
 
 def start_reference(
-    platform: RunningPlatform,
-    record: dict[str, Any],
+    platform: Registrar,
+    registration: Registration,
     faults: frozenset[str] = frozenset(),
     db: str = ":memory:",
     port: int = 0,
 ) -> RunningReference:
     """Bind a port (0: a free one), point the record's URLs at it, register at the platform, and serve."""
     sock = bind(port, REMEDY)
-    record = _pointed_at(record, sock)
-    platform.platform.register(record)
-    return serve_reference(record, credentials_for(platform.platform, record), sock, faults, db)
+    registration = registration.served_at(f"http://127.0.0.1:{sock.getsockname()[1]}")
+    return serve_reference(registration, platform.register(registration), sock, faults, db)
 
 
 def serve_reference(
-    record: dict[str, Any],
-    given: dict[str, Any],
+    registration: Registration,
+    grant: PlatformGrant,
     sock: socket.socket,
     faults: frozenset[str] = frozenset(),
     db: str = ":memory:",
 ) -> RunningReference:
     """Serve the reference system on a bound socket with the credentials its registration was answered with."""
-    system = ReferenceSystem.from_registration(record, given, db, faults)
+    system = ReferenceSystem.from_registration(registration, grant, db, faults)
     server, thread = serve(create_reference_app(system), sock, "reference-system")
-    return RunningReference(system, record["base_url"], server, thread)
+    return RunningReference(system, registration.base_url, server, thread)
 
 
-def _pointed_at(record: dict[str, Any], sock: socket.socket) -> dict[str, Any]:
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    return {**record, "base_url": url, "sso_url": url + "/yzw/v1/sso", "driver": {"url": url + "/_driver"}}
-
-
-def register_remotely(platform_url: str, record: dict[str, Any]) -> dict[str, Any]:
-    """Register at a running mock platform (`yzw mock up`) and return its answer (the credentials)."""
+def register_remotely(platform_url: str, registration: Registration) -> PlatformGrant:
+    """Register at a running mock platform (`yzw mock up`) and return what it grants."""
     try:
-        answer = httpx.post(platform_url.rstrip("/") + "/_mock/systems", json=record, timeout=10)
+        answer = httpx.post(platform_url.rstrip("/") + "/_mock/systems", json=registration.as_record(), timeout=10)
     except httpx.HTTPError as exc:
         raise YzwError(f"no mock platform answers at {platform_url} ({exc}); start one with `yzw mock up`") from None
     if answer.status_code != 200:
         raise YzwError(f"the platform refused the registration: {answer.text[:300]}")
-    return dict(answer.json())
+    return PlatformGrant.from_answer(answer.json())
 
 
-def port_of(record: dict[str, Any]) -> int:
+def port_of(registration: Registration) -> int:
     """The port the record's base_url names (where the platform will look for the system)."""
-    return urlsplit(record["base_url"]).port or 80
+    return urlsplit(registration.base_url).port or 80

@@ -10,7 +10,8 @@ from typing import Any
 
 from yzw.client import AsyncSignedClient, Credentials
 from yzw.codes.times import CN_TZ
-from yzw.mock.store import Store
+from yzw.serving.store import Store
+from yzw.sut import PlatformGrant, Registration
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (application_no TEXT PRIMARY KEY, body TEXT NOT NULL,
@@ -36,7 +37,7 @@ def now_text() -> str:
 class ReferenceSystem:
     """One running reference system: its record (sut.yaml), what the platform gave it, and its store."""
 
-    record: dict[str, Any]
+    registration: Registration
     platform_app_id: str
     platform_secret: str
     province_url: str
@@ -49,18 +50,27 @@ class ReferenceSystem:
 
     @classmethod
     def from_registration(
-        cls, record: dict[str, Any], given: dict[str, Any], db: str = ":memory:", faults: frozenset[str] = frozenset()
+        cls,
+        registration: Registration,
+        grant: PlatformGrant,
+        db: str = ":memory:",
+        faults: frozenset[str] = frozenset(),
     ) -> ReferenceSystem:
-        """Built from a sut record and the credentials the platform answered its registration with."""
+        """Built from its registration and what the platform granted it."""
         return cls(
-            record,
-            given["platform_app_id"],
-            given["platform_secret"],
-            given["platform"]["province"],
-            given["platform"]["exchange"],
+            registration,
+            grant.app_id,
+            grant.secret,
+            grant.province_url,
+            grant.exchange_url,
             Store(db, SCHEMA),
             faults,
         )
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The registration as a mapping, for the code that still reads keys."""
+        return self.registration.as_record()
 
     @property
     def client(self) -> AsyncSignedClient:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from yzw import __version__
-from yzw.conformance.options import RunOptions
-from yzw.conformance.target import Target
-from yzw.conformance.verdicts import NOT_APPLICABLE, PASS, RequirementResult, TestResult, by_requirement, counts, passed
 from yzw.errors import YzwError
 from yzw.register import load_register
+from yzw.run.options import RunOptions
+from yzw.run.target import Target
+from yzw.run.verdicts import NOT_APPLICABLE, PASS, RequirementResult, TestResult, by_requirement, counts, passed
 from yzw.signing import sm3_hex
 
 HIDDEN_FIELDS = ("app_secret", "platform_secret")
@@ -49,7 +49,7 @@ def build(
             "only": sorted(options.only),
             "chapters": sorted(options.chapters),
         },
-        "system": {k: v for k, v in target.record.items() if k not in HIDDEN_FIELDS},
+        "system": {k: v for k, v in target.registration.as_record().items() if k not in HIDDEN_FIELDS},
         "summary": {
             "passed": passed(results, options.allow_manual),
             "counts": counts(results),

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 from yzw.codes.times import CN_TZ
-from yzw.conformance.options import RunOptions
-from yzw.conformance.target import Target
-from yzw.conformance.verdicts import TestResult
 from yzw.errors import YzwError
 from yzw.report import document, html
+from yzw.run.options import RunOptions
+from yzw.run.target import Target
+from yzw.run.verdicts import TestResult
 
 
 def write_reports(

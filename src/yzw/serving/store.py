@@ -1,13 +1,15 @@
-"""Platform storage: SQLite (WAL; a file or in memory) or PostgreSQL (shared by node replicas).
+"""Storage of the kit's servers: SQLite (WAL; a file or in memory) here, PostgreSQL in `serving.pgstore`.
 
-One database for all nodes, node-keyed tables. Code writes SQL once, with `?` placeholders; rows answer
-both `row["name"]` and `row[0]`. SQLite access is serialised by a lock (the nodes of one platform run in
-threads of one process); PostgreSQL serialises what must be serialised with advisory locks (`lock`).
+Each server brings its schema (the platform: one database for all nodes, node-keyed tables). Code writes
+SQL once, with `?` placeholders; rows answer both `row["name"]` and `row[0]`. SQLite access is serialised
+by a lock (the nodes of one platform run in threads of one process); PostgreSQL serialises what must be
+serialised with advisory locks (`lock`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,52 +19,10 @@ from typing import Any, Protocol
 
 from yzw.errors import YzwError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS systems (app_id TEXT PRIMARY KEY, secret TEXT NOT NULL, kind TEXT NOT NULL,
-    record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, app_id TEXT NOT NULL, scope TEXT NOT NULL,
-    expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, issued_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS nonces (node TEXT NOT NULL, app_id TEXT NOT NULL, nonce TEXT NOT NULL,
-    seen_at REAL NOT NULL, PRIMARY KEY (node, app_id, nonce));
-CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, user_record TEXT NOT NULL, issued_at REAL NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS items (item_code TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (item_code, version));
-CREATE TABLE IF NOT EXISTS licenses (license_id TEXT PRIMARY KEY, body TEXT NOT NULL, status TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (node TEXT NOT NULL, event_id TEXT NOT NULL, application_no TEXT NOT NULL,
-    case_no TEXT, seq INTEGER NOT NULL, step TEXT NOT NULL, dept_uscc TEXT NOT NULL, division_code TEXT NOT NULL,
-    body TEXT NOT NULL, receipt_id TEXT NOT NULL, received_at TEXT NOT NULL, delay_seconds REAL NOT NULL,
-    origin TEXT NOT NULL, PRIMARY KEY (node, event_id));
-CREATE INDEX IF NOT EXISTS events_by_application ON events (node, application_no, seq);
-CREATE INDEX IF NOT EXISTS events_by_case ON events (node, case_no);
-CREATE TABLE IF NOT EXISTS histories (node TEXT NOT NULL, application_no TEXT NOT NULL, state TEXT NOT NULL,
-    PRIMARY KEY (node, application_no));
-CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, target TEXT NOT NULL,
-    body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cases (node TEXT NOT NULL, application_no TEXT NOT NULL, next_check REAL,
-    body TEXT NOT NULL, PRIMARY KEY (node, application_no));
-CREATE INDEX IF NOT EXISTS cases_to_check ON cases (node, next_check);
-CREATE TABLE IF NOT EXISTS cards (node TEXT NOT NULL, card_id TEXT NOT NULL, case_no TEXT, body TEXT NOT NULL,
-    PRIMARY KEY (node, card_id));
-CREATE TABLE IF NOT EXISTS records (node TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (node, kind, key));
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-TABLES = (
-    "systems",
-    "tokens",
-    "nonces",
-    "tickets",
-    "items",
-    "licenses",
-    "events",
-    "histories",
-    "outbox",
-    "cases",
-    "cards",
-    "records",
-    "settings",
-)
+
+def tables_of(schema: str) -> tuple[str, ...]:
+    """The tables a schema creates, in its order (what a reset may empty)."""
+    return tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", schema))
 
 
 class Cursor(Protocol):
@@ -82,7 +42,7 @@ class Store:
 
     dialect = "sqlite"
 
-    def __init__(self, path: str = ":memory:", schema: str = SCHEMA) -> None:
+    def __init__(self, path: str, schema: str) -> None:
         if path != ":memory:" and not Path(path).parent.is_dir():
             raise YzwError(f"database folder {Path(path).parent} does not exist; create it or choose another --db")
         try:
@@ -92,9 +52,9 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(schema)
         except sqlite3.Error as exc:
-            raise YzwError(f"cannot open the platform database {path}: {exc}") from exc
+            raise YzwError(f"cannot open the database {path}: {exc}") from exc
         self._lock = threading.RLock()
-        self.path = path
+        self.path, self.tables = path, tables_of(schema)
 
     @contextmanager
     def transaction(self) -> Iterator[Db]:
@@ -146,6 +106,17 @@ class Store:
     def reset(self, keep: tuple[str, ...] = ("systems", "items", "settings")) -> None:
         """Forget all traffic-made state (tokens, events, cards …), keeping the named tables."""
         with self.transaction() as db:
-            for table in TABLES:
+            for table in self.tables:
                 if table not in keep:
                     db.execute(f"DELETE FROM {table}")
+
+
+def open_store(url: str, schema: str) -> Store:
+    """`:memory:`, a SQLite file path, or a `postgresql://` URL (shared by replicas)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from yzw.serving.pgstore import PgStore  # noqa: PLC0415 - psycopg loads only for a PostgreSQL database
+
+        return PgStore(url, schema)
+    if url != ":memory:" and not Path(url).parent.is_dir():
+        raise YzwError(f"--db {url}: folder {Path(url).parent} does not exist")
+    return Store(url, schema)

@@ -1,4 +1,4 @@
-"""The PostgreSQL store: shared state for node replicas (`yzw mock up --db postgresql://…`)."""
+"""The PostgreSQL store: state shared by server replicas (`yzw mock up --db postgresql://…`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from yzw.errors import YzwError
-from yzw.mock.store import SCHEMA, TABLES, Db, Store
+from yzw.serving.store import Db, Store, tables_of
 
 RESET_GATE = 7302027  # advisory lock: every transaction holds it shared, a reset holds it alone
 
-PG_SCHEMA = SCHEMA.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(
-    " REAL", " DOUBLE PRECISION"
-)
+
+def postgresql(schema: str) -> str:
+    """A SQLite schema in PostgreSQL's words."""
+    return schema.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(
+        " REAL", " DOUBLE PRECISION"
+    )
 
 
 class Row(tuple[Any, ...]):
@@ -61,7 +64,7 @@ class _Connection:
 class PgStore(Store):
     dialect = "postgresql"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, schema: str) -> None:
         try:
             self._pool = ConnectionPool(
                 url,
@@ -74,13 +77,13 @@ class PgStore(Store):
             with self._pool.connection() as connection:
                 connection.execute("SELECT pg_advisory_lock(7302026)")  # one schema creator at a time
                 try:
-                    connection.execute(PG_SCHEMA)
+                    connection.execute(postgresql(schema))
                 finally:
                     connection.execute("SELECT pg_advisory_unlock(7302026)")
         except (psycopg.Error, OSError) as exc:
-            raise YzwError(f"cannot open the platform database {url.rsplit('@', maxsplit=1)[-1]}: {exc}") from None
+            raise YzwError(f"cannot open the database {url.rsplit('@', maxsplit=1)[-1]}: {exc}") from None
         self._lock = threading.RLock()
-        self.path = url
+        self.path, self.tables = url, tables_of(schema)
 
     @contextmanager
     def transaction(self) -> Iterator[Db]:
@@ -97,7 +100,7 @@ class PgStore(Store):
         """
         with self._pool.connection() as connection, connection.transaction():
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (RESET_GATE,))
-            for table in TABLES:
+            for table in self.tables:
                 if table not in keep:
                     connection.execute(f"DELETE FROM {table}")
 

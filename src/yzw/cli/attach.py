@@ -7,12 +7,12 @@ topology on the --platform port) and the same platform_secret, which the record 
 from __future__ import annotations
 
 import socket
-from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from yzw.errors import YzwError
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.topology import load_topology
+from yzw.sut import Registration
 
 LOOPBACK = ("127.0.0.1", "localhost")
 EXAMPLE = "http://127.0.0.1:8700"
@@ -37,14 +37,14 @@ def listening(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def platform_for(url: str, record: dict[str, Any]) -> RunningPlatform | None:
+def platform_for(url: str, registration: Registration) -> RunningPlatform | None:
     """None when a platform (or anything) answers at `url`; otherwise a platform started there for the run."""
     if listening(url):
         return None
     parts = _parts(url)
     if parts.hostname not in LOOPBACK or parts.port is None:
         raise YzwError(f"no mock platform answers at {url}; start one with `yzw mock up --sut FILE` there")
-    secret = record.get("platform_secret")
+    secret = registration.platform_secret
     if not secret:
         raise YzwError(
             f"no mock platform answers at {url}; start one with `yzw mock up --sut FILE`, or write into the record "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
 from yzw.errors import YzwError
 from yzw.signing import signed_headers
+from yzw.sut import PlatformGrant, Registration
 
 HEALTH = "/yzw/v1/health"
 UNKNOWN_APPLICATION_NO = "33010612026092898579678"  # well formed, never submitted
@@ -18,48 +18,47 @@ SIGNATURE_CODES = ("SIGNATURE_MISSING", "SIGNATURE_INVALID", "APP_UNKNOWN", "TIM
 
 @dataclass(frozen=True)
 class Target:
-    """A registered system: its sut.yaml record and the platform's answer to the registration."""
+    """A registered system: its checked record and what the platform granted it."""
 
-    record: dict[str, Any]
-    given: dict[str, Any]
+    registration: Registration
+    grant: PlatformGrant
     platform_url: str
 
     @property
     def base_url(self) -> str:
-        return str(self.record["base_url"]).rstrip("/")
+        return self.registration.base_url
 
     @property
     def app_id(self) -> str:
-        return str(self.record["app_id"])
+        return self.registration.app_id
 
     @property
     def sso_url(self) -> str:
-        return str(self.record["sso_url"])
+        return self.registration.sso_url
 
     @property
     def driver_url(self) -> str | None:
-        driver = self.record.get("driver") or {}
-        return str(driver["url"]).rstrip("/") if driver.get("url") else None
+        return self.registration.driver_url
 
     @property
     def formats(self) -> tuple[str, ...]:
-        return tuple(self.record.get("formats") or ("json",))
+        return self.registration.formats
 
     @property
     def province_url(self) -> str:
-        return str(self.given["platform"]["province"]).rstrip("/")
+        return self.grant.province_url
 
     @property
     def exchange_url(self) -> str:
         """The exchange of the system's own tier (EVT-01)."""
-        return str(self.given["platform"]["exchange"]).rstrip("/")
+        return self.grant.exchange_url
 
 
-def connect(record: dict[str, Any], platform_url: str, timeout: float = 10.0) -> Target:
+def connect(registration: Registration, platform_url: str, timeout: float = 10.0) -> Target:
     """Register the record at the mock platform and make sure the system answers; clear errors otherwise."""
     platform_url = platform_url.rstrip("/")
     try:
-        answer = httpx.post(platform_url + "/_mock/systems", json=record, timeout=timeout)
+        answer = httpx.post(platform_url + "/_mock/systems", json=registration.as_record(), timeout=timeout)
     except httpx.HTTPError as exc:
         raise YzwError(
             f"no mock platform answers at {platform_url} ({type(exc).__name__}); start one with "
@@ -67,7 +66,7 @@ def connect(record: dict[str, Any], platform_url: str, timeout: float = 10.0) ->
         ) from None
     if answer.status_code != 200:
         raise YzwError(f"the mock platform at {platform_url} refused the registration record: {answer.text[:300]}")
-    target = Target(record, answer.json(), platform_url)
+    target = Target(registration, PlatformGrant.from_answer(answer.json()), platform_url)
     _reachable(target, timeout)
     _keys_agree(target, timeout)
     return target
@@ -97,7 +96,7 @@ def _keys_agree(target: Target, timeout: float) -> None:
 
 def _same_keys(target: Target, timeout: float) -> None:
     path = f"/yzw/v1/applications/{UNKNOWN_APPLICATION_NO}"
-    headers = signed_headers(target.given["platform_app_id"], target.given["platform_secret"], "GET", path)
+    headers = signed_headers(target.grant.app_id, target.grant.secret, "GET", path)
     if _refused_signature(httpx.get(target.base_url + path, headers=headers, timeout=timeout)):
         raise YzwError(
             "[SIG-02] the system refused the mock platform's signature: configure it with the platform_secret "
@@ -107,7 +106,7 @@ def _same_keys(target: Target, timeout: float) -> None:
         body = json.dumps({"action": "accept", "application_no": UNKNOWN_APPLICATION_NO}).encode()
         url = target.driver_url + "/actions"
         driver_path = httpx.URL(url).raw_path.decode()
-        signed = signed_headers(target.app_id, str(target.record["app_secret"]), "POST", driver_path, body=body)
+        signed = signed_headers(target.app_id, target.registration.app_secret, "POST", driver_path, body=body)
         answer = httpx.post(url, content=body, headers={**signed, "Content-Type": "application/json"}, timeout=timeout)
         if _refused_signature(answer):
             raise YzwError(

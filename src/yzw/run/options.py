@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from yzw.errors import YzwError
 from yzw.register import Requirement, load_register
 
@@ -24,19 +22,6 @@ class RunOptions:
     wait: float = 10.0
     allow_manual: bool = False
     report_dir: Path | None = None
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> RunOptions:
-        return cls.checked(
-            sut=config.getoption("--sut"),
-            platform=config.getoption("--platform"),
-            profile=config.getoption("--profile"),
-            only=split_ids(config.getoption("--only")),
-            chapters=split_ids(config.getoption("--chapter")),
-            wait=config.getoption("--wait"),
-            allow_manual=config.getoption("--allow-manual"),
-            report_dir=config.getoption("--report-dir"),
-        )
 
     @classmethod
     def checked(cls, **values: Any) -> RunOptions:
