@@ -83,7 +83,7 @@ def test_an_item_of_another_department_is_refused(scenario: Scenario, platform: 
         (
             i
             for i in platform.catalogue()
-            if i["dept"]["uscc"] != target.record["dept_uscc"] and i["status"] == "active"
+            if i["dept"]["uscc"] != target.registration.dept_uscc and i["status"] == "active"
         ),
         None,
     )

@@ -58,20 +58,20 @@ def test_window_application_numbers_carry_channel_and_dept_seq(scenario: Scenari
         number,
         "the application_no the system issued",
         channel="window",
-        dept_seq=target.record["dept_seq"],
+        dept_seq=target.registration.dept_seq,
     )
 
 
 @pytest.mark.requirement("CODE-06")
 def test_case_numbers_follow_the_acceptance_number_rule(scenario: Scenario, target: Target) -> None:
     _, _, case_no = scenario.case()
-    record = target.record
+    registration = target.registration
     code(
         "case_no",
         case_no,
         "the case_no of the SL event",
-        division_code=record["division_code"],
-        dept_seq=record["dept_seq"],
+        division_code=registration.division_code,
+        dept_seq=registration.dept_seq,
     )
 
 

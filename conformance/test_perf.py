@@ -22,7 +22,7 @@ SAMPLE, THREADS = 24, 4
 
 def _slo(target: Target) -> dict[str, float]:
     rules = yaml.safe_load(content_path("specs", "rules", "slo.yaml").read_text(encoding="utf-8"))
-    return dict(rules["tiers"][target.record["tier"]])
+    return dict(rules["tiers"][target.registration.tier])
 
 
 def _burst(scenario: Scenario, count: int) -> list[tuple[str, int, float]]:
@@ -47,7 +47,7 @@ def test_a_sample_of_concurrent_intake_meets_the_tiers_p95(scenario: Scenario, t
     if p95 > slo["p95_ms"] or len(errors) > slo["error_share"] * len(results):
         raise Violation(
             "a sample of concurrent applications misses the tier's intake SLO",
-            f"p95 ≤ {slo['p95_ms']:g} ms and errors ≤ {slo['error_share']:.1%} ({target.record['tier']} tier)",
+            f"p95 ≤ {slo['p95_ms']:g} ms and errors ≤ {slo['error_share']:.1%} ({target.registration.tier} tier)",
             f"p95 {p95:.0f} ms, {len(errors)} error(s) of {len(results)} ({THREADS} at a time)",
             "answer 202 at once and do slow work (lookups, storage) after the answer or in parallel",
             "POST /yzw/v1/applications",

@@ -33,7 +33,7 @@ def test_edge_cases_never_give_5xx(scenario: Scenario, change: dict[str, object]
 
 @pytest.mark.requirement("ROB-01")
 def test_generated_requests_never_give_5xx_or_answers_outside_their_schemas(target: Target, sut: SignedClient) -> None:
-    desk = SignedClient(Credentials(target.app_id, target.record["app_secret"])) if target.driver_url else None
+    desk = SignedClient(Credentials(target.app_id, target.registration.app_secret)) if target.driver_url else None
     try:
         problems = probe(target.base_url, target.driver_url, sut, desk, EXAMPLES_PER_OPERATION)
     finally:

@@ -47,7 +47,7 @@ def test_the_systems_calls_to_the_platform_are_signed(scenario: Scenario, driver
 @pytest.mark.parametrize("defect", ["unsigned", "bad-signature", "stale-timestamp", "replayed-nonce", "unknown-app"])
 def test_requests_that_break_signing_are_refused(target: Target, raw: httpx.Client, defect: str) -> None:
     path = f"{APPLICATIONS}/{UNKNOWN_APPLICATION_NO}"
-    app_id, secret = target.given["platform_app_id"], target.given["platform_secret"]
+    app_id, secret = target.grant.app_id, target.grant.secret
     headers = signed_headers(
         "yzw-nobody" if defect == "unknown-app" else app_id,
         secret + ("x" if defect == "bad-signature" else ""),

@@ -40,7 +40,7 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
         where=f"application {number}",
     )
     unknown = scenario.factory.notice(
-        scenario.factory.fake.case_no(target.record["division_code"], target.record["dept_seq"])
+        scenario.factory.fake.case_no(target.registration.division_code, target.registration.dept_seq)
     )
     answered(
         sut.request("POST", target.base_url + NOTICES, json=unknown),
