@@ -29,8 +29,8 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src conformance loadtests tests benchmarks scripts
-	$(BIN)/ruff format --check src conformance loadtests tests benchmarks scripts
+	$(BIN)/ruff check conftest.py src conformance loadtests tests benchmarks scripts
+	$(BIN)/ruff format --check conftest.py src conformance loadtests tests benchmarks scripts
 	$(BIN)/mypy
 
 ## bench: the benchmarks (figures, not pass/fail)
