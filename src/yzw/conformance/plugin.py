@@ -23,6 +23,7 @@ from yzw.conformance.target import Target
 from yzw.conformance.violations import Violation
 from yzw.errors import YzwError
 from yzw.register import load_register
+from yzw.spec.limits import limits
 
 RUN = pytest.StashKey[Conformance]()
 
@@ -133,7 +134,9 @@ def platform(request: pytest.FixtureRequest, target: Target, evidence: Evidence)
 def sut(target: Target, evidence: Evidence) -> Iterator[SignedClient]:
     """A client to the system signed as the platform (the unified application system, supervision …)."""
     client = SignedClient(
-        Credentials(target.given["platform_app_id"], target.given["platform_secret"]), hooks=evidence.hooks()
+        Credentials(target.given["platform_app_id"], target.given["platform_secret"]),
+        timeout=limits().answer_seconds,  # ROB-01: a slower answer is a hang
+        hooks=evidence.hooks(),
     )
     yield client
     client.close()

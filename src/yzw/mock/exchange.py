@@ -21,9 +21,9 @@ from yzw.serving.http import JSON, XML
 from yzw.spec import validate
 from yzw.spec.events import History, judge
 from yzw.spec.findings import Finding
+from yzw.spec.limits import limits
 
 _receipts = itertools.count(1)
-MAX_BATCH = 500  # EVT-01
 
 
 def now_text() -> str:
@@ -165,13 +165,13 @@ async def push_event(call: Call) -> Response:
 @endpoint(scope="exchange:write", parse=True, media=(JSON, XML))
 async def push_batch(call: Call) -> Response:
     """POST /exchange/v1/events:batch: one result per event, each judged and recorded on its own."""
-    events = call.document.get("events") if isinstance(call.document, dict) else None
-    if not isinstance(events, list) or not 1 <= len(events) <= MAX_BATCH:
+    events, most = call.document.get("events") if isinstance(call.document, dict) else None, limits().batch_max_events
+    if not isinstance(events, list) or not 1 <= len(events) <= most:
         raise ApiError(
             400,
             "SCHEMA_INVALID",
-            f'a batch is {{"events": [...]}} with 1 to {MAX_BATCH} events (EVT-01)',
-            [{"path": "/events", "reason": "an array of 1 to 500 events"}],
+            f'a batch is {{"events": [...]}} with 1 to {most} events (EVT-01)',
+            [{"path": "/events", "reason": f"an array of 1 to {most} events"}],
         )
     origin = origin_of(call.platform, call.node, call.app_id)
     results: list[dict[str, Any] | None] = []
