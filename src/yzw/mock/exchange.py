@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
+import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -23,7 +23,10 @@ from yzw.spec.events import History, judge
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
 
-_receipts = itertools.count(1)
+
+def receipt_id(node: str) -> str:
+    """A receipt id unique across replica processes and restarts (EVT-08): the node, then a random UUID."""
+    return f"R-{node}-{uuid.uuid4().hex}"
 
 
 def now_text() -> str:
@@ -83,7 +86,7 @@ def _ingest_one(
         code = "SEQUENCE_INVALID" if verdict.requirement == "EVT-03" else "TIME_INVALID"
         detail = [{"path": f"/{verdict.member}", "reason": verdict.reason, "requirement": verdict.requirement}]
         return 422, _error(code, verdict.reason, detail)
-    receipt = {"receipt_id": f"R-{node.name}-{next(_receipts):08d}", "received_at": received_at, "duplicate": False}
+    receipt = {"receipt_id": receipt_id(node.name), "received_at": received_at, "duplicate": False}
     _record(db, platform, node, (event, canonical), receipt, verdict.history, origin)
     return 200, receipt
 
@@ -276,7 +279,7 @@ def _keep_record(call: Call, kind: str, key: str, must_know: str, unknown_code: 
         if existing["document"] == document:
             return JSONResponse({**existing["receipt"], "duplicate": True})
         raise ApiError(409, "EVENT_CONFLICT", f"this {key} was recorded with other content")
-    receipt = {"receipt_id": f"R-{node}-{next(_receipts):08d}", "received_at": now_text(), "duplicate": False}
+    receipt = {"receipt_id": receipt_id(node), "received_at": now_text(), "duplicate": False}
     store.execute(
         "INSERT INTO records (node, kind, key, body) VALUES (?, ?, ?, ?)",
         node,
