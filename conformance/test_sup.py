@@ -11,6 +11,7 @@ from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
 from yzw.run.target import Target
+from yzw.spec.limits import hours, limits
 
 NOTICES = "/yzw/v1/supervision/notices"
 
@@ -74,7 +75,7 @@ def test_a_window_evaluation_is_pushed(scenario: Scenario, driver: Driver, platf
             "the window evaluation was not pushed",
             "POST /exchange/v1/evaluations with the case_no",
             "nothing",
-            "push every window evaluation to the exchange within 12 hours",
+            f"push every window evaluation to the exchange within {hours(limits().evaluation_deadline_seconds)}",
             f"case {case_no}",
         )
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 from starlette.applications import Starlette
@@ -17,13 +23,21 @@ from starlette.routing import Route
 from yzw.client import Credentials, SignedClient
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
-from yzw.mock.runner import RunningPlatform
+from yzw.mock.topology import load_topology
 from yzw.serving.server import bind, serve
 from yzw.signing import NonceMemory, verify
 
 DEPT_USCC = "11330106002482061L"  # 杭州市西湖区市场监督管理局 of mocks/catalog.yaml
 FOOD_ITEM = "11330106002482061L4010000123000"
 SCOPES = "exchange:write catalog:read license:read license:write idp:ticket"
+YZW = (sys.executable, "-c", "from yzw.cli import main; main()")
+
+
+class Running(Protocol):
+    """A running mock platform, in this process (`RunningPlatform`) or in another (`MockProcess`)."""
+
+    @property
+    def urls(self) -> dict[str, str]: ...
 
 
 @dataclass
@@ -39,7 +53,7 @@ class System:
         return self.client.request("POST", self.urls[node] + "/exchange/v1/events", json=event)
 
 
-def register(running: RunningPlatform, seed: int = 1, app_id: str | None = None, base_url: str | None = None) -> System:
+def register(running: Running, seed: int = 1, app_id: str | None = None, base_url: str | None = None) -> System:
     factory = MessageFactory(make_faker(seed))
     factory.dept = {**factory.dept, "uscc": DEPT_USCC, "dept_seq": "021", "division_code": "330106"}
     factory.item_code = FOOD_ITEM
@@ -66,12 +80,35 @@ def register(running: RunningPlatform, seed: int = 1, app_id: str | None = None,
 
 
 def mock_events(
-    running: RunningPlatform, node: str, application_no: str | None = None, step: str | None = None
+    running: Running, node: str, application_no: str | None = None, step: str | None = None
 ) -> list[dict[str, Any]]:
     """The events a node holds, of one application and one step when given."""
     params = {"application_no": application_no} if application_no else {}
     events = httpx.get(running.urls[node] + "/_mock/events", params=params).json()["events"]
     return [event for event in events if step is None or event["step"] == step]
+
+
+def push_histories(system: System, nodes: list[Running], applications: int) -> list[str]:
+    """Push whole case histories, event by event to the county node of each running platform in turn, and
+    return the receipt ids the exchange answered (each event new, each answered 200)."""
+    receipts = []
+    for _ in range(applications):
+        _, events = system.factory.case_history()
+        for index, event in enumerate(events):
+            url = nodes[index % len(nodes)].urls["county"] + "/exchange/v1/events"
+            answer = system.client.request("POST", url, json=event)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["duplicate"] is False
+            receipts.append(answer.json()["receipt_id"])
+    return receipts
+
+
+def repeated(values: list[str]) -> list[str]:
+    """The values that occur more than once."""
+    seen: dict[str, int] = {}
+    for value in values:
+        seen[value] = seen.get(value, 0) + 1
+    return sorted(value for value, n in seen.items() if n > 1)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -118,3 +155,60 @@ class StubSystem:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=5)
+
+
+def free_port_base(count: int = 3) -> int:
+    """A port p with p … p + count - 1 free on 127.0.0.1 (checked, not held: for `--port-base`)."""
+    for _ in range(100):
+        base = random.randint(20_000, 60_000 - count)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
+class MockProcess:
+    """`yzw mock up` in a process of its own (a replica, or a node to restart) on the demo topology's ports.
+
+    Its output goes to `log`; `stop()` ends it (Ctrl-C, then kill) and is safe to call twice.
+    """
+
+    def __init__(self, *args: str, log: Path, port_base: int | None = None) -> None:
+        self.port_base = port_base or free_port_base()
+        self.log = log
+        with log.open("a", encoding="utf-8") as output:
+            self.process = subprocess.Popen(
+                [*YZW, "mock", "up", "--port-base", str(self.port_base), *args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        nodes = load_topology().nodes
+        self._urls = {node.name: f"http://127.0.0.1:{self.port_base + node.port_offset}" for node in nodes}
+        if not wait_until(lambda: self.process.poll() is not None or self._answers(), timeout=60) or (
+            self.process.poll() is not None
+        ):
+            self.stop()
+            raise RuntimeError(f"yzw mock up did not answer within 60 s:\n{log.read_text(encoding='utf-8')}")
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return dict(self._urls)
+
+    def _answers(self) -> bool:
+        try:
+            return all(httpx.get(url + "/_mock/clock", timeout=2).status_code == 200 for url in self._urls.values())
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # `yzw mock up` stops its nodes on Ctrl-C
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)

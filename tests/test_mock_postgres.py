@@ -6,11 +6,12 @@ import os
 import threading
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.mock_helpers import System, mock_events, register, wait_until
+from tests.mock_helpers import MockProcess, System, mock_events, push_histories, register, repeated, wait_until
 
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.schema import SCHEMA
@@ -120,3 +121,36 @@ def test_the_virtual_clock_is_shared(systems: tuple[System, System]) -> None:
     first, second = systems
     httpx.post(first.urls["county"] + "/_mock/clock", json={"set": "2030-01-01T00:00:00+08:00"}).raise_for_status()
     assert wait_until(lambda: httpx.get(second.urls["county"] + "/_mock/clock").json()["now"].startswith("2030-01-01"))
+
+
+@pytest.fixture
+def replica_processes(tmp_path: Path) -> Iterator[tuple[MockProcess, MockProcess]]:
+    """Two `yzw mock up` processes over the one database, each with all three nodes; always stopped."""
+    store = PgStore(URL)
+    store.reset()
+    store.close()
+    first = MockProcess("--db", URL, log=tmp_path / "first.log")
+    try:
+        second = MockProcess("--db", URL, log=tmp_path / "second.log")
+        try:
+            yield first, second
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+def test_receipt_ids_are_unique_across_replica_processes(
+    replica_processes: tuple[MockProcess, MockProcess], request: pytest.FixtureRequest
+) -> None:
+    first, second = replica_processes
+    seed = zlib.crc32(request.node.name.encode())
+    system = register(first, seed=seed, app_id=f"pg-receipts-{seed}")
+    try:
+        receipts = push_histories(system, [first, second], applications=3)
+    finally:
+        system.client.close()
+    recorded = [event["receipt_id"] for node in first.urls for event in mock_events(first, node)]
+    assert len(receipts) == 24
+    assert repeated(receipts) == [], "two replica processes answered the same receipt id"
+    assert repeated(recorded) == [], "the exchange recorded one receipt id for two events"

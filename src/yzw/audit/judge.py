@@ -9,10 +9,10 @@ from typing import Any
 from yzw.audit.reader import Line
 from yzw.spec import validate
 from yzw.spec.events import History, judge
+from yzw.spec.limits import hours, limits
 from yzw.spec.monitoring import Monitor
 from yzw.spec.validate import detect_kind
 
-TWELVE_HOURS = 12 * 3600
 EVENT_MEMBERS = frozenset({"event_id", "application_no", "seq", "step", "occurred_at"})
 
 
@@ -92,8 +92,9 @@ class Audit:
             return bad(first.requirement, first.path, first.reason)
         if verdict.reason is not None:
             return bad(str(verdict.requirement), f"/{verdict.member}", verdict.reason)
-        if delay is not None and delay > TWELVE_HOURS:
-            reason = f"arrived {delay / 3600:.1f} h after occurred_at (the limit is 12 h)"
+        deadline = limits().event_deadline_seconds
+        if delay is not None and delay > deadline:
+            reason = f"arrived {delay / 3600:.1f} h after occurred_at (the limit is {hours(deadline)})"
             return bad("EVT-06", "/received_at", reason)
         return None
 

@@ -6,10 +6,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from yzw import NORM, __version__
 from yzw.cli import audit, codes, demo, fixtures, load, mock, reference, report, run, spec
+from yzw.cli.output import err
 from yzw.errors import YzwError
 
 app = typer.Typer(
@@ -45,8 +45,8 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except YzwError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {exc}")
         sys.exit(2)
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted")
+        err.print("interrupted")
         sys.exit(130)

@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from yzw.cli.output import out
+from yzw.cli.output import new_table, out
 from yzw.errors import YzwError
 from yzw.load import ledger
 from yzw.load.gate import judge, read_figures
@@ -125,7 +124,7 @@ def _generator(base_url: str) -> str:
 
 def _show(summary: dict[str, Any], folder: Path) -> None:
     figures, slo = summary["figures"], summary["slo"]
-    table = Table("measure", "measured", f"{summary['tier']} target", title="Intake under load (PERF-01)")
+    table = new_table("measure", "measured", f"{summary['tier']} target", title="Intake under load (PERF-01)")
     table.add_row("sustained applications/s", f"{figures['sustained_rate']:.1f}", f"≥ {slo['rate']}")
     table.add_row("p95", f"{figures['p95_ms']:.0f} ms", f"≤ {slo['p95_ms']} ms")
     share = figures["failures"] / figures["requests"] if figures["requests"] else 0

@@ -12,7 +12,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from yzw.cli.output import out
+from yzw.cli.output import new_table, out
 from yzw.content import content_path
 from yzw.errors import YzwError
 from yzw.mock.runner import RunningPlatform, start_platform
@@ -63,7 +63,7 @@ def up(
 
 
 def _print_nodes(running: RunningPlatform) -> None:
-    table = Table("node", "tier", "division", "URL", "serves", title="Mock platform (YZW-NORM-2026)")
+    table = new_table("node", "tier", "division", "URL", "serves", title="Mock platform (YZW-NORM-2026)")
     for node in running.platform.topology.nodes:
         serves = (
             "/idp /catalog /license /exchange /supervision" if node.tier == "province" else "/exchange /supervision"
@@ -97,7 +97,7 @@ def watch(running: RunningPlatform | None, duration: float | None) -> None:
 
 
 def _counts(running: RunningPlatform) -> Table:
-    table = Table("node", "requests", "errors", "last", box=None)
+    table = new_table("node", "requests", "errors", "last", box=None)
     for name, log in running.platform.traffic.items():
         entries = list(log)
         errors = sum(1 for e in entries if e.get("status", 200) >= 400)

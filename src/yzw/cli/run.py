@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from yzw.cli.attach import platform_for
-from yzw.cli.output import out
+from yzw.cli.output import new_table, out
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
 from yzw.register import load_register
@@ -106,7 +105,7 @@ def _progress(conformance: Conformance, started: float) -> Callable[[TestResult]
 def summary(conformance: Conformance, seconds: float) -> int:
     """The table per requirement, each failure in full, the report paths; 0 when every MUST passed."""
     results = by_requirement(conformance.results, load_register())
-    table = Table("ID", "level", "requirement", "verdict", "s", title="Verdicts per requirement")
+    table = new_table("ID", "level", "requirement", "verdict", "s", title="Verdicts per requirement")
     for result in results:
         req = result.requirement
         table.add_row(

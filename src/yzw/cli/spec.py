@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from yzw.cli.output import out
+from yzw.cli.output import new_table, out
 from yzw.errors import YzwError
 from yzw.register import Requirement, load_register, requirement
 from yzw.spec import Finding, detect_kind, message_kinds, validate
@@ -43,7 +42,7 @@ def list_requirements(
     rows = [r for r in load_register().values() if _matches(r, chapter, applies_to, level)]
     if not rows:
         raise YzwError(f"no requirement matches --chapter {chapter!r}; chapters are 1-12 or areas like ACC")
-    table = Table("ID", "level", "§", "title", "applies to", "verified by", title=f"{len(rows)} requirements")
+    table = new_table("ID", "level", "§", "title", "applies to", "verified by", title=f"{len(rows)} requirements")
     for req in rows:
         table.add_row(
             req.id,
@@ -121,7 +120,7 @@ def show_coverage(
     Example: yzw spec coverage
     """
     rows = coverage()
-    table = Table("ID", "applies to", "schema", "OpenAPI", "check", title="Requirement coverage")
+    table = new_table("ID", "applies to", "schema", "OpenAPI", "check", title="Requirement coverage")
     for row in rows:
         req = requirement(row.requirement)
         checks = _cell(row.checks) if req.applies_to == "system" else "kit self-test"

@@ -16,6 +16,7 @@ from schemathesis.core import NotSet
 from yzw.client import SignedClient
 from yzw.content import content_path
 from yzw.spec import validate
+from yzw.spec.limits import limits
 
 SECURITY_HEADERS = {"authorization", "x-yzw-app-id", "x-yzw-nonce", "x-yzw-signature", "x-yzw-timestamp"}
 DRIVER_PATH = "/actions"
@@ -87,7 +88,7 @@ def _probe_operation(operation: Any, client: Any, url: str, responses: dict[str,
                 case.method, url + case.formatted_path, params=case.query or None, content=content, headers=headers
             )
         except httpx.TimeoutException:
-            problems.append(f"{label}: no answer within 10 s")
+            problems.append(f"{label}: no answer within {limits().answer_seconds:g} s")
             return
         problem = _judged(answer, responses)
         if problem:

@@ -23,6 +23,7 @@ from yzw.errors import YzwError
 from yzw.register import load_register
 from yzw.run.options import RunOptions, split_ids
 from yzw.run.target import Target
+from yzw.spec.limits import limits
 
 RUN = pytest.StashKey[Conformance]()
 
@@ -146,7 +147,11 @@ def platform(request: pytest.FixtureRequest, target: Target, evidence: Evidence)
 @pytest.fixture
 def sut(target: Target, evidence: Evidence) -> Iterator[SignedClient]:
     """A client to the system signed as the platform (the unified application system, supervision …)."""
-    client = SignedClient(Credentials(target.grant.app_id, target.grant.secret), hooks=evidence.hooks())
+    client = SignedClient(
+        Credentials(target.grant.app_id, target.grant.secret),
+        timeout=limits().answer_seconds,  # ROB-01: a slower answer is a hang
+        hooks=evidence.hooks(),
+    )
     yield client
     client.close()
 

@@ -22,10 +22,10 @@ from yzw.errors import YzwError
 from yzw.load.plan import PLAN_ENV, LoadPlan, slo_rules
 from yzw.run.items import choose_item
 from yzw.run.target import Target
+from yzw.spec.limits import hours, limits
 
 CLASSES = {"intake": "IntakeUser", "status": "StatusUser", "guide": "GuideUser", "sso": "SsoUser", "desk": "DeskUser"}
-GRACE_SECONDS = 60
-TWELVE_HOURS = 12 * 3600  # locust's own start-up and stop, beyond the run time
+GRACE_SECONDS = 60  # locust's own start-up and stop, beyond the run time
 
 
 @dataclass(frozen=True)
@@ -146,12 +146,14 @@ def exchange_problems(target: Target) -> list[str]:
             refused[code] = refused.get(code, 0) + 1
     problems = [f"{n} push(es) refused with {code}" for code, n in sorted(refused.items())]
     events = httpx.get(target.exchange_url + "/_mock/events", timeout=30).json()["events"]
+    deadline = limits().event_deadline_seconds
     late = [
         e
         for e in events
-        if e.get("dept_uscc") == target.registration.dept_uscc and float(e.get("delay_seconds") or 0) > TWELVE_HOURS
+        if e.get("dept_uscc") == target.registration.dept_uscc and float(e.get("delay_seconds") or 0) > deadline
     ]
-    return problems + ([f"{len(late)} event(s) reached the exchange more than 12 h late (EVT-06)"] if late else [])
+    too_late = f"{len(late)} event(s) reached the exchange more than {hours(deadline)} late (EVT-06)"
+    return problems + ([too_late] if late else [])
 
 
 def _code(entry: dict[str, Any]) -> str:

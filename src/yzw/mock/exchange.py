@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
+import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -21,9 +21,12 @@ from yzw.serving.store import Db
 from yzw.spec import validate
 from yzw.spec.events import History, judge
 from yzw.spec.findings import Finding
+from yzw.spec.limits import limits
 
-_receipts = itertools.count(1)
-MAX_BATCH = 500  # EVT-01
+
+def receipt_id(node: str) -> str:
+    """A receipt id unique across replica processes and restarts (EVT-08): the node, then a random UUID."""
+    return f"R-{node}-{uuid.uuid4().hex}"
 
 
 def now_text() -> str:
@@ -83,7 +86,7 @@ def _ingest_one(
         code = "SEQUENCE_INVALID" if verdict.requirement == "EVT-03" else "TIME_INVALID"
         detail = [{"path": f"/{verdict.member}", "reason": verdict.reason, "requirement": verdict.requirement}]
         return 422, _error(code, verdict.reason, detail)
-    receipt = {"receipt_id": f"R-{node.name}-{next(_receipts):08d}", "received_at": received_at, "duplicate": False}
+    receipt = {"receipt_id": receipt_id(node.name), "received_at": received_at, "duplicate": False}
     _record(db, platform, node, (event, canonical), receipt, verdict.history, origin)
     return 200, receipt
 
@@ -165,13 +168,13 @@ async def push_event(call: Call) -> Response:
 @endpoint(scope="exchange:write", parse=True, media=(JSON, XML))
 async def push_batch(call: Call) -> Response:
     """POST /exchange/v1/events:batch: one result per event, each judged and recorded on its own."""
-    events = call.document.get("events") if isinstance(call.document, dict) else None
-    if not isinstance(events, list) or not 1 <= len(events) <= MAX_BATCH:
+    events, most = call.document.get("events") if isinstance(call.document, dict) else None, limits().batch_max_events
+    if not isinstance(events, list) or not 1 <= len(events) <= most:
         raise ApiError(
             400,
             "SCHEMA_INVALID",
-            f'a batch is {{"events": [...]}} with 1 to {MAX_BATCH} events (EVT-01)',
-            [{"path": "/events", "reason": "an array of 1 to 500 events"}],
+            f'a batch is {{"events": [...]}} with 1 to {most} events (EVT-01)',
+            [{"path": "/events", "reason": f"an array of 1 to {most} events"}],
         )
     origin = origin_of(call.platform, call.node, call.app_id)
     results: list[dict[str, Any] | None] = []
@@ -277,7 +280,7 @@ def _keep_record(call: Call, kind: str, key: str, must_know: str, unknown_code: 
             return JSONResponse({**existing["receipt"], "duplicate": True})
         conflict = "EVALUATION_CONFLICT" if kind == "evaluation" else "EVENT_CONFLICT"  # EVAL-01
         raise ApiError(409, conflict, f"this {key} was recorded with other content")
-    receipt = {"receipt_id": f"R-{node}-{next(_receipts):08d}", "received_at": now_text(), "duplicate": False}
+    receipt = {"receipt_id": receipt_id(node), "received_at": now_text(), "duplicate": False}
     store.execute(
         "INSERT INTO records (node, kind, key, body) VALUES (?, ?, ?, ?)",
         node,

@@ -12,11 +12,9 @@ from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
 from yzw.mock.pipeline import Call, endpoint
-from yzw.mock.platform import TOKEN_LIFETIME
 from yzw.serving.errors import ApiError
 from yzw.serving.http import FORM
-
-TICKET_LIFETIME = 300  # seconds (SSO-03)
+from yzw.spec.limits import limits
 
 
 @endpoint(kind="token-request", media=(FORM,))
@@ -25,7 +23,12 @@ async def issue_token(call: Call) -> Response:
     asked = frozenset(str(call.document["scope"]).split())  # the schema admits only the norm's names (SIG-05)
     token = call.platform.issue_token(str(call.app_id), asked)
     return JSONResponse(
-        {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "scope": " ".join(sorted(asked))}
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": limits().token_lifetime_seconds,
+            "scope": " ".join(sorted(asked)),
+        }
     )
 
 
@@ -52,8 +55,9 @@ async def validate_ticket(call: Call) -> Response:
     row = platform.store.one("SELECT user_record, issued_at, used FROM tickets WHERE ticket = ?", ticket)
     if row is None:
         raise ApiError(400, "TICKET_INVALID", "no such ticket (SSO-03)")
-    if time.time() - row["issued_at"] > TICKET_LIFETIME or platform.take_flag("expire_ticket"):
-        raise ApiError(400, "TICKET_EXPIRED", f"the ticket is older than {TICKET_LIFETIME} s (SSO-03)")
+    lifetime = limits().ticket_lifetime_seconds
+    if time.time() - row["issued_at"] > lifetime or platform.take_flag("expire_ticket"):
+        raise ApiError(400, "TICKET_EXPIRED", f"the ticket is older than {lifetime} s (SSO-03)")
     if row["used"] or platform.take_flag("use_ticket"):
         raise ApiError(400, "TICKET_USED", "the ticket was used already (SSO-03)")
     platform.store.execute("UPDATE tickets SET used = 1 WHERE ticket = ?", ticket)

@@ -16,12 +16,12 @@ from typing import Any
 
 from yzw.mock.topology import Topology
 from yzw.serving.store import Store
-from yzw.signing import NONCE_WINDOW, NonceMemory, Nonces
+from yzw.signing import NonceMemory, Nonces
 from yzw.sm2 import SigningKey
+from yzw.spec.limits import limits
 from yzw.sut import Registration
 
 PLATFORM_APP_ID = "yzw-platform"
-TOKEN_LIFETIME = 7200  # seconds (SIG-03)
 TRAFFIC_KEPT = 20_000  # per node
 CACHE_SECONDS = 1.0  # how long a replica trusts its copy of a token or of the clock
 
@@ -63,7 +63,7 @@ class SharedNonces:
         with self.store.transaction() as db:
             db.execute(
                 "DELETE FROM nonces WHERE node = ? AND app_id = ? AND nonce = ? AND seen_at < ?",
-                (self.node, app_id, nonce, now - NONCE_WINDOW),
+                (self.node, app_id, nonce, now - limits().nonce_window_seconds),
             )
             taken = db.execute(
                 "INSERT INTO nonces (node, app_id, nonce, seen_at) VALUES (?, ?, ?, ?) "
@@ -154,15 +154,16 @@ class Platform:
     # tokens -----------------------------------------------------------------------------------------------
     def issue_token(self, app_id: str, scopes: frozenset[str]) -> str:
         token, now = secrets.token_urlsafe(24), time.time()
+        expires_at = now + limits().token_lifetime_seconds  # SIG-03
         self.store.execute(
             "INSERT INTO tokens (token, app_id, scope, expires_at, issued_at) VALUES (?, ?, ?, ?, ?)",
             token,
             app_id,
             " ".join(sorted(scopes)),
-            now + TOKEN_LIFETIME,
+            expires_at,
             now,
         )
-        self.tokens[token] = TokenRecord(app_id, scopes, now + TOKEN_LIFETIME, read_at=now)
+        self.tokens[token] = TokenRecord(app_id, scopes, expires_at, read_at=now)
         return token
 
     def token(self, value: str) -> TokenRecord | None:

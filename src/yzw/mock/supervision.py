@@ -19,8 +19,7 @@ from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
 from yzw.serving.store import Db
 from yzw.spec.cases import CASE_STEPS, apply, day_of, due_day, legal_day, new_case, working_days_between
-
-WARNING_SHARE = 0.2  # of promised_days, at least one working day (SUP-01, provincial choice)
+from yzw.spec.limits import limits
 
 
 def observe(db: Db, platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> None:
@@ -56,7 +55,7 @@ def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
         if today > calendar.add_working_days(due, 1) or (legal is not None and today > legal):
             cards.append(("red", f"超期一个工作日以上或超过法定时限 (due {due}, legal limit {legal})"))
     else:
-        threshold = max(1, math.ceil(WARNING_SHARE * int(case.get("promised_days") or 0)))
+        threshold = max(1, math.ceil(limits().warning_share * int(case.get("promised_days") or 0)))
         remaining = working_days_between(today, due, stop_after=threshold)
         if remaining <= threshold:
             cards.append(("warning", f"剩余{remaining}个工作日 (due {due})"))
@@ -121,7 +120,7 @@ def next_check(case: dict[str, Any], now: dt.datetime) -> float | None:
     calendar, due = default_calendar(), due_day(case)
     if due is None:
         return None
-    warning_day, left = due, max(1, math.ceil(WARNING_SHARE * int(case.get("promised_days") or 0)))
+    warning_day, left = due, max(1, math.ceil(limits().warning_share * int(case.get("promised_days") or 0)))
     while left > 0:
         warning_day -= dt.timedelta(days=1)
         left -= calendar.is_working_day(warning_day)

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from yzw.reference.system import ReferenceSystem, now_text
+from yzw.spec.limits import limits
 
 log = logging.getLogger("yzw.reference")
 REFUSALS = (400, 409, 413, 415, 422)  # EVT-07: never resend the same body unchanged
@@ -97,7 +98,7 @@ def _ready(system: ReferenceSystem) -> list[Any]:
 
 def _backoff(attempts: int) -> float:
     """1 s, 2 s, 4 s … at most 60 s (EVT-07: the first retry no sooner than 1 s, growing)."""
-    return float(min(60, 2**attempts))
+    return float(min(60, limits().first_retry_seconds * 2**attempts))
 
 
 async def push_once(system: ReferenceSystem) -> int:

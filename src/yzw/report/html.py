@@ -10,8 +10,8 @@ from typing import Any
 import jinja2
 
 from yzw.content import content_path
+from yzw.spec.limits import hours, limits
 
-REAL_TIME_SECONDS = 60
 PLOT_WIDTH, BAR_HEIGHT = 900, 14
 
 
@@ -36,7 +36,8 @@ def delay_plot(delays: list[dict[str, Any]]) -> str:
     """A bar per event: its delay on a log scale, with the 60 s real-time aim and the 12 h limit marked."""
     if not delays:
         return ""
-    top = math.log10(max(12 * 3600 * 2, *(max(d["delay_seconds"], 0.001) for d in delays)))
+    deadline, real_time = limits().event_deadline_seconds, limits().real_time_seconds
+    top = math.log10(max(deadline * 2, *(max(d["delay_seconds"], 0.001) for d in delays)))
     bottom = -2.0
 
     def x(seconds: float) -> float:
@@ -46,7 +47,11 @@ def delay_plot(delays: list[dict[str, Any]]) -> str:
     for index, delay in enumerate(delays):
         y = 20 + index * BAR_HEIGHT
         colour = (
-            "#cf222e" if delay["delay_seconds"] > 43200 else "#9a6700" if delay["delay_seconds"] > 60 else "#1a7f37"
+            "#cf222e"
+            if delay["delay_seconds"] > deadline
+            else "#9a6700"
+            if delay["delay_seconds"] > real_time
+            else "#1a7f37"
         )
         width = x(delay["delay_seconds"]) - 200
         rows.append(
@@ -58,7 +63,7 @@ def delay_plot(delays: list[dict[str, Any]]) -> str:
     marks = "".join(
         f'<line x1="{x(s):.1f}" x2="{x(s):.1f}" y1="10" y2="{height - 15}" stroke="#555" stroke-dasharray="4"/>'
         f'<text x="{x(s) + 3:.1f}" y="{height - 3}" font-size="10">{label}</text>'
-        for s, label in ((REAL_TIME_SECONDS, "60 s 实时"), (43200, "12 h 时限"))
+        for s, label in ((real_time, f"{real_time:g} s 实时"), (deadline, f"{hours(deadline)} 时限"))
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{PLOT_WIDTH}" height="{height}">{"".join(rows)}{marks}</svg>'

@@ -9,22 +9,23 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from yzw.serving.errors import ApiError
+from yzw.spec.limits import limits
 from yzw.spec.validate import Unreadable, parse_text
 from yzw.spec.xml import XmlForbidden, XmlMalformed, from_xml, parse_xml
 
-MAX_BODY = 10 * 1024 * 1024  # MSG-04
 JSON, XML, FORM = "application/json", "application/xml", "application/x-www-form-urlencoded"
 
 
 async def read_body(request: Request) -> bytes:
+    limit = limits().max_body_bytes  # MSG-04
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is over {MAX_BODY} bytes (MSG-04)")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes (MSG-04)")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is over {MAX_BODY} bytes (MSG-04)")
+        if size > limit:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes (MSG-04)")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -14,6 +14,7 @@ import yaml
 from yzw.content import content_path
 from yzw.errors import SpecError
 from yzw.spec.findings import Finding
+from yzw.spec.limits import limits
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def order_rules() -> OrderRules:
             after,
             frozenset(data["after_acceptance_anywhere"]),
             data["acceptance"],
-            dt.timedelta(seconds=data["timing"]["clock_skew_seconds"]),
+            dt.timedelta(seconds=limits().clock_skew_seconds),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise SpecError(f"cannot read the event order rules {path}: {exc}") from exc

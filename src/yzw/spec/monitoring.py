@@ -20,6 +20,7 @@ from yzw.codes.lists import channel_digits
 from yzw.content import content_path
 from yzw.errors import CalendarYearMissing
 from yzw.spec.cases import apply, day_of, due_day, new_case
+from yzw.spec.limits import limits
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class Monitor:
             app.licenses = len(payload.get("licenses") or [])
         if event.get("delay_seconds") is not None:
             app.timed += 1
-            app.within_12h += float(event["delay_seconds"]) <= _rules()["twelve_hours"]
+            app.within_12h += float(event["delay_seconds"]) <= limits().event_deadline_seconds
 
     def fold(self, application_no: str) -> None:
         """Count a finished application into its department (when its first event is in the period)."""
