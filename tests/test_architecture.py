@@ -31,9 +31,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "run": frozenset({"register", "signing", "sut"}),
     "mock": frozenset({"client", "codes", "serving", "signing", "sm2", "spec", "sut"}),
     "reference": frozenset({"client", "codes", "serving", "signing", "sm2", "spec", "sut"}),
-    "report": frozenset({"codes", "register", "run", "signing"}),
+    "report": frozenset({"codes", "register", "run", "signing", "spec"}),
     "conformance": frozenset({"client", "codes", "fixtures", "register", "report", "run", "spec", "sut"}),
-    "load": frozenset({"client", "run"}),
+    "load": frozenset({"client", "run", "spec"}),
     "audit": frozenset({"spec"}),
     "cli": frozenset(
         {
