@@ -13,6 +13,7 @@ import pytest
 import yaml
 from tests.conftest import REPO
 from tests.mock_helpers import wait_until
+from tests.processes import run_yzw
 from typer.testing import CliRunner
 
 from yzw.cli import app
@@ -166,19 +167,9 @@ def test_spec_coverage_finds_a_conformance_check_for_every_system_requirement() 
     assert run("spec", "coverage", "--strict")[0] == 0
 
 
-def _yzw(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from yzw.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-
-
 def test_mock_up_runs_for_a_bounded_time_and_prints_its_nodes(tmp_path: Path) -> None:
     record = MessageFactory(make_faker(8)).sut()
-    result = _yzw(
+    result = run_yzw(
         "mock",
         "up",
         "--port-base",
@@ -204,7 +195,7 @@ def test_mock_up_runs_for_a_bounded_time_and_prints_its_nodes(tmp_path: Path) ->
     ],
 )
 def test_mock_up_refuses_a_bad_topology(tmp_path: Path, content: str, message: str) -> None:
-    result = _yzw("mock", "up", "--topology", _write(tmp_path, "topology.yaml", content), "--duration", "0")
+    result = run_yzw("mock", "up", "--topology", _write(tmp_path, "topology.yaml", content), "--duration", "0")
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -215,7 +206,7 @@ def test_mock_up_names_a_busy_port() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = _yzw("mock", "up", "--port-base", str(port), "--duration", "0")
+        result = run_yzw("mock", "up", "--port-base", str(port), "--duration", "0")
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is busy" in result.stderr
 
@@ -248,7 +239,7 @@ def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
         record = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
         port = _free_port()
         record |= {"base_url": f"http://127.0.0.1:{port}", "sso_url": f"http://127.0.0.1:{port}/yzw/v1/sso"}
-        result = _yzw(
+        result = run_yzw(
             "reference",
             "up",
             "--sut",
@@ -266,7 +257,7 @@ def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
 
 
 def test_reference_up_without_a_platform_is_one_clear_error() -> None:
-    result = _yzw(
+    result = run_yzw(
         "reference",
         "up",
         "--sut",
@@ -289,7 +280,7 @@ def test_reference_up_on_a_busy_port_says_to_change_the_base_url(tmp_path: Path)
         port = busy.getsockname()[1]
         record["base_url"] = f"http://127.0.0.1:{port}"
         sut = _write(tmp_path, "sut.yaml", yaml.safe_dump(record, allow_unicode=True))
-        result = _yzw("reference", "up", "--sut", sut, "--duration", "0")
+        result = run_yzw("reference", "up", "--sut", sut, "--duration", "0")
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is busy; stop what uses it or give the record another base_url port" in (
         result.stderr
