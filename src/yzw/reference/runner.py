@@ -15,6 +15,7 @@ from yzw.errors import YzwError
 from yzw.mock.control import credentials_for
 from yzw.mock.runner import RunningPlatform, bind, serve
 from yzw.reference.app import create_reference_app
+from yzw.reference.parts import assemble
 from yzw.reference.system import ReferenceSystem
 
 REMEDY = "give the record another base_url port"
@@ -54,7 +55,7 @@ def serve_reference(
     db: str = ":memory:",
 ) -> RunningReference:
     """Serve the reference system on a bound socket with the credentials its registration was answered with."""
-    system = ReferenceSystem.from_registration(record, given, db, faults)
+    system = ReferenceSystem.from_registration(record, given, db, faults, parts=assemble(faults))
     server, thread = serve(create_reference_app(system), sock, "reference-system")
     return RunningReference(system, record["base_url"], server, thread)
 
