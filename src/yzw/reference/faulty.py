@@ -36,6 +36,7 @@ GUARD_FAULTS = frozenset(
     }
 )
 
+# The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
 KNOWN_MEMBERS = frozenset(
     {
         "application_no",
