@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +24,10 @@ from yzw.errors import YzwError
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
 from yzw.mock.runner import RunningPlatform
+from yzw.reference import faulty
 from yzw.reference.faults import catalogue, chosen
+from yzw.reference.faulty import REGISTRY
+from yzw.reference.parts import Parts, assemble
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.signing import signed_headers
 from yzw.spec.xml import to_xml
@@ -269,6 +275,66 @@ def test_every_fault_has_its_test_and_every_test_its_fault() -> None:
 def test_unknown_faults_are_named() -> None:
     with pytest.raises(YzwError, match="unknown fault"):
         chosen(["no-such-fault"])
+
+
+REFERENCE = Path(__file__).parents[1] / "src" / "yzw" / "reference"
+CLEAN_PARTS = Parts()
+
+
+def test_the_registry_replaces_exactly_the_parts_the_catalogue_names() -> None:
+    named = {fault.name: set(fault.part) for fault in catalogue().values()}
+    assert {fault: set(replacements) for fault, replacements in REGISTRY.items()} == named
+
+
+def test_every_replacement_is_a_different_part_of_the_same_kind() -> None:
+    parts = {part.name for part in fields(Parts)}
+    for fault, replacements in REGISTRY.items():
+        assert set(replacements) <= parts, fault
+        for part, replacement in replacements.items():
+            clean = getattr(CLEAN_PARTS, part)
+            assert replacement != clean, (fault, part)
+            assert callable(replacement) == callable(clean), (fault, part)
+            if not callable(clean) and replacement is not None:
+                assert type(replacement) is type(clean), (fault, part)
+
+
+def test_assemble_applies_each_faults_replacements_to_the_clean_parts() -> None:
+    assert assemble([]) == CLEAN_PARTS
+    both = assemble(["intake-200", "fk-twice"])
+    assert (both.intake_status, both.repeat_fk, both.health_norm) == (200, True, CLEAN_PARTS.health_norm)
+
+
+def test_assemble_refuses_unknown_faults_empty_faults_and_conflicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(YzwError, match="unknown fault no-such-fault"):
+        assemble(["no-such-fault"])
+    with pytest.raises(YzwError, match="both replace the part event_clock_shift"):
+        chosen(["future-timestamps", "nightly-batch-push"])
+    monkeypatch.setitem(faulty.REGISTRY, "hollow", {})
+    with pytest.raises(YzwError, match="hollow replaces no part"):
+        assemble(["hollow"])
+
+
+def test_the_clean_code_names_no_fault() -> None:
+    """A fault lives in faulty.py only."""
+    named = {}
+    for path in sorted(REFERENCE.glob("*.py")):
+        if path.name.startswith("faulty") or path.name == "faults.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        named[path.name] = sorted(name for name in catalogue() if name in text)
+    assert {module: names for module, names in named.items() if names} == {}
+
+
+def test_no_reference_function_reaches_40_lines() -> None:
+    """Small functions with one job each."""
+    long = {}
+    for path in sorted(REFERENCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length >= 40:
+                    long[f"{path.name}:{node.name}"] = length
+    assert long == {}
 
 
 def _post(reference: RunningReference, body: Any, **headers: str) -> httpx.Response:

@@ -12,7 +12,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from yzw.reference import driver, intake, services, sso
-from yzw.reference.faulty_guard import with_faults
 from yzw.reference.guard import Call, route, system_pipeline
 from yzw.reference.journal import pusher
 from yzw.reference.system import ReferenceSystem
@@ -103,5 +102,5 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         Route("/_driver/actions", actions, methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers("system"))
-    app.state.system, app.state.pipeline = system, with_faults(system_pipeline(system), system.faults)
+    app.state.system, app.state.pipeline = system, system_pipeline(system)
     return app

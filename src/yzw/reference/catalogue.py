@@ -41,4 +41,6 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
 
 def active_for_department(system: ReferenceSystem, entry: dict[str, Any] | None) -> bool:
     """APP-03 / CAT-02: the item exists, is active, and belongs to this system's department."""
-    return entry is not None and entry.get("status") == "active" and entry["dept"]["uscc"] == system.record["dept_uscc"]
+    return (
+        entry is not None and entry.get("status") == "active" and entry["dept"]["uscc"] == system.registration.dept_uscc
+    )

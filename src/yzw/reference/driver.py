@@ -6,6 +6,7 @@ what it does produces the events a clerk's work would.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
@@ -13,11 +14,9 @@ from typing import Any
 import httpx
 
 from yzw.codes import compose
-from yzw.codes.calendar import promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
 from yzw.reference import services
-from yzw.reference.catalogue import item
 from yzw.reference.journal import record_event
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, finding_details
@@ -26,6 +25,7 @@ from yzw.spec import validate
 from yzw.spec.events import order_rules
 
 CLERK = {"id": "clerk-021-01", "name": "王芳"}
+CHANNEL_DIGIT = {"window": "3", "agent": "5"}  # CODE-05: the channel digit of a window application number
 STEP_OF = {
     "accept": "SL",
     "refuse": "BYSL",
@@ -46,12 +46,15 @@ def allowed_steps(last_step: str | None, suspended_at: str | None) -> frozenset[
 
 
 async def act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
-    """Carry out one driver action; the answer of §11. Actions wait for each other, so two clerks
+    """Carry out one driver action; the answer of §11. Actions wait for each other at the desk, so two clerks
     accepting the same application at once give one SL and one 409, never two case numbers."""
-    if "accepts-not-serialized" in system.faults:
+    async with system.parts.desk(system):
         return await _act(system, request)
-    async with system.desk:
-        return await _act(system, request)
+
+
+def one_desk(system: ReferenceSystem) -> asyncio.Lock:
+    """EVT-03: one driver action at a time, as one case file on one desk."""
+    return system.desk
 
 
 async def _act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
@@ -116,26 +119,37 @@ def _simple_payload(step: str, found: dict[str, Any], params: dict[str, Any]) ->
     return {}
 
 
+def absent(material: dict[str, Any]) -> str:
+    """ACC-05: the reason a supplement notice gives for a material the application lacks."""
+    return f"缺少{material['name']}"
+
+
 async def _missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[dict[str, str]]:
     """ACC-05 / APP-05 / LIC-02: every required material absent, and every license that is not valid."""
     body = found["body"]
     given = {m["material_code"]: m for m in body["materials"]}
     missing = [
-        {"material_code": m["material_code"], "reason": f"缺少{m['name']}"}
+        {"material_code": m["material_code"], "reason": absent(m)}
         for m in entry["materials"]
         if m["required"] and m["material_code"] not in given
     ]
     holder = body["applicant"].get("id_number") or body["applicant"].get("uscc")
     for material in given.values():
-        if material["kind"] == "license" and "license-not-verified" not in system.faults:
-            state = await _verify_license(system, material["license_id"], holder)
+        if material["kind"] == "license":
+            state = await system.parts.license_status(system, material["license_id"], holder)
             if state != "valid":
-                reason = f"缺少{material['name']}" if "bz-reason-not-status" in system.faults else state
+                reason = system.parts.license_reason(material, state)
                 missing.append({"material_code": material["material_code"], "reason": reason})
-    return missing[:1] if "bz-first-material-only" in system.faults else missing
+    return system.parts.missing_listed(missing)
 
 
-async def _verify_license(system: ReferenceSystem, license_id: str, holder: str) -> str:
+def status_as_reason(material: dict[str, Any], state: str) -> str:
+    """LIC-02: a license that is not valid is listed with its status (revoked, expired …)."""
+    return state
+
+
+async def verify_license(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """APP-05 / LIC-02: the license library's status of a license the application names."""
     try:
         answer = await system.client.request(
             "POST",
@@ -150,9 +164,7 @@ async def _verify_license(system: ReferenceSystem, license_id: str, holder: str)
 
 
 async def _entry(system: ReferenceSystem, found: dict[str, Any]) -> dict[str, Any]:
-    # The fault accepts-not-serialized asks the province for the current entry each time: the wait for that
-    # answer is where a second, unserialized accept of the same application slips in.
-    entry = await item(system, found["body"]["item_code"], refresh="accepts-not-serialized" in system.faults)
+    entry = await system.parts.case_item(system, found["body"]["item_code"])
     if entry is None:
         raise ApiError(409, "STATE_INVALID", "the application's item is no longer in the catalogue")
     return entry
@@ -163,65 +175,74 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
     entry = await _entry(system, found)
     missing = await _missing(system, found, entry)
     if missing:
-        return record_event(
-            system, found["application_no"], "BZ", {"missing": missing, "notice": "请一次性补齐以下材料"}, handler=CLERK
-        )
+        return _supplement_notice(system, found, missing)
+    due = _due(system, params, entry)
+    payload = system.parts.sl_payload(system.parts.case_no(system), found, entry, due)
+    return record_event(system, found["application_no"], "SL", payload, case_no=payload["case_no"], handler=CLERK)
+
+
+def _due(system: ReferenceSystem, params: dict[str, Any], entry: dict[str, Any]) -> dt.datetime:
+    """ACC-04: the promised due time, counted from params.calendar_date (today by default)."""
     try:
         day0 = dt.date.fromisoformat(params["calendar_date"]) if "calendar_date" in params else today_cn()
-        due = (
-            _weekdays_only(day0, int(entry["promised_days"]))
-            if "due-date-weekends-only" in system.faults
-            else promised_due_at(day0, int(entry["promised_days"]))
-        )
+        return system.parts.due_date(day0, int(entry["promised_days"]))
     except ValueError:
         raise ApiError(422, "PARAMS_INVALID", "params.calendar_date is a date, YYYY-MM-DD") from None
     except CalendarYearMissing as exc:
         raise ApiError(422, "CALENDAR_YEAR_MISSING", str(exc)) from None
+
+
+def issue_case_no(system: ReferenceSystem) -> str:
+    """CODE-06: today's next case number of this department, with its check character."""
     today = today_cn()
     serial = system.next_counter(f"case:{today.isoformat()}")
-    case_no = compose.case_no(system.record["division_code"], system.record["dept_seq"], today, serial)
-    if "case-no-without-check" in system.faults:
-        case_no = case_no[:-1]
-    payload = {
+    return compose.case_no(system.registration.division_code, system.registration.dept_seq, today, serial)
+
+
+def sl_payload(case_no: str, found: dict[str, Any], entry: dict[str, Any], due: dt.datetime) -> dict[str, Any]:
+    """ACC-02 / ACC-03: the SL names the case, its legal and promised days and the due time."""
+    return {
         "case_no": case_no,
         "application_no": found["application_no"],
-        "legal_days": entry["promised_days"] if "legal-days-wrong" in system.faults else entry["legal_days"],
+        "legal_days": entry["legal_days"],
         "promised_days": entry["promised_days"],
         "promised_due_at": due.isoformat(),
     }
-    if "case-no-after-acceptance" in system.faults:  # the number is assigned later, by the back office
-        return record_event(system, found["application_no"], "SL", {**payload, "case_no": None}, handler=CLERK)
-    return record_event(system, found["application_no"], "SL", payload, case_no=case_no, handler=CLERK)
-
-
-def _weekdays_only(day0: dt.date, days: int) -> dt.datetime:
-    """The fault due-date-weekends-only: Monday to Friday count, holidays and adjusted weekends do not."""
-    day = day0
-    while days:
-        day += dt.timedelta(days=1)
-        days -= day.weekday() < 5
-    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
 
 
 async def _refuse(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    reason = str(params.get("reason", "")).strip()
-    if not reason and "refusal-without-reason" not in system.faults:
+    payload = system.parts.bysl_payload(params)
+    case_no = system.parts.refusal_case_no(system)
+    return record_event(system, found["application_no"], "BYSL", payload, case_no=case_no, handler=CLERK)
+
+
+def reason_given(params: dict[str, Any]) -> dict[str, Any]:
+    """The BYSL payload: the clerk's reason."""
+    return {"reason": str(params.get("reason", "")).strip()}
+
+
+def bysl_payload(params: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01: no refusal without a reason."""
+    payload = reason_given(params)
+    if not payload["reason"]:
         raise ApiError(422, "PARAMS_INVALID", "refuse needs params.reason (ACC-01)")
-    case_no = None
-    if "bysl-gets-case-no" in system.faults:
-        case_no = compose.case_no(
-            system.record["division_code"],
-            system.record["dept_seq"],
-            today_cn(),
-            system.next_counter(f"case:{today_cn().isoformat()}"),
-        )
-    return record_event(system, found["application_no"], "BYSL", {"reason": reason}, case_no=case_no, handler=CLERK)
+    return payload
+
+
+def no_case_no(system: ReferenceSystem) -> str | None:
+    """ACC-06: a refused application gets no case number."""
+    return None
 
 
 async def _request_supplement(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     missing = params.get("missing") or await _missing(system, found, await _entry(system, found))
     if not missing:
         raise ApiError(422, "PARAMS_INVALID", "nothing is missing: name the materials in params.missing")
+    return _supplement_notice(system, found, missing)
+
+
+def _supplement_notice(system: ReferenceSystem, found: dict[str, Any], missing: list[Any]) -> dict[str, Any]:
+    """BZ: everything missing, at once (ACC-05)."""
     return record_event(
         system, found["application_no"], "BZ", {"missing": missing, "notice": "请一次性补齐以下材料"}, handler=CLERK
     )
@@ -232,49 +253,68 @@ async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict
     number, result = found["application_no"], str(params.get("result", "approved"))
     if result not in ("approved", "denied") or (result == "denied" and not str(params.get("reason", "")).strip()):
         raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied; denied needs params.reason")
-    if not found.get("case_no"):  # the fault case-no-after-acceptance: the back office never assigned one
+    if not found.get("case_no"):  # an SL pushed before the back office assigned one
         raise ApiError(409, "STATE_INVALID", "the case has no case_no yet; the back office assigns it (ACC-02)")
-    for step in () if "skips-review-steps" in system.faults else ("CB", "SH", "PZ"):
-        current = system.application(number)
-        if current is not None and step in allowed_steps(current["last_step"], current["suspended_at"]):
-            record_event(system, number, step, {}, handler=CLERK)
+    _review(system, number)
     entry = await _entry(system, found)
     licenses = (
         [await _issue_license(system, system.application(number) or found, entry)]
         if result == "approved" and entry.get("license_type")
         else []
     )
+    return record_event(system, number, "BJ", system.parts.bj_payload(result, licenses, params), handler=CLERK)
+
+
+def _review(system: ReferenceSystem, number: str) -> None:
+    """The review steps the case has not been through yet (EVT-03)."""
+    for step in system.parts.review_steps:
+        current = system.application(number)
+        if current is not None and step in allowed_steps(current["last_step"], current["suspended_at"]):
+            record_event(system, number, step, {}, handler=CLERK)
+
+
+def bj_payload(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05: the BJ names its result, documents and e-licenses, and a denial's reason."""
     payload: dict[str, Any] = {"result": result, "documents": [], "licenses": licenses}
-    if "bj-without-documents" in system.faults:
-        del payload["documents"]
     if result == "denied":
         payload["reason"] = str(params["reason"])
-    return record_event(system, number, "BJ", payload, handler=CLERK)
+    return payload
 
 
 async def _issue_license(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> str:
+    license_id = system.parts.license_id(system, entry, found["case_no"])
+    await system.parts.license_issue(system, _license(system, found, entry, license_id))
+    return license_id
+
+
+def license_number(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07: the e-license identifier, with its ISO/IEC 7064 MOD 37,36 check character."""
+    return compose.license_id(entry["license_type"], system.registration.dept_uscc, case_no, 1)
+
+
+def _license(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any], license_id: str) -> dict[str, Any]:
+    """The e-license the library is asked to issue (LIC-01)."""
     applicant, case_no = found["body"]["applicant"], found["case_no"]
-    license_id = compose.license_id(entry["license_type"], system.record["dept_uscc"], case_no, 1)
-    if "license-id-bad-check" in system.faults:  # a home-made check character
-        license_id = license_id[:-1] + ("1" if license_id[-1] != "1" else "2")
     holder = {"type": applicant["type"], "name": applicant["name"]} | (
         {"id_number": applicant["id_number"]} if applicant["type"] == "person" else {"uscc": applicant["uscc"]}
     )
     issued = dt.datetime.now(CN_TZ).replace(microsecond=0)
     document = f"{entry['license_name']} {license_id}".encode()
-    license_ = {
+    return {
         "license_id": license_id,
         "license_type": entry["license_type"],
         "name": entry["license_name"],
         "holder": holder,
-        "issuer": {"name": entry["dept"]["name"], "uscc": system.record["dept_uscc"]},
+        "issuer": {"name": entry["dept"]["name"], "uscc": system.registration.dept_uscc},
         "issued_at": issued.isoformat(),
         "valid_from": issued.date().isoformat(),
         "case_no": case_no,
         "file": {"format": "ofd", "size": len(document), "sm3": sm3_hex(document)},
     }
-    if "bj-before-license" in system.faults:  # BJ goes out; issuing "happens later" (never, here)
-        return license_id
+
+
+async def issue_license(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """LIC-01: the library issues the e-license before the BJ that lists it."""
     try:
         answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
     except (httpx.HTTPError, OSError):
@@ -286,7 +326,6 @@ async def _issue_license(system: ReferenceSystem, found: dict[str, Any], entry: 
             "the license library refused the e-license; no BJ was pushed",
             [{"reason": answer.text[:300]}],
         )
-    return license_id
 
 
 def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, Any]:
@@ -294,51 +333,47 @@ def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, 
     channel = params.get("channel", "window")
     if channel not in ("window", "agent"):
         raise ApiError(422, "PARAMS_INVALID", "window_apply takes channel window or agent")
-    today = today_cn()
-    daily = system.next_counter(f"application:{today.isoformat()}")
-    digit = "1" if "window-number-wrong-channel" in system.faults else {"window": "3", "agent": "5"}[channel]
-    number = compose.system_application_no(
-        system.record["division_code"], digit, today, system.record["dept_seq"], daily
-    )
-    if "text-trimmed" in system.faults and isinstance(params.get("applicant"), dict):
-        params = {
-            **params,
-            "applicant": {**params["applicant"], "name": str(params["applicant"].get("name", "")).strip()},
-        }
-    application = {
-        **params,
-        "application_no": number,
-        "channel": channel,
-        "submitted_at": now_text(),
-        "division_code": params.get("division_code", system.record["division_code"]),
-    }
-    findings = validate("application", application)
-    unchecked = {
-        "window-id-unchecked": "/applicant/id_number",
-        "window-uscc-unchecked": "/applicant/uscc",
-        "window-id-type-unchecked": "/applicant/id_type",
-    }
-    for fault, path in unchecked.items():
-        if fault in system.faults:  # the faulty system takes what the clerk typed
-            findings = [f for f in findings if f.path != path]
-    if "window-number-wrong-channel" in system.faults:  # the faulty system does not check the number it issues
-        findings = [f for f in findings if f.path != "/application_no"]
+    application = _window_application(system, system.parts.window_entry(params), channel)
+    findings = [f for f in validate("application", application) if f.path not in system.parts.window_unchecked]
     if findings:
         raise ApiError(422, "PARAMS_INVALID", "params is not an application (APP-01)", finding_details(findings))
+    _keep(system, application)
+    return system.parts.window_announcement(system, application)
+
+
+def _keep(system: ReferenceSystem, application: dict[str, Any]) -> None:
+    """The window application, kept as received (APP-07 answers for it from now on)."""
+    number, received_at = application["application_no"], application["submitted_at"]
     system.store.execute(
         "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
         number,
         json.dumps(application, ensure_ascii=False),
-        application["submitted_at"],
-        json.dumps({"application_no": number, "received_at": application["submitted_at"], "status": "received"}),
-        application["submitted_at"],
+        received_at,
+        json.dumps({"application_no": number, "received_at": received_at, "status": "received"}),
+        received_at,
     )
-    if "sb-missing" in system.faults:  # the window application is kept but never announced
-        return {
-            "ok": True,
-            "application_no": number,
-            "step": "SB",
-            "seq": 1,
-            "event_id": "00000000-0000-4000-8000-000000000000",
-        }
-    return _answer(record_event(system, number, "SB", application, handler=CLERK))
+
+
+def _window_application(system: ReferenceSystem, params: dict[str, Any], channel: str) -> dict[str, Any]:
+    """The clerk's entry as an application, under the next number of the window's channel (CODE-05)."""
+    today = today_cn()
+    daily = system.next_counter(f"application:{today.isoformat()}")
+    number = compose.system_application_no(
+        system.registration.division_code,
+        system.parts.window_digit(channel),
+        today,
+        system.registration.dept_seq,
+        daily,
+    )
+    return {
+        **params,
+        "application_no": number,
+        "channel": channel,
+        "submitted_at": now_text(),
+        "division_code": params.get("division_code", system.registration.division_code),
+    }
+
+
+def announce(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06: the window application is announced with its SB, like any step."""
+    return _answer(record_event(system, application["application_no"], "SB", application, handler=CLERK))

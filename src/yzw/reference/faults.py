@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import yaml
 
 from yzw.content import content_path
 from yzw.errors import YzwError
+from yzw.reference.parts import assemble
 
 
 @dataclass(frozen=True)
@@ -18,21 +20,33 @@ class Fault:
     does: str
     also: tuple[str, ...] = ()
     under_load: bool = False  # shows only under concurrency: `yzw load --with-checks` fails it, a run cannot
+    part: tuple[str, ...] = ()  # the parts of the reference system it replaces (yzw.reference.parts)
 
 
 @cache
 def catalogue() -> dict[str, Fault]:
     """Every seeded fault by name."""
     data = yaml.safe_load(content_path("mocks", "faults.yaml").read_text(encoding="utf-8"))
-    return {
-        f["name"]: Fault(f["name"], f["requirement"], f["does"], tuple(f.get("also", ())), bool(f.get("under_load")))
-        for f in data["faults"]
-    }
+    return {f["name"]: _fault(f) for f in data["faults"]}
+
+
+def _fault(entry: dict[str, Any]) -> Fault:
+    part = entry.get("part", ())
+    return Fault(
+        entry["name"],
+        entry["requirement"],
+        entry["does"],
+        tuple(entry.get("also", ())),
+        bool(entry.get("under_load")),
+        (part,) if isinstance(part, str) else tuple(part),
+    )
 
 
 def chosen(names: list[str] | tuple[str, ...]) -> frozenset[str]:
-    """The faults to switch on; an unknown name is one clear error listing the known ones."""
+    """The faults to switch on; an unknown name is one clear error listing the known ones, and so are two
+    faults replacing one part differently (found now, before anything starts)."""
     unknown = sorted(set(names) - set(catalogue()))
     if unknown:
         raise YzwError(f"unknown fault(s) {', '.join(unknown)}; see mocks/faults.yaml: {', '.join(catalogue())}")
+    assemble(names)
     return frozenset(names)

@@ -28,7 +28,7 @@ class Call(serving.Call):
 def system_pipeline(system: ReferenceSystem) -> serving.Pipeline:
     """Signatures with the platform's key (the system's own for the driver), nonces remembered (SIG-02),
     JSON and the registered XML (MSG-01), every schema finding a 400 (the system judges codes there)."""
-    nonces = NonceMemory()
+    memory, parts = NonceMemory(), system.parts
     registration = system.registration
     platform_key = {system.platform_app_id: system.platform_secret}
     own_key = {registration.app_id: registration.app_secret}
@@ -37,16 +37,12 @@ def system_pipeline(system: ReferenceSystem) -> serving.Pipeline:
         return (own_key if route.signer == "system" else platform_key).get
 
     def remembered(call: serving.Call) -> Nonces:
-        return nonces
+        return parts.request_nonces(memory)
 
-    media = (JSON, XML) if registration.accepts_xml() else (JSON,)
-    steps = (
-        serving.check_media,
-        serving.check_signature,
-        serving.parse_document,
-        serving.check_schema_whole,
-    )
-    return serving.Pipeline(keys, remembered, media, steps=steps, render=answer_in_kind)
+    media = parts.accepted_media((JSON, XML) if registration.accepts_xml() else (JSON,))
+    checks = parts.check_order((parts.media_check, parts.signature_check))
+    steps = (*checks, parts.body_parser, serving.check_schema_whole)
+    return serving.Pipeline(keys, remembered, media, steps=steps, render=parts.error_answer)
 
 
 def answer_in_kind(error: ApiError, call: serving.Call) -> Response:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from yzw.reference.catalogue import active_for_department, item
+from yzw.reference.catalogue import active_for_department
 from yzw.reference.journal import record_event
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, finding_details
@@ -54,47 +53,15 @@ def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Findi
     return schema, codes
 
 
-KNOWN_MEMBERS = frozenset(
-    {
-        "application_no",
-        "item_code",
-        "item_version",
-        "division_code",
-        "channel",
-        "submitted_at",
-        "applicant",
-        "agent",
-        "form",
-        "materials",
-        "delivery",
-    }
-)
-
-
-def _unknown_members(document: Any) -> list[Finding]:
-    """The fault unknown-fields-refused: a strict parser that refuses members it does not know (MSG-03)."""
-    extra = sorted(set(document) - KNOWN_MEMBERS) if isinstance(document, dict) else []
-    return [Finding(f"/{name}", name, "unknown member", "MSG-03") for name in extra]
-
-
-async def _item_entry(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
-    """The item's catalogue entry (the fault items-from-own-list trusts the registration's list instead)."""
-    if "items-from-own-list" in system.faults:
-        listed = item_code in system.record.get("items", [])
-        return {"status": "active", "dept": {"uscc": system.record["dept_uscc"]}} if listed else None
-    return await item(system, item_code)
-
-
 def _judged(system: ReferenceSystem, document: Any) -> tuple[list[Finding], dict[str, list[Finding]]]:
-    """The application's schema findings and code findings, as this system (with its faults) sees them."""
+    """The application's schema findings and code findings, as this system sees them."""
     schema, codes = _split(validate("application", document))
-    if "applicant-id-unchecked" in system.faults:
-        codes.pop("APPLICANT_INVALID", None)
-    if "unknown-fields-refused" in system.faults:
-        schema += _unknown_members(document)
-    if "no-schema-check" in system.faults:
-        schema = []
-    return schema, codes
+    return system.parts.schema_check(document, schema), codes
+
+
+def as_found(document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02: the schema's findings refuse the application, no more (MSG-03: unknown members are ignored)."""
+    return findings
 
 
 async def submit(system: ReferenceSystem, document: Any) -> Response:
@@ -103,22 +70,30 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
     if schema:
         raise ApiError(400, "SCHEMA_INVALID", "the application breaks its schema (APP-02)", finding_details(schema))
     known = system.application(document["application_no"])
-    if known is not None and "no-idempotency" in system.faults:
-        again = {**json.loads(known["answer"]), "received_at": now_text()}
-        system.store.execute(
-            "UPDATE applications SET answer = ? WHERE application_no = ?", json.dumps(again), document["application_no"]
-        )
-        return JSONResponse(again, status_code=202)
-    earlier = _earlier_answer(known, document)  # APP-04, checked before the 422s
+    earlier = system.parts.answer_again(system, known, document)  # APP-04, checked before the 422s
     if earlier is not None:
         return earlier
-    if "slow-intake" in system.faults:
-        await asyncio.sleep(0.9)  # a synchronous lookup per application
-    entry = None if "ITEM_UNKNOWN" in codes else await _item_entry(system, document["item_code"])
-    if "item-unchecked" in system.faults:
-        codes.pop("ITEM_UNKNOWN", None)
-    elif "ITEM_UNKNOWN" not in codes and not active_for_department(system, entry):
-        codes["ITEM_UNKNOWN"] = [Finding("/item_code", "item_code", "not an active item of this department", "APP-03")]
+    await system.parts.intake_pause()
+    _refuse_codes(await _item_checked(system, document, codes))
+    return _kept(system, document)
+
+
+async def _item_checked(
+    system: ReferenceSystem, document: Any, codes: dict[str, list[Finding]]
+) -> dict[str, list[Finding]]:
+    """The code findings with ITEM_UNKNOWN for an item not active in this department (APP-03, CAT-01),
+    less the codes this system does not check."""
+    if "ITEM_UNKNOWN" not in codes:
+        entry = await system.parts.item_lookup(system, document["item_code"])
+        if not active_for_department(system, entry):
+            codes["ITEM_UNKNOWN"] = [
+                Finding("/item_code", "item_code", "not an active item of this department", "APP-03")
+            ]
+    return {code: found for code, found in codes.items() if code not in system.parts.unchecked_codes}
+
+
+def _refuse_codes(codes: dict[str, list[Finding]]) -> None:
+    """APP-03: the first failed code check, in the norm's order, answers 422."""
     for _, code in CODE_ANSWERS:
         if code in codes:
             raise ApiError(
@@ -127,11 +102,13 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
                 f"the application fails a code check (APP-03): {codes[code][0].reason}",
                 finding_details(codes[code]),
             )
-    if "crash-on-empty-materials" in system.faults and not document.get("materials"):
-        raise RuntimeError("list index out of range")  # document["materials"][0] in the vendor's code
+
+
+def _kept(system: ReferenceSystem, document: Any) -> Response:
+    """Keep the application and answer it (APP-01), unless the same one arrived meanwhile (APP-04)."""
     received_at = now_text()
     answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
-    if "loses-applications" in system.faults and system.next_counter("intake") % 5 == 0:
+    if not system.parts.keeps(system, document):
         return JSONResponse(answer, status_code=202)  # answered, never kept
     earlier = _earlier_answer(system.application(document["application_no"]), document)
     if earlier is not None:  # the same application arrived again while this one awaited the catalogue
@@ -144,7 +121,17 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
         json.dumps(answer, ensure_ascii=False),
         received_at,
     )
-    return JSONResponse(answer, status_code=200 if "intake-200" in system.faults else 202)
+    return JSONResponse(answer, status_code=system.parts.intake_status)
+
+
+def keeps(system: ReferenceSystem, document: Any) -> bool:
+    """PERF-02: every application answered 202 is kept."""
+    return True
+
+
+def first_answer(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04: a number received before gets its first answer again, or 409 for another body."""
+    return _earlier_answer(known, document)
 
 
 def _earlier_answer(known: dict[str, Any] | None, document: Any) -> Response | None:
@@ -161,7 +148,7 @@ def status(system: ReferenceSystem, number: str) -> Response:
     found = system.application(number)
     if found is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received (APP-07)")
-    state = "received" if "status-stuck-received" in system.faults else STATUS[found["last_step"]]
+    state = system.parts.status_of(found["last_step"])
     answer = {"application_no": number, "status": state, "updated_at": found["updated_at"]}
     if found["case_no"]:
         answer["case_no"] = found["case_no"]
@@ -187,5 +174,4 @@ def supplements(system: ReferenceSystem, number: str, document: Any) -> Response
 
 async def health(request: Request) -> Response:
     """GET /yzw/v1/health (REG-01)."""
-    faulty = "health-wrong-norm" in request.app.state.system.faults
-    return JSONResponse({"status": "ok", "norm": "YZW-NORM-2025" if faulty else "YZW-NORM-2026"})
+    return JSONResponse({"status": "ok", "norm": request.app.state.system.parts.health_norm})

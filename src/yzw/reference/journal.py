@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from yzw.reference.system import ReferenceSystem, now_text
+from yzw.serving.store import Db
 from yzw.spec.limits import limits
 
 log = logging.getLogger("yzw.reference")
@@ -39,51 +40,61 @@ def record_event(
             "SELECT body, last_seq, case_no, last_step, suspended_at FROM applications WHERE application_no = ?",
             (number,),
         ).fetchone()
-        application, case_no = json.loads(row[0]), case_no or row[2]
-        event = {
-            "event_id": str(uuid.uuid4()),
-            "application_no": number,
-            "case_no": case_no,
-            "seq": row[1] + 1,
-            "step": step,
-            "occurred_at": _occurred(system),
-            "division_code": application["division_code"],
-            "dept_uscc": system.record["dept_uscc"],
-            "item_code": application["item_code"][19:]
-            if "old-item-code" in system.faults
-            else application["item_code"],
-            "handler": {**(handler or SYSTEM_HANDLER), "name": ""}
-            if "handler-missing-name" in system.faults
-            else handler or SYSTEM_HANDLER,
-            "payload": payload,
-        }
-        last_step = row[3] if step == "FK" else step  # APP-07: the status follows the last event but FK
-        phase = row[4] if row[3] == "HF" else row[3]  # after a resume the case is still in the phase of before
-        suspended_at = phase if step == "GQ" else row[4]
-        db.execute(
-            "UPDATE applications SET last_seq = ?, last_step = ?, case_no = ?, updated_at = ?, suspended_at = ? "
-            "WHERE application_no = ?",
-            (event["seq"], last_step, case_no, event["occurred_at"], suspended_at, number),
-        )
+        event = _event(system, number, step, row, payload, case_no or row[2], handler or SYSTEM_HANDLER)
+        _move_on(db, step, row, event)
         db.execute(
             "INSERT INTO outbox (application_no, body) VALUES (?, ?)", (number, json.dumps(event, ensure_ascii=False))
         )
     return event
 
 
+def _event(
+    system: ReferenceSystem,
+    number: str,
+    step: str,
+    row: Any,
+    payload: dict[str, Any],
+    case_no: str | None,
+    handler: dict[str, str],
+) -> dict[str, Any]:
+    """The event of EVT-02 around the step's payload; `row` is the application as it stands."""
+    application = json.loads(row[0])
+    return {
+        "event_id": str(uuid.uuid4()),
+        "application_no": number,
+        "case_no": case_no,
+        "seq": row[1] + 1,
+        "step": step,
+        "occurred_at": _occurred(system),
+        "division_code": application["division_code"],
+        "dept_uscc": system.registration.dept_uscc,
+        "item_code": system.parts.event_item_code(application["item_code"]),
+        "handler": system.parts.event_handler(handler),
+        "payload": payload,
+    }
+
+
+def _move_on(db: Db, step: str, row: Any, event: dict[str, Any]) -> None:
+    """The application after its event: its last step, seq, case_no and the phase a suspension returns to."""
+    last_step = row[3] if step == "FK" else step  # APP-07: the status follows the last event but FK
+    phase = row[4] if row[3] == "HF" else row[3]  # after a resume the case is still in the phase of before
+    suspended_at = phase if step == "GQ" else row[4]
+    db.execute(
+        "UPDATE applications SET last_seq = ?, last_step = ?, case_no = ?, updated_at = ?, suspended_at = ? "
+        "WHERE application_no = ?",
+        (event["seq"], last_step, event["case_no"], event["occurred_at"], suspended_at, event["application_no"]),
+    )
+
+
 def _occurred(system: ReferenceSystem) -> str:
-    """Now, as the event's occurred_at (the fault utc-timestamps writes UTC with Z)."""
-    if "utc-timestamps" in system.faults:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    shift = {"future-timestamps": 3600, "nightly-batch-push": -13 * 3600}  # clock ahead; pushed 13 h after the step
-    seconds = next((value for name, value in shift.items() if name in system.faults), 0)
-    moment = dt.datetime.fromisoformat(now_text()) + dt.timedelta(seconds=seconds)
-    return moment.isoformat()
+    """Now, as the event's occurred_at (CODE-08, EVT-04)."""
+    moment = dt.datetime.fromisoformat(now_text()) + system.parts.event_clock_shift
+    return system.parts.event_time(moment)
 
 
-def _exchange(system: ReferenceSystem) -> str:
-    """The exchange of the system's own tier (the fault pushes-to-province goes straight to the province)."""
-    return system.province_url if "pushes-to-province" in system.faults else system.exchange_url
+def own_exchange(system: ReferenceSystem) -> str:
+    """The exchange of the system's own tier (EVT-01): where its events go."""
+    return system.exchange_url
 
 
 def _ready(system: ReferenceSystem) -> list[Any]:
@@ -96,45 +107,64 @@ def _ready(system: ReferenceSystem) -> list[Any]:
     )
 
 
-def _backoff(attempts: int) -> float:
+def delivered(status: int) -> bool:
+    """EVT-08: any 2xx means the exchange took the event."""
+    return 200 <= status < 300
+
+
+def is_refusal(status: int) -> bool:
+    """EVT-07: a refusal is final, never resent unchanged; anything else not delivered is tried again."""
+    return status in REFUSALS
+
+
+def backoff(attempts: int) -> float:
     """1 s, 2 s, 4 s … at most 60 s (EVT-07: the first retry no sooner than 1 s, growing)."""
     return float(min(60, limits().first_retry_seconds * 2**attempts))
 
 
 async def push_once(system: ReferenceSystem) -> int:
     """Try every ready event once; the number delivered."""
-    delivered = 0
+    delivered_now = 0
     for row in _ready(system):
-        try:
-            answer = await system.client.request(
-                "POST",
-                _exchange(system) + "/exchange/v1/events",
-                content=row["body"].encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            status, error = answer.status_code, answer.text[:300]
-        except (httpx.HTTPError, OSError) as exc:
-            status, error = 0, f"{type(exc).__name__}: {exc}"
-        if 200 <= status < 300 and not (status != 201 and "only-201-delivered" in system.faults):
-            system.store.execute(
-                "UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"]
-            )
-            delivered += 1
-        elif (status in REFUSALS and "resends-refused" not in system.faults) or "no-retry-on-5xx" in system.faults:
-            log.error("the exchange refused event %s (%s): an operator must correct it", row["id"], error)
-            system.store.execute(
-                "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?",
-                error,
-                row["id"],
-            )
-        else:
-            system.store.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ? WHERE id = ?",
-                time.time() + (0 if "retry-without-backoff" in system.faults else _backoff(row["attempts"])),
-                error,
-                row["id"],
-            )
-    return delivered
+        status, error = await _send(system, row["body"])
+        delivered_now += _settle(system, row, status, error)
+    return delivered_now
+
+
+async def _send(system: ReferenceSystem, body: str) -> tuple[int, str]:
+    """POST one event to the exchange: the status and the answer's text (status 0 when none came)."""
+    try:
+        answer = await system.client.request(
+            "POST",
+            system.parts.event_exchange(system) + "/exchange/v1/events",
+            content=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    except (httpx.HTTPError, OSError) as exc:
+        return 0, f"{type(exc).__name__}: {exc}"
+    return answer.status_code, answer.text[:300]
+
+
+def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
+    """Mark the event delivered (1), refused (an operator must act), or due again after a back-off (0)."""
+    if system.parts.delivered(status):
+        system.store.execute("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"])
+        return 1
+    if system.parts.gives_up(status):
+        log.error("the exchange refused event %s (%s): an operator must correct it", row["id"], error)
+        system.store.execute(
+            "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?",
+            error,
+            row["id"],
+        )
+    else:
+        system.store.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ? WHERE id = ?",
+            time.time() + system.parts.backoff(row["attempts"]),
+            error,
+            row["id"],
+        )
+    return 0
 
 
 async def pusher(system: ReferenceSystem, stop: asyncio.Event) -> None:

@@ -13,6 +13,7 @@ import uvicorn
 
 from yzw.errors import YzwError
 from yzw.reference.app import create_reference_app
+from yzw.reference.parts import assemble
 from yzw.reference.system import ReferenceSystem
 from yzw.serving.server import bind, serve
 from yzw.sut import PlatformGrant, Registration
@@ -64,7 +65,7 @@ def serve_reference(
     db: str = ":memory:",
 ) -> RunningReference:
     """Serve the reference system on a bound socket with the credentials its registration was answered with."""
-    system = ReferenceSystem.from_registration(registration, grant, db, faults)
+    system = ReferenceSystem.from_registration(registration, grant, db, parts=assemble(faults))
     server, thread = serve(create_reference_app(system), sock, "reference-system")
     return RunningReference(system, registration.base_url, server, thread)
 

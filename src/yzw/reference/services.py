@@ -21,21 +21,22 @@ _refetches: set[asyncio.Task[Any]] = set()
 async def guide(system: ReferenceSystem, item_code: str) -> Response:
     """GET /yzw/v1/items/{item_code}: the catalogue's current version, never a copy kept apart (CAT-02)."""
     entry = await item(system, item_code)
-    if not active_for_department(system, entry):
+    if entry is None or not active_for_department(system, entry):
         raise ApiError(404, "ITEM_UNKNOWN", f"{item_code} is not an active item of this department (CAT-02)")
-    if "guide-kept-apart" in system.faults and entry is not None:  # a local copy that drops optional materials
-        entry = {**entry, "materials": [m for m in entry["materials"] if m["required"]]}
-    return JSONResponse(entry)
+    return JSONResponse(system.parts.guide(entry))
 
 
 def change_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
     """POST /yzw/v1/catalog/notifications: 200 at once, the item fetched again in the background (CAT-03)."""
-    if "change-notice-ignored" in system.faults:
-        return JSONResponse({"item_code": notice["item_code"], "version": notice["version"]})
-    task = asyncio.get_running_loop().create_task(item(system, notice["item_code"], refresh=True))
+    system.parts.change_refetch(system, notice["item_code"])
+    return JSONResponse({"item_code": notice["item_code"], "version": notice["version"]})
+
+
+def refetch(system: ReferenceSystem, item_code: str) -> None:
+    """CAT-03: fetch the item again in the background, so the notice is answered at once."""
+    task = asyncio.get_running_loop().create_task(item(system, item_code, refresh=True))
     _refetches.add(task)
     task.add_done_callback(_refetches.discard)
-    return JSONResponse({"item_code": notice["item_code"], "version": notice["version"]})
 
 
 def supervision_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
@@ -49,7 +50,7 @@ def supervision_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Respo
             "ON CONFLICT DO NOTHING RETURNING notice_id",
             (notice["notice_id"], notice["case_no"], now_text()),
         ).fetchone()
-    if fresh is not None or "fk-twice" in system.faults:
+    if fresh is not None or system.parts.repeat_fk:
         explanation = f"已收到{notice['card']}牌督办,承办人正在加快办理"
         record_event(
             system, found["application_no"], "FK", {"notice_id": notice["notice_id"], "explanation": explanation}
@@ -70,8 +71,7 @@ async def push_evaluation(system: ReferenceSystem, case_no: str, params: dict[st
         "channel": "window",
         "evaluated_at": now_text(),
     }
-    if "evaluation-not-pushed" not in system.faults:
-        await _push(system, "/exchange/v1/evaluations", evaluation)
+    await system.parts.evaluation_push(system, evaluation)
     return {"ok": True, "case_no": case_no, "evaluation_id": evaluation["evaluation_id"]}
 
 
@@ -85,9 +85,18 @@ async def push_rectification(system: ReferenceSystem, case_no: str, params: dict
         "action": str(params["action"]),
         "rectified_at": now_text(),
     }
-    if "rectification-not-pushed" not in system.faults:
-        await _push(system, "/exchange/v1/rectifications", record)
+    await system.parts.rectification_push(system, record)
     return {"ok": True, "case_no": case_no, "evaluation_id": params["evaluation_id"]}
+
+
+async def send_evaluation(system: ReferenceSystem, evaluation: dict[str, Any]) -> None:
+    """EVAL-01: the evaluation goes to the system's exchange."""
+    await _push(system, "/exchange/v1/evaluations", evaluation)
+
+
+async def send_rectification(system: ReferenceSystem, record: dict[str, Any]) -> None:
+    """EVAL-02: the rectification goes to the system's exchange."""
+    await _push(system, "/exchange/v1/rectifications", record)
 
 
 async def _push(system: ReferenceSystem, path: str, body: dict[str, Any]) -> None:

@@ -38,65 +38,76 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
     ticket = request.query_params.get("ticket", "")
     if not ticket:
         return browser_error(request, 400, "TICKET_MISSING", "the hand-off carries no ticket (SSO-03)")
-    early = _early_session(system, ticket) if "session-before-validation" in system.faults else None
+    early = system.parts.early_session(system, ticket)
     try:
         answer = await system.client.request(
             "POST",
             system.province_url + "/idp/v1/tickets/validate",
-            json={"ticket": ticket, "app_id": system.record["app_id"]},
+            json={"ticket": ticket, "app_id": system.registration.app_id},
         )
         keys = await _keys(system) if answer.status_code == 200 else {}
     except (httpx.HTTPError, OSError):
         return browser_error(request, 503, "DEPENDENCY_UNAVAILABLE", "the identity provider cannot be reached")
     if answer.status_code != 200:
-        code = (
-            answer.json().get("code", "TICKET_INVALID")
-            if answer.headers.get("content-type", "").startswith("application/json")
-            else "TICKET_INVALID"
-        )
-        refused = browser_error(
-            request,
-            200 if "ticket-refusal-200" in system.faults else 401,
-            code,
-            "the ticket was refused; no session was created (SSO-03)",
-        )
-        if early:
-            refused.set_cookie(COOKIE, early, path="/")
-        return refused
+        return _refused(system, request, answer, early)
     record = answer.json()
-    key = keys.get(record.get("kid", ""))
-    trusted = "sm2-not-verified" in system.faults
-    if not trusted and (key is None or not verify(key, record["user"], record["issued_at"], record["signature"])):
+    if not system.parts.identity_check(keys, record):
         return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's SM2 signature fails (SSO-02)")
-    sid = secrets.token_urlsafe(32)  # always fresh: a cookie held before the login never becomes the session
-    if "session-fixation" in system.faults and request.cookies.get(COOKIE):
-        sid = request.cookies[COOKIE]
+    return _signed_in(system, request, record["user"])
+
+
+def _refused(system: ReferenceSystem, request: Request, answer: httpx.Response, early: str | None) -> Response:
+    """SSO-03: the IdP refused the ticket, so no session (the IdP's code, or TICKET_INVALID)."""
+    code = (
+        answer.json().get("code", "TICKET_INVALID")
+        if answer.headers.get("content-type", "").startswith("application/json")
+        else "TICKET_INVALID"
+    )
+    refused = browser_error(
+        request,
+        system.parts.ticket_refusal_status,
+        code,
+        "the ticket was refused; no session was created (SSO-03)",
+    )
+    if early:
+        refused.set_cookie(COOKIE, early, path="/")
+    return refused
+
+
+def verified(keys: dict[str, str], record: dict[str, Any]) -> bool:
+    """SSO-02: the identity record is signed with SM2 by a key the IdP publishes."""
+    key = keys.get(record.get("kid", ""))
+    return key is not None and verify(key, record["user"], record["issued_at"], record["signature"])
+
+
+def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) -> Response:
+    """A session for the person the IdP vouched for, its cookie, and the way home (302)."""
+    sid = system.parts.session_id(request)
     system.store.execute(
         "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?)",
         sid,
-        record["user"]["user_id"],
-        json.dumps(record["user"], ensure_ascii=False),
+        user["user_id"],
+        json.dumps(user, ensure_ascii=False),
         now_text(),
     )
     response = RedirectResponse("/", status_code=302)
-    if "cookie-not-httponly" in system.faults:
-        response.headers["set-cookie"] = f"{COOKIE}={sid}; Path=/"
-    else:
-        response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
+    system.parts.session_cookie(response, sid, request.url.scheme == "https")
     return response
 
 
-def _early_session(system: ReferenceSystem, ticket: str) -> str:
-    """The fault session-before-validation: a session exists before the IdP has said who this is."""
-    sid = secrets.token_urlsafe(32)
-    system.store.execute(
-        "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?)",
-        sid,
-        ticket,
-        json.dumps({"user_id": ticket}),
-        now_text(),
-    )
-    return sid
+def fresh_sid(request: Request) -> str:
+    """SSO-07: always fresh, so a cookie held before the login never becomes the session."""
+    return secrets.token_urlsafe(32)
+
+
+def set_session_cookie(response: Response, sid: str, https: bool) -> None:
+    """SSO-07: HttpOnly and SameSite, Secure over HTTPS."""
+    response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", secure=https, path="/")
+
+
+def no_early_session(system: ReferenceSystem, ticket: str) -> str | None:
+    """SSO-01: no session before the IdP has validated the ticket."""
+    return None
 
 
 def _user(system: ReferenceSystem, request: Request) -> dict[str, Any] | None:
@@ -109,9 +120,7 @@ def session(system: ReferenceSystem, request: Request) -> Response:
     user = _user(system, request)
     if user is None:
         return browser_error(request, 401, "SESSION_REQUIRED", "no session: sign in through the portal")
-    if "session-missing-fields" in system.faults:
-        return JSONResponse({"user_id": user["user_id"], "name": user["name"]})
-    return JSONResponse(user)
+    return JSONResponse(system.parts.session_view(user))
 
 
 async def apply_entry(system: ReferenceSystem, request: Request, item_code: str) -> Response:
@@ -122,7 +131,7 @@ async def apply_entry(system: ReferenceSystem, request: Request, item_code: str)
     entry = await item(system, item_code)
     if not active_for_department(system, entry) or entry is None:
         return browser_error(request, 404, "ITEM_UNKNOWN", f"{item_code} is not an active item here")
-    if int(user["auth_level"]) < int(entry["required_auth_level"]) and "auth-level-ignored" not in system.faults:
+    if not system.parts.auth_level_enough(user, entry):
         return browser_error(
             request,
             403,
@@ -134,6 +143,15 @@ async def apply_entry(system: ReferenceSystem, request: Request, item_code: str)
 
 def logout(system: ReferenceSystem, document: dict[str, Any]) -> Response:
     """POST /yzw/v1/sso/logout: end every session of the person at once (SSO-06)."""
-    if "logout-ignored" not in system.faults:
-        system.store.execute("DELETE FROM sessions WHERE user_id = ?", document["user_id"])
+    system.parts.end_sessions(system, document["user_id"])
     return JSONResponse({"user_id": document["user_id"]})
+
+
+def end_sessions(system: ReferenceSystem, user_id: str) -> None:
+    """SSO-06: every session of the person ends at once."""
+    system.store.execute("DELETE FROM sessions WHERE user_id = ?", user_id)
+
+
+def auth_level_enough(user: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """SSO-05: the session's authentication level reaches the item's."""
+    return int(user["auth_level"]) >= int(entry["required_auth_level"])

@@ -6,12 +6,15 @@ import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yzw.client import AsyncSignedClient, Credentials
 from yzw.codes.times import CN_TZ
 from yzw.serving.store import Store
 from yzw.sut import PlatformGrant, Registration
+
+if TYPE_CHECKING:
+    from yzw.reference.parts import Parts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (application_no TEXT PRIMARY KEY, body TEXT NOT NULL,
@@ -43,10 +46,10 @@ class ReferenceSystem:
     province_url: str
     exchange_url: str
     store: Store = field(default_factory=lambda: Store(":memory:", SCHEMA))
-    faults: frozenset[str] = frozenset()
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # catalogue cache, by item_code
     desk: asyncio.Lock = field(default_factory=asyncio.Lock)  # one driver action at a time, as a case file
     _client: AsyncSignedClient | None = None
+    parts: Parts = field(kw_only=True)  # what it is built from (yzw.reference.parts), faulty ones included
 
     @classmethod
     def from_registration(
@@ -54,9 +57,10 @@ class ReferenceSystem:
         registration: Registration,
         grant: PlatformGrant,
         db: str = ":memory:",
-        faults: frozenset[str] = frozenset(),
+        *,
+        parts: Parts,
     ) -> ReferenceSystem:
-        """Built from its registration and what the platform granted it."""
+        """Built from its registration, what the platform granted it, and its parts."""
         return cls(
             registration,
             grant.app_id,
@@ -64,28 +68,24 @@ class ReferenceSystem:
             grant.province_url,
             grant.exchange_url,
             Store(db, SCHEMA),
-            faults,
+            parts=parts,
         )
-
-    @property
-    def record(self) -> dict[str, Any]:
-        """The registration as a mapping, for the code that still reads keys."""
-        return self.registration.as_record()
 
     @property
     def client(self) -> AsyncSignedClient:
         """One signed client for every call to the platform, holding one token (SIG-04, SIG-05)."""
         if self._client is None:
+            token_path = self.parts.token_path
             self._client = AsyncSignedClient(
                 Credentials(
-                    self.record["app_id"],
-                    self.record["app_secret"],
-                    token_url=None if "no-token" in self.faults else self.province_url + "/idp/v1/oauth/token",
-                    scope=SCOPES + " admin:all" if "scope-too-broad" in self.faults else SCOPES,
+                    self.registration.app_id,
+                    self.registration.app_secret,
+                    token_url=None if token_path is None else self.province_url + token_path,
+                    scope=self.parts.token_scope,
                 )
             )
-            self._client.reuse_token = "token-per-request" not in self.faults
-            self._client.credentials.nonce_bytes = 4 if "nonce-too-short" in self.faults else 16
+            self._client.reuse_token = self.parts.token_reuse
+            self._client.credentials.nonce_bytes = self.parts.nonce_bytes
         return self._client
 
     def next_counter(self, key: str) -> int:

@@ -1,0 +1,142 @@
+"""The replaceable parts of the reference system: clean by default, swapped for faulty ones by seeded faults.
+
+A part is a function or a small value the clean code paths read as `system.parts.<name>` at a natural seam
+(how a case number is issued, how an event time is written, when the outbox gives up …). `assemble` starts
+from the clean parts and applies the replacements each seeded fault registers in `yzw.reference.faulty`,
+so a fault is data there and never an `if` in the clean code, which names no fault.
+
+To add a part:
+1. add a field to `Parts`, typed, its default the clean implementation: a value, or a function defined
+   (with its requirement in the docstring) in the module whose code path calls it;
+2. call `system.parts.<name>` where that behaviour was;
+3. give each fault that changes it a replacement under the part's name in `faulty.REGISTRY`;
+4. name the part under the fault's `part:` in mocks/faults.yaml — tests/test_reference_faults.py checks
+   that the registry and the catalogue agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from yzw.codes.calendar import promised_due_at
+from yzw.errors import YzwError
+from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
+from yzw.reference.faulty import REGISTRY
+from yzw.reference.system import SCOPES, ReferenceSystem
+from yzw.serving import pipeline as serving
+from yzw.serving.errors import ApiError
+from yzw.serving.pipeline import Step
+from yzw.signing import Nonces
+from yzw.spec.findings import Finding
+
+T = TypeVar("T")
+Json = dict[str, Any]
+ItemLookup = Callable[[ReferenceSystem, str], Awaitable[Json | None]]
+
+
+def unchanged(value: T) -> T:
+    """The clean version of many parts: the value as it is."""
+    return value
+
+
+async def no_pause() -> None:
+    """Nothing to wait for: intake answers as soon as its checks are done (PERF-01)."""
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts, each with the requirement it serves; the defaults are the clean system."""
+
+    # the signed client to the platform (SIG-01, SIG-03 … SIG-05)
+    token_path: str | None = "/idp/v1/oauth/token"  # the province's token endpoint; None: calls carry no token
+    token_scope: str = SCOPES
+    token_reuse: bool = True  # one token until it expires
+    nonce_bytes: int = 16  # random bytes per nonce, as hex: 32 characters
+    # intake, status, health (REG-01, APP-01 … APP-04, APP-07, MSG-03, CAT-01, PERF-01, PERF-02)
+    health_norm: str = "YZW-NORM-2026"
+    schema_check: Callable[[Any, list[Finding]], list[Finding]] = intake.as_found
+    unchecked_codes: frozenset[str] = frozenset()  # 422 codes intake never answers
+    answer_again: Callable[[ReferenceSystem, Json | None, Any], Response | None] = intake.first_answer
+    intake_pause: Callable[[], Awaitable[None]] = no_pause
+    item_lookup: ItemLookup = catalogue.item  # where intake finds the application's item
+    keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
+    intake_status: int = 202
+    status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
+    # events and the outbox (EVT-01 … EVT-08, CODE-04, CODE-08)
+    event_item_code: Callable[[str], str] = unchanged
+    event_handler: Callable[[dict[str, str]], dict[str, str]] = unchanged
+    event_clock_shift: dt.timedelta = dt.timedelta(0)  # how far the system's clock is off
+    event_time: Callable[[dt.datetime], str] = dt.datetime.isoformat  # occurred_at as written
+    event_exchange: Callable[[ReferenceSystem], str] = journal.own_exchange
+    delivered: Callable[[int], bool] = journal.delivered
+    gives_up: Callable[[int], bool] = journal.is_refusal
+    backoff: Callable[[int], float] = journal.backoff
+    # the clerk's desk, the driver (ACC-01 … ACC-06, APP-05, APP-06, LIC-01, LIC-02, CODE-01 … CODE-09, ROB-02)
+    desk: Callable[[ReferenceSystem], AbstractAsyncContextManager[Any]] = driver.one_desk
+    case_item: ItemLookup = catalogue.item  # where the clerk finds a case's item
+    license_status: Callable[[ReferenceSystem, str, str], Awaitable[str]] = driver.verify_license
+    license_reason: Callable[[Json, str], str] = driver.status_as_reason
+    missing_listed: Callable[[list[dict[str, str]]], list[dict[str, str]]] = unchanged
+    due_date: Callable[[dt.date, int], dt.datetime] = promised_due_at
+    case_no: Callable[[ReferenceSystem], str] = driver.issue_case_no
+    sl_payload: Callable[[str, Json, Json, dt.datetime], Json] = driver.sl_payload
+    bysl_payload: Callable[[Json], Json] = driver.bysl_payload
+    refusal_case_no: Callable[[ReferenceSystem], str | None] = driver.no_case_no
+    review_steps: tuple[str, ...] = ("CB", "SH", "PZ")
+    bj_payload: Callable[[str, list[str], Json], Json] = driver.bj_payload
+    license_id: Callable[[ReferenceSystem, Json, str], str] = driver.license_number
+    license_issue: Callable[[ReferenceSystem, Json], Awaitable[None]] = driver.issue_license
+    window_entry: Callable[[Json], Json] = unchanged  # the clerk's entry, as typed
+    window_digit: Callable[[str], str] = driver.CHANNEL_DIGIT.__getitem__
+    window_unchecked: frozenset[str] = frozenset()  # paths of a window application taken without a check
+    window_announcement: Callable[[ReferenceSystem, Json], Json] = driver.announce
+    # the platform's other calls and the evaluations (CAT-02, CAT-03, SUP-02, EVAL-01, EVAL-02)
+    guide: Callable[[Json], Json] = unchanged
+    change_refetch: Callable[[ReferenceSystem, str], None] = services.refetch
+    repeat_fk: bool = False  # a repeated supervision notice gets its FK again
+    evaluation_push: Callable[[ReferenceSystem, Json], Awaitable[None]] = services.send_evaluation
+    rectification_push: Callable[[ReferenceSystem, Json], Awaitable[None]] = services.send_rectification
+    # the request pipeline (MSG-01 … MSG-05, SIG-02): the shared one of yzw.serving.pipeline, configured
+    accepted_media: Callable[[tuple[str, ...]], tuple[str, ...]] = unchanged  # the registered formats' media
+    check_order: Callable[[tuple[Step, ...]], tuple[Step, ...]] = unchanged  # media type, then signature
+    media_check: Step = serving.check_media
+    signature_check: Step = serving.check_signature
+    request_nonces: Callable[[Nonces], Nonces] = unchanged  # the memory a request's nonce is checked against
+    body_parser: Step = serving.parse_document
+    error_answer: Callable[[ApiError, serving.Call], Response] = guard.answer_in_kind
+    # single sign-on (SSO-01 … SSO-07)
+    early_session: Callable[[ReferenceSystem, str], str | None] = sso.no_early_session
+    ticket_refusal_status: int = 401
+    identity_check: Callable[[dict[str, str], Json], bool] = sso.verified
+    session_id: Callable[[Request], str] = sso.fresh_sid
+    session_cookie: Callable[[Response, str, bool], None] = sso.set_session_cookie
+    session_view: Callable[[Json], Json] = unchanged
+    auth_level_enough: Callable[[Json, Json], bool] = sso.auth_level_enough
+    end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
+
+
+def assemble(faults: Iterable[str]) -> Parts:
+    """The clean parts with every fault's replacements.
+
+    An unknown fault, a fault without replacements and two faults replacing one part differently are
+    each one clear error: a combination the system cannot be built from is refused, not half-applied.
+    """
+    chosen: dict[str, tuple[str, Any]] = {}  # part: (the fault that replaces it, its replacement)
+    for fault in sorted(set(faults)):
+        replacements = REGISTRY.get(fault)
+        if replacements is None:
+            raise YzwError(f"unknown fault {fault}; see mocks/faults.yaml")
+        if not replacements:
+            raise YzwError(f"the fault {fault} replaces no part of the reference system")
+        for part, replacement in replacements.items():
+            earlier, earlier_replacement = chosen.setdefault(part, (fault, replacement))
+            if earlier_replacement != replacement:
+                raise YzwError(f"the faults {earlier} and {fault} both replace the part {part}: choose one")
+    return replace(Parts(), **{part: replacement for part, (_, replacement) in chosen.items()})
