@@ -12,9 +12,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import typer
 from tests.certify import pointed_record, write_record
 from tests.conftest import REGISTRATION, REPO
 from tests.mock_helpers import YZW
@@ -173,3 +175,24 @@ def test_mock_up_piped_prints_whole_urls_that_answer(mock_up_piped: subprocess.P
     assert reference, printed
     assert httpx.get(reference.group(1) + "/yzw/v1/health", timeout=5).status_code == 200
     assert reference.group(2) == reference.group(1) + "/_driver"
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command below a click group (click's or the one typer vendors), with its path of names."""
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_every_help_text_is_whole_on_a_narrow_terminal_and_in_a_pipe(columns: str) -> None:
+    """Each word of every command's and option's help stands whole in `--help` (rich's panels cut them)."""
+    runner, env = CliRunner(), {**os.environ, "COLUMNS": columns}
+    for path, command in _commands(typer.main.get_command(app)):
+        shown = "".join(runner.invoke(app, [*path, "--help"], env=env).output.split())  # wrapped lines joined
+        listed = [(sub.help or "").split("\n\n")[0] for sub in getattr(command, "commands", {}).values()]
+        texts = [command.help or "", *listed, *(getattr(p, "help", None) or "" for p in command.params)]
+        words = " ".join(texts).split()
+        missing = [word for word in words if word not in shown]
+        assert not missing, f"yzw {' '.join(path)} --help cuts {missing[:5]}"

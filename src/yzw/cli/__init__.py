@@ -9,13 +9,12 @@ import typer
 
 from yzw import NORM, __version__
 from yzw.cli import audit, codes, demo, fixtures, load, mock, reference, report, run, spec
-from yzw.cli.output import err
+from yzw.cli.output import command_group, err
 from yzw.errors import YzwError
 
-app = typer.Typer(
+app = command_group(
+    f"Conformance kit for departmental systems joining the provincial online service hall ({NORM}).",
     name="yzw",
-    help=f"Conformance kit for departmental systems joining the provincial online service hall ({NORM}).",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )

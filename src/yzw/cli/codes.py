@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from yzw.cli.output import out, print_problem
+from yzw.cli.output import command_group, out, print_problem
 from yzw.codes import KINDS, check, detect_kinds
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import YzwError
 from yzw.fixtures import DEFECTS, invalid_value, make_faker
 
-app = typer.Typer(help="Check and generate the norm's codes (CODE-01 … CODE-09).", no_args_is_help=True)
+app = command_group("Check and generate the norm's codes (CODE-01 … CODE-09).")
 
 RECORD_KINDS = ("person", "legal_person", "department")
 

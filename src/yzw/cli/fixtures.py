@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from yzw.cli.output import out
+from yzw.cli.output import command_group, out
 from yzw.errors import YzwError
 from yzw.fixtures.dumps import DEFECTS, generate
 
-app = typer.Typer(help="Generated data: event dumps with known defects.", no_args_is_help=True)
+app = command_group("Generated data: event dumps with known defects.")
 
 
 @app.command("events")

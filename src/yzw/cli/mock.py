@@ -12,7 +12,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from yzw.cli.output import new_table, out
+from yzw.cli.output import command_group, new_table, out
 from yzw.content import content_path
 from yzw.errors import YzwError
 from yzw.mock.runner import RunningPlatform, start_platform
@@ -21,7 +21,7 @@ from yzw.reference.faults import chosen
 from yzw.reference.runner import port_of, start_reference
 from yzw.sut import PlatformGrant, Registration, load_registration
 
-app = typer.Typer(help="The mock platform: province, city and county nodes on 127.0.0.1.", no_args_is_help=True)
+app = command_group("The mock platform: province, city and county nodes on 127.0.0.1.")
 
 
 @app.command("up")

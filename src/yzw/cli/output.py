@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
 from rich.console import Console, ConsoleDimensions
 from rich.table import Column, Table
+from typer.core import TyperGroup
 
 from yzw.codes.problem import CodeProblem
 
@@ -46,6 +48,28 @@ class _Console(Console):
 
 out = _Console(highlight=False, soft_wrap=True)
 err = _Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class WholeHelpGroup(TyperGroup):
+    """A command group whose `--help` lists each command's whole first paragraph, wrapped, never cut with "…"
+    (click shortens it to the width left over). Help goes through click's plain formatter, which wraps:
+    rich's help panels cut paths and defaults to fit their columns."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:  # click's, or the one typer vendors
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                text = command.short_help or (command.help or "").split("\n\n")[0]
+                rows.append((name, " ".join(text.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def command_group(help_text: str, **options: Any) -> typer.Typer:
+    """A `yzw` command group with help that is never cut."""
+    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None, cls=WholeHelpGroup, **options)
 
 
 def new_table(*headers: str, **options: Any) -> Table:

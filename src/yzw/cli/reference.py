@@ -8,15 +8,13 @@ from typing import Annotated
 import typer
 
 from yzw.cli.mock import watch
-from yzw.cli.output import out
+from yzw.cli.output import command_group, out
 from yzw.reference.faults import chosen
 from yzw.reference.runner import REMEDY, port_of, register_remotely, serve_reference
 from yzw.serving.server import bind
 from yzw.sut import load_registration
 
-app = typer.Typer(
-    help="The reference departmental system (a system that does what the norm asks).", no_args_is_help=True
-)
+app = command_group("The reference departmental system (a system that does what the norm asks).")
 
 
 @app.command("up")

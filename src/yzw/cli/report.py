@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from yzw.cli.output import out
+from yzw.cli.output import command_group, out
 from yzw.report.document import verify as verify_report
 
-app = typer.Typer(help="Certification reports: check that an archived report is unchanged.", no_args_is_help=True)
+app = command_group("Certification reports: check that an archived report is unchanged.")
 
 
 @app.command("verify")

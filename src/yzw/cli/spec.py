@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from yzw.cli.output import new_table, out
+from yzw.cli.output import command_group, new_table, out
 from yzw.errors import YzwError
 from yzw.register import Requirement, load_register, requirement
 from yzw.spec import Finding, detect_kind, message_kinds, validate
@@ -16,7 +16,7 @@ from yzw.spec.coverage import coverage
 from yzw.spec.validate import Unreadable, parse_text
 from yzw.spec.xml import XmlForbidden, XmlMalformed, xsd_errors
 
-app = typer.Typer(help="The norm as data: requirements, message validation, coverage.", no_args_is_help=True)
+app = command_group("The norm as data: requirements, message validation, coverage.")
 
 
 def _matches(req: Requirement, chapter: str | None, applies_to: str | None, level: str | None) -> bool:
