@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.certify, from a checkout
 
-from tests.certify import certify  # noqa: E402
+from tests.certify import certify
 
-from yzw.mock.runner import start_platform  # noqa: E402
-from yzw.reference.faults import catalogue  # noqa: E402
+from yzw.mock.runner import start_platform
+from yzw.reference.faults import catalogue
 
 Table = dict[str, dict[str, list[str]]]
 
