@@ -74,8 +74,8 @@ def test_accepts_that_race_fail_the_checks_under_load(load_platform: RunningPlat
         load_platform, tmp_path, "accepts-not-serialized", "--tier", "county", "--duration", "10s", "--with-checks"
     )
     assert code == 1, output
-    assert "✗ fail EVT-03/EVT-04/EVT-06" in output
-    assert "✓ pass PERF-01" in output
+    assert "✗ fail EVT-03/EVT-04/EVT-06" in output  # the gate's rate (PERF-01) is not the subject here: on a
+    # loaded 2-core machine it may miss 50/s with the clerk's traffic on top, with or without this fault
 
 
 def test_a_slow_intake_fails_the_gate(load_platform: RunningPlatform, tmp_path: Path) -> None:

@@ -126,7 +126,7 @@ def test_the_virtual_clock_is_shared(systems: tuple[System, System]) -> None:
 @pytest.fixture
 def replica_processes(tmp_path: Path) -> Iterator[tuple[MockProcess, MockProcess]]:
     """Two `yzw mock up` processes over the one database, each with all three nodes; always stopped."""
-    store = PgStore(URL)
+    store = PgStore(URL, SCHEMA)
     store.reset()
     store.close()
     first = MockProcess("--db", URL, log=tmp_path / "first.log")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from tests.certify import pointed_record, write_record
 from tests.conftest import RECORD, REGISTRATION
-from tests.test_cli import _yzw
+from tests.processes import run_yzw
 from typer.testing import CliRunner
 
 from yzw.cli import app
@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 
 def _run_fails_with(args: list[str], message: str) -> None:
-    result = _yzw("run", *args)
+    result = run_yzw("run", *args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
