@@ -1,5 +1,6 @@
-"""Repo-local pytest settings only: what the kit's own tests (tests/) and the conformance suites share when they
-run from a checkout. An installed kit needs none of it: its plugin is the `pytest11` entry point `yzw`.
+"""Repo-local pytest settings only, for runs from a checkout's top (`pytest`: the kit's own tests). An installed
+kit needs none of it: its plugin is the `pytest11` entry point `yzw`. The conformance suites run with their
+own settings (conformance/pytest.ini, which `yzw run` passes), so pytest does not read this file for them.
 
 - The checkout's root is importable, so tests share their helpers as `tests.…` whatever the import mode.
 - The checkout's own `src/` is used when the kit is not installed (a bare clone: `pytest` finds `yzw`), and

@@ -64,8 +64,8 @@ class _Applications:
     """
 
     def __init__(self, seed: int) -> None:
-        factory = MessageFactory(make_faker(seed), division=PLAN.record["division_code"])
-        self.division = PLAN.record["division_code"]
+        factory = MessageFactory(make_faker(seed), division=PLAN.division_code)
+        self.division = PLAN.division_code
         self.pool = [
             json.dumps(
                 {**self._for_item(factory.application()), "application_no": NUMBER, "submitted_at": SUBMITTED},

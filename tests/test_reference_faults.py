@@ -304,6 +304,11 @@ def test_assemble_applies_each_faults_replacements_to_the_clean_parts() -> None:
     assert (both.intake_status, both.repeat_fk, both.health_norm) == (200, True, CLEAN_PARTS.health_norm)
 
 
+def test_faults_replacing_a_set_valued_part_join_their_sets() -> None:
+    both = assemble(["applicant-id-unchecked", "item-unchecked"])
+    assert both.unchecked_codes == {"APPLICANT_INVALID", "ITEM_UNKNOWN"}
+
+
 def test_assemble_refuses_unknown_faults_empty_faults_and_conflicts(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(YzwError, match="unknown fault no-such-fault"):
         assemble(["no-such-fault"])

@@ -24,7 +24,7 @@ class PlatformGrant:
     """What the platform gives a registered system (norm §1): its key and the URLs the system calls."""
 
     app_id: str
-    secret: str
+    secret: str = field(repr=False)  # never in a log or a traceback
     province_url: str
     exchange_url: str
 
@@ -53,7 +53,7 @@ class Registration:
     """One system's registration record, checked against specs/schemas/sut.schema.json (REG-01)."""
 
     app_id: str
-    app_secret: str
+    app_secret: str = field(repr=False)  # never in a log or a traceback
     tier: str
     division_code: str
     dept_uscc: str
@@ -64,8 +64,10 @@ class Registration:
     formats: tuple[str, ...]
     driver_url: str | None = None
     platform_app_id: str | None = None  # what the platform issued, when the vendor wrote it into the record
-    platform_secret: str | None = None
+    platform_secret: str | None = field(default=None, repr=False)
     platform_urls: tuple[tuple[str, str], ...] = ()
+    # the record as written: what `as_record` sends; not compared (two records equal in every typed field
+    # are one registration, whatever extra members or trailing slashes they were written with)
     _record: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod

@@ -31,7 +31,7 @@ class LoadPlan:
     app_id: str
     app_secret: str
     driver_url: str | None
-    record: dict[str, Any]
+    division_code: str  # the system's division: the applications' and the numbers'
     item: dict[str, Any]
     ledger_dir: str
 

@@ -114,7 +114,7 @@ def _plan(target: Target, item: dict[str, Any], ledger: Path) -> LoadPlan:
         app_id=target.app_id,
         app_secret=target.registration.app_secret,
         driver_url=target.driver_url,
-        record=target.registration.as_record(),
+        division_code=target.registration.division_code,
         item=item,
         ledger_dir=str(ledger),
     )

@@ -30,17 +30,17 @@ def system_pipeline(system: ReferenceSystem) -> serving.Pipeline:
     JSON and the registered XML (MSG-01), every schema finding a 400 (the system judges codes there)."""
     memory, parts = NonceMemory(), system.parts
     registration = system.registration
-    platform_key = {system.platform_app_id: system.platform_secret}
-    own_key = {registration.app_id: registration.app_secret}
 
     def keys(call: serving.Call, route: serving.Route) -> Callable[[str], str | None]:
-        return (own_key if route.signer == "system" else platform_key).get
+        if route.signer == "system":
+            return {registration.app_id: registration.app_secret}.get
+        return {system.platform_app_id: system.platform_secret}.get
 
     def remembered(call: serving.Call) -> Nonces:
         return parts.request_nonces(memory)
 
     media = parts.accepted_media((JSON, XML) if registration.accepts_xml() else (JSON,))
-    checks = parts.check_order((parts.media_check, parts.signature_check))
+    checks = parts.check_order((serving.check_media, parts.signature_check))
     steps = (*checks, parts.body_parser, serving.check_schema_whole)
     return serving.Pipeline(keys, remembered, media, steps=steps, render=parts.error_answer)
 

@@ -106,7 +106,6 @@ class Parts:
     # the request pipeline (MSG-01 … MSG-05, SIG-02): the shared one of yzw.serving.pipeline, configured
     accepted_media: Callable[[tuple[str, ...]], tuple[str, ...]] = unchanged  # the registered formats' media
     check_order: Callable[[tuple[Step, ...]], tuple[Step, ...]] = unchanged  # media type, then signature
-    media_check: Step = serving.check_media
     signature_check: Step = serving.check_signature
     request_nonces: Callable[[Nonces], Nonces] = unchanged  # the memory a request's nonce is checked against
     body_parser: Step = serving.parse_document
@@ -125,8 +124,9 @@ class Parts:
 def assemble(faults: Iterable[str]) -> Parts:
     """The clean parts with every fault's replacements.
 
-    An unknown fault, a fault without replacements and two faults replacing one part differently are
-    each one clear error: a combination the system cannot be built from is refused, not half-applied.
+    Two faults replacing a set-valued part join their sets (codes unchecked by either are unchecked). An
+    unknown fault, a fault without replacements and two faults replacing another part differently are each
+    one clear error: a combination the system cannot be built from is refused, not half-applied.
     """
     chosen: dict[str, tuple[str, Any]] = {}  # part: (the fault that replaces it, its replacement)
     for fault in sorted(set(faults)):
@@ -137,6 +137,8 @@ def assemble(faults: Iterable[str]) -> Parts:
             raise YzwError(f"the fault {fault} replaces no part of the reference system")
         for part, replacement in replacements.items():
             earlier, earlier_replacement = chosen.setdefault(part, (fault, replacement))
-            if earlier_replacement != replacement:
+            if isinstance(replacement, frozenset) and isinstance(earlier_replacement, frozenset):
+                chosen[part] = (earlier, earlier_replacement | replacement)
+            elif earlier_replacement != replacement:
                 raise YzwError(f"the faults {earlier} and {fault} both replace the part {part}: choose one")
     return replace(Parts(), **{part: replacement for part, (_, replacement) in chosen.items()})

@@ -65,7 +65,7 @@ Step = Callable[["Pipeline", Call, Route], None]
 
 def check_media(pipeline: Pipeline, call: Call, route: Route) -> None:
     """415 for a body in a media type the endpoint does not take."""
-    accepted = route.media or pipeline.media
+    accepted = pipeline.media if route.media is None else route.media
     if call.has_body and call.body and call.media not in accepted:
         raise ApiError(
             415,
@@ -94,8 +94,12 @@ def check_signature(pipeline: Pipeline, call: Call, route: Route) -> None:
 
 
 def check_token(pipeline: Pipeline, call: Call, route: Route) -> None:
-    if route.scope is not None and pipeline.tokens is not None:
-        pipeline.tokens(call, route.scope)
+    """SIG-03/05 for a route that needs a scope; a server without a token check must not declare one."""
+    if route.scope is None:
+        return
+    if pipeline.tokens is None:
+        raise TypeError(f"a route needs scope {route.scope!r} but this server's pipeline checks no tokens")
+    pipeline.tokens(call, route.scope)
 
 
 def parse_document(pipeline: Pipeline, call: Call, route: Route) -> None:
