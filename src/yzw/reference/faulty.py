@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,7 +27,7 @@ from yzw.reference.sso import COOKIE, fresh_sid
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
 from yzw.serving.http import JSON, XML
-from yzw.serving.pipeline import Call, Pipeline, Route, Step, parse_document
+from yzw.serving.pipeline import Call, Pipeline, Route, Step, parse_document, verify_signature
 from yzw.signing import NonceMemory, Nonces
 from yzw.spec.findings import Finding
 from yzw.spec.xml import from_xml
@@ -232,6 +233,13 @@ def _answer_with_trace(error: ApiError, call: Call) -> Response:
     return answer_in_kind(ApiError(error.status, error.code, f"{error.message}\n{TRACE}", error.details), call)
 
 
+# 2026.2 messages, signing, SSO
+def _blank_pairs_dropped(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-01 over `parse_qsl`'s pairs: without keep_blank_values, `a=` and `b` vanish from the canonical query."""
+    query = call.request.scope["query_string"].decode("latin-1")
+    verify_signature(pipeline, call, route, urlencode(parse_qsl(query)))
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -308,4 +316,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "session-missing-fields": {"session_view": lambda user: {"user_id": user["user_id"], "name": user["name"]}},
     "auth-level-ignored": {"auth_level_enough": _yes},
     "logout-ignored": {"end_sessions": _nothing},
+    # 2026.2 messages, signing, SSO
+    "query-blank-pairs-dropped": {"signature_check": _blank_pairs_dropped},
 }
