@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
-from yzw.reference.catalogue import item
+from yzw.reference.catalogue import active_for_department, item
 from yzw.reference.driver import absent, bj_payload, issue_case_no, license_number, reason_given, sl_payload
 from yzw.reference.guard import answer_in_kind
-from yzw.reference.sso import COOKIE, fresh_sid
+from yzw.reference.sso import COOKIE, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
 from yzw.serving.http import JSON, XML
@@ -240,6 +240,14 @@ def _blank_pairs_dropped(pipeline: Pipeline, call: Call, route: Route) -> None:
     verify_signature(pipeline, call, route, urlencode(parse_qsl(query)))
 
 
+async def _item_first(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
+    """The apply entry looks the item up before the session, so an unknown item answers 404 to anyone."""
+    entry = await item(system, item_code)
+    if not active_for_department(system, entry):
+        return {}, None  # as if signed in: the 404 comes before the 401
+    return session_user(system, request), entry
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -318,4 +326,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "logout-ignored": {"end_sessions": _nothing},
     # 2026.2 messages, signing, SSO
     "query-blank-pairs-dropped": {"signature_check": _blank_pairs_dropped},
+    "apply-entry-item-first": {"entry_lookup": _item_first},
 }

@@ -39,6 +39,7 @@ from yzw.spec.findings import Finding
 T = TypeVar("T")
 Json = dict[str, Any]
 ItemLookup = Callable[[ReferenceSystem, str], Awaitable[Json | None]]
+EntryLookup = Callable[[ReferenceSystem, Request, str], Awaitable[tuple[Json | None, Json | None]]]
 
 
 def unchanged(value: T) -> T:
@@ -120,6 +121,8 @@ class Parts:
     session_view: Callable[[Json], Json] = unchanged
     auth_level_enough: Callable[[Json, Json], bool] = sso.auth_level_enough
     end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
+    # 2026.2 messages, signing, SSO
+    entry_lookup: EntryLookup = sso.session_first
 
 
 def assemble(faults: Iterable[str]) -> Parts:
