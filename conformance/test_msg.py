@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from yzw.client import SignedClient
-from yzw.conformance.checks.answers import answered, error_body, xml_error
+from yzw.conformance.checks.answers import answered, error_body, media, xml_error
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.run.target import Target
 from yzw.spec.limits import limits
@@ -57,6 +57,30 @@ def test_a_schema_error_shows_no_internals(scenario: Scenario) -> None:
     answer = scenario.submit(broken)
     answered(answer, 400, "SCHEMA_INVALID", fix="refuse the schema violation with 400 SCHEMA_INVALID")
     error_body(answer)
+
+
+# 2026.2: browser-facing endpoints render errors by the Accept q-values (the highest wins; a tie is JSON)
+PREFERS_JSON = "text/html;q=0.9, application/json;q=1"
+PREFERS_HTML = "application/json;q=0.5, text/html"
+
+
+@pytest.mark.requirement("MSG-02")
+def test_browser_facing_errors_follow_the_accept_q_values(
+    scenario: Scenario, target: Target, raw: httpx.Client
+) -> None:
+    unknown = str(scenario.item["item_code"])[:-3] + "999"
+    urls = [
+        target.sso_url,  # no ticket
+        target.base_url + "/yzw/v1/session",  # no session
+        f"{target.base_url}/yzw/v1/items/{unknown}",
+        f"{target.base_url}/yzw/v1/items/{scenario.item['item_code']}/apply",  # no session
+    ]
+    for url in urls:
+        answer = raw.get(url, headers={"Accept": PREFERS_JSON})
+        media(answer, "application/json", fix=f"answer JSON when Accept ({PREFERS_JSON}) gives JSON the higher q")
+        error_body(answer)
+        page = raw.get(url, headers={"Accept": PREFERS_HTML})
+        media(page, "text/html", fix=f"answer an HTML page when Accept ({PREFERS_HTML}) gives text/html the higher q")
 
 
 @pytest.mark.requirement("MSG-03")

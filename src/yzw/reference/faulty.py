@@ -248,6 +248,12 @@ async def _item_first(system: ReferenceSystem, request: Request, item_code: str)
     return session_user(system, request), entry
 
 
+def _html_named_first(accept: str) -> bool:
+    """Accept read by order, not by q-value: `text/html` named before `application/json` wins."""
+    at_html, at_json = accept.find("text/html"), accept.find("application/json")
+    return at_html >= 0 and (at_json < 0 or at_html < at_json)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -327,4 +333,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # 2026.2 messages, signing, SSO
     "query-blank-pairs-dropped": {"signature_check": _blank_pairs_dropped},
     "apply-entry-item-first": {"entry_lookup": _item_first},
+    "accept-q-ignored": {"prefers_html": _html_named_first},
 }

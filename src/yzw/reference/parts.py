@@ -30,6 +30,7 @@ from yzw.errors import YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
 from yzw.reference.system import SCOPES, ReferenceSystem
+from yzw.serving import http
 from yzw.serving import pipeline as serving
 from yzw.serving.errors import ApiError
 from yzw.serving.pipeline import Step
@@ -123,6 +124,7 @@ class Parts:
     end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
     # 2026.2 messages, signing, SSO
     entry_lookup: EntryLookup = sso.session_first
+    prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
 
 
 def assemble(faults: Iterable[str]) -> Parts:

@@ -19,13 +19,15 @@ from yzw.sm2 import verify
 COOKIE = "sid"
 
 
-def browser_error(request: Request, status: int, code: str, message: str) -> Response:
-    """MSG-02: the error body, or an HTML page when the browser prefers text/html."""
-    accept = request.headers.get("accept", "")
-    if "text/html" in accept and accept.find("text/html") < (accept.find("application/json") % (len(accept) + 1)):
+def browser_error(
+    request: Request, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response:
+    """MSG-02: the error body, or an HTML page when the request's Accept prefers text/html (q-values)."""
+    system: ReferenceSystem = request.app.state.system
+    if system.parts.prefers_html(request.headers.get("accept", "")):
         page = f"<!doctype html><title>{code}</title><h1>{status} {html.escape(code)}</h1><p>{html.escape(message)}</p>"
         return HTMLResponse(page, status_code=status)
-    return error_response(status, code, message)
+    return error_response(status, code, message, details)
 
 
 async def _keys(system: ReferenceSystem) -> dict[str, str]:

@@ -77,6 +77,19 @@ def error_body(answer: httpx.Response) -> None:
         )
 
 
+def media(answer: httpx.Response, expected: str, *, fix: str) -> None:
+    """MSG-02: a browser-facing endpoint answers in the media type the request's Accept prefers."""
+    received = answer.headers.get("content-type", "").split(";")[0].strip()
+    if received != expected:
+        raise Violation(
+            f"the error is answered as {received or 'no media type'}, not {expected}",
+            f"Content-Type {expected} (the Accept range with the highest q-value; a tie is JSON)",
+            f"{answer.status_code} {received} {answer.text[:120]!r}",
+            fix,
+            f"{where_of(answer)} with Accept {answer.request.headers.get('accept')!r}",
+        )
+
+
 def json_answer(answer: httpx.Response, kind: str, *, fix: str) -> dict[str, Any]:
     """The answer's JSON body, valid as `kind` of specs/schemas."""
     body = body_of(answer)
