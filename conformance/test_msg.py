@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 
 from yzw.client import SignedClient
+from yzw.codes.calendar import default_calendar
 from yzw.conformance.checks.answers import answered, error_body, media, xml_error
+from yzw.conformance.driver import Driver
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.run.target import Target
 from yzw.spec.limits import limits
@@ -57,6 +61,15 @@ def test_a_schema_error_shows_no_internals(scenario: Scenario) -> None:
     answer = scenario.submit(broken)
     answered(answer, 400, "SCHEMA_INVALID", fix="refuse the schema violation with 400 SCHEMA_INVALID")
     error_body(answer)
+
+
+@pytest.mark.requirement("MSG-02")
+def test_an_error_from_the_systems_own_data_shows_no_file_path(scenario: Scenario, driver: Driver) -> None:
+    """A due date in a year no calendar holds (ACC-04): the 422 names the year, not where the calendar lies."""
+    beyond = dt.date(default_calendar().years[-1] + 1, 6, 1)
+    answer = driver.act("accept", scenario.submitted()["application_no"], calendar_date=beyond.isoformat())
+    if answer is not None and answer.status_code >= 400:  # a system holding that year accepts: nothing to judge
+        error_body(answer)
 
 
 # 2026.2: browser-facing endpoints render errors by the Accept q-values (the highest wins; a tie is JSON)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
+from yzw.errors import CalendarYearMissing
 from yzw.reference.catalogue import active_for_department, item
 from yzw.reference.driver import absent, bj_payload, issue_case_no, license_number, reason_given, sl_payload
 from yzw.reference.guard import answer_in_kind
@@ -254,6 +255,11 @@ def _html_named_first(accept: str) -> bool:
     return at_html >= 0 and (at_json < 0 or at_html < at_json)
 
 
+def _calendar_path_shown(exc: CalendarYearMissing) -> ApiError:
+    """The kit's own error text passed on as the answer: it names calendar.yaml's absolute path."""
+    return ApiError(422, "CALENDAR_YEAR_MISSING", str(exc))
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -334,4 +340,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "query-blank-pairs-dropped": {"signature_check": _blank_pairs_dropped},
     "apply-entry-item-first": {"entry_lookup": _item_first},
     "accept-q-ignored": {"prefers_html": _html_named_first},
+    "calendar-path-in-error": {"calendar_refusal": _calendar_path_shown},
 }

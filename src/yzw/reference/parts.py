@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from yzw.codes.calendar import promised_due_at
-from yzw.errors import YzwError
+from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
 from yzw.reference.system import SCOPES, ReferenceSystem
@@ -125,6 +125,7 @@ class Parts:
     # 2026.2 messages, signing, SSO
     entry_lookup: EntryLookup = sso.session_first
     prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
+    calendar_refusal: Callable[[CalendarYearMissing], ApiError] = driver.year_named  # no file path (MSG-02)
 
 
 def assemble(faults: Iterable[str]) -> Parts:

@@ -12,7 +12,14 @@ from yzw.conformance.violations import Violation
 from yzw.spec import validate
 from yzw.spec.xml import from_xml, parse_xml
 
-INTERNALS = re.compile(r"Traceback|File \"|\.py\b|\bSELECT\b|\bINSERT\b|sqlite|psycopg|Exception:|/home/|/usr/", re.I)
+INTERNALS = re.compile(
+    r"Traceback|File \"|\.py\b|\bSELECT\b|\bINSERT\b|sqlite|psycopg|Exception:"
+    # file paths: under a system folder, a file with a data or code suffix, or a Windows drive
+    r"|(?<![\w/.:-])/(?:home|usr|tmp|var|etc|opt|srv|root|work|mnt|app)/"
+    r"|(?<![\w/.:-])(?:/[\w.-]+)+\.(?:ya?ml|json|csv|toml|ini|cfg|db|sqlite3?|log|xsd|txt)\b"
+    r"|\b[A-Z]:\\\\?[\w.-]",
+    re.I,
+)
 
 
 def body_of(answer: httpx.Response) -> Any:
