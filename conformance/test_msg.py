@@ -10,6 +10,7 @@ import pytest
 from yzw.client import SignedClient
 from yzw.codes.calendar import default_calendar
 from yzw.conformance.checks.answers import answered, error_body, media, xml_error
+from yzw.conformance.checks.events import attributed_to
 from yzw.conformance.driver import Driver
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.run.target import Target
@@ -102,6 +103,20 @@ def test_unknown_members_are_ignored_at_every_level(scenario: Scenario) -> None:
     application["x_future_member"] = {"any": 1}
     application["applicant"]["x_nickname"] = "小李"
     answered(scenario.submit(application), TAKEN, fix="ignore members the norm does not define, at every level")
+
+
+@pytest.mark.requirement("MSG-03")
+def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver) -> None:
+    """2026.2: handler, applicant and material names in the events a system pushes (SB, then SL) are non-empty."""
+    _, number = scenario.window_apply(scenario.window_params())
+    if number is None:
+        pytest.skip("not-applicable: no window application was taken (APP-06 judges window_apply)")
+    sb = scenario.pushed(number, "SB")
+    attributed_to([sb], "MSG-03")
+    if not sb.accepted:  # refused for another rule (EVT-02 …): the system holds the SL back, nothing more to judge
+        return
+    driver.act("accept", number)
+    attributed_to([scenario.pushed(number, "SL")], "MSG-03")
 
 
 @pytest.mark.requirement("MSG-04")

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from yzw.codes.times import CN_TZ
 from yzw.errors import CalendarYearMissing
 from yzw.reference.catalogue import active_for_department, item
-from yzw.reference.driver import absent, bj_payload, issue_case_no, license_number, reason_given, sl_payload
+from yzw.reference.driver import absent, announce, bj_payload, issue_case_no, license_number, reason_given, sl_payload
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.sso import COOKIE, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
@@ -260,6 +260,12 @@ def _calendar_path_shown(exc: CalendarYearMissing) -> ApiError:
     return ApiError(422, "CALENDAR_YEAR_MISSING", str(exc))
 
 
+def _sb_without_material_names(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """The SB is built from the materials table, which keeps each material's code and file but not its name."""
+    materials = [{**material, "name": ""} for material in application.get("materials", [])]
+    return announce(system, {**application, "materials": materials})
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -341,4 +347,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "apply-entry-item-first": {"entry_lookup": _item_first},
     "accept-q-ignored": {"prefers_html": _html_named_first},
     "calendar-path-in-error": {"calendar_refusal": _calendar_path_shown},
+    "sb-material-names-empty": {"window_announcement": _sb_without_material_names},
+    "handler-without-id": {"event_handler": lambda handler: {"name": handler["name"]}},
 }
