@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 
 from yzw.client import SignedClient
-from yzw.conformance.checks.answers import answered, error_body, xml_error
+from yzw.codes.calendar import default_calendar
+from yzw.conformance.checks.answers import answered, error_body, media, xml_error
+from yzw.conformance.checks.events import attributed_to
+from yzw.conformance.driver import Driver
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.run.target import Target
 from yzw.spec.limits import limits
@@ -59,12 +64,59 @@ def test_a_schema_error_shows_no_internals(scenario: Scenario) -> None:
     error_body(answer)
 
 
+@pytest.mark.requirement("MSG-02")
+def test_an_error_from_the_systems_own_data_shows_no_file_path(scenario: Scenario, driver: Driver) -> None:
+    """A due date in a year no calendar holds (ACC-04): the 422 names the year, not where the calendar lies."""
+    beyond = dt.date(default_calendar().years[-1] + 1, 6, 1)
+    answer = driver.act("accept", scenario.submitted()["application_no"], calendar_date=beyond.isoformat())
+    if answer is not None and answer.status_code >= 400:  # a system holding that year accepts: nothing to judge
+        error_body(answer)
+
+
+# 2026.2: browser-facing endpoints render errors by the Accept q-values (the highest wins; a tie is JSON)
+PREFERS_JSON = "text/html;q=0.9, application/json;q=1"
+PREFERS_HTML = "application/json;q=0.5, text/html"
+
+
+@pytest.mark.requirement("MSG-02")
+def test_browser_facing_errors_follow_the_accept_q_values(
+    scenario: Scenario, target: Target, raw: httpx.Client
+) -> None:
+    unknown = str(scenario.item["item_code"])[:-3] + "999"
+    urls = [
+        target.sso_url,  # no ticket
+        target.base_url + "/yzw/v1/session",  # no session
+        f"{target.base_url}/yzw/v1/items/{unknown}",
+        f"{target.base_url}/yzw/v1/items/{scenario.item['item_code']}/apply",  # no session
+    ]
+    for url in urls:
+        answer = raw.get(url, headers={"Accept": PREFERS_JSON})
+        media(answer, "application/json", fix=f"answer JSON when Accept ({PREFERS_JSON}) gives JSON the higher q")
+        error_body(answer)
+        page = raw.get(url, headers={"Accept": PREFERS_HTML})
+        media(page, "text/html", fix=f"answer an HTML page when Accept ({PREFERS_HTML}) gives text/html the higher q")
+
+
 @pytest.mark.requirement("MSG-03")
 def test_unknown_members_are_ignored_at_every_level(scenario: Scenario) -> None:
     application = scenario.application()
     application["x_future_member"] = {"any": 1}
     application["applicant"]["x_nickname"] = "小李"
     answered(scenario.submit(application), TAKEN, fix="ignore members the norm does not define, at every level")
+
+
+@pytest.mark.requirement("MSG-03")
+def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver) -> None:
+    """2026.2: handler, applicant and material names in the events a system pushes (SB, then SL) are non-empty."""
+    _, number = scenario.window_apply(scenario.window_params())
+    if number is None:
+        pytest.skip("not-applicable: no window application was taken (APP-06 judges window_apply)")
+    sb = scenario.pushed(number, "SB")
+    attributed_to([sb], "MSG-03")
+    if not sb.accepted:  # refused for another rule (EVT-02 …): the system holds the SL back, nothing more to judge
+        return
+    driver.act("accept", number)
+    attributed_to([scenario.pushed(number, "SL")], "MSG-03")
 
 
 @pytest.mark.requirement("MSG-04")

@@ -43,6 +43,24 @@ def test_the_systems_calls_to_the_platform_are_signed(scenario: Scenario, driver
     )
 
 
+# 2026.2: empty values, a pair without `=`, an empty pair, an invalid escape, a byte that is not UTF-8
+EDGE_QUERY = b"view=&full&&note=%zz&x=%FF+y"
+
+
+@pytest.mark.requirement("SIG-01")
+def test_a_query_with_empty_pairs_and_bad_escapes_verifies_as_the_norm_says(target: Target, raw: httpx.Client) -> None:
+    path = f"{APPLICATIONS}/{UNKNOWN_APPLICATION_NO}"  # needs no platform call: only the signature is at stake
+    headers = signed_headers(target.grant.app_id, target.grant.secret, "GET", path, EDGE_QUERY)
+    answer = raw.get(httpx.URL(target.base_url + path, query=EDGE_QUERY), headers=headers)
+    answered(
+        answer,
+        404,
+        "APPLICATION_UNKNOWN",
+        fix="build CANONICAL_QUERY from the raw query bytes: drop empty pairs only, `b` is `b=`, `a=` keeps its "
+        "empty value, `%zz` stays literal, non-UTF-8 bytes become U+FFFD (%EF%BF%BD)",
+    )
+
+
 @pytest.mark.requirement("SIG-02")
 @pytest.mark.parametrize("defect", ["unsigned", "bad-signature", "stale-timestamp", "replayed-nonce", "unknown-app"])
 def test_requests_that_break_signing_are_refused(target: Target, raw: httpx.Client, defect: str) -> None:

@@ -94,6 +94,8 @@ def test_the_apply_entry_checks_the_authentication_level(
 ) -> None:
     entry = f"{target.base_url}/yzw/v1/items/{scenario.item['item_code']}/apply"
     answered(raw.get(entry), 401, fix="answer 401 at the apply entry without a session")
+    unknown = f"{target.base_url}/yzw/v1/items/{str(scenario.item['item_code'])[:-3]}999/apply"
+    answered(raw.get(unknown), 401, fix="without a session answer 401 first, before looking the item up (404)")
     needed = int(scenario.item["required_auth_level"])
     if needed > 1:
         with httpx.Client(timeout=10, event_hooks=platform.evidence.hooks()) as low:

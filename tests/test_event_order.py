@@ -25,7 +25,7 @@ INVALID = [
     (("SL", "BJ"), 1, "EVT-03"),
     (("SL", "CB", "SH", "BJ"), 3, "EVT-03"),
     (("SL", "CB", "GQ", "HF", "PZ"), 4, "EVT-03"),
-    (("BYSL", "SL"), 1, "EVT-03"),
+    (("BYSL", "SL"), 1, "ACC-06"),  # 2026.2: an event after BYSL is ACC-06's (the norm's attribution rule)
     (("FK", "SL"), 0, "EVT-03"),
     (("BZ", "SL"), 1, "EVT-03"),
     (("SL", "CB", "SH", "PZ", "BJ", "SD", "SD"), 6, "EVT-03"),

@@ -20,6 +20,7 @@ from tests.test_reference_services import USER, _login
 
 from yzw.client import Credentials, SignedClient
 from yzw.codes import check
+from yzw.codes.calendar import default_calendar
 from yzw.errors import YzwError
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
@@ -488,6 +489,7 @@ EXCHANGE_REFUSES = [
     ("handler-missing-name", "SCHEMA_INVALID"),
     ("bj-without-documents", "SCHEMA_INVALID"),
     ("skips-review-steps", "SEQUENCE_INVALID"),
+    ("handler-without-id", "SCHEMA_INVALID"),
 ]
 PUSHES_NOTHING = ["evaluation-not-pushed", "rectification-not-pushed"]
 
@@ -703,3 +705,49 @@ def test_fault_loses_applications(with_fault: Start) -> None:
         numbers.append(application["application_no"])
     known = [portal.request("GET", f"{reference.url}/yzw/v1/applications/{n}").status_code for n in numbers]
     assert known.count(404) == 1
+
+
+# 2026.2 messages, signing, SSO
+def test_fault_query_blank_pairs_dropped(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("query-blank-pairs-dropped")
+    application, portal, _ = _submitted(platform_nodes, reference)
+    url = f"{reference.url}/yzw/v1/applications/{application['application_no']}"
+    assert portal.request("GET", url, params={"view": "full"}).status_code == 200  # no empty value: verified
+    assert (
+        portal.request("GET", url, params={"view": ""}).status_code == 401
+    )  # `view=` dropped from the canonical query
+
+
+def test_fault_apply_entry_item_first(with_fault: Start) -> None:
+    reference = with_fault("apply-entry-item-first")
+    answer = httpx.get(f"{reference.url}/yzw/v1/items/{FOOD_ITEM[:-3]}999/apply")
+    assert (answer.status_code, answer.json()["code"]) == (404, "ITEM_UNKNOWN")  # no session, yet not 401
+
+
+def test_fault_accept_q_ignored(with_fault: Start) -> None:
+    reference = with_fault("accept-q-ignored")
+    answer = httpx.get(reference.url + "/yzw/v1/session", headers={"Accept": "text/html;q=0.9, application/json;q=1"})
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_fault_calendar_path_in_error(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("calendar-path-in-error")
+    application, _, desk = _submitted(platform_nodes, reference)
+    beyond = f"{default_calendar().years[-1] + 1}-06-01"
+    answer = _act(
+        desk, reference, "accept", application_no=application["application_no"], params={"calendar_date": beyond}
+    )
+    assert answer.status_code == 422
+    assert "calendar.yaml" in answer.json()["message"]
+
+
+def test_fault_sb_material_names_empty(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("sb-material-names-empty")
+    _, desk = _clients(reference)
+    params = {k: v for k, v in _application(platform_nodes).items() if k != "application_no"} | {"channel": "window"}
+    assert _act(desk, reference, "window_apply", params=params).json()["step"] == "SB"
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    assert (
+        "/payload/materials/0/name"
+        in reference.system.store.one("SELECT last_error FROM outbox WHERE state = 'refused'")["last_error"]
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from tests.conftest import RECORD
 from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
 from tests.test_reference import _act, _application, _plan
@@ -14,6 +15,7 @@ from yzw.codes import compose
 from yzw.codes.times import today_cn
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.runner import RunningReference
+from yzw.serving.http import prefers_html
 
 USER = {
     "user_id": "U330106000009",
@@ -127,3 +129,23 @@ def test_evaluations_and_rectifications_reach_the_exchange(
     assert fixed.status_code == 200, fixed.text
     bad = _act(desk, reference, "evaluate", case_no=case_no, params={"level": 9})
     assert (bad.status_code, bad.json()["code"]) == (422, "PARAMS_INVALID")
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        ("", False),
+        ("*/*", False),
+        ("text/html", True),
+        ("text/html, application/json", False),  # a tie is JSON
+        ("text/html;q=0.9, application/json;q=1", False),
+        ("application/json;q=0.5, text/html", True),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),  # a browser
+        ("text/*;q=0.7, application/*;q=0.6", True),
+        ("TEXT/HTML;Q=0.4, */*;q=0.3", True),
+        ("text/html;q=0", False),
+    ],
+)
+def test_browser_facing_errors_follow_the_accept_q_values(accept: str, html: bool) -> None:
+    """MSG-02 (2026.2): the highest q-value wins, the most specific range gives a type its q, a tie is JSON."""
+    assert prefers_html(accept) is html

@@ -238,7 +238,14 @@ def _item() -> dict[str, Any]:
             lambda: _event(("BZ",), 0),
             lambda m: m["handler"].update(name=""),
             "/handler/name",
-            "EVT-02",
+            "MSG-03",  # 2026.2: names are non-empty in what a system sends
+        ),
+        (
+            "event",
+            lambda: _event(("BYSL",), 0),
+            lambda m: m.update(case_no="330106021202612040000017"),
+            "/case_no",
+            "ACC-06",  # 2026.2: a case_no on a refused application
         ),
         ("application", _app, lambda m: m["delivery"].pop("address"), "/delivery/address", "APP-01"),
         (
@@ -256,6 +263,7 @@ def _item() -> dict[str, Any]:
         "BZ-empty-missing",
         "CB-null-case_no",
         "empty-name",
+        "BYSL-case_no",
         "post-without-address",
         "license-material-without-id",
         "promised-over-legal",

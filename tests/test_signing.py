@@ -41,9 +41,19 @@ def test_norm_vector() -> None:
         ("a=1&&b=2", "a=1&b=2"),
         ("q=a%2Fb~c", "q=a%2Fb~c"),
         ("q=a*b", "q=a%2Ab"),
+        # 2026.2: empty pairs, invalid escapes, bytes that are not UTF-8
+        ("a=&b", "a=&b="),
+        ("&a=1&&", "a=1"),
+        ("q=%zz&r=100%", "q=%25zz&r=100%25"),
+        ("q=%E8%A5", "q=%EF%BF%BD"),
+        ("q=%FF", "q=%EF%BF%BD"),
+        (b"q=\xff", "q=%EF%BF%BD"),
+        (b"name=\xe8\xa5\xbf", "name=%E8%A5%BF"),
+        ("name=西", "name=%E8%A5%BF"),
+        ("b=%41&a=%2B+", "a=%2B%20&b=A"),
     ],
 )
-def test_canonical_query_rules(raw: str, canonical: str) -> None:
+def test_canonical_query_rules(raw: str | bytes, canonical: str) -> None:
     assert canonical_query(raw) == canonical
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote, unquote_to_bytes
 
 from cryptography.hazmat.primitives import hashes, hmac
 
@@ -35,21 +35,29 @@ def sm3_hex(data: bytes) -> str:
     return digest.finalize().hex()
 
 
-def canonical_query(raw_query: str) -> str:
+def canonical_query(raw_query: str | bytes) -> str:
     """SIG-01 CANONICAL_QUERY: form-decode each pair, sort by name then value, RFC 3986 re-encode.
 
-    Empty segments (`a=1&&b=2`) carry no pair and are skipped (specs/DECISIONS.md).
+    Works on the query's bytes as sent (a server passes them undecoded), so raw bytes that are not UTF-8
+    become U+FFFD as the norm says; an empty pair (`a=1&&b=2`) is dropped, a pair without `=` has an empty
+    value and an invalid escape (`%zz`) stays the literal characters.
     """
+    raw = raw_query.encode("utf-8") if isinstance(raw_query, str) else raw_query
     pairs = []
-    for segment in raw_query.split("&"):
+    for segment in raw.split(b"&"):
         if not segment:
             continue
-        name, _, value = segment.partition("=")
-        pairs.append((unquote_plus(name, encoding="utf-8"), unquote_plus(value, encoding="utf-8")))
+        name, _, value = segment.partition(b"=")
+        pairs.append((_form_decoded(name), _form_decoded(value)))
     return "&".join(f"{quote(n, safe='-._~')}={quote(v, safe='-._~')}" for n, v in sorted(pairs))
 
 
-def canonical_string(method: str, path: str, raw_query: str, timestamp: str, nonce: str, body: bytes) -> str:
+def _form_decoded(part: bytes) -> str:
+    """Form rules: `+` is a space, `%XX` a byte (an invalid escape stays as it is), then UTF-8 with U+FFFD."""
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", errors="replace")
+
+
+def canonical_string(method: str, path: str, raw_query: str | bytes, timestamp: str, nonce: str, body: bytes) -> str:
     """METHOD \\n PATH \\n CANONICAL_QUERY \\n TIMESTAMP \\n NONCE \\n hex(SM3(body))."""
     return "\n".join((method.upper(), path, canonical_query(raw_query), timestamp, nonce, sm3_hex(body)))
 
@@ -75,7 +83,7 @@ def signed_headers(
     secret: str,
     method: str,
     path: str,
-    raw_query: str = "",
+    raw_query: str | bytes = "",
     body: bytes = b"",
     *,
     timestamp: int | None = None,
@@ -136,7 +144,7 @@ def verify(
     headers: Mapping[str, str],
     method: str,
     path: str,
-    raw_query: str,
+    raw_query: str | bytes,
     body: bytes,
     secret_of: Callable[[str], str | None],
     nonces: Nonces,

@@ -56,8 +56,8 @@ async def logout(call: Call) -> Response:
 async def guide(request: Request) -> Response:
     try:
         return await services.guide(request.app.state.system, request.path_params["item_code"])
-    except ApiError as error:
-        return error.response()
+    except ApiError as error:  # a browser-facing endpoint (MSG-02)
+        return sso.browser_error(request, error.status, error.code, error.message, error.details)
 
 
 async def hand_off(request: Request) -> Response:
@@ -71,8 +71,8 @@ async def session(request: Request) -> Response:
 async def apply_entry(request: Request) -> Response:
     try:
         return await sso.apply_entry(request.app.state.system, request, request.path_params["item_code"])
-    except ApiError as error:
-        return error.response()
+    except ApiError as error:  # a browser-facing endpoint (MSG-02)
+        return sso.browser_error(request, error.status, error.code, error.message, error.details)
 
 
 def create_reference_app(system: ReferenceSystem) -> Starlette:

@@ -189,7 +189,16 @@ def _due(system: ReferenceSystem, params: dict[str, Any], entry: dict[str, Any])
     except ValueError:
         raise ApiError(422, "PARAMS_INVALID", "params.calendar_date is a date, YYYY-MM-DD") from None
     except CalendarYearMissing as exc:
-        raise ApiError(422, "CALENDAR_YEAR_MISSING", str(exc)) from None
+        raise system.parts.calendar_refusal(exc) from None
+
+
+def year_named(exc: CalendarYearMissing) -> ApiError:
+    """ACC-04: the error names the year; MSG-02: never the calendar file's path on this host."""
+    return ApiError(
+        422,
+        "CALENDAR_YEAR_MISSING",
+        f"the working-day calendar holds no data for {exc.year}, so the due time cannot be computed (ACC-04, CODE-08)",
+    )
 
 
 def issue_case_no(system: ReferenceSystem) -> str:

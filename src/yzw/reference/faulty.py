@@ -14,19 +14,21 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
-from yzw.reference.catalogue import item
-from yzw.reference.driver import absent, bj_payload, issue_case_no, license_number, reason_given, sl_payload
+from yzw.errors import CalendarYearMissing
+from yzw.reference.catalogue import active_for_department, item
+from yzw.reference.driver import absent, announce, bj_payload, issue_case_no, license_number, reason_given, sl_payload
 from yzw.reference.guard import answer_in_kind
-from yzw.reference.sso import COOKIE, fresh_sid
+from yzw.reference.sso import COOKIE, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
 from yzw.serving.http import JSON, XML
-from yzw.serving.pipeline import Call, Pipeline, Route, Step, parse_document
+from yzw.serving.pipeline import Call, Pipeline, Route, Step, parse_document, verify_signature
 from yzw.signing import NonceMemory, Nonces
 from yzw.spec.findings import Finding
 from yzw.spec.xml import from_xml
@@ -232,6 +234,38 @@ def _answer_with_trace(error: ApiError, call: Call) -> Response:
     return answer_in_kind(ApiError(error.status, error.code, f"{error.message}\n{TRACE}", error.details), call)
 
 
+# 2026.2 messages, signing, SSO
+def _blank_pairs_dropped(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-01 over `parse_qsl`'s pairs: without keep_blank_values, `a=` and `b` vanish from the canonical query."""
+    query = call.request.scope["query_string"].decode("latin-1")
+    verify_signature(pipeline, call, route, urlencode(parse_qsl(query)))
+
+
+async def _item_first(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
+    """The apply entry looks the item up before the session, so an unknown item answers 404 to anyone."""
+    entry = await item(system, item_code)
+    if not active_for_department(system, entry):
+        return {}, None  # as if signed in: the 404 comes before the 401
+    return session_user(system, request), entry
+
+
+def _html_named_first(accept: str) -> bool:
+    """Accept read by order, not by q-value: `text/html` named before `application/json` wins."""
+    at_html, at_json = accept.find("text/html"), accept.find("application/json")
+    return at_html >= 0 and (at_json < 0 or at_html < at_json)
+
+
+def _calendar_path_shown(exc: CalendarYearMissing) -> ApiError:
+    """The kit's own error text passed on as the answer: it names calendar.yaml's absolute path."""
+    return ApiError(422, "CALENDAR_YEAR_MISSING", str(exc))
+
+
+def _sb_without_material_names(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """The SB is built from the materials table, which keeps each material's code and file but not its name."""
+    materials = [{**material, "name": ""} for material in application.get("materials", [])]
+    return announce(system, {**application, "materials": materials})
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -308,4 +342,11 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "session-missing-fields": {"session_view": lambda user: {"user_id": user["user_id"], "name": user["name"]}},
     "auth-level-ignored": {"auth_level_enough": _yes},
     "logout-ignored": {"end_sessions": _nothing},
+    # 2026.2 messages, signing, SSO
+    "query-blank-pairs-dropped": {"signature_check": _blank_pairs_dropped},
+    "apply-entry-item-first": {"entry_lookup": _item_first},
+    "accept-q-ignored": {"prefers_html": _html_named_first},
+    "calendar-path-in-error": {"calendar_refusal": _calendar_path_shown},
+    "sb-material-names-empty": {"window_announcement": _sb_without_material_names},
+    "handler-without-id": {"event_handler": lambda handler: {"name": handler["name"]}},
 }

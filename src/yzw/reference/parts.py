@@ -26,10 +26,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from yzw.codes.calendar import promised_due_at
-from yzw.errors import YzwError
+from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
 from yzw.reference.system import SCOPES, ReferenceSystem
+from yzw.serving import http
 from yzw.serving import pipeline as serving
 from yzw.serving.errors import ApiError
 from yzw.serving.pipeline import Step
@@ -39,6 +40,7 @@ from yzw.spec.findings import Finding
 T = TypeVar("T")
 Json = dict[str, Any]
 ItemLookup = Callable[[ReferenceSystem, str], Awaitable[Json | None]]
+EntryLookup = Callable[[ReferenceSystem, Request, str], Awaitable[tuple[Json | None, Json | None]]]
 
 
 def unchanged(value: T) -> T:
@@ -119,6 +121,10 @@ class Parts:
     session_view: Callable[[Json], Json] = unchanged
     auth_level_enough: Callable[[Json, Json], bool] = sso.auth_level_enough
     end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
+    # 2026.2 messages, signing, SSO
+    entry_lookup: EntryLookup = sso.session_first
+    prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
+    calendar_refusal: Callable[[CalendarYearMissing], ApiError] = driver.year_named  # no file path (MSG-02)
 
 
 def assemble(faults: Iterable[str]) -> Parts:

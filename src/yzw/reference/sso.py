@@ -19,13 +19,15 @@ from yzw.sm2 import verify
 COOKIE = "sid"
 
 
-def browser_error(request: Request, status: int, code: str, message: str) -> Response:
-    """MSG-02: the error body, or an HTML page when the browser prefers text/html."""
-    accept = request.headers.get("accept", "")
-    if "text/html" in accept and accept.find("text/html") < (accept.find("application/json") % (len(accept) + 1)):
+def browser_error(
+    request: Request, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response:
+    """MSG-02: the error body, or an HTML page when the request's Accept prefers text/html (q-values)."""
+    system: ReferenceSystem = request.app.state.system
+    if system.parts.prefers_html(request.headers.get("accept", "")):
         page = f"<!doctype html><title>{code}</title><h1>{status} {html.escape(code)}</h1><p>{html.escape(message)}</p>"
         return HTMLResponse(page, status_code=status)
-    return error_response(status, code, message)
+    return error_response(status, code, message, details)
 
 
 async def _keys(system: ReferenceSystem) -> dict[str, str]:
@@ -110,14 +112,14 @@ def no_early_session(system: ReferenceSystem, ticket: str) -> str | None:
     return None
 
 
-def _user(system: ReferenceSystem, request: Request) -> dict[str, Any] | None:
+def session_user(system: ReferenceSystem, request: Request) -> dict[str, Any] | None:
     row = system.store.one("SELECT user_record FROM sessions WHERE sid = ?", request.cookies.get(COOKIE, ""))
     return json.loads(row[0]) if row else None
 
 
 def session(system: ReferenceSystem, request: Request) -> Response:
     """GET /yzw/v1/session: the IdP's user record of this session (SSO-04)."""
-    user = _user(system, request)
+    user = session_user(system, request)
     if user is None:
         return browser_error(request, 401, "SESSION_REQUIRED", "no session: sign in through the portal")
     return JSONResponse(system.parts.session_view(user))
@@ -125,11 +127,10 @@ def session(system: ReferenceSystem, request: Request) -> Response:
 
 async def apply_entry(system: ReferenceSystem, request: Request, item_code: str) -> Response:
     """GET /yzw/v1/items/{item_code}/apply: the entry when the auth level is enough (SSO-05)."""
-    user = _user(system, request)
+    user, entry = await system.parts.entry_lookup(system, request, item_code)
     if user is None:
         return browser_error(request, 401, "SESSION_REQUIRED", "no session: sign in through the portal")
-    entry = await item(system, item_code)
-    if not active_for_department(system, entry) or entry is None:
+    if entry is None:
         return browser_error(request, 404, "ITEM_UNKNOWN", f"{item_code} is not an active item here")
     if not system.parts.auth_level_enough(user, entry):
         return browser_error(
@@ -139,6 +140,17 @@ async def apply_entry(system: ReferenceSystem, request: Request, item_code: str)
             f"this item needs auth level {entry['required_auth_level']}, the session has {user['auth_level']} (SSO-05)",
         )
     return JSONResponse({"item_code": item_code, "name": entry["name"], "user_id": user["user_id"]})
+
+
+async def session_first(
+    system: ReferenceSystem, request: Request, item_code: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """SSO-05: the session, then (only with one) the active item; without a session 401 comes first."""
+    user = session_user(system, request)
+    if user is None:
+        return None, None
+    entry = await item(system, item_code)
+    return user, entry if entry is not None and active_for_department(system, entry) else None
 
 
 def logout(system: ReferenceSystem, document: dict[str, Any]) -> Response:

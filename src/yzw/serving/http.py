@@ -49,3 +49,37 @@ def raw_path(scope: Any) -> str:
     """The path exactly as sent (SIG-01), not percent-decoded; `path` where a server gives no raw_path."""
     raw = scope.get("raw_path")
     return raw.decode("latin-1").split("?", 1)[0] if raw else str(scope["path"])
+
+
+HTML = "text/html"
+
+
+def prefers_html(accept: str) -> bool:
+    """MSG-02: a browser-facing error is an HTML page when `Accept` gives text/html a higher q than JSON.
+
+    Each type takes the q of its most specific matching range (`text/html` over `text/*` over `*/*`,
+    RFC 9110 §12.5.1); no Accept, or a tie, is JSON.
+    """
+    return _quality(accept, HTML) > _quality(accept, JSON)
+
+
+def _quality(accept: str, media: str) -> float:
+    kind = media.split("/", maxsplit=1)[0]
+    best: tuple[int, float] = (-1, 0.0)  # (specificity, q)
+    for media_range in accept.split(",") if accept.strip() else ["*/*"]:
+        name, *params = (part.strip() for part in media_range.split(";"))
+        specificity = {media: 2, f"{kind}/*": 1, "*/*": 0}.get(name.lower(), -1)
+        if specificity > best[0]:
+            best = (specificity, _q(params))
+    return best[1]
+
+
+def _q(params: list[str]) -> float:
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return min(max(float(value), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0

@@ -76,6 +76,11 @@ def check_media(pipeline: Pipeline, call: Call, route: Route) -> None:
 
 def check_signature(pipeline: Pipeline, call: Call, route: Route) -> None:
     """401 for a request not signed by a known key (SIG-01/02); the caller's app id otherwise."""
+    verify_signature(pipeline, call, route, call.request.scope["query_string"])  # the bytes as sent
+
+
+def verify_signature(pipeline: Pipeline, call: Call, route: Route, raw_query: str | bytes) -> None:
+    """SIG-02 over the given raw query (SIG-01 decodes it itself, so servers pass it undecoded)."""
     if not route.signed:
         return
     request = call.request
@@ -83,7 +88,7 @@ def check_signature(pipeline: Pipeline, call: Call, route: Route) -> None:
         request.headers,
         request.method,
         raw_path(request.scope),
-        request.scope["query_string"].decode("latin-1"),
+        raw_query,
         call.body,
         pipeline.keys(call, route),
         pipeline.nonces(call),

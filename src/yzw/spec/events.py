@@ -13,7 +13,7 @@ import yaml
 
 from yzw.content import content_path
 from yzw.errors import SpecError
-from yzw.spec.findings import Finding
+from yzw.spec.findings import Finding, attributed
 from yzw.spec.limits import limits
 
 
@@ -88,7 +88,7 @@ def judge(history: History, event: Mapping[str, Any], received_at: str | None = 
     order = _order_problem(history, event, rules)
     if order:
         member = "seq" if order.startswith("seq") else "step"
-        return Verdict(history, member, order, "EVT-03")
+        return Verdict(history, member, order, attributed("EVT-03", member, after=history.step))
     timing = _timing_problem(history, event, received_at, rules)
     if timing:
         return Verdict(history, "occurred_at", timing, "EVT-04")

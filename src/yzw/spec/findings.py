@@ -22,6 +22,23 @@ class Finding:
         return f"{self.path or '/'}  {self.field or '(document)'}: {self.reason} [{self.requirement}]"
 
 
+REFUSAL_STEP = "BYSL"
+ATTRIBUTED = frozenset({"ACC-06", "MSG-03"})  # what `attributed` names: no general rule's check owns these
+
+
+def attributed(requirement: str, member: str, *, step: object = None, after: object = None, empty: bool = False) -> str:
+    """The norm's attribution rule (key-words paragraph), the one place the kit applies it.
+
+    Anything about a refused application after its refusal (a `case_no` on `BYSL`, any event after `BYSL`)
+    carries ACC-06; an empty `name`, in what a system receives or sends, MSG-03. Otherwise `requirement`.
+    """
+    if after == REFUSAL_STEP or (step == REFUSAL_STEP and member == "case_no"):
+        return "ACC-06"
+    if empty and member == "name":
+        return "MSG-03"
+    return requirement
+
+
 def field_of(pointer: str) -> str:
     """The member name a JSON pointer ends in, skipping array indices."""
     steps = [step for step in pointer.split("/") if step and not step.isdigit()]

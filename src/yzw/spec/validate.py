@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from yzw.errors import YzwError
-from yzw.spec.findings import Finding, field_of, pointer_of
+from yzw.spec.findings import Finding, attributed, field_of, pointer_of
 from yzw.spec.rules import cross_field_findings
 from yzw.spec.schemas import FORMATS, compiled, format_problem, message_kinds, payload_requirement, root_requirement
 from yzw.spec.xml import XmlForbidden, XmlMalformed, from_xml, parse_xml
@@ -85,11 +85,14 @@ def _finding(kind: str, document: Any, error: Any) -> Finding:
         steps = [*steps, error.kind.property]
         reason = "required member is missing"
     pointer = pointer_of(steps)
-    return Finding(pointer, field_of(pointer), reason, requirement)
+    event, _ = _event_at(kind, document, steps)
+    step = event.get("step") if event is not None else None
+    member = field_of(pointer)
+    return Finding(pointer, member, reason, attributed(requirement, member, step=step, empty=name == "MinLength"))
 
 
-def _requirement(kind: str, document: Any, steps: list[str | int]) -> str:
-    """The most specific requirement for a path: the event's payload step, the event, or the kind."""
+def _event_at(kind: str, document: Any, steps: list[str | int]) -> tuple[dict[str, Any] | None, list[str | int]]:
+    """The event a path lies in (the document, or one of a batch's events) and the path inside it."""
     event, rest = None, steps
     if kind in ("event", "recorded-event"):
         event = document
@@ -97,7 +100,13 @@ def _requirement(kind: str, document: Any, steps: list[str | int]) -> str:
         events = document.get("events") if isinstance(document, dict) else None
         if isinstance(events, list) and isinstance(steps[1], int) and steps[1] < len(events):
             event, rest = events[steps[1]], steps[2:]
-    if isinstance(event, dict):
+    return (event, rest) if isinstance(event, dict) else (None, rest)
+
+
+def _requirement(kind: str, document: Any, steps: list[str | int]) -> str:
+    """The most specific requirement for a path: the event's payload step, the event, or the kind."""
+    event, rest = _event_at(kind, document, steps)
+    if event is not None:
         if rest[:1] == ["payload"]:
             return payload_requirement(event.get("step")) or root_requirement("event")
         return root_requirement("event")

@@ -12,7 +12,14 @@ from yzw.conformance.violations import Violation
 from yzw.spec import validate
 from yzw.spec.xml import from_xml, parse_xml
 
-INTERNALS = re.compile(r"Traceback|File \"|\.py\b|\bSELECT\b|\bINSERT\b|sqlite|psycopg|Exception:|/home/|/usr/", re.I)
+INTERNALS = re.compile(
+    r"Traceback|File \"|\.py\b|\bSELECT\b|\bINSERT\b|sqlite|psycopg|Exception:"
+    # file paths: under a system folder, a file with a data or code suffix, or a Windows drive
+    r"|(?<![\w/.:-])/(?:home|usr|tmp|var|etc|opt|srv|root|work|mnt|app)/"
+    r"|(?<![\w/.:-])(?:/[\w.-]+)+\.(?:ya?ml|json|csv|toml|ini|cfg|db|sqlite3?|log|xsd|txt)\b"
+    r"|\b[A-Z]:\\\\?[\w.-]",
+    re.I,
+)
 
 
 def body_of(answer: httpx.Response) -> Any:
@@ -74,6 +81,19 @@ def error_body(answer: httpx.Response) -> None:
             f"…{leak.group(0)}… in {str(body.get('message'))[:200]!r}",
             "log internals on the server and answer only the code and a plain message",
             where_of(answer),
+        )
+
+
+def media(answer: httpx.Response, expected: str, *, fix: str) -> None:
+    """MSG-02: a browser-facing endpoint answers in the media type the request's Accept prefers."""
+    received = answer.headers.get("content-type", "").split(";")[0].strip()
+    if received != expected:
+        raise Violation(
+            f"the error is answered as {received or 'no media type'}, not {expected}",
+            f"Content-Type {expected} (the Accept range with the highest q-value; a tie is JSON)",
+            f"{answer.status_code} {received} {answer.text[:120]!r}",
+            fix,
+            f"{where_of(answer)} with Accept {answer.request.headers.get('accept')!r}",
         )
 
 

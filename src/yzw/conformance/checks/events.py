@@ -10,7 +10,7 @@ from yzw.conformance.nodes import Push
 from yzw.conformance.violations import Violation
 from yzw.spec import validate
 from yzw.spec.events import first_violation
-from yzw.spec.findings import Finding
+from yzw.spec.findings import ATTRIBUTED, Finding
 from yzw.spec.limits import hours, limits
 
 TIME_FIELDS = re.compile(r"(_at|_time)$")
@@ -35,8 +35,9 @@ def accepted(pushes: Iterable[Push]) -> None:
 
 
 def _owned_by(finding: Finding, step: object, rule: str) -> bool:
-    """Which event rule a schema finding belongs to: the BJ payload is EVT-05's, code rules their own."""
-    if finding.requirement.startswith("CODE-"):
+    """Which event rule a schema finding belongs to: the BJ payload is EVT-05's; code rules and the findings
+    the norm's attribution rule gives another chapter (ACC-06, MSG-03: yzw.spec.findings) their own."""
+    if finding.requirement.startswith("CODE-") or finding.requirement in ATTRIBUTED:
         return finding.requirement == rule
     bj_payload = step == "BJ" and finding.path.startswith("/payload")
     return rule == ("EVT-05" if bj_payload else "EVT-02")
@@ -55,6 +56,24 @@ def schema_valid(pushes: Iterable[Push], rule: str) -> None:
                 f"send {first.field or 'the member'} as the schema defines it",
                 _where(push),
             )
+
+
+def attributed_to(pushes: Sequence[Push], rule: str) -> None:
+    """The findings the norm's attribution rule gives `rule` (ACC-06, MSG-03), in shape or order, of any push."""
+    events = [p.event for p in pushes]
+    found = [(i, f) for i, e in enumerate(events) for f in validate("event", e) if f.requirement == rule]
+    order = first_violation(events)
+    if order is not None and order.requirement == rule:
+        found.append((int(order.path.split("/")[1]), order))
+    if found:
+        index, finding = min(found, key=lambda pair: pair[0])
+        raise Violation(
+            f"{finding.field or 'the event'} breaks {rule}: {finding.reason}",
+            "no case_no and no event after BYSL (ACC-06); a non-empty name wherever a name is sent (MSG-03)",
+            f"{finding.path}: {finding.reason}",
+            f"send {finding.field or 'the event'} as {rule} says",
+            _where(pushes[index]),
+        )
 
 
 def in_order(pushes: Sequence[Push], rule: str, submitted_at: str | None = None) -> None:
