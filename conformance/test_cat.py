@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.traffic import etags_echoed
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import TAKEN, Scenario
 from yzw.conformance.violations import Violation
@@ -44,6 +45,21 @@ def test_a_new_catalogue_item_is_taken_without_reregistration(scenario: Scenario
     answered(
         answer, TAKEN, fix="look items up in the province catalogue (GET /catalog/v1/items/{code}), not in a local list"
     )
+
+
+@pytest.mark.requirement("CAT-01")
+def test_the_catalogue_etag_is_echoed_unchanged(scenario: Scenario, platform: Nodes) -> None:
+    item = platform.create_item(_new_item(scenario))  # new: every ETag the system holds for it is seen here
+    application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
+    answered(scenario.submit(application), TAKEN, fix="look items up in the province catalogue")
+    path = f"/catalog/v1/items/{item['item_code']}"
+    before = len(platform.traffic("province", path, "GET"))
+    platform.change_item(str(item["item_code"]), name=f"{item['name']}（修订）")  # the system fetches it again
+    budget = min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
+    calls = platform.wait_for(lambda: platform.traffic("province", path, "GET"), lambda c: len(c) > before, budget)
+    for entry in calls:
+        platform.evidence.observed(entry, platform.urls["province"])
+    etags_echoed(calls)
 
 
 @pytest.mark.requirement("CAT-02")

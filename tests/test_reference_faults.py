@@ -698,3 +698,15 @@ def test_fault_loses_applications(with_fault: Start) -> None:
         numbers.append(application["application_no"])
     known = [portal.request("GET", f"{reference.url}/yzw/v1/applications/{n}").status_code for n in numbers]
     assert known.count(404) == 1
+
+
+def test_fault_etag_built_from_version(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    guide = f"{with_fault('etag-built-from-version').url}/yzw/v1/items/{FOOD_ITEM}"
+    assert httpx.get(guide).json()["promised_days"] == 5
+    httpx.post(f"{platform_nodes.urls['province']}/_mock/catalog/{FOOD_ITEM}", json={"promised_days": 4})
+    assert wait_until(lambda: httpx.get(guide).json()["promised_days"] == 4)
+    fetched = httpx.get(
+        platform_nodes.urls["province"] + "/_mock/traffic", params={"path": f"/catalog/v1/items/{FOOD_ITEM}"}
+    ).json()["entries"]
+    assert fetched[-1]["if_none_match"] == '"v1"'
+    assert fetched[0]["etag"] != '"v1"'

@@ -21,7 +21,7 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
     cached = system.items.get(item_code)
     if cached is not None and not refresh:
         return cached
-    headers = {"If-None-Match": f'"v{cached["version"]}"'} if cached else {}
+    headers = system.parts.item_condition(system, item_code) if cached else {}
     try:
         answer = await system.client.request(
             "GET", f"{system.province_url}/catalog/v1/items/{item_code}", headers=headers
@@ -36,7 +36,14 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
     if answer.status_code != 200:
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code} (ROB-01)")
     system.items[item_code] = answer.json()
+    system.etags[item_code] = answer.headers.get("ETag", "")
     return system.items[item_code]
+
+
+def echoed_etag(system: ReferenceSystem, item_code: str) -> dict[str, str]:
+    """CAT-01: If-None-Match carries the ETag the catalogue answered, unchanged (it is opaque: never built)."""
+    etag = system.etags.get(item_code)
+    return {"If-None-Match": etag} if etag else {}
 
 
 def active_for_department(system: ReferenceSystem, entry: dict[str, Any] | None) -> bool:

@@ -49,6 +49,11 @@ KNOWN_MEMBERS = frozenset(
 )
 
 
+def _etag_from_version(system: ReferenceSystem, item_code: str) -> dict[str, str]:
+    """CAT-01 broken: If-None-Match built from the cached item's version, as if the ETag were "v<version>"."""
+    return {"If-None-Match": f'"v{system.items[item_code]["version"]}"'}
+
+
 def _yes(*_: Any) -> bool:
     """A check that lets everything through."""
     return True
@@ -308,4 +313,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "session-missing-fields": {"session_view": lambda user: {"user_id": user["user_id"], "name": user["name"]}},
     "auth-level-ignored": {"auth_level_enough": _yes},
     "logout-ignored": {"end_sessions": _nothing},
+    # 2026.2 catalogue, evaluation, driver, robustness
+    "etag-built-from-version": {"item_condition": _etag_from_version},
 }

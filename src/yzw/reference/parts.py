@@ -120,6 +120,8 @@ class Parts:
     session_view: Callable[[Json], Json] = unchanged
     auth_level_enough: Callable[[Json, Json], bool] = sso.auth_level_enough
     end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
+    # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)
+    item_condition: Callable[[ReferenceSystem, str], dict[str, str]] = catalogue.echoed_etag
 
 
 def assemble(faults: Iterable[str]) -> Parts:
