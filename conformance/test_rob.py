@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 
 from yzw.client import Credentials, SignedClient
-from yzw.conformance.checks.answers import answered, equal
+from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.driver import Driver, seen
 from yzw.conformance.fuzz import probe
+from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
 from yzw.run.target import Target
 from yzw.spec.limits import limits
 
 EXAMPLES_PER_OPERATION = 8
+LIBRARY_DOWN_CALLS = 50  # the library stays down for the whole action, retries included
 VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '
 
 
@@ -66,3 +69,27 @@ def test_text_is_kept_verbatim(scenario: Scenario) -> None:
         fix="store and send text unchanged: no trimming, escaping or re-encoding",
         where=f"SB of {number}",
     )
+
+
+@pytest.mark.requirement("ROB-01")
+def test_complete_without_the_license_library_answers_503_and_records_nothing(
+    scenario: Scenario, platform: Nodes, driver: Driver
+) -> None:
+    if "license_type" not in scenario.item:
+        pytest.skip(f"not-applicable: item {scenario.item['item_code']} issues no e-license")
+    application, _, _ = scenario.case()
+    number = application["application_no"]
+    platform.fail_next("/license/v1/licenses", 503, LIBRARY_DOWN_CALLS, node="province")
+    fix = "obtain the e-license before recording any step; when the library cannot answer, answer 503, record nothing"
+    answer = seen(driver.act("complete", number, result="approved"), "answered complete")
+    answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+    after = seen(driver.act("advance", number), "advanced the case")
+    step = (body_of(after) or {}).get("step")
+    if after.status_code != 200 or step != "CB":
+        raise Violation(
+            "complete recorded steps although the license library could not be reached",
+            "nothing recorded: the next advance takes CB",
+            f"advance answered {after.status_code} {after.text[:200]}",
+            fix,
+            f"the driver's complete, then advance, on {number}",
+        )

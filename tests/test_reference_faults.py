@@ -710,3 +710,29 @@ def test_fault_etag_built_from_version(platform_nodes: RunningPlatform, with_fau
     ).json()["entries"]
     assert fetched[-1]["if_none_match"] == '"v1"'
     assert fetched[0]["etag"] != '"v1"'
+
+
+def _library_down(platform: RunningPlatform) -> None:
+    fault = {"path": "/license/v1/licenses", "status": 503, "count": 5}
+    httpx.post(platform.urls["province"] + "/_mock/faults", json=fault).raise_for_status()
+
+
+def test_fault_library_outage_taken_as_refusal(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("library-outage-taken-as-refusal")
+    application, _, desk = _accepted(platform_nodes, reference)
+    _library_down(platform_nodes)
+    answer = _act(desk, reference, "complete", application_no=application["application_no"])
+    assert (answer.status_code, answer.json()["code"]) == (409, "LICENSE_REFUSED")
+    assert _act(desk, reference, "advance", application_no=application["application_no"]).status_code == 409
+
+
+def test_complete_without_the_library_answers_503_and_records_nothing(platform_nodes: RunningPlatform) -> None:
+    reference = start_reference(platform_nodes, REGISTRATION)
+    try:
+        application, _, desk = _accepted(platform_nodes, reference)
+        _library_down(platform_nodes)
+        answer = _act(desk, reference, "complete", application_no=application["application_no"])
+        assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+        assert _act(desk, reference, "advance", application_no=application["application_no"]).json()["step"] == "CB"
+    finally:
+        reference.stop()

@@ -255,17 +255,22 @@ async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict
         raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied; denied needs params.reason")
     if not found.get("case_no"):  # an SL pushed before the back office assigned one
         raise ApiError(409, "STATE_INVALID", "the case has no case_no yet; the back office assigns it (ACC-02)")
-    _review(system, number)
-    entry = await _entry(system, found)
-    licenses = (
-        [await _issue_license(system, system.application(number) or found, entry)]
-        if result == "approved" and entry.get("license_type")
-        else []
-    )
+    licenses = await system.parts.license_then_review(system, found, await _entry(system, found), result)
     return record_event(system, number, "BJ", system.parts.bj_payload(result, licenses, params), handler=CLERK)
 
 
-def _review(system: ReferenceSystem, number: str) -> None:
+async def licensed_review(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any], result: str
+) -> list[str]:
+    """§11 / LIC-01: the e-license first, then the review steps not taken yet; so a library that refuses or
+    cannot be reached (409 LICENSE_REFUSED, 503 DEPENDENCY_UNAVAILABLE, ROB-01) leaves nothing recorded."""
+    approved_license = result == "approved" and entry.get("license_type")
+    licenses = [await _issue_license(system, found, entry)] if approved_license else []
+    review(system, found["application_no"])
+    return licenses
+
+
+def review(system: ReferenceSystem, number: str) -> None:
     """The review steps the case has not been through yet (EVT-03)."""
     for step in system.parts.review_steps:
         current = system.application(number)
@@ -319,6 +324,8 @@ async def issue_license(system: ReferenceSystem, license_: dict[str, Any]) -> No
         answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
     except (httpx.HTTPError, OSError):
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached (ROB-01)") from None
+    if answer.status_code >= 500:  # ROB-01: a 5xx is a library that cannot answer, not a refusal
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
     if answer.status_code not in (200, 201):
         raise ApiError(
             409,

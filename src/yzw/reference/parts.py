@@ -122,6 +122,7 @@ class Parts:
     end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
     # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)
     item_condition: Callable[[ReferenceSystem, str], dict[str, str]] = catalogue.echoed_etag
+    license_then_review: Callable[[ReferenceSystem, Json, Json, str], Awaitable[list[str]]] = driver.licensed_review
 
 
 def assemble(faults: Iterable[str]) -> Parts:
