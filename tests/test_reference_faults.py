@@ -736,3 +736,24 @@ def test_complete_without_the_library_answers_503_and_records_nothing(platform_n
         assert _act(desk, reference, "advance", application_no=application["application_no"]).json()["step"] == "CB"
     finally:
         reference.stop()
+
+
+def test_fault_evaluation_channel_ignored(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("evaluation-channel-ignored")
+    _, case_no, desk = _accepted(platform_nodes, reference)
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
+    _act(desk, reference, "evaluate", case_no=case_no, params={"level": 4, "comment": "", "channel": "terminal"})
+    pushed = httpx.get(
+        platform_nodes.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/evaluations"}
+    ).json()["entries"]
+    assert '"channel":"window"' in pushed[0]["request"].replace(" ", "")
+
+
+def test_fault_rectifies_every_review(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("rectifies-every-review")
+    _, case_no, desk = _accepted(platform_nodes, reference)
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
+    good = _act(desk, reference, "evaluate", case_no=case_no, params={"level": 5, "comment": ""}).json()
+    for action in ("回访", "再次回访"):
+        params = {"evaluation_id": good["evaluation_id"], "action": action}
+        assert _act(desk, reference, "rectify", case_no=case_no, params=params).status_code == 200

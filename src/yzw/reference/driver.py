@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from yzw.codes import compose
+from yzw.codes.lists import code_list
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
 from yzw.reference import services
@@ -25,6 +26,7 @@ from yzw.spec import validate
 from yzw.spec.events import order_rules
 
 CLERK = {"id": "clerk-021-01", "name": "王芳"}
+BAD_REVIEW = 2  # EVAL-02: levels 1 and 2 are bad reviews (不满意, 非常不满意)
 CHANNEL_DIGIT = {"window": "3", "agent": "5"}  # CODE-05: the channel digit of a window application number
 STEP_OF = {
     "accept": "SL",
@@ -85,8 +87,44 @@ async def _act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, An
 async def _evaluation(system: ReferenceSystem, action: str, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
     if _by_case(system, case_no) is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", f"no case {case_no}")
-    push = services.push_evaluation if action == "evaluate" else services.push_rectification
-    return await push(system, case_no, params)
+    if action == "evaluate":
+        channel = system.parts.evaluation_channel(params)
+        answer = await services.push_evaluation(system, case_no, {**params, "channel": channel})
+        system.store.execute(
+            "INSERT INTO reviews (evaluation_id, case_no, level) VALUES (?, ?, ?)",
+            answer["evaluation_id"],
+            case_no,
+            int(params["level"]),
+        )
+        return answer
+    system.parts.rectifiable(system, case_no, params)
+    answer = await services.push_rectification(system, case_no, params)
+    system.store.execute("UPDATE reviews SET rectified = 1 WHERE evaluation_id = ?", answer["evaluation_id"])
+    return answer
+
+
+def evaluation_channel(params: dict[str, Any]) -> str:
+    """§11 evaluate: the channel the evaluation was taken on, as in APP-01; `window` when the params name none."""
+    channel = params.get("channel", "window")
+    if channel not in code_list("channels"):
+        raise ApiError(422, "PARAMS_INVALID", f"params.channel is one of {', '.join(code_list('channels'))}")
+    return str(channel)
+
+
+def one_per_bad_review(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 / §11 rectify: an evaluation of this case (else 422 EVALUATION_UNKNOWN) that is bad (level 1 or
+    2) and not rectified yet (else 409 STATE_INVALID): one rectification per bad review, none for a good one."""
+    row = system.store.one(
+        "SELECT level, rectified FROM reviews WHERE evaluation_id = ? AND case_no = ?",
+        str(params.get("evaluation_id") or ""),
+        case_no,
+    )
+    if row is None:
+        raise ApiError(422, "EVALUATION_UNKNOWN", f"params.evaluation_id is no evaluation of case {case_no}")
+    if row[0] > BAD_REVIEW:
+        raise ApiError(409, "STATE_INVALID", f"a level {row[0]} review gets no rectification (EVAL-02)")
+    if row[1]:
+        raise ApiError(409, "STATE_INVALID", "this review has its rectification: one per bad review (EVAL-02)")
 
 
 def _by_case(system: ReferenceSystem, case_no: Any) -> dict[str, Any] | None:

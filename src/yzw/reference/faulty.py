@@ -338,4 +338,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # 2026.2 catalogue, evaluation, driver, robustness
     "etag-built-from-version": {"item_condition": _etag_from_version},
     "library-outage-taken-as-refusal": {"license_then_review": _review_then_license},
+    "evaluation-channel-ignored": {"evaluation_channel": lambda params: "window"},
+    "rectifies-every-review": {"rectifiable": _nothing},
 }

@@ -123,6 +123,8 @@ class Parts:
     # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)
     item_condition: Callable[[ReferenceSystem, str], dict[str, str]] = catalogue.echoed_etag
     license_then_review: Callable[[ReferenceSystem, Json, Json, str], Awaitable[list[str]]] = driver.licensed_review
+    evaluation_channel: Callable[[Json], str] = driver.evaluation_channel
+    rectifiable: Callable[[ReferenceSystem, str, Json], None] = driver.one_per_bad_review
 
 
 def assemble(faults: Iterable[str]) -> Parts:

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS notices (notice_id TEXT PRIMARY KEY, case_no TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, user_record TEXT NOT NULL,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (evaluation_id TEXT PRIMARY KEY, case_no TEXT NOT NULL,
+    level INTEGER NOT NULL, rectified INTEGER NOT NULL DEFAULT 0);
 """
 SCOPES = "exchange:write catalog:read license:read license:write idp:ticket"  # SIG-05: the union it needs
 
