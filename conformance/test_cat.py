@@ -20,26 +20,9 @@ def _guide(raw: httpx.Client, target: Target, item_code: str) -> httpx.Response:
     return raw.get(f"{target.base_url}/yzw/v1/items/{item_code}")
 
 
-def _new_item(scenario: Scenario) -> dict[str, object]:
-    """A copy of the department's item under a new sub-item code (CODE-04: its last three digits), new each run."""
-    item = scenario.item
-    code = str(item["item_code"])
-    known = {i["item_code"] for i in scenario.nodes.catalogue()}
-    sub = next(
-        s for _ in range(100) if code[:-3] + (s := f"{scenario.factory.fake.random_int(100, 989):03d}") not in known
-    )
-    fields = {k: v for k, v in item.items() if k not in ("item_code", "version", "status")}
-    return {
-        **fields,
-        "item_code": code[:-3] + sub,
-        "base_code": str(item["base_code"])[:-3] + sub,
-        "name": f"{item['name']}（新增）",
-    }
-
-
 @pytest.mark.requirement("CAT-01")
 def test_a_new_catalogue_item_is_taken_without_reregistration(scenario: Scenario, platform: Nodes) -> None:
-    item = platform.create_item(_new_item(scenario))
+    item = platform.create_item(scenario.new_item())
     application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
     answer = scenario.submit(application)
     answered(
@@ -49,7 +32,7 @@ def test_a_new_catalogue_item_is_taken_without_reregistration(scenario: Scenario
 
 @pytest.mark.requirement("CAT-01")
 def test_the_catalogue_etag_is_echoed_unchanged(scenario: Scenario, platform: Nodes) -> None:
-    item = platform.create_item(_new_item(scenario))  # new: every ETag the system holds for it is seen here
+    item = platform.create_item(scenario.new_item())  # new: every ETag the system holds for it is seen here
     application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
     answered(scenario.submit(application), TAKEN, fix="look items up in the province catalogue")
     path = f"/catalog/v1/items/{item['item_code']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from yzw.client import Credentials, SignedClient
@@ -16,6 +17,8 @@ from yzw.spec.limits import limits
 
 EXAMPLES_PER_OPERATION = 8
 LIBRARY_DOWN_CALLS = 50  # the library stays down for the whole action, retries included
+SLOW_CALLS = 5  # the catalogue stays slow for a retry or two as well
+SLOW_BEYOND_SECONDS = 1.5  # how much later than the per-call budget the slow catalogue answers
 VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '
 
 
@@ -93,3 +96,19 @@ def test_complete_without_the_license_library_answers_503_and_records_nothing(
             fix,
             f"the driver's complete, then advance, on {number}",
         )
+
+
+@pytest.mark.requirement("ROB-01")
+def test_a_platform_call_unanswered_within_its_budget_gives_503(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    budget = limits().platform_call_seconds
+    platform.slow_next("/catalog/v1/items", budget + SLOW_BEYOND_SECONDS, SLOW_CALLS)
+    item = platform.create_item(scenario.new_item())  # after the slowdown: no system has it cached
+    answer = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}")
+    answered(
+        answer,
+        503,
+        "DEPENDENCY_UNAVAILABLE",
+        fix=f"give each call to the platform {budget:g} s; with no answer by then, answer 503 DEPENDENCY_UNAVAILABLE",
+    )

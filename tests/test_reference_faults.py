@@ -30,6 +30,7 @@ from yzw.reference.faulty import REGISTRY
 from yzw.reference.parts import Parts, assemble
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.signing import signed_headers
+from yzw.spec.limits import limits
 from yzw.spec.xml import to_xml
 from yzw.sut import Registration
 
@@ -757,3 +758,28 @@ def test_fault_rectifies_every_review(platform_nodes: RunningPlatform, with_faul
     for action in ("回访", "再次回访"):
         params = {"evaluation_id": good["evaluation_id"], "action": action}
         assert _act(desk, reference, "rectify", case_no=case_no, params=params).status_code == 200
+
+
+def _catalogue_slow(platform: RunningPlatform) -> None:
+    """The catalogue answers only 1.5 s after the per-call budget (ROB-01)."""
+    late = round((limits().platform_call_seconds + 1.5) * 1000)
+    fault = {"path": "/catalog/v1/items", "latency_ms": late, "count": 3}
+    httpx.post(platform.urls["province"] + "/_mock/faults", json=fault).raise_for_status()
+
+
+def test_fault_waits_past_call_budget(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    guide = f"{with_fault('waits-past-call-budget').url}/yzw/v1/items/{FOOD_ITEM}"
+    _catalogue_slow(platform_nodes)
+    assert httpx.get(guide, timeout=10).status_code == 200
+
+
+def test_a_platform_call_without_answer_in_its_budget_gives_503(platform_nodes: RunningPlatform) -> None:
+    reference = start_reference(platform_nodes, REGISTRATION)
+    try:
+        _catalogue_slow(platform_nodes)
+        started = time.monotonic()
+        answer = httpx.get(f"{reference.url}/yzw/v1/items/{FOOD_ITEM}", timeout=10)
+        assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+        assert time.monotonic() - started < limits().platform_call_seconds + 1
+    finally:
+        reference.stop()

@@ -131,6 +131,11 @@ class Nodes:
         """The own exchange (or `node`) answers `status` to the next `count` requests on `path`."""
         self._call("POST", self.urls[node] + "/_mock/faults", json={"path": path, "status": status, "count": count})
 
+    def slow_next(self, path: str, seconds: float, count: int, node: str = "province") -> None:
+        """`node` answers the next `count` requests on `path` (a prefix) only after `seconds`."""
+        fault = {"path": path, "latency_ms": round(seconds * 1000), "count": count}
+        self._call("POST", self.urls[node] + "/_mock/faults", json=fault)
+
     def login(self, user: dict[str, Any]) -> str:
         """The portal signs the person on and hands them to the system: the hand-off URL with a fresh ticket."""
         answer = self._call(

@@ -340,4 +340,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "library-outage-taken-as-refusal": {"license_then_review": _review_then_license},
     "evaluation-channel-ignored": {"evaluation_channel": lambda params: "window"},
     "rectifies-every-review": {"rectifiable": _nothing},
+    "waits-past-call-budget": {"platform_timeout": 30.0},  # an HTTP library's generous default
 }

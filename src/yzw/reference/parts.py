@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -35,6 +35,7 @@ from yzw.serving.errors import ApiError
 from yzw.serving.pipeline import Step
 from yzw.signing import Nonces
 from yzw.spec.findings import Finding
+from yzw.spec.limits import limits
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -125,6 +126,7 @@ class Parts:
     license_then_review: Callable[[ReferenceSystem, Json, Json, str], Awaitable[list[str]]] = driver.licensed_review
     evaluation_channel: Callable[[Json], str] = driver.evaluation_channel
     rectifiable: Callable[[ReferenceSystem, str, Json], None] = driver.one_per_bad_review
+    platform_timeout: float = field(default_factory=lambda: float(limits().platform_call_seconds))  # a call (ROB-01)
 
 
 def assemble(faults: Iterable[str]) -> Parts:

@@ -85,7 +85,8 @@ class ReferenceSystem:
                     self.registration.app_secret,
                     token_url=None if token_path is None else self.province_url + token_path,
                     scope=self.parts.token_scope,
-                )
+                ),
+                timeout=self.parts.platform_timeout,  # ROB-01: no answer within it, the service is unreachable
             )
             self._client.reuse_token = self.parts.token_reuse
             self._client.credentials.nonce_bytes = self.parts.nonce_bytes
