@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 import pytest
 
 from yzw.conformance.checks.answers import answered, body_of, equal
 from yzw.conformance.checks.traffic import etags_echoed
+from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import TAKEN, Scenario
 from yzw.conformance.violations import Violation
@@ -62,31 +66,61 @@ def test_the_item_guide_equals_the_catalogue(scenario: Scenario, raw: httpx.Clie
     answered(unknown, 404, "ITEM_UNKNOWN", fix="answer 404 ITEM_UNKNOWN for items the catalogue does not hold")
 
 
-@pytest.mark.requirement("CAT-03")
-def test_a_change_notice_is_applied_to_the_guide(
-    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
-) -> None:
-    code, before = scenario.item["item_code"], int(scenario.item["promised_days"])
+@contextmanager
+def _changed_days(platform: Nodes, raw: httpx.Client, target: Target, item: dict[str, object]) -> Iterator[int]:
+    """A new version of the item with other promised_days (the notice goes out); the old days restored after."""
+    code, before = str(item["item_code"]), int(str(item["promised_days"]))
     changed = before - 1 if before > 1 else before + 1
     platform.change_item(code, promised_days=changed)
     try:
-        notice_seconds = limits().catalog_notice_seconds
-        budget = min(notice_seconds, max(platform.wait_seconds, 3.0))
-        shown = platform.wait_for(
-            lambda: (body_of(_guide(raw, target, code)) or {}).get("promised_days"),
-            lambda days: days == changed,
-            budget,
-        )
-        if shown != changed:
-            raise Violation(
-                "the guide did not follow a catalogue change notice",
-                f"promised_days {changed} (the new version) within {notice_seconds:g} s",
-                f"promised_days {shown} after {budget:g} s",
-                "on a change notice, fetch the item again and apply the new version",
-                f"GET /yzw/v1/items/{code}",
-            )
+        yield changed
     finally:
         platform.change_item(code, promised_days=before)
         platform.wait_for(
             lambda: (body_of(_guide(raw, target, code)) or {}).get("promised_days"), lambda days: days == before, 3.0
         )
+
+
+def _guide_days(platform: Nodes, raw: httpx.Client, target: Target, code: str, wanted: int) -> tuple[object, float]:
+    """The guide's promised_days once it shows `wanted` or the budget ran out; and the budget."""
+    budget = min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
+    shown = platform.wait_for(
+        lambda: (body_of(_guide(raw, target, code)) or {}).get("promised_days"), lambda days: days == wanted, budget
+    )
+    return shown, budget
+
+
+@pytest.mark.requirement("CAT-03")
+def test_a_change_notice_is_applied_to_the_guide(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    code = str(scenario.item["item_code"])
+    with _changed_days(platform, raw, target, scenario.item) as changed:
+        shown, budget = _guide_days(platform, raw, target, code, changed)
+        if shown != changed:
+            raise Violation(
+                "the guide did not follow a catalogue change notice",
+                f"promised_days {changed} (the new version) within {limits().catalog_notice_seconds:g} s",
+                f"promised_days {shown} after {budget:g} s",
+                "on a change notice, fetch the item again and apply the new version",
+                f"GET /yzw/v1/items/{code}",
+            )
+
+
+@pytest.mark.requirement("CAT-03")
+def test_an_application_filed_before_a_change_is_decided_on_its_version(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target, driver: Driver
+) -> None:
+    application, code = scenario.submitted(), str(scenario.item["item_code"])
+    number, filed = application["application_no"], scenario.item["promised_days"]
+    with _changed_days(platform, raw, target, scenario.item) as changed:
+        _guide_days(platform, raw, target, code, changed)  # the system knows the new version before it decides
+        driver.act("accept", number)
+        sl = scenario.pushed(number, "SL")
+    equal(
+        "the SL's promised_days of an application filed before a change notice",
+        (sl.event.get("payload") or {}).get("promised_days"),
+        filed,
+        fix="decide an application on the item version it was filed under (its item_version), not a later one",
+        where=f"SL of {number} (filed under version {application['item_version']})",
+    )

@@ -783,3 +783,15 @@ def test_a_platform_call_without_answer_in_its_budget_gives_503(platform_nodes: 
         assert time.monotonic() - started < limits().platform_call_seconds + 1
     finally:
         reference.stop()
+
+
+def test_fault_decides_on_current_version(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("decides-on-current-version")
+    application, _, desk = _submitted(platform_nodes, reference)
+    httpx.post(f"{platform_nodes.urls['province']}/_mock/catalog/{FOOD_ITEM}", json={"promised_days": 4})
+    guide = f"{reference.url}/yzw/v1/items/{FOOD_ITEM}"
+    assert wait_until(lambda: httpx.get(guide).json()["promised_days"] == 4)
+    answer = _act(desk, reference, "accept", application_no=application["application_no"])
+    assert answer.json()["step"] == "SL"
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    assert mock_events(platform_nodes, "county", application["application_no"])[0]["payload"]["promised_days"] == 4

@@ -35,9 +35,18 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
         return None
     if answer.status_code != 200:
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code} (ROB-01)")
-    system.items[item_code] = answer.json()
+    entry: dict[str, Any] = answer.json()
+    system.items[item_code] = entry
     system.etags[item_code] = answer.headers.get("ETag", "")
-    return system.items[item_code]
+    system.item_versions[(item_code, int(entry["version"]))] = entry
+    return entry
+
+
+def filed_version(system: ReferenceSystem, application: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """CAT-03: an application is decided on the version it was filed under (its item_version) when that version
+    is known, so a change notice between filing and decision changes nothing for it; else the current one."""
+    filed = application.get("item_version")
+    return system.item_versions.get((current["item_code"], filed), current) if isinstance(filed, int) else current
 
 
 def echoed_etag(system: ReferenceSystem, item_code: str) -> dict[str, str]:

@@ -205,7 +205,7 @@ async def _entry(system: ReferenceSystem, found: dict[str, Any]) -> dict[str, An
     entry = await system.parts.case_item(system, found["body"]["item_code"])
     if entry is None:
         raise ApiError(409, "STATE_INVALID", "the application's item is no longer in the catalogue")
-    return entry
+    return system.parts.case_version(system, found["body"], entry)
 
 
 async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

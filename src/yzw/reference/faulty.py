@@ -341,4 +341,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "evaluation-channel-ignored": {"evaluation_channel": lambda params: "window"},
     "rectifies-every-review": {"rectifiable": _nothing},
     "waits-past-call-budget": {"platform_timeout": 30.0},  # an HTTP library's generous default
+    "decides-on-current-version": {"case_version": lambda system, application, current: current},
 }

@@ -127,6 +127,7 @@ class Parts:
     evaluation_channel: Callable[[Json], str] = driver.evaluation_channel
     rectifiable: Callable[[ReferenceSystem, str, Json], None] = driver.one_per_bad_review
     platform_timeout: float = field(default_factory=lambda: float(limits().platform_call_seconds))  # a call (ROB-01)
+    case_version: Callable[[ReferenceSystem, Json, Json], Json] = catalogue.filed_version
 
 
 def assemble(faults: Iterable[str]) -> Parts:

@@ -50,6 +50,7 @@ class ReferenceSystem:
     store: Store = field(default_factory=lambda: Store(":memory:", SCHEMA))
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # catalogue cache, by item_code
     etags: dict[str, str] = field(default_factory=dict)  # the catalogue's ETag of each cached item (CAT-01)
+    item_versions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # each version seen (CAT-03)
     desk: asyncio.Lock = field(default_factory=asyncio.Lock)  # one driver action at a time, as a case file
     _client: AsyncSignedClient | None = None
     parts: Parts = field(kw_only=True)  # what it is built from (yzw.reference.parts), faulty ones included
