@@ -87,16 +87,24 @@ async def _act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, An
 async def _evaluation(system: ReferenceSystem, action: str, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
     if _by_case(system, case_no) is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", f"no case {case_no}")
-    if action == "evaluate":
-        channel = system.parts.evaluation_channel(params)
-        answer = await services.push_evaluation(system, case_no, {**params, "channel": channel})
-        system.store.execute(
-            "INSERT INTO reviews (evaluation_id, case_no, level) VALUES (?, ?, ?)",
-            answer["evaluation_id"],
-            case_no,
-            int(params["level"]),
-        )
-        return answer
+    return await (_evaluate if action == "evaluate" else _rectify)(system, case_no, params)
+
+
+async def _evaluate(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01: the evaluation pushed, and remembered with its level for rectify (EVAL-02)."""
+    channel = system.parts.evaluation_channel(params)
+    answer = await services.push_evaluation(system, case_no, {**params, "channel": channel})
+    system.store.execute(
+        "INSERT INTO reviews (evaluation_id, case_no, level) VALUES (?, ?, ?)",
+        answer["evaluation_id"],
+        case_no,
+        int(params["level"]),
+    )
+    return answer
+
+
+async def _rectify(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-02: the clerk's rectification of a bad review, pushed once."""
     system.parts.rectifiable(system, case_no, params)
     answer = await services.push_rectification(system, case_no, params)
     system.store.execute("UPDATE reviews SET rectified = 1 WHERE evaluation_id = ?", answer["evaluation_id"])
@@ -107,7 +115,8 @@ def evaluation_channel(params: dict[str, Any]) -> str:
     """§11 evaluate: the channel the evaluation was taken on, as in APP-01; `window` when the params name none."""
     channel = params.get("channel", "window")
     if channel not in code_list("channels"):
-        raise ApiError(422, "PARAMS_INVALID", f"params.channel is one of {', '.join(code_list('channels'))}")
+        channels = ", ".join(code_list("channels"))
+        raise ApiError(422, "PARAMS_INVALID", f"params.channel is one of {channels} (§11 evaluate, APP-01)")
     return str(channel)
 
 
@@ -120,7 +129,9 @@ def one_per_bad_review(system: ReferenceSystem, case_no: str, params: dict[str, 
         case_no,
     )
     if row is None:
-        raise ApiError(422, "EVALUATION_UNKNOWN", f"params.evaluation_id is no evaluation of case {case_no}")
+        raise ApiError(
+            422, "EVALUATION_UNKNOWN", f"params.evaluation_id is no evaluation of case {case_no}: name one (EVAL-02)"
+        )
     if row[0] > BAD_REVIEW:
         raise ApiError(409, "STATE_INVALID", f"a level {row[0]} review gets no rectification (EVAL-02)")
     if row[1]:
@@ -363,7 +374,7 @@ async def issue_license(system: ReferenceSystem, license_: dict[str, Any]) -> No
     except (httpx.HTTPError, OSError):
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached (ROB-01)") from None
     if answer.status_code >= 500:  # ROB-01: a 5xx is a library that cannot answer, not a refusal
-        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code} (ROB-01)")
     if answer.status_code not in (200, 201):
         raise ApiError(
             409,
