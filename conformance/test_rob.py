@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from yzw.client import Credentials, SignedClient
-from yzw.conformance.checks.answers import answered, equal
+from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.driver import Driver, seen
 from yzw.conformance.fuzz import probe
+from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
 from yzw.run.target import Target
 from yzw.spec.limits import limits
 
 EXAMPLES_PER_OPERATION = 8
+LIBRARY_DOWN_CALLS = 50  # the library stays down for the whole action, retries included
+SLOW_CALLS = 5  # the catalogue stays slow for a retry or two as well
+SLOW_BEYOND_SECONDS = 1.5  # how much later than the per-call budget the slow catalogue answers
 VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '
 
 
@@ -65,4 +71,44 @@ def test_text_is_kept_verbatim(scenario: Scenario) -> None:
         VERBATIM,
         fix="store and send text unchanged: no trimming, escaping or re-encoding",
         where=f"SB of {number}",
+    )
+
+
+@pytest.mark.requirement("ROB-01")
+def test_complete_without_the_license_library_answers_503_and_records_nothing(
+    scenario: Scenario, platform: Nodes, driver: Driver
+) -> None:
+    if "license_type" not in scenario.item:
+        pytest.skip(f"not-applicable: item {scenario.item['item_code']} issues no e-license")
+    application, _, _ = scenario.case()
+    number = application["application_no"]
+    platform.fail_next("/license/v1/licenses", 503, LIBRARY_DOWN_CALLS, node="province")
+    fix = "obtain the e-license before recording any step; when the library cannot answer, answer 503, record nothing"
+    answer = seen(driver.act("complete", number, result="approved"), "answered complete")
+    answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+    after = seen(driver.act("advance", number), "advanced the case")
+    step = (body_of(after) or {}).get("step")
+    if after.status_code != 200 or step != "CB":
+        raise Violation(
+            "complete recorded steps although the license library could not be reached",
+            "nothing recorded: the next advance takes CB",
+            f"advance answered {after.status_code} {after.text[:200]}",
+            fix,
+            f"the driver's complete, then advance, on {number}",
+        )
+
+
+@pytest.mark.requirement("ROB-01")
+def test_a_platform_call_unanswered_within_its_budget_gives_503(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    budget = limits().platform_call_seconds
+    platform.slow_next("/catalog/v1/items", budget + SLOW_BEYOND_SECONDS, SLOW_CALLS)
+    item = platform.create_item(scenario.new_item())  # after the slowdown: no system has it cached
+    answer = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}")
+    answered(
+        answer,
+        503,
+        "DEPENDENCY_UNAVAILABLE",
+        fix=f"give each call to the platform {budget:g} s; with no answer by then, answer 503 DEPENDENCY_UNAVAILABLE",
     )

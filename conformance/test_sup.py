@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import httpx
 import pytest
 
 from yzw.client import SignedClient
@@ -60,11 +63,33 @@ def _pushed_to(platform: Nodes, path: str, case_no: str) -> list[dict[str, objec
     return entries
 
 
-def _evaluated(scenario: Scenario, driver: Driver, level: int) -> tuple[str, dict[str, object]]:
+def _evaluated(scenario: Scenario, driver: Driver, level: int, **channel: str) -> tuple[str, dict[str, object]]:
     _, _, case_no = scenario.case()
-    answer = seen(driver.act("evaluate", case_no=case_no, level=level, comment="窗口服务评价"), "took the evaluation")
+    answer = seen(
+        driver.act("evaluate", case_no=case_no, level=level, comment="窗口服务评价", **channel), "took the evaluation"
+    )
     answered(answer, 200, fix="take a window evaluation (norm §11 evaluate)")
     return case_no, answer.json()
+
+
+def _rectify(driver: Driver, case_no: str, evaluation: dict[str, object]) -> httpx.Response:
+    return seen(
+        driver.act("rectify", case_no=case_no, evaluation_id=evaluation.get("evaluation_id"), action="已回访并整改"),
+        "recorded the rectification",
+    )
+
+
+def _rectifications_of(platform: Nodes, evaluation: dict[str, object]) -> list[dict[str, object]]:
+    """The rectifications the exchange took for one evaluation (duplicates of one record left out)."""
+    path, wanted = "/exchange/v1/rectifications", str(evaluation.get("evaluation_id"))
+    entries = [
+        e
+        for e in platform.traffic("exchange", path, "POST")
+        if wanted in str(e.get("request")) and e.get("status") == 200 and '"duplicate":true' not in str(e["response"])
+    ]
+    for entry in entries:
+        platform.evidence.observed(entry, platform.target.exchange_url)
+    return entries
 
 
 @pytest.mark.requirement("EVAL-01")
@@ -80,13 +105,24 @@ def test_a_window_evaluation_is_pushed(scenario: Scenario, driver: Driver, platf
         )
 
 
+@pytest.mark.requirement("EVAL-01")
+def test_an_evaluation_carries_the_channel_it_was_taken_on(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    case_no, evaluation = _evaluated(scenario, driver, 4, channel="terminal")
+    wanted = str(evaluation.get("evaluation_id"))
+    pushed = [json.loads(str(e["request"])) for e in _pushed_to(platform, "/exchange/v1/evaluations", wanted)]
+    equal(
+        "the pushed evaluation's channel",
+        pushed[0].get("channel") if pushed else None,
+        "terminal",
+        fix="push the channel the evaluation was taken on (the evaluate action's params.channel; window by default)",
+        where=f"POST /exchange/v1/evaluations for case {case_no}",
+    )
+
+
 @pytest.mark.requirement("EVAL-02")
 def test_a_rectification_of_a_bad_review_is_pushed(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     case_no, evaluation = _evaluated(scenario, driver, 1)
-    answer = seen(
-        driver.act("rectify", case_no=case_no, evaluation_id=evaluation.get("evaluation_id"), action="已回访并整改"),
-        "recorded the rectification",
-    )
+    answer = _rectify(driver, case_no, evaluation)
     answered(answer, 200, fix="take the clerk's rectification record (norm §11 rectify)")
     if not _pushed_to(platform, "/exchange/v1/rectifications", case_no):
         raise Violation(
@@ -96,3 +132,30 @@ def test_a_rectification_of_a_bad_review_is_pushed(scenario: Scenario, driver: D
             "push the rectification record when the clerk records it",
             f"case {case_no}",
         )
+    again = _rectify(driver, case_no, evaluation)
+    answered(again, 409, "STATE_INVALID", fix="take one rectification per bad review; refuse a second (norm §11)")
+    equal(
+        "rectifications the exchange took for one bad review",
+        len(_rectifications_of(platform, evaluation)),
+        1,
+        fix="push one rectification per bad review",
+        where=f"POST /exchange/v1/rectifications for case {case_no}",
+    )
+
+
+@pytest.mark.requirement("EVAL-02")
+def test_a_good_review_gets_no_rectification(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    case_no, evaluation = _evaluated(scenario, driver, 5)
+    answered(
+        _rectify(driver, case_no, evaluation),
+        409,
+        "STATE_INVALID",
+        fix="refuse rectify for a level 3–5 review (norm §11); only levels 1 and 2 get a rectification",
+    )
+    equal(
+        "rectifications the exchange took for a level 5 review",
+        len(_rectifications_of(platform, evaluation)),
+        0,
+        fix="push rectifications for bad reviews (level 1 or 2) only",
+        where=f"POST /exchange/v1/rectifications for case {case_no}",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -10,9 +11,11 @@ import httpx
 import pytest
 from tests.mock_helpers import System, mock_events, register, wait_until
 
+from yzw.codes.times import CN_TZ
 from yzw.mock.runner import RunningPlatform
 from yzw.signing import signed_headers
 from yzw.spec import validate
+from yzw.spec.limits import limits
 from yzw.spec.xml import to_xml
 
 
@@ -256,3 +259,36 @@ def test_the_signed_path_is_the_path_as_sent(system: System) -> None:
     """SIG-01 signs the raw path: a percent-encoded path verifies as encoded."""
     answer = system.client.request("GET", system.urls["county"] + "/exchange/v1/cases/%33%33" + "0" * 20)
     assert (answer.status_code, answer.json()["code"]) == (404, "CASE_UNKNOWN")
+
+
+def test_evaluation_and_rectification_answers(system: System) -> None:
+    """EVAL-01/02 (2026.2): receipts and duplicates, the conflict, unknown case or evaluation, and the times."""
+    _, events = system.factory.case_history(("SL",))
+    assert system.push(events[0]).status_code == 200
+    case_no, exchange = events[0]["case_no"], system.urls["county"] + "/exchange/v1"
+
+    def post(kind: str, body: dict[str, Any]) -> tuple[int, Any]:
+        answer = system.client.request("POST", f"{exchange}/{kind}", json=body)
+        return answer.status_code, answer.json().get("code") or answer.json().get("duplicate")
+
+    evaluation = system.factory.evaluation(case_no, 1)
+    assert post("evaluations", evaluation) == (200, False)
+    assert post("evaluations", evaluation) == (200, True)
+    assert post("evaluations", {**evaluation, "level": 2}) == (409, "EVALUATION_CONFLICT")
+    other_case = system.factory.fake.case_no(system.record["division_code"], system.record["dept_seq"])
+    assert post("evaluations", system.factory.evaluation(other_case)) == (422, "CASE_UNKNOWN")
+    later = dt.datetime.now(CN_TZ) + dt.timedelta(seconds=limits().clock_skew_seconds + 60)
+    future = {**system.factory.evaluation(case_no), "evaluated_at": later.replace(microsecond=0).isoformat()}
+    assert post("evaluations", future) == (422, "TIME_INVALID")
+    assert post("evaluations", {**system.factory.evaluation(case_no), "evaluation_id": "E-1"}) == (
+        400,
+        "SCHEMA_INVALID",
+    )
+    record = system.factory.rectification(case_no, evaluation["evaluation_id"])
+    assert post("rectifications", record) == (200, False)
+    assert post("rectifications", record) == (200, True)
+    assert post("rectifications", {**record, "action": "再次回访"}) == (200, False)  # kept; the kit counts them
+    unknown = system.factory.rectification(case_no, system.factory.evaluation(case_no)["evaluation_id"])
+    assert post("rectifications", unknown) == (422, "EVALUATION_UNKNOWN")
+    before = dt.datetime.fromisoformat(evaluation["evaluated_at"]) - dt.timedelta(hours=1)
+    assert post("rectifications", {**record, "rectified_at": before.isoformat()}) == (422, "TIME_INVALID")

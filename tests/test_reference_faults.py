@@ -31,6 +31,7 @@ from yzw.reference.faulty import REGISTRY
 from yzw.reference.parts import Parts, assemble
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.signing import signed_headers
+from yzw.spec.limits import limits
 from yzw.spec.xml import to_xml
 from yzw.sut import Registration
 
@@ -751,3 +752,99 @@ def test_fault_sb_material_names_empty(platform_nodes: RunningPlatform, with_fau
         "/payload/materials/0/name"
         in reference.system.store.one("SELECT last_error FROM outbox WHERE state = 'refused'")["last_error"]
     )
+
+
+def test_fault_etag_built_from_version(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    guide = f"{with_fault('etag-built-from-version').url}/yzw/v1/items/{FOOD_ITEM}"
+    assert httpx.get(guide).json()["promised_days"] == 5
+    httpx.post(f"{platform_nodes.urls['province']}/_mock/catalog/{FOOD_ITEM}", json={"promised_days": 4})
+    assert wait_until(lambda: httpx.get(guide).json()["promised_days"] == 4)
+    fetched = httpx.get(
+        platform_nodes.urls["province"] + "/_mock/traffic", params={"path": f"/catalog/v1/items/{FOOD_ITEM}"}
+    ).json()["entries"]
+    assert fetched[-1]["if_none_match"] == '"v1"'
+    assert fetched[0]["etag"] != '"v1"'
+
+
+def _library_down(platform: RunningPlatform) -> None:
+    fault = {"path": "/license/v1/licenses", "status": 503, "count": 5}
+    httpx.post(platform.urls["province"] + "/_mock/faults", json=fault).raise_for_status()
+
+
+def test_fault_library_outage_taken_as_refusal(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("library-outage-taken-as-refusal")
+    application, _, desk = _accepted(platform_nodes, reference)
+    _library_down(platform_nodes)
+    answer = _act(desk, reference, "complete", application_no=application["application_no"])
+    assert (answer.status_code, answer.json()["code"]) == (409, "LICENSE_REFUSED")
+    assert _act(desk, reference, "advance", application_no=application["application_no"]).status_code == 409
+
+
+def test_complete_without_the_library_answers_503_and_records_nothing(platform_nodes: RunningPlatform) -> None:
+    reference = start_reference(platform_nodes, REGISTRATION)
+    try:
+        application, _, desk = _accepted(platform_nodes, reference)
+        _library_down(platform_nodes)
+        answer = _act(desk, reference, "complete", application_no=application["application_no"])
+        assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+        assert _act(desk, reference, "advance", application_no=application["application_no"]).json()["step"] == "CB"
+    finally:
+        reference.stop()
+
+
+def test_fault_evaluation_channel_ignored(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("evaluation-channel-ignored")
+    _, case_no, desk = _accepted(platform_nodes, reference)
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
+    _act(desk, reference, "evaluate", case_no=case_no, params={"level": 4, "comment": "", "channel": "terminal"})
+    pushed = httpx.get(
+        platform_nodes.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/evaluations"}
+    ).json()["entries"]
+    assert '"channel":"window"' in pushed[0]["request"].replace(" ", "")
+
+
+def test_fault_rectifies_every_review(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("rectifies-every-review")
+    _, case_no, desk = _accepted(platform_nodes, reference)
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
+    good = _act(desk, reference, "evaluate", case_no=case_no, params={"level": 5, "comment": ""}).json()
+    for action in ("回访", "再次回访"):
+        params = {"evaluation_id": good["evaluation_id"], "action": action}
+        assert _act(desk, reference, "rectify", case_no=case_no, params=params).status_code == 200
+
+
+def _catalogue_slow(platform: RunningPlatform) -> None:
+    """The catalogue answers only 1.5 s after the per-call budget (ROB-01)."""
+    late = round((limits().platform_call_seconds + 1.5) * 1000)
+    fault = {"path": "/catalog/v1/items", "latency_ms": late, "count": 3}
+    httpx.post(platform.urls["province"] + "/_mock/faults", json=fault).raise_for_status()
+
+
+def test_fault_waits_past_call_budget(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    guide = f"{with_fault('waits-past-call-budget').url}/yzw/v1/items/{FOOD_ITEM}"
+    _catalogue_slow(platform_nodes)
+    assert httpx.get(guide, timeout=10).status_code == 200
+
+
+def test_a_platform_call_without_answer_in_its_budget_gives_503(platform_nodes: RunningPlatform) -> None:
+    reference = start_reference(platform_nodes, REGISTRATION)
+    try:
+        _catalogue_slow(platform_nodes)
+        started = time.monotonic()
+        answer = httpx.get(f"{reference.url}/yzw/v1/items/{FOOD_ITEM}", timeout=10)
+        assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+        assert time.monotonic() - started < limits().platform_call_seconds + 1
+    finally:
+        reference.stop()
+
+
+def test_fault_decides_on_current_version(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("decides-on-current-version")
+    application, _, desk = _submitted(platform_nodes, reference)
+    httpx.post(f"{platform_nodes.urls['province']}/_mock/catalog/{FOOD_ITEM}", json={"promised_days": 4})
+    guide = f"{reference.url}/yzw/v1/items/{FOOD_ITEM}"
+    assert wait_until(lambda: httpx.get(guide).json()["promised_days"] == 4)
+    answer = _act(desk, reference, "accept", application_no=application["application_no"])
+    assert answer.json()["step"] == "SL"
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
+    assert mock_events(platform_nodes, "county", application["application_no"])[0]["payload"]["promised_days"] == 4

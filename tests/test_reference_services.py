@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -149,3 +150,32 @@ def test_evaluations_and_rectifications_reach_the_exchange(
 def test_browser_facing_errors_follow_the_accept_q_values(accept: str, html: bool) -> None:
     """MSG-02 (2026.2): the highest q-value wins, the most specific range gives a type its q, a tie is JSON."""
     assert prefers_html(accept) is html
+
+
+def test_rectify_takes_one_rectification_per_bad_review_and_evaluate_its_channel(
+    platform_nodes: RunningPlatform, reference: RunningReference, portal: SignedClient, desk: SignedClient
+) -> None:
+    """§11 (2026.2): rectify's errors in the norm's order, evaluate's channel (window by default)."""
+    _, case_no = _accepted_case(platform_nodes, reference, portal, desk)
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
+
+    def act(verb: str, **params: Any) -> tuple[int, Any]:
+        answer = _act(desk, reference, verb, case_no=case_no, params=params).json()
+        return answer.get("code", 200), answer.get("evaluation_id")
+
+    _, good = act("evaluate", level=5, comment="", channel="terminal")
+    _, bad = act("evaluate", level=1, comment="态度差")
+    assert act("evaluate", level=3, channel="fax")[0] == "PARAMS_INVALID"
+    assert act("rectify", evaluation_id="3f0a3d3e-2b1c-4a6e-9a57-0c1d2e3f4a5b", action="x")[0] == "EVALUATION_UNKNOWN"
+    assert act("rectify", evaluation_id=good, action="回访")[0] == "STATE_INVALID"  # a level 5 review
+    assert act("rectify", evaluation_id=bad, action="")[0] == "PARAMS_INVALID"
+    assert act("rectify", evaluation_id=bad, action="回访并致歉") == (200, bad)
+    assert act("rectify", evaluation_id=bad, action="再次回访")[0] == "STATE_INVALID"  # one per bad review
+    pushed = httpx.get(
+        platform_nodes.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/evaluations"}
+    ).json()["entries"]
+    assert [json.loads(e["request"])["channel"] for e in pushed] == ["terminal", "window"]
+    rectified = httpx.get(
+        platform_nodes.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/rectifications"}
+    ).json()["entries"]
+    assert len(rectified) == 1

@@ -256,6 +256,7 @@ def _item() -> dict[str, Any]:
             "APP-01",
         ),
         ("item", _item, lambda m: m.update(promised_days=30), "/promised_days", "CAT-01"),
+        ("item", _item, lambda m: m.update(case_kind="1"), "/promised_days", "CAT-01"),
     ],
     ids=[
         "SL-due",
@@ -267,6 +268,7 @@ def _item() -> dict[str, Any]:
         "post-without-address",
         "license-material-without-id",
         "promised-over-legal",
+        "immediate-with-promised-days",
     ],
 )
 def test_rule_breaks_carry_the_most_specific_requirement(

@@ -127,11 +127,14 @@ class Nodes:
         """A one-shot misbehaviour of the province (e.g. forge_signature on the next identity record)."""
         self._call("POST", self.target.province_url + "/_mock/flags", json={name: count})
 
-    def fail_next(self, path: str, status: int, count: int = 1) -> None:
-        """The own exchange answers `status` to the next `count` requests on `path`."""
-        self._call(
-            "POST", self.target.exchange_url + "/_mock/faults", json={"path": path, "status": status, "count": count}
-        )
+    def fail_next(self, path: str, status: int, count: int = 1, node: str = "exchange") -> None:
+        """The own exchange (or `node`) answers `status` to the next `count` requests on `path`."""
+        self._call("POST", self.urls[node] + "/_mock/faults", json={"path": path, "status": status, "count": count})
+
+    def slow_next(self, path: str, seconds: float, count: int, node: str = "province") -> None:
+        """`node` answers the next `count` requests on `path` (a prefix) only after `seconds`."""
+        fault = {"path": path, "latency_ms": round(seconds * 1000), "count": count}
+        self._call("POST", self.urls[node] + "/_mock/faults", json=fault)
 
     def login(self, user: dict[str, Any]) -> str:
         """The portal signs the person on and hands them to the system: the hand-off URL with a fresh ticket."""

@@ -49,6 +49,22 @@ class Scenario:
                 "sut.yaml dept_uscc",
             ) from None
 
+    def new_item(self) -> dict[str, Any]:
+        """A copy of the department's item under a new sub-item code (CODE-04: its last three digits), new each
+        run: an item no system has cached or been told of (CAT-01, ROB-01)."""
+        code = str(self.item["item_code"])
+        known = {i["item_code"] for i in self.nodes.catalogue()}
+        sub = next(
+            s for _ in range(100) if code[:-3] + (s := f"{self.factory.fake.random_int(100, 989):03d}") not in known
+        )
+        fields = {k: v for k, v in self.item.items() if k not in ("item_code", "version", "status")}
+        return {
+            **fields,
+            "item_code": code[:-3] + sub,
+            "base_code": str(self.item["base_code"])[:-3] + sub,
+            "name": f"{self.item['name']}（新增）",
+        }
+
     def application(
         self, omit: tuple[str, ...] = (), channel: str = "web", applicant: str = "person"
     ) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -53,6 +54,11 @@ def save_version(store: Store, item: dict[str, Any]) -> None:
     )
 
 
+def entity_tag(body: str) -> str:
+    """CAT-01: an opaque ETag (a digest of the stored version), so a system must echo it, not build it."""
+    return '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:24] + '"'
+
+
 @endpoint(scope="catalog:read")
 async def list_items(call: Call) -> Response:
     """GET /catalog/v1/items?dept_uscc=…: the department's current, active items."""
@@ -77,7 +83,7 @@ async def get_item(call: Call) -> Response:
     )
     if row is None:
         raise ApiError(404, "ITEM_UNKNOWN", "no such item in the catalogue (CAT-01)")
-    etag = f'"v{row["version"]}"'
+    etag = entity_tag(row["body"])
     if call.request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     return Response(row["body"], media_type="application/json", headers={"ETag": etag})  # stored as JSON text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from dataclasses import asdict
@@ -251,41 +252,63 @@ async def get_case(call: Call) -> Response:
 
 @endpoint(scope="exchange:write", kind="evaluation")
 async def push_evaluation(call: Call) -> Response:
-    """POST /exchange/v1/evaluations (EVAL-01): the case must be known here."""
-    return _keep_record(call, "evaluation", "evaluation_id", "case_no", "CASE_UNKNOWN")
+    """POST /exchange/v1/evaluations (EVAL-01): 200 receipt (`duplicate` when identical), 409
+    EVALUATION_CONFLICT, 422 CASE_UNKNOWN, 422 TIME_INVALID for an evaluated_at after arrival + clock skew."""
+    document, node = call.document, call.node.name
+    known = _record_of(call, "evaluation", document["evaluation_id"])
+    if known is not None:
+        if known["document"] != document:
+            raise ApiError(409, "EVALUATION_CONFLICT", "this evaluation_id was recorded with other content (EVAL-01)")
+        return JSONResponse({**known["receipt"], "duplicate": True})
+    call.refuse_codes()
+    case = call.platform.store.one("SELECT 1 FROM events WHERE node = ? AND case_no = ?", node, document["case_no"])
+    if case is None:
+        raise ApiError(422, "CASE_UNKNOWN", f"unknown case_no {document['case_no']!r} at this node (EVAL-01)")
+    skew = limits().clock_skew_seconds
+    if dt.datetime.fromisoformat(document["evaluated_at"]) > dt.datetime.now(CN_TZ) + dt.timedelta(seconds=skew):
+        _time_invalid("/evaluated_at", f"evaluated_at is later than arrival + {skew} s (EVAL-01)")
+    return _kept(call, "evaluation", document["evaluation_id"])
 
 
 @endpoint(scope="exchange:write", kind="rectification")
 async def push_rectification(call: Call) -> Response:
-    """POST /exchange/v1/rectifications (EVAL-02): the evaluation must be known here."""
-    return _keep_record(call, "rectification", "evaluation_id", "evaluation_id", "EVALUATION_UNKNOWN")
-
-
-def _keep_record(call: Call, kind: str, key: str, must_know: str, unknown_code: str) -> Response:
+    """POST /exchange/v1/rectifications (EVAL-02): 422 EVALUATION_UNKNOWN, 422 TIME_INVALID for a rectified_at
+    before the evaluation's evaluated_at. The same record again is a duplicate; the norm gives the exchange no
+    refusal for a second, different one, so it is kept (one per bad review is the system's duty; the kit counts)."""
+    document = call.document
+    key = f"{document['evaluation_id']}/{hashlib.sha256(_canonical(document).encode()).hexdigest()[:24]}"
+    known = _record_of(call, "rectification", key)
+    if known is not None:
+        return JSONResponse({**known["receipt"], "duplicate": True})
     call.refuse_codes()
-    store, document, node = call.platform.store, call.document, call.node.name
-    if must_know == "case_no":
-        known = store.one("SELECT 1 FROM events WHERE node = ? AND case_no = ?", node, document["case_no"])
-    else:
-        known = store.one(
-            "SELECT 1 FROM records WHERE node = ? AND kind = 'evaluation' AND key = ?", node, document["evaluation_id"]
-        )
-    if known is None:
-        raise ApiError(422, unknown_code, f"unknown {must_know} {document[must_know]!r} at this node")
-    existing = store.get_json(
-        "SELECT body FROM records WHERE node = ? AND kind = ? AND key = ?", node, kind, document[key]
+    evaluation = _record_of(call, "evaluation", document["evaluation_id"])
+    if evaluation is None:
+        raise ApiError(422, "EVALUATION_UNKNOWN", f"unknown evaluation_id {document['evaluation_id']!r} (EVAL-02)")
+    evaluated_at = evaluation["document"]["evaluated_at"]
+    if dt.datetime.fromisoformat(document["rectified_at"]) < dt.datetime.fromisoformat(evaluated_at):
+        _time_invalid("/rectified_at", f"rectified_at is before the evaluation's evaluated_at {evaluated_at} (EVAL-02)")
+    return _kept(call, "rectification", key)
+
+
+def _record_of(call: Call, kind: str, key: str) -> dict[str, Any] | None:
+    """A kept evaluation or rectification of this node: {"document", "receipt"}."""
+    found = call.platform.store.get_json(
+        "SELECT body FROM records WHERE node = ? AND kind = ? AND key = ?", call.node.name, kind, key
     )
-    if existing is not None:
-        if existing["document"] == document:
-            return JSONResponse({**existing["receipt"], "duplicate": True})
-        conflict = "EVALUATION_CONFLICT" if kind == "evaluation" else "EVENT_CONFLICT"  # EVAL-01
-        raise ApiError(409, conflict, f"this {key} was recorded with other content")
-    receipt = {"receipt_id": receipt_id(node), "received_at": now_text(), "duplicate": False}
-    store.execute(
-        "INSERT INTO records (node, kind, key, body) VALUES (?, ?, ?, ?)",
-        node,
+    return dict(found) if found is not None else None
+
+
+def _time_invalid(path: str, reason: str) -> None:
+    raise ApiError(422, "TIME_INVALID", reason, [{"path": path, "reason": reason}])
+
+
+def _kept(call: Call, kind: str, key: str) -> Response:
+    receipt = {"receipt_id": receipt_id(call.node.name), "received_at": now_text(), "duplicate": False}
+    call.platform.store.execute(
+        "INSERT INTO records (node, kind, key, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        call.node.name,
         kind,
-        document[key],
-        json.dumps({"document": document, "receipt": receipt}, ensure_ascii=False),
+        key,
+        json.dumps({"document": call.document, "receipt": receipt}, ensure_ascii=False),
     )
     return JSONResponse(receipt)

@@ -115,6 +115,7 @@ class Observe:
             "t": round(time.time(), 3),  # the arrival to the millisecond, for back-off intervals (EVT-07)
             "app_id": _header(scope, b"x-yzw-app-id"),
             "bearer": (_header(scope, b"authorization") or "").startswith("Bearer "),  # SIG-03; the token stays out
+            "if_none_match": _header(scope, b"if-none-match"),  # CAT-01: the ETag the system echoes
         }
         request_body, response_body = bytearray(), bytearray()
 
@@ -127,6 +128,7 @@ class Observe:
         async def logged_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry["status"] = message["status"]
+                entry["etag"] = next((v.decode("latin-1") for k, v in message.get("headers", []) if k == b"etag"), None)
             elif message["type"] == "http.response.body" and len(response_body) < LOGGED_BYTES:
                 response_body.extend(message.get("body", b"")[: LOGGED_BYTES - len(response_body)])
             await send(message)

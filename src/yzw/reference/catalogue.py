@@ -21,7 +21,7 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
     cached = system.items.get(item_code)
     if cached is not None and not refresh:
         return cached
-    headers = {"If-None-Match": f'"v{cached["version"]}"'} if cached else {}
+    headers = system.parts.item_condition(system, item_code) if cached else {}
     try:
         answer = await system.client.request(
             "GET", f"{system.province_url}/catalog/v1/items/{item_code}", headers=headers
@@ -35,8 +35,24 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
         return None
     if answer.status_code != 200:
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code} (ROB-01)")
-    system.items[item_code] = answer.json()
-    return system.items[item_code]
+    entry: dict[str, Any] = answer.json()
+    system.items[item_code] = entry
+    system.etags[item_code] = answer.headers.get("ETag", "")
+    system.item_versions[(item_code, int(entry["version"]))] = entry
+    return entry
+
+
+def filed_version(system: ReferenceSystem, application: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """CAT-03: an application is decided on the version it was filed under (its item_version) when that version
+    is known, so a change notice between filing and decision changes nothing for it; else the current one."""
+    filed = application.get("item_version")
+    return system.item_versions.get((current["item_code"], filed), current) if isinstance(filed, int) else current
+
+
+def echoed_etag(system: ReferenceSystem, item_code: str) -> dict[str, str]:
+    """CAT-01: If-None-Match carries the ETag the catalogue answered, unchanged (it is opaque: never built)."""
+    etag = system.etags.get(item_code)
+    return {"If-None-Match": etag} if etag else {}
 
 
 def active_for_department(system: ReferenceSystem, entry: dict[str, Any] | None) -> bool:

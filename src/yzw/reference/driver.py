@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from yzw.codes import compose
+from yzw.codes.lists import code_list
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
 from yzw.reference import services
@@ -25,6 +26,7 @@ from yzw.spec import validate
 from yzw.spec.events import order_rules
 
 CLERK = {"id": "clerk-021-01", "name": "王芳"}
+BAD_REVIEW = 2  # EVAL-02: levels 1 and 2 are bad reviews (不满意, 非常不满意)
 CHANNEL_DIGIT = {"window": "3", "agent": "5"}  # CODE-05: the channel digit of a window application number
 STEP_OF = {
     "accept": "SL",
@@ -85,8 +87,55 @@ async def _act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, An
 async def _evaluation(system: ReferenceSystem, action: str, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
     if _by_case(system, case_no) is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", f"no case {case_no}")
-    push = services.push_evaluation if action == "evaluate" else services.push_rectification
-    return await push(system, case_no, params)
+    return await (_evaluate if action == "evaluate" else _rectify)(system, case_no, params)
+
+
+async def _evaluate(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01: the evaluation pushed, and remembered with its level for rectify (EVAL-02)."""
+    channel = system.parts.evaluation_channel(params)
+    answer = await services.push_evaluation(system, case_no, {**params, "channel": channel})
+    system.store.execute(
+        "INSERT INTO reviews (evaluation_id, case_no, level) VALUES (?, ?, ?)",
+        answer["evaluation_id"],
+        case_no,
+        int(params["level"]),
+    )
+    return answer
+
+
+async def _rectify(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-02: the clerk's rectification of a bad review, pushed once."""
+    system.parts.rectifiable(system, case_no, params)
+    answer = await services.push_rectification(system, case_no, params)
+    system.store.execute("UPDATE reviews SET rectified = 1 WHERE evaluation_id = ?", answer["evaluation_id"])
+    return answer
+
+
+def evaluation_channel(params: dict[str, Any]) -> str:
+    """§11 evaluate: the channel the evaluation was taken on, as in APP-01; `window` when the params name none."""
+    channel = params.get("channel", "window")
+    if channel not in code_list("channels"):
+        channels = ", ".join(code_list("channels"))
+        raise ApiError(422, "PARAMS_INVALID", f"params.channel is one of {channels} (§11 evaluate, APP-01)")
+    return str(channel)
+
+
+def one_per_bad_review(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 / §11 rectify: an evaluation of this case (else 422 EVALUATION_UNKNOWN) that is bad (level 1 or
+    2) and not rectified yet (else 409 STATE_INVALID): one rectification per bad review, none for a good one."""
+    row = system.store.one(
+        "SELECT level, rectified FROM reviews WHERE evaluation_id = ? AND case_no = ?",
+        str(params.get("evaluation_id") or ""),
+        case_no,
+    )
+    if row is None:
+        raise ApiError(
+            422, "EVALUATION_UNKNOWN", f"params.evaluation_id is no evaluation of case {case_no}: name one (EVAL-02)"
+        )
+    if row[0] > BAD_REVIEW:
+        raise ApiError(409, "STATE_INVALID", f"a level {row[0]} review gets no rectification (EVAL-02)")
+    if row[1]:
+        raise ApiError(409, "STATE_INVALID", "this review has its rectification: one per bad review (EVAL-02)")
 
 
 def _by_case(system: ReferenceSystem, case_no: Any) -> dict[str, Any] | None:
@@ -167,7 +216,7 @@ async def _entry(system: ReferenceSystem, found: dict[str, Any]) -> dict[str, An
     entry = await system.parts.case_item(system, found["body"]["item_code"])
     if entry is None:
         raise ApiError(409, "STATE_INVALID", "the application's item is no longer in the catalogue")
-    return entry
+    return system.parts.case_version(system, found["body"], entry)
 
 
 async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -264,17 +313,22 @@ async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict
         raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied; denied needs params.reason")
     if not found.get("case_no"):  # an SL pushed before the back office assigned one
         raise ApiError(409, "STATE_INVALID", "the case has no case_no yet; the back office assigns it (ACC-02)")
-    _review(system, number)
-    entry = await _entry(system, found)
-    licenses = (
-        [await _issue_license(system, system.application(number) or found, entry)]
-        if result == "approved" and entry.get("license_type")
-        else []
-    )
+    licenses = await system.parts.license_then_review(system, found, await _entry(system, found), result)
     return record_event(system, number, "BJ", system.parts.bj_payload(result, licenses, params), handler=CLERK)
 
 
-def _review(system: ReferenceSystem, number: str) -> None:
+async def licensed_review(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any], result: str
+) -> list[str]:
+    """§11 / LIC-01: the e-license first, then the review steps not taken yet; so a library that refuses or
+    cannot be reached (409 LICENSE_REFUSED, 503 DEPENDENCY_UNAVAILABLE, ROB-01) leaves nothing recorded."""
+    approved_license = result == "approved" and entry.get("license_type")
+    licenses = [await _issue_license(system, found, entry)] if approved_license else []
+    review(system, found["application_no"])
+    return licenses
+
+
+def review(system: ReferenceSystem, number: str) -> None:
     """The review steps the case has not been through yet (EVT-03)."""
     for step in system.parts.review_steps:
         current = system.application(number)
@@ -328,6 +382,8 @@ async def issue_license(system: ReferenceSystem, license_: dict[str, Any]) -> No
         answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
     except (httpx.HTTPError, OSError):
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached (ROB-01)") from None
+    if answer.status_code >= 500:  # ROB-01: a 5xx is a library that cannot answer, not a refusal
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code} (ROB-01)")
     if answer.status_code not in (200, 201):
         raise ApiError(
             409,

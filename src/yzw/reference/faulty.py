@@ -22,7 +22,17 @@ from starlette.responses import JSONResponse, Response
 from yzw.codes.times import CN_TZ
 from yzw.errors import CalendarYearMissing
 from yzw.reference.catalogue import active_for_department, item
-from yzw.reference.driver import absent, announce, bj_payload, issue_case_no, license_number, reason_given, sl_payload
+from yzw.reference.driver import (
+    absent,
+    announce,
+    bj_payload,
+    issue_case_no,
+    license_number,
+    licensed_review,
+    reason_given,
+    review,
+    sl_payload,
+)
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.sso import COOKIE, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
@@ -49,6 +59,24 @@ KNOWN_MEMBERS = frozenset(
         "delivery",
     }
 )
+
+
+def _etag_from_version(system: ReferenceSystem, item_code: str) -> dict[str, str]:
+    """CAT-01 broken: If-None-Match built from the cached item's version, as if the ETag were "v<version>"."""
+    return {"If-None-Match": f'"v{system.items[item_code]["version"]}"'}
+
+
+async def _review_then_license(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any], result: str
+) -> list[str]:
+    """ROB-01 broken: CB/SH/PZ recorded before the library is asked, and an unreachable library taken as a refusal."""
+    review(system, found["application_no"])
+    try:
+        return await licensed_review(system, found, entry, result)
+    except ApiError as exc:
+        if exc.status == 503:
+            raise ApiError(409, "LICENSE_REFUSED", "the license library refused the e-license") from None
+        raise
 
 
 def _yes(*_: Any) -> bool:
@@ -349,4 +377,11 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "calendar-path-in-error": {"calendar_refusal": _calendar_path_shown},
     "sb-material-names-empty": {"window_announcement": _sb_without_material_names},
     "handler-without-id": {"event_handler": lambda handler: {"name": handler["name"]}},
+    # 2026.2 catalogue, evaluation, driver, robustness
+    "etag-built-from-version": {"item_condition": _etag_from_version},
+    "library-outage-taken-as-refusal": {"license_then_review": _review_then_license},
+    "evaluation-channel-ignored": {"evaluation_channel": lambda params: "window"},
+    "rectifies-every-review": {"rectifiable": _nothing},
+    "waits-past-call-budget": {"platform_timeout": 30.0},  # an HTTP library's generous default
+    "decides-on-current-version": {"case_version": lambda system, application, current: current},
 }

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -36,6 +36,7 @@ from yzw.serving.errors import ApiError
 from yzw.serving.pipeline import Step
 from yzw.signing import Nonces
 from yzw.spec.findings import Finding
+from yzw.spec.limits import limits
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -125,6 +126,13 @@ class Parts:
     entry_lookup: EntryLookup = sso.session_first
     prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
     calendar_refusal: Callable[[CalendarYearMissing], ApiError] = driver.year_named  # no file path (MSG-02)
+    # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)
+    item_condition: Callable[[ReferenceSystem, str], dict[str, str]] = catalogue.echoed_etag
+    license_then_review: Callable[[ReferenceSystem, Json, Json, str], Awaitable[list[str]]] = driver.licensed_review
+    evaluation_channel: Callable[[Json], str] = driver.evaluation_channel
+    rectifiable: Callable[[ReferenceSystem, str, Json], None] = driver.one_per_bad_review
+    platform_timeout: float = field(default_factory=lambda: float(limits().platform_call_seconds))  # a call (ROB-01)
+    case_version: Callable[[ReferenceSystem, Json, Json], Json] = catalogue.filed_version
 
 
 def assemble(faults: Iterable[str]) -> Parts:

@@ -68,7 +68,7 @@ async def push_evaluation(system: ReferenceSystem, case_no: str, params: dict[st
         "case_no": case_no,
         "level": level,
         "comment": str(params.get("comment", "")),
-        "channel": "window",
+        "channel": str(params.get("channel", "window")),  # §11: the driver names it (APP-01)
         "evaluated_at": now_text(),
     }
     await system.parts.evaluation_push(system, evaluation)

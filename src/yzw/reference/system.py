@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS notices (notice_id TEXT PRIMARY KEY, case_no TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, user_record TEXT NOT NULL,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (evaluation_id TEXT PRIMARY KEY, case_no TEXT NOT NULL,
+    level INTEGER NOT NULL, rectified INTEGER NOT NULL DEFAULT 0);
 """
 SCOPES = "exchange:write catalog:read license:read license:write idp:ticket"  # SIG-05: the union it needs
 
@@ -47,6 +49,8 @@ class ReferenceSystem:
     exchange_url: str
     store: Store = field(default_factory=lambda: Store(":memory:", SCHEMA))
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # catalogue cache, by item_code
+    etags: dict[str, str] = field(default_factory=dict)  # the catalogue's ETag of each cached item (CAT-01)
+    item_versions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # each version seen (CAT-03)
     desk: asyncio.Lock = field(default_factory=asyncio.Lock)  # one driver action at a time, as a case file
     _client: AsyncSignedClient | None = None
     parts: Parts = field(kw_only=True)  # what it is built from (yzw.reference.parts), faulty ones included
@@ -82,7 +86,8 @@ class ReferenceSystem:
                     self.registration.app_secret,
                     token_url=None if token_path is None else self.province_url + token_path,
                     scope=self.parts.token_scope,
-                )
+                ),
+                timeout=self.parts.platform_timeout,  # ROB-01: no answer within it, the service is unreachable
             )
             self._client.reuse_token = self.parts.token_reuse
             self._client.credentials.nonce_bytes = self.parts.nonce_bytes

@@ -41,6 +41,7 @@ class Limits:
     evaluation_deadline_seconds: int  # EVAL-01
     warning_share: float  # SUP-01
     answer_seconds: float  # ROB-01
+    platform_call_seconds: float  # ROB-01: one call to the platform without an answer this long: unreachable
 
 
 def _read(name: str) -> dict[str, Any]:

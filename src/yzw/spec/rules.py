@@ -20,17 +20,17 @@ def _application(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
 
 
 def _item(doc: dict[str, Any], prefix: str = "") -> list[Finding]:
+    """CAT-01: promised_days ≤ legal_days; a 即办件 (case_kind 1) is published only with promised_days 0."""
     legal, promised = doc.get("legal_days"), doc.get("promised_days")
-    if isinstance(legal, int) and isinstance(promised, int) and promised > legal:
-        return [
-            Finding(
-                f"{prefix}/promised_days",
-                "promised_days",
-                f"promised_days {promised} exceeds legal_days {legal}",
-                "CAT-01",
-            )
-        ]
-    return []
+    if not isinstance(promised, int):
+        return []
+    if isinstance(legal, int) and promised > legal:
+        reason = f"promised_days {promised} exceeds legal_days {legal}"
+    elif doc.get("case_kind") == "1" and promised != 0:
+        reason = f"a 即办件 (case_kind 1) has promised_days 0, not {promised}"
+    else:
+        return []
+    return [Finding(f"{prefix}/promised_days", "promised_days", reason, "CAT-01")]
 
 
 def _event(doc: dict[str, Any], prefix: str = "") -> list[Finding]:

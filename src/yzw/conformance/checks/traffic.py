@@ -109,3 +109,24 @@ def token_requests_valid(calls: list[dict[str, Any]]) -> None:
                 "ask for the union of the scopes the system needs, from the norm's list only",
                 f"POST {TOKEN_PATH} ({findings[0].path} {findings[0].reason})",
             )
+
+
+def etags_echoed(calls: list[dict[str, Any]]) -> None:
+    """CAT-01: every If-None-Match the system sent for an item is an ETag the catalogue answered for it before.
+
+    Conditional requests are optional; a system that sends none passes. The mock's ETags are opaque, so a
+    value built from the item's version (`"v1"`) is never one the catalogue answered.
+    """
+    answered: dict[str, set[str]] = {}
+    for entry in calls:
+        sent, path = entry.get("if_none_match"), str(entry.get("path"))
+        if sent and sent not in answered.get(path, set()):
+            raise Violation(
+                "If-None-Match is not the ETag the catalogue answered",
+                f"one of the ETags the catalogue sent for this item, unchanged: {sorted(answered.get(path, set()))}",
+                f"If-None-Match: {sent}",
+                "keep the ETag header of the catalogue's answer with the item and send it back as it came",
+                f"GET {path} at {entry.get('node')}",
+            )
+        if entry.get("etag"):
+            answered.setdefault(path, set()).add(str(entry["etag"]))
