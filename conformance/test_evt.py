@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
 
-from yzw.conformance.checks.answers import equal
+from yzw.client import SignedClient
+from yzw.codes.times import CN_TZ
+from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.events import in_order, schema_valid, within_deadline
+from yzw.conformance.driver import seen
 from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import FULL_CASE, Scenario
 from yzw.conformance.violations import Violation
@@ -17,6 +21,8 @@ from yzw.spec.limits import limits
 CLOCK_READING = 0.05  # EVT-07's first retry is judged less the two nodes' clock reading
 WATCH_SECONDS = 2.5  # how long after a push the kit watches for it to come again: the first retry comes ≥ 1 s
 EXCHANGE = "/exchange/v1/events"
+EVALUATIONS = "/exchange/v1/evaluations"
+NOTICES = "/yzw/v1/supervision/notices"
 
 
 @pytest.mark.requirement("EVT-01")
@@ -48,6 +54,27 @@ def test_events_carry_every_member_and_the_steps_payload(scenario: Scenario) -> 
     schema_valid(distinct(pushes), "EVT-02")
 
 
+@pytest.mark.requirement("EVT-02")
+def test_events_the_system_makes_itself_name_the_system(scenario: Scenario, sut: SignedClient, target: Target) -> None:
+    """2026.2: an FK (the answer to a card notice) is the system's own event: its handler is the system's app_id."""
+    application, _, case_no = scenario.case()
+    answered(
+        sut.request("POST", target.base_url + NOTICES, json=scenario.factory.notice(case_no)),
+        200,
+        fix="answer a signed card notice 200 (SUP-02)",
+    )
+    fk = scenario.pushed(application["application_no"], "FK")
+    handler = fk.event.get("handler") if isinstance(fk.event.get("handler"), dict) else {}
+    if handler.get("id") != target.app_id or not str(handler.get("name") or "").strip():
+        raise Violation(
+            "an event the system made by itself does not name the system as its handler",
+            f'handler {{"id": "{target.app_id}", "name": <non-empty>}} (the registered app_id)',
+            handler,
+            "give events no clerk made (BZJ, FK) the handler {id: the system's app_id, name: the system's name}",
+            f"FK of {application['application_no']}",
+        )
+
+
 @pytest.mark.requirement("EVT-03")
 def test_events_follow_the_norms_order(scenario: Scenario) -> None:
     _, pushes = scenario.completed()
@@ -58,6 +85,19 @@ def test_events_follow_the_norms_order(scenario: Scenario) -> None:
 def test_event_times_are_ordered_and_plausible(scenario: Scenario) -> None:
     application, pushes = scenario.completed()
     in_order(distinct(pushes), "EVT-04", application["submitted_at"])
+
+
+@pytest.mark.requirement("EVT-04")
+def test_events_never_precede_the_platforms_submitted_at(scenario: Scenario) -> None:
+    """2026.2: with the platform's clock ahead of the system's, the system takes submitted_at as the earliest
+    occurred_at, and the times stay non-decreasing after it."""
+    ahead = dt.datetime.now(CN_TZ) + dt.timedelta(seconds=limits().clock_skew_seconds / 2)
+    application = scenario.submitted(submitted=ahead)
+    number = application["application_no"]
+    scenario.driver.act("accept", number)
+    scenario.pushed(number, "SL")
+    scenario.driver.act("advance", number)
+    in_order(distinct(scenario.steps(number, "SL", "CB")), "EVT-04", application["submitted_at"])
 
 
 @pytest.mark.requirement("EVT-05")
@@ -195,6 +235,49 @@ def test_any_2xx_counts_as_delivered(scenario: Scenario, platform: Nodes) -> Non
             "treat every 2xx from the exchange as delivered",
             f"SL of {number}",
         )
+
+
+@pytest.mark.requirement("EVT-07")
+def test_evaluations_are_delivered_like_events(scenario: Scenario, platform: Nodes) -> None:
+    """2026.2: an evaluation taken right after accept waits for the SL (here answered 503 once), and its own
+    503 is retried with back-off; the driver answers 200 because delivery is asynchronous (norm §11)."""
+    number = scenario.submitted()["application_no"]
+    platform.fail_next(EXCHANGE, 503)
+    accepted = scenario.driver.act("accept", number)
+    case_no = accepted.json().get("case_no") if accepted is not None and accepted.status_code == 200 else None
+    if not case_no:
+        pytest.skip("not-applicable: the accept named no case_no to evaluate (ACC-02 judges that)")
+    platform.fail_next(EVALUATIONS, 503)
+    answer = seen(scenario.driver.act("evaluate", case_no=case_no, level=1, comment="窗口服务评价"), "took it")
+    answered(answer, 200, fix="queue the evaluation like an event and answer 200 (norm §11): never push it at once")
+    tries = platform.wait_for(
+        lambda: [e for e in platform.traffic("exchange", EVALUATIONS, "POST") if case_no in str(e.get("request"))],
+        lambda found: any(200 <= int(e.get("status") or 0) < 300 for e in found),
+        max(platform.wait_seconds, 8.0),
+    )
+    for entry in tries:
+        platform.evidence.observed(entry, platform.target.exchange_url)
+    _evaluation_delivered(tries, _sl_taken_at(platform, number), case_no)
+
+
+def _sl_taken_at(platform: Nodes, number: str) -> float | None:
+    taken = [p for p in platform.pushes(number) if p.accepted and p.event.get("step") == "SL"]
+    return float(taken[0].entry.get("t", 0)) if taken else None
+
+
+def _evaluation_delivered(tries: list[dict[str, object]], sl_at: float | None, case_no: str) -> None:
+    statuses = [int(str(e.get("status") or 0)) for e in tries]
+    times = [float(str(e.get("t") or 0)) for e in tries]
+    fix = "keep evaluations in the ordered outbox: after the case's SL, retried with back-off from 1 s (EVT-07)"
+    if not any(200 <= s < 300 for s in statuses):
+        raise Violation("the evaluation never reached the exchange", "a 2xx after retries", statuses, fix, case_no)
+    if sl_at is None or times[0] < sl_at:
+        raise Violation(
+            "the evaluation was sent before the case's SL was delivered", "SL first", statuses, fix, case_no
+        )
+    gaps = [later - earlier for earlier, later, s in zip(times, times[1:], statuses, strict=False) if s >= 500]
+    if gaps and gaps[0] < limits().first_retry_seconds - CLOCK_READING:
+        raise Violation("an evaluation answered 503 was sent again too soon", "≥ 1 s", f"{gaps[0]:.2f} s", fix, case_no)
 
 
 def _token_retries(pushes: list[Push]) -> int:

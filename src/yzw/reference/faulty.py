@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -22,6 +23,7 @@ from yzw.codes.times import CN_TZ
 from yzw.reference.catalogue import item
 from yzw.reference.driver import absent, bj_payload, issue_case_no, license_number, reason_given, sl_payload
 from yzw.reference.guard import answer_in_kind
+from yzw.reference.journal import EVENTS, SYSTEM_NAME
 from yzw.reference.sso import COOKIE, fresh_sid
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
@@ -232,6 +234,35 @@ def _answer_with_trace(error: ApiError, call: Call) -> Response:
     return answer_in_kind(ApiError(error.status, error.code, f"{error.message}\n{TRACE}", error.details), call)
 
 
+# 2026.2 events
+def _last_delivered_step(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
+    """APP-07: the status follows only what the exchange took, so a refused step never shows."""
+    rows = system.store.rows(
+        "SELECT body FROM outbox WHERE application_no = ? AND state = 'delivered' AND path = ? ORDER BY id",
+        found["application_no"],
+        EVENTS,
+    )
+    steps = [json.loads(row["body"])["step"] for row in rows]
+    return next((step for step in reversed(steps) if step != "FK"), None)
+
+
+def _generic_handler(system: ReferenceSystem) -> dict[str, str]:
+    """EVT-02: the system's own events name a generic "system" instead of its app_id."""
+    return {"id": "system", "name": SYSTEM_NAME}
+
+
+async def _pushed_at_once(system: ReferenceSystem, body: dict[str, Any]) -> None:
+    """EVT-07: an evaluation or rectification posted straight away, outside the outbox, never retried:
+    before the case's SL reached the exchange it is refused and lost, and any refusal becomes 409."""
+    path = "/exchange/v1/evaluations" if "level" in body else "/exchange/v1/rectifications"
+    try:
+        answer = await system.client.request("POST", system.exchange_url + path, json=body)
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the exchange cannot be reached (ROB-01)") from None
+    if answer.status_code != 200:
+        raise ApiError(409, "STATE_INVALID", f"the exchange refused it: {answer.text[:200]}")
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -308,4 +339,9 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "session-missing-fields": {"session_view": lambda user: {"user_id": user["user_id"], "name": user["name"]}},
     "auth-level-ignored": {"auth_level_enough": _yes},
     "logout-ignored": {"end_sessions": _nothing},
+    # 2026.2 events
+    "status-follows-delivered": {"status_step": _last_delivered_step},
+    "handler-generic-system": {"own_handler": _generic_handler},
+    "time-before-submission": {"earliest_time": lambda application, last_time: None},
+    "evaluation-outside-outbox": {"evaluation_push": _pushed_at_once, "rectification_push": _pushed_at_once},
 }

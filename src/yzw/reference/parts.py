@@ -120,6 +120,10 @@ class Parts:
     session_view: Callable[[Json], Json] = unchanged
     auth_level_enough: Callable[[Json, Json], bool] = sso.auth_level_enough
     end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
+    # 2026.2 events (APP-07, EVT-02, EVT-04)
+    status_step: Callable[[ReferenceSystem, Json], str | None] = intake.last_step
+    own_handler: Callable[[ReferenceSystem], dict[str, str]] = journal.own_handler
+    earliest_time: Callable[[Json, str | None], str | None] = journal.not_before_submission
 
 
 def assemble(faults: Iterable[str]) -> Parts:
