@@ -787,3 +787,9 @@ def test_the_clean_system_queues_an_evaluation_behind_the_sl(
     assert (again.status_code, again.json()["code"]) == (409, "STATE_INVALID")
     query = "SELECT COUNT(*) FROM outbox WHERE state = 'delivered' AND application_no = ?"
     assert wait_until(lambda: reference.system.store.one(query, application["application_no"])[0] == 3, timeout=8)
+
+
+def test_fault_refused_reissued(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    refused, reissued, reference = _answered_then_taken(platform_nodes, with_fault, "refused-reissued", 422)
+    assert refused["request"] != reissued["request"]  # the same step under a new event_id, nobody repaired it
+    assert not _refused(reference)

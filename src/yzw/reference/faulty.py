@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import json
 import secrets
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
@@ -251,6 +252,17 @@ def _generic_handler(system: ReferenceSystem) -> dict[str, str]:
     return {"id": "system", "name": SYSTEM_NAME}
 
 
+def _reissued(system: ReferenceSystem, row: Any, error: str) -> None:
+    """EVT-07: a refused event is "corrected" automatically, under a new event_id, and sent again at once."""
+    body = {**json.loads(row["body"]), "event_id": str(uuid.uuid4())}
+    system.store.execute(
+        "UPDATE outbox SET body = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+        json.dumps(body, ensure_ascii=False),
+        error,
+        row["id"],
+    )
+
+
 async def _pushed_at_once(system: ReferenceSystem, body: dict[str, Any]) -> None:
     """EVT-07: an evaluation or rectification posted straight away, outside the outbox, never retried:
     before the case's SL reached the exchange it is refused and lost, and any refusal becomes 409."""
@@ -344,4 +356,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "handler-generic-system": {"own_handler": _generic_handler},
     "time-before-submission": {"earliest_time": lambda application, last_time: None},
     "evaluation-outside-outbox": {"evaluation_push": _pushed_at_once, "rectification_push": _pushed_at_once},
+    "refused-reissued": {"on_refusal": _reissued},
 }

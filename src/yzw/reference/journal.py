@@ -182,12 +182,7 @@ def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
         system.store.execute("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"])
         return 1
     if system.parts.gives_up(status):
-        log.error("the exchange refused event %s (%s): an operator must correct it", row["id"], error)
-        system.store.execute(
-            "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?",
-            error,
-            row["id"],
-        )
+        system.parts.on_refusal(system, row, error)
     else:
         system.store.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ? WHERE id = ?",
@@ -196,6 +191,14 @@ def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
             row["id"],
         )
     return 0
+
+
+def alert_operator(system: ReferenceSystem, row: Any, error: str) -> None:
+    """EVT-07: a refused body is never sent again, corrected or not, until an operator repairs it."""
+    log.error("the exchange refused outbox entry %s (%s): an operator must correct it", row["id"], error)
+    system.store.execute(
+        "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?", error, row["id"]
+    )
 
 
 async def pusher(system: ReferenceSystem, stop: asyncio.Event) -> None:

@@ -124,6 +124,7 @@ class Parts:
     status_step: Callable[[ReferenceSystem, Json], str | None] = intake.last_step
     own_handler: Callable[[ReferenceSystem], dict[str, str]] = journal.own_handler
     earliest_time: Callable[[Json, str | None], str | None] = journal.not_before_submission
+    on_refusal: Callable[[ReferenceSystem, Any, str], None] = journal.alert_operator
 
 
 def assemble(faults: Iterable[str]) -> Parts:
