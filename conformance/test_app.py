@@ -17,6 +17,8 @@ from yzw.fixtures.defects import invalid_value
 from yzw.run.target import Target
 from yzw.spec.limits import limits
 
+EXCHANGE = "/exchange/v1/events"
+
 
 def _status(sut: SignedClient, target: Target, number: str) -> tuple[int, dict[str, object]]:
     answer = sut.request("GET", f"{target.base_url}{APPLICATIONS}/{number}")
@@ -162,3 +164,25 @@ def test_the_status_query_follows_the_last_event(scenario: Scenario, sut: Signed
     )
     unknown = sut.request("GET", f"{target.base_url}{APPLICATIONS}/{scenario.application()['application_no']}")
     answered(unknown, 404, "APPLICATION_UNKNOWN", fix="answer 404 APPLICATION_UNKNOWN for numbers never received")
+
+
+@pytest.mark.requirement("APP-07")
+def test_the_status_query_follows_a_refused_event_too(
+    scenario: Scenario, sut: SignedClient, target: Target, platform: Nodes
+) -> None:
+    """2026.2: the status follows the last event the system produced, also one the exchange refused for good."""
+    number = scenario.submitted()["application_no"]
+    platform.fail_next(EXCHANGE, 422)
+    scenario.driver.act("accept", number)
+    pushes = platform.wait_for(lambda: platform.pushes(number), lambda found: any(p.status == 422 for p in found))
+    platform.observe(pushes)
+    if not any(p.status == 422 and p.event.get("step") == "SL" for p in pushes):
+        pytest.skip("not-applicable: no SL was pushed for the exchange to refuse (EVT-01 judges that)")
+    status, body = _status(sut, target, number)
+    equal(
+        "the status query after an SL the exchange refused (422)",
+        (status, body.get("status")),
+        (200, "accepted"),
+        fix="answer the status of the last event produced, whether the exchange took it or refused it (APP-07)",
+        where=f"GET {APPLICATIONS}/{number}",
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
 
-from yzw.conformance.checks.answers import equal
+from yzw.client import SignedClient
+from yzw.codes.times import CN_TZ
+from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.events import in_order, schema_valid, within_deadline
+from yzw.conformance.driver import seen
 from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import FULL_CASE, Scenario
 from yzw.conformance.violations import Violation
@@ -17,6 +21,8 @@ from yzw.spec.limits import limits
 CLOCK_READING = 0.05  # EVT-07's first retry is judged less the two nodes' clock reading
 WATCH_SECONDS = 2.5  # how long after a push the kit watches for it to come again: the first retry comes ≥ 1 s
 EXCHANGE = "/exchange/v1/events"
+EVALUATIONS = "/exchange/v1/evaluations"
+NOTICES = "/yzw/v1/supervision/notices"
 
 
 @pytest.mark.requirement("EVT-01")
@@ -48,6 +54,30 @@ def test_events_carry_every_member_and_the_steps_payload(scenario: Scenario) -> 
     schema_valid(distinct(pushes), "EVT-02")
 
 
+@pytest.mark.requirement("EVT-02")
+def test_events_the_system_makes_itself_name_the_system(scenario: Scenario, sut: SignedClient, target: Target) -> None:
+    """2026.2: an FK (the answer to a card notice) is the system's own event: its handler is the system's app_id."""
+    application, _, case_no = scenario.case()
+    answered(
+        sut.request("POST", target.base_url + NOTICES, json=scenario.factory.notice(case_no)),
+        200,
+        fix="answer a signed card notice 200 (SUP-02)",
+    )
+    pushes = distinct(scenario.steps(application["application_no"], "FK"))
+    fk = next((p for p in pushes if p.event.get("step") == "FK"), None)
+    if fk is None:
+        pytest.skip("not-applicable: no FK came to judge (SUP-02 judges the answer to a notice, EVT-01 held steps)")
+    handler = fk.event.get("handler") if isinstance(fk.event.get("handler"), dict) else {}
+    if handler.get("id") != target.app_id or not str(handler.get("name") or "").strip():
+        raise Violation(
+            "an event the system made by itself does not name the system as its handler",
+            f'handler {{"id": "{target.app_id}", "name": <non-empty>}} (the registered app_id)',
+            handler,
+            "give events no clerk made (BZJ, FK) the handler {id: the system's app_id, name: the system's name}",
+            f"FK of {application['application_no']}",
+        )
+
+
 @pytest.mark.requirement("EVT-03")
 def test_events_follow_the_norms_order(scenario: Scenario) -> None:
     _, pushes = scenario.completed()
@@ -58,6 +88,21 @@ def test_events_follow_the_norms_order(scenario: Scenario) -> None:
 def test_event_times_are_ordered_and_plausible(scenario: Scenario) -> None:
     application, pushes = scenario.completed()
     in_order(distinct(pushes), "EVT-04", application["submitted_at"])
+
+
+@pytest.mark.requirement("EVT-04")
+def test_events_never_precede_the_platforms_submitted_at(scenario: Scenario) -> None:
+    """2026.2: with the platform's clock ahead of the system's, the system takes submitted_at as the earliest
+    occurred_at, and the times stay non-decreasing after it."""
+    now = dt.datetime.now(CN_TZ).replace(microsecond=0)
+    end_of_day = now.replace(hour=23, minute=59, second=59)  # the number's date is the submission's (CODE-05)
+    ahead = min(now + dt.timedelta(seconds=limits().clock_skew_seconds / 2), end_of_day)
+    application = scenario.submitted(submitted=ahead)
+    number = application["application_no"]
+    scenario.driver.act("accept", number)
+    scenario.pushed(number, "SL")
+    scenario.driver.act("advance", number)
+    in_order(distinct(scenario.steps(number, "SL", "CB")), "EVT-04", application["submitted_at"])
 
 
 @pytest.mark.requirement("EVT-05")
@@ -153,11 +198,12 @@ def _not_resent(platform: Nodes, number: str, refused: Push) -> None:
     if again:
         platform.observe([refused, *again])
         gap = float(again[0].entry.get("t", 0)) - float(refused.entry.get("t", 0))
+        how = "unchanged" if again[0].event == refused.event else f"as event {again[0].event.get('event_id')}"
         raise Violation(
-            "an event the exchange refused with 422 was sent again unchanged",
+            "an event the exchange refused with 422 was sent again without an operator's repair",
             "no resend of a refused body (400, 409, 413, 415, 422): an operator is alerted, corrects it and sends "
-            "it under a new event_id",
-            f"{len(again)} resend(s) of event {refused.event.get('event_id')}, the first {gap:.1f} s after the 422",
+            "it under a new event_id (2026.2: corrections only after repair, never automatically)",
+            f"{len(again)} resend(s) of seq {refused.event.get('seq')} ({how}), the first {gap:.1f} s after the 422",
             "treat 400, 409, 413, 415 and 422 as final for that body; retry only 5xx, time-outs and lost connections",
             f"SL of {number}",
         )
@@ -173,9 +219,15 @@ def _refused(pushes: list[Push]) -> bool:
 
 
 def _resent(pushes: list[Push], refused: Push) -> list[Push]:
-    """Pushes after the refused one that carry the very same event (same event_id, same content)."""
+    """Pushes after the refused one that carry the same event, or its seq again: the kit repairs nothing, so
+    a push of that seq is a resend or an automatic "correction" (EVT-07)."""
     after = float(refused.entry.get("t", 0))
-    return [p for p in pushes if float(p.entry.get("t", 0)) > after and p.event == refused.event]
+    seq = refused.event.get("seq")
+    return [
+        p
+        for p in pushes
+        if float(p.entry.get("t", 0)) > after and (p.event == refused.event or p.event.get("seq") == seq)
+    ]
 
 
 @pytest.mark.requirement("EVT-08")
@@ -195,6 +247,61 @@ def test_any_2xx_counts_as_delivered(scenario: Scenario, platform: Nodes) -> Non
             "treat every 2xx from the exchange as delivered",
             f"SL of {number}",
         )
+
+
+@pytest.mark.requirement("EVT-07")
+def test_evaluations_are_delivered_like_events(scenario: Scenario, platform: Nodes) -> None:
+    """2026.2: an evaluation taken right after accept waits for the SL (here answered 503 once), and its own
+    503 is retried with back-off; the driver answers 200 because delivery is asynchronous (norm §11)."""
+    number = scenario.submitted()["application_no"]
+    platform.fail_next(EXCHANGE, 503)
+    accepted = scenario.driver.act("accept", number)
+    case_no = accepted.json().get("case_no") if accepted is not None and accepted.status_code == 200 else None
+    if not case_no:
+        pytest.skip("not-applicable: the accept named no case_no to evaluate (ACC-02 judges that)")
+    platform.fail_next(EVALUATIONS, 503)
+    answer = seen(scenario.driver.act("evaluate", case_no=case_no, level=1, comment="窗口服务评价"), "took it")
+    answered(answer, 200, fix="queue the evaluation like an event and answer 200 (norm §11): never push it at once")
+    budget = max(platform.wait_seconds, 8.0)  # two back-offs of ≥ 1 s
+    sl_at = platform.wait_for(lambda: _sl_taken_at(platform, number), lambda found: found is not None, budget)
+    if sl_at is None:
+        pytest.skip("not-applicable: the exchange never took the SL the evaluation waits for (see EVT-01)")
+    tries = platform.wait_for(
+        lambda: [e for e in platform.traffic("exchange", EVALUATIONS, "POST") if case_no in str(e.get("request"))],
+        lambda found: any(200 <= int(e.get("status") or 0) < 300 for e in found),
+        budget,
+    )
+    for entry in tries:
+        platform.evidence.observed(entry, platform.target.exchange_url)
+    delivered = any(200 <= int(e.get("status") or 0) < 300 for e in tries)
+    if not delivered and sum(p.accepted and p.event.get("step") == "SL" for p in platform.pushes(number)) > 1:
+        pytest.skip("not-applicable: the system kept sending the SL the exchange took, see EVT-08")
+    _evaluation_delivered(tries, sl_at, case_no)
+
+
+def _sl_taken_at(platform: Nodes, number: str) -> float | None:
+    """When the exchange took the application's SL (None: not yet, or never)."""
+    taken = [
+        p
+        for p in platform.pushes(number)
+        if p.accepted and p.event.get("step") == "SL" and p.node_url == platform.target.exchange_url
+    ]
+    return float(taken[0].entry.get("t", 0)) if taken else None
+
+
+def _evaluation_delivered(tries: list[dict[str, object]], sl_at: float, case_no: str) -> None:
+    statuses = [int(str(e.get("status") or 0)) for e in tries]
+    times = [float(str(e.get("t") or 0)) for e in tries]
+    fix = "keep evaluations in the ordered outbox: after the case's SL, retried with back-off from 1 s (EVT-07)"
+    if not any(200 <= s < 300 for s in statuses):
+        raise Violation("the evaluation never reached the exchange", "a 2xx after retries", statuses, fix, case_no)
+    if times[0] < sl_at:
+        raise Violation(
+            "the evaluation was sent before the case's SL was delivered", "SL first", statuses, fix, case_no
+        )
+    gaps = [later - earlier for earlier, later, s in zip(times, times[1:], statuses, strict=False) if s >= 500]
+    if gaps and gaps[0] < limits().first_retry_seconds - CLOCK_READING:
+        raise Violation("an evaluation answered 503 was sent again too soon", "≥ 1 s", f"{gaps[0]:.2f} s", fix, case_no)
 
 
 def _token_retries(pushes: list[Push]) -> int:

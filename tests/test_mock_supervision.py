@@ -121,6 +121,8 @@ def test_a_refusal_without_reason_is_a_red_card_without_notice(system: System, s
     events[1]["payload"]["reason"] = ""
     _push_all(system, events)
     assert set(_cards(system)) == {"red"}
+    red = _cards(system)["red"]  # 2026.2: identified by its application_no, a refused application has no case_no
+    assert (red["application_no"], red["case_no"]) == (events[1]["application_no"], None)
     assert not wait_until(lambda: any(r["path"] == "/yzw/v1/supervision/notices" for r in stub.received), timeout=1.5)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from tests.test_reference_services import USER, _login
 from yzw.client import Credentials, SignedClient
 from yzw.codes import check
 from yzw.codes.calendar import default_calendar
+from yzw.codes.times import CN_TZ
 from yzw.errors import YzwError
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
@@ -848,3 +850,97 @@ def test_fault_decides_on_current_version(platform_nodes: RunningPlatform, with_
     assert answer.json()["step"] == "SL"
     assert wait_until(lambda: len(mock_events(platform_nodes, "county", application["application_no"])) == 1)
     assert mock_events(platform_nodes, "county", application["application_no"])[0]["payload"]["promised_days"] == 4
+
+
+# 2026.2 events
+NEXT_DAY = "2026-11-30T09:00:00+08:00"
+
+
+def test_fault_status_follows_delivered(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("status-follows-delivered")
+    application, portal, desk = _submitted(platform_nodes, reference)
+    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 422, "count": 1})
+    _act(desk, reference, "accept", application_no=application["application_no"])
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    state = portal.request("GET", f"{reference.url}/yzw/v1/applications/{application['application_no']}").json()
+    assert state["status"] == "received"  # the clean system answers "accepted" (APP-07 follows refused events)
+
+
+def test_fault_handler_generic_system(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("handler-generic-system")
+    application, portal, desk = _submitted(platform_nodes, reference)
+    case_no = _act(desk, reference, "accept", application_no=application["application_no"]).json()["case_no"]
+    notice = {"notice_id": "N-2", "case_no": case_no, "card": "yellow", "issued_at": "2026-11-28T09:00:00+08:00"}
+    portal.request("POST", reference.url + "/yzw/v1/supervision/notices", json={**notice, "respond_by": NEXT_DAY})
+    number = application["application_no"]
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", number)) == 2)
+    assert mock_events(platform_nodes, "county", number)[1]["handler"]["id"] == "system"  # not RECORD["app_id"]
+
+
+def test_fault_time_before_submission(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("time-before-submission")
+    application = _ahead_of_the_system(platform_nodes, reference)
+    assert wait_until(lambda: _refused(reference), timeout=5)
+    assert "TIME_INVALID" in reference.system.store.one("SELECT last_error FROM outbox")["last_error"]
+    assert mock_events(platform_nodes, "county", application["application_no"]) == []
+
+
+def _ahead_of_the_system(platform: RunningPlatform, reference: RunningReference) -> dict[str, Any]:
+    """An application the platform submitted up to two minutes ahead of the system's clock, accepted at once."""
+    portal, desk = _clients(reference)
+    now = dt.datetime.now(CN_TZ).replace(microsecond=0)
+    ahead = min(now + dt.timedelta(minutes=2), now.replace(hour=23, minute=59, second=59))  # the same day
+    application = {**_application(platform), "submitted_at": ahead.isoformat()}
+    application["materials"].append(_plan())
+    number = application["application_no"]
+    httpx.post(f"{platform.urls['county']}/_mock/applications/{number}", json={"submitted_at": ahead.isoformat()})
+    assert portal.request("POST", reference.url + "/yzw/v1/applications", json=application).status_code == 202
+    _act(desk, reference, "accept", application_no=number)
+    return application
+
+
+def test_the_clean_system_takes_submitted_at_as_the_earliest_time(
+    platform_nodes: RunningPlatform, reference: RunningReference
+) -> None:
+    application = _ahead_of_the_system(platform_nodes, reference)
+    number = application["application_no"]
+    _, desk = _clients(reference)
+    _act(desk, reference, "advance", application_no=number)
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", number)) == 2, timeout=5)
+    times = [e["occurred_at"] for e in mock_events(platform_nodes, "county", number)]
+    assert times == [application["submitted_at"]] * 2  # SL at submitted_at, CB not before it
+
+
+def test_fault_evaluation_outside_outbox(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("evaluation-outside-outbox")
+    _, case_no, desk = _accepted(platform_nodes, reference)
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
+    fault = {"path": "/exchange/v1/evaluations", "status": 503, "count": 1}
+    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json=fault)
+    answer = _act(desk, reference, "evaluate", case_no=case_no, params={"level": 1})
+    assert (answer.status_code, answer.json()["code"]) == (409, "STATE_INVALID")  # ROB-01 would be 503; §11 200
+
+
+def test_the_clean_system_queues_an_evaluation_behind_the_sl(
+    platform_nodes: RunningPlatform, reference: RunningReference
+) -> None:
+    application, _, desk = _submitted(platform_nodes, reference)
+    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 2})
+    case_no = _act(desk, reference, "accept", application_no=application["application_no"]).json()["case_no"]
+    evaluated = _act(desk, reference, "evaluate", case_no=case_no, params={"level": 1})
+    assert evaluated.status_code == 200, evaluated.text
+    evaluation_id = evaluated.json()["evaluation_id"]
+    rectified = _act(
+        desk, reference, "rectify", case_no=case_no, params={"evaluation_id": evaluation_id, "action": "x"}
+    )
+    assert rectified.status_code == 200, rectified.text
+    again = _act(desk, reference, "rectify", case_no=case_no, params={"evaluation_id": evaluation_id, "action": "x"})
+    assert (again.status_code, again.json()["code"]) == (409, "STATE_INVALID")
+    query = "SELECT COUNT(*) FROM outbox WHERE state = 'delivered' AND application_no = ?"
+    assert wait_until(lambda: reference.system.store.one(query, application["application_no"])[0] == 3, timeout=8)
+
+
+def test_fault_refused_reissued(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    refused, reissued, reference = _answered_then_taken(platform_nodes, with_fault, "refused-reissued", 422)
+    assert refused["request"] != reissued["request"]  # the same step under a new event_id, nobody repaired it
+    assert not _refused(reference)

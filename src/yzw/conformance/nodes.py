@@ -120,6 +120,14 @@ class Nodes:
             "POST", f"{self.target.province_url}/_mock/licenses/{license_['license_id']}", json={"license": license_}
         )
 
+    def forwarded(self, application_no: str, submitted_at: str) -> None:
+        """The platform forwarded this application: its exchange knows `submitted_at` (EVT-04)."""
+        self._call(
+            "POST",
+            f"{self.target.exchange_url}/_mock/applications/{application_no}",
+            json={"submitted_at": submitted_at},
+        )
+
     def set_license_status(self, license_id: str, status: str) -> None:
         self._call("POST", f"{self.target.province_url}/_mock/licenses/{license_id}", json={"status": status})
 

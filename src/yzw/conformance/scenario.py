@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -66,10 +67,16 @@ class Scenario:
         }
 
     def application(
-        self, omit: tuple[str, ...] = (), channel: str = "web", applicant: str = "person"
+        self,
+        omit: tuple[str, ...] = (),
+        channel: str = "web",
+        applicant: str = "person",
+        submitted: dt.datetime | None = None,
     ) -> dict[str, Any]:
-        """A valid application for the item with every required material (less `omit`); licenses are seeded."""
-        application = self.factory.application(applicant, channel)
+        """A valid application for the item with every required material (less `omit`); licenses are seeded.
+        The platform's exchange knows its `submitted_at`, as for every application the platform forwards (EVT-04)."""
+        application = self.factory.application(applicant, channel, submitted)
+        self.nodes.forwarded(application["application_no"], application["submitted_at"])
         application |= {"item_code": self.item["item_code"], "item_version": self.item["version"]}
         application["materials"] = [
             self._material(material, application["applicant"])

@@ -10,12 +10,14 @@ import asyncio
 import datetime as dt
 import json
 import secrets
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -34,6 +36,7 @@ from yzw.reference.driver import (
     sl_payload,
 )
 from yzw.reference.guard import answer_in_kind
+from yzw.reference.journal import EVENTS, SYSTEM_NAME
 from yzw.reference.sso import COOKIE, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
@@ -294,6 +297,46 @@ def _sb_without_material_names(system: ReferenceSystem, application: dict[str, A
     return announce(system, {**application, "materials": materials})
 
 
+# 2026.2 events
+def _last_delivered_step(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
+    """APP-07: the status follows only what the exchange took, so a refused step never shows."""
+    rows = system.store.rows(
+        "SELECT body FROM outbox WHERE application_no = ? AND state = 'delivered' AND path = ? ORDER BY id",
+        found["application_no"],
+        EVENTS,
+    )
+    steps = [json.loads(row["body"])["step"] for row in rows]
+    return next((step for step in reversed(steps) if step != "FK"), None)
+
+
+def _generic_handler(system: ReferenceSystem) -> dict[str, str]:
+    """EVT-02: the system's own events name a generic "system" instead of its app_id."""
+    return {"id": "system", "name": SYSTEM_NAME}
+
+
+def _reissued(system: ReferenceSystem, row: Any, error: str) -> None:
+    """EVT-07: a refused event is "corrected" automatically, under a new event_id, and sent again at once."""
+    body = {**json.loads(row["body"]), "event_id": str(uuid.uuid4())}
+    system.store.execute(
+        "UPDATE outbox SET body = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+        json.dumps(body, ensure_ascii=False),
+        error,
+        row["id"],
+    )
+
+
+async def _pushed_at_once(system: ReferenceSystem, body: dict[str, Any]) -> None:
+    """EVT-07: an evaluation or rectification posted straight away, outside the outbox, never retried:
+    before the case's SL reached the exchange it is refused and lost, and any refusal becomes 409."""
+    path = "/exchange/v1/evaluations" if "level" in body else "/exchange/v1/rectifications"
+    try:
+        answer = await system.client.request("POST", system.exchange_url + path, json=body)
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the exchange cannot be reached (ROB-01)") from None
+    if answer.status_code != 200:
+        raise ApiError(409, "STATE_INVALID", f"the exchange refused it: {answer.text[:200]}")
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -384,4 +427,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "rectifies-every-review": {"rectifiable": _nothing},
     "waits-past-call-budget": {"platform_timeout": 30.0},  # an HTTP library's generous default
     "decides-on-current-version": {"case_version": lambda system, application, current: current},
+    # 2026.2 events
+    "status-follows-delivered": {"status_step": _last_delivered_step},
+    "handler-generic-system": {"own_handler": _generic_handler},
+    "time-before-submission": {"earliest_time": lambda application, last_time: None},
+    "evaluation-outside-outbox": {"evaluation_push": _pushed_at_once, "rectification_push": _pushed_at_once},
+    "refused-reissued": {"on_refusal": _reissued},
 }

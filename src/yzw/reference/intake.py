@@ -148,11 +148,16 @@ def status(system: ReferenceSystem, number: str) -> Response:
     found = system.application(number)
     if found is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received (APP-07)")
-    state = system.parts.status_of(found["last_step"])
+    state = system.parts.status_of(system.parts.status_step(system, found))
     answer = {"application_no": number, "status": state, "updated_at": found["updated_at"]}
     if found["case_no"]:
         answer["case_no"] = found["case_no"]
     return JSONResponse(answer)
+
+
+def last_step(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
+    """APP-07: the last step the system produced other than FK, whether the exchange took it or refused it."""
+    return str(found["last_step"]) if found["last_step"] else None
 
 
 def supplements(system: ReferenceSystem, number: str, document: Any) -> Response:

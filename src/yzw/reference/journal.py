@@ -3,6 +3,7 @@
 Each event is written to the outbox in the same transaction that moves the application on, so nothing is
 lost; the pusher sends an application's events one after the other, never a later one before an earlier
 one was taken, backs off on 5xx, time-outs and connection failures, and stops (alerting) on a refusal.
+Evaluations and rectifications (EVAL-01/02) queue behind the case's events the same way (EVT-07, 2026.2).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from yzw.spec.limits import limits
 
 log = logging.getLogger("yzw.reference")
 REFUSALS = (400, 409, 413, 415, 422)  # EVT-07: never resend the same body unchanged
-SYSTEM_HANDLER = {"id": "system", "name": "参考部门自建系统"}
+EVENTS = "/exchange/v1/events"
+SYSTEM_NAME = "参考部门自建系统"
+
+
+def own_handler(system: ReferenceSystem) -> dict[str, str]:
+    """EVT-02: events the system makes by itself (BZJ, FK) name the system: its app_id and a name."""
+    return {"id": system.registration.app_id, "name": SYSTEM_NAME}
 
 
 def record_event(
@@ -37,10 +44,13 @@ def record_event(
     """Make the application's next event, move the application on, and queue the event, atomically."""
     with system.store.transaction() as db:
         row = db.execute(
-            "SELECT body, last_seq, case_no, last_step, suspended_at FROM applications WHERE application_no = ?",
+            "SELECT body, last_seq, case_no, last_step, suspended_at, updated_at FROM applications "
+            "WHERE application_no = ?",
             (number,),
         ).fetchone()
-        event = _event(system, number, step, row, payload, case_no or row[2], handler or SYSTEM_HANDLER)
+        event = _event(
+            system, number, step, row, payload, case_no or row[2], handler or system.parts.own_handler(system)
+        )
         _move_on(db, step, row, event)
         db.execute(
             "INSERT INTO outbox (application_no, body) VALUES (?, ?)", (number, json.dumps(event, ensure_ascii=False))
@@ -65,7 +75,7 @@ def _event(
         "case_no": case_no,
         "seq": row[1] + 1,
         "step": step,
-        "occurred_at": _occurred(system),
+        "occurred_at": _occurred(system, system.parts.earliest_time(application, row[5] if row[1] else None)),
         "division_code": application["division_code"],
         "dept_uscc": system.registration.dept_uscc,
         "item_code": system.parts.event_item_code(application["item_code"]),
@@ -86,10 +96,29 @@ def _move_on(db: Db, step: str, row: Any, event: dict[str, Any]) -> None:
     )
 
 
-def _occurred(system: ReferenceSystem) -> str:
-    """Now, as the event's occurred_at (CODE-08, EVT-04)."""
+def _occurred(system: ReferenceSystem, earliest: str | None) -> str:
+    """Now, as the event's occurred_at (CODE-08), but never before `earliest` (EVT-04)."""
     moment = dt.datetime.fromisoformat(now_text()) + system.parts.event_clock_shift
+    if earliest is not None:
+        moment = max(moment, dt.datetime.fromisoformat(earliest))
     return system.parts.event_time(moment)
+
+
+def not_before_submission(application: dict[str, Any], last_time: str | None) -> str:
+    """EVT-04: a system whose clock is behind the platform's takes `submitted_at` as the earliest occurred_at,
+    and an event never precedes the application's previous event (`last_time`, None before the first)."""
+    times = [application["submitted_at"]] + ([last_time] if last_time else [])
+    return str(max(times, key=dt.datetime.fromisoformat))
+
+
+def queue(system: ReferenceSystem, case_no: str, path: str, body: dict[str, Any]) -> None:
+    """EVT-07: an evaluation or rectification waits in the outbox behind the case's events (sent after its SL)."""
+    with system.store.transaction() as db:
+        number = db.execute("SELECT application_no FROM applications WHERE case_no = ?", (case_no,)).fetchone()[0]
+        db.execute(
+            "INSERT INTO outbox (application_no, body, path) VALUES (?, ?, ?)",
+            (number, json.dumps(body, ensure_ascii=False), path),
+        )
 
 
 def own_exchange(system: ReferenceSystem) -> str:
@@ -100,7 +129,8 @@ def own_exchange(system: ReferenceSystem) -> str:
 def _ready(system: ReferenceSystem) -> list[Any]:
     """The first pending event of each application not blocked by a refused one, due for a try now."""
     return system.store.rows(
-        "SELECT o.id, o.body, o.attempts FROM outbox o WHERE o.state = 'pending' AND o.next_try <= ? AND o.id = "
+        "SELECT o.id, o.body, o.attempts, o.path FROM outbox o "
+        "WHERE o.state = 'pending' AND o.next_try <= ? AND o.id = "
         "(SELECT MIN(id) FROM outbox p WHERE p.application_no = o.application_no AND p.state != 'delivered') "
         "ORDER BY o.id LIMIT 200",
         time.time(),
@@ -126,17 +156,18 @@ async def push_once(system: ReferenceSystem) -> int:
     """Try every ready event once; the number delivered."""
     delivered_now = 0
     for row in _ready(system):
-        status, error = await _send(system, row["body"])
+        status, error = await _send(system, row["path"], row["body"])
         delivered_now += _settle(system, row, status, error)
     return delivered_now
 
 
-async def _send(system: ReferenceSystem, body: str) -> tuple[int, str]:
-    """POST one event to the exchange: the status and the answer's text (status 0 when none came)."""
+async def _send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str]:
+    """POST one event (or evaluation, rectification) to the exchange: the status and the answer's text (status 0
+    when none came)."""
     try:
         answer = await system.client.request(
             "POST",
-            system.parts.event_exchange(system) + "/exchange/v1/events",
+            system.parts.event_exchange(system) + path,
             content=body.encode(),
             headers={"Content-Type": "application/json"},
         )
@@ -151,12 +182,7 @@ def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
         system.store.execute("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"])
         return 1
     if system.parts.gives_up(status):
-        log.error("the exchange refused event %s (%s): an operator must correct it", row["id"], error)
-        system.store.execute(
-            "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?",
-            error,
-            row["id"],
-        )
+        system.parts.on_refusal(system, row, error)
     else:
         system.store.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ? WHERE id = ?",
@@ -165,6 +191,14 @@ def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
             row["id"],
         )
     return 0
+
+
+def alert_operator(system: ReferenceSystem, row: Any, error: str) -> None:
+    """EVT-07: a refused body is never sent again, corrected or not, until an operator repairs it."""
+    log.error("the exchange refused outbox entry %s (%s): an operator must correct it", row["id"], error)
+    system.store.execute(
+        "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = ? WHERE id = ?", error, row["id"]
+    )
 
 
 async def pusher(system: ReferenceSystem, stop: asyncio.Event) -> None:

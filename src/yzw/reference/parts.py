@@ -133,6 +133,11 @@ class Parts:
     rectifiable: Callable[[ReferenceSystem, str, Json], None] = driver.one_per_bad_review
     platform_timeout: float = field(default_factory=lambda: float(limits().platform_call_seconds))  # a call (ROB-01)
     case_version: Callable[[ReferenceSystem, Json, Json], Json] = catalogue.filed_version
+    # 2026.2 events (APP-07, EVT-02, EVT-04)
+    status_step: Callable[[ReferenceSystem, Json], str | None] = intake.last_step
+    own_handler: Callable[[ReferenceSystem], dict[str, str]] = journal.own_handler
+    earliest_time: Callable[[Json, str | None], str | None] = journal.not_before_submission
+    on_refusal: Callable[[ReferenceSystem, Any, str], None] = journal.alert_operator
 
 
 def assemble(faults: Iterable[str]) -> Parts:

@@ -7,11 +7,10 @@ import asyncio
 import uuid
 from typing import Any
 
-import httpx
 from starlette.responses import JSONResponse, Response
 
 from yzw.reference.catalogue import active_for_department, item
-from yzw.reference.journal import record_event
+from yzw.reference.journal import queue, record_event
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
 
@@ -59,7 +58,7 @@ def supervision_notice(system: ReferenceSystem, notice: dict[str, Any]) -> Respo
 
 
 async def push_evaluation(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
-    """EVAL-01: a window evaluation the system took, pushed to its exchange."""
+    """EVAL-01: a window evaluation the system took, kept and queued for its exchange (EVT-07)."""
     level = params.get("level")
     if level not in (1, 2, 3, 4, 5):
         raise ApiError(422, "PARAMS_INVALID", "params.level is 1 to 5 (EVAL-01)")
@@ -76,9 +75,10 @@ async def push_evaluation(system: ReferenceSystem, case_no: str, params: dict[st
 
 
 async def push_rectification(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
-    """EVAL-02: the clerk's rectification of a bad review, pushed to the exchange."""
-    if not params.get("evaluation_id") or not str(params.get("action", "")).strip():
-        raise ApiError(422, "PARAMS_INVALID", "rectify needs params.evaluation_id and params.action (EVAL-02)")
+    """EVAL-02: the clerk's rectification, queued for the exchange (EVT-07); the driver has checked that it
+    is the first of a bad review (`parts.rectifiable`)."""
+    if not str(params.get("action", "")).strip():
+        raise ApiError(422, "PARAMS_INVALID", "rectify needs a non-empty params.action (EVAL-02)")
     record = {
         "case_no": case_no,
         "evaluation_id": params["evaluation_id"],
@@ -90,19 +90,10 @@ async def push_rectification(system: ReferenceSystem, case_no: str, params: dict
 
 
 async def send_evaluation(system: ReferenceSystem, evaluation: dict[str, Any]) -> None:
-    """EVAL-01: the evaluation goes to the system's exchange."""
-    await _push(system, "/exchange/v1/evaluations", evaluation)
+    """EVAL-01 / EVT-07: the evaluation waits in the outbox for the case's SL, then goes to the exchange."""
+    queue(system, evaluation["case_no"], "/exchange/v1/evaluations", evaluation)
 
 
 async def send_rectification(system: ReferenceSystem, record: dict[str, Any]) -> None:
-    """EVAL-02: the rectification goes to the system's exchange."""
-    await _push(system, "/exchange/v1/rectifications", record)
-
-
-async def _push(system: ReferenceSystem, path: str, body: dict[str, Any]) -> None:
-    try:
-        answer = await system.client.request("POST", system.exchange_url + path, json=body)
-    except (httpx.HTTPError, OSError):
-        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the exchange cannot be reached (ROB-01)") from None
-    if answer.status_code != 200:
-        raise ApiError(409, "STATE_INVALID", f"the exchange refused it: {answer.text[:200]}")
+    """EVAL-02 / EVT-07: the rectification goes the same way, behind its evaluation."""
+    queue(system, record["case_no"], "/exchange/v1/rectifications", record)

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS applications (application_no TEXT PRIMARY KEY, body T
     case_no TEXT, updated_at TEXT NOT NULL, suspended_at TEXT);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, application_no TEXT NOT NULL,
     body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
-    next_try REAL NOT NULL DEFAULT 0, last_error TEXT);
+    next_try REAL NOT NULL DEFAULT 0, last_error TEXT, path TEXT NOT NULL DEFAULT '/exchange/v1/events');
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, application_no, id);
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS notices (notice_id TEXT PRIMARY KEY, case_no TEXT NOT NULL, received_at TEXT NOT NULL);
