@@ -88,6 +88,17 @@ def mock_events(
     return [event for event in events if step is None or event["step"] == step]
 
 
+def pushed_to(running: Running, path: str, count: int, node: str = "county") -> list[dict[str, Any]]:
+    """The node's traffic at `path` once it holds `count` requests (the system's outbox pushes in its own time);
+    what it holds after 5 s otherwise."""
+
+    def entries() -> list[dict[str, Any]]:
+        return list(httpx.get(running.urls[node] + "/_mock/traffic", params={"path": path}).json()["entries"])
+
+    wait_until(lambda: len(entries()) >= count, timeout=5)
+    return entries()
+
+
 def push_histories(system: System, nodes: list[Running], applications: int) -> list[str]:
     """Push whole case histories, event by event to the county node of each running platform in turn, and
     return the receipt ids the exchange answered (each event new, each answered 200)."""

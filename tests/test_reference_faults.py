@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import RECORD, REGISTRATION
-from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
+from tests.mock_helpers import FOOD_ITEM, mock_events, pushed_to, wait_until
 from tests.test_reference import PLANNING_ITEM, _act, _application, _plan
 from tests.test_reference_services import USER, _login
 
@@ -166,9 +166,7 @@ def test_fault_bz_first_material_only(platform_nodes: RunningPlatform, with_faul
 
 def test_fault_no_retry_on_5xx(platform_nodes: RunningPlatform, with_fault: Start) -> None:
     reference = with_fault("no-retry-on-5xx")
-    application, _, desk = _submitted(platform_nodes, reference)
-    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 1})
-    _act(desk, reference, "accept", application_no=application["application_no"])
+    _accepted_while_exchange_answers(platform_nodes, reference, 503)
     assert wait_until(lambda: _refused(reference), timeout=5)
     assert not wait_until(lambda: bool(mock_events(platform_nodes, "county")), timeout=1.5)
 
@@ -238,14 +236,22 @@ def _pushes(platform: RunningPlatform) -> list[dict[str, Any]]:
     return [entry for entry in answer.json()["entries"] if entry["method"] == "POST"]
 
 
+def _accepted_while_exchange_answers(
+    platform: RunningPlatform, reference: RunningReference, status: int, count: int = 1
+) -> tuple[dict[str, Any], SignedClient, SignedClient, httpx.Response]:
+    """An application submitted, the county exchange set to answer `status` to the next `count` pushes, then
+    accepted at the desk: the application, the portal and desk clients, and the accept's answer."""
+    application, portal, desk = _submitted(platform, reference)
+    httpx.post(platform.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": status, "count": count})
+    return application, portal, desk, _act(desk, reference, "accept", application_no=application["application_no"])
+
+
 def _answered_then_taken(
     platform: RunningPlatform, with_fault: Start, fault: str, status: int
 ) -> tuple[dict[str, Any], dict[str, Any], RunningReference]:
     """The exchange answers `status` to the SL push; that push and the one it took later, and the system."""
     reference = with_fault(fault)
-    application, _, desk = _submitted(platform, reference)
-    httpx.post(platform.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": status, "count": 1})
-    _act(desk, reference, "accept", application_no=application["application_no"])
+    application, *_ = _accepted_while_exchange_answers(platform, reference, status)
     assert wait_until(lambda: len(mock_events(platform, "county", application["application_no"])) == 1)
     answered, taken = (entry for entry in _pushes(platform) if entry["status"] in (status, 200))
     return answered, taken, reference
@@ -799,9 +805,7 @@ def test_fault_evaluation_channel_ignored(platform_nodes: RunningPlatform, with_
     _, case_no, desk = _accepted(platform_nodes, reference)
     assert wait_until(lambda: len(mock_events(platform_nodes, "county")) == 1)
     _act(desk, reference, "evaluate", case_no=case_no, params={"level": 4, "comment": "", "channel": "terminal"})
-    pushed = httpx.get(
-        platform_nodes.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/evaluations"}
-    ).json()["entries"]
+    pushed = pushed_to(platform_nodes, "/exchange/v1/evaluations", 1)
     assert '"channel":"window"' in pushed[0]["request"].replace(" ", "")
 
 
@@ -858,9 +862,7 @@ NEXT_DAY = "2026-11-30T09:00:00+08:00"
 
 def test_fault_status_follows_delivered(platform_nodes: RunningPlatform, with_fault: Start) -> None:
     reference = with_fault("status-follows-delivered")
-    application, portal, desk = _submitted(platform_nodes, reference)
-    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 422, "count": 1})
-    _act(desk, reference, "accept", application_no=application["application_no"])
+    application, portal, _, _ = _accepted_while_exchange_answers(platform_nodes, reference, 422)
     assert wait_until(lambda: _refused(reference), timeout=5)
     state = portal.request("GET", f"{reference.url}/yzw/v1/applications/{application['application_no']}").json()
     assert state["status"] == "received"  # the clean system answers "accepted" (APP-07 follows refused events)
@@ -924,9 +926,8 @@ def test_fault_evaluation_outside_outbox(platform_nodes: RunningPlatform, with_f
 def test_the_clean_system_queues_an_evaluation_behind_the_sl(
     platform_nodes: RunningPlatform, reference: RunningReference
 ) -> None:
-    application, _, desk = _submitted(platform_nodes, reference)
-    httpx.post(platform_nodes.urls["county"] + "/_mock/faults", json={"path": "/exchange/", "status": 503, "count": 2})
-    case_no = _act(desk, reference, "accept", application_no=application["application_no"]).json()["case_no"]
+    application, _, desk, accepted = _accepted_while_exchange_answers(platform_nodes, reference, 503, count=2)
+    case_no = accepted.json()["case_no"]
     evaluated = _act(desk, reference, "evaluate", case_no=case_no, params={"level": 1})
     assert evaluated.status_code == 200, evaluated.text
     evaluation_id = evaluated.json()["evaluation_id"]

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import RECORD
-from tests.mock_helpers import FOOD_ITEM, mock_events, wait_until
+from tests.mock_helpers import FOOD_ITEM, mock_events, pushed_to, wait_until
 from tests.test_reference import _act, _application, _plan
 
 from yzw.client import SignedClient
@@ -171,11 +171,6 @@ def test_rectify_takes_one_rectification_per_bad_review_and_evaluate_its_channel
     assert act("rectify", evaluation_id=bad, action="")[0] == "PARAMS_INVALID"
     assert act("rectify", evaluation_id=bad, action="回访并致歉") == (200, bad)
     assert act("rectify", evaluation_id=bad, action="再次回访")[0] == "STATE_INVALID"  # one per bad review
-    pushed = httpx.get(
-        platform_nodes.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/evaluations"}
-    ).json()["entries"]
+    pushed = pushed_to(platform_nodes, "/exchange/v1/evaluations", 2)
     assert [json.loads(e["request"])["channel"] for e in pushed] == ["terminal", "window"]
-    rectified = httpx.get(
-        platform_nodes.urls["county"] + "/_mock/traffic", params={"path": "/exchange/v1/rectifications"}
-    ).json()["entries"]
-    assert len(rectified) == 1
+    assert len(pushed_to(platform_nodes, "/exchange/v1/rectifications", 1)) == 1
