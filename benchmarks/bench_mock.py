@@ -7,12 +7,17 @@
 Needs wrk (Debian) and, for Prism, npm (installed into .benchmarks/prism on first use). The platform runs in
 its own process (a province-only topology, so relay takes no share); wrk drives it on 127.0.0.1 with
 pre-signed requests (benchmarks/presigned.lua). Run: make bench-mock
+
+`--before DIR` also starts the platform of another checkout (e.g. a worktree of main) and measures both in
+the same run, one after the other (each node stopped once measured: its supervision engine would go on
+working through the cases just pushed while the other is measured), for a before/after on one machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import socket
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +87,8 @@ def presign(path: Path, client: SignedClient, requests: list[tuple[str, str, byt
             out.write(f"{url_path}\t{text}\t{method}\t{body.decode()}\n")
 
 
-def start_platform(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_platform(workdir: Path, checkout: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`yzw mock up` with a province-only topology, from this checkout or from `checkout`."""
     topology = workdir / "topology.yaml"
     topology.write_text(
         yaml.safe_dump({"nodes": [{"name": "province", "tier": "province", "division_code": "330000", "port": 0}]})
@@ -103,6 +110,7 @@ def start_platform(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": f"{checkout / 'src'}:{checkout}"} if checkout else None,
     )
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/idp/v1/keys")
@@ -147,80 +155,105 @@ def register(url: str) -> SignedClient:
 def opening_events(count: int) -> list[dict[str, Any]]:
     """`count` events that each open their own application (SL, seq 1), so no two depend on each other."""
     factory = MessageFactory(make_faker(7))
-    events = []
+    events: list[dict[str, Any]] = []
     while len(events) < count:
         _, history = factory.case_history(("SL",))
         events.append(history[0])
     return events
 
 
+@dataclass
+class Node:
+    """One platform under test: its process, URL, signed client and pre-signed request files."""
+
+    label: str
+    process: subprocess.Popen[bytes]
+    url: str
+    client: SignedClient | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def prepare(node: Node, workdir: Path, seconds: int, singles: list[dict[str, Any]], more: list[dict[str, Any]]) -> None:
+    """Register, set the clock back before the generated events, and pre-sign every request for this node."""
+    node.client = client = register(node.url)
+    # The generated events are months old: with the real date every case would be overdue at once and the
+    # run would measure a storm of card notices, not ingest. Supervision's clock goes back before them.
+    httpx.post(node.url + "/_mock/clock", json={"set": "2025-06-01T00:00:00+08:00"}).raise_for_status()
+    name = node.label.replace(" ", "-")
+    node.files = {kind: workdir / f"{name}-{kind}.tsv" for kind in ("gets", "singles", "batches")}
+    presign(node.files["gets"], client, [("GET", f"/catalog/v1/items/{ITEM}", b"")] * (seconds * 15_000))
+    posts = [("POST", "/exchange/v1/events", json.dumps(e, ensure_ascii=False).encode()) for e in singles]
+    presign(node.files["singles"], client, posts)
+    batches = [json.dumps({"events": more[i : i + 500]}, ensure_ascii=False).encode() for i in range(0, len(more), 500)]
+    presign(node.files["batches"], client, [("POST", "/exchange/v1/events:batch", body) for body in batches])
+
+
+def measure(node: Node, seconds: int, connections: int) -> list[tuple[str, float, int]]:
+    """The node's catalogue GET, single pushes and batches of 500, one after the other."""
+    rows = []
+    for kind, what, clients, per in (
+        ("gets", "catalogue GET, mock node {} (signed, token, logged)", connections, 1),
+        ("singles", "exchange ingest {}, single events (events/s)", connections, 1),
+        ("batches", "exchange ingest {}, batches of 500 (events/s)", 8, 500),
+    ):
+        rate, failed = wrk(node.url + "/", seconds, clients, [str(node.files[kind]), "2"])
+        rows.append((what.format(node.label), rate * per, failed))
+    return rows
+
+
+def prism_row(prism_url: str, seconds: int, connections: int) -> tuple[str, float, int]:
+    dummy = {
+        "Authorization": "Bearer x",
+        "X-Yzw-App-Id": "a",
+        "X-Yzw-Timestamp": "1",
+        "X-Yzw-Nonce": "n" * 16,
+        "X-Yzw-Signature": "0" * 64,
+    }
+    rate, failed = wrk(f"{prism_url}/catalog/v1/items/{ITEM}", seconds, connections, headers=dummy)
+    return "catalogue GET, Stoplight Prism mock", rate, failed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--before", type=Path, help="another checkout, measured in the same run (before/after)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="yzw-bench-"))
-    node, url = start_platform(workdir)
+    nodes = [Node("before", *start_platform(workdir, args.before.resolve()))] if args.before else []
+    nodes.append(Node("after" if args.before else "node", *start_platform(workdir)))
     prism, prism_url = start_prism()
+    rows: list[tuple[str, float, int]] = []
     try:
-        client = register(url)
-        # The generated events are months old: with the real date every case would be overdue at once and the
-        # run would measure a storm of card notices, not ingest. Supervision's clock goes back before them.
-        httpx.post(url + "/_mock/clock", json={"set": "2025-06-01T00:00:00+08:00"}).raise_for_status()
-        gets = workdir / "gets.tsv"
-        presign(gets, client, [("GET", f"/catalog/v1/items/{ITEM}", b"")] * (args.seconds * 15_000))
-        node_rate, node_failed = wrk(url + "/", args.seconds, args.connections, [str(gets), "2"])
-        rows = [("catalogue GET, mock node (signed, token, logged)", node_rate, node_failed)]
+        singles, more = opening_events(args.seconds * 4_000), opening_events(args.seconds * 20 * 500)
+        for node in nodes:
+            prepare(node, workdir, args.seconds, singles, more)
         if prism is not None:
-            dummy = {
-                "Authorization": "Bearer x",
-                "X-Yzw-App-Id": "a",
-                "X-Yzw-Timestamp": "1",
-                "X-Yzw-Nonce": "n" * 16,
-                "X-Yzw-Signature": "0" * 64,
-            }
-            prism_rate, prism_failed = wrk(
-                f"{prism_url}/catalog/v1/items/{ITEM}", args.seconds, args.connections, headers=dummy
-            )
-            rows.append(("catalogue GET, Stoplight Prism mock", prism_rate, prism_failed))
-        events = opening_events(args.seconds * 4_000)
-        singles = workdir / "events.tsv"
-        presign(
-            singles,
-            client,
-            [("POST", "/exchange/v1/events", json.dumps(e, ensure_ascii=False).encode()) for e in events],
-        )
-        single_rate, single_failed = wrk(url + "/", args.seconds, args.connections, [str(singles), "2"])
-        rows.append(("exchange ingest, single events (events/s)", single_rate, single_failed))
-        batches = workdir / "batches.tsv"
-        more = opening_events(args.seconds * 20 * 500)
-        presign(
-            batches,
-            client,
-            [
-                (
-                    "POST",
-                    "/exchange/v1/events:batch",
-                    json.dumps({"events": more[i : i + 500]}, ensure_ascii=False).encode(),
-                )
-                for i in range(0, len(more), 500)
-            ],
-        )
-        batch_rate, batch_failed = wrk(url + "/", args.seconds, 8, [str(batches), "2"])
-        rows.append(("exchange ingest, batches of 500 (events/s)", batch_rate * 500, batch_failed))
-        client.close()
+            rows.append(prism_row(prism_url, args.seconds, args.connections))
+        for node in nodes:
+            rows += measure(node, args.seconds, args.connections)
+            node.process.terminate()  # its supervision engine still works through the cases just pushed
     finally:
-        node.terminate()
+        for node in nodes:
+            if node.client is not None:
+                node.client.close()
+            node.process.terminate()
         if prism is not None:
             prism.terminate()
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{'what':52} {'per second':>12} {'non-2xx':>8}   (wrk, {args.connections} connections, {args.seconds} s)")
+    report(rows, args.seconds, args.connections)
+
+
+def report(rows: list[tuple[str, float, int]], seconds: int, connections: int) -> None:
+    print(f"{'what':62} {'per second':>12} {'non-2xx':>8}   (wrk, {connections} connections, {seconds} s)")
     for name, rate, failed in rows:
-        print(f"{name:52} {rate:>12,.0f} {failed:>8}")
-    if prism is not None:
-        print(f"node / Prism on the GET: {rows[0][1] / rows[1][1]:.1f}x")
+        print(f"{name:62} {rate:>12,.0f} {failed:>8}")
+    prism = next((rate for name, rate, _ in rows if "Prism" in name), None)
+    for name, rate, _ in rows:
+        if prism and name.startswith("catalogue GET, mock node"):
+            print(f"{name.split(' (')[0].removeprefix('catalogue GET, ')} / Prism on the GET: {rate / prism:.1f}x")
 
 
 if __name__ == "__main__":
