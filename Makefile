@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-mock bench-reference bench-conformance bench-locust bench-audit clean
+.PHONY: demo test lint mutation bench bench-mock bench-reference bench-conformance bench-locust bench-audit clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -33,14 +33,21 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check conftest.py src conformance loadtests tests benchmarks scripts
 	$(BIN)/mypy
 
+## mutation: mutation testing of the reference system, the conformance run as the test (about an hour)
+# SAMPLE mutants per module of mutation/modules.yaml, seeded; survivors' diffs in build/mutation/.
+SAMPLE ?= 15
+mutation: $(VENV)/.installed-test
+	$(BIN)/python scripts/mutation.py --sample $(SAMPLE)
+
 ## bench: the benchmarks (figures, not pass/fail)
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_codes.py
 	$(BIN)/python benchmarks/bench_validate.py
 
 ## bench-mock: the mock platform vs. Prism, and exchange ingest (needs wrk; npm for Prism)
+# BEFORE=<another checkout> measures its platform in the same run too (before/after).
 bench-mock: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/bench_mock.py
+	$(BIN)/python benchmarks/bench_mock.py $(if $(BEFORE),--before $(BEFORE))
 
 ## bench-reference: signed application intake of the reference system, requests/s and p95 (needs wrk)
 bench-reference: $(VENV)/.installed-test

@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 
 from yzw.client import SignedClient
 from yzw.codes.calendar import promised_due_at
-from yzw.conformance.checks.answers import answered, equal
+from yzw.codes.times import CN_TZ, today_cn
+from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import attributed_to, field_equal
-from yzw.conformance.driver import Driver, seen
+from yzw.conformance.driver import Driver, seen, without_params
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, Scenario
 from yzw.conformance.violations import Violation
+from yzw.run.items import FILE_MATERIAL, TWO_FILE_MATERIALS
 from yzw.run.target import Target
 
+NO_DATE = "2026-02-30"  # §11: a calendar_date that is no date is a bad param (422)
 HOLIDAY_EVE = dt.date(2026, 9, 29)  # day 0 two days before the National Day holiday (CODE-08 calendar)
+WEEKEND_DAY0 = dt.date(2026, 10, 3)  # a Saturday inside the National Day holiday: still day 0 (ACC-04)
+END_OF_DAY = dt.time(23, 59, 59, tzinfo=CN_TZ)
 REASON = "申请事项不属于本机关职权范围"
 
 
-@pytest.mark.requirement("ACC-01")
+@pytest.mark.requirement(
+    "ACC-01", clauses=["ACC-01.2", "ACC-01.3", "ACC-01.4", "ACC-01.8", "ACC-01.9", "ACC-01.10", "EVT-01.4", "EVT-02.20"]
+)
 def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driver: Driver) -> None:
+    """No refusal without a reason (422); BYSL carries it; a decided application is 409 before its params are
+    judged; an application never received is 404."""
     application = scenario.submitted()
     number = application["application_no"]
+    never = scenario.application()["application_no"]
+    unknown = driver.act("accept", never)
+    if unknown is not None:
+        answered(unknown, 404, "APPLICATION_UNKNOWN", fix="answer 404 APPLICATION_UNKNOWN for a number never received")
     bare = driver.act("refuse", number)
     answered(seen(bare, "refused without a reason"), 422, fix="refuse only with a reason (BYSL needs one)")
     driver.act("refuse", number, reason=REASON)
@@ -36,9 +50,45 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
             "send the refusal's reason",
             f"BYSL of {number}",
         )
+    late = driver.act("refuse", number)  # decided, and without a reason: the state is judged first
+    if late is not None:
+        answered(late, 409, "STATE_INVALID", fix="check the state (409 STATE_INVALID) before the params (422)")
 
 
-@pytest.mark.requirement("ACC-02")
+@pytest.mark.requirement("ACC-01", clauses=["ACC-01.1", "ACC-01.6", "ACC-01.11", "ACC-01.12"])
+def test_one_first_decision_named_by_the_drivers_answer(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """accept without `params` (read as {}) answers 200 naming the SL it queued; a second accept is 409 and
+    pushes nothing."""
+    number = scenario.submitted()["application_no"]
+    first = without_params(driver, "accept", number)
+    if first is not None:
+        answered(first, 200, fix="read an absent `params` as {} (§11)")
+    sl = scenario.pushed(number, "SL")
+    if first is not None:
+        body = body_of(first) or {}
+        equal(
+            "the driver's answer to accept",
+            {k: body.get(k) for k in ("ok", "application_no", "step", "seq", "event_id")},
+            {k: sl.event.get(k) for k in ("application_no", "step", "seq", "event_id")} | {"ok": True},
+            fix="answer 200 {ok: true, application_no, step, seq, event_id} naming the event queued (§11)",
+            where=f"the driver's accept of {number} vs the SL pushed",
+        )
+    second = driver.act("accept", number)
+    if second is not None:
+        answered(second, 409, "STATE_INVALID", fix="take one first decision: a second accept is 409 STATE_INVALID")
+    pushes = platform.wait_for(lambda: distinct(platform.pushes(number)), lambda found: len(found) > 1, 0.5)
+    equal(
+        "the events of an application accepted twice",
+        [p.event.get("step") for p in pushes],
+        ["SL"],
+        fix="push one SL per application: refuse a second decision",
+        where=f"application {number}",
+    )
+
+
+@pytest.mark.requirement(
+    "ACC-02", clauses=["ACC-01.1", "ACC-02.1", "ACC-02.3", "APP-05.3", "CODE-06.6", "EVT-01.5", "LIC-02.2", "SIG-02.28"]
+)
 def test_acceptance_assigns_a_case_no(scenario: Scenario, driver: Driver) -> None:
     application = scenario.submitted()
     answer = driver.act("accept", application["application_no"])
@@ -61,7 +111,9 @@ def test_acceptance_assigns_a_case_no(scenario: Scenario, driver: Driver) -> Non
         )
 
 
-@pytest.mark.requirement("ACC-03")
+@pytest.mark.requirement(
+    "ACC-03", clauses=["ACC-03.1", "ACC-03.2", "ACC-03.3", "ACC-03.4", "APP-05.3", "EVT-02.21", "LIC-02.2"]
+)
 def test_the_sl_payload_carries_the_catalogues_days(scenario: Scenario) -> None:
     application, sl = scenario.accepted()
     fix = "copy legal_days and promised_days from the catalogue's current version of the item"
@@ -73,66 +125,266 @@ def test_the_sl_payload_carries_the_catalogues_days(scenario: Scenario) -> None:
     field_equal(sl, "payload.case_no", sl.event.get("case_no"), fix="repeat the case_no in the SL payload")
 
 
-@pytest.mark.requirement("ACC-04")
-def test_the_promised_due_time_counts_working_days(scenario: Scenario, driver: Driver) -> None:
-    application = scenario.submitted()
-    driver.act("accept", application["application_no"], calendar_date=HOLIDAY_EVE.isoformat())
-    sl = scenario.pushed(application["application_no"], "SL")
-    due = promised_due_at(HOLIDAY_EVE, int(scenario.item["promised_days"]))
-    field_equal(
-        sl,
-        "payload.promised_due_at",
-        due.isoformat(),
-        fix="count working days on the State Council calendar (holidays and adjusted days), day 0 = the acceptance day",
-    )
+@pytest.mark.requirement(
+    "ACC-04",
+    clauses=[
+        "ACC-03.6",
+        "ACC-04.1",
+        "ACC-04.2",
+        "ACC-04.3",
+        "ACC-04.4",
+        "ACC-04.5",
+        "ACC-04.6",
+        "ACC-04.9",
+        "ACC-04.10",
+        "ACC-04.11",
+        "ACC-04.12",
+        "ACC-04.16",
+        "CAT-01.4",
+        "CODE-08.7",
+        "CODE-08.8",
+        "CODE-08.9",
+    ],
+)
+def test_the_promised_due_time_counts_working_days(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """Day 0 before a holiday and on a weekend of the holiday counted on the calendar; a year the calendar lacks
+    refused with the year named and no SL."""
+    gap = _gap_day()
+    orphan = scenario.submitted()["application_no"]
+    malformed = driver.act("accept", orphan, calendar_date=NO_DATE)
+    if malformed is not None:
+        answered(malformed, 422, fix=f"refuse a calendar_date that is no date ({NO_DATE}) with 422, deciding nothing")
+    refusal = driver.act("accept", orphan, calendar_date=gap.isoformat())
+    if int(scenario.item["promised_days"]) == 0:  # a 即办件 needs no calendar: the next check judges it
+        refusal, orphan = None, ""
+    for day0 in (HOLIDAY_EVE, WEEKEND_DAY0):
+        application = scenario.submitted()
+        driver.act("accept", application["application_no"], calendar_date=day0.isoformat())
+        sl = scenario.pushed(application["application_no"], "SL")
+        due = promised_due_at(day0, int(scenario.item["promised_days"]))
+        field_equal(
+            sl,
+            "payload.promised_due_at",
+            due.isoformat(),
+            fix="count working days on the State Council calendar (holidays and adjusted days), day 0 = the "
+            f"acceptance day whatever kind of day it is (here {day0}, {day0:%A})",
+        )
+    sls = [p for p in distinct(platform.pushes(orphan)) if p.event.get("step") == "SL"] if orphan else []
+    if sls:
+        raise Violation(
+            "an SL was pushed although its due time needs a year the calendar lacks",
+            "no SL: the acceptance is refused (422 CALENDAR_YEAR_MISSING)",
+            sls[0].event.get("payload"),
+            "never guess working days (weekends only, last year's table): refuse and push nothing",
+            f"SL of {orphan}, accepted with calendar_date {gap}",
+        )
+    if refusal is not None:
+        fix = f"refuse an acceptance whose due time needs a year the calendar lacks ({gap.year}): 422"
+        answered(refusal, 422, "CALENDAR_YEAR_MISSING", fix=fix)
+        if str(gap.year) not in refusal.text:
+            raise Violation(
+                "the CALENDAR_YEAR_MISSING error does not name the year",
+                f"the year {gap.year} in the error's message or details",
+                refusal.text[:200],
+                "name the missing year in the error, so the operator knows which calendar to load",
+                f"the driver's accept of {orphan} with calendar_date {gap}",
+            )
 
 
-@pytest.mark.requirement("ACC-05")
+def _gap_day() -> dt.date:
+    """A day of a year no calendar holds yet (the State Council publishes one year ahead)."""
+    return dt.date(today_cn().year + 5, 3, 2)
+
+
+@pytest.mark.requirement("ACC-04", clauses=["ACC-04.7", "ACC-04.8"])
+def test_a_same_day_item_is_due_at_the_end_of_the_acceptance_day(scenario: Scenario, driver: Driver) -> None:
+    """A 即办件 (promised_days 0) is due at 23:59:59+08:00 of day 0, on a weekend and in a year no calendar holds."""
+    item = scenario.instant_item()
+    for day0 in (WEEKEND_DAY0, _gap_day()):
+        number = scenario.submitted(item=item)["application_no"]
+        answer = driver.act("accept", number, calendar_date=day0.isoformat())
+        if answer is not None:
+            answered(answer, 200, fix=f"accept a 即办件 on any day: it needs no calendar (calendar_date {day0})")
+        field_equal(
+            scenario.pushed(number, "SL"),
+            "payload.promised_due_at",
+            dt.datetime.combine(day0, END_OF_DAY).isoformat(),
+            fix="a 即办件 (promised_days 0) is due at the end of the acceptance day itself, whatever kind of day",
+        )
+
+
+@pytest.mark.requirement(
+    "ACC-05",
+    clauses=[
+        "ACC-02.4",
+        "ACC-05.1",
+        "ACC-05.2",
+        "ACC-05.3",
+        "ACC-05.4",
+        "ACC-05.5",
+        "ACC-05.6",
+        "ACC-05.7",
+        "ACC-05.8",
+        "ACC-05.9",
+        "ACC-05.10",
+        "ACC-05.12",
+        "ACC-05.13",
+        "EVT-01.2",
+        "EVT-01.3",
+        "EVT-02.3",
+        "EVT-02.18",
+        "EVT-02.19",
+    ],
+)
 def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     scenario: Scenario, driver: Driver, sut: SignedClient, target: Target
 ) -> None:
+    """Two files missing and (when the item takes one) a revoked license: one BZ lists all; supplements before
+    the BZ are 409, for an unknown number 404; the answer and BZJ name what came; then SL."""
+    scenario.use(TWO_FILE_MATERIALS)
     files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
-    if len(files) < 2:
-        pytest.skip("not-applicable: the item has fewer than two required file materials")
     application = scenario.submitted(omit=tuple(files[:2]))
     number = application["application_no"]
-    driver.act("accept", number)
+    licenses = scenario.license_materials(application)[:1]
+    for license_ in licenses:
+        scenario.nodes.set_license_status(license_["license_id"], "revoked")
+    early = _supplied(sut, target, number, scenario.application()["materials"][:1])
+    answered(early, 409, "STATE_INVALID", fix="take supplements only while the application waits for them (BZ)")
+    stranger = scenario.application()  # never submitted; its materials, as the two omitted may have been all
+    unknown = _supplied(sut, target, stranger["application_no"], stranger["materials"][:1])
+    answered(unknown, 404, "APPLICATION_UNKNOWN", fix="answer 404 APPLICATION_UNKNOWN for a number never received")
+    decision = driver.act("accept", number)
+    if decision is not None:
+        equal(
+            "the driver's answer to accept on an incomplete application",
+            (decision.status_code, (body_of(decision) or {}).get("step")),
+            (200, "BZ"),
+            fix="answer accept 200 {ok: true, step: BZ, ...} when it pushes BZ instead of SL (§11)",
+            where=f"the driver's accept of {number}",
+        )
     bz = scenario.pushed(number, "BZ")
     listed = sorted(m.get("material_code") for m in (bz.event.get("payload") or {}).get("missing", []))
     equal(
         "the materials the BZ notice lists",
         listed,
-        sorted(files[:2]),
-        fix="list every missing or invalid material in one BZ",
+        sorted(files[:2] + [m["material_code"] for m in licenses]),
+        fix="list every missing file and every license that is not valid in one BZ",
         where=f"BZ of {number}",
     )
-    more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] in files[:2]]}
-    answered(
-        sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more),
-        200,
-        fix="take supplements with 200",
+    catalogue = {m["material_code"]: m for m in scenario.item["materials"]}
+    more = [m for m in scenario.application()["materials"] if m["material_code"] in files[:2]]
+    more += [scenario.license_for(catalogue[m["material_code"]], application["applicant"]) for m in licenses]
+    answer = _supplied(sut, target, number, more)
+    answered(answer, 200, fix="take supplements with 200")
+    json_answer(answer, "supplements-answer", fix="answer supplements {application_no, status: received, received_at}")
+    bzj = scenario.pushed(number, "BZJ")
+    equal(
+        "the materials the BZJ payload lists",
+        sorted(str(m.get("material_code")) for m in (bzj.event.get("payload") or {}).get("materials", [])),
+        sorted(m["material_code"] for m in more),
+        fix="list the materials supplied in the BZJ payload",
+        where=f"BZJ of {number}",
     )
-    scenario.pushed(number, "BZJ")
     driver.act("accept", number)
     scenario.pushed(number, "SL")
 
 
-@pytest.mark.requirement("ACC-06")
-def test_a_refused_application_ends_without_a_case_no(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+def _supplied(sut: SignedClient, target: Target, number: str, materials: list[dict[str, object]]) -> httpx.Response:
+    """The platform forwards the applicant's supplements (ACC-05)."""
+    return sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json={"materials": materials})
+
+
+AFTER_REFUSAL = (  # every §11 action that would push a step, with the params it takes in a state allowing it
+    ("accept", {}),
+    ("request_supplement", {}),
+    ("advance", {}),
+    ("suspend", {"reason": "等待鉴定", "kind": "鉴定", "expected_days": 5}),
+    ("complete", {"result": "approved"}),
+    ("deliver", {"method": "pickup"}),
+    ("withdraw", {"reason": "申请人撤回"}),
+)
+
+
+@pytest.mark.requirement(
+    "ACC-06",
+    clauses=[
+        "ACC-01.2",
+        "ACC-01.8",
+        "ACC-06.1",
+        "ACC-06.3",
+        "ACC-06.4",
+        "ACC-06.5",
+        "ACC-06.6",
+        "ACC-06.7",
+        "ACC-06.9",
+        "EVT-01.4",
+    ],
+)
+def test_a_refused_application_gets_no_case_no_and_no_further_event(
+    scenario: Scenario, driver: Driver, platform: Nodes, sut: SignedClient, target: Target
+) -> None:
+    """After BYSL nothing moves: every driver action is refused (409 STATE_INVALID), supplements are refused,
+    no event of any kind follows, and neither BYSL nor the status query carries a case_no."""
     application = scenario.submitted()
     number = application["application_no"]
     driver.act("refuse", number, reason=REASON)
     attributed_to([scenario.pushed(number, "BYSL")], "ACC-06")  # a case_no on BYSL is ACC-06's (norm, key words)
+    for action, params in AFTER_REFUSAL:
+        later = driver.act(action, number, **params)
+        if later is None:
+            break  # an operator acts: one refused attempt is enough to ask of a person
+        answered(later, 409, "STATE_INVALID", fix=f"refuse `{action}` after BYSL: a refused application ends there")
+    more = {"materials": application["materials"][:1]}
+    answered(
+        sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more),
+        409,
+        "STATE_INVALID",
+        fix="take no supplements for a refused application",
+    )
+    pushes = platform.wait_for(lambda: platform.pushes(number), lambda found: len(found) > 1, 1.0)
+    attributed_to(distinct(pushes), "ACC-06")
+    equal(
+        "the events of a refused application",
+        [p.event.get("step") for p in distinct(pushes)],
+        ["BYSL"],
+        fix="push nothing after BYSL",
+        where=f"application {number}",
+    )
+    status = sut.request("GET", f"{target.base_url}{APPLICATIONS}/{number}")
+    body = status.json() if status.status_code == 200 else {}
+    if isinstance(body, dict) and body.get("case_no"):
+        raise Violation(
+            "the status query gives a refused application a case_no",
+            "no case_no: a refused application never gets one",
+            body,
+            "leave case_no out of the status of an application refused before SL",
+            f"GET {APPLICATIONS}/{number}",
+        )
+
+
+@pytest.mark.requirement(
+    "ACC-06", clauses=["ACC-01.2", "ACC-05.15", "ACC-06.1", "ACC-06.4", "EVT-01.4", "EVT-02.3", "EVT-03.8"]
+)
+def test_an_application_refused_while_waiting_for_supplements_ends_there(
+    scenario: Scenario, driver: Driver, platform: Nodes
+) -> None:
+    """BZ then BYSL (the supplements never came): no case_no, nothing after the refusal."""
+    scenario.use(FILE_MATERIAL)
+    items = [m for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    number = scenario.submitted(omit=(items[0]["material_code"],))["application_no"]
+    driver.act("accept", number)
+    scenario.pushed(number, "BZ")
+    driver.act("refuse", number, reason="补正材料逾期未提交")
+    scenario.pushed(number, "BYSL")
     later = driver.act("accept", number)
     if later is not None:
         answered(later, 409, "STATE_INVALID", fix="allow no further step after BYSL")
-    pushes = platform.wait_for(lambda: platform.pushes(number), lambda found: len(found) > 1, 1.0)
-    attributed_to(distinct(pushes), "ACC-06")
-    steps = [p.event.get("step") for p in distinct(pushes)]
+    pushes = distinct(platform.wait_for(lambda: platform.pushes(number), lambda found: len(found) > 2, 1.0))
+    attributed_to(pushes, "ACC-06")
     equal(
-        "the events of a refused application",
-        steps,
-        ["BYSL"],
+        "the events of an application refused after BZ",
+        [p.event.get("step") for p in pushes],
+        ["BZ", "BYSL"],
         fix="push nothing after BYSL",
         where=f"application {number}",
     )

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
+from collections.abc import Callable
+from typing import Any
 
+import httpx
 import pytest
 
 from yzw.client import SignedClient
 from yzw.conformance.checks.answers import answered, equal, json_answer
 from yzw.conformance.checks.events import first_step
 from yzw.conformance.driver import seen
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, distinct, request_body
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
+from yzw.run.items import FILE_MATERIAL, LICENSE_MATERIAL
 from yzw.run.target import Target
+from yzw.spec import validate
+from yzw.spec.events import status_after
 from yzw.spec.limits import limits
 
 EXCHANGE = "/exchange/v1/events"
@@ -25,7 +33,46 @@ def _status(sut: SignedClient, target: Target, number: str) -> tuple[int, dict[s
     return answer.status_code, (answer.json() if answer.status_code == 200 else {})
 
 
-@pytest.mark.requirement("APP-01")
+@pytest.mark.requirement(
+    "APP-01",
+    clauses=[
+        "APP-01.1",
+        "APP-01.2",
+        "APP-01.3",
+        "APP-01.4",
+        "APP-01.5",
+        "APP-01.6",
+        "APP-01.7",
+        "APP-01.8",
+        "APP-01.11",
+        "APP-01.12",
+        "APP-01.13",
+        "APP-01.14",
+        "APP-01.15",
+        "APP-01.16",
+        "APP-01.17",
+        "APP-01.18",
+        "APP-01.19",
+        "APP-01.20",
+        "APP-03.10",
+        "CODE-05.5",
+        "CODE-05.16",
+        "CODE-08.4",
+        "CODE-09.1",
+        "MSG-01.1",
+        "MSG-03.1",
+        "MSG-03.8",
+        "SIG-01.11",
+        "SIG-01.13",
+        "SIG-01.15",
+        "SIG-01.16",
+        "SIG-01.29",
+        "SIG-01.30",
+        "SIG-01.31",
+        "SIG-01.33",
+        "SIG-02.24",
+    ],
+)
 def test_a_valid_application_is_taken_with_202_within_2_s(scenario: Scenario) -> None:
     application = scenario.application()
     started = time.monotonic()
@@ -48,9 +95,24 @@ def test_a_valid_application_is_taken_with_202_within_2_s(scenario: Scenario) ->
             "answer 202 first, work afterwards",
             "POST /yzw/v1/applications",
         )
+    for channel, delivery in OTHER_FORMS:
+        other = scenario.application(channel=channel) | {"delivery": delivery}
+        answered(
+            scenario.submit(other),
+            202,
+            fix=f"take an application on every channel and delivery the norm allows (channel {channel}, "
+            f"delivery {delivery['method']}{', with an agent' if 'agent' in other else ''})",
+        )
 
 
-@pytest.mark.requirement("APP-02")
+OTHER_FORMS = (  # channels and deliveries the first application does not use (APP-01)
+    ("app", {"method": "pickup"}),
+    ("terminal", {"method": "electronic"}),
+    ("agent", {"method": "pickup"}),  # the platform forwards an agent point's application, with its agent
+)
+
+
+@pytest.mark.requirement("APP-02", clauses=["APP-02.1", "APP-02.2", "APP-02.4", "MSG-03.6"])
 def test_an_application_breaking_the_schema_is_refused_and_not_kept(
     scenario: Scenario, sut: SignedClient, target: Target
 ) -> None:
@@ -69,16 +131,180 @@ def test_an_application_breaking_the_schema_is_refused_and_not_kept(
     )
 
 
-@pytest.mark.requirement("APP-03")
-def test_an_applicant_with_a_bad_id_number_is_refused(scenario: Scenario) -> None:
-    application = scenario.application()
-    application["applicant"]["id_number"] = invalid_value(scenario.factory.fake, "id_number", "check").value
-    answered(
-        scenario.submit(application), 422, "APPLICANT_INVALID", fix="check the applicant's codes (CODE-01) on intake"
-    )
+Change = Callable[[Scenario, dict[str, Any]], None]
 
 
-@pytest.mark.requirement("APP-03")
+def _bad(kind: str, defect: str) -> Callable[[Scenario], str]:
+    return lambda scenario: str(invalid_value(scenario.factory.fake, kind, defect).value)
+
+
+def _set(path: str, value: Callable[[Scenario], str]) -> Change:
+    """Set one member (a/b/c) of the application to a value made for the scenario."""
+
+    def change(scenario: Scenario, application: dict[str, Any]) -> None:
+        *parents, last = path.split("/")
+        node = application
+        for name in parents:
+            node = node[name]
+        node[last] = value(scenario)
+
+    return change
+
+
+def _without(parent: str, member: str) -> Change:
+    return lambda scenario, application: application[parent].pop(member, None)
+
+
+def _unknown_item(scenario: Scenario, application: dict[str, Any]) -> None:
+    application["item_code"] = scenario.new_item()["item_code"]
+
+
+def _intake_answers(scenario: Scenario, applicant: str, changes: tuple[Change, ...]) -> httpx.Response:
+    application = scenario.application(applicant=applicant)
+    for change in changes:
+        change(scenario, application)
+    return scenario.submit(application)
+
+
+BAD_NUMBER = _set("application_no", _bad("application_no", "check"))
+BAD_DIVISION = _set("division_code", _bad("division", "outside_province"))
+BAD_ID = _set("applicant/id_number", _bad("id_number", "check"))
+REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, the 422 code APP-03 gives)
+    "an ID number failing its check (CODE-01)": ("person", (BAD_ID,), "APPLICANT_INVALID"),
+    "an ID number with an impossible birth date": (
+        "person",
+        (_set("applicant/id_number", _bad("id_number", "birth_date")),),
+        "APPLICANT_INVALID",
+    ),
+    "an unknown certificate type (CODE-09)": (
+        "person",
+        (_set("applicant/id_type", _bad("certificate_type", "unknown")),),
+        "APPLICANT_INVALID",
+    ),
+    "a legal applicant's credit code failing its check (CODE-02)": (
+        "legal",
+        (_set("applicant/uscc", _bad("uscc", "check")),),
+        "APPLICANT_INVALID",
+    ),
+    "an unknown legal-person kind (CODE-09)": (
+        "legal",
+        (_set("applicant/kind", _bad("applicant_kind", "unknown")),),
+        "APPLICANT_INVALID",
+    ),
+    "a legal representative's ID number failing its check": (
+        "legal",
+        (_set("applicant/legal_rep/id_number", _bad("id_number", "check")),),
+        "APPLICANT_INVALID",
+    ),
+    "a legal representative's unknown certificate type": (
+        "legal",
+        (_set("applicant/legal_rep/id_type", _bad("certificate_type", "unknown")),),
+        "APPLICANT_INVALID",
+    ),
+    "an application_no failing its check character (CODE-05)": ("person", (BAD_NUMBER,), "APPLICATION_NO_INVALID"),
+    "an application_no dated tomorrow": (
+        "person",
+        (_set("application_no", _bad("application_no", "future_date")),),
+        "APPLICATION_NO_INVALID",
+    ),
+    "an application_no whose channel digit is not the application's channel": (
+        "person",
+        (_set("channel", lambda scenario: "app"),),
+        "APPLICATION_NO_INVALID",
+    ),
+    "a division_code outside the province (CODE-03)": ("person", (BAD_DIVISION,), "CODE_INVALID"),
+    "an item code the catalogue does not hold": ("person", (_unknown_item,), "ITEM_UNKNOWN"),
+    "a bad application_no and a bad division_code": ("person", (BAD_NUMBER, BAD_DIVISION), "APPLICATION_NO_INVALID"),
+    "a bad division_code and an unknown item": ("person", (BAD_DIVISION, _unknown_item), "CODE_INVALID"),
+    "an unknown item and a bad ID number": ("person", (_unknown_item, BAD_ID), "ITEM_UNKNOWN"),
+}
+
+
+@pytest.mark.requirement(
+    "APP-03",
+    clauses=[
+        "APP-03.2",
+        "APP-03.4",
+        "APP-03.5",
+        "APP-03.6",
+        "APP-03.7",
+        "APP-03.8",
+        "APP-03.9",
+        "APP-03.26",
+        "APP-03.27",
+        "APP-03.28",
+        "APP-03.29",
+        "APP-03.31",
+        "APP-03.34",
+        "APP-03.36",
+        "CODE-01.4",
+        "CODE-01.9",
+        "CODE-01.10",
+        "CODE-02.5",
+        "CODE-05.15",
+        "CODE-05.17",
+        "CODE-05.20",
+        "CODE-09.19",
+        "CODE-09.20",
+    ],
+)
+def test_codes_are_checked_on_intake_with_the_norms_answer_and_order(
+    scenario: Scenario, sut: SignedClient, target: Target
+) -> None:
+    """Each code the application carries, on the applicant, the legal representative, the number, the division
+    and the item, answered with its own 422; several at once in the norm's order; nothing kept."""
+    for broken, (applicant, changes, code) in REFUSED_ON_INTAKE.items():
+        answer = _intake_answers(scenario, applicant, changes)
+        answered(answer, 422, code, fix=f"refuse an application with {broken} with 422 {code} (APP-03's order)")
+        number = json.loads(answer.request.content)["application_no"]
+        status, _ = _status(sut, target, number)
+        equal(
+            f"the status of an application refused for {broken}",
+            status,
+            404,
+            fix="keep nothing of an application answered 422",
+            where=f"GET {APPLICATIONS}/{number}",
+        )
+
+
+TAKEN_ON_INTAKE = {  # valid applications a system that checks too much refuses
+    "a passport holder (CODE-01 applies to 111 only)": (
+        "person",
+        (_set("applicant/id_type", lambda s: "414"), _set("applicant/id_number", lambda s: "E12345678")),
+    ),
+    "a legal applicant without kind": (
+        "legal",
+        (_without("applicant", "kind"),),
+    ),
+    "an administrative body (kind 6)": ("legal", (_set("applicant/kind", lambda s: "6"),)),
+}
+
+
+@pytest.mark.requirement(
+    "APP-03",
+    clauses=[
+        "APP-01.9",
+        "APP-01.10",
+        "APP-03.12",
+        "APP-03.18",
+        "APP-03.23",
+        "CODE-09.3",
+        "CODE-09.13",
+        "CODE-09.16",
+        "CODE-09.18",
+    ],
+)
+def test_valid_certificates_and_kinds_are_taken(scenario: Scenario) -> None:
+    """CODE-01 applies to type 111 only, `kind` is optional: an application using them is not refused."""
+    for case, (applicant, changes) in TAKEN_ON_INTAKE.items():
+        answered(
+            _intake_answers(scenario, applicant, changes),
+            TAKEN,
+            fix=f"take the application of {case}: APP-03 refuses only codes that fail their rule",
+        )
+
+
+@pytest.mark.requirement("APP-03", clauses=["APP-03.1"])
 def test_an_item_of_another_department_is_refused(scenario: Scenario, platform: Nodes, target: Target) -> None:
     other = next(
         (
@@ -96,21 +322,34 @@ def test_an_item_of_another_department_is_refused(scenario: Scenario, platform: 
     )
 
 
-@pytest.mark.requirement("APP-04")
-def test_the_same_application_again_gets_the_same_answer(scenario: Scenario) -> None:
-    application = scenario.application()
+@pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.2", "APP-04.4", "APP-04.5", "APP-04.6", "APP-04.7"])
+def test_the_same_application_again_gets_the_same_answer(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """The first answer again for an identical repeat, a second later, after its item was retired (a 422 check
+    would now fail) and re-serialised (other key order and whitespace: the same JSON value); 409 for another body
+    even when that body would fail a 422 check."""
+    item = platform.create_item(scenario.new_item())  # retired below: an item no other check uses
+    application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
     first = scenario.submit(application)
     answered(first, TAKEN, fix="take a valid application")
-    time.sleep(1.1)  # a second later: a second intake would show a new received_at
+    started = time.monotonic()
+    platform.change_item(str(item["item_code"]), retire=True)
+    guide = f"{target.base_url}/yzw/v1/items/{item['item_code']}"
+    budget = min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
+    platform.wait_for(lambda: raw.get(guide).status_code, lambda status: status == 404, budget)  # retired for it
+    time.sleep(max(0.0, 1.1 - (time.monotonic() - started)))  # a second later: a new intake shows a new received_at
     again = scenario.submit(application)
-    answered(again, TAKEN, fix="answer a repeated identical application with the first answer")
-    equal(
-        "the repeated answer",
-        again.json(),
-        first.json(),
-        fix="store once and answer repeats with the first answer",
-        where="the second 202",
+    fix = "answer a repeated identical application with the first answer, before any 422 check (its item may be gone)"
+    answered(again, TAKEN, fix=fix)
+    equal("the repeated answer", again.json(), first.json(), fix=fix, where="the second 202")
+    reordered = json.dumps(dict(reversed(list(application.items()))), ensure_ascii=False, indent=2).encode()
+    third = scenario.portal.request(
+        "POST", target.base_url + APPLICATIONS, content=reordered, headers={"Content-Type": "application/json"}
     )
+    fix = "compare the repeat as a JSON value (key order and whitespace are not part of it), not as text"
+    answered(third, TAKEN, fix=fix)
+    equal("the answer to the repeat with other key order", third.json(), first.json(), fix=fix, where="the third 202")
     changed = {**application, "form": {"changed": "另一份表单"}}
     answered(
         scenario.submit(changed),
@@ -120,8 +359,11 @@ def test_the_same_application_again_gets_the_same_answer(scenario: Scenario) -> 
     )
 
 
-@pytest.mark.requirement("APP-05")
+@pytest.mark.requirement(
+    "APP-05", clauses=["APP-05.1", "APP-05.5", "EVT-01.2", "LIC-02.1", "LIC-02.3", "SIG-01.3", "SIG-03.3", "SIG-05.5"]
+)
 def test_a_revoked_license_material_is_verified_and_not_accepted(scenario: Scenario) -> None:
+    scenario.use(LICENSE_MATERIAL)
     application, _, answer = scenario.accepted_with_revoked_license()
     answered(answer, TAKEN, fix="take the application; verify licenses before deciding")
     decided = first_step(scenario.steps(application["application_no"], "BZ"), ("SL", "BZ", "BYSL"))
@@ -134,39 +376,271 @@ def test_a_revoked_license_material_is_verified_and_not_accepted(scenario: Scena
     )
 
 
-@pytest.mark.requirement("APP-06")
-def test_a_window_application_is_announced_with_sb(scenario: Scenario) -> None:
-    answer, number = scenario.window_apply(scenario.window_params())
-    answered(
-        seen(answer, "took the window application"), 200, fix="take a valid window application and answer its number"
-    )
-    sb = scenario.pushed(str(number), "SB")
+@pytest.mark.requirement("APP-05", clauses=["APP-01.9", "APP-05.1", "APP-05.4", "CODE-09.9", "LIC-02.1"])
+def test_a_legal_applicants_licenses_are_verified_for_its_credit_code(scenario: Scenario, platform: Nodes) -> None:
+    """Every license material is verified with the library, holder_id = the applicant's uscc for a legal
+    applicant, before the decision: valid licenses let the application be accepted."""
+    scenario.use(LICENSE_MATERIAL)
+    application = scenario.application(applicant="legal")
+    licenses = scenario.license_materials(application)
+    answered(scenario.submit(application), TAKEN, fix="take the application; verify licenses before deciding")
+    number = application["application_no"]
+    scenario.driver.act("accept", number)
+    decided = first_step(scenario.steps(number, "SL"), ("SL", "BZ", "BYSL"))
+    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
+    for entry in calls:
+        platform.evidence.observed(entry, platform.target.province_url)
+    asked = {(body.get("license_id"), body.get("holder_id")) for body in map(request_body, calls)}
+    for material in licenses:
+        wanted = (material["license_id"], application["applicant"]["uscc"])
+        if wanted not in asked:
+            raise Violation(
+                "a license material was not verified for the applicant",
+                f"POST /license/v1/licenses/verify {{license_id: {wanted[0]}, holder_id: {wanted[1]} (the uscc)}}",
+                sorted(map(str, asked)) or "no verification",
+                "verify each license material with holder_id = the applicant's id_number or uscc",
+                f"the license library's traffic for application {number}",
+            )
     equal(
-        "the first event of a window application",
-        sb.event.get("seq"),
-        1,
-        fix="push SB as the first event of a window application",
+        "the first decision on a legal applicant's application with valid licenses",
+        decided,
+        "SL",
+        fix="accept when every license is valid for the applicant",
         where=f"application {number}",
     )
 
 
-@pytest.mark.requirement("APP-07")
-def test_the_status_query_follows_the_last_event(scenario: Scenario, sut: SignedClient, target: Target) -> None:
-    application, sl = scenario.accepted()
-    number = application["application_no"]
-    status, body = _status(sut, target, number)
+@pytest.mark.requirement(
+    "APP-06",
+    clauses=[
+        "APP-06.1",
+        "APP-06.4",
+        "APP-06.5",
+        "APP-06.6",
+        "APP-06.7",
+        "EVT-01.1",
+        "EVT-02.3",
+        "EVT-02.17",
+        "EVT-03.1",
+        "EVT-03.2",
+        "EVT-03.6",
+    ],
+)
+def test_window_and_agent_applications_are_announced_with_sb_and_go_on_like_online_ones(
+    scenario: Scenario,
+) -> None:
+    """Taken at the window or an agent point: SB first (seq 1) carrying the application as taken under the
+    number issued, and then the same events as an online application (SL as seq 2)."""
+    for channel in ("window", "agent"):
+        answer, number = scenario.window_apply(scenario.window_params(channel=channel))
+        answered(
+            seen(answer, f"took the {channel} application"),
+            200,
+            fix="take a valid window or agent-point application and answer its number",
+        )
+        sb = scenario.pushed(str(number), "SB")
+        taken = sb.event.get("payload") or {}
+        equal(
+            f"the SB of a {channel} application (seq, its number, the application's number and channel)",
+            (sb.event.get("seq"), sb.event.get("application_no"), taken.get("application_no"), taken.get("channel")),
+            (1, number, number, channel),
+            fix="push SB first, its payload the application as taken under the number issued",
+            where=f"application {number}",
+        )
+        findings = [f for f in validate("application", taken) if not f.requirement.startswith("CODE-")]
+        if findings:
+            raise Violation(
+                "the SB payload is not the application as taken",
+                "an application (specs/schemas/application.schema.json)",
+                f"{findings[0].path}: {findings[0].reason}",
+                "send the application the clerk took, as APP-01 defines it, as the SB payload",
+                f"SB of {number}",
+            )
+    scenario.driver.act("accept", str(number))
+    sl = scenario.pushed(str(number), "SL")
     equal(
-        "the status query after SL",
-        (status, body.get("status"), body.get("case_no")),
-        (200, "accepted", sl.event.get("case_no")),
-        fix="answer the status that follows the last event, with the case_no after SL",
-        where=f"GET {APPLICATIONS}/{number}",
+        "the seq of SL after SB",
+        sl.event.get("seq"),
+        2,
+        fix="go on with the application's own sequence after SB, as for an online application",
+        where=f"application {number}",
     )
+
+
+STEP_STATUS = status_after()  # APP-07: the status after the last event other than FK (specs/rules)
+BEFORE_SL = (None, "SB", "BZ", "BZJ", "CH")
+SUSPEND = {"reason": "等待鉴定", "kind": "鉴定", "expected_days": 5}
+LIFE: tuple[tuple[str, str, dict[str, object]], ...] = (  # driver actions from SL to SD, and the step each makes
+    ("advance", "CB", {}),
+    ("suspend", "GQ", SUSPEND),
+    ("resume", "HF", {}),
+    ("advance", "SH", {}),
+    ("advance", "PZ", {}),
+    ("complete", "BJ", {"result": "approved"}),
+    ("deliver", "SD", {}),
+)
+
+
+def _instant(text: object) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+class _StatusWalk:
+    """An application driven step by step, its status queried right after each step (the status follows the
+    last event produced, delivered or not) and judged once its events are in: the status of APP-07's table, the
+    last event's occurred_at as updated_at (received_at before any), and a case_no from SL on, absent before.
+    A step that never happened (another requirement's finding) is not judged."""
+
+    def __init__(self, scenario: Scenario, sut: SignedClient, target: Target, number: str, received_at: str) -> None:
+        self.scenario, self.sut, self.target, self.number = scenario, sut, target, number
+        self.received_at = received_at
+        self.seen: list[tuple[str | None, dict[str, object]]] = []  # (the step just made, the status answer)
+
+    def query(self, step: str | None) -> None:
+        status, body = _status(self.sut, self.target, self.number)
+        self.seen.append((step, body if status == 200 else {"status": f"HTTP {status}"}))
+
+    def act(self, verb: str, step: str, **params: object) -> None:
+        """A driver action, then the query; with a person acting, the query waits for the step's event."""
+        if self.scenario.driver.act(verb, self.number, **params) is None:
+            self.scenario.steps(self.number, step)
+        self.query(step)
+
+    def judge(self, last_step: str | None) -> None:
+        wanted = (last_step,) if last_step else ()
+        pushes = distinct(self.scenario.steps(self.number, *wanted, budget=None if wanted else 0.0))
+        times = {p.event.get("step"): p.event.get("occurred_at") for p in reversed(pushes)}
+        case_no = next((p.event.get("case_no") for p in pushes if p.event.get("step") == "SL"), None)
+        shown: str | None = None  # the last step other than FK
+        for step, body in self.seen:
+            if step is not None and step not in times:
+                continue  # the step never happened: the requirement of that step judges it
+            shown = shown if step == "FK" else step
+            self._judged(step, shown, body, times, case_no)
+
+    def _judged(
+        self, step: str | None, shown: str | None, body: dict[str, object], times: dict[object, object], case_no: object
+    ) -> None:
+        where = f"GET {APPLICATIONS}/{self.number}"
+        after = f"after {step or 'intake'}" + (f" (the last step other than FK: {shown})" if step == "FK" else "")
+        equal(
+            f"the status {after}",
+            body.get("status"),
+            STEP_STATUS.get(shown),
+            fix="answer the status of the last event produced other than FK (APP-07's table)",
+            where=where,
+        )
+        if shown == "BYSL":
+            return  # a refused application's case_no is ACC-06's (norm, key words)
+        if shown in BEFORE_SL and "case_no" in body:
+            raise Violation(
+                f"the status answer {after} carries a case_no member",
+                "no case_no member before SL (absent: not null, not empty)",
+                body,
+                "leave case_no out of the status answer until the application is accepted",
+                where,
+            )
+        if shown not in BEFORE_SL and case_no and body.get("case_no") != case_no:
+            raise Violation(
+                f"the status answer {after} does not carry the case's case_no",
+                f"case_no {case_no!r} (the SL's)",
+                body,
+                "answer the case_no assigned at SL from then on",
+                where,
+            )
+        occurred = self.received_at if shown is None else times.get(shown)
+        if _instant(body.get("updated_at")) is None or _instant(body.get("updated_at")) != _instant(occurred):
+            origin = "the 202's received_at" if shown is None else f"the occurred_at of {shown}"
+            raise Violation(
+                f"updated_at {after} is not {origin}",
+                f"updated_at {occurred!r} ({origin})",
+                body.get("updated_at"),
+                "answer updated_at = the occurred_at of the last event other than FK (received_at before any)",
+                where,
+            )
+
+
+def _walked(scenario: Scenario, sut: SignedClient, target: Target, omit: tuple[str, ...] = ()) -> _StatusWalk:
+    application = scenario.application(omit=omit)
+    answer = scenario.submit(application)
+    answered(answer, TAKEN, fix="take a valid application (APP-01)")
+    walk = _StatusWalk(scenario, sut, target, application["application_no"], str(answer.json().get("received_at")))
+    walk.query(None)
+    return walk
+
+
+@pytest.mark.requirement(
+    "APP-07",
+    clauses=[
+        "APP-07.1",
+        "APP-07.3",
+        "APP-07.4",
+        "APP-07.5",
+        "APP-07.6",
+        "APP-07.7",
+        "APP-07.8",
+        "APP-07.9",
+        "APP-07.10",
+        "APP-07.11",
+        "APP-07.12",
+        "APP-07.13",
+        "APP-07.14",
+        "APP-07.15",
+        "APP-07.16",
+        "APP-07.17",
+        "APP-07.19",
+        "APP-07.20",
+        "APP-07.21",
+        "APP-07.22",
+        "APP-07.23",
+        "SIG-01.32",
+        "SIG-02.24",
+    ],
+)
+def test_the_status_query_follows_the_last_event(scenario: Scenario, sut: SignedClient, target: Target) -> None:
+    """One application through every step (BZ, BZJ, SL, an FK, CB, GQ, HF, SH, PZ, BJ, SD), a window application
+    refused (SB, BYSL), one withdrawn (CH) and one left alone for a second, each query judged against the events."""
+    scenario.prefer(FILE_MATERIAL)
+    idle, started = _walked(scenario, sut, target), time.monotonic()  # queried again a second later
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    walk = _walked(scenario, sut, target, omit=tuple(files[:1]))
+    number = walk.number
+    if files:
+        walk.act("accept", "BZ")
+        more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] in files[:1]]}
+        sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
+        scenario.steps(number, "BZJ")  # the system pushes BZJ in its own time (ACC-05)
+        walk.query("BZJ")
+    walk.act("accept", "SL")
+    case_no = next((p.event.get("case_no") for p in scenario.steps(number, "SL") if p.event.get("case_no")), None)
+    if case_no:
+        notice = scenario.factory.notice(str(case_no))
+        sut.request("POST", target.base_url + "/yzw/v1/supervision/notices", json=notice)
+        scenario.steps(number, "FK")  # FK: the system's answer to the notice (SUP-02)
+        walk.query("FK")
+    for verb, step, params in LIFE:
+        walk.act(verb, step, **params)
+    withdrawn = _walked(scenario, sut, target)
+    withdrawn.act("withdraw", "CH", reason="申请人撤回")
+    taken, window_no = scenario.window_apply(scenario.window_params())
+    time.sleep(max(0.0, 1.1 - (time.monotonic() - started)))  # a later second: updated_at must not follow the clock
+    idle.query(None)
+    walks = [idle, walk, withdrawn]
+    if window_no is not None and taken is not None:
+        refused = _StatusWalk(scenario, sut, target, window_no, "")
+        refused.query("SB")
+        refused.act("refuse", "BYSL", reason="申请事项不属于本机关职权范围")
+        walks.append(refused)
+    for each, last in zip(walks, (None, "SD", "CH", "BYSL"), strict=False):
+        each.judge(last)
     unknown = sut.request("GET", f"{target.base_url}{APPLICATIONS}/{scenario.application()['application_no']}")
     answered(unknown, 404, "APPLICATION_UNKNOWN", fix="answer 404 APPLICATION_UNKNOWN for numbers never received")
 
 
-@pytest.mark.requirement("APP-07")
+@pytest.mark.requirement("APP-07", clauses=["APP-07.7", "APP-07.18"])
 def test_the_status_query_follows_a_refused_event_too(
     scenario: Scenario, sut: SignedClient, target: Target, platform: Nodes
 ) -> None:

@@ -24,7 +24,7 @@ def _guide(raw: httpx.Client, target: Target, item_code: str) -> httpx.Response:
     return raw.get(f"{target.base_url}/yzw/v1/items/{item_code}")
 
 
-@pytest.mark.requirement("CAT-01")
+@pytest.mark.requirement("CAT-01", clauses=["CAT-01.1", "CODE-04.3", "SIG-01.2", "SIG-01.4", "SIG-03.2", "SIG-05.4"])
 def test_a_new_catalogue_item_is_taken_without_reregistration(scenario: Scenario, platform: Nodes) -> None:
     item = platform.create_item(scenario.new_item())
     application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
@@ -34,7 +34,7 @@ def test_a_new_catalogue_item_is_taken_without_reregistration(scenario: Scenario
     )
 
 
-@pytest.mark.requirement("CAT-01")
+@pytest.mark.requirement("CAT-01", clauses=["CAT-01.3", "CODE-04.3"])
 def test_the_catalogue_etag_is_echoed_unchanged(scenario: Scenario, platform: Nodes) -> None:
     item = platform.create_item(scenario.new_item())  # new: every ETag the system holds for it is seen here
     application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
@@ -49,11 +49,41 @@ def test_the_catalogue_etag_is_echoed_unchanged(scenario: Scenario, platform: No
     etags_echoed(calls)
 
 
-@pytest.mark.requirement("CAT-02")
-def test_the_item_guide_equals_the_catalogue(scenario: Scenario, raw: httpx.Client, target: Target) -> None:
+@pytest.mark.requirement(
+    "CAT-02",
+    clauses=[
+        "CAT-02.1",
+        "CAT-02.2",
+        "CAT-02.3",
+        "CAT-02.4",
+        "CAT-02.5",
+        "CAT-02.6",
+        "CAT-02.7",
+        "CAT-02.8",
+        "CAT-02.10",
+        "CAT-02.11",
+        "SIG-02.33",
+    ],
+)
+def test_the_item_guide_equals_the_catalogue(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    retired = platform.create_item(scenario.new_item())  # retired below: an item no other check uses
+    code = str(retired["item_code"])
+    answered(_guide(raw, target, code), 200, fix="serve the guide of every active item of the catalogue (CAT-01)")
+    platform.change_item(code, retire=True)
     answer = _guide(raw, target, scenario.item["item_code"])
     answered(answer, 200, fix="serve GET /yzw/v1/items/{item_code} for the department's active items")
     guide = body_of(answer) or {}
+    signed = scenario.portal.request("GET", f"{target.base_url}/yzw/v1/items/{scenario.item['item_code']}")
+    answered(signed, 200, fix="serve the public guide to a signed request all the same (its headers change nothing)")
+    equal(
+        "the guide served to a signed request",
+        body_of(signed),
+        guide,
+        fix="serve the public guide to a signed request all the same (its headers change nothing)",
+        where=f"signed GET /yzw/v1/items/{scenario.item['item_code']}",
+    )
     for field in GUIDE_FIELDS:
         equal(
             f"the guide's {field}",
@@ -64,6 +94,15 @@ def test_the_item_guide_equals_the_catalogue(scenario: Scenario, raw: httpx.Clie
         )
     unknown = _guide(raw, target, str(scenario.item["item_code"])[:-3] + "999")
     answered(unknown, 404, "ITEM_UNKNOWN", fix="answer 404 ITEM_UNKNOWN for items the catalogue does not hold")
+    gone = platform.wait_for(
+        lambda: _guide(raw, target, code), lambda a: a.status_code == 404, _notice_budget(platform)
+    )
+    answered(gone, 404, "ITEM_UNKNOWN", fix="answer 404 ITEM_UNKNOWN for an item the catalogue has retired")
+
+
+def _notice_budget(platform: Nodes) -> float:
+    """How long a check waits for a change notice to be applied: the norm's 60 s, or --wait (at least 3 s)."""
+    return min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
 
 
 @contextmanager
@@ -83,14 +122,14 @@ def _changed_days(platform: Nodes, raw: httpx.Client, target: Target, item: dict
 
 def _guide_days(platform: Nodes, raw: httpx.Client, target: Target, code: str, wanted: int) -> tuple[object, float]:
     """The guide's promised_days once it shows `wanted` or the budget ran out; and the budget."""
-    budget = min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
+    budget = _notice_budget(platform)
     shown = platform.wait_for(
         lambda: (body_of(_guide(raw, target, code)) or {}).get("promised_days"), lambda days: days == wanted, budget
     )
     return shown, budget
 
 
-@pytest.mark.requirement("CAT-03")
+@pytest.mark.requirement("CAT-03", clauses=["CAT-02.9", "CAT-03.3"])
 def test_a_change_notice_is_applied_to_the_guide(
     scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
 ) -> None:
@@ -107,7 +146,7 @@ def test_a_change_notice_is_applied_to_the_guide(
             )
 
 
-@pytest.mark.requirement("CAT-03")
+@pytest.mark.requirement("CAT-03", clauses=["ACC-03.5", "CAT-03.4", "CAT-03.6"])
 def test_an_application_filed_before_a_change_is_decided_on_its_version(
     scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target, driver: Driver
 ) -> None:
@@ -117,10 +156,94 @@ def test_an_application_filed_before_a_change_is_decided_on_its_version(
         _guide_days(platform, raw, target, code, changed)  # the system knows the new version before it decides
         driver.act("accept", number)
         sl = scenario.pushed(number, "SL")
+        version = int(scenario.item["version"]) + 1
+        later = {**scenario.application(), "item_version": version}
+        answered(scenario.submit(later), TAKEN, fix="take applications under the item's current version (CAT-03)")
+        driver.act("accept", later["application_no"])
+        new_sl = scenario.pushed(later["application_no"], "SL")
     equal(
         "the SL's promised_days of an application filed before a change notice",
         (sl.event.get("payload") or {}).get("promised_days"),
         filed,
         fix="decide an application on the item version it was filed under (its item_version), not a later one",
         where=f"SL of {number} (filed under version {application['item_version']})",
+    )
+    equal(
+        "the SL's promised_days of an application filed after a change notice",
+        (new_sl.event.get("payload") or {}).get("promised_days"),
+        changed,
+        fix=f"decide new applications on the catalogue's new version within {limits().catalog_notice_seconds:g} s "
+        "of its change notice",
+        where=f"SL of {later['application_no']} (filed under version {version})",
+    )
+
+
+SLOW_CATALOGUE = 1.0  # seconds the catalogue takes to answer while a notice is delivered (CAT-03: answered at once)
+
+
+@pytest.mark.requirement("CAT-03", clauses=["CAT-03.1", "CAT-03.2", "CAT-03.5", "CAT-03.7"])
+def test_a_retirement_refuses_new_applications_and_keeps_those_filed(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target, driver: Driver
+) -> None:
+    item = platform.create_item(scenario.new_item())  # retired below: an item no other check uses
+    code = str(item["item_code"])
+    filed = {**scenario.application(), "item_code": code, "item_version": item["version"]}
+    answered(scenario.submit(filed), TAKEN, fix="look items up in the province catalogue (CAT-01)")
+    platform.slow_next(f"/catalog/v1/items/{code}", SLOW_CATALOGUE, count=1)
+    platform.change_item(code, retire=True)
+    notices = platform.wait_for(
+        lambda: [
+            d
+            for d in platform.delivered()
+            if d.get("kind") == "catalog"
+            and d.get("to") == target.app_id
+            and (d.get("body") or {}).get("item_code") == code
+        ],
+        bool,
+        _notice_budget(platform) + SLOW_CATALOGUE,
+    )
+    where = f"POST /yzw/v1/catalog/notifications (retired {code})"
+    if not notices:
+        raise Violation(
+            "the change notice was not answered",
+            "200 to the platform's signed notice",
+            "no answer recorded by the platform",
+            "serve POST /yzw/v1/catalog/notifications and answer 200 at once",
+            where,
+        )
+    notice = notices[0]
+    equal(
+        "the change notice's answer status",
+        notice.get("status"),
+        200,
+        fix="answer a change notice 200 (fetch the item again afterwards)",
+        where=where,
+    )
+    if float(notice.get("seconds") or 0) >= SLOW_CATALOGUE:
+        raise Violation(
+            "the change notice was answered only after the item was fetched again",
+            f"200 at once, before the catalogue answers (it took {SLOW_CATALOGUE:g} s)",
+            f"answered after {notice['seconds']} s",
+            "answer the notice at once and fetch the item in the background",
+            where,
+        )
+    platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, _notice_budget(platform))
+    later = {**scenario.application(), "item_code": code, "item_version": item["version"] + 1}
+    answered(
+        scenario.submit(later),
+        422,
+        "ITEM_UNKNOWN",
+        fix="on a `retired` notice fetch the item again and refuse new applications for it with ITEM_UNKNOWN",
+    )
+    number = filed["application_no"]
+    accept = driver.act("accept", number)
+    if accept is not None:
+        answered(accept, 200, fix="accept an application filed before its item was retired, on its filed version")
+    sl = scenario.pushed(number, "SL")
+    equal(
+        "the SL's promised_days of an application filed before its item was retired",
+        (sl.event.get("payload") or {}).get("promised_days"),
+        item["promised_days"],
+        fix="decide an application filed before a retirement on the version it was filed under",
+        where=f"SL of {number}",
     )

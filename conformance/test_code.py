@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import datetime as dt
 
 import pytest
 
-from yzw.conformance.checks.answers import answered
+from yzw.codes.calendar import promised_due_at
+from yzw.codes.checksums import mod_11_2_check
+from yzw.codes.times import CN_TZ, today_cn
+from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.codes import code
 from yzw.conformance.checks.events import times_in_zone
 from yzw.conformance.driver import Driver, seen
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, request_body
 from yzw.conformance.scenario import Scenario
+from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
+from yzw.run.items import E_LICENSE
 from yzw.run.target import Target
 
+ELSEWHERE_DAY = dt.date(2025, 9, 26)  # a driver's calendar_date far from today (CODE-08's first vector)
+TAKE_AT_WINDOW = "take a valid window or agent-point application and answer the number issued (APP-06)"
 REFUSE_AT_WINDOW = "check the code when the clerk types it and refuse the application with 422 naming the field"
 
 
@@ -26,59 +32,217 @@ def _refused_at_window(scenario: Scenario, where: str, value: str, applicant: st
     answered(seen(answer, "refused the window application"), (400, 422), fix=REFUSE_AT_WINDOW)
 
 
-@pytest.mark.requirement("CODE-01")
+def _taken_at_window(scenario: Scenario, changes: dict[str, str], applicant: str, what: str) -> None:
+    params = scenario.window_params(applicant)
+    params["applicant"] |= changes
+    answer, _ = scenario.window_apply(params)
+    answered(
+        seen(answer, f"took the window application of {what}"),
+        200,
+        fix=f"take the window application of {what}: a valid code of the norm's list is not refused",
+    )
+
+
+def _id_ending_in_x(scenario: Scenario) -> str:
+    """A valid ID number whose check character is X (value 10)."""
+    fake = scenario.factory.fake
+    body = next(b for b in (fake.id_number()[:14] + f"{n:03d}" for n in range(1, 1000)) if mod_11_2_check(b) == "X")
+    return body + "X"
+
+
+@pytest.mark.requirement(
+    "CODE-01", clauses=["CODE-01.1", "CODE-01.2", "CODE-01.3", "CODE-01.5", "CODE-01.6", "CODE-01.8"]
+)
 def test_window_application_with_a_bad_id_number_is_refused(scenario: Scenario) -> None:
-    bad = invalid_value(scenario.factory.fake, "id_number", "check").value
-    _refused_at_window(scenario, "id_number", bad)
+    """Each defect of CODE-01 is refused at the window; a valid number ending in X is taken."""
+    x = _id_ending_in_x(scenario)
+    _taken_at_window(scenario, {"id_number": x}, "person", f"an ID number ending in X ({x})")
+    for defect in ("check", "length", "charset", "future_birth_date", "division"):
+        _refused_at_window(scenario, "id_number", invalid_value(scenario.factory.fake, "id_number", defect).value)
 
 
-@pytest.mark.requirement("CODE-02")
+@pytest.mark.requirement("CODE-02", clauses=["CODE-02.1", "CODE-02.2", "CODE-02.3"])
 def test_window_application_with_a_bad_credit_code_is_refused(scenario: Scenario) -> None:
-    bad = invalid_value(scenario.factory.fake, "uscc", "check").value
-    _refused_at_window(scenario, "uscc", bad, applicant="legal")
+    for defect in ("check", "length", "charset"):
+        bad = invalid_value(scenario.factory.fake, "uscc", defect).value
+        _refused_at_window(scenario, "uscc", bad, applicant="legal")
 
 
-@pytest.mark.requirement("CODE-09")
+@pytest.mark.requirement("CODE-09", clauses=["CODE-09.15", "CODE-09.17"])
 def test_window_application_with_an_unknown_certificate_type_is_refused(scenario: Scenario) -> None:
     _refused_at_window(scenario, "id_type", "112")
+    _refused_at_window(scenario, "kind", "1", applicant="legal")  # 1 is a natural person, not a legal-person kind
 
 
-@pytest.mark.requirement("CODE-04")
+CERTIFICATES = {  # CODE-09: every certificate type of the list but 111 and 414 (APP-03 takes those), with a number
+    "113": "",
+    "513": "C12345678",
+    "516": "H0123456700",
+    "511": "01234567",
+    "553": "USA110075010101",
+    "990": "QT-2026-0001",
+}
+
+
+@pytest.mark.requirement(
+    "CODE-09",
+    clauses=[
+        "CODE-09.2",
+        "CODE-09.4",
+        "CODE-09.5",
+        "CODE-09.6",
+        "CODE-09.7",
+        "CODE-09.8",
+        "CODE-09.10",
+        "CODE-09.11",
+        "CODE-09.12",
+        "CODE-09.14",
+    ],
+)
+def test_window_application_of_every_certificate_type_and_legal_kind_is_taken(scenario: Scenario) -> None:
+    for id_type, example in CERTIFICATES.items():
+        number = scenario.factory.fake.id_number() if id_type == "113" else example  # 户口簿: the citizen ID number
+        _taken_at_window(scenario, {"id_type": id_type, "id_number": number}, "person", f"certificate type {id_type}")
+    for kind in ("3", "4", "5", "9"):
+        _taken_at_window(scenario, {"kind": kind}, "legal", f"a legal applicant of kind {kind}")
+
+
+@pytest.mark.requirement("CODE-04", clauses=["CODE-04.1", "CODE-04.2", "CODE-04.4", "CODE-04.5", "CODE-04.6"])
 def test_events_carry_the_items_implementation_code(scenario: Scenario) -> None:
     _, sl = scenario.accepted()
     code("item_code", sl.event.get("item_code"), "the item_code of the SL event")
 
 
-@pytest.mark.requirement("CODE-05")
-def test_window_application_numbers_carry_channel_and_dept_seq(scenario: Scenario, target: Target) -> None:
-    answer, number = scenario.window_apply(scenario.window_params())
-    answered(seen(answer, "issued an application_no"), 200, fix="take a valid window application (APP-06)")
-    code(
-        "application_no",
-        number,
-        "the application_no the system issued",
-        channel="window",
-        dept_seq=target.registration.dept_seq,
-    )
-
-
-@pytest.mark.requirement("CODE-06")
-def test_case_numbers_follow_the_acceptance_number_rule(scenario: Scenario, target: Target) -> None:
-    _, _, case_no = scenario.case()
+@pytest.mark.requirement(
+    "CODE-05",
+    clauses=[
+        "APP-06.1",
+        "APP-06.2",
+        "APP-06.3",
+        "CODE-05.1",
+        "CODE-05.3",
+        "CODE-05.7",
+        "CODE-05.9",
+        "CODE-05.11",
+        "CODE-05.12",
+        "CODE-05.13",
+        "CODE-05.14",
+        "CODE-05.19",
+    ],
+)
+def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario: Scenario, target: Target) -> None:
+    """Numbers the system issues itself: its own division, the channel's digit (3 window, 5 agent point), its
+    dept_seq before a daily sequence, today's date at the latest, the check character; no number twice."""
     registration = target.registration
-    code(
-        "case_no",
-        case_no,
-        "the case_no of the SL event",
-        division_code=registration.division_code,
-        dept_seq=registration.dept_seq,
+    issued: list[str] = []
+    for channel in ("window", "agent", "window"):
+        answer, number = scenario.window_apply(scenario.window_params(channel=channel))
+        answered(
+            seen(answer, f"issued an application_no for an application of channel {channel}"), 200, fix=TAKE_AT_WINDOW
+        )
+        code(
+            "application_no",
+            number,
+            f"the application_no the system issued for an application of channel {channel}",
+            channel=channel,
+            dept_seq=registration.dept_seq,
+            division_code=registration.division_code,
+        )
+        issued.append(str(number))
+    equal(
+        "the application numbers issued",
+        len(set(issued)),
+        len(issued),
+        fix="give every application a new number: the dept_seq and a daily sequence that never repeats",
+        where=f"window_apply three times: {', '.join(issued)}",
     )
 
 
-@pytest.mark.requirement("CODE-07")
-def test_e_license_identifiers_follow_gb_t_36904(scenario: Scenario, platform: Nodes, driver: Driver) -> None:
-    if "license_type" not in scenario.item:
-        pytest.skip(f"not-applicable: item {scenario.item['item_code']} issues no e-license")
+@pytest.mark.requirement(
+    "CODE-06",
+    clauses=[
+        "ACC-02.2",
+        "ACC-04.13",
+        "CODE-06.1",
+        "CODE-06.2",
+        "CODE-06.3",
+        "CODE-06.4",
+        "CODE-06.5",
+        "CODE-06.8",
+        "CODE-06.9",
+        "CODE-06.10",
+        "CODE-06.13",
+    ],
+)
+def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
+    scenario: Scenario, target: Target, driver: Driver
+) -> None:
+    """Two acceptances of one department: each case_no follows the rule with the system's division and
+    dept_seq, carries the acceptance day (+08:00; a driver's calendar_date moves only the due time, §11), is new,
+    and the daily serial increases."""
+    registration = target.registration
+    before = today_cn()
+    _, first, _ = scenario.case()
+    second_application = scenario.submitted()
+    number = second_application["application_no"]
+    driver.act("accept", number, calendar_date=ELSEWHERE_DAY.isoformat())
+    second = scenario.pushed(number, "SL")
+    after = today_cn()
+    numbers = []
+    for push in (first, second):
+        where = f"the case_no of the SL event of {push.event.get('application_no')}"
+        case_no = push.event.get("case_no")
+        code("case_no", case_no, where, division_code=registration.division_code, dept_seq=registration.dept_seq)
+        days = {before.strftime("%Y%m%d"), after.strftime("%Y%m%d"), _day_of(push.event.get("occurred_at"))}
+        if str(case_no)[9:17] not in days:
+            raise Violation(
+                "the case_no is not dated on the acceptance day",
+                f"date part {' or '.join(sorted(d for d in days if d))} (the acceptance day, +08:00)",
+                str(case_no)[9:17],
+                "date the case_no on the day of acceptance in +08:00; a calendar_date moves only promised_due_at",
+                where,
+            )
+        numbers.append(str(case_no))
+    if numbers[0] == numbers[1] or (numbers[0][9:17] == numbers[1][9:17] and numbers[1][17:23] <= numbers[0][17:23]):
+        raise Violation(
+            "case numbers of one department and day do not increase",
+            f"a serial after {numbers[0][17:23]} for the acceptance after {numbers[0]}",
+            numbers[1],
+            "keep one persistent daily serial per department and never reuse a number",
+            "two acceptances in a row",
+        )
+
+
+def _day_of(text: object) -> str:
+    try:
+        return dt.datetime.fromisoformat(str(text)).astimezone(CN_TZ).strftime("%Y%m%d")
+    except ValueError:
+        return ""
+
+
+@pytest.mark.requirement(
+    "CODE-07",
+    clauses=[
+        "CODE-07.1",
+        "CODE-07.2",
+        "CODE-07.3",
+        "CODE-07.4",
+        "CODE-07.5",
+        "CODE-07.6",
+        "CODE-07.7",
+        "CODE-07.8",
+        "CODE-07.9",
+        "CODE-07.10",
+        "CODE-07.11",
+        "LIC-01.3",
+    ],
+)
+def test_e_license_identifiers_follow_gb_t_36904(
+    scenario: Scenario, platform: Nodes, driver: Driver, target: Target
+) -> None:
+    """The license_id follows GB/T 36904: its type code is the item's license_type, its issuer the system's
+    department, and a new license is version 001."""
+    scenario.use(E_LICENSE)
     application, _, _ = scenario.case()
     driver.act("complete", application["application_no"], result="approved")
     entries = platform.wait_for(platform.issued_licenses, bool)
@@ -86,19 +250,48 @@ def test_e_license_identifiers_follow_gb_t_36904(scenario: Scenario, platform: N
         scenario.pushed(application["application_no"], "BJ")  # nothing issued: say what did not happen
     for entry in entries:
         platform.evidence.observed(entry, platform.target.province_url)
-        code("license_id", _body(entry).get("license_id"), "the license the system issued to the library")
+        license_ = request_body(entry)
+        license_id = license_.get("license_id")
+        where = "the license the system issued to the library"
+        code("license_id", license_id, where)
+        type_code, issuer, _, version, _ = str(license_id)[len("1.2.156.3005.2.") :].split(".")
+        expected = {
+            "the type code (the item's license_type)": scenario.item["license_type"],
+            "the issuer (the issuing department's USCC)": target.registration.dept_uscc,
+            "the version of a new license": "001",
+        }
+        for (what, wanted), received in zip(expected.items(), (type_code, issuer, version), strict=True):
+            if received != wanted:
+                raise Violation(
+                    f"{what} of the license_id is wrong",
+                    wanted,
+                    f"{received} in {license_id}",
+                    "build the license_id from the item's license_type, the department's own USCC, the serial and "
+                    "version 001 for a first issue (GB/T 36904)",
+                    where,
+                )
 
 
-def _body(entry: dict[str, Any]) -> dict[str, Any]:
-    try:
-        body = json.loads(entry.get("request") or "{}")
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+YEAR_END = dt.date(2025, 12, 31)  # CODE-08's third vector: the count runs into the next year's calendar
 
 
-@pytest.mark.requirement("CODE-08")
-def test_event_times_are_rfc3339_in_beijing_time(scenario: Scenario) -> None:
+@pytest.mark.requirement("CODE-08", clauses=["CODE-08.1", "CODE-08.2", "CODE-08.3", "CODE-08.12"])
+def test_event_times_are_rfc3339_in_beijing_time(scenario: Scenario, driver: Driver) -> None:
     application, _ = scenario.accepted()
     for path, value, push in times_in_zone(scenario.steps(application["application_no"], "SL")):
         code("datetime", value, f"{path} of event {push.event.get('step')}")
+    days = int(scenario.item["promised_days"])
+    if days == 0:
+        return  # a 即办件 is due on its acceptance day: no working day is counted
+    number = scenario.submitted()["application_no"]
+    driver.act("accept", number, calendar_date=YEAR_END.isoformat())
+    due = (scenario.pushed(number, "SL").event.get("payload") or {}).get("promised_due_at")
+    expected = promised_due_at(YEAR_END, days).isoformat()
+    if due != expected:
+        raise Violation(
+            "working days are not counted across the year end on the next year's calendar",
+            f"{expected} ({days} working days after {YEAR_END}, day 0; New Year's holiday off)",
+            due,
+            "count working days on each year's State Council calendar, the next year's after 31 December",
+            f"payload.promised_due_at of the SL of {number}, accepted with calendar_date {YEAR_END}",
+        )

@@ -3,23 +3,114 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import httpx
 import pytest
 
-from yzw.conformance.checks.answers import equal
+from yzw.conformance.checks.answers import answered, body_of, equal
 from yzw.conformance.driver import Driver
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, request_body
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
+from yzw.run.items import E_LICENSE
 
 
-@pytest.mark.requirement("LIC-01")
+@pytest.mark.requirement(
+    "LIC-01",
+    clauses=[
+        "CODE-07.1",
+        "CODE-07.2",
+        "CODE-07.4",
+        "CODE-07.6",
+        "CODE-07.7",
+        "CODE-07.9",
+        "CODE-07.10",
+        "CODE-07.11",
+        "CODE-08.5",
+        "CODE-08.6",
+        "LIC-01.1",
+        "LIC-01.2",
+        "LIC-01.3",
+        "LIC-01.4",
+        "LIC-01.5",
+        "LIC-01.6",
+        "LIC-01.7",
+        "LIC-01.8",
+        "LIC-01.9",
+        "LIC-01.11",
+        "LIC-01.10",
+        "LIC-01.12",
+        "LIC-01.13",
+        "LIC-01.14",
+        "LIC-01.15",
+        "MSG-03.13",
+        "MSG-03.14",
+        "MSG-03.15",
+        "SIG-01.3",
+        "SIG-03.3",
+        "SIG-05.6",
+    ],
+)
 def test_the_e_license_is_issued_to_the_library_before_bj(scenario: Scenario, platform: Nodes, driver: Driver) -> None:
-    if "license_type" not in scenario.item:
-        pytest.skip(f"not-applicable: item {scenario.item['item_code']} issues no e-license")
-    application, _, _ = scenario.case()
+    """A person's case completed while the library refuses every license (409 LICENSE_REFUSED naming the library's
+    code, no BJ), then again: the license issued before BJ, with the item's license_type and license_name, the
+    applicant as holder and the case's case_no; a legal applicant's case: the legal person as holder."""
+    scenario.use(E_LICENSE)
+    application, _, case_no = scenario.case()
     number = application["application_no"]
+    platform.flag("refuse_license", REFUSALS)
+    try:
+        refused = driver.act("complete", number, result="approved")
+    finally:
+        platform.flag("refuse_license", 0)
+    _refused_without_bj(platform, refused, number)
     driver.act("complete", number, result="approved")
+    license_ = _issued_before_bj(scenario, platform, number)
+    _license_names_the_case(scenario, license_, application["applicant"], case_no)
+    legal = scenario.submitted(applicant="legal")
+    legal_no = legal["application_no"]
+    driver.act("accept", legal_no)
+    sl = scenario.pushed(legal_no, "SL")
+    driver.act("complete", legal_no, result="approved")
+    _license_names_the_case(
+        scenario, _issued_before_bj(scenario, platform, legal_no), legal["applicant"], sl.event.get("case_no")
+    )
+
+
+REFUSALS = 20  # the library refuses this many issues: a system that tries again is still refused
+
+
+def _refused_without_bj(platform: Nodes, refused: httpx.Response | None, number: str) -> None:
+    """§11, LIC-01: a refused license: 409 LICENSE_REFUSED with the library's code in details, and no BJ."""
+    if refused is not None:
+        answered(refused, 409, "LICENSE_REFUSED", fix="answer complete 409 LICENSE_REFUSED when the library refuses")
+        details = json.dumps((body_of(refused) or {}).get("details"), ensure_ascii=False)
+        if LIBRARY_CODE not in details:
+            raise Violation(
+                "the 409 LICENSE_REFUSED does not name the library's code",
+                f"details naming the library's error code {LIBRARY_CODE}",
+                details,
+                "put the code the license library answered in the error's details",
+                f"the driver's complete of {number}",
+            )
+    early = [p for p in platform.pushes(number) if p.event.get("step") == "BJ"]
+    if early:
+        platform.observe(early)
+        raise Violation(
+            "BJ was pushed although the library refused the e-license",
+            "no BJ until the library has issued the license",
+            early[0].event.get("payload"),
+            "push BJ only after the library issued the e-license; on a refusal answer 409 and record nothing",
+            f"BJ of {number}",
+        )
+
+
+LIBRARY_CODE = "LICENSE_CONFLICT"  # what the mock library answers to a license it refuses
+
+
+def _issued_before_bj(scenario: Scenario, platform: Nodes, number: str) -> dict[str, Any]:
+    """The license BJ lists, as the library issued it (2xx) no later than the BJ push."""
     bj = scenario.pushed(number, "BJ")
     licenses = (bj.event.get("payload") or {}).get("licenses", [])
     listed = [str(x.get("license_id") if isinstance(x, dict) else x) for x in licenses]
@@ -27,11 +118,11 @@ def test_the_e_license_is_issued_to_the_library_before_bj(scenario: Scenario, pl
     for entry in entries:
         platform.evidence.observed(entry, platform.target.province_url)
     issued = {
-        str(json.loads(e["request"]).get("license_id"))
-        for e in entries
-        if e.get("status") in (200, 201) and e.get("request", "").startswith("{")
+        str(body.get("license_id")): (entry, body)
+        for entry in entries
+        if entry.get("status") in (200, 201) and (body := request_body(entry))
     }
-    if not listed or not set(listed) <= issued:
+    if not listed or not set(listed) <= set(issued):
         raise Violation(
             "BJ lists an e-license the library never issued",
             "each license in BJ issued to the library (POST /license/v1/licenses, 2xx) before BJ",
@@ -39,17 +130,89 @@ def test_the_e_license_is_issued_to_the_library_before_bj(scenario: Scenario, pl
             "issue the e-license to the library first, then push BJ listing it; no BJ when the library refuses",
             f"BJ of {number}",
         )
+    entry, license_ = issued[listed[0]]
+    if str(entry.get("at")) > str(bj.entry.get("at")):
+        raise Violation(
+            "the e-license was issued after the BJ that lists it",
+            "the library's 2xx for the license no later than the BJ push (同步签发)",
+            f"license issued at {entry.get('at')}, BJ pushed at {bj.entry.get('at')}",
+            "issue the e-license first and push BJ once the library answered 2xx",
+            f"BJ of {number}",
+        )
+    return license_
 
 
-@pytest.mark.requirement("LIC-02")
+def _license_names_the_case(
+    scenario: Scenario, license_: dict[str, Any], applicant: dict[str, Any], case_no: object
+) -> None:
+    """LIC-01: the item's license_type and license_name, the applicant as holder, the case's case_no."""
+    code = "id_number" if applicant["type"] == "person" else "uscc"
+    wanted = {
+        "license_type": scenario.item["license_type"],
+        "name": scenario.item.get("license_name"),
+        "holder": {"type": applicant["type"], "name": applicant["name"], code: applicant[code]},
+        "case_no": case_no,
+    }
+    for member, value in wanted.items():
+        if value is None:
+            continue  # an item without license_name: the catalogue names nothing to compare with
+        received = license_.get(member)
+        if member == "holder" and isinstance(received, dict):
+            received = {k: received.get(k) for k in value}  # more members are allowed
+        equal(
+            f"the e-license's {member}",
+            received,
+            value,
+            fix={
+                "license_type": "issue the license_type of the item's catalogue entry",
+                "name": "name the license with the item's license_name",
+                "holder": f"issue the license to the applicant: type {applicant['type']}, its name and {code}",
+                "case_no": "name the case the license results from (its case_no)",
+            }[member],
+            where=f"POST /license/v1/licenses {license_.get('license_id')}",
+        )
+
+
+LICENSE_STATES = ("revoked", "expired", "not_found", "holder_mismatch")  # LIC-02: every status but valid
+
+
+@pytest.mark.requirement(
+    "LIC-02",
+    clauses=[
+        "APP-05.1",
+        "EVT-01.2",
+        "EVT-02.18",
+        "LIC-02.1",
+        "LIC-02.4",
+        "LIC-02.5",
+        "LIC-02.6",
+        "LIC-02.7",
+        "LIC-02.8",
+        "SIG-01.3",
+        "SIG-05.5",
+    ],
+)
 def test_a_revoked_license_is_listed_as_missing_with_its_status(scenario: Scenario) -> None:
-    application, material, _ = scenario.accepted_with_revoked_license()
-    bz = scenario.pushed(application["application_no"], "BZ")
-    missing = {m.get("material_code"): m.get("reason") for m in (bz.event.get("payload") or {}).get("missing", [])}
-    equal(
-        "the reason BZ gives for the revoked license",
-        missing.get(material["material_code"]),
-        "revoked",
-        fix="list a non-valid license as missing with its verification status as the reason",
-        where=f"BZ of {application['application_no']}",
-    )
+    """A license material the library verifies revoked, expired, not_found or holder_mismatch: accept pushes BZ
+    listing it with the status as the reason, and the driver answers {ok: true, step: BZ}."""
+    for status in LICENSE_STATES:
+        application, material, _, decision = scenario.accepted_with_license(status)
+        number = application["application_no"]
+        if decision is not None:
+            answer = body_of(decision)
+            equal(
+                f"the driver's answer to accept with a license verified {status}",
+                (decision.status_code, *((answer.get("ok"), answer.get("step")) if isinstance(answer, dict) else ())),
+                (200, True, "BZ"),
+                fix="treat a non-valid license as missing: accept pushes BZ and answers 200 {ok: true, step: BZ}",
+                where=f"the driver's accept of {number}",
+            )
+        bz = scenario.pushed(number, "BZ")
+        missing = {m.get("material_code"): m.get("reason") for m in (bz.event.get("payload") or {}).get("missing", [])}
+        equal(
+            f"the reason BZ gives for a license the library verifies {status}",
+            missing.get(material["material_code"]),
+            status,
+            fix="list a non-valid license as missing with its verification status as the reason",
+            where=f"BZ of {number}",
+        )

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from typing import Any
 
 import httpx
 import pytest
 
 from yzw.client import SignedClient
 from yzw.codes.calendar import default_calendar
-from yzw.conformance.checks.answers import answered, error_body, media, xml_error
+from yzw.conformance.checks.answers import answered, body_of, error_body, media, where_of, xml_error
 from yzw.conformance.checks.events import attributed_to
 from yzw.conformance.driver import Driver
+from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
+from yzw.conformance.violations import Violation
+from yzw.fixtures.defects import invalid_value
+from yzw.run.items import FILE_MATERIAL
 from yzw.run.target import Target
 from yzw.spec.limits import limits
 from yzw.spec.xml import to_xml
@@ -25,7 +32,10 @@ def _needs_xml(target: Target) -> None:
         pytest.skip("not-applicable: the system registered json only (formats in sut.yaml)")
 
 
-@pytest.mark.requirement("MSG-01")
+@pytest.mark.requirement(
+    "MSG-01",
+    clauses=["MSG-01.4", "MSG-01.5", "MSG-01.6", "MSG-01.10", "MSG-01.11", "MSG-01.13", "MSG-01.15", "MSG-03.6"],
+)
 def test_an_xml_application_is_taken_and_xml_errors_are_answered_in_xml(
     scenario: Scenario, target: Target, sut: SignedClient
 ) -> None:
@@ -40,7 +50,20 @@ def test_an_xml_application_is_taken_and_xml_errors_are_answered_in_xml(
     xml_error(refused)
 
 
-@pytest.mark.requirement("MSG-02")
+@pytest.mark.requirement(
+    "MSG-02",
+    clauses=[
+        "MSG-02.1",
+        "MSG-02.2",
+        "MSG-02.3",
+        "MSG-02.4",
+        "MSG-02.5",
+        "MSG-02.6",
+        "MSG-02.7",
+        "MSG-02.11",
+        "MSG-02.13",
+    ],
+)
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [("GET", "/yzw/v1/no-such-route", None), ("DELETE", "/yzw/v1/health", None), ("POST", APPLICATIONS, b"{")],
@@ -55,16 +78,55 @@ def test_errors_have_the_norms_shape_and_show_no_internals(
     error_body(answer)
 
 
-@pytest.mark.requirement("MSG-02")
+@pytest.mark.requirement(
+    "MSG-02",
+    clauses=[
+        "APP-02.6",
+        "MSG-02.1",
+        "MSG-02.2",
+        "MSG-02.3",
+        "MSG-02.4",
+        "MSG-02.5",
+        "MSG-02.9",
+        "MSG-02.10",
+        "MSG-02.11",
+        "MSG-03.7",
+    ],
+)
 def test_a_schema_error_shows_no_internals(scenario: Scenario) -> None:
     broken = scenario.application()
     broken["materials"] = "not a list"
     answer = scenario.submit(broken)
     answered(answer, 400, "SCHEMA_INVALID", fix="refuse the schema violation with 400 SCHEMA_INVALID")
     error_body(answer)
+    _details_point_at(answer, "/materials")
 
 
-@pytest.mark.requirement("MSG-02")
+POINTER = re.compile(r"(/([^~/]|~[01])*)*")  # RFC 6901
+
+
+def _details_point_at(answer: httpx.Response, member: str) -> None:
+    """MSG-02: a schema error's details list {path: JSON pointer, reason} for each offending member."""
+    details = (body_of(answer) or {}).get("details")
+    entries = [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    paths = [d.get("path") for d in entries]
+    wrong = [
+        d
+        for d in entries
+        if not (isinstance(d.get("path"), str) and POINTER.fullmatch(d["path"]) and str(d.get("reason") or "").strip())
+    ]
+    named = any(p == member or str(p).startswith(member + "/") for p in paths)
+    if not entries or wrong or not named:
+        raise Violation(
+            "the schema error does not list the offending member as {path, reason}",
+            f'details with {{"path": "{member}", "reason": "…"}} (path a JSON pointer, RFC 6901)',
+            json.dumps(details, ensure_ascii=False)[:300],
+            "list each offending member in details as {path: its JSON pointer, reason: what is wrong}",
+            where_of(answer),
+        )
+
+
+@pytest.mark.requirement("MSG-02", clauses=["MSG-02.5", "MSG-02.13", "MSG-02.22"])
 def test_an_error_from_the_systems_own_data_shows_no_file_path(scenario: Scenario, driver: Driver) -> None:
     """A due date in a year no calendar holds (ACC-04): the 422 names the year, not where the calendar lies."""
     beyond = dt.date(default_calendar().years[-1] + 1, 6, 1)
@@ -76,9 +138,25 @@ def test_an_error_from_the_systems_own_data_shows_no_file_path(scenario: Scenari
 # 2026.2: browser-facing endpoints render errors by the Accept q-values (the highest wins; a tie is JSON)
 PREFERS_JSON = "text/html;q=0.9, application/json;q=1"
 PREFERS_HTML = "application/json;q=0.5, text/html"
+TIE = "text/html, application/json"
 
 
-@pytest.mark.requirement("MSG-02")
+@pytest.mark.requirement(
+    "MSG-02",
+    clauses=[
+        "MSG-01.2",
+        "MSG-02.1",
+        "MSG-02.2",
+        "MSG-02.3",
+        "MSG-02.15",
+        "MSG-02.16",
+        "MSG-02.17",
+        "MSG-02.18",
+        "MSG-02.19",
+        "MSG-02.20",
+        "MSG-02.21",
+    ],
+)
 def test_browser_facing_errors_follow_the_accept_q_values(
     scenario: Scenario, target: Target, raw: httpx.Client
 ) -> None:
@@ -95,17 +173,96 @@ def test_browser_facing_errors_follow_the_accept_q_values(
         error_body(answer)
         page = raw.get(url, headers={"Accept": PREFERS_HTML})
         media(page, "text/html", fix=f"answer an HTML page when Accept ({PREFERS_HTML}) gives text/html the higher q")
+        if page.status_code != answer.status_code:
+            raise Violation(
+                "the HTML error page does not keep the error's status",
+                f"{answer.status_code}, the status of the same error answered as JSON",
+                page.status_code,
+                "serve the HTML page with the error's status (401, 400, 404 …); only the body changes",
+                f"{where_of(page)} with Accept {PREFERS_HTML!r}",
+            )
+        tie = raw.get(url, headers={"Accept": TIE})
+        media(tie, "application/json", fix=f"answer JSON when Accept ({TIE}) gives both the same q (a tie is JSON)")
 
 
-@pytest.mark.requirement("MSG-03")
-def test_unknown_members_are_ignored_at_every_level(scenario: Scenario) -> None:
+@pytest.mark.requirement("MSG-02", clauses=["MSG-02.8"])
+def test_other_endpoints_answer_json_errors_to_a_browser(target: Target, raw: httpx.Client) -> None:
+    """Only the four browser-facing endpoints answer HTML: an API error stays JSON whatever Accept prefers."""
+    for method, path in (("GET", "/yzw/v1/no-such-route"), ("POST", APPLICATIONS)):
+        headers = {"Accept": "text/html", "Content-Type": "application/json"}
+        answer = raw.request(
+            method, target.base_url + path, content=b"{}" if method == "POST" else None, headers=headers
+        )
+        media(answer, "application/json", fix="answer the JSON error body on every endpoint that is not browser-facing")
+        error_body(answer)
+
+
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.2", "MSG-03.3", "MSG-03.4"])
+def test_unknown_members_are_ignored_at_every_level(
+    scenario: Scenario, driver: Driver, target: Target, sut: SignedClient
+) -> None:
     application = scenario.application()
     application["x_future_member"] = {"any": 1}
     application["applicant"]["x_nickname"] = "小李"
     answered(scenario.submit(application), TAKEN, fix="ignore members the norm does not define, at every level")
+    notice = {"item_code": scenario.item["item_code"], "version": scenario.item["version"], "change": "updated"}
+    answered(
+        sut.request("POST", target.base_url + "/yzw/v1/catalog/notifications", json={**notice, "x_reason": "新版"}),
+        200,
+        fix="ignore unknown members in a catalogue change notice too (every request kind)",
+    )
+    files = [m for m in application["materials"] if m["kind"] == "file"]
+    if not files:
+        return
+    waiting = scenario.submitted(omit=(files[0]["material_code"],))
+    number = waiting["application_no"]
+    driver.act("accept", number)
+    scenario.pushed(number, "BZ")
+    more = {"materials": [{**files[0], "x_scan_dpi": 300}], "x_note": "补交"}
+    answered(
+        sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more),
+        200,
+        fix="ignore unknown members in supplements too, at every level (every request kind)",
+    )
 
 
-@pytest.mark.requirement("MSG-03")
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.9", "MSG-03.16"])
+def test_empty_lists_and_empty_texts_other_than_names_are_taken(scenario: Scenario) -> None:
+    application = scenario.application()
+    application["materials"] = []
+    answered(
+        scenario.submit(application),
+        TAKEN,
+        fix="take an empty list where a list is required (materials: []); missing materials are ACC-05's BZ",
+    )
+    application = scenario.application()
+    application["applicant"] |= {"phone": "", "address": ""}
+    application["delivery"] = {"method": "pickup"}
+    application["form"] = {"备注": ""}
+    answered(
+        scenario.submit(application),
+        TAKEN,
+        fix="take empty texts other than names (phone, address, form values): only name fields must be non-empty",
+    )
+
+
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.5"])
+def test_undeclared_xml_elements_are_ignored(scenario: Scenario, target: Target, sut: SignedClient) -> None:
+    _needs_xml(target)
+    application = scenario.application()
+    application["x_future_member"] = "未来字段"
+    application["applicant"]["x_nickname"] = "小李"
+    answer = sut.request(
+        "POST", target.base_url + APPLICATIONS, content=to_xml("application", application), headers=XML
+    )
+    answered(
+        answer,
+        TAKEN,
+        fix="ignore XML elements the norm does not declare, at every level (do not validate against the XSD as sent)",
+    )
+
+
+@pytest.mark.requirement("MSG-03", clauses=["APP-06.7", "MSG-03.11", "MSG-03.12"])
 def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver) -> None:
     """2026.2: handler, applicant and material names in the events a system pushes (SB, then SL) are non-empty."""
     _, number = scenario.window_apply(scenario.window_params())
@@ -119,39 +276,161 @@ def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver
     attributed_to([scenario.pushed(number, "SL")], "MSG-03")
 
 
-@pytest.mark.requirement("MSG-04")
+@pytest.mark.requirement("MSG-04", clauses=["MSG-04.4", "MSG-04.5", "MSG-04.12"])
 def test_wrong_media_type_comes_before_the_signature(target: Target, raw: httpx.Client) -> None:
     answer = raw.post(target.base_url + APPLICATIONS, content=b"x", headers={"Content-Type": "text/plain"})
-    answered(answer, 415, fix="check the size first, then the media type (415), then the signature (401)")
+    answered(
+        answer,
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        fix="check the size first, then the media type (415 UNSUPPORTED_MEDIA_TYPE), then the signature (401)",
+    )
+    error_body(answer)
 
 
-@pytest.mark.requirement("MSG-04")
-def test_an_oversized_body_is_refused_first(target: Target, raw: httpx.Client) -> None:
+@pytest.mark.requirement("MSG-04", clauses=["MSG-04.1", "MSG-04.2", "MSG-04.3", "MSG-04.11"])
+def test_an_oversized_body_is_refused_first(scenario: Scenario, target: Target, raw: httpx.Client) -> None:
     limit = limits().max_body_bytes
     answer = raw.post(
         target.base_url + APPLICATIONS, content=b" " * (limit + 1), headers={"Content-Type": "text/plain"}
     )
-    answered(answer, 413, fix=f"refuse bodies over {limit / 2**20:g} MiB with 413 before any other check")
+    answered(
+        answer,
+        413,
+        "PAYLOAD_TOO_LARGE",
+        fix=f"refuse bodies over {limit / 2**20:g} MiB with 413 PAYLOAD_TOO_LARGE (MSG-02 body) before any other check",
+    )
+    error_body(answer)
+    text = json.dumps(scenario.application(), ensure_ascii=False).encode()
+    at_limit = scenario.portal.request(
+        "POST",
+        target.base_url + APPLICATIONS,
+        content=text + b" " * (limit - len(text)),
+        headers={"Content-Type": "application/json"},
+    )
+    answered(at_limit, TAKEN, fix=f"take a body of exactly {limit} bytes: only a body over the limit is 413")
 
 
-@pytest.mark.requirement("MSG-04")
-def test_malformed_json_is_refused_after_the_signature(target: Target, raw: httpx.Client, sut: SignedClient) -> None:
+def _signed_body(sut: SignedClient, target: Target, body: bytes, media_type: str) -> httpx.Response:
+    return sut.request("POST", target.base_url + APPLICATIONS, content=body, headers={"Content-Type": media_type})
+
+
+@pytest.mark.requirement(
+    "MSG-04", clauses=["MSG-04.6", "MSG-04.7", "MSG-04.8", "MSG-04.9", "MSG-04.10", "MSG-04.13", "SIG-02.1"]
+)
+def test_malformed_json_is_refused_after_the_signature(
+    scenario: Scenario, target: Target, raw: httpx.Client, sut: SignedClient
+) -> None:
     unsigned = raw.post(target.base_url + APPLICATIONS, content=b"{", headers={"Content-Type": "application/json"})
     answered(unsigned, 401, fix="check the signature (401) before parsing the body")
-    signed = sut.request(
-        "POST", target.base_url + APPLICATIONS, content=b"{", headers={"Content-Type": "application/json"}
+    application: dict[str, Any] = scenario.application()
+    application["applicant"]["address"] = "浙江省杭州市西湖区文三路"
+    nan = json.dumps({**application, "item_version": float("nan")}, ensure_ascii=False).encode()
+    malformed = {
+        "unreadable JSON": (b"{", "application/json"),
+        "an empty body": (b"", "application/json"),
+        "NaN in JSON": (nan, "application/json"),
+        "a body encoded in GBK, not UTF-8": (
+            json.dumps(application, ensure_ascii=False).encode("gbk"),
+            "application/json",
+        ),
+    }
+    if "xml" in target.formats:
+        malformed["unclosed XML"] = (b'<application xmlns="urn:yzw:norm:2026"><applicant>', "application/xml")
+    for what, (body, media_type) in malformed.items():
+        answered(
+            _signed_body(sut, target, body, media_type),
+            400,
+            "MALFORMED_BODY",
+            fix=f"answer {what} with 400 MALFORMED_BODY, before any schema check",
+        )
+
+
+@pytest.mark.requirement("MSG-04", clauses=["APP-04.6", "APP-04.8", "MSG-04.14", "MSG-04.15"])
+def test_a_known_number_is_judged_by_its_schema_then_its_body_then_its_codes(scenario: Scenario) -> None:
+    """MSG-04's order after the parse: 400 SCHEMA_INVALID, then 409, then 422, for a number already received."""
+    application = scenario.submitted()
+    broken = {k: v for k, v in application.items() if k != "delivery"}
+    answered(
+        scenario.submit(broken),
+        400,
+        "SCHEMA_INVALID",
+        fix="check the schema (400 SCHEMA_INVALID) before the idempotency lookup (409)",
     )
-    answered(signed, 400, "MALFORMED_BODY", fix="answer unreadable JSON with 400 MALFORMED_BODY")
+    bad_id = invalid_value(scenario.factory.fake, "id_number", "check").value
+    changed = {**application, "applicant": {**application["applicant"], "id_number": bad_id}}
+    answered(
+        scenario.submit(changed),
+        409,
+        "APPLICATION_CONFLICT",
+        fix="look the application_no up (409 for another body) before the code checks (422)",
+    )
 
 
-@pytest.mark.requirement("MSG-05")
-def test_xml_with_a_doctype_is_refused_resolving_nothing(scenario: Scenario, target: Target, sut: SignedClient) -> None:
+PROBE_DTD = "/_probe/{}.dtd"  # a path no node serves: a request for it is a system fetching an external DTD
+
+
+def _with_doctype(document: dict[str, Any], kind: str, doctype: str) -> bytes:
+    """The XML form of `document` with `doctype` after the declaration and its address as the entity &where;."""
+    text = to_xml(kind, document).decode().replace("ADDRESS", "&where;")
+    return text.replace("?>", "?>" + doctype, 1).encode()
+
+
+@pytest.mark.requirement("MSG-05", clauses=["MSG-05.1", "MSG-05.2", "MSG-05.3", "MSG-05.4", "MSG-05.5"])
+def test_xml_with_a_doctype_is_refused_resolving_nothing(
+    scenario: Scenario, target: Target, sut: SignedClient, platform: Nodes
+) -> None:
     _needs_xml(target)
     application = scenario.application()
     application["applicant"]["address"] = "ADDRESS"
-    text = to_xml("application", application).decode().replace("ADDRESS", "&where;")
-    text = text.replace("?>", '?><!DOCTYPE application [<!ENTITY where "西湖区文三路">]>', 1)
-    answer = sut.request("POST", target.base_url + APPLICATIONS, content=text.encode(), headers=XML)
+    plain = to_xml("application", {**application, "applicant": {**application["applicant"], "address": "西湖区"}})
+    probe = PROBE_DTD.format(application["application_no"])  # this test's own: other runs' fetches are not ours
+    doctypes = {
+        "a DOCTYPE with an entity declaration": (
+            _with_doctype(application, "application", '<!DOCTYPE application [<!ENTITY where "西湖区文三路">]>')
+        ),
+        "a bare DOCTYPE (no entity)": plain.decode().replace("?>", "?><!DOCTYPE application>", 1).encode(),
+        "an external DTD (SYSTEM)": plain.decode()
+        .replace("?>", f'?><!DOCTYPE application SYSTEM "{target.exchange_url}{probe}">', 1)
+        .encode(),
+    }
+    for what, body in doctypes.items():
+        answer = sut.request("POST", target.base_url + APPLICATIONS, content=body, headers=XML)
+        answered(
+            answer,
+            400,
+            "XML_FORBIDDEN_CONSTRUCT",
+            fix=f"refuse XML with {what} before parsing (defusedxml with forbid_dtd=True), resolving nothing",
+        )
+    fetched = [e for node in platform.urls for e in platform.traffic(node, probe, own=False)]
+    if fetched:
+        raise Violation(
+            "the system fetched the external DTD of a refused XML body",
+            "no request for the DTD: nothing is resolved",
+            f"{len(fetched)} request(s) for {probe}",
+            "refuse a DOCTYPE before any parsing that resolves it (defusedxml, forbid_dtd and forbid_external)",
+            f"the traffic of the mock nodes at {probe}",
+        )
+
+
+@pytest.mark.requirement("MSG-05", clauses=["MSG-05.6"])
+def test_xml_supplements_with_a_doctype_are_refused(
+    scenario: Scenario, driver: Driver, target: Target, sut: SignedClient
+) -> None:
+    _needs_xml(target)
+    scenario.use(FILE_MATERIAL)
+    application = scenario.application()
+    files = [m for m in application["materials"] if m["kind"] == "file"]
+    waiting = scenario.submitted(omit=(files[0]["material_code"],))
+    number = waiting["application_no"]
+    driver.act("accept", number)
+    scenario.pushed(number, "BZ")
+    more = {"materials": [{**files[0], "name": "ADDRESS"}]}
+    body = _with_doctype(more, "supplements", '<!DOCTYPE supplements [<!ENTITY where "补正材料">]>')
+    answer = sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", content=body, headers=XML)
     answered(
-        answer, 400, "XML_FORBIDDEN_CONSTRUCT", fix="refuse DOCTYPE and entity declarations before parsing (defusedxml)"
+        answer,
+        400,
+        "XML_FORBIDDEN_CONSTRUCT",
+        fix="parse XML supplements with the same hardened parser as applications (no DOCTYPE, no entities)",
     )

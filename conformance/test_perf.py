@@ -37,7 +37,7 @@ def _burst(scenario: Scenario, count: int) -> list[tuple[str, int, float]]:
         return list(pool.map(send, applications))
 
 
-@pytest.mark.requirement("PERF-01")
+@pytest.mark.requirement("PERF-01", clauses=["PERF-01.4", "PERF-01.5"])
 def test_a_sample_of_concurrent_intake_meets_the_tiers_p95(scenario: Scenario, target: Target) -> None:
     slo = _slo(target)
     results = _burst(scenario, SAMPLE)
@@ -54,7 +54,7 @@ def test_a_sample_of_concurrent_intake_meets_the_tiers_p95(scenario: Scenario, t
         )
 
 
-@pytest.mark.requirement("PERF-02")
+@pytest.mark.requirement("PERF-02", clauses=["APP-02.4", "APP-07.1", "APP-07.2", "PERF-02.1", "PERF-02.3"])
 def test_concurrent_applications_are_each_known_exactly_once(
     scenario: Scenario, sut: SignedClient, target: Target
 ) -> None:

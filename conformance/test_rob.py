@@ -10,8 +10,9 @@ from yzw.conformance.checks.answers import answered, body_of, equal
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.fuzz import probe
 from yzw.conformance.nodes import Nodes
-from yzw.conformance.scenario import Scenario
+from yzw.conformance.scenario import TAKEN, Scenario
 from yzw.conformance.violations import Violation
+from yzw.run.items import E_LICENSE, LICENSE_MATERIAL
 from yzw.run.target import Target
 from yzw.spec.limits import limits
 
@@ -19,10 +20,18 @@ EXAMPLES_PER_OPERATION = 8
 LIBRARY_DOWN_CALLS = 50  # the library stays down for the whole action, retries included
 SLOW_CALLS = 5  # the catalogue stays slow for a retry or two as well
 SLOW_BEYOND_SECONDS = 1.5  # how much later than the per-call budget the slow catalogue answers
+VERIFY = "/license/v1/licenses/verify"
+DROPS = "drops the connection"
+OUTAGES = ("answers 503", DROPS)  # a 5xx, and a connection that fails (ROB-01: both mean unreachable)
+TOKEN = "/idp/v1/oauth/token"
+OUTAGE_FIX = (
+    "when a platform service the request needs fails (5xx, no answer within the call budget, an answer that is not "
+    "the norm's), answer 503 DEPENDENCY_UNAVAILABLE and change nothing"
+)
 VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '
 
 
-@pytest.mark.requirement("ROB-01")
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.1"])
 @pytest.mark.parametrize(
     "change",
     [{"materials": []}, {"form": {"备注": "\u0000\u001f" * 50}}, {"applicant": {"name": "名" * 5000}}],
@@ -38,7 +47,7 @@ def test_edge_cases_never_give_5xx(scenario: Scenario, change: dict[str, object]
         answered(answer, (202, 400, 422), fix="answer every request 2xx or 4xx; never fail with 5xx")
 
 
-@pytest.mark.requirement("ROB-01")
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.1", "ROB-01.2", "ROB-01.3"])
 def test_generated_requests_never_give_5xx_or_answers_outside_their_schemas(target: Target, sut: SignedClient) -> None:
     signer = Credentials(target.app_id, target.registration.app_secret)
     desk = SignedClient(signer, timeout=limits().answer_seconds) if target.driver_url else None
@@ -57,8 +66,25 @@ def test_generated_requests_never_give_5xx_or_answers_outside_their_schemas(targ
         )
 
 
-@pytest.mark.requirement("ROB-02")
-def test_text_is_kept_verbatim(scenario: Scenario) -> None:
+@pytest.mark.requirement(
+    "ROB-02",
+    clauses=[
+        "EVT-01.1",
+        "ROB-02.1",
+        "ROB-02.2",
+        "ROB-02.3",
+        "ROB-02.4",
+        "ROB-02.5",
+        "ROB-02.6",
+        "ROB-02.8",
+        "ROB-02.10",
+    ],
+)
+def test_text_is_kept_verbatim(
+    scenario: Scenario, driver: Driver, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """An applicant's name at the window (SB), the clerk's refusal, suspension and withdrawal reasons (BYSL, GQ,
+    CH) and the IdP's name of a person (the session) come back exactly as they were written."""
     params = scenario.window_params()
     params["applicant"]["name"] = VERBATIM
     answer, number = scenario.window_apply(params)
@@ -72,33 +98,71 @@ def test_text_is_kept_verbatim(scenario: Scenario) -> None:
         fix="store and send text unchanged: no trimming, escaping or re-encoding",
         where=f"SB of {number}",
     )
+    driver.act("refuse", str(number), reason=VERBATIM)
+    other = scenario.submitted()["application_no"]
+    driver.act("accept", other)
+    driver.act("suspend", other, reason=VERBATIM, kind=VERBATIM, expected_days=5)
+    driver.act("withdraw", other, reason=VERBATIM)
+    for subject, step in ((str(number), "BYSL"), (other, "GQ"), (other, "CH")):
+        equal(
+            f"the clerk's reason in {step}",
+            (scenario.pushed(subject, step).event.get("payload") or {}).get("reason"),
+            VERBATIM,
+            fix="push the clerk's texts unchanged: no trimming, escaping or re-encoding",
+            where=f"{step} of {subject}",
+        )
+    user = {"user_id": "U-ROB-02", "user_type": "person", "name": VERBATIM, "auth_level": 3, "id_type": "111"}
+    user["id_number"] = scenario.factory.fake.person()["id_number"]
+    raw.get(platform.login(user))
+    session = raw.get(target.base_url + "/yzw/v1/session")
+    answered(session, 200, fix="open a session for the person the IdP validated, whatever the name's characters")
+    equal(
+        "the person's name in the session",
+        (body_of(session) or {}).get("name"),
+        VERBATIM,
+        fix="answer the IdP's identity unchanged: no trimming, escaping or re-encoding",
+        where="GET /yzw/v1/session",
+    )
 
 
-@pytest.mark.requirement("ROB-01")
+@pytest.mark.requirement(
+    "ROB-01",
+    clauses=["LIC-01.16", "LIC-01.17", "ROB-01.5", "ROB-01.6", "ROB-01.7", "ROB-01.26", "ROB-01.28"],
+)
 def test_complete_without_the_license_library_answers_503_and_records_nothing(
     scenario: Scenario, platform: Nodes, driver: Driver
 ) -> None:
-    if "license_type" not in scenario.item:
-        pytest.skip(f"not-applicable: item {scenario.item['item_code']} issues no e-license")
-    application, _, _ = scenario.case()
-    number = application["application_no"]
-    platform.fail_next("/license/v1/licenses", 503, LIBRARY_DOWN_CALLS, node="province")
-    fix = "obtain the e-license before recording any step; when the library cannot answer, answer 503, record nothing"
-    answer = seen(driver.act("complete", number, result="approved"), "answered complete")
-    answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
-    after = seen(driver.act("advance", number), "advanced the case")
-    step = (body_of(after) or {}).get("step")
-    if after.status_code != 200 or step != "CB":
-        raise Violation(
-            "complete recorded steps although the license library could not be reached",
-            "nothing recorded: the next advance takes CB",
-            f"advance answered {after.status_code} {after.text[:200]}",
-            fix,
-            f"the driver's complete, then advance, on {number}",
-        )
+    """The library answers 5xx, then drops every connection: `complete` answers 503 and records nothing."""
+    scenario.use(E_LICENSE)
+    for outage in OUTAGES:
+        application, _, _ = scenario.case()
+        number = application["application_no"]
+        _down(platform, "/license/v1/licenses", outage)
+        fix = f"obtain the e-license before recording any step; when the library {outage}, answer 503, record nothing"
+        answer = seen(driver.act("complete", number, result="approved"), "answered complete")
+        platform.clear_faults("province")
+        answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+        after = seen(driver.act("advance", number), "advanced the case")
+        step = (body_of(after) or {}).get("step")
+        if after.status_code != 200 or step != "CB":
+            raise Violation(
+                "complete recorded steps although the license library could not be reached",
+                "nothing recorded: the next advance takes CB",
+                f"advance answered {after.status_code} {after.text[:200]}",
+                fix,
+                f"the driver's complete, then advance, on {number} while the library {outage}",
+            )
 
 
-@pytest.mark.requirement("ROB-01")
+def _down(platform: Nodes, path: str, outage: str) -> None:
+    """The province answers every call on `path` with a 5xx, or drops its connection, for the whole action."""
+    if outage == DROPS:
+        platform.drop_next(path, LIBRARY_DOWN_CALLS, node="province")
+    else:
+        platform.fail_next(path, 503, LIBRARY_DOWN_CALLS, node="province")
+
+
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.9", "ROB-01.19"])
 def test_a_platform_call_unanswered_within_its_budget_gives_503(
     scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
 ) -> None:
@@ -112,3 +176,78 @@ def test_a_platform_call_unanswered_within_its_budget_gives_503(
         "DEPENDENCY_UNAVAILABLE",
         fix=f"give each call to the platform {budget:g} s; with no answer by then, answer 503 DEPENDENCY_UNAVAILABLE",
     )
+
+
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.4", "ROB-01.5", "ROB-01.8", "ROB-01.12", "ROB-01.18", "ROB-01.20"])
+def test_a_catalogue_outage_gives_503_and_keeps_nothing(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, sut: SignedClient, target: Target
+) -> None:
+    """The catalogue answers 5xx, then drops the connection, then the IdP gives no token, for an item the system
+    has not seen: its guide and an application for it are answered 503 DEPENDENCY_UNAVAILABLE (never ITEM_UNKNOWN,
+    never another 5xx), and the application is not kept (the status query answers 404)."""
+    for outage in ("catalogue answers 503", "catalogue drops the connection", "token endpoint answers 503"):
+        item = platform.create_item(scenario.new_item())  # new: no system has it cached
+        path = f"/catalog/v1/items/{item['item_code']}"
+        if outage == "catalogue drops the connection":
+            platform.drop_next(path, LIBRARY_DOWN_CALLS, node="province")
+        elif outage == "catalogue answers 503":
+            platform.fail_next(path, 503, LIBRARY_DOWN_CALLS, node="province")
+        else:  # the system's token is refused as expired, and no new one can be had
+            platform.expire_tokens()
+            platform.fail_next(TOKEN, 503, LIBRARY_DOWN_CALLS, node="province")
+        fix = f"when the {outage}, answer 503 DEPENDENCY_UNAVAILABLE (not ITEM_UNKNOWN), keep nothing"
+        guide = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}")
+        answered(guide, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+        application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
+        answered(scenario.submit(application), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+        platform.clear_faults("province")
+        status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")
+        answered(status, 404, "APPLICATION_UNKNOWN", fix=fix)
+
+
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.8", "ROB-01.22", "ROB-01.24"])
+def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
+    scenario: Scenario, platform: Nodes, driver: Driver
+) -> None:
+    """The library answers 5xx to every verification, then drops every connection: `accept` answers 503
+    DEPENDENCY_UNAVAILABLE and decides nothing (no BZ: the license is not missing, the library is); once it
+    answers again, the case is accepted."""
+    scenario.use(LICENSE_MATERIAL)
+    application = scenario.application()
+    answered(scenario.submit(application), TAKEN, fix="take a valid application")
+    number = application["application_no"]
+    for outage in OUTAGES:
+        _down(platform, VERIFY, outage)
+        answer = seen(driver.act("accept", number), "answered accept")
+        answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=OUTAGE_FIX)
+        early = platform.wait_for(lambda: platform.pushes(number), bool, 0.5)
+        platform.clear_faults("province")
+        if early:
+            platform.observe(early)
+            raise Violation(
+                "a decision was pushed while the license library could not answer",
+                "no event: the license is not missing, the library is (503, nothing changed)",
+                [p.event.get("step") for p in early],
+                OUTAGE_FIX,
+                f"accept on {number} while /license/v1/licenses/verify {outage}",
+            )
+    driver.act("accept", number)
+    scenario.pushed(number, "SL")
+
+
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.8", "ROB-01.14", "ROB-01.16"])
+def test_a_login_while_the_idp_fails_answers_503_without_a_session(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """Ticket validation answered 5xx, then its connection dropped: the IdP cannot answer, the ticket was not
+    refused (503, not SSO-03's 401), and no session is made."""
+    for outage in OUTAGES:
+        user = {"user_id": "U-ROB-01", "user_type": "person", "name": "张三", "auth_level": 3, "id_type": "111"}
+        user["id_number"] = scenario.factory.fake.person()["id_number"]
+        hand_off = platform.login(user)
+        _down(platform, "/idp/v1/tickets/validate", outage)
+        raw.cookies.clear()
+        answer = raw.get(hand_off)
+        platform.clear_faults("province")
+        answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=f"when the identity provider {outage}: {OUTAGE_FIX}")
+        answered(raw.get(target.base_url + "/yzw/v1/session"), 401, fix="create no session when the IdP cannot answer")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from yzw.conformance.checks.answers import answered
+from yzw.conformance.checks.answers import answered, body_of
 from yzw.conformance.checks.traffic import (
     TOKEN_PATH,
     bearer_on_every_call,
@@ -20,7 +22,17 @@ from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, Scenario
 from yzw.run.target import SIGNATURE_CODES, UNKNOWN_APPLICATION_NO, Target
-from yzw.signing import signed_headers
+from yzw.signing import (
+    HEADER_APP_ID,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    canonical_string,
+    new_nonce,
+    signature,
+    signed_headers,
+)
+from yzw.spec.limits import limits
 
 TOKEN_CODES = ("TOKEN_MISSING", "TOKEN_INVALID", "TOKEN_EXPIRED", "TOKEN_REVOKED", "SCOPE_INSUFFICIENT")
 
@@ -33,7 +45,27 @@ def _case_through_the_platform(scenario: Scenario, driver: Driver) -> None:
         scenario.steps(application["application_no"], "SL")
 
 
-@pytest.mark.requirement("SIG-01")
+@pytest.mark.requirement(
+    "SIG-01",
+    clauses=[
+        "EVT-01.16",
+        "SIG-01.7",
+        "SIG-01.8",
+        "SIG-01.9",
+        "SIG-01.10",
+        "SIG-01.11",
+        "SIG-01.12",
+        "SIG-01.13",
+        "SIG-01.14",
+        "SIG-01.15",
+        "SIG-01.16",
+        "SIG-01.29",
+        "SIG-01.30",
+        "SIG-01.31",
+        "SIG-01.33",
+        "SIG-02.28",
+    ],
+)
 def test_the_systems_calls_to_the_platform_are_signed(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     _case_through_the_platform(scenario, driver)
     no_refusal(
@@ -45,59 +77,339 @@ def test_the_systems_calls_to_the_platform_are_signed(scenario: Scenario, driver
 
 # 2026.2: empty values, a pair without `=`, an empty pair, an invalid escape, a byte that is not UTF-8
 EDGE_QUERY = b"view=&full&&note=%zz&x=%FF+y"
+# one name several times (sorted by value: 1 < 10 < 2), names by code point (B < _ < b), `~` kept, `*!'()` escaped
+ORDER_QUERY = b"a=2&a=10&a=1&b=1&B=2&_=3&k=a~b.c-d_e&s=*!'()"
+QUERY_FIXES = {
+    EDGE_QUERY: "build CANONICAL_QUERY from the raw query bytes: drop empty pairs only, `b` is `b=`, `a=` keeps its "
+    "empty value, `%zz` stays literal, non-UTF-8 bytes become U+FFFD (%EF%BF%BD)",
+    ORDER_QUERY: "sort the decoded pairs by name, then by value, both by code point (B=2&_=3&a=1&a=10&a=2&b=1), and "
+    "re-encode with RFC 3986: keep exactly A-Z a-z 0-9 - . _ ~, escape every other byte (* as %2A, ' as %27)",
+}
 
 
-@pytest.mark.requirement("SIG-01")
-def test_a_query_with_empty_pairs_and_bad_escapes_verifies_as_the_norm_says(target: Target, raw: httpx.Client) -> None:
+@pytest.mark.requirement(
+    "SIG-01",
+    clauses=[
+        "APP-07.23",
+        "SIG-01.11",
+        "SIG-01.13",
+        "SIG-01.14",
+        "SIG-01.15",
+        "SIG-01.17",
+        "SIG-01.18",
+        "SIG-01.19",
+        "SIG-01.20",
+        "SIG-01.21",
+        "SIG-01.22",
+        "SIG-01.23",
+        "SIG-01.24",
+        "SIG-01.25",
+        "SIG-01.26",
+        "SIG-01.27",
+        "SIG-01.28",
+        "SIG-01.32",
+        "SIG-02.24",
+    ],
+)
+@pytest.mark.parametrize("query", [EDGE_QUERY, ORDER_QUERY], ids=["empty-pairs-and-bad-escapes", "order-and-escaping"])
+def test_a_query_with_empty_pairs_and_bad_escapes_verifies_as_the_norm_says(
+    target: Target, raw: httpx.Client, query: bytes
+) -> None:
     path = f"{APPLICATIONS}/{UNKNOWN_APPLICATION_NO}"  # needs no platform call: only the signature is at stake
-    headers = signed_headers(target.grant.app_id, target.grant.secret, "GET", path, EDGE_QUERY)
-    answer = raw.get(httpx.URL(target.base_url + path, query=EDGE_QUERY), headers=headers)
+    headers = signed_headers(target.grant.app_id, target.grant.secret, "GET", path, query)
+    answer = raw.get(httpx.URL(target.base_url + path, query=query), headers=headers)
+    answered(answer, 404, "APPLICATION_UNKNOWN", fix=QUERY_FIXES[query])
+
+
+STATUS = f"{APPLICATIONS}/{UNKNOWN_APPLICATION_NO}"  # served without any platform call: only signing is at stake
+OTHER_STATUS = f"{APPLICATIONS}/{UNKNOWN_APPLICATION_NO[:-1]}{(int(UNKNOWN_APPLICATION_NO[-1]) + 1) % 10}"
+NOBODY = "yzw-nobody"  # an app id no system knows
+JSON = "application/json"
+WINDOW = limits().timestamp_window_seconds  # either way of now (SIG-02)
+CLOCKS_APART = 60  # seconds the kit allows between its clock and the system's when a timestamp must be served
+ORDER = "headers present, app known, header syntax, timestamp window, signature, nonce"
+
+
+def _headers(
+    target: Target,
+    path: str = STATUS,
+    *,
+    app_id: str | None = None,
+    secret: str | None = None,
+    stamp: str | None = None,
+    nonce: str | None = None,
+    method: str = "GET",
+    body: bytes = b"",
+) -> dict[str, str]:
+    """The four headers of a request to the system signed as the platform, any part of them chosen (a timestamp
+    that is no number, a nonce outside the norm's syntax), the signature computed over exactly those values."""
+    stamp = str(int(time.time())) if stamp is None else stamp
+    nonce = new_nonce() if nonce is None else nonce
+    canonical = canonical_string(method, path, "", stamp, nonce, body)
+    return {
+        HEADER_APP_ID: app_id or target.grant.app_id,
+        HEADER_TIMESTAMP: stamp,
+        HEADER_NONCE: nonce,
+        HEADER_SIGNATURE: signature(secret or target.grant.secret, canonical),
+    }
+
+
+def _ago(seconds: int) -> str:
+    return str(int(time.time()) - seconds)
+
+
+def _get(target: Target, raw: httpx.Client, headers: dict[str, str], path: str = STATUS) -> httpx.Response:
+    return raw.get(target.base_url + path, headers=headers)
+
+
+def _replayed(target: Target, raw: httpx.Client) -> httpx.Response:
+    headers = _headers(target)
+    _get(target, raw, headers)
+    return _get(target, raw, headers)
+
+
+def _replayed_elsewhere(target: Target, raw: httpx.Client) -> httpx.Response:
+    """A served request's headers on another path: the signature fails before the nonce is looked at."""
+    headers = _headers(target)
+    _get(target, raw, headers)
+    return _get(target, raw, headers, OTHER_STATUS)
+
+
+def _forged_then_genuine(target: Target, raw: httpx.Client) -> httpx.Response:
+    """A forged request must not burn its nonce: the genuine one with the same nonce is served."""
+    nonce = new_nonce()
+    _get(target, raw, _headers(target, secret=target.grant.secret + "x", nonce=nonce))
+    return _get(target, raw, _headers(target, nonce=nonce))
+
+
+def _nonce_of_the_driver(target: Target, raw: httpx.Client) -> httpx.Response:
+    """A nonce the system's own key used at the driver is not a replay for the platform's app id."""
+    if not target.driver_url:
+        pytest.skip("not-applicable: no driver, so no other app signs requests to the system")
+    nonce, url = new_nonce(), target.driver_url + "/actions"
+    body = json.dumps({"action": "accept", "application_no": UNKNOWN_APPLICATION_NO}).encode()
+    own = signed_headers(
+        target.app_id, target.registration.app_secret, "POST", httpx.URL(url).raw_path.decode(), body=body, nonce=nonce
+    )
+    raw.post(url, content=body, headers={**own, "Content-Type": "application/json"})
+    return _get(target, raw, _headers(target, nonce=nonce))
+
+
+def _within_window(target: Target, raw: httpx.Client) -> httpx.Response:
+    """Timestamps inside the window both ways are served (the kit keeps a minute for clocks apart)."""
+    earlier = _get(target, raw, _headers(target, stamp=_ago(WINDOW - CLOCKS_APART)))
+    if earlier.status_code == 401:
+        return earlier
+    return _get(target, raw, _headers(target, stamp=_ago(CLOCKS_APART - WINDOW)))
+
+
+Send = Callable[[Target, httpx.Client], httpx.Response]
+SERVED = (404, "APPLICATION_UNKNOWN")
+# defect: how the request is sent, the status and code the norm asks, the fix
+SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
+    "unsigned": (lambda t, r: _get(t, r, {}), (401, "SIGNATURE_MISSING"), "refuse a request without the headers"),
+    "nonce-missing": (
+        lambda t, r: _get(t, r, {k: v for k, v in _headers(t).items() if k != HEADER_NONCE}),
+        (401, "SIGNATURE_MISSING"),
+        "refuse a request missing any one of the four X-Yzw headers with SIGNATURE_MISSING",
+    ),
+    "unknown-app-alone": (
+        lambda t, r: _get(t, r, {HEADER_APP_ID: NOBODY}),
+        (401, "SIGNATURE_MISSING"),
+        f"check that all four headers are present before looking the app up ({ORDER})",
+    ),
+    "unknown-app": (
+        lambda t, r: _get(t, r, _headers(t, app_id=NOBODY)),
+        (401, "APP_UNKNOWN"),
+        "refuse an app id the system was not given with APP_UNKNOWN",
+    ),
+    "unknown-app-malformed": (
+        lambda t, r: _get(t, r, _headers(t, app_id=NOBODY, stamp="soon", nonce="n0nce")),
+        (401, "APP_UNKNOWN"),
+        f"look the app up before the headers' syntax ({ORDER})",
+    ),
+    "text-timestamp": (
+        lambda t, r: _get(t, r, _headers(t, stamp="2026-11-28T09:30:00+08:00")),
+        (401, "SIGNATURE_INVALID"),
+        "refuse a timestamp that is not Unix seconds as SIGNATURE_INVALID",
+    ),
+    "short-nonce": (
+        lambda t, r: _get(t, r, _headers(t, nonce="0f3c2a9e")),
+        (401, "SIGNATURE_INVALID"),
+        "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID",
+    ),
+    "nonce-with-underscore": (
+        lambda t, r: _get(t, r, _headers(t, nonce="0f3c2a9e_6d1b4c8e")),
+        (401, "SIGNATURE_INVALID"),
+        "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID",
+    ),
+    "short-nonce-stale": (
+        lambda t, r: _get(t, r, _headers(t, nonce="0f3c2a9e", stamp=_ago(3 * WINDOW))),
+        (401, "SIGNATURE_INVALID"),
+        f"check the headers' syntax before the timestamp window ({ORDER})",
+    ),
+    "bad-signature": (
+        lambda t, r: _get(t, r, _headers(t, secret=t.grant.secret + "x")),
+        (401, "SIGNATURE_INVALID"),
+        "verify the HMAC-SM3 signature with the platform_secret; refuse a mismatch with SIGNATURE_INVALID",
+    ),
+    "stale-timestamp": (
+        lambda t, r: _get(t, r, _headers(t, stamp=_ago(3 * WINDOW))),
+        (401, "TIMESTAMP_EXPIRED"),
+        f"refuse a timestamp more than {WINDOW} s before now with TIMESTAMP_EXPIRED",
+    ),
+    "future-timestamp": (
+        lambda t, r: _get(t, r, _headers(t, stamp=_ago(-3 * WINDOW))),
+        (401, "TIMESTAMP_EXPIRED"),
+        f"refuse a timestamp more than {WINDOW} s after now too: |now - timestamp| > {WINDOW} s is TIMESTAMP_EXPIRED",
+    ),
+    "stale-bad-signature": (
+        lambda t, r: _get(t, r, _headers(t, stamp=_ago(3 * WINDOW), secret=t.grant.secret + "x")),
+        (401, "TIMESTAMP_EXPIRED"),
+        f"check the timestamp window before the signature ({ORDER})",
+    ),
+    "timestamps-within-window": (
+        _within_window,
+        SERVED,
+        f"serve requests whose timestamp is within {WINDOW} s of now, before or after",
+    ),
+    "replayed-nonce": (
+        _replayed,
+        (401, "NONCE_REPLAYED"),
+        f"refuse a nonce seen from the app in the last {limits().nonce_window_seconds} s",
+    ),
+    "replayed-elsewhere": (
+        _replayed_elsewhere,
+        (401, "SIGNATURE_INVALID"),
+        f"verify the signature before looking the nonce up ({ORDER})",
+    ),
+    "forged-then-genuine": (
+        _forged_then_genuine,
+        SERVED,
+        "remember a nonce only once its request's signature verified: a forged request must not burn it",
+    ),
+    "nonce-of-another-app": (
+        _nonce_of_the_driver,
+        SERVED,
+        "keep nonces per app id: a nonce another app used is no replay",
+    ),
+}
+
+
+@pytest.mark.requirement(
+    "SIG-02",
+    clauses=[
+        "SIG-02.1",
+        "SIG-02.2",
+        "SIG-02.3",
+        "SIG-02.4",
+        "SIG-02.5",
+        "SIG-02.6",
+        "SIG-02.7",
+        "SIG-02.8",
+        "SIG-02.9",
+        "SIG-02.10",
+        "SIG-02.12",
+        "SIG-02.13",
+        "SIG-02.14",
+        "SIG-02.15",
+        "SIG-02.16",
+        "SIG-02.17",
+        "SIG-02.18",
+        "SIG-02.19",
+        "SIG-02.20",
+        "SIG-02.21",
+        "SIG-02.22",
+    ],
+)
+@pytest.mark.parametrize("defect", list(SIGNING_DEFECTS))
+def test_requests_that_break_signing_are_refused(target: Target, raw: httpx.Client, defect: str) -> None:
+    """Each defect alone, or two at once where SIG-02's order decides which code is answered."""
+    send, (status, code), fix = SIGNING_DEFECTS[defect]
+    answered(send(target, raw), status, code, fix=fix)
+
+
+def _unsigned(raw: httpx.Client, url: str, document: dict[str, object]) -> httpx.Response:
+    return raw.post(url, json=document)
+
+
+@pytest.mark.requirement("SIG-02", clauses=["SIG-02.1", "SIG-02.2", "SIG-02.23", "SIG-02.25", "SIG-02.26", "SIG-02.27"])
+def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_nothing(
+    target: Target, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """A forged application is not kept; supplements, catalogue change notices and supervision notices sent
+    without signature headers are refused before anything else (SIG-02, MSG-04's order)."""
+    application = scenario.application()
+    number, body = application["application_no"], json.dumps(application, ensure_ascii=False).encode()
+    forged = _headers(target, APPLICATIONS, secret=target.grant.secret + "x", method="POST", body=body)
+    answer = raw.post(target.base_url + APPLICATIONS, content=body, headers={**forged, "Content-Type": JSON})
+    answered(answer, 401, "SIGNATURE_INVALID", fix="verify the signature of POST /yzw/v1/applications")
     answered(
-        answer,
+        scenario.portal.request("GET", f"{target.base_url}{APPLICATIONS}/{number}"),
         404,
         "APPLICATION_UNKNOWN",
-        fix="build CANONICAL_QUERY from the raw query bytes: drop empty pairs only, `b` is `b=`, `a=` keeps its "
-        "empty value, `%zz` stays literal, non-UTF-8 bytes become U+FFFD (%EF%BF%BD)",
+        fix="a request refused with 401 must have no effect: keep nothing of a forged application",
     )
-
-
-@pytest.mark.requirement("SIG-02")
-@pytest.mark.parametrize("defect", ["unsigned", "bad-signature", "stale-timestamp", "replayed-nonce", "unknown-app"])
-def test_requests_that_break_signing_are_refused(target: Target, raw: httpx.Client, defect: str) -> None:
-    path = f"{APPLICATIONS}/{UNKNOWN_APPLICATION_NO}"
-    app_id, secret = target.grant.app_id, target.grant.secret
-    headers = signed_headers(
-        "yzw-nobody" if defect == "unknown-app" else app_id,
-        secret + ("x" if defect == "bad-signature" else ""),
-        "GET",
-        path,
-        timestamp=int(time.time()) - 900 if defect == "stale-timestamp" else None,
+    item = {"item_code": scenario.item["item_code"], "version": int(scenario.item["version"]) + 1, "change": "updated"}
+    notice = {"notice_id": f"N-{number}", "case_no": "0" * 22, "card": "yellow"}
+    calls = (
+        (f"{APPLICATIONS}/{number}/supplements", {"materials": []}, "supplements"),
+        ("/yzw/v1/catalog/notifications", item, "catalogue change notices"),
+        ("/yzw/v1/supervision/notices", notice, "supervision notices"),
     )
-    if defect == "replayed-nonce":
-        raw.get(target.base_url + path, headers=headers)
-    answer = raw.get(target.base_url + path, headers={} if defect == "unsigned" else headers)
-    answered(answer, 401, fix="verify every platform request as SIG-02 orders it, before doing anything")
+    for path, document, what in calls:
+        answered(
+            _unsigned(raw, target.base_url + path, document),
+            401,
+            "SIGNATURE_MISSING",
+            fix=f"serve {what} ({path}) only to requests signed by the platform; refuse unsigned ones first",
+        )
 
 
-@pytest.mark.requirement("SIG-03")
+@pytest.mark.requirement("SIG-02", clauses=["SIG-02.29"])
+def test_the_driver_refuses_calls_not_signed_with_the_systems_own_key(target: Target, raw: httpx.Client) -> None:
+    """§11: the driver is signed with the system's own app_id and app_secret; unsigned calls and calls signed
+    with the platform's key are refused (401, whichever code of SIG-02 the system's order gives)."""
+    if not target.driver_url:
+        pytest.skip("not-applicable: the system registered no driver (norm §11)")
+    url = target.driver_url + "/actions"
+    body = json.dumps({"action": "accept", "application_no": UNKNOWN_APPLICATION_NO}).encode()
+    path = httpx.URL(url).raw_path.decode()
+    platform_signed = signed_headers(target.grant.app_id, target.grant.secret, "POST", path, body=body)
+    for headers, what in (({}, "an unsigned call"), (platform_signed, "a call signed with the platform's key")):
+        answer = raw.post(url, content=body, headers={**headers, "Content-Type": JSON})
+        if answer.status_code != 401 or (body_of(answer) or {}).get("code") not in SIGNATURE_CODES:
+            answered(
+                answer,
+                401,
+                "APP_UNKNOWN" if headers else "SIGNATURE_MISSING",
+                fix=f"the driver verifies with the system's own app_id and app_secret only: refuse {what} (SIG-02)",
+            )
+
+
+@pytest.mark.requirement("SIG-03", clauses=["EVT-01.17", "SIG-03.1", "SIG-03.2", "SIG-03.3"])
 def test_the_systems_calls_to_the_platform_carry_a_token(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     _case_through_the_platform(scenario, driver)
     bearer_on_every_call(own_calls(platform))
 
 
-@pytest.mark.requirement("SIG-04")
+@pytest.mark.requirement("SIG-04", clauses=["SIG-03.6", "SIG-04.1", "SIG-04.3", "SIG-04.4", "SIG-04.5", "SIG-05.2"])
 def test_the_token_is_reused_and_refreshed_once_when_it_expires(
     scenario: Scenario, driver: Driver, platform: Nodes
 ) -> None:
+    """One token; after the IdP expires it (401 TOKEN_EXPIRED) and after it revokes it (401 TOKEN_INVALID), a new
+    token and the refused call once more."""
     _case_through_the_platform(scenario, driver)
     platform.expire_tokens()
+    _case_through_the_platform(scenario, driver)
+    platform.revoke_tokens()
     _case_through_the_platform(scenario, driver)
     tokens_reused(
         [call for call in own_calls(platform) if call.get("bearer") or call["path"] == TOKEN_PATH], TOKEN_CODES
     )
 
 
-@pytest.mark.requirement("SIG-05")
+@pytest.mark.requirement("SIG-05", clauses=["SIG-03.7", "SIG-03.8", "SIG-03.9", "SIG-05.1"])
 def test_token_requests_ask_only_for_the_norms_scopes(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     _case_through_the_platform(scenario, driver)
     token_requests_valid(own_calls(platform))

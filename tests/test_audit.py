@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from yzw.audit.grouping import by_application
 from yzw.audit.reader import read_jsonl
 from yzw.cli import app
-from yzw.fixtures.dumps import DEFECTS, generate
+from yzw.codes import check_application_no
+from yzw.fixtures.dumps import DEFECTS, DailySerials, generate
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.spec.monitoring import department_report
 from yzw.spec.xml import NS, to_xml
@@ -186,3 +187,53 @@ def test_grouping_on_disk_equals_grouping_in_memory_and_keeps_arrival_order(dump
     assert all(a != b or x < y for (x, a), (y, b) in itertools.pairwise(on_disk))  # arrival order within
     assert len(set(groups)) == sum(1 for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g)  # one run each
     assert len(numbers) == len(read)
+
+
+def test_the_generator_issues_each_application_number_once_however_many_a_day_takes() -> None:
+    numbers = DailySerials()
+    day = date(2026, 3, 2)
+    window = [numbers.issue("window", "330106", day, "021") for _ in range(200_000)]
+    web = [numbers.issue("web", "330106", day, "021") for _ in range(1_000)]
+    issued = [number for _, number in window + web]
+    assert len(set(issued)) == len(issued)
+    assert all(check_application_no(number) is None for number in issued[::997])
+    assert {d for d, _ in window} == {day - timedelta(days=n) for n in range(21)}  # 9,999 a day, then the day before
+    assert all(number[15:18] == "021" and number[7:15] == f"{d:%Y%m%d}" for d, number in window[::991])
+
+
+def test_a_generated_dump_gives_every_number_one_history() -> None:
+    stream, _ = generate(2, 1500, 0.0, 4)
+    histories: dict[str, list[int]] = {}
+    for event in stream:
+        histories.setdefault(event["application_no"], []).append(event["seq"])
+    assert len(histories) == 1500
+    assert all(sorted(seqs) == list(range(1, len(seqs) + 1)) for seqs in histories.values())
+
+
+UNREADABLE = {  # a member the order judge and the KPIs read, in a form they cannot read
+    "no dept_uscc": lambda e: e.pop("dept_uscc"),
+    "no item_code": lambda e: e.pop("item_code"),
+    "step as a list": lambda e: e.__setitem__("step", ["SL"]),
+    "a short application_no": lambda e: e.__setitem__("application_no", "33"),
+    "payload as text": lambda e: e.__setitem__("payload", "x"),
+    "occurred_at as words": lambda e: e.__setitem__("occurred_at", "yesterday"),
+    "promised_due_at as words": lambda e: (
+        e["payload"].__setitem__("promised_due_at", "soon") if e["step"] == "SL" else e.pop("dept_uscc")
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(UNREADABLE))
+def test_a_record_whose_members_cannot_be_read_is_reported_never_a_traceback(defect: str, tmp_path: Path) -> None:
+    stream, _ = generate(1, 2, 0.0, 7)
+    events = [dict(e, payload=dict(e.get("payload") or {})) for e in stream]
+    for event in events:
+        UNREADABLE[defect](event)
+    path = tmp_path / "unreadable.jsonl"
+    path.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["audit", str(path), "--report-dir", str(tmp_path / "out")])
+    assert isinstance(result.exception, SystemExit), result.exception  # an exit code, not a crash
+    assert result.exit_code == 1, result.output
+    bad = json.loads((tmp_path / "out" / "bad-records.json").read_text(encoding="utf-8"))
+    assert {b["line"] for b in bad} == set(range(1, len(events) + 1))  # every record is named, with a reason
+    assert all(b["requirement"] and b["reason"] for b in bad)

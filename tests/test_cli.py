@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from yzw.cli import app
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
+from yzw.register import load_register
 from yzw.spec.xml import to_xml
 
 runner = CliRunner()
@@ -73,6 +75,8 @@ def test_spec_show_prints_one_requirement() -> None:
     code, output = run("spec", "show", "sig-02")
     assert code == 0
     assert "SIG-02 MUST  §4" in output
+    assert "SIG-02.1 " in output  # its clauses, each with the norm's words
+    assert "SIGNATURE_MISSING" in output
 
 
 @pytest.mark.parametrize(
@@ -165,6 +169,16 @@ def test_spec_coverage_finds_a_conformance_check_for_every_system_requirement() 
     assert "63 requirements" in output
     assert "59 of 59 system requirements with a conformance check;" in output
     assert run("spec", "coverage", "--strict")[0] == 0
+
+
+def test_spec_coverage_by_clause_counts_checks_and_faults_per_chapter() -> None:
+    code, output = run("spec", "coverage", "--clauses")
+    assert code == 0
+    assert re.search(r"CODE: \d+ clauses, \d+ with a check, \d+ with a fault, \d+ manual", output)
+    total = sum(len(r.clauses) for r in load_register().values() if r.applies_to == "system")
+    assert f"{total} clauses of 59 system requirements" in output
+    open_count = int(re.search(r"; (\d+) without", output).group(1))  # type: ignore[union-attr]
+    assert run("spec", "coverage", "--clauses", "--strict")[0] == (1 if open_count else 0)
 
 
 def test_mock_up_runs_for_a_bounded_time_and_prints_its_nodes(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Clean, every requirement passes (through `yzw demo`, which also writes the reports). With a fault, the run
 over the chapter of the fault's requirement fails that requirement and nothing but its declared
-collaterals; a sample of faults also gets a full run. This proves the checks are real.
+collaterals (tests/fault_loop.py, run in the shards tests/test_loop_shard_*.py so that both workers share the
+faults); a sample of faults also gets a full run. This proves the checks are real.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.certify import certify, not_passed
+from tests.certify import judge_fault
+from tests.fault_loop import FAULTS, SHARDS, shard_of
 from typer.testing import CliRunner
 
 from yzw.cli import app
 from yzw.errors import YzwError
 from yzw.mock.runner import RunningPlatform
-from yzw.reference.faults import Fault, catalogue
 from yzw.register import load_register
 from yzw.report.document import verify
 
-FAULTS = list(catalogue().values())
 FULL_RUN_SAMPLE = ("no-idempotency", "case-no-after-acceptance")  # one plain, one with collaterals in 3 chapters
 SYSTEM_IDS = {r.id for r in load_register().values() if r.applies_to == "system"}
 
@@ -39,6 +39,9 @@ def test_the_demo_certifies_the_clean_reference_system_on_every_requirement(
     ]
     document = verify(folder / "report.json")
     assert {r["id"] for r in document["requirements"] if r["verdict"] == "pass"} == SYSTEM_IDS
+    depth = {r["id"]: r["depth"] for r in document["requirements"]}  # clauses checked / clauses in the norm
+    assert all(0 < d["checked"] <= d["clauses"] for rid, d in depth.items() if rid in SYSTEM_IDS), depth
+    assert "条款 · Clauses" in (folder / "report.html").read_text(encoding="utf-8")
     assert "<testsuite" in (folder / "junit.xml").read_text(encoding="utf-8")
     assert list((folder / "allure-results").glob("*-result.json"))
 
@@ -63,32 +66,17 @@ def test_the_report_masks_people_and_hides_secrets(demo_reports: tuple[int, str,
     assert "**********" in text  # ID numbers masked: 3301**********002X
 
 
-def _chapter(fault: Fault) -> frozenset[str]:
-    return frozenset({fault.requirement.split("-")[0]})
-
-
 def test_every_system_requirement_has_a_fault_a_sequential_run_can_see() -> None:
     """The self-test rule: a check no seeded fault fails is not shown to be real."""
     assert SYSTEM_IDS - {fault.requirement for fault in FAULTS if not fault.under_load} == set()
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-def test_each_fault_fails_its_own_requirement_and_no_other(
-    running_platform: RunningPlatform, tmp_path: Path, fault: Fault
-) -> None:
-    failed = not_passed(certify(running_platform, tmp_path, (fault.name,), _chapter(fault)))
-    if fault.under_load:  # a sequential run cannot see it; tests/test_load.py shows `yzw load --with-checks` does
-        assert failed == set(), failed
-        return
-    assert fault.requirement in failed
-    assert failed <= {fault.requirement, *fault.also}, failed
+def test_the_fault_shards_hold_every_fault_once() -> None:
+    assert sorted(name for shard in range(SHARDS) for name in shard_of(shard)) == sorted(f.name for f in FAULTS)
 
 
 @pytest.mark.parametrize("name", FULL_RUN_SAMPLE)
 def test_a_full_run_with_a_fault_fails_only_that_faults_requirements(
     running_platform: RunningPlatform, tmp_path: Path, name: str
 ) -> None:
-    fault = catalogue()[name]
-    failed = not_passed(certify(running_platform, tmp_path, (name,)))
-    assert fault.requirement in failed
-    assert failed <= {fault.requirement, *fault.also}, failed
+    judge_fault(running_platform, tmp_path, name)

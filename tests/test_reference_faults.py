@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ from yzw.reference.faults import catalogue, chosen
 from yzw.reference.faulty import REGISTRY
 from yzw.reference.parts import Parts, assemble
 from yzw.reference.runner import RunningReference, start_reference
-from yzw.signing import signed_headers
+from yzw.signing import canonical_string, new_nonce, signature, signed_headers
 from yzw.spec.limits import limits
 from yzw.spec.xml import to_xml
 from yzw.sut import Registration
@@ -272,14 +273,18 @@ def _refused(reference: RunningReference) -> bool:
     return reference.system.store.one("SELECT 1 FROM outbox WHERE state = 'refused'") is not None
 
 
-def test_every_fault_has_its_test_and_every_test_its_fault() -> None:
+def test_every_fault_test_names_a_fault() -> None:
+    """The tests here pin the reference's behaviour under some faults, fast and without the checks; every fault
+    is proven through the checks by the loop test (tests/test_conformance_loop.py), which runs them all. A test
+    left behind by a removed fault is an error."""
     module = sys.modules[__name__]
     named = {
         name.removeprefix("test_fault_").replace("_", "-") for name in dir(module) if name.startswith("test_fault_")
     }
     grouped = {fault for fault, _ in module.EXCHANGE_REFUSES} | set(module.PUSHES_NOTHING)
     grouped |= {fault for fault, _, _ in module.WINDOW_CODES}
-    assert named | grouped == set(catalogue())
+    grouped |= {fault for fault, *_ in (*module.MESSAGE_FAULTS, *module.WINDOW_FORMS, *module.LICENSE_FAULTS)}
+    assert (named | grouped) - set(catalogue()) == set()
 
 
 def test_unknown_faults_are_named() -> None:
@@ -945,3 +950,539 @@ def test_fault_refused_reissued(platform_nodes: RunningPlatform, with_fault: Sta
     refused, reissued, reference = _answered_then_taken(platform_nodes, with_fault, "refused-reissued", 422)
     assert refused["request"] != reissued["request"]  # the same step under a new event_id, nobody repaired it
     assert not _refused(reference)
+
+
+def _status_of(portal: SignedClient, reference: RunningReference, number: str) -> dict[str, Any]:
+    return dict(portal.request("GET", f"{reference.url}/yzw/v1/applications/{number}").json())
+
+
+def test_fault_status_case_no_null(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("status-case-no-null")
+    application, portal, _ = _submitted(platform_nodes, reference)
+    state = _status_of(portal, reference, application["application_no"])
+    assert "case_no" in state  # the clean system leaves it out before SL
+    assert state["case_no"] is None
+
+
+def test_fault_status_updated_at_now(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("status-updated-at-now")
+    application, portal, _ = _submitted(platform_nodes, reference)
+    first = _status_of(portal, reference, application["application_no"])
+    time.sleep(1.1)
+    assert _status_of(portal, reference, application["application_no"])["updated_at"] != first["updated_at"]
+
+
+def test_fault_status_fk_counted(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("status-fk-counted")
+    application, portal, desk = _submitted(platform_nodes, reference)
+    case_no = _act(desk, reference, "accept", application_no=application["application_no"]).json()["case_no"]
+    notice = {"notice_id": "N-7", "case_no": case_no, "card": "yellow", "issued_at": "2026-11-28T09:00:00+08:00"}
+    notice["respond_by"] = NEXT_DAY
+    assert portal.request("POST", reference.url + "/yzw/v1/supervision/notices", json=notice).status_code == 200
+    assert wait_until(lambda: _status_of(portal, reference, application["application_no"])["status"] == "in_progress")
+
+
+def test_fault_status_bzj_still_supplement(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("status-bzj-still-supplement")
+    application, portal, desk = _submitted(platform_nodes, reference, complete=False)
+    number = application["application_no"]
+    assert _act(desk, reference, "accept", application_no=number).json()["step"] == "BZ"
+    more = {"materials": [_plan()]}
+    assert portal.request("POST", f"{reference.url}/yzw/v1/applications/{number}/supplements", json=more).is_success
+    assert _status_of(portal, reference, number)["status"] == "supplement_required"  # clean: received
+
+
+def _issued(platform: RunningPlatform) -> list[dict[str, Any]]:
+    entries = httpx.get(
+        platform.urls["province"] + "/_mock/traffic", params={"path": "/license/v1/licenses", "method": "POST"}
+    ).json()["entries"]
+    return [json.loads(e["request"]) for e in entries if e["path"] == "/license/v1/licenses" and e["status"] == 201]
+
+
+def test_fault_license_named_after_item(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("license-named-after-item")
+    application, _, desk = _accepted(platform_nodes, reference)
+    assert _act(desk, reference, "complete", application_no=application["application_no"]).json()["step"] == "BJ"
+    assert _issued(platform_nodes)[-1]["name"] == "食品经营许可"  # clean: its license_name, 食品经营许可证
+
+
+def test_fault_license_holder_always_person(with_fault: Start) -> None:
+    parts = chosen(["license-holder-always-person"])
+    legal = {"type": "legal", "name": "某公司", "uscc": "91330106MA2B0000X0"}
+    legal["legal_rep"] = {"name": "张三", "id_type": "111", "id_number": "110105194912310020"}
+    assert assemble(parts).license_owner(legal)["type"] == "person"  # clean: legal, with the uscc
+
+
+def test_fault_license_refusal_passed_on(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("license-refusal-passed-on")
+    application, _, desk = _accepted(platform_nodes, reference)
+    httpx.post(platform_nodes.urls["province"] + "/_mock/flags", json={"refuse_license": 1})
+    answer = _act(desk, reference, "complete", application_no=application["application_no"])
+    assert (answer.status_code, answer.json()["code"]) == (422, "LICENSE_CONFLICT")  # clean: 409 LICENSE_REFUSED
+
+
+def _license_of_someone_else(platform: RunningPlatform, application: dict[str, Any], seeded: bool) -> None:
+    other = MessageFactory(make_faker(7 if seeded else 8)).license()  # not_found: a license no test seeds
+    if seeded:
+        httpx.post(f"{platform.urls['province']}/_mock/licenses/{other['license_id']}", json={"license": other})
+    application["materials"][1]["license_id"] = other["license_id"]
+
+
+def test_fault_license_not_found_as_outage(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("license-not-found-as-outage")
+    portal, desk = _clients(reference)
+    application = _application(platform_nodes)
+    application["materials"].append(_plan())
+    _license_of_someone_else(platform_nodes, application, seeded=False)
+    assert portal.request("POST", reference.url + "/yzw/v1/applications", json=application).status_code == 202
+    assert _act(desk, reference, "accept", application_no=application["application_no"]).status_code == 503
+
+
+def test_fault_license_holder_not_compared(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("license-holder-not-compared")
+    portal, desk = _clients(reference)
+    application = _application(platform_nodes)
+    application["materials"].append(_plan())
+    _license_of_someone_else(platform_nodes, application, seeded=True)
+    assert portal.request("POST", reference.url + "/yzw/v1/applications", json=application).status_code == 202
+    assert _act(desk, reference, "accept", application_no=application["application_no"]).json()["step"] == "SL"
+
+
+# MSG-01 … MSG-05, REG-01 deepened: each fault through one request, its answer as the fault gives it
+def _body(platform: RunningPlatform, kind: str) -> tuple[bytes, str]:
+    """An application (or a broken body) as bytes and its media type, for the request a fault answers wrongly."""
+    application = _application(platform)
+    application["applicant"]["address"] = "浙江省杭州市西湖区文三路"
+    if kind == "nan":
+        return json.dumps({**application, "item_version": float("nan")}).encode(), "application/json"
+    if kind == "empty":
+        return b"", "application/json"
+    if kind == "gbk":
+        return json.dumps(application, ensure_ascii=False).encode("gbk"), "application/json"
+    if kind == "unclosed-xml":
+        return b'<application xmlns="urn:yzw:norm:2026"><applicant>', "application/xml"
+    if kind == "bare-doctype":
+        return to_xml("application", application).replace(b"?>", b"?><!DOCTYPE application>", 1), "application/xml"
+    if kind == "extra-xml":
+        return to_xml("application", {**application, "x_future": "1"}), "application/xml"
+    if kind == "no-materials":
+        return json.dumps({**application, "materials": []}).encode(), "application/json"
+    if kind == "empty-phone":
+        application["applicant"]["phone"] = ""
+        return json.dumps(application).encode(), "application/json"
+    if kind == "mistyped":
+        return json.dumps({**application, "materials": "not a list"}).encode(), "application/json"
+    raise AssertionError(kind)
+
+
+MESSAGE_FAULTS = [  # (fault, the body sent, the status and code the fault answers; the clean system differs)
+    ("nan-taken-as-number", "nan", 400, "SCHEMA_INVALID"),  # clean: MALFORMED_BODY
+    ("empty-body-read-as-object", "empty", 400, "SCHEMA_INVALID"),
+    ("body-decoded-leniently", "gbk", 202, None),
+    ("xml-parse-error-as-schema", "unclosed-xml", 400, "SCHEMA_INVALID"),
+    ("xml-dtd-allowed", "bare-doctype", 202, None),  # clean: XML_FORBIDDEN_CONSTRUCT
+    ("xml-checked-by-xsd", "extra-xml", 400, "SCHEMA_INVALID"),  # clean: 202
+    ("materials-at-least-one", "no-materials", 400, "SCHEMA_INVALID"),
+    ("texts-never-empty", "empty-phone", 400, "SCHEMA_INVALID"),
+]
+
+
+@pytest.mark.parametrize(("fault", "kind", "status", "code"), MESSAGE_FAULTS, ids=[f[0] for f in MESSAGE_FAULTS])
+def test_faults_of_message_reading(
+    platform_nodes: RunningPlatform, with_fault: Start, fault: str, kind: str, status: int, code: str | None
+) -> None:
+    reference = with_fault(fault)
+    portal, _ = _clients(reference)
+    body, media = _body(platform_nodes, kind)
+    answer = portal.request(
+        "POST", reference.url + "/yzw/v1/applications", content=body, headers={"Content-Type": media}
+    )
+    assert answer.status_code == status, answer.text
+    if code is not None:
+        assert code in answer.text
+
+
+def test_fault_body_limit_inclusive(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("body-limit-inclusive")
+    portal, _ = _clients(reference)
+    text = json.dumps(_application(platform_nodes)).encode()
+    limit = limits().max_body_bytes
+    body = text + b" " * (limit - len(text))
+    answer = portal.request("POST", reference.url + "/yzw/v1/applications", content=body)
+    assert answer.status_code == 413  # exactly the limit: the norm takes it
+
+
+def test_fault_proxy_413_page(with_fault: Start) -> None:
+    reference = with_fault("proxy-413-page")
+    body = b" " * (limits().max_body_bytes + 1)
+    answer = httpx.post(reference.url + "/yzw/v1/applications", content=body, headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 413
+    assert "nginx" in answer.text
+
+
+def test_fault_framework_415_code(with_fault: Start) -> None:
+    reference = with_fault("framework-415-code")
+    answer = httpx.post(reference.url + "/yzw/v1/applications", content=b"x", headers={"Content-Type": "text/plain"})
+    assert (answer.status_code, answer.json()["code"]) == (415, "MEDIA_TYPE_NOT_SUPPORTED")
+
+
+def test_fault_conflict_before_schema(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("conflict-before-schema")
+    application, *_ = _submitted(platform_nodes, reference)
+    answer = _post(reference, {k: v for k, v in application.items() if k != "delivery"})
+    assert (answer.status_code, answer.json()["code"]) == (409, "APPLICATION_CONFLICT")  # the norm: 400 first
+
+
+def test_fault_codes_before_conflict(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("codes-before-conflict")
+    application, *_ = _submitted(platform_nodes, reference)
+    changed = {**application, "applicant": {**application["applicant"], "id_number": "110105194912310021"}}
+    answer = _post(reference, changed)
+    assert (answer.status_code, answer.json()["code"]) == (422, "APPLICANT_INVALID")  # the norm: 409 first
+
+
+def _bz_waiting(platform: RunningPlatform, reference: RunningReference) -> tuple[str, SignedClient]:
+    """An application missing M003, accepted into BZ: its number and the portal's client."""
+    application, portal, desk = _submitted(platform, reference, complete=False)
+    assert _act(desk, reference, "accept", application_no=application["application_no"]).json()["step"] == "BZ"
+    return str(application["application_no"]), portal
+
+
+def test_fault_supplements_xml_unhardened(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("supplements-xml-unhardened")
+    number, portal = _bz_waiting(platform_nodes, reference)
+    text = to_xml("supplements", {"materials": [{**_plan(), "name": "NAME"}]}).decode().replace("NAME", "&n;")
+    body = text.replace("?>", '?><!DOCTYPE supplements [<!ENTITY n "平面图">]>', 1).encode()
+    url = f"{reference.url}/yzw/v1/applications/{number}/supplements"
+    answer = portal.request("POST", url, content=body, headers={"Content-Type": "application/xml"})
+    assert answer.status_code == 200  # the entity was expanded; the norm asks for 400 XML_FORBIDDEN_CONSTRUCT
+
+
+def test_fault_strict_request_models(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("strict-request-models")
+    number, portal = _bz_waiting(platform_nodes, reference)
+    url = f"{reference.url}/yzw/v1/applications/{number}/supplements"
+    answer = portal.request("POST", url, json={"materials": [_plan()], "x_note": "补交"})
+    assert (answer.status_code, answer.json()["code"]) == (400, "SCHEMA_INVALID")
+
+
+def _schema_error(reference: RunningReference, platform: RunningPlatform) -> dict[str, Any]:
+    answer = _post(reference, {**_application(platform), "materials": "not a list"})
+    assert answer.status_code == 400
+    return dict(answer.json())
+
+
+def test_fault_schema_details_empty(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    assert _schema_error(with_fault("schema-details-empty"), platform_nodes)["details"] == []
+
+
+def test_fault_dotted_detail_paths(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    details = _schema_error(with_fault("dotted-detail-paths"), platform_nodes)["details"]
+    assert [d["path"] for d in details] == ["materials"]
+
+
+def test_fault_html_errors_everywhere(with_fault: Start) -> None:
+    reference = with_fault("html-errors-everywhere")
+    headers = {"Accept": "text/html", "Content-Type": "application/json"}
+    answer = httpx.post(reference.url + "/yzw/v1/applications", content=b"{}", headers=headers)
+    assert (answer.status_code, answer.headers["content-type"].split(";")[0]) == (401, "text/html")
+
+
+def test_fault_html_error_page_200(with_fault: Start) -> None:
+    answer = httpx.get(with_fault("html-error-page-200").url + "/yzw/v1/session", headers={"Accept": "text/html"})
+    assert (answer.status_code, answer.headers["content-type"].split(";")[0]) == (200, "text/html")
+
+
+def test_fault_health_refuses_signed(with_fault: Start) -> None:
+    reference = with_fault("health-refuses-signed")
+    portal, _ = _clients(reference)
+    assert httpx.get(reference.url + "/yzw/v1/health").status_code == 200
+    assert portal.request("GET", reference.url + "/yzw/v1/health").status_code == 400
+
+
+# CODE-01, CODE-07, CODE-08, CODE-09 deepened
+WINDOW_FORMS = [  # (fault, applicant kind, the applicant's changed members, the status the fault answers)
+    ("window-certificates-limited", "person", {"id_type": "513", "id_number": "C12345678"}, 422),
+    ("window-kinds-limited", "legal", {"kind": "9"}, 422),
+    ("window-kind-1-taken", "legal", {"kind": "1"}, 200),
+    ("window-id-digits-only", "person", {"id_number": "11010519491231002X"}, 422),
+]
+
+
+@pytest.mark.parametrize(("fault", "applicant", "changes", "status"), WINDOW_FORMS, ids=[w[0] for w in WINDOW_FORMS])
+def test_faults_of_the_window_form(
+    with_fault: Start, fault: str, applicant: str, changes: dict[str, str], status: int
+) -> None:
+    reference = with_fault(fault)
+    _, desk = _clients(reference)
+    params = MessageFactory(make_faker(8)).application(applicant, "window")
+    params.pop("application_no")
+    params |= {"item_code": FOOD_ITEM, "applicant": {**params["applicant"], **changes}}
+    assert _act(desk, reference, "window_apply", params=params).status_code == status
+
+
+def _issued_license_id(platform: RunningPlatform, reference: RunningReference) -> list[str]:
+    """The parts after the prefix of the license_id the system issued on approving a case."""
+    application, _, desk = _accepted(platform, reference)
+    number = application["application_no"]
+    answer = _act(desk, reference, "complete", application_no=number, params={"result": "approved"})
+    assert answer.status_code == 200, answer.text
+    traffic = httpx.get(platform.urls["province"] + "/_mock/traffic", params={"path": "/license/v1/licenses"})
+    issued = [e for e in traffic.json()["entries"] if e["method"] == "POST" and e["path"] == "/license/v1/licenses"]
+    return str(json.loads(issued[-1]["request"])["license_id"])[len("1.2.156.3005.2.") :].split(".")
+
+
+LICENSE_FAULTS = [("license-version-padded-right", 3, "100"), ("license-issuer-type-body", 1, None)]
+
+
+@pytest.mark.parametrize(("fault", "index", "value"), LICENSE_FAULTS, ids=[f[0] for f in LICENSE_FAULTS])
+def test_faults_of_the_license_id(
+    platform_nodes: RunningPlatform, with_fault: Start, fault: str, index: int, value: str | None
+) -> None:
+    parts = _issued_license_id(platform_nodes, with_fault(fault))
+    assert parts[index] == (value or parts[0][:18])  # the issuer: the type-defining body of the type code
+
+
+def test_fault_license_type_of_department(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    parts = _issued_license_id(platform_nodes, with_fault("license-type-of-department"))
+    assert parts[0] == parts[1] + "001"
+
+
+def test_fault_calendar_of_acceptance_year_only(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("calendar-of-acceptance-year-only")
+    application, _, desk = _submitted(platform_nodes, reference)
+    number = application["application_no"]
+    _act(desk, reference, "accept", application_no=number, params={"calendar_date": "2025-12-31"})
+    assert wait_until(lambda: len(mock_events(platform_nodes, "county", number, "SL")) == 1)
+    due = mock_events(platform_nodes, "county", number, "SL")[0]["payload"]["promised_due_at"]
+    assert due == "2026-01-07T23:59:59+08:00"  # 1 and 2 January counted; the calendar's due day is 8 January
+
+
+# SIG-02 refusals: their codes and their order
+UNKNOWN_STATUS = "/yzw/v1/applications/33010612026092898579678"
+
+
+def _asked(
+    reference: RunningReference,
+    *,
+    app_id: str | None = None,
+    secret: str | None = None,
+    stamp: str | None = None,
+    nonce: str | None = None,
+    drop: str | None = None,
+    path: str = UNKNOWN_STATUS,
+) -> tuple[int, str]:
+    """A status query signed as the platform, with the chosen header values; its status and code."""
+    stamp = stamp or str(int(time.time()))
+    nonce = nonce or new_nonce()
+    canonical = canonical_string("GET", path, "", stamp, nonce, b"")
+    headers = {
+        "X-Yzw-App-Id": app_id or reference.system.platform_app_id,
+        "X-Yzw-Timestamp": stamp,
+        "X-Yzw-Nonce": nonce,
+        "X-Yzw-Signature": signature(secret or reference.system.platform_secret, canonical),
+    }
+    answer = httpx.get(reference.url + path, headers={k: v for k, v in headers.items() if k != drop})
+    return answer.status_code, answer.json()["code"]
+
+
+def test_fault_signature_errors_one_code(with_fault: Start) -> None:
+    reference = with_fault("signature-errors-one-code")
+    assert _asked(reference, drop="X-Yzw-Nonce") == (401, "SIGNATURE_INVALID")
+    assert _asked(reference, stamp=str(int(time.time()) - 900)) == (401, "SIGNATURE_INVALID")
+
+
+def test_fault_future_timestamps_accepted(with_fault: Start) -> None:
+    reference = with_fault("future-timestamps-accepted")
+    assert _asked(reference, stamp=str(int(time.time()) + 900)) == (404, "APPLICATION_UNKNOWN")
+    assert _asked(reference, stamp=str(int(time.time()) - 900)) == (401, "TIMESTAMP_EXPIRED")
+
+
+def test_fault_timestamp_window_one_minute(with_fault: Start) -> None:
+    reference = with_fault("timestamp-window-one-minute")
+    assert _asked(reference, stamp=str(int(time.time()) - 240)) == (401, "TIMESTAMP_EXPIRED")
+
+
+def test_fault_nonce_claimed_before_signature(with_fault: Start) -> None:
+    reference = with_fault("nonce-claimed-before-signature")
+    nonce = new_nonce()
+    assert _asked(reference, nonce=nonce, secret="forged") == (401, "SIGNATURE_INVALID")
+    assert _asked(reference, nonce=nonce) == (401, "NONCE_REPLAYED")  # the forgery burnt it
+
+
+def test_fault_nonces_shared_by_apps(with_fault: Start) -> None:
+    reference = with_fault("nonces-shared-by-apps")
+    nonce = new_nonce()
+    body = json.dumps({"action": "accept", "application_no": UNKNOWN_STATUS[-23:]}).encode()
+    own = signed_headers(RECORD["app_id"], RECORD["app_secret"], "POST", "/_driver/actions", body=body, nonce=nonce)
+    headers = {**own, "Content-Type": "application/json"}
+    answer = httpx.post(reference.url + "/_driver/actions", content=body, headers=headers)
+    assert answer.status_code == 404
+    assert _asked(reference, nonce=nonce) == (401, "NONCE_REPLAYED")
+
+
+def test_fault_app_looked_up_first(with_fault: Start) -> None:
+    reference = with_fault("app-looked-up-first")
+    answer = httpx.get(reference.url + UNKNOWN_STATUS, headers={"X-Yzw-App-Id": "yzw-nobody"})
+    assert (answer.status_code, answer.json()["code"]) == (401, "APP_UNKNOWN")
+
+
+def test_fault_header_syntax_before_app(with_fault: Start) -> None:
+    reference = with_fault("header-syntax-before-app")
+    assert _asked(reference, app_id="yzw-nobody", nonce="short") == (401, "SIGNATURE_INVALID")
+
+
+def test_fault_timestamp_read_leniently(with_fault: Start) -> None:
+    reference = with_fault("timestamp-read-leniently")
+    assert _asked(reference, stamp="2026-11-28T09:30:00+08:00") == (401, "TIMESTAMP_EXPIRED")
+
+
+def test_fault_nonce_syntax_unchecked(with_fault: Start) -> None:
+    reference = with_fault("nonce-syntax-unchecked")
+    assert _asked(reference, nonce="0f3c2a9e") == (404, "APPLICATION_UNKNOWN")
+
+
+def test_fault_timestamp_window_before_syntax(with_fault: Start) -> None:
+    reference = with_fault("timestamp-window-before-syntax")
+    assert _asked(reference, nonce="0f3c2a9e", stamp=str(int(time.time()) - 900)) == (401, "TIMESTAMP_EXPIRED")
+
+
+def test_fault_signature_before_timestamp_window(with_fault: Start) -> None:
+    reference = with_fault("signature-before-timestamp-window")
+    assert _asked(reference, secret="forged", stamp=str(int(time.time()) - 900)) == (401, "SIGNATURE_INVALID")
+
+
+# signed endpoints and what a refusal leaves
+def _unsigned_post(reference: RunningReference, path: str, document: dict[str, Any]) -> httpx.Response:
+    return httpx.post(reference.url + path, json=document)
+
+
+def test_fault_forged_application_kept(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("forged-application-kept")
+    application = _application(platform_nodes)
+    assert _unsigned_post(reference, "/yzw/v1/applications", application).status_code == 401
+    portal, _ = _clients(reference)
+    url = f"{reference.url}/yzw/v1/applications/{application['application_no']}"
+    assert portal.request("GET", url).status_code == 200  # refused, and kept all the same
+
+
+def test_fault_supplements_unsigned(with_fault: Start) -> None:
+    reference = with_fault("supplements-unsigned")
+    answer = _unsigned_post(reference, UNKNOWN_STATUS + "/supplements", {"materials": []})
+    assert answer.status_code == 400  # judged, not refused 401
+
+
+def test_fault_catalog_notices_unsigned(with_fault: Start) -> None:
+    reference = with_fault("catalog-notices-unsigned")
+    notice = {"item_code": FOOD_ITEM, "version": 2, "change": "updated"}
+    assert _unsigned_post(reference, "/yzw/v1/catalog/notifications", notice).status_code == 200
+
+
+def test_fault_supervision_notices_unsigned(with_fault: Start) -> None:
+    reference = with_fault("supervision-notices-unsigned")
+    assert _unsigned_post(reference, "/yzw/v1/supervision/notices", {"case_no": "x"}).status_code == 400
+
+
+def test_fault_driver_takes_platform_key(with_fault: Start) -> None:
+    reference = with_fault("driver-takes-platform-key")
+    portal, _ = _clients(reference)
+    body = {"action": "accept", "application_no": UNKNOWN_STATUS[-23:]}
+    assert portal.request("POST", reference.url + "/_driver/actions", json=body).status_code == 404
+
+
+def test_fault_logout_unsigned(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("logout-unsigned")
+    with httpx.Client() as browser:
+        browser.get(_login(platform_nodes))
+        assert _unsigned_post(reference, "/yzw/v1/sso/logout", {"user_id": USER["user_id"]}).status_code == 200
+        assert browser.get(reference.url + "/yzw/v1/session").status_code == 401  # anyone ended the session
+
+
+# the canonical query
+ORDER_QUERY = b"a=2&a=10&a=1&b=1&B=2&_=3&k=a~b.c-d_e&s=*!'()"
+
+
+def _with_query(reference: RunningReference, query: bytes) -> int:
+    headers = signed_headers(
+        reference.system.platform_app_id, reference.system.platform_secret, "GET", UNKNOWN_STATUS, query
+    )
+    return httpx.get(httpx.URL(reference.url + UNKNOWN_STATUS, query=query), headers=headers).status_code
+
+
+def test_fault_query_sorted_by_name_only(with_fault: Start) -> None:
+    reference = with_fault("query-sorted-by-name-only")
+    assert (_with_query(reference, b"a=1&a=2"), _with_query(reference, b"a=2&a=1")) == (404, 401)
+
+
+def test_fault_query_sorted_ignoring_case(with_fault: Start) -> None:
+    reference = with_fault("query-sorted-ignoring-case")
+    assert (_with_query(reference, b"a=1&c=2"), _with_query(reference, b"b=1&B=2&_=3")) == (404, 401)
+
+
+def test_fault_query_encoded_like_javascript(with_fault: Start) -> None:
+    reference = with_fault("query-encoded-like-javascript")
+    assert (_with_query(reference, b"k=a~b"), _with_query(reference, b"s=*!'()")) == (404, 401)
+
+
+# single sign-on
+def test_fault_empty_ticket_sent_to_idp(with_fault: Start) -> None:
+    reference = with_fault("empty-ticket-sent-to-idp")
+    assert httpx.get(reference.url + "/yzw/v1/sso").status_code == 400
+    assert httpx.get(reference.url + "/yzw/v1/sso?ticket=").status_code == 401  # the IdP was asked
+
+
+def _two_sessions(platform: RunningPlatform, reference: RunningReference) -> list[httpx.Client]:
+    browsers = [httpx.Client(), httpx.Client()]
+    for browser in browsers:
+        browser.get(_login(platform))
+    portal, _ = _clients(reference)
+    portal.request("POST", reference.url + "/yzw/v1/sso/logout", json={"user_id": USER["user_id"]})
+    return browsers
+
+
+def test_fault_logout_ends_latest_session_only(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("logout-ends-latest-session-only")
+    browsers = _two_sessions(platform_nodes, reference)
+    statuses = [browser.get(reference.url + "/yzw/v1/session").status_code for browser in browsers]
+    for browser in browsers:
+        browser.close()
+    assert statuses == [200, 401]
+
+
+def test_fault_logout_answers_204(with_fault: Start) -> None:
+    reference = with_fault("logout-answers-204")
+    portal, _ = _clients(reference)
+    assert portal.request("POST", reference.url + "/yzw/v1/sso/logout", json={"user_id": "U1"}).status_code == 204
+
+
+def _entry_status(platform: RunningPlatform, reference: RunningReference, item_code: str, level: int) -> int:
+    with httpx.Client() as browser:
+        browser.get(_login(platform, {**USER, "auth_level": level}))
+        return browser.get(f"{reference.url}/yzw/v1/items/{item_code}/apply").status_code
+
+
+def test_fault_auth_level_must_equal(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("auth-level-must-equal")
+    assert _entry_status(platform_nodes, reference, FOOD_ITEM, 4) == 403  # the item needs 2
+
+
+def test_fault_apply_entry_any_department(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("apply-entry-any-department")
+    assert _entry_status(platform_nodes, reference, "11330100002489017X3010000789000", 4) == 200  # the city's
+
+
+def test_fault_apply_entry_generic_form(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("apply-entry-generic-form")
+    assert _entry_status(platform_nodes, reference, FOOD_ITEM[:-3] + "999", 4) == 200
+
+
+# tokens
+def test_fault_token_renewed_on_expiry_only(platform_nodes: RunningPlatform, with_fault: Start) -> None:
+    reference = with_fault("token-renewed-on-expiry-only")
+    _submitted(platform_nodes, reference)  # the system holds a token now
+    tokens = platform_nodes.urls["province"] + "/_mock/tokens"
+    httpx.post(tokens, json={"action": "revoke", "app_id": RECORD["app_id"]})
+    fresh = {**MessageFactory(make_faker(45)).application(), "item_code": PLANNING_ITEM}  # not cached: the catalogue
+    answer = _post(reference, fresh)
+    assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+    assert httpx.get(tokens).json()["token_requests"][RECORD["app_id"]] == 1  # no new token was asked

@@ -11,8 +11,10 @@ import pytest
 import yaml
 from tests.conftest import NORM_FILE, REPO
 
-from yzw.errors import UnknownRequirement
-from yzw.register import load_register, requirement
+from yzw.errors import SpecError, UnknownRequirement
+from yzw.reference.faults import catalogue as fault_catalogue
+from yzw.register import _clauses, clauses, load_register, requirement
+from yzw.spec.coverage import marked_tests
 
 SCHEMA = json.loads((REPO / "specs" / "schemas" / "register.schema.json").read_text(encoding="utf-8"))
 RAW = yaml.safe_load((REPO / "specs" / "requirements.yaml").read_text(encoding="utf-8"))
@@ -99,3 +101,36 @@ def test_yaml_files_read_the_same_in_yaml_1_1_and_1_2() -> None:
         if bare.match(line.split("#")[0])
     ]
     assert offenders == []
+
+
+def _norm_text() -> str:
+    return re.sub(r"\s+", " ", NORM_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(not NORM_FILE.exists(), reason="shared/norm is not beside the repository")
+def test_every_clause_quotes_the_norm() -> None:
+    """A clause's source is a verbatim excerpt of the norm (line breaks read as one space), as the register's
+    IDs are: a clause that quotes nothing the norm says is the kit's invention."""
+    norm = _norm_text()
+    invented = [c.id for c in clauses().values() if re.sub(r"\s+", " ", c.source) not in norm]
+    assert invented == []
+
+
+def test_every_system_requirement_is_split_into_clauses() -> None:
+    unsplit = [r.id for r in load_register().values() if r.applies_to == "system" and not r.clauses]
+    assert unsplit == []
+
+
+def test_clauses_belong_to_their_requirement_and_are_numbered_in_order() -> None:
+    one, two = ({"id": f"APP-03.{n}", "says": "x", "source": "y"} for n in (1, 2))
+    assert [c.id for c in _clauses({"id": "APP-03", "clauses": [one, two]})] == ["APP-03.1", "APP-03.2"]
+    for entry in ({"id": "APP-03", "clauses": [two, one]}, {"id": "APP-04", "clauses": [one]}):
+        with pytest.raises(SpecError, match="numbered"):
+            _clauses(entry)
+
+
+def test_checks_and_faults_name_only_clauses_of_the_register() -> None:
+    known = clauses()
+    named = [(f"{t.module}::{t.test}", c) for t in marked_tests() for c in t.clauses]
+    named += [(fault.name, c) for fault in fault_catalogue().values() for c in fault.clauses]
+    assert [f"{who} names {clause}" for who, clause in named if clause not in known] == []

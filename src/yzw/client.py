@@ -18,6 +18,7 @@ import httpx
 from yzw.signing import signed_headers
 
 TOKEN_PATH = "/idp/v1/oauth/token"
+RENEW_ON = ("TOKEN_EXPIRED", "TOKEN_INVALID")  # SIG-04
 REFRESH_MARGIN = 60  # seconds before expiry when a token is renewed (SIG-04 allows the last 60 s)
 
 
@@ -30,6 +31,7 @@ class Credentials:
     token_url: str | None = None
     scope: str = "exchange:write"
     nonce_bytes: int = 16  # SIG-01: 32 hex characters, inside the 16-64 the norm allows
+    renew_on: tuple[str, ...] = RENEW_ON  # SIG-04: the refusals after which a new token is fetched and the call retried
 
 
 @dataclass
@@ -83,11 +85,11 @@ def _token_from(response: httpx.Response, token: _Token) -> None:
     token.requests += 1
 
 
-def _needs_new_token(response: httpx.Response) -> bool:
+def _needs_new_token(response: httpx.Response, renew_on: tuple[str, ...]) -> bool:
     if response.status_code != 401:
         return False
     try:
-        return response.json().get("code") in ("TOKEN_EXPIRED", "TOKEN_INVALID")
+        return response.json().get("code") in renew_on
     except ValueError:
         return False
 
@@ -148,7 +150,7 @@ class SignedClient(_Signer):
     def request(self, method: str, url: str, **options: Any) -> httpx.Response:
         """Send a signed request (options: params, json, content, headers); refresh the token once on 401."""
         response = self._send(method, url, options, force=False)
-        if _needs_new_token(response):
+        if _needs_new_token(response, self.credentials.renew_on):
             response = self._send(method, url, options, force=True)
         return response
 
@@ -171,7 +173,7 @@ class AsyncSignedClient(_Signer):
     async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
         """Send a signed request (options: params, json, content, headers); refresh the token once on 401."""
         response = await self._send(method, url, options, force=False)
-        if _needs_new_token(response):
+        if _needs_new_token(response, self.credentials.renew_on):
             response = await self._send(method, url, options, force=True)
         return response
 

@@ -18,6 +18,21 @@ REGISTER_SCHEMA = ("specs", "schemas", "register.schema.json")
 
 
 @dataclass(frozen=True)
+class Clause:
+    """One atomic obligation of a requirement (`APP-03.4`): one thing a system could get wrong on its own."""
+
+    id: str
+    says: str
+    source: str  # verbatim excerpt of the norm; tests/test_register.py finds it in the norm text
+    manual: str | None = None  # why no automated check can observe it (a person judges it)
+
+    @property
+    def requirement(self) -> str:
+        """The requirement the clause belongs to, e.g. `APP-03` for APP-03.4."""
+        return self.id.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
 class Requirement:
     """One numbered requirement of the norm."""
 
@@ -32,6 +47,7 @@ class Requirement:
     applies_to: str
     verification: str
     reason: str | None = None
+    clauses: tuple[Clause, ...] = ()
 
     @property
     def area(self) -> str:
@@ -76,8 +92,25 @@ def load_register() -> dict[str, Requirement]:
             applies_to=entry["applies_to"],
             verification=entry["verification"],
             reason=entry.get("reason"),
+            clauses=tuple(_clauses(entry)),
         )
     return register
+
+
+def _clauses(entry: dict[str, Any]) -> list[Clause]:
+    clauses = [Clause(c["id"], c["says"], c["source"], c.get("manual")) for c in entry.get("clauses", ())]
+    numbers = [int(c.id.rsplit(".", 1)[1]) for c in clauses if c.requirement == entry["id"]]
+    if len(numbers) != len(clauses) or numbers != sorted(set(numbers)):
+        raise SpecError(
+            f"specs/requirements.yaml: the clauses of {entry['id']} are numbered {entry['id']}.1, .2, … in "
+            "increasing order (a removed clause leaves its number unused)"
+        )
+    return clauses
+
+
+def clauses() -> dict[str, Clause]:
+    """Every clause of the register by ID, in the register's order."""
+    return {c.id: c for req in load_register().values() for c in req.clauses}
 
 
 def requirement(req_id: str) -> Requirement:

@@ -8,7 +8,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import quote, unquote_to_bytes
 
@@ -21,8 +21,10 @@ HEADER_SIGNATURE = "X-Yzw-Signature"
 SIGNATURE_HEADERS = (HEADER_APP_ID, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
 TIMESTAMP_WINDOW = 300  # seconds, SIG-02
 NONCE_WINDOW = 600  # seconds, SIG-02
-_NONCE = re.compile(r"[A-Za-z0-9-]{16,64}")
+NONCE_SYNTAX = re.compile(r"[A-Za-z0-9-]{16,64}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_DIGITS = re.compile(r"[0-9]+")
+UNRESERVED = "-._~"  # RFC 3986 unreserved besides letters and digits: kept as they are (SIG-01)
 EMPTY_SM3 = "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"  # SIG-01: SM3 of an empty body
 
 
@@ -42,6 +44,13 @@ def canonical_query(raw_query: str | bytes) -> str:
     become U+FFFD as the norm says; an empty pair (`a=1&&b=2`) is dropped, a pair without `=` has an empty
     value and an invalid escape (`%zz`) stays the literal characters.
     """
+    return "&".join(
+        f"{quote(n, safe=UNRESERVED)}={quote(v, safe=UNRESERVED)}" for n, v in sorted(query_pairs(raw_query))
+    )
+
+
+def query_pairs(raw_query: str | bytes) -> list[tuple[str, str]]:
+    """The decoded `name=value` pairs of a raw query, in the order sent, empty pairs dropped (SIG-01)."""
     raw = raw_query.encode("utf-8") if isinstance(raw_query, str) else raw_query
     pairs = []
     for segment in raw.split(b"&"):
@@ -49,7 +58,7 @@ def canonical_query(raw_query: str | bytes) -> str:
             continue
         name, _, value = segment.partition(b"=")
         pairs.append((_form_decoded(name), _form_decoded(value)))
-    return "&".join(f"{quote(n, safe='-._~')}={quote(v, safe='-._~')}" for n, v in sorted(pairs))
+    return pairs
 
 
 def _form_decoded(part: bytes) -> str:
@@ -57,9 +66,17 @@ def _form_decoded(part: bytes) -> str:
     return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", errors="replace")
 
 
-def canonical_string(method: str, path: str, raw_query: str | bytes, timestamp: str, nonce: str, body: bytes) -> str:
+def canonical_string(
+    method: str,
+    path: str,
+    raw_query: str | bytes,
+    timestamp: str,
+    nonce: str,
+    body: bytes,
+    query_rule: Callable[[str | bytes], str] = canonical_query,
+) -> str:
     """METHOD \\n PATH \\n CANONICAL_QUERY \\n TIMESTAMP \\n NONCE \\n hex(SM3(body))."""
-    return "\n".join((method.upper(), path, canonical_query(raw_query), timestamp, nonce, sm3_hex(body)))
+    return "\n".join((method.upper(), path, query_rule(raw_query), timestamp, nonce, sm3_hex(body)))
 
 
 def signature(secret: str, canonical: str) -> str:
@@ -140,6 +157,108 @@ class Nonces(Protocol):
     def claim(self, app_id: str, nonce: str) -> bool: ...
 
 
+@dataclass
+class Presented:
+    """One request as SIG-02 judges it: its four headers, what was signed, and where keys and nonces are kept."""
+
+    headers: Mapping[str, str]
+    method: str
+    path: str
+    raw_query: str | bytes
+    body: bytes
+    secret_of: Callable[[str], str | None]
+    nonces: Nonces
+    now: float
+    query_rule: Callable[[str | bytes], str] = canonical_query  # SIG-01's, unless a server gets it wrong
+    secret: str = ""  # the caller's, once its app is known
+    _read: dict[str, str] = field(default_factory=dict)  # each header looked up once (the stages ask a dozen times)
+
+    def header(self, name: str) -> str:
+        found = self._read.get(name)
+        if found is None:
+            found = self._read[name] = str(self.headers.get(name) or "")
+        return found
+
+
+Stage = Callable[[Presented], Rejection | None]
+
+
+def headers_present(request: Presented) -> Rejection | None:
+    """SIG-02 first: all four headers, else SIGNATURE_MISSING (whoever the caller says it is)."""
+    missing = [name for name in SIGNATURE_HEADERS if not request.header(name)]
+    if missing:
+        return Rejection("SIGNATURE_MISSING", f"missing signature header(s): {', '.join(missing)} (SIG-01)")
+    return None
+
+
+def app_known(request: Presented) -> Rejection | None:
+    """SIG-02 second: the app id has a key here, else APP_UNKNOWN (before its other headers are read)."""
+    app_id = request.header(HEADER_APP_ID)
+    secret = request.secret_of(app_id)
+    if secret is None:
+        return Rejection("APP_UNKNOWN", f"app id {app_id!r} is not registered (SIG-02)")
+    request.secret = secret
+    return None
+
+
+def header_syntax(request: Presented) -> Rejection | None:
+    """SIG-02 third: Unix-second timestamp, 16-64 character nonce, hex signature, else SIGNATURE_INVALID."""
+    stamp, nonce = request.header(HEADER_TIMESTAMP), request.header(HEADER_NONCE)
+    if (
+        not _DIGITS.fullmatch(stamp)
+        or not NONCE_SYNTAX.fullmatch(nonce)
+        or not _HEX64.fullmatch(request.header(HEADER_SIGNATURE))
+    ):
+        return Rejection(
+            "SIGNATURE_INVALID",
+            "timestamp must be Unix seconds, nonce 16-64 chars of "
+            "[A-Za-z0-9-], signature 64 lowercase hex characters (SIG-01)",
+        )
+    return None
+
+
+def timestamp_window(request: Presented) -> Rejection | None:
+    """SIG-02 fourth: |now - timestamp| <= 300 s either way, else TIMESTAMP_EXPIRED."""
+    stamp = request.header(HEADER_TIMESTAMP)
+    if abs(request.now - int(stamp)) > TIMESTAMP_WINDOW:
+        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {stamp} is more than {TIMESTAMP_WINDOW} s from now")
+    return None
+
+
+def signature_matches(request: Presented) -> Rejection | None:
+    """SIG-02 fifth: HMAC-SM3 of the canonical string with the caller's secret, else SIGNATURE_INVALID."""
+    canonical = canonical_string(
+        request.method,
+        request.path,
+        request.raw_query,
+        request.header(HEADER_TIMESTAMP),
+        request.header(HEADER_NONCE),
+        request.body,
+        request.query_rule,
+    )
+    if not std_hmac.compare_digest(signature(request.secret, canonical), request.header(HEADER_SIGNATURE)):
+        return Rejection("SIGNATURE_INVALID", "signature does not match the canonical string (SIG-01)")
+    return None
+
+
+def nonce_fresh(request: Presented) -> Rejection | None:
+    """SIG-02 last: a nonce not seen from this app in 600 s, remembered now that the signature verified."""
+    app_id, nonce = request.header(HEADER_APP_ID), request.header(HEADER_NONCE)
+    if not request.nonces.claim(app_id, nonce):
+        return Rejection("NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last {NONCE_WINDOW} s")
+    return None
+
+
+SIG02_ORDER: tuple[Stage, ...] = (
+    headers_present,
+    app_known,
+    header_syntax,
+    timestamp_window,
+    signature_matches,
+    nonce_fresh,
+)
+
+
 def verify(
     headers: Mapping[str, str],
     method: str,
@@ -149,27 +268,16 @@ def verify(
     secret_of: Callable[[str], str | None],
     nonces: Nonces,
     now: float | None = None,
+    *,
+    stages: tuple[Stage, ...] = SIG02_ORDER,
+    query_rule: Callable[[str | bytes], str] = canonical_query,
 ) -> Rejection | None:
     """SIG-02 in its order: headers, app, syntax, timestamp window, signature, nonce. None when accepted."""
-    values = {name: headers.get(name) for name in SIGNATURE_HEADERS}
-    missing = [name for name, value in values.items() if not value]
-    if missing:
-        return Rejection("SIGNATURE_MISSING", f"missing signature header(s): {', '.join(missing)} (SIG-01)")
-    app_id, stamp, nonce, given = (str(values[name]) for name in SIGNATURE_HEADERS)
-    secret = secret_of(app_id)
-    if secret is None:
-        return Rejection("APP_UNKNOWN", f"app id {app_id!r} is not registered (SIG-02)")
-    if not stamp.isdigit() or not _NONCE.fullmatch(nonce) or not _HEX64.fullmatch(given):
-        return Rejection(
-            "SIGNATURE_INVALID",
-            "timestamp must be Unix seconds, nonce 16-64 chars of "
-            "[A-Za-z0-9-], signature 64 lowercase hex characters (SIG-01)",
-        )
-    if abs((time.time() if now is None else now) - int(stamp)) > TIMESTAMP_WINDOW:
-        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {stamp} is more than {TIMESTAMP_WINDOW} s from now")
-    expected = signature(secret, canonical_string(method, path, raw_query, stamp, nonce, body))
-    if not std_hmac.compare_digest(expected, given):
-        return Rejection("SIGNATURE_INVALID", "signature does not match the canonical string (SIG-01)")
-    if not nonces.claim(app_id, nonce):
-        return Rejection("NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last {NONCE_WINDOW} s")
+    request = Presented(
+        headers, method, path, raw_query, body, secret_of, nonces, time.time() if now is None else now, query_rule
+    )
+    for stage in stages:
+        rejection = stage(request)
+        if rejection is not None:
+            return rejection
     return None

@@ -3,6 +3,9 @@
 Everything downstream takes a `Registration`, never the raw mapping: the record's keys are known here only.
 The platform's answer to a registration (its app id, its secret and the URLs the system must call) is the
 typed part `PlatformGrant`.
+
+The department's own catalogue (`catalog:`, a file beside the record) is read here too: downstream, and on the
+wire to the platform, the record carries the items themselves, so nothing else resolves a path.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import yaml
 
 from yzw.errors import YzwError
 from yzw.spec import validate
+from yzw.spec.catalogue import BadCatalogue, Department, check_items, load_catalogue
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Registration:
     platform_app_id: str | None = None  # what the platform issued, when the vendor wrote it into the record
     platform_secret: str | None = field(default=None, repr=False)
     platform_urls: tuple[tuple[str, str], ...] = ()
+    catalog: tuple[dict[str, Any], ...] = field(default=(), repr=False)  # the department's own items, if any
     # the record as written: what `as_record` sends; not compared (two records equal in every typed field
     # are one registration, whatever extra members or trailing slashes they were written with)
     _record: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -77,7 +82,11 @@ class Registration:
         if not isinstance(record, Mapping) or problems:
             reasons = "; ".join(f"{p.path or '/'} {p.reason}" for p in problems) or "not a mapping"
             raise YzwError(f"[REG-01] {source} is not a valid registration record: {reasons} (see README, sut.yaml)")
-        return cls.from_checked(record)
+        registration = cls.from_checked(record)
+        wrong = check_items(list(registration.catalog), f"{source} catalog", department=registration.department(source))
+        if wrong:
+            raise BadCatalogue(wrong)
+        return registration
 
     @classmethod
     def from_checked(cls, record: Mapping[str, Any]) -> Registration:
@@ -98,6 +107,7 @@ class Registration:
             platform_app_id=_text(record.get("platform_app_id")),
             platform_secret=_text(record.get("platform_secret")),
             platform_urls=tuple(sorted((str(k), str(v)) for k, v in (record.get("platform") or {}).items())),
+            catalog=tuple(copy.deepcopy(record["catalog"])) if isinstance(record.get("catalog"), list) else (),
             _record=copy.deepcopy(dict(record)),
         )
 
@@ -112,6 +122,19 @@ class Registration:
         record = {**self._record, "base_url": url, "sso_url": sso, "driver": {"url": driver}}
         return replace(self, base_url=url, sso_url=sso, driver_url=driver, _record=record)
 
+    def changed(self, **members: Any) -> Registration:
+        """The same record with some members changed (checked again, as any record)."""
+        return Registration.from_mapping({**self._record, **members})
+
+    def with_catalog(self, items: list[dict[str, Any]]) -> Registration:
+        """The same system with the department's own catalogue items (`catalog:` or `--catalog`), carried in
+        the record so that the platform it registers at serves them (and restores them on every reset)."""
+        return replace(self, catalog=tuple(copy.deepcopy(items)), _record={**self._record, "catalog": list(items)})
+
+    def department(self, source: str = "the registration record") -> Department:
+        """What the own catalogue's items must belong to."""
+        return Department(self.dept_uscc, self.dept_seq, source)
+
     def accepts_xml(self) -> bool:
         return "xml" in self.formats
 
@@ -120,10 +143,26 @@ def _text(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def load_registration(path: Path) -> Registration:
-    """The record in `path`, or a YzwError naming the file, each bad field and its reason."""
+def load_record(path: Path) -> Registration:
+    """The record in `path` as written, its `catalog:` file not read (`yzw catalog check --sut` reads that)."""
     try:
         record = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise YzwError(f"cannot read {path}: {exc}") from None
     return Registration.from_mapping(record, str(path))
+
+
+def catalogue_path(path: Path, registration: Registration) -> Path | None:
+    """The record's `catalog:` file, relative to the record (None when the record names none)."""
+    written = registration.as_record().get("catalog")
+    return path.parent / written if isinstance(written, str) else None
+
+
+def load_registration(path: Path, catalog: Path | None = None) -> Registration:
+    """The record in `path` with its department's catalogue (`catalog`, else the record's `catalog:` path,
+    relative to the record), or a YzwError naming the file, the bad field (or item) and the fix."""
+    registration = load_record(path)
+    catalog = catalog or catalogue_path(path, registration)
+    if catalog is None:
+        return registration
+    return registration.with_catalog(load_catalogue(catalog, registration.department(str(path))))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yzw.audit.reader import Line
+from yzw.codes.lists import code_list
 from yzw.spec import validate
 from yzw.spec.events import History, judge
 from yzw.spec.limits import hours, limits
@@ -14,6 +15,7 @@ from yzw.spec.monitoring import Monitor
 from yzw.spec.validate import detect_kind
 
 EVENT_MEMBERS = frozenset({"event_id", "application_no", "seq", "step", "occurred_at"})
+APPLICATION_NO_LENGTH = 23  # CODE-05
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ class Audit:
             missing = ", ".join(sorted(EVENT_MEMBERS - event.keys()))
             return bad("EVT-02", "", f"a {kind} record, not an event" if kind else f"not an event: no {missing}")
         shape = validate("event", event)
+        unusable = unusable_member(event)
+        if unusable is not None:  # neither its order nor the KPIs can be judged on it: its shape is all we say
+            first = shape[0] if shape else None
+            return bad(first.requirement, first.path, first.reason) if first else bad("EVT-02", *unusable)
         history = self.histories.get(number, History())
         verdict = judge(history, event, _arrival(event))
         delay = _delay(event)
@@ -97,6 +103,43 @@ class Audit:
             reason = f"arrived {delay / 3600:.1f} h after occurred_at (the limit is {hours(deadline)})"
             return bad("EVT-06", "/received_at", reason)
         return None
+
+
+def unusable_member(event: dict[str, Any]) -> tuple[str, str] | None:
+    """The first member the order judge and the KPIs read that this event gives in a form they cannot read
+    (member, reason), or None. Such an event is a bad record for its shape alone: what happened cannot be told,
+    so it neither moves its application's history nor counts in the KPIs."""
+    for member in ("application_no", "dept_uscc", "division_code", "item_code"):
+        if not isinstance(event.get(member), str) or not event[member]:
+            return f"/{member}", "a non-empty string is needed"
+    if len(event["application_no"]) != APPLICATION_NO_LENGTH:
+        return "/application_no", f"{APPLICATION_NO_LENGTH} characters are needed (CODE-05)"
+    if not isinstance(event.get("step"), str) or event["step"] not in code_list("steps"):
+        return "/step", "one of the norm's steps is needed (EVT-02)"
+    if not isinstance(event.get("seq"), int) or isinstance(event["seq"], bool):
+        return "/seq", "an integer is needed"
+    if event.get("case_no") is not None and not isinstance(event["case_no"], str):
+        return "/case_no", "a string or null is needed"
+    payload = event.get("payload", {})
+    if not isinstance(payload, dict):
+        return "/payload", "an object is needed"
+    times = {"/occurred_at": event.get("occurred_at"), "/payload/promised_due_at": payload.get("promised_due_at", "")}
+    for member, value in times.items():
+        if value != "" and not _time(value):
+            return member, "an RFC 3339 time is needed"
+    for member in ("promised_days", "legal_days"):
+        if member in payload and (not isinstance(payload[member], int) or isinstance(payload[member], bool)):
+            return f"/payload/{member}", "an integer is needed"
+    if "licenses" in payload and not isinstance(payload["licenses"], list):
+        return "/payload/licenses", "a list is needed"
+    return None
+
+
+def _time(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and dt.datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _arrival(event: dict[str, Any]) -> str | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from yzw import NORM, __version__
-from yzw.cli import audit, codes, demo, fixtures, load, mock, reference, report, run, spec
+from yzw.cli import audit, catalog, codes, demo, fixtures, init, load, mock, reference, report, run, spec
 from yzw.cli.output import command_group, err
 from yzw.errors import YzwError
 
@@ -20,10 +20,12 @@ app = command_group(
 )
 app.add_typer(codes.app, name="codes")
 app.add_typer(spec.app, name="spec")
+app.add_typer(catalog.app, name="catalog")
 app.add_typer(mock.app, name="mock")
 app.add_typer(reference.app, name="reference")
 app.add_typer(report.app, name="report")
 app.add_typer(fixtures.app, name="fixtures")
+app.command("init")(init.init)
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.command("run")(run.run)

@@ -18,7 +18,7 @@ app = command_group("Generated data: event dumps with known defects.")
 
 @app.command("events")
 def events(
-    departments: Annotated[int, typer.Option(min=1, max=1000, help="Departments (each its own USCC).")] = 3,
+    departments: Annotated[int, typer.Option(min=1, max=999, help="Departments (each its own USCC and dept_seq).")] = 3,
     applications: Annotated[int, typer.Option(min=1, help="Applications in all (each 2–8 events).")] = 1000,
     defect_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of applications with one defect.")] = 0.05,
     seed: Annotated[int, typer.Option(help="The same seed gives the same dump.")] = 1,

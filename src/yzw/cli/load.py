@@ -49,6 +49,10 @@ def load(
     report_dir: Annotated[Path, typer.Option(help="Where locust's HTML and CSV and the summary go.")] = Path(
         "yzw-report"
     ),
+    catalog: Annotated[
+        Path | None,
+        typer.Option(help="The department's own catalogue items (JSON or YAML); overrides the record's catalog:."),
+    ] = None,
 ) -> None:
     """Load the system at its tier's SLO, gate on it, then check that nothing was lost or doubled.
 
@@ -63,7 +67,7 @@ def load(
         raise typer.BadParameter(
             f"at least {shortest}s: the ramp, then {MIN_STEADY_SECONDS} s to measure", param_hint="--duration"
         )
-    target = connect(load_registration(sut), platform)
+    target = connect(load_registration(sut, catalog), platform)
     item = load_item(target)
     folder = report_dir / "load"
     folder.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.mock.topology import load_topology
 from yzw.reference.faults import chosen
 from yzw.reference.runner import port_of, start_reference
+from yzw.spec.catalogue import load_catalogue
 from yzw.sut import PlatformGrant, Registration, load_registration
 
 app = command_group("The mock platform: province, city and county nodes on 127.0.0.1.")
@@ -39,18 +40,28 @@ def up(
     duration: Annotated[
         float | None, typer.Option(min=0, help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="A department's own catalogue items (JSON or YAML): the --sut records' (overriding their "
+            "catalog:), or without --sut served as they are; kept across resets."
+        ),
+    ] = None,
 ) -> None:
     """Start the mock platform and keep it running until Ctrl-C.
 
     Example: yzw mock up --sut mocks/reference-sut.yaml
     """
-    registrations = [load_registration(path) for path in sut or []]
+    registrations = [load_registration(path, catalog) for path in sut or []]
+    own_items = load_catalogue(catalog) if catalog is not None and not registrations else []
     faults = chosen(fault or [])
     if faults and not with_reference:
         raise YzwError("--fault switches on faults of the reference system: add --with-reference")
     running = start_platform(load_topology(topology), db=db, port_base=port_base)
     try:
         grants = [(registration, running.register(registration)) for registration in registrations]
+        if own_items:
+            running.keep_items(own_items)
         _print_nodes(running)
         for registration, grant in grants:
             _print_grant(registration, grant)

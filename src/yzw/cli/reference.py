@@ -9,6 +9,7 @@ import typer
 
 from yzw.cli.mock import watch
 from yzw.cli.output import command_group, out
+from yzw.reference import flavours
 from yzw.reference.faults import chosen
 from yzw.reference.runner import REMEDY, port_of, register_remotely, serve_reference
 from yzw.serving.server import bind
@@ -28,16 +29,20 @@ def up(
         list[str] | None, typer.Option(help="Switch on a seeded fault (mocks/faults.yaml); repeatable.")
     ] = None,
     duration: Annotated[float | None, typer.Option(min=0, help="Stop after this many seconds.")] = None,
+    flavour: Annotated[
+        str, typer.Option(help="clean, or alternative: other choices the norm allows (JSON only, other numbering …).")
+    ] = "clean",
 ) -> None:
     """Register the system at the mock platform and serve it where its base_url says, until Ctrl-C.
 
     Example: yzw mock up &  yzw reference up --sut mocks/reference-sut.yaml
     """
-    registration = load_registration(sut)
+    chosen_flavour = flavours.flavour(flavour)
+    registration = chosen_flavour.registers(load_registration(sut))
     faults = chosen(fault or [])
     sock = bind(port_of(registration), REMEDY)
     grant = register_remotely(platform, registration)
-    running = serve_reference(registration, grant, sock, faults=faults, db=db)
+    running = serve_reference(registration, grant, sock, faults=faults, db=db, flavour=flavour)
     out.print(
         f"reference system {registration.app_id} at {registration.base_url}, registered at {platform}; "
         f"events go to {grant.exchange_url}"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from yzw.cli.attach import platform_for
 from yzw.cli.output import new_table, out
@@ -43,12 +44,23 @@ def run(
     only: Annotated[str, typer.Option(help="Comma-separated requirement IDs, e.g. APP-01,SIG-02.")] = "",
     chapter: Annotated[str, typer.Option(help="Comma-separated chapters: areas (APP, EVT …) or numbers.")] = "",
     wait: Annotated[float, typer.Option(help="Seconds to wait for each push the system owes the exchange.")] = 10.0,
+    operator_wait: Annotated[
+        float,
+        typer.Option(
+            help="Without a driver (acceptance profile): seconds to wait for the events after each instruction to "
+            "the operator, who may end the wait sooner (d done, s skip, g give up)."
+        ),
+    ] = 600.0,
     report_dir: Annotated[
         Path, typer.Option(help="Where report.html, report.json, junit.xml and allure-results go.")
     ] = DEFAULT_REPORTS,
     allow_manual: Annotated[
         bool, typer.Option(help="Manual verdicts (ci without a driver) do not fail the run.")
     ] = False,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(help="The department's own catalogue items (JSON or YAML); overrides the record's catalog:."),
+    ] = None,
 ) -> None:
     """Run the conformance suites against a registered system; exit 0 only when every MUST passes.
 
@@ -63,10 +75,11 @@ def run(
         only=split_ids(only),
         chapters=split_ids(chapter),
         wait=wait,
+        operator_wait=operator_wait,
         allow_manual=allow_manual,
         report_dir=report_dir,
     )
-    raise typer.Exit(certify(options))
+    raise typer.Exit(certify(options, load_registration(sut, catalog)))
 
 
 def certify(options: RunOptions, registration: Registration | None = None) -> int:
@@ -80,7 +93,7 @@ def certify(options: RunOptions, registration: Registration | None = None) -> in
             out.print(f"No mock platform at {options.platform}: started one there for this run ({nodes})")
         conformance = Conformance.start(options, registration)
         conformance.progress = _progress(conformance, started)
-        conformance.say = lambda text: out.print(f"[bold magenta]operator:[/] {text}")
+        conformance.say = lambda text: out.print(f"[bold magenta]operator:[/] {escape(text)}", soft_wrap=True)
         out.print(
             f"Certifying [bold]{conformance.target.app_id}[/] at {conformance.target.base_url} against YZW-NORM-2026 …"
         )

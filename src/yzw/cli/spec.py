@@ -10,9 +10,10 @@ import typer
 
 from yzw.cli.output import command_group, new_table, out
 from yzw.errors import YzwError
+from yzw.reference.faults import catalogue as fault_catalogue
 from yzw.register import Requirement, load_register, requirement
 from yzw.spec import Finding, detect_kind, message_kinds, validate
-from yzw.spec.coverage import coverage
+from yzw.spec.coverage import ClauseCoverage, clause_coverage, coverage
 from yzw.spec.validate import Unreadable, parse_text
 from yzw.spec.xml import XmlForbidden, XmlMalformed, xsd_errors
 
@@ -68,6 +69,12 @@ def show(req_id: Annotated[str, typer.Argument(metavar="ID", help="A requirement
     out.print(
         f"Applies to: {req.applies_to}; verified: {req.verification}" + (f" ({req.reason})" if req.reason else "")
     )
+    if req.clauses:
+        table = new_table("clause", "says", "norm", title=f"{len(req.clauses)} clauses")
+        for clause in req.clauses:
+            says = clause.says + (f" (manual: {clause.manual})" if clause.manual else "")
+            table.add_row(clause.id, says, clause.source)
+        out.print(table)
 
 
 @app.command("validate")
@@ -113,12 +120,20 @@ def _read_input(file: Path) -> bytes:
 
 @app.command("coverage")
 def show_coverage(
-    strict: Annotated[bool, typer.Option(help="Exit 1 when a system requirement lacks a conformance check.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 1 when a system requirement (with --clauses: a clause) lacks a check or fault.")
+    ] = False,
+    clauses: Annotated[
+        bool, typer.Option("--clauses", help="One row per clause: its checks and the seeded faults that break it.")
+    ] = False,
 ) -> None:
     """Which requirements have a schema, an OpenAPI operation and a conformance check yet.
 
-    Example: yzw spec coverage
+    Example: yzw spec coverage; yzw spec coverage --clauses --strict
     """
+    if clauses:
+        _show_clause_coverage(strict)
+        return
     rows = coverage()
     table = new_table("ID", "applies to", "schema", "OpenAPI", "check", title="Requirement coverage")
     for row in rows:
@@ -136,6 +151,32 @@ def show_coverage(
         "bind the platform or the kit and are checked by the kit's own tests"
     )
     raise typer.Exit(1 if strict and missing else 0)
+
+
+def _show_clause_coverage(strict: bool) -> None:
+    rows = clause_coverage({f.name: f.clauses for f in fault_catalogue().values()})
+    table = new_table("clause", "says", "check", "fault", title="Clause coverage (system requirements)")
+    for row in rows:
+        manual = f"manual: {row.clause.manual}" if row.clause.manual else None
+        table.add_row(row.clause.id, row.clause.says, manual or _cell(row.checks), manual or _cell(row.faults))
+    out.print(table)
+    by_area: dict[str, list[ClauseCoverage]] = {}
+    for row in rows:
+        by_area.setdefault(row.clause.requirement.split("-")[0], []).append(row)
+    for area, group in by_area.items():
+        out.print(
+            f"{area}: {len(group)} clauses, {sum(bool(r.checks) for r in group)} with a check, "
+            f"{sum(bool(r.faults) for r in group)} with a fault, {sum(bool(r.clause.manual) for r in group)} manual"
+        )
+    system = [r for r in load_register().values() if r.applies_to == "system"]
+    unsplit = [r.id for r in system if not r.clauses]
+    open_rows = [r.clause.id for r in rows if not r.complete]
+    out.print(
+        f"{len(rows)} clauses of {len(system) - len(unsplit)} system requirements; {len(rows) - len(open_rows)} "
+        f"with a check and a fault or left to a person; {len(open_rows)} without"
+        + (f"; not split into clauses yet: {', '.join(unsplit)}" if unsplit else "")
+    )
+    raise typer.Exit(1 if strict and (open_rows or unsplit) else 0)
 
 
 def _cell(names: tuple[str, ...]) -> str:

@@ -30,6 +30,8 @@ class WorkingCalendar:
     def __init__(self, years: dict[int, YearRule], source: str) -> None:
         self._years = years
         self.source = source
+        self._added: dict[tuple[dt.date, int], dt.date] = {}  # add_working_days' answers (the supervision
+        # engine asks the same few hundred questions of every case it watches)
 
     @property
     def years(self) -> list[int]:
@@ -47,11 +49,17 @@ class WorkingCalendar:
         """The `count`-th working day after `start` (start itself is day 0, whatever kind of day)."""
         if count < 0:
             raise ValueError(f"working-day count must be 0 or more, got {count}")
-        day = start
-        while count:
+        known = self._added.get((start, count))
+        if known is not None:
+            return known
+        day, left = start, count
+        while left:
             day += dt.timedelta(days=1)
             if self.is_working_day(day):
-                count -= 1
+                left -= 1
+        if len(self._added) > 100_000:
+            self._added.clear()
+        self._added[(start, count)] = day
         return day
 
 

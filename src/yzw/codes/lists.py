@@ -77,3 +77,9 @@ def code_list(name: str) -> dict[str, Any]:
 def channel_digits() -> dict[str, str]:
     """Channel name → the digit it puts in application_no (CODE-05)."""
     return {name: entry["digit"] for name, entry in code_list("channels").items()}
+
+
+def platform_channels() -> tuple[str, ...]:
+    """The channels whose application_no the unified application system issues (CODE-05); a departmental
+    system issues the others' (window, agent point) itself."""
+    return tuple(name for name, entry in code_list("channels").items() if entry["issued_by"] == "platform")

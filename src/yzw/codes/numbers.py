@@ -116,17 +116,30 @@ def _channel_part(value: str, channel: str | None, dept_seq: str | None) -> Code
 
 
 def check_application_no(
-    value: str, *, channel: str | None = None, dept_seq: str | None = None, today: dt.date | None = None
+    value: str,
+    *,
+    channel: str | None = None,
+    dept_seq: str | None = None,
+    division_code: str | None = None,
+    today: dt.date | None = None,
 ) -> CodeProblem | None:
     """CODE-05: division (6) + channel digit (1) + YYYYMMDD (8) + serial (7) + MOD 11-2 (1) = 23.
 
-    `channel` (the application's channel name) must match the digit; `dept_seq`, when given for a window
-    or agent-point number, must open the serial.
+    `channel` (the application's channel name) must match the digit; `dept_seq` and `division_code`, when
+    given for a window or agent-point number, must open the serial and the number (the issuing system's own).
     """
     what = "application_no"
     problem = (
         _shape("CODE-05", value, 23, what)
         or _division_part("CODE-05", value, what)
+        or _mismatch(
+            "CODE-05",
+            value,
+            0,
+            division_code,
+            "division_mismatch",
+            "application_no division (the issuing system's registered division_code)",
+        )
         or _channel_part(value, channel, dept_seq)
         or _date_part("CODE-05", value, 7, what, today)
     )

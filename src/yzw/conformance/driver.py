@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from yzw.client import Credentials, SignedClient
 from yzw.conformance.evidence import Evidence
+from yzw.conformance.operator import Operator
 from yzw.run.target import Target
 
 
@@ -46,11 +46,11 @@ class HttpDriver:
 
 
 class OperatorDriver:
-    """No driver: tell the operator what to do in the system; the check then waits for the result at the nodes."""
+    """No driver: tell the operator what to do in the system; the check then waits for the result at the nodes
+    (as long as a person needs: `Operator`)."""
 
-    def __init__(self, say: Callable[[str], None], ask: Callable[[str], str]) -> None:
-        self.say = say
-        self.ask = ask
+    def __init__(self, operator: Operator) -> None:
+        self.operator = operator
 
     def act(
         self, verb: str, application_no: str | None = None, case_no: str | None = None, **params: Any
@@ -58,11 +58,12 @@ class OperatorDriver:
         subject = application_no or case_no or "a new application"
         detail = f" with {json.dumps(params, ensure_ascii=False)}" if params else ""
         if verb == "window_apply":
-            number = self.ask(
-                f"Take this application at the window{detail}, then type the application_no it got: "
+            number = self.operator.ask(
+                f"Take this application at the window{detail}, then type the application_no it got.",
+                "application_no: ",
             ).strip()
             return httpx.Response(200, json={"ok": True, "application_no": number})
-        self.say(f"In the system, do `{verb}` on {subject}{detail}; the kit waits for the resulting events.")
+        self.operator.instruct(f"In the system, do `{verb}` on {subject}{detail}; the kit waits for its events")
         return None
 
     def close(self) -> None:
@@ -79,6 +80,13 @@ class ManualDriver:
 
     def close(self) -> None:
         return None
+
+
+def without_params(driver: Driver, verb: str, application_no: str) -> httpx.Response | None:
+    """The action with no `params` member at all (§11: read as {}); a person is simply asked to do it."""
+    if isinstance(driver, HttpDriver):
+        return driver.client.request("POST", driver.url, json={"action": verb, "application_no": application_no})
+    return driver.act(verb, application_no)
 
 
 def seen(answer: httpx.Response | None, what: str) -> httpx.Response:

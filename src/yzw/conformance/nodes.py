@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
 from yzw.conformance.evidence import Evidence
+from yzw.conformance.operator import Operator
 from yzw.run.target import Target
 from yzw.spec.xml import from_xml, parse_xml
 
@@ -20,10 +22,11 @@ POLL_SECONDS = 0.05
 class Nodes:
     """The province node and the exchange of the system's tier, through their inspection API."""
 
-    def __init__(self, target: Target, evidence: Evidence, wait: float) -> None:
+    def __init__(self, target: Target, evidence: Evidence, wait: float, operator: Operator | None = None) -> None:
         self.target = target
         self.evidence = evidence
         self.wait_seconds = wait
+        self.operator = operator  # a person acting in the system: waits last as long as they need
         self.http = httpx.Client(timeout=10)
 
     def close(self) -> None:
@@ -39,19 +42,41 @@ class Nodes:
         answer.raise_for_status()
         return answer.json()
 
+    @property
+    def own(self) -> dict[str, str]:
+        """The query that scopes a control call to this run's system: other runs on the platform are left alone."""
+        return {"app_id": self.target.app_id}
+
     def reset(self) -> None:
-        """Back to the demo catalogue, no traffic, no tokens, no faults; registrations stay."""
-        self._call("POST", self.target.province_url + "/_mock/reset")
+        """The system's share of the platform back to the start: its department's catalogue, events, cases,
+        cards and clock; its tokens, faults, flags and traffic. Other systems' runs go on undisturbed."""
+        self._call("POST", self.target.province_url + "/_mock/reset", params=self.own)
 
     # waiting ------------------------------------------------------------------------------------------------
     def wait_for(self, read: Callable[[], T], done: Callable[[T], bool], budget: float | None = None) -> T:
-        """Read until `done` holds or the budget (default: --wait) runs out; the last reading either way."""
-        deadline = time.monotonic() + (self.wait_seconds if budget is None else budget)
-        value = read()
-        while not done(value) and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
+        """Read until `done` holds or the budget (default: --wait) runs out; the last reading either way.
+
+        After an operator's instruction the budget is a person's (`--operator-wait`), and the operator may end
+        the wait: done (judge after the check's own budget), skip (the check is manual) or give up (judge now).
+        """
+        own = self.wait_seconds if budget is None else budget
+        deadline = time.monotonic() + (self.operator.budget(own) if self.operator else own)
+        try:
             value = read()
-        return value
+            while not done(value) and time.monotonic() < deadline:
+                time.sleep(POLL_SECONDS)
+                command = self.operator.heard() if self.operator and self.operator.pending else None
+                if command == "skip":
+                    pytest.skip("manual: the operator skipped this step; a person must judge it")
+                if command == "give up":
+                    break
+                if command == "done":
+                    deadline = min(deadline, time.monotonic() + own)
+                value = read()
+            return value
+        finally:
+            if self.operator:
+                self.operator.settled()
 
     # what the system sent -------------------------------------------------------------------------------------
     def traffic(self, node: str, path: str, method: str | None = None, own: bool = True) -> list[dict[str, Any]]:
@@ -89,7 +114,7 @@ class Nodes:
     def events(self, application_no: str) -> list[dict[str, Any]]:
         """The events the own exchange accepted for this application, with arrival and delay, in seq order."""
         url = self.target.exchange_url + "/_mock/events"
-        return list(self._call("GET", url, params={"application_no": application_no})["events"])
+        return list(self._call("GET", url, params={"application_no": application_no, **self.own})["events"])
 
     def token_requests(self) -> int:
         return int(
@@ -115,10 +140,23 @@ class Nodes:
             "POST", self.target.province_url + "/_mock/tokens", json={"action": "expire", "app_id": self.target.app_id}
         )
 
+    def revoke_tokens(self) -> None:
+        """The IdP revokes the system's tokens: the next call with one is refused TOKEN_INVALID (SIG-04)."""
+        self._call(
+            "POST", self.target.province_url + "/_mock/tokens", json={"action": "revoke", "app_id": self.target.app_id}
+        )
+
     def seed_license(self, license_: dict[str, Any]) -> None:
         self._call(
             "POST", f"{self.target.province_url}/_mock/licenses/{license_['license_id']}", json={"license": license_}
         )
+
+    def issue_number(self, division_code: str, channel: str, submitted_at: str) -> str:
+        """The platform numbers an application it forwards (channels web, app, terminal; CODE-05) and its exchange
+        knows `submitted_at` (EVT-04). The platform never forwards one number twice, to any system."""
+        document = {"division_code": division_code, "channel": channel, "submitted_at": submitted_at}
+        answer = self._call("POST", f"{self.target.exchange_url}/_mock/applications", json=document)
+        return str(answer["application_no"])
 
     def forwarded(self, application_no: str, submitted_at: str) -> None:
         """The platform forwarded this application: its exchange knows `submitted_at` (EVT-04)."""
@@ -133,16 +171,36 @@ class Nodes:
 
     def flag(self, name: str, count: int = 1) -> None:
         """A one-shot misbehaviour of the province (e.g. forge_signature on the next identity record)."""
-        self._call("POST", self.target.province_url + "/_mock/flags", json={name: count})
+        self._call("POST", self.target.province_url + "/_mock/flags", params=self.own, json={name: count})
 
     def fail_next(self, path: str, status: int, count: int = 1, node: str = "exchange") -> None:
         """The own exchange (or `node`) answers `status` to the next `count` requests on `path`."""
-        self._call("POST", self.urls[node] + "/_mock/faults", json={"path": path, "status": status, "count": count})
+        fault = {"path": path, "status": status, "count": count}
+        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
+
+    def answer_next(self, path: str, status: int, count: int = 1) -> None:
+        """The own exchange does the next `count` requests on `path` and answers them with the 2xx `status`."""
+        self.fail_next(path, status, count)
+
+    def drop_after_next(self, path: str, count: int = 1) -> None:
+        """The own exchange does the next `count` requests on `path` (an event is recorded) and then drops the
+        connection: the system never hears the answer and sends again (`duplicate` true)."""
+        fault = {"path": path, "drop_after": True, "count": count}
+        self._call("POST", self.target.exchange_url + "/_mock/faults", params=self.own, json=fault)
+
+    def clear_faults(self, node: str) -> None:
+        """`node` answers normally again (the faults injected there are dropped)."""
+        self._call("DELETE", self.urls[node] + "/_mock/faults", params=self.own)
+
+    def drop_next(self, path: str, count: int = 1, node: str = "exchange") -> None:
+        """The own exchange (or `node`) drops the connection of the next `count` requests on `path`."""
+        fault = {"path": path, "drop": True, "count": count}
+        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
 
     def slow_next(self, path: str, seconds: float, count: int, node: str = "province") -> None:
         """`node` answers the next `count` requests on `path` (a prefix) only after `seconds`."""
         fault = {"path": path, "latency_ms": round(seconds * 1000), "count": count}
-        self._call("POST", self.urls[node] + "/_mock/faults", json=fault)
+        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
 
     def login(self, user: dict[str, Any]) -> str:
         """The portal signs the person on and hands them to the system: the hand-off URL with a fresh ticket."""
@@ -156,7 +214,8 @@ class Nodes:
 
     def delivered(self) -> list[dict[str, Any]]:
         """The calls the platform made to systems (notices, logouts) and their answers."""
-        return list(self._call("GET", self.target.province_url + "/_mock/delivered")["delivered"])
+        delivered = self._call("GET", self.target.province_url + "/_mock/delivered")["delivered"]
+        return [entry for entry in delivered if entry.get("to") == self.target.app_id]
 
 
 class Push:
@@ -210,10 +269,20 @@ class Clock:
         return self.nodes.target.exchange_url + "/_mock/clock"
 
     def now(self) -> str:
-        return str(self.nodes._call("GET", self._url())["now"])
+        return str(self.nodes._call("GET", self._url(), params=self.nodes.own)["now"])
 
     def set(self, moment: str) -> str:
-        return str(self.nodes._call("POST", self._url(), json={"set": moment})["now"])
+        return str(self.nodes._call("POST", self._url(), params=self.nodes.own, json={"set": moment})["now"])
 
     def advance(self, seconds: float) -> str:
-        return str(self.nodes._call("POST", self._url(), json={"advance_seconds": seconds})["now"])
+        change = {"advance_seconds": seconds}
+        return str(self.nodes._call("POST", self._url(), params=self.nodes.own, json=change)["now"])
+
+
+def request_body(entry: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object a recorded request carried ({} when it carried none, or something else)."""
+    try:
+        body = json.loads(entry.get("request") or "{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -16,11 +16,12 @@ from yzw.client import Credentials, SignedClient
 from yzw.conformance.driver import Driver, HttpDriver, ManualDriver, OperatorDriver
 from yzw.conformance.evidence import Evidence
 from yzw.conformance.nodes import Clock, Nodes
+from yzw.conformance.operator import Operator, capture_of
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.session import Conformance
 from yzw.conformance.violations import Violation
 from yzw.errors import YzwError
-from yzw.register import load_register
+from yzw.register import Requirement, load_register
 from yzw.run.options import RunOptions, split_ids
 from yzw.run.target import Target
 from yzw.spec.limits import limits
@@ -41,7 +42,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "requirement(*ids): the norm requirement IDs a conformance test verifies")
+    config.addinivalue_line(
+        "markers",
+        "requirement(*ids, clauses=()): the norm requirement IDs a conformance test verifies, and the clauses of "
+        "specs/requirements.yaml it observes (a system breaking one of them fails the test)",
+    )
     if config.getoption("--sut") is None or RUN in config.stash:
         return
     try:
@@ -68,9 +73,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Unknown IDs fail the run; --only and --chapter deselect the rest."""
     register = load_register()
     for item in items:
-        for req_id in requirement_ids(item):
-            if req_id not in register:
-                raise pytest.UsageError(f"{item.nodeid}: requirement({req_id!r}) is not in specs/requirements.yaml")
+        _check_marker(item, register)
     run = config.stash.get(RUN, None)
     if run is None:
         return
@@ -81,8 +84,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = sorted(keep, key=lambda item: min((order[i] for i in requirement_ids(item)), default=len(order)))
 
 
+def _check_marker(item: pytest.Item, register: dict[str, Requirement]) -> None:
+    """A marker naming an unknown requirement or clause stops the run. A check may observe clauses of another
+    requirement: the norm's attribution rule gives the finding the ID of the answer it judges (a received code's
+    clause CODE-01.5 is observed through APP-03's intake answer)."""
+    for req_id in requirement_ids(item):
+        if req_id not in register:
+            raise pytest.UsageError(f"{item.nodeid}: requirement({req_id!r}) is not in specs/requirements.yaml")
+    known = {c.id for req in register.values() for c in req.clauses}
+    for clause in clause_ids(item):
+        if clause not in known:
+            raise pytest.UsageError(f"{item.nodeid}: clause {clause!r} is not in specs/requirements.yaml")
+
+
 def requirement_ids(item: pytest.Item) -> tuple[str, ...]:
     return tuple(str(arg) for mark in item.iter_markers("requirement") for arg in mark.args)
+
+
+def clause_ids(item: pytest.Item) -> tuple[str, ...]:
+    """The clauses the test observes (`clauses=` of its requirement marker)."""
+    return tuple(str(c) for mark in item.iter_markers("requirement") for c in mark.kwargs.get("clauses", ()))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -94,7 +115,7 @@ def pytest_runtest_makereport(
     if run is not None:
         if call.excinfo is not None and isinstance(call.excinfo.value, Violation):
             report.longrepr = call.excinfo.value.render(requirement_ids(item))
-        run.phase(item, report, requirement_ids(item), _evidence(item))
+        run.phase(item, report, requirement_ids(item), _evidence(item), clause_ids(item))
     return report
 
 
@@ -136,9 +157,20 @@ def evidence() -> Evidence:
 
 
 @pytest.fixture
-def platform(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[Nodes]:
+def operator(request: pytest.FixtureRequest, target: Target) -> Operator | None:
+    """The person who acts in the system when it has no driver (`--profile acceptance`); None otherwise."""
+    run = _run(request)
+    if target.driver_url or run.options.profile == "ci":
+        return None
+    return Operator(run.say, run.ask, run.options.operator_wait, capture_of(request.config))
+
+
+@pytest.fixture
+def platform(
+    request: pytest.FixtureRequest, target: Target, evidence: Evidence, operator: Operator | None
+) -> Iterator[Nodes]:
     """The mock nodes, reset before the test (registrations stay)."""
-    nodes = Nodes(target, evidence, _run(request).options.wait)
+    nodes = Nodes(target, evidence, _run(request).options.wait, operator)
     nodes.reset()
     yield nodes
     nodes.close()
@@ -164,16 +196,15 @@ def raw(evidence: Evidence) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def driver(request: pytest.FixtureRequest, target: Target, evidence: Evidence) -> Iterator[Driver]:
+def driver(target: Target, evidence: Evidence, operator: Operator | None) -> Iterator[Driver]:
     """The system's §11 driver; without one an operator prompt, or `manual` under --profile ci."""
-    run = _run(request)
     chosen: Driver
     if target.driver_url:
         chosen = HttpDriver(target, evidence)
-    elif run.options.profile == "ci":
+    elif operator is None:
         chosen = ManualDriver()
     else:
-        chosen = OperatorDriver(run.say, run.ask)
+        chosen = OperatorDriver(operator)
     yield chosen
     chosen.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 from typing import Any
@@ -10,17 +11,26 @@ import httpx
 import pytest
 
 from yzw.client import SignedClient
+from yzw.codes.lists import platform_channels, zhejiang_divisions
 from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.violations import Violation
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
-from yzw.run.items import NoActiveItem, choose_item
+from yzw.run.items import LICENSE_MATERIAL, Need, NoActiveItem, NoFittingItem, choose_item
 from yzw.run.target import Target
 
 APPLICATIONS = "/yzw/v1/applications"
 FULL_CASE = ("SL", "CB", "SH", "PZ", "BJ", "SD")
 TAKEN = (200, 202)  # only APP-01 judges the exact 202; elsewhere any 2xx means the system took it
+
+
+def neighbour(division_code: str) -> str:
+    """Another current division of the province, in the same city when there is one: an application a system
+    takes may be filed in any division, and its events carry that division (EVT-02)."""
+    others = [code for code in zhejiang_divisions() if code != division_code and not code.endswith("0000")]
+    same_city = [code for code in others if code[:4] == division_code[:4]]
+    return sorted(same_city or others)[0]
 
 
 class Scenario:
@@ -39,16 +49,34 @@ class Scenario:
         self.item = self._item()
 
     def _item(self) -> dict[str, Any]:
+        self._catalogue = self.nodes.catalogue()
         try:
-            return choose_item(self.nodes.catalogue(), self.target.registration.dept_uscc)
+            return choose_item(self._catalogue, self.target.registration.dept_uscc)
         except NoActiveItem as missing:
             raise Violation(
                 "the catalogue holds no active item of the registered department",
                 f"items of dept_uscc {missing.dept_uscc} in the province catalogue",
                 "none",
-                "register the department's unified social credit code as the catalogue knows it",
+                "register the department's unified social credit code as the catalogue knows it, or give the "
+                "department's own items (sut.yaml catalog:, or --catalog FILE)",
                 "sut.yaml dept_uscc",
             ) from None
+
+    def use(self, *needs: Need) -> dict[str, Any]:
+        """Apply from now on for the department's item that has what the check needs; without one the check
+        does not apply (`not-applicable` with the reason): the kit never invents an item in the department."""
+        try:
+            self.item = choose_item(self._catalogue, self.target.registration.dept_uscc, *needs)
+        except NoFittingItem as missing:
+            pytest.skip(f"not-applicable: {missing.reason}")
+        return self.item
+
+    def prefer(self, *needs: Need) -> dict[str, Any]:
+        """Such an item when the department has one, else the usual one: for checks that judge more with it
+        but still judge something without it."""
+        with contextlib.suppress(NoFittingItem):
+            self.item = choose_item(self._catalogue, self.target.registration.dept_uscc, *needs)
+        return self.item
 
     def new_item(self) -> dict[str, Any]:
         """A copy of the department's item under a new sub-item code (CODE-04: its last three digits), new each
@@ -66,24 +94,44 @@ class Scenario:
             "name": f"{self.item['name']}（新增）",
         }
 
+    def instant_item(self) -> dict[str, Any]:
+        """An active 即办件 of the department (promised_days 0) from the catalogue; `not-applicable` if none."""
+        dept = self.target.registration.dept_uscc
+        for item in self.nodes.catalogue():
+            if item["dept"]["uscc"] == dept and item["status"] == "active" and item["promised_days"] == 0:
+                return item
+        pytest.skip(f"not-applicable: the catalogue holds no 即办件 (promised_days 0) of department {dept}")
+
     def application(
         self,
         omit: tuple[str, ...] = (),
         channel: str = "web",
         applicant: str = "person",
         submitted: dt.datetime | None = None,
+        item: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A valid application for the item with every required material (less `omit`); licenses are seeded.
-        The platform's exchange knows its `submitted_at`, as for every application the platform forwards (EVT-04)."""
+        """A valid application for the item (or another `item` of the department's catalogue) with every required
+        material (less `omit`); licenses are seeded. The platform's exchange knows its `submitted_at`, as for every
+        application the platform forwards (EVT-04)."""
+        item = item or self.item
         application = self.factory.application(applicant, channel, submitted)
-        self.nodes.forwarded(application["application_no"], application["submitted_at"])
-        application |= {"item_code": self.item["item_code"], "item_version": self.item["version"]}
+        if channel in platform_channels():  # numbered by the platform: unique on it, whoever else it serves
+            application["application_no"] = self.nodes.issue_number(
+                application["division_code"], channel, application["submitted_at"]
+            )
+        else:  # a window or agent-point number of the system's own (dept_seq) range, as the kit made it
+            self.nodes.forwarded(application["application_no"], application["submitted_at"])
+        application |= {"item_code": item["item_code"], "item_version": item["version"]}
         application["materials"] = [
             self._material(material, application["applicant"])
-            for material in self.item["materials"]
+            for material in item["materials"]
             if material["required"] and material["material_code"] not in omit
         ]
         return application
+
+    def license_for(self, material: dict[str, Any], applicant: dict[str, Any]) -> dict[str, Any]:
+        """A license material of the catalogue, as a new license of the applicant the library holds as valid."""
+        return self._material(material, applicant)
 
     def _material(self, material: dict[str, Any], applicant: dict[str, Any]) -> dict[str, Any]:
         code, name = material["material_code"], material["name"]
@@ -98,15 +146,29 @@ class Scenario:
 
     def accepted_with_revoked_license(self) -> tuple[dict[str, Any], dict[str, Any], httpx.Response]:
         """An application whose license material the library has revoked, submitted and then accepted:
-        it, the material and the intake answer (`not-applicable` when the item takes no license)."""
+        it, the material and the intake answer (`not-applicable` when no item of the department takes a license)."""
+        application, material, answer, _ = self.accepted_with_license("revoked")
+        return application, material, answer
+
+    def accepted_with_license(
+        self, status: str
+    ) -> tuple[dict[str, Any], dict[str, Any], httpx.Response, httpx.Response | None]:
+        """An application whose (first) license material the library verifies as `status` (revoked, expired,
+        not_found: a license it never issued, holder_mismatch: another person's), submitted and then accepted: it,
+        the material, the intake answer and the driver's answer (`not-applicable` when no item of the department
+        takes a license)."""
+        self.use(LICENSE_MATERIAL)
         application = self.application()
-        licenses = self.license_materials(application)
-        if not licenses:
-            pytest.skip(f"not-applicable: item {self.item['item_code']} takes no license material")
-        self.nodes.set_license_status(licenses[0]["license_id"], "revoked")
+        material = self.license_materials(application)[0]
+        if status in ("revoked", "expired"):
+            self.nodes.set_license_status(material["license_id"], status)
+        else:
+            another = self.factory.license()  # held by someone else; the library learns of it only if seeded
+            if status == "holder_mismatch":
+                self.nodes.seed_license(another)
+            material["license_id"] = another["license_id"]
         answer = self.submit(application)
-        self.driver.act("accept", application["application_no"])
-        return application, licenses[0], answer
+        return application, material, answer, self.driver.act("accept", application["application_no"])
 
     def license_materials(self, application: dict[str, Any]) -> list[dict[str, Any]]:
         return [m for m in application["materials"] if m["kind"] == "license"]
@@ -190,9 +252,10 @@ class Scenario:
         number = str(next(iter(found.values())).event.get("application_no")) if found else "?"
         return self.pushed(number, step)
 
-    def window_params(self, applicant: str = "person") -> dict[str, Any]:
-        """A window application as a clerk types it: no application_no, the system issues one (APP-06)."""
-        application = self.application(channel="window", applicant=applicant)
+    def window_params(self, applicant: str = "person", channel: str = "window") -> dict[str, Any]:
+        """A window (or agent-point) application as a clerk types it: no application_no, the system issues one
+        (APP-06)."""
+        application = self.application(channel=channel, applicant=applicant)
         return {k: copy.deepcopy(v) for k, v in application.items() if k != "application_no"}
 
     def window_apply(self, params: dict[str, Any]) -> tuple[httpx.Response | None, str | None]:

@@ -53,10 +53,15 @@ class Conformance:
         return zlib.crc32(f"{nodeid}@{self.started.isoformat()}".encode())
 
     def phase(
-        self, item: pytest.Item, report: pytest.TestReport, ids: tuple[str, ...], evidence: Evidence | None
+        self,
+        item: pytest.Item,
+        report: pytest.TestReport,
+        ids: tuple[str, ...],
+        evidence: Evidence | None,
+        clauses: tuple[str, ...] = (),
     ) -> None:
         """Fold one phase's report (setup, call, teardown) into the test's verdict."""
-        result = self._open.setdefault(item.nodeid, TestResult(item.nodeid, item.name, ids, PASS))
+        result = self._open.setdefault(item.nodeid, TestResult(item.nodeid, item.name, ids, PASS, clauses=clauses))
         result.seconds = round(result.seconds + report.duration, 3)
         if evidence is not None:
             result.evidence, result.notes, result.delays = evidence.as_dicts(), list(evidence.notes), evidence.delays

@@ -1,9 +1,11 @@
-"""Province /catalog (CAT-01): the demo catalogue with versions, ETag / If-None-Match, and change notices."""
+"""Province /catalog (CAT-01): the demo catalogue (and the departments' own items, `mock.own_items`), with
+versions, ETag / If-None-Match, and change notices."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -16,19 +18,25 @@ from yzw.serving.errors import ApiError
 from yzw.serving.store import Store
 
 
-def load_demo_catalogue(store: Store) -> None:
-    """Load mocks/catalog.yaml as version 1 of each item (once; a reset keeps the catalogue)."""
-    if store.one("SELECT 1 FROM items LIMIT 1") is not None:
-        return
+def demo_items() -> list[dict[str, Any]]:
+    """The demo department's items as mocks/catalog.yaml holds them (version 1 each)."""
     path = content_path("mocks", "catalog.yaml")
     try:
-        items = yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+        return list(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise YzwError(f"cannot read the demo catalogue {path}: {exc}") from None
+
+
+def load_demo_catalogue(store: Store, dept_uscc: str | None = None) -> None:
+    """Load mocks/catalog.yaml as version 1 of each item (once; a reset keeps the catalogue), or only the items
+    of one department (after a reset of that department's system)."""
+    if dept_uscc is None and store.one("SELECT 1 FROM items LIMIT 1") is not None:
+        return
     with store.transaction() as db:
-        for item in items:
-            row = (item["item_code"], item["version"], json.dumps(item, ensure_ascii=False))
-            db.execute("INSERT INTO items (item_code, version, body) VALUES (?, ?, ?)", row)
+        for item in demo_items():
+            if dept_uscc in (None, item["dept"]["uscc"]):
+                row = (item["item_code"], item["version"], json.dumps(item, ensure_ascii=False))
+                db.execute("INSERT INTO items (item_code, version, body) VALUES (?, ?, ?)", row)
 
 
 def current_item(store: Store, item_code: str) -> dict[str, Any] | None:
@@ -74,16 +82,53 @@ async def list_items(call: Call) -> Response:
     return JSONResponse({"items": items})
 
 
+@dataclass(frozen=True)
+class RenderedItem:
+    """An item's current version as answered: the full answer and the 304 for its ETag (Starlette responses
+    hold only bytes and headers, so one object answers every request)."""
+
+    etag: str
+    answer: Response
+    not_modified: Response
+
+
+class ItemCache:
+    """The rendered current items, kept while the store's items table is unchanged (a new version, a reset,
+    a system's reset or its own items all change it); a store shared by replicas keeps nothing."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._kept: tuple[int | None, dict[str, RenderedItem]] = (None, {})
+        store.watch("items")
+
+    def get(self, item_code: str) -> RenderedItem | None:
+        version = self.store.version("items")  # read before the row: a change meanwhile empties the cache
+        kept_at, kept = self._kept
+        if version is None or version != kept_at:
+            kept = {}
+            self._kept = (version, kept)
+        found = kept.get(item_code)
+        if found is None:
+            found = _rendered(self.store, item_code)
+            if found is not None and version is not None:
+                kept[item_code] = found
+        return found
+
+
+def _rendered(store: Store, item_code: str) -> RenderedItem | None:
+    row = store.one("SELECT version, body FROM items WHERE item_code = ? ORDER BY version DESC LIMIT 1", item_code)
+    if row is None:
+        return None
+    etag = entity_tag(row["body"])
+    answer = Response(row["body"], media_type="application/json", headers={"ETag": etag})  # stored as JSON text
+    return RenderedItem(etag, answer, Response(status_code=304, headers={"ETag": etag}))
+
+
 @endpoint(scope="catalog:read")
 async def get_item(call: Call) -> Response:
     """GET /catalog/v1/items/{item_code}: the current version with its ETag; 304 when If-None-Match matches."""
-    row = call.platform.store.one(
-        "SELECT version, body FROM items WHERE item_code = ? ORDER BY version DESC LIMIT 1",
-        call.request.path_params["item_code"],
-    )
-    if row is None:
+    items: ItemCache = call.request.app.state.items
+    item = items.get(call.request.path_params["item_code"])
+    if item is None:
         raise ApiError(404, "ITEM_UNKNOWN", "no such item in the catalogue (CAT-01)")
-    etag = entity_tag(row["body"])
-    if call.request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag})
-    return Response(row["body"], media_type="application/json", headers={"ETag": etag})  # stored as JSON text
+    return item.not_modified if call.request.headers.get("if-none-match") == item.etag else item.answer

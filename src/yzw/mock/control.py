@@ -9,16 +9,20 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from yzw.codes.lists import channel_digits, platform_channels
 from yzw.codes.times import CN_TZ
 from yzw.mock import supervision
 from yzw.mock.catalog import all_current_items, current_item, load_demo_catalogue, save_version
 from yzw.mock.exchange import recorded
 from yzw.mock.idp import issue_ticket
+from yzw.mock.own_items import OWN_ITEMS, restore_own_items
 from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import PLATFORM_APP_ID, Fault, Platform
+from yzw.mock.scope import reset_system, system_of
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import ApiError, finding_details
 from yzw.spec import validate
+from yzw.spec.catalogue import check_items
 from yzw.spec.monitoring import department_report
 from yzw.sut import PlatformGrant, Registration
 
@@ -51,17 +55,42 @@ async def register_system(call: Call) -> Response:
     findings = validate("sut", record)
     if findings:
         raise ApiError(400, "SCHEMA_INVALID", "the registration record is invalid", finding_details(findings))
+    if isinstance(record.get("catalog"), str):
+        raise ApiError(
+            400,
+            "SCHEMA_INVALID",
+            "catalog must carry the items themselves: the platform cannot read a file of the vendor's "
+            "(yzw reads the catalog: path of a sut.yaml and sends its items)",
+            [{"path": "/catalog", "reason": "a path, not a list of items"}],
+        )
     registration = Registration.from_checked(record)
+    problems = check_items(list(registration.catalog), "catalog", department=registration.department())
+    if problems:
+        details = [{"path": f"/catalog ({p.item})", "reason": f"{p.field}: {p.reason}"} for p in problems]
+        raise ApiError(400, "SCHEMA_INVALID", problems[0].render(), details)
     call.platform.register(registration)
     return JSONResponse({"app_id": registration.app_id, **grant_for(call.platform, registration).as_answer()})
 
 
+def _system(call: Call) -> Registration | None:
+    """The registered system `?app_id=` names (a run's own share of the platform), or None for the whole."""
+    app_id = call.request.query_params.get("app_id")
+    return system_of(call.platform, app_id) if app_id else None
+
+
 @endpoint(signed=False)
 async def reset(call: Call) -> Response:
-    """POST /_mock/reset: back to the start (demo catalogue, no traffic), keeping only the registrations."""
+    """POST /_mock/reset: back to the start (the demo catalogue and every registered department's own items, no
+    traffic), keeping only the registrations. `?app_id=` resets one system's share and nothing else: several
+    runs may use the platform at once."""
     platform = call.platform
-    platform.store.reset(keep=("systems", "settings"))
+    system = _system(call)
+    if system is not None:
+        reset_system(platform, system)
+        return JSONResponse({"reset": True, "app_id": system.app_id})
+    platform.store.reset(keep=("systems", "settings", OWN_ITEMS))
     load_demo_catalogue(platform.store)
+    restore_own_items(platform.store)
     platform.tokens.clear()
     platform.faults.clear()
     platform.flags.clear()
@@ -100,8 +129,11 @@ def _matches(entry: dict[str, Any], query: Any) -> bool:
 
 @endpoint(signed=False)
 async def clock(call: Call) -> Response:
-    """GET/POST /_mock/clock: the supervision engine's now; POST {"set": time} or {"advance_seconds": n}."""
+    """GET/POST /_mock/clock?app_id=: the supervision engine's now (for the system's department, when named);
+    POST {"set": time} or {"advance_seconds": n} moves that department's clock (without app_id: every clock)."""
     platform = call.platform
+    system = _system(call)
+    dept = system.dept_uscc if system else ""
     if call.request.method == "POST":
         change = _json(call)
         if "set" in change:
@@ -109,27 +141,33 @@ async def clock(call: Call) -> Response:
                 target = dt.datetime.fromisoformat(str(change["set"]))
             except ValueError:
                 raise ApiError(400, "SCHEMA_INVALID", "set takes an RFC 3339 time with +08:00") from None
-            platform.set_clock_offset(target.timestamp() - dt.datetime.now(CN_TZ).timestamp())
+            platform.set_clock_offset(target.timestamp() - dt.datetime.now(CN_TZ).timestamp(), dept)
         elif isinstance(change.get("advance_seconds"), int | float):
-            platform.set_clock_offset(platform.clock_offset + float(change["advance_seconds"]))
+            platform.set_clock_offset(platform.clock_offset(dept) + float(change["advance_seconds"]), dept)
         else:
             raise ApiError(400, "SCHEMA_INVALID", 'post {"set": "<time>"} or {"advance_seconds": <number>}')
-    now = dt.datetime.fromtimestamp(platform.now(), CN_TZ).replace(microsecond=0)
-    return JSONResponse({"now": now.isoformat(), "offset_seconds": round(platform.clock_offset, 3)})
+    now = dt.datetime.fromtimestamp(platform.now(dept), CN_TZ).replace(microsecond=0)
+    return JSONResponse({"now": now.isoformat(), "offset_seconds": round(platform.clock_offset(dept), 3)})
 
 
 @endpoint(signed=False)
 async def faults(call: Call) -> Response:
-    """POST /_mock/faults {path, status? | latency_ms? | drop?, share?, count?, node?}; DELETE clears; GET lists."""
+    """POST /_mock/faults {path, status? | latency_ms? | drop? | drop_after?, share?, count?, node?}; DELETE clears;
+    GET lists. A 2xx status is the node's own answer under that status; drop_after cuts the answer off after the
+    node has done the request (a recorded event whose answer never came). With `?app_id=` a fault touches only
+    that system's calls, and DELETE clears only its faults."""
     platform = call.platform
+    system = _system(call)
     if call.request.method == "DELETE":
-        platform.faults.clear()
+        platform.faults[:] = [f for f in platform.faults if system is not None and f.app_id != system.app_id]
     elif call.request.method == "POST":
         spec = _json(call)
         if not isinstance(spec.get("path"), str) or not (
-            spec.get("status") or spec.get("latency_ms") or spec.get("drop")
+            spec.get("status") or spec.get("latency_ms") or spec.get("drop") or spec.get("drop_after")
         ):
-            raise ApiError(400, "SCHEMA_INVALID", 'a fault needs "path" and a "status" (5xx), "latency_ms" or "drop"')
+            raise ApiError(
+                400, "SCHEMA_INVALID", 'a fault needs "path" and a "status", "latency_ms", "drop" or "drop_after"'
+            )
         fault = Fault(
             secrets.token_hex(4),
             str(spec.get("node", call.node.name)),
@@ -139,6 +177,8 @@ async def faults(call: Call) -> Response:
             int(spec.get("latency_ms", 0)),
             spec.get("count"),
             bool(spec.get("drop", False)),
+            bool(spec.get("drop_after", False)),
+            system.app_id if system else None,
         )
         platform.faults.append(fault)
     return JSONResponse({"faults": [vars(f) for f in platform.faults]})
@@ -146,13 +186,14 @@ async def faults(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def flags(call: Call) -> Response:
-    """POST /_mock/flags {"forge_signature": 1, "use_ticket": 1, …}: one-shot misbehaviours of the province."""
-    change = _json(call)
+    """POST /_mock/flags?app_id= {"forge_signature": 1, "use_ticket": 1, …}: one-shot misbehaviours of the
+    province (towards the named system only, when one is named)."""
+    change, system = _json(call), _system(call)
     unknown = sorted(set(change) - set(FLAGS))
     if unknown:
         raise ApiError(400, "SCHEMA_INVALID", f"unknown flag(s) {unknown}; flags are {', '.join(FLAGS)}")
     for name, count in change.items():
-        call.platform.flags[name] = int(count)
+        call.platform.flags[f"{name}@{system.app_id}" if system else name] = int(count)
     return JSONResponse({"flags": call.platform.flags})
 
 
@@ -248,13 +289,16 @@ async def license_status(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def events(call: Call) -> Response:
-    """GET /_mock/events?application_no=: every event this node recorded (with arrival and delay), in order."""
+    """GET /_mock/events?application_no=&app_id=: every event this node recorded (with arrival and delay), in
+    order; of one application, or of the named system's department."""
     number, node, store = call.request.query_params.get("application_no"), call.node.name, call.platform.store
+    system = _system(call)
     rows = (
         store.rows("SELECT * FROM events WHERE node = ? AND application_no = ? ORDER BY seq", node, number)
         if number
         else store.rows("SELECT * FROM events WHERE node = ? ORDER BY received_at, application_no, seq", node)
     )
+    rows = [row for row in rows if system is None or row["dept_uscc"] == system.dept_uscc]
     pending = store.one("SELECT COUNT(*) FROM outbox WHERE node = ?", node)
     return JSONResponse(
         {"node": node, "events": [recorded(row) for row in rows], "relay_pending": pending[0] if pending else 0}
@@ -262,15 +306,41 @@ async def events(call: Call) -> Response:
 
 
 @endpoint(signed=False)
+async def forward(call: Call) -> Response:
+    """POST /_mock/applications {"division_code", "channel", "submitted_at"}: the unified application system
+    numbers an application it forwards (CODE-05, channels web, app and terminal) and its exchange keeps
+    `submitted_at` (EVT-04). Numbers never repeat on a platform, whichever system they are forwarded to."""
+    change = _json(call)
+    digits = channel_digits()
+    division, channel, submitted_at = change.get("division_code"), change.get("channel"), change.get("submitted_at")
+    try:
+        day = dt.datetime.fromisoformat(str(submitted_at)).astimezone(CN_TZ).date()
+    except ValueError:
+        day = None
+    if not isinstance(division, str) or not division.isdigit() or len(division) != 6 or day is None:
+        raise ApiError(400, "SCHEMA_INVALID", 'post {"division_code": "<6 digits>", "channel", "submitted_at"}')
+    if channel not in platform_channels():
+        numbered = ", ".join(platform_channels())
+        raise ApiError(400, "SCHEMA_INVALID", f"the platform numbers the channels {numbered} (CODE-05)")
+    number = call.platform.issue_application_no(division, digits[str(channel)], day)
+    _keep_submitted_at(call.platform, number, str(submitted_at))
+    return JSONResponse({"application_no": number, "submitted_at": submitted_at}, status_code=201)
+
+
+def _keep_submitted_at(platform: Platform, number: str, submitted_at: str) -> None:
+    platform.store.execute(
+        "INSERT INTO records (node, kind, key, body) VALUES ('*', 'submitted_at', ?, ?) ON CONFLICT (node, kind, key) "
+        "DO UPDATE SET body = excluded.body",
+        number,
+        json.dumps(submitted_at),
+    )
+
+
+@endpoint(signed=False)
 async def submitted(call: Call) -> Response:
     """POST /_mock/applications/{application_no} {"submitted_at"}: the platform forwarded it (EVT-04)."""
     change = _json(call)
-    call.platform.store.execute(
-        "INSERT INTO records (node, kind, key, body) VALUES ('*', 'submitted_at', ?, ?) ON CONFLICT (node, kind, key) "
-        "DO UPDATE SET body = excluded.body",
-        call.request.path_params["application_no"],
-        json.dumps(str(change.get("submitted_at", ""))),
-    )
+    _keep_submitted_at(call.platform, call.request.path_params["application_no"], str(change.get("submitted_at", "")))
     return JSONResponse({"recorded": True})
 
 

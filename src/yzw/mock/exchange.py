@@ -5,37 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
-from dataclasses import asdict
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from yzw.codes.times import CN_TZ
-from yzw.mock import supervision
+from yzw.mock.intake import Coalescer, canonical, error_body, ingest_many, now_text, receipt_id
 from yzw.mock.pipeline import Call, endpoint
 from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import ApiError, finding_details
 from yzw.serving.http import JSON, XML
-from yzw.serving.store import Db
 from yzw.spec import validate
-from yzw.spec.events import History, judge
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
-
-
-def receipt_id(node: str) -> str:
-    """A receipt id unique across replica processes and restarts (EVT-08): the node, then a random UUID."""
-    return f"R-{node}-{uuid.uuid4().hex}"
-
-
-def now_text() -> str:
-    return dt.datetime.now(CN_TZ).replace(microsecond=0).isoformat()
-
-
-def _canonical(event: dict[str, Any]) -> str:
-    return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def origin_of(platform: Platform, node: NodeSpec, app_id: str | None) -> str:
@@ -46,123 +29,12 @@ def origin_of(platform: Platform, node: NodeSpec, app_id: str | None) -> str:
     return "down" if sender == node.parent else "up"
 
 
-def ingest(
-    platform: Platform, node: NodeSpec, event: dict[str, Any], code_findings: list[Finding], origin: str
-) -> tuple[int, dict[str, Any]]:
-    """Judge and record one event atomically: (HTTP status, answer body)."""
-    return ingest_many(platform, node, [(event, code_findings)], origin)[0]
-
-
-def ingest_many(
-    platform: Platform, node: NodeSpec, events: list[tuple[dict[str, Any], list[Finding]]], origin: str
-) -> list[tuple[int, dict[str, Any]]]:
-    """Judge and record events in order, in one transaction; each is judged on its own (a batch, EVT-01)."""
-    with platform.store.transaction() as db:
-        return [_ingest_one(db, platform, node, event, findings, origin) for event, findings in events]
-
-
-def _ingest_one(
-    db: Db,
-    platform: Platform,
-    node: NodeSpec,
-    event: dict[str, Any],
-    code_findings: list[Finding],
-    origin: str,
-) -> tuple[int, dict[str, Any]]:
-    canonical = _canonical(event)
-    platform.store.lock(db, f"{node.name}:{event['application_no']}")  # one application's events, one at a time
-    known = db.execute(
-        "SELECT body, receipt_id, received_at FROM events WHERE node = ? AND event_id = ?",
-        (node.name, event["event_id"]),
-    ).fetchone()
-    if known is not None:
-        if known[0] == canonical:
-            return 200, {"receipt_id": known[1], "received_at": known[2], "duplicate": True}
-        return 409, _error("EVENT_CONFLICT", "this event_id was recorded with other content (EVT-07)")
-    if code_findings:
-        return 422, _error("CODE_INVALID", "a code breaks its rule (norm §2)", finding_details(code_findings))
-    received_at = now_text()
-    verdict = judge(_history(db, node, event), event, received_at if origin == "system" else None)
-    if verdict.reason is not None:
-        code = "SEQUENCE_INVALID" if verdict.requirement == "EVT-03" else "TIME_INVALID"
-        detail = [{"path": f"/{verdict.member}", "reason": verdict.reason, "requirement": verdict.requirement}]
-        return 422, _error(code, verdict.reason, detail)
-    receipt = {"receipt_id": receipt_id(node.name), "received_at": received_at, "duplicate": False}
-    _record(db, platform, node, (event, canonical), receipt, verdict.history, origin)
-    return 200, receipt
-
-
-def _error(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"code": code, "message": message, "details": details or []}
-
-
-def _history(db: Db, node: NodeSpec, event: dict[str, Any]) -> History:
-    row = db.execute(
-        "SELECT state FROM histories WHERE node = ? AND application_no = ?", (node.name, event["application_no"])
-    ).fetchone()
-    if row is not None:
-        return History(**json.loads(row[0]))
-    known = db.execute(
-        "SELECT body FROM records WHERE node = '*' AND kind = 'submitted_at' AND key = ?", (event["application_no"],)
-    ).fetchone()
-    return History(submitted_at=json.loads(known[0]) if known else None)
-
-
-def _record(
-    db: Db,
-    platform: Platform,
-    node: NodeSpec,
-    given: tuple[dict[str, Any], str],
-    receipt: dict[str, Any],
-    history: History,
-    origin: str,
-) -> None:
-    event, canonical = given
-    received = dt.datetime.fromisoformat(receipt["received_at"])
-    delay = (received - dt.datetime.fromisoformat(event["occurred_at"])).total_seconds()
-    db.execute(
-        "INSERT INTO events (node, event_id, application_no, case_no, seq, step, dept_uscc, division_code, "
-        "body, receipt_id, received_at, delay_seconds, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            node.name,
-            event["event_id"],
-            event["application_no"],
-            event.get("case_no"),
-            event["seq"],
-            event["step"],
-            event["dept_uscc"],
-            event["division_code"],
-            canonical,
-            receipt["receipt_id"],
-            receipt["received_at"],
-            delay,
-            origin,
-        ),
-    )
-    db.execute(
-        "INSERT INTO histories (node, application_no, state) VALUES (?, ?, ?) ON CONFLICT (node, "
-        "application_no) DO UPDATE SET state = excluded.state",
-        (node.name, event["application_no"], json.dumps(asdict(history))),
-    )
-    for target in _relay_targets(platform, node, event, origin):
-        db.execute("INSERT INTO outbox (node, target, body) VALUES (?, ?, ?)", (node.name, target, canonical))
-    supervision.observe(db, platform, node, event, origin)
-
-
-def _relay_targets(platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> list[str]:
-    """EVT-09: up to the parent (unless it came down); down to the children of the case's division from the
-    province (and onwards down from there)."""
-    targets = [node.parent] if node.parent and origin != "down" else []
-    if origin == "down" or (origin == "system" and node.tier == "province"):
-        targets += [child.name for child in platform.topology.children_covering(node.name, event["division_code"])]
-    return [t for t in targets if t]
-
-
 @endpoint(scope="exchange:write", kind="event", media=(JSON, XML))
 async def push_event(call: Call) -> Response:
-    """POST /exchange/v1/events (EVT-01, EVT-08)."""
+    """POST /exchange/v1/events (EVT-01, EVT-08); pushes arriving together are recorded in one transaction."""
     origin = origin_of(call.platform, call.node, call.app_id)
-    status, body = ingest(call.platform, call.node, call.document, call.code_findings, origin)
+    coalescer: Coalescer = call.request.app.state.intake
+    status, body = await coalescer.ingest((call.document, call.code_findings, origin))
     return JSONResponse(body, status_code=status)
 
 
@@ -184,7 +56,7 @@ async def push_batch(call: Call) -> Response:
         findings = validate("event", event) if isinstance(event, dict) else []
         schema = [f for f in findings if not f.requirement.startswith("CODE-")]
         if not isinstance(event, dict) or schema:
-            error = _error("SCHEMA_INVALID", "the event breaks its schema", finding_details(schema))
+            error = error_body("SCHEMA_INVALID", "the event breaks its schema", finding_details(schema))
             event_id = event.get("event_id", "") if isinstance(event, dict) else ""
             results.append({"event_id": str(event_id), "status": 400, "error": error})
             continue
@@ -276,7 +148,7 @@ async def push_rectification(call: Call) -> Response:
     before the evaluation's evaluated_at. The same record again is a duplicate; the norm gives the exchange no
     refusal for a second, different one, so it is kept (one per bad review is the system's duty; the kit counts)."""
     document = call.document
-    key = f"{document['evaluation_id']}/{hashlib.sha256(_canonical(document).encode()).hexdigest()[:24]}"
+    key = f"{document['evaluation_id']}/{hashlib.sha256(canonical(document).encode()).hexdigest()[:24]}"
     known = _record_of(call, "rectification", key)
     if known is not None:
         return JSONResponse({**known["receipt"], "duplicate": True})

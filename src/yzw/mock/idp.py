@@ -56,14 +56,14 @@ async def validate_ticket(call: Call) -> Response:
     if row is None:
         raise ApiError(400, "TICKET_INVALID", "no such ticket (SSO-03)")
     lifetime = limits().ticket_lifetime_seconds
-    if time.time() - row["issued_at"] > lifetime or platform.take_flag("expire_ticket"):
+    if time.time() - row["issued_at"] > lifetime or platform.take_flag("expire_ticket", call.app_id):
         raise ApiError(400, "TICKET_EXPIRED", f"the ticket is older than {lifetime} s (SSO-03)")
-    if row["used"] or platform.take_flag("use_ticket"):
+    if row["used"] or platform.take_flag("use_ticket", call.app_id):
         raise ApiError(400, "TICKET_USED", "the ticket was used already (SSO-03)")
     platform.store.execute("UPDATE tickets SET used = 1 WHERE ticket = ?", ticket)
     user, issued_at = json.loads(row["user_record"]), _now_text()
     signature = platform.key.sign(user, issued_at)
-    if platform.take_flag("forge_signature"):
+    if platform.take_flag("forge_signature", call.app_id):
         signature = platform.key.sign({**user, "auth_level": 4}, issued_at)  # a valid signature over other bytes
     return JSONResponse({"user": user, "issued_at": issued_at, "kid": platform.key.kid, "signature": signature})
 

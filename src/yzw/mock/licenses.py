@@ -24,7 +24,7 @@ async def issue_license(call: Call) -> Response:
         if known == license_:
             return JSONResponse(license_, status_code=200)
         raise ApiError(422, "LICENSE_CONFLICT", "this license_id was issued with other content (LIC-01)")
-    if call.platform.take_flag("refuse_license"):
+    if call.platform.take_flag("refuse_license", call.app_id):
         raise ApiError(422, "LICENSE_CONFLICT", "the library refuses this license (injected fault)")
     store.execute(
         "INSERT INTO licenses (license_id, body, status) VALUES (?, ?, 'valid')",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import AsyncIterator
@@ -15,11 +16,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yzw.mock import catalog, control, exchange, idp, licenses
+from yzw.mock.intake import Coalescer
 from yzw.mock.outbound import notice_loop, relay_loop
 from yzw.mock.pipeline import Call, endpoint, node_pipeline
-from yzw.mock.platform import Platform
+from yzw.mock.platform import Fault, Platform
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import error_response, exception_handlers
+from yzw.serving.hot import Endpoint, HotRoutes
 
 LOGGED_BYTES = 4096
 
@@ -53,6 +56,7 @@ def _routes(node: NodeSpec) -> list[Route]:
         Route("/_mock/events", control.events, methods=["GET"]),
         Route("/_mock/cards", control.all_cards, methods=["GET"]),
         Route("/_mock/tokens", control.tokens, methods=["GET", "POST"]),
+        Route("/_mock/applications", control.forward, methods=["POST"]),
         Route("/_mock/applications/{application_no}", control.submitted, methods=["POST"]),
         Route("/_mock/delivered", control.delivered, methods=["GET"]),
         Route("/_mock/report", control.report, methods=["GET"]),
@@ -89,10 +93,23 @@ def create_node(platform: Platform, node: NodeSpec) -> ASGIApp:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    app = Starlette(routes=_routes(node), lifespan=lifespan, exception_handlers=exception_handlers("node"))
+    handlers = exception_handlers("node")
+    app = Starlette(routes=_routes(node), lifespan=lifespan, exception_handlers=handlers)
     app.state.platform, app.state.node = platform, node
     app.state.pipeline = node_pipeline(platform, node)
-    return Observe(app, platform, node)
+    app.state.items = catalog.ItemCache(platform.store)
+    app.state.intake = Coalescer(platform, node)
+    return Observe(HotRoutes(app, *_hot_routes(node), internal_error=handlers[500]), platform, node)
+
+
+def _hot_routes(node: NodeSpec) -> tuple[dict[tuple[str, str], Endpoint], dict[tuple[str, str], tuple[str, Endpoint]]]:
+    """What a system under load calls most: the exchange's pushes and (at the province) the catalogue item."""
+    exact: dict[tuple[str, str], Endpoint] = {
+        ("POST", "/exchange/v1/events"): exchange.push_event,
+        ("POST", "/exchange/v1/events:batch"): exchange.push_batch,
+    }
+    prefixed = {("GET", "/catalog/v1/items/"): ("item_code", catalog.get_item)} if node.tier == "province" else {}
+    return exact, prefixed
 
 
 class Observe:
@@ -105,17 +122,18 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started, path = time.perf_counter(), scope["path"]
+        started, path, now = time.perf_counter(), scope["path"], time.time()
+        wanted = _observed_headers(scope)
         entry: dict[str, Any] = {
             "node": self.node.name,
             "method": scope["method"],
             "path": path,
             "query": scope.get("query_string", b"").decode("latin-1"),
-            "at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600)),
-            "t": round(time.time(), 3),  # the arrival to the millisecond, for back-off intervals (EVT-07)
-            "app_id": _header(scope, b"x-yzw-app-id"),
-            "bearer": (_header(scope, b"authorization") or "").startswith("Bearer "),  # SIG-03; the token stays out
-            "if_none_match": _header(scope, b"if-none-match"),  # CAT-01: the ETag the system echoes
+            "at": _china_time(int(now)),
+            "t": round(now, 3),  # the arrival to the millisecond, for back-off intervals (EVT-07)
+            "app_id": wanted.get(b"x-yzw-app-id"),
+            "bearer": (wanted.get(b"authorization") or "").startswith("Bearer "),  # SIG-03; the token stays out
+            "if_none_match": wanted.get(b"if-none-match"),  # CAT-01: the ETag the system echoes
         }
         request_body, response_body = bytearray(), bytearray()
 
@@ -133,20 +151,26 @@ class Observe:
                 response_body.extend(message.get("body", b"")[: LOGGED_BYTES - len(response_body)])
             await send(message)
 
-        if not await self._fault(scope, path, logged_receive, logged_send):
-            await self.app(scope, logged_receive, logged_send)
-        entry.update(
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            request=bytes(request_body),
-            response=bytes(response_body),
-        )  # decoded when read (/_mock/traffic), not on the hot path
-        self.platform.traffic[self.node.name].append(entry)
+        try:
+            if not await self._fault(scope, path, entry["app_id"], logged_receive, logged_send):
+                await self.app(scope, logged_receive, logged_send)
+        finally:  # logged also when the answer is cut off on purpose (the server raises on the short body)
+            if scope.get("yzw.dropped"):
+                entry["status"] = 0  # the caller saw a dropped connection, not the 200 the cut-off answer began with
+            entry.update(
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                request=bytes(request_body),
+                response=bytes(response_body),
+            )  # decoded when read (/_mock/traffic), not on the hot path
+            with self.platform.traffic_lock:
+                self.platform.traffic[self.node.name].append(entry)
 
-    async def _fault(self, scope: Scope, path: str, receive: Receive, send: Send) -> bool:
-        """Apply a matching fault; True when it answered in the app's place."""
+    async def _fault(self, scope: Scope, path: str, app_id: str | None, receive: Receive, send: Send) -> bool:
+        """Apply a matching fault (one for every caller, or for the calling system); True when it answered in the
+        app's place."""
         if path.startswith("/_mock"):
             return False
-        fault = next((f for f in self.platform.faults if f.matches(self.node.name, path)), None)
+        fault = next((f for f in self.platform.faults if f.matches(self.node.name, path, app_id)), None)
         if fault is None or random.random() >= fault.share:
             return False
         if fault.remaining is not None:
@@ -156,8 +180,13 @@ class Observe:
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.drop:  # promise a body and send none: the server aborts the connection mid-answer
+            await _drain(receive)  # the traffic log keeps what was sent, and marks the answer that never came
+            scope["yzw.dropped"] = True
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return True
+        if fault.drop_after or (fault.status and 200 <= fault.status < 300):
+            await self.app(scope, receive, _answered_as(fault, scope, send))
             return True
         if not fault.status:
             return False
@@ -167,10 +196,42 @@ class Observe:
         return True
 
 
+def _answered_as(fault: Fault, scope: Scope, send: Send) -> Send:
+    """The node's own answer under the fault's 2xx status, or cut off after its start (drop_after)."""
+
+    async def rewritten(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k != b"content-length"]
+            if fault.drop_after:
+                scope["yzw.dropped"] = True
+                headers.append((b"content-length", b"64"))
+            message = {**message, "status": message["status"] if fault.drop_after else fault.status}
+            message["headers"] = headers if fault.drop_after else message.get("headers", [])
+        elif message["type"] == "http.response.body" and fault.drop_after:
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return rewritten
+
+
 async def _drain(receive: Receive) -> None:
     while (message := await receive())["type"] == "http.request" and message.get("more_body"):
         pass
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    return next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == name), None)
+OBSERVED = (b"x-yzw-app-id", b"authorization", b"if-none-match")
+
+
+def _observed_headers(scope: Scope) -> dict[bytes, str]:
+    """The headers the traffic log keeps something of (the first of each), in one pass."""
+    found: dict[bytes, str] = {}
+    for key, value in scope.get("headers", []):
+        if key in OBSERVED and key not in found:
+            found[key] = value.decode("latin-1")
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def _china_time(second: int) -> str:
+    """A Unix second as China time text (made once per second, however many requests it saw)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(second + 8 * 3600))

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+import time
 from typing import Any
 
 import httpx
@@ -132,9 +133,11 @@ async def _notify(platform: Platform, client: AsyncSignedClient, kind: str, to: 
     for system in systems:
         url = system.base_url + NOTICE_PATHS[kind]
         entry: dict[str, Any] = {"kind": kind, "to": system.app_id, "url": url, "body": body}
+        started = time.monotonic()
         try:
             response = await client.request("POST", url, json=body)
             entry["status"] = response.status_code
         except (httpx.HTTPError, OSError) as exc:
             entry["error"] = str(exc)
+        entry["seconds"] = round(time.monotonic() - started, 3)  # how long the system took to answer (CAT-03)
         platform.delivered.append(entry)

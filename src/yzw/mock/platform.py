@@ -7,13 +7,17 @@ testing: the traffic log, injected faults and one-shot flags.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from yzw.codes import compose
+from yzw.mock.own_items import keep_own_items
 from yzw.mock.topology import Topology
 from yzw.serving.store import Store
 from yzw.signing import NonceMemory, Nonces
@@ -47,9 +51,15 @@ class Fault:
     latency_ms: int = 0
     remaining: int | None = None
     drop: bool = False  # answer with a cut-off body: the client sees a dropped connection
+    drop_after: bool = False  # do the request, then cut the answer off: done, but the client never hears so
+    app_id: str | None = None  # only the calls this system makes (one run's fault spares the other systems)
 
-    def matches(self, node: str, path: str) -> bool:
-        return self.node in (node, "*") and (self.path == "*" or path.startswith(self.path))
+    def matches(self, node: str, path: str, app_id: str | None = None) -> bool:
+        return (
+            self.node in (node, "*")
+            and (self.path == "*" or path.startswith(self.path))
+            and self.app_id in (None, app_id)
+        )
 
 
 class SharedNonces:
@@ -95,11 +105,12 @@ class Platform:
     tokens: dict[str, TokenRecord] = field(default_factory=dict)
     nonces: dict[str, Nonces] = field(default_factory=dict)
     traffic: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
+    traffic_lock: threading.Lock = field(default_factory=threading.Lock)  # one system's traffic is forgotten alone
     faults: list[Fault] = field(default_factory=list)
-    flags: dict[str, int] = field(default_factory=dict)  # one-shot misbehaviours: forge_signature …
+    flags: dict[str, int] = field(default_factory=dict)  # one-shot misbehaviours: forge_signature[@app_id] …
     pending_notices: deque[tuple[str, str, dict[str, Any]]] = field(default_factory=deque)  # (kind, to, body)
     delivered: list[dict[str, Any]] = field(default_factory=list)  # outbound calls to systems, for inspection
-    _clock: tuple[float, float] = (0.0, 0.0)  # (offset, read at)
+    _clocks: tuple[dict[str, float], float] = ({}, 0.0)  # (offset per department, "" for all; read at)
 
     def __post_init__(self) -> None:
         self.platform_secret = self.platform_secret or _platform_secret(self.store)
@@ -143,6 +154,8 @@ class Platform:
             registration.app_secret,
             json.dumps(registration.as_record(), ensure_ascii=False),
         )
+        if registration.catalog:
+            keep_own_items(self.store, list(registration.catalog))
 
     def systems(self) -> list[Registration]:
         rows = self.store.rows("SELECT record FROM systems WHERE kind = 'system'")
@@ -196,28 +209,58 @@ class Platform:
         }
 
     # clock ------------------------------------------------------------------------------------------------
-    def now(self) -> float:
-        """The supervision engine's notion of now: real time plus the virtual clock's offset (shared)."""
-        offset, read_at = self._clock
+    def clock_offsets(self) -> dict[str, float]:
+        """The virtual clocks' offsets from real time (shared): one per department whose run set one, and the
+        platform's own under "" (what a department without its own clock follows)."""
+        offsets, read_at = self._clocks
         if time.time() - read_at >= CACHE_SECONDS:
-            offset = float(self.store.setting("clock_offset", "0") or 0)
-            self._clock = (offset, time.time())
-        return time.time() + offset
+            rows = self.store.rows("SELECT key, value FROM settings WHERE key LIKE ?", "clock_offset%")
+            offsets = {str(key).partition(":")[2]: float(value or 0) for key, value in rows}
+            self._clocks = (offsets, time.time())
+        return offsets
 
-    @property
-    def clock_offset(self) -> float:
-        return self.now() - time.time()
+    def clock_offset(self, dept_uscc: str = "") -> float:
+        offsets = self.clock_offsets()
+        return offsets.get(dept_uscc, offsets.get("", 0.0))
 
-    def set_clock_offset(self, offset: float) -> None:
-        self.store.set_setting("clock_offset", repr(offset))
-        self._clock = (offset, time.time())
+    def now(self, dept_uscc: str = "") -> float:
+        """The supervision engine's notion of now for a department's cases: real time plus its clock's offset."""
+        return time.time() + self.clock_offset(dept_uscc)
+
+    def set_clock_offset(self, offset: float, dept_uscc: str = "") -> None:
+        """Move a department's clock (or, with no department, the platform's and every department's)."""
+        if dept_uscc:
+            self.store.set_setting(f"clock_offset:{dept_uscc}", repr(offset))
+        else:
+            self.store.execute("DELETE FROM settings WHERE key LIKE ?", "clock_offset:%")
+            self.store.set_setting("clock_offset", repr(offset))
+        self.clocks_changed()
+
+    def clocks_changed(self) -> None:
+        """Read the clocks again at the next `now` (this replica changed one)."""
+        self._clocks = ({}, 0.0)
+
+    # numbers ------------------------------------------------------------------------------------------------
+    def issue_application_no(self, division: str, channel_digit: str, day: dt.date) -> str:
+        """CODE-05: the unified application system's next number for a division, channel and day. The serial
+        counts on from a random start kept across resets, so no two systems (and no two runs against one
+        system) are forwarded the same number."""
+        key = f"serial:{division}{channel_digit}{day:%Y%m%d}"
+        row = self.store.one(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) "
+            "DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT) RETURNING value",
+            key,
+            str(secrets.randbelow(8_000_000) + 1),
+        )
+        return compose.application_no(division, channel_digit, day, int(row[0]))
 
     def url(self, node: str) -> str:
         return self.urls.get(node, "")
 
-    def take_flag(self, name: str) -> bool:
-        """Consume one occurrence of a one-shot misbehaviour."""
-        if self.flags.get(name, 0) > 0:
-            self.flags[name] -= 1
-            return True
+    def take_flag(self, name: str, app_id: str | None = None) -> bool:
+        """Consume one occurrence of a one-shot misbehaviour meant for this system (or for any)."""
+        for key in (f"{name}@{app_id}", name):
+            if self.flags.get(key, 0) > 0:
+                self.flags[key] -= 1
+                return True
         return False

@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 
@@ -13,6 +14,7 @@ from yzw.errors import YzwError
 from yzw.mock.catalog import load_demo_catalogue
 from yzw.mock.control import grant_for
 from yzw.mock.node import create_node
+from yzw.mock.own_items import keep_own_items
 from yzw.mock.platform import Platform
 from yzw.mock.schema import SCHEMA
 from yzw.mock.topology import NodeSpec, Topology, load_topology
@@ -48,6 +50,10 @@ class RunningPlatform:
         """Register a system here, as `POST /_mock/systems` does; what the platform grants it."""
         self.platform.register(registration)
         return grant_for(self.platform, registration)
+
+    def keep_items(self, items: list[dict[str, Any]]) -> None:
+        """A department's own catalogue items (checked already), served and restored on every reset."""
+        keep_own_items(self.platform.store, items)
 
     def stop_node(self, name: str) -> None:
         """Stop one node (to test store-and-forward); `start_node` brings it back on the same port."""

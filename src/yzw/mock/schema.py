@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, user_record TEXT NO
     used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS items (item_code TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (item_code, version));
+CREATE TABLE IF NOT EXISTS own_items (item_code TEXT PRIMARY KEY, dept_uscc TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS licenses (license_id TEXT PRIMARY KEY, body TEXT NOT NULL, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (node TEXT NOT NULL, event_id TEXT NOT NULL, application_no TEXT NOT NULL,
     case_no TEXT, seq INTEGER NOT NULL, step TEXT NOT NULL, dept_uscc TEXT NOT NULL, division_code TEXT NOT NULL,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from typing import Any
 
 from yzw.codes.calendar import default_calendar
@@ -18,25 +19,8 @@ from yzw.errors import CalendarYearMissing
 from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
 from yzw.serving.store import Db
-from yzw.spec.cases import CASE_STEPS, apply, day_of, due_day, legal_day, new_case, working_days_between
+from yzw.spec.cases import day_of, due_day, legal_day, working_days_between
 from yzw.spec.limits import limits
-
-
-def observe(db: Db, platform: Platform, node: NodeSpec, event: dict[str, Any], origin: str) -> None:
-    """Keep the case record of the event's application up to date (called inside the ingest transaction)."""
-    if event["step"] not in CASE_STEPS:
-        return
-    key = event["application_no"]
-    row = db.execute("SELECT body FROM cases WHERE node = ? AND application_no = ?", (node.name, key)).fetchone()
-    case = json.loads(row[0]) if row else new_case(event, origin)
-    apply(case, event)
-    db.execute(
-        "INSERT INTO cases (node, application_no, next_check, body) VALUES (?, ?, 0, ?) ON CONFLICT (node, "
-        "application_no) DO UPDATE SET body = excluded.body, next_check = 0",
-        (node.name, key, json.dumps(case, ensure_ascii=False)),
-    )
-    if event["step"] == "BJ":
-        _revoke_if_in_time(db, node, case, event)
 
 
 def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
@@ -62,7 +46,7 @@ def cards_due(case: dict[str, Any], now: dt.datetime) -> list[tuple[str, str]]:
     return cards
 
 
-def _revoke_if_in_time(db: Db, node: NodeSpec, case: dict[str, Any], event: dict[str, Any]) -> None:
+def revoke_if_in_time(db: Db, node: NodeSpec, case: dict[str, Any], event: dict[str, Any]) -> None:
     """A BJ that occurred on or before the due day shows time cards were raised wrongly: revoke them."""
     try:
         due = due_day(case)
@@ -94,14 +78,19 @@ def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
     due, NULL when none can), so a tick costs what changes, not what is open. A new yellow or red card on an
     accepted case this node took from the system queues a notice (SUP-02) for `notice_loop`.
     """
-    now = dt.datetime.fromtimestamp(platform.now(), CN_TZ).replace(microsecond=0)
+    offsets = platform.clock_offsets()  # read before the transaction: the store's lock is not re-entrant
+    latest = time.time() + max(offsets.values(), default=0.0)  # the clock furthest on
     raised = []
     with platform.store.transaction() as db:
         rows = db.execute(
-            "SELECT application_no, body FROM cases WHERE node = ? AND next_check <= ?", (node.name, now.timestamp())
+            "SELECT application_no, body, next_check FROM cases WHERE node = ? AND next_check <= ?", (node.name, latest)
         )
-        for key, body in rows.fetchall():
+        for key, body, due_check in rows.fetchall():
             case = json.loads(body)
+            offset = offsets.get(case["dept_uscc"], offsets.get("", 0.0))
+            now = dt.datetime.fromtimestamp(time.time() + offset, CN_TZ).replace(microsecond=0)
+            if due_check > now.timestamp():  # its department's clock is behind the furthest one
+                continue
             try:
                 raised += _insert_cards(db, node, case, cards_due(case, now), now)
                 upcoming = next_check(case, now)

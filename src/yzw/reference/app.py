@@ -40,7 +40,7 @@ async def actions(call: Call) -> Response:
 
 @route("notification")
 async def catalog_notice(call: Call) -> Response:
-    return services.change_notice(call.system, dict(call.document))
+    return await services.change_notice(call.system, dict(call.document))
 
 
 @route("notice")
@@ -53,11 +53,14 @@ async def logout(call: Call) -> Response:
     return sso.logout(call.system, dict(call.document))
 
 
+async def health(request: Request) -> Response:
+    system: ReferenceSystem = request.app.state.system
+    return await system.parts.health(request)
+
+
 async def guide(request: Request) -> Response:
-    try:
-        return await services.guide(request.app.state.system, request.path_params["item_code"])
-    except ApiError as error:  # a browser-facing endpoint (MSG-02)
-        return sso.browser_error(request, error.status, error.code, error.message, error.details)
+    system: ReferenceSystem = request.app.state.system
+    return await system.parts.guide_page(request)
 
 
 async def hand_off(request: Request) -> Response:
@@ -88,7 +91,7 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         await system.client.aclose()
 
     routes = [
-        Route("/yzw/v1/health", intake.health, methods=["GET"]),
+        Route("/yzw/v1/health", health, methods=["GET"]),
         Route("/yzw/v1/applications", submit, methods=["POST"]),
         Route("/yzw/v1/applications/{application_no}", status, methods=["GET"]),
         Route("/yzw/v1/applications/{application_no}/supplements", supplements, methods=["POST"]),

@@ -9,6 +9,7 @@ import httpx
 from yzw.codes import check_item_code
 from yzw.reference.system import ReferenceSystem
 from yzw.serving.errors import ApiError
+from yzw.spec import validate
 
 
 async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -> dict[str, Any] | None:
@@ -35,7 +36,12 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
         return None
     if answer.status_code != 200:
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code} (ROB-01)")
-    entry: dict[str, Any] = answer.json()
+    try:
+        entry = answer.json()
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict) or validate("item", entry):  # an answer that is not the norm's (ROB-01)
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the province catalogue gave an answer that is not an item")
     system.items[item_code] = entry
     system.etags[item_code] = answer.headers.get("ETag", "")
     system.item_versions[(item_code, int(entry["version"]))] = entry

@@ -51,7 +51,7 @@ async def act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any
     """Carry out one driver action; the answer of §11. Actions wait for each other at the desk, so two clerks
     accepting the same application at once give one SL and one 409, never two case numbers."""
     async with system.parts.desk(system):
-        return await _act(system, request)
+        return await system.parts.driver_action(system, request)
 
 
 def one_desk(system: ReferenceSystem) -> asyncio.Lock:
@@ -59,7 +59,9 @@ def one_desk(system: ReferenceSystem) -> asyncio.Lock:
     return system.desk
 
 
-async def _act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+async def carry_out(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """§11: the application (404 APPLICATION_UNKNOWN), then the state (409 STATE_INVALID), then the params (422);
+    an absent `params` is read as {} (ACC-01)."""
     action, params = request["action"], request.get("params") or {}
     if action == "window_apply":
         return _window_apply(system, params)
@@ -68,20 +70,20 @@ async def _act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, An
     found = system.application(str(request.get("application_no") or "")) or _by_case(system, request.get("case_no"))
     if found is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", "no such application or case")
-    allowed = allowed_steps(found["last_step"], found["suspended_at"])
+    allowed = system.parts.next_steps(found["last_step"], found["suspended_at"])
     wanted = {"advance": next((s for s in ("CB", "SH", "PZ") if s in allowed), "?"), "complete": "BJ"}.get(
         action, STEP_OF.get(action, "?")
     )
-    if wanted not in allowed and not (action == "complete" and allowed & {"CB", "SH", "PZ"}):
+    if wanted not in allowed and not (action == "complete" and system.parts.completable(allowed)):
         raise ApiError(409, "STATE_INVALID", f"{action} is not possible after {found['last_step'] or 'intake'}")
     handlers = {"accept": _accept, "refuse": _refuse, "request_supplement": _request_supplement, "complete": _complete}
     if action in handlers:
         event = await handlers[action](system, found, params)
     else:
         event = record_event(
-            system, found["application_no"], wanted, _simple_payload(wanted, found, params), handler=CLERK
+            system, found["application_no"], wanted, system.parts.step_payload(wanted, found, params), handler=CLERK
         )
-    return _answer(event)
+    return system.parts.driver_answer(event)
 
 
 async def _evaluation(system: ReferenceSystem, action: str, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +102,7 @@ async def _evaluate(system: ReferenceSystem, case_no: str, params: dict[str, Any
         case_no,
         int(params["level"]),
     )
-    return answer
+    return system.parts.evaluation_answer(answer)
 
 
 async def _rectify(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +110,7 @@ async def _rectify(system: ReferenceSystem, case_no: str, params: dict[str, Any]
     system.parts.rectifiable(system, case_no, params)
     answer = await services.push_rectification(system, case_no, params)
     system.store.execute("UPDATE reviews SET rectified = 1 WHERE evaluation_id = ?", answer["evaluation_id"])
-    return answer
+    return system.parts.rectification_answer(answer)
 
 
 def evaluation_channel(params: dict[str, Any]) -> str:
@@ -138,12 +140,19 @@ def one_per_bad_review(system: ReferenceSystem, case_no: str, params: dict[str, 
         raise ApiError(409, "STATE_INVALID", "this review has its rectification: one per bad review (EVAL-02)")
 
 
+def review_ahead(allowed: frozenset[str]) -> bool:
+    """§11 complete: a case whose next step is a review step (CB, SH, PZ) can be completed, the missing steps
+    pushed first; a suspended case (only HF or CH may follow) cannot: 409 STATE_INVALID (EVT-03)."""
+    return bool(allowed & {"CB", "SH", "PZ"})
+
+
 def _by_case(system: ReferenceSystem, case_no: Any) -> dict[str, Any] | None:
     row = system.store.one("SELECT application_no FROM applications WHERE case_no = ?", str(case_no or ""))
     return system.application(row[0]) if row else None
 
 
-def _answer(event: dict[str, Any]) -> dict[str, Any]:
+def event_answer(event: dict[str, Any]) -> dict[str, Any]:
+    """§11 / ACC-01: the decision's answer names the event it queued."""
     answer = {
         "ok": True,
         "application_no": event["application_no"],
@@ -154,7 +163,8 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     return answer | ({"case_no": event["case_no"]} if event.get("case_no") else {})
 
 
-def _simple_payload(step: str, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def step_payload(step: str, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-02: the payload of a step the driver moves on to (GQ, HF, SD, CH and the review steps)."""
     if step == "GQ":
         return {
             "reason": str(params.get("reason", "需现场核查")),
@@ -182,7 +192,7 @@ async def _missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[s
         for m in entry["materials"]
         if m["required"] and m["material_code"] not in given
     ]
-    holder = body["applicant"].get("id_number") or body["applicant"].get("uscc")
+    holder = system.parts.license_holder(body["applicant"])
     for material in given.values():
         if material["kind"] == "license":
             state = await system.parts.license_status(system, material["license_id"], holder)
@@ -190,6 +200,11 @@ async def _missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[s
                 reason = system.parts.license_reason(material, state)
                 missing.append({"material_code": material["material_code"], "reason": reason})
     return system.parts.missing_listed(missing)
+
+
+def license_holder(applicant: dict[str, Any]) -> str:
+    """APP-05: the holder a license material is verified for is the applicant (its id_number or uscc)."""
+    return str(applicant.get("id_number") or applicant.get("uscc"))
 
 
 def status_as_reason(material: dict[str, Any], state: str) -> str:
@@ -206,10 +221,16 @@ async def verify_license(system: ReferenceSystem, license_id: str, holder: str) 
             json={"license_id": license_id, "holder_id": holder},
         )
     except (httpx.HTTPError, OSError):
-        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached (ROB-01)") from None
-    if answer.status_code != 200:
+        raise ApiError(
+            system.parts.unreachable_status, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached (ROB-01)"
+        ) from None
+    try:
+        body = answer.json() if answer.status_code == 200 else None
+    except ValueError:
+        body = None
+    if body is None or validate("license-status", body):  # a 5xx or an answer that is not the norm's (ROB-01)
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
-    return str(answer.json()["status"])
+    return str(body["status"])
 
 
 async def _entry(system: ReferenceSystem, found: dict[str, Any]) -> dict[str, Any]:
@@ -226,19 +247,36 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
     if missing:
         return _supplement_notice(system, found, missing)
     due = _due(system, params, entry)
-    payload = system.parts.sl_payload(system.parts.case_no(system), found, entry, due)
-    return record_event(system, found["application_no"], "SL", payload, case_no=payload["case_no"], handler=CLERK)
+    payload = system.parts.sl_payload(system.parts.case_no(system, params), found, entry, due)
+    return record_event(
+        system,
+        found["application_no"],
+        "SL",
+        payload,
+        case_no=payload["case_no"],
+        handler=CLERK,
+        occurred_at=system.parts.acceptance_time(params),
+    )
+
+
+def accepted_now(params: dict[str, Any]) -> str | None:
+    """EVT-04 / §11: the SL happens now; a driver's calendar_date moves only the due time (None: now)."""
+    return None
 
 
 def _due(system: ReferenceSystem, params: dict[str, Any], entry: dict[str, Any]) -> dt.datetime:
     """ACC-04: the promised due time, counted from params.calendar_date (today by default)."""
     try:
-        day0 = dt.date.fromisoformat(params["calendar_date"]) if "calendar_date" in params else today_cn()
-        return system.parts.due_date(day0, int(entry["promised_days"]))
+        return system.parts.due_date(system.parts.day0(params), int(entry["promised_days"]))
     except ValueError:
         raise ApiError(422, "PARAMS_INVALID", "params.calendar_date is a date, YYYY-MM-DD") from None
     except CalendarYearMissing as exc:
         raise system.parts.calendar_refusal(exc) from None
+
+
+def day0(params: dict[str, Any]) -> dt.date:
+    """§11: day 0 of the due time, params.calendar_date when driven (a value that is no date: ValueError)."""
+    return dt.date.fromisoformat(params["calendar_date"]) if "calendar_date" in params else today_cn()
 
 
 def year_named(exc: CalendarYearMissing) -> ApiError:
@@ -250,11 +288,22 @@ def year_named(exc: CalendarYearMissing) -> ApiError:
     )
 
 
-def issue_case_no(system: ReferenceSystem) -> str:
-    """CODE-06: today's next case number of this department, with its check character."""
+def issue_case_no(system: ReferenceSystem, params: dict[str, Any] | None = None) -> str:
+    """CODE-06: today's next case number of this department, with its check character (a driver's
+    `calendar_date` moves only the due time, §11)."""
     today = today_cn()
     serial = system.next_counter(f"case:{today.isoformat()}")
     return compose.case_no(system.registration.division_code, system.registration.dept_seq, today, serial)
+
+
+def own_division(system: ReferenceSystem) -> str:
+    """CODE-05: a number the system issues opens with its own registered division_code."""
+    return system.registration.division_code
+
+
+def next_window_serial(system: ReferenceSystem) -> int:
+    """CODE-05: the department's daily sequence of the numbers it issues, persistent and never repeated."""
+    return system.next_counter(f"application:{today_cn().isoformat()}")
 
 
 def sl_payload(case_no: str, found: dict[str, Any], entry: dict[str, Any], due: dt.datetime) -> dict[str, Any]:
@@ -275,14 +324,14 @@ async def _refuse(system: ReferenceSystem, found: dict[str, Any], params: dict[s
 
 
 def reason_given(params: dict[str, Any]) -> dict[str, Any]:
-    """The BYSL payload: the clerk's reason."""
-    return {"reason": str(params.get("reason", "")).strip()}
+    """The BYSL payload: the clerk's reason, verbatim (ROB-02)."""
+    return {"reason": str(params.get("reason", ""))}
 
 
 def bysl_payload(params: dict[str, Any]) -> dict[str, Any]:
-    """ACC-01: no refusal without a reason."""
+    """ACC-01: no refusal without a reason (blank is none)."""
     payload = reason_given(params)
-    if not payload["reason"]:
+    if not payload["reason"].strip():
         raise ApiError(422, "PARAMS_INVALID", "refuse needs params.reason (ACC-01)")
     return payload
 
@@ -338,7 +387,7 @@ def review(system: ReferenceSystem, number: str) -> None:
 
 def bj_payload(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
     """EVT-05: the BJ names its result, documents and e-licenses, and a denial's reason."""
-    payload: dict[str, Any] = {"result": result, "documents": [], "licenses": licenses}
+    payload: dict[str, Any] = {"result": result, "documents": [], "licenses": licenses}  # EVT-05
     if result == "denied":
         payload["reason"] = str(params["reason"])
     return payload
@@ -357,16 +406,14 @@ def license_number(system: ReferenceSystem, entry: dict[str, Any], case_no: str)
 
 def _license(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any], license_id: str) -> dict[str, Any]:
     """The e-license the library is asked to issue (LIC-01)."""
-    applicant, case_no = found["body"]["applicant"], found["case_no"]
-    holder = {"type": applicant["type"], "name": applicant["name"]} | (
-        {"id_number": applicant["id_number"]} if applicant["type"] == "person" else {"uscc": applicant["uscc"]}
-    )
+    holder, case_no = system.parts.license_owner(found["body"]["applicant"]), found["case_no"]
     issued = dt.datetime.now(CN_TZ).replace(microsecond=0)
-    document = f"{entry['license_name']} {license_id}".encode()
+    name = system.parts.license_title(entry)
+    document = f"{name} {license_id}".encode()
     return {
         "license_id": license_id,
         "license_type": entry["license_type"],
-        "name": entry["license_name"],
+        "name": name,
         "holder": holder,
         "issuer": {"name": entry["dept"]["name"], "uscc": system.registration.dept_uscc},
         "issued_at": issued.isoformat(),
@@ -376,12 +423,25 @@ def _license(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, An
     }
 
 
+def license_owner(applicant: dict[str, Any]) -> dict[str, Any]:
+    """LIC-01: the e-license is held by the applicant: a person by its id_number, a legal person by its uscc."""
+    code = "id_number" if applicant["type"] == "person" else "uscc"
+    return {"type": applicant["type"], "name": applicant["name"], code: applicant[code]}
+
+
+def license_title(entry: dict[str, Any]) -> str:
+    """LIC-01: the e-license's name is the item's license_name (the license, not the item: 食品经营许可证)."""
+    return str(entry["license_name"])
+
+
 async def issue_license(system: ReferenceSystem, license_: dict[str, Any]) -> None:
     """LIC-01: the library issues the e-license before the BJ that lists it."""
     try:
         answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
     except (httpx.HTTPError, OSError):
-        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached (ROB-01)") from None
+        raise ApiError(
+            system.parts.unreachable_status, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached (ROB-01)"
+        ) from None
     if answer.status_code >= 500:  # ROB-01: a 5xx is a library that cannot answer, not a refusal
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code} (ROB-01)")
     if answer.status_code not in (200, 201):
@@ -421,14 +481,12 @@ def _keep(system: ReferenceSystem, application: dict[str, Any]) -> None:
 
 def _window_application(system: ReferenceSystem, params: dict[str, Any], channel: str) -> dict[str, Any]:
     """The clerk's entry as an application, under the next number of the window's channel (CODE-05)."""
-    today = today_cn()
-    daily = system.next_counter(f"application:{today.isoformat()}")
     number = compose.system_application_no(
-        system.registration.division_code,
+        system.parts.window_division(system),
         system.parts.window_digit(channel),
-        today,
+        today_cn(),
         system.registration.dept_seq,
-        daily,
+        system.parts.window_serial(system),
     )
     return {
         **params,
@@ -441,4 +499,4 @@ def _window_application(system: ReferenceSystem, params: dict[str, Any], channel
 
 def announce(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
     """APP-06: the window application is announced with its SB, like any step."""
-    return _answer(record_event(system, application["application_no"], "SB", application, handler=CLERK))
+    return event_answer(record_event(system, application["application_no"], "SB", application, handler=CLERK))

@@ -21,6 +21,7 @@ class Fault:
     also: tuple[str, ...] = ()
     under_load: bool = False  # shows only under concurrency: `yzw load --with-checks` fails it, a run cannot
     part: tuple[str, ...] = ()  # the parts of the reference system it replaces (yzw.reference.parts)
+    clauses: tuple[str, ...] = ()  # the clauses of its requirement it breaks (specs/requirements.yaml)
 
 
 @cache
@@ -39,6 +40,7 @@ def _fault(entry: dict[str, Any]) -> Fault:
         tuple(entry.get("also", ())),
         bool(entry.get("under_load")),
         (part,) if isinstance(part, str) else tuple(part),
+        tuple(entry.get("clauses", ())),
     )
 
 

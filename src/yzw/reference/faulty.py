@@ -8,43 +8,84 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
+import re
 import secrets
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
+from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import httpx
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from yzw.codes.times import CN_TZ
+from yzw.codes import check, compose
+from yzw.codes.calendar import default_calendar, promised_due_at
+from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
+from yzw.reference import intake
 from yzw.reference.catalogue import active_for_department, item
 from yzw.reference.driver import (
     absent,
+    allowed_steps,
     announce,
     bj_payload,
+    carry_out,
+    event_answer,
     issue_case_no,
+    issue_license,
     license_number,
     licensed_review,
+    one_per_bad_review,
     reason_given,
     review,
     sl_payload,
+    step_payload,
+    verify_license,
 )
 from yzw.reference.guard import answer_in_kind
-from yzw.reference.journal import EVENTS, SYSTEM_NAME
-from yzw.reference.sso import COOKIE, fresh_sid, session_user
+from yzw.reference.intake import STATUS, first_answer, health
+from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal
+from yzw.reference.services import evaluation_record, guide_page
+from yzw.reference.sso import error_page, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
-from yzw.serving.http import JSON, XML
-from yzw.serving.pipeline import Call, Pipeline, Route, Step, parse_document, verify_signature
-from yzw.signing import NonceMemory, Nonces
+from yzw.serving.http import JSON, XML, prefers_html
+from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
+from yzw.signing import (
+    HEADER_NONCE,
+    HEADER_TIMESTAMP,
+    NONCE_SYNTAX,
+    SIG02_ORDER,
+    TIMESTAMP_WINDOW,
+    UNRESERVED,
+    NonceMemory,
+    Nonces,
+    Presented,
+    Rejection,
+    Stage,
+    app_known,
+    canonical_query,
+    header_syntax,
+    headers_present,
+    nonce_fresh,
+    query_pairs,
+    signature_matches,
+    timestamp_window,
+)
+from yzw.spec import validate
 from yzw.spec.findings import Finding
-from yzw.spec.xml import from_xml
+from yzw.spec.limits import limits
+from yzw.spec.schemas import schema_documents
+from yzw.spec.xml import from_xml, xsd_errors
 
 # The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
 KNOWN_MEMBERS = frozenset(
@@ -95,7 +136,7 @@ async def _never(*_: Any) -> None:
     """A call to the platform that is never made (the vendor does it "later")."""
 
 
-def _strict(document: Any, findings: list[Finding]) -> list[Finding]:
+def _strict(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
     """A strict parser that refuses members it does not know (MSG-03)."""
     extra = sorted(set(document) - KNOWN_MEMBERS) if isinstance(document, dict) else []
     return findings + [Finding(f"/{name}", name, "unknown member", "MSG-03") for name in extra]
@@ -177,6 +218,245 @@ def _bj_without_documents(result: str, licenses: list[str], params: dict[str, An
     return {k: v for k, v in bj_payload(result, licenses, params).items() if k != "documents"}
 
 
+def _withdrawal_after_refusal(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-06 broken: a refused application can still be withdrawn at the applicant's request (CH after BYSL)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"CH"} if last_step == "BYSL" else allowed
+
+
+BEFORE_ACCEPTANCE = (None, "SB", "BZ", "BZJ")
+
+
+def _accept_while_awaiting_supplements(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: accept is open while the application waits for supplements (the clerk "takes what came
+    at the window"), so a second accept after BZ notifies again instead of waiting for BZJ."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"SL"} if last_step == "BZ" else allowed
+
+
+def _withdraw_only_after_acceptance(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: withdrawal is a case action only; an application not accepted yet cannot be withdrawn."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed - {"CH"} if last_step in BEFORE_ACCEPTANCE else allowed
+
+
+def _suspend_before_acceptance(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: an application may be suspended (site visit) before it is accepted: GQ before SL."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"GQ"} if last_step in BEFORE_ACCEPTANCE else allowed
+
+
+def _advance_while_suspended(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: the suspension only stops the clock; the review goes on without a resume (SH after GQ)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | allowed_steps(suspended_at, None) if last_step == "GQ" else allowed
+
+
+def _resume_restarts_review(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: after a resume the review starts again at CB, whatever step the case was suspended at."""
+    return allowed_steps("SL", None) if last_step == "HF" else allowed_steps(last_step, suspended_at)
+
+
+def _withdraw_after_completion(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a completed case can still be withdrawn at the applicant's request (CH after BJ)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"CH"} if last_step in ("BJ", "SD") else allowed
+
+
+def _withdraw_refused_while_suspended(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a suspended case must be resumed before the applicant can withdraw it."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed - {"CH"} if last_step == "GQ" else allowed
+
+
+def _completable_unless_closed(allowed: frozenset[str]) -> bool:
+    """EVT-03 / §11 broken: complete checks only that the case is not closed, so a suspended case is completed
+    (BJ right after GQ)."""
+    return bool(allowed - {"SD"})
+
+
+def _open_case(system: ReferenceSystem, case_no: str) -> Any:
+    """EVT-03 / SUP-02 broken: notices are matched against the open cases only, so a notice on a completed
+    case is answered 404 CASE_UNKNOWN and gets no FK."""
+    return system.store.one(
+        "SELECT application_no FROM applications WHERE case_no = ? AND last_step NOT IN ('BJ', 'SD', 'CH')", case_no
+    )
+
+
+def _evaluation_with(**changes: Callable[[Any], Any]) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """EVAL-01 broken: the evaluation as taken, one member changed (`changes`: member -> the value from the
+    clean record's value)."""
+
+    def record(case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+        evaluation = evaluation_record(case_no, params)
+        return {**evaluation, **{member: change(evaluation[member]) for member, change in changes.items()}}
+
+    return record
+
+
+def _level_2_refused(case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01 broken: the desk has no button for level 2 (不满意); an evaluation of level 2 is refused."""
+    if params.get("level") == 2:
+        raise ApiError(422, "PARAMS_INVALID", "params.level is 1, 3, 4 or 5")
+    return evaluation_record(case_no, params)
+
+
+def _level_unchecked(case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01 broken: the level is taken as typed; a level 6 is queued (and refused by the exchange)."""
+    return {**evaluation_record(case_no, {**params, "level": 5}), "level": params.get("level")}
+
+
+def _evaluation_id_of_case(case_no: str) -> Callable[[Any], str]:
+    return lambda evaluation_id: str(uuid.uuid5(uuid.NAMESPACE_URL, case_no))
+
+
+def _evaluation_per_case(case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01 broken: the evaluation_id is derived from the case_no, so a second evaluation of a case reuses it
+    with other content (409 EVALUATION_CONFLICT at the exchange)."""
+    return _evaluation_with(evaluation_id=_evaluation_id_of_case(case_no))(case_no, params)
+
+
+def _bad_up_to(worst_good: int) -> Callable[[ReferenceSystem, str, dict[str, Any]], None]:
+    """EVAL-02 broken: reviews up to level `worst_good` count as bad (2 is the norm's limit)."""
+
+    def rectifiable(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+        row = system.store.one(
+            "SELECT level, rectified FROM reviews WHERE evaluation_id = ? AND case_no = ?",
+            str(params.get("evaluation_id") or ""),
+            case_no,
+        )
+        if row is not None and not row[1] and row[0] <= worst_good:
+            return
+        one_per_bad_review(system, case_no, params)
+
+    return rectifiable
+
+
+def _only_level_1_bad(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: only level 1 (非常不满意) counts as a bad review; a level 2 is refused 409."""
+    row = system.store.one("SELECT level FROM reviews WHERE evaluation_id = ?", str(params.get("evaluation_id")))
+    if row is not None and row[0] == 2:
+        raise ApiError(409, "STATE_INVALID", "a level 2 review gets no rectification")
+    one_per_bad_review(system, case_no, params)
+
+
+def _review_by_id_only(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: the review is looked up by its evaluation_id only, so another case's review is
+    rectified under this case."""
+    row = system.store.one("SELECT case_no FROM reviews WHERE evaluation_id = ?", str(params.get("evaluation_id")))
+    one_per_bad_review(system, str(row[0]) if row else case_no, params)
+
+
+YELLOW_ONLY = {"yellow": "已收到黄牌督办,承办人正在加快办理"}
+
+
+def _explained_for_yellow_only(notice: dict[str, Any]) -> dict[str, Any]:
+    """SUP-02 broken: the explanation comes from a template of yellow cards only; a red card fails (500)."""
+    return {"notice_id": notice["notice_id"], "explanation": YELLOW_ONLY[str(notice["card"])]}
+
+
+def _fk_names_own_reference(notice: dict[str, Any]) -> dict[str, Any]:
+    """SUP-02 broken: the FK names a reference of the system's own (a new UUID), not the notice's notice_id."""
+    return {"notice_id": str(uuid.uuid4()), "explanation": "已收到督办,承办人正在加快办理"}
+
+
+def _fk_without_explanation(notice: dict[str, Any]) -> dict[str, Any]:
+    """SUP-02 broken: the FK leaves the explanation out until a clerk writes one."""
+    return {"notice_id": notice["notice_id"]}
+
+
+def _fk_on_own_counter(system: ReferenceSystem, number: str, payload: dict[str, Any]) -> None:
+    """EVT-03 broken: the supervision module numbers its FK events on a counter of its own (1, 2 … per
+    application), not as the application's next seq."""
+    row = system.store.one(
+        "SELECT body, last_seq, case_no, last_step, suspended_at, updated_at FROM applications "
+        "WHERE application_no = ?",
+        number,
+    )
+    application = json.loads(row[0])
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "application_no": number,
+        "case_no": row[2],
+        "seq": system.next_counter(f"fk:{number}"),
+        "step": "FK",
+        "occurred_at": max(now_text(), str(row[5] or application["submitted_at"])),
+        "division_code": application["division_code"],
+        "dept_uscc": system.registration.dept_uscc,
+        "item_code": application["item_code"],
+        "handler": {"id": system.registration.app_id, "name": SYSTEM_NAME},
+        "payload": payload,
+    }
+    system.store.execute(
+        "INSERT INTO outbox (application_no, body) VALUES (?, ?)", number, json.dumps(event, ensure_ascii=False)
+    )
+
+
+def _passports_checked_as_id_cards(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-03 broken: every certificate number must pass CODE-01, whatever its id_type (a passport fails)."""
+    person = document.get("applicant") if isinstance(document, dict) else None
+    passport = isinstance(person, dict) and person.get("id_type") not in (None, "111")
+    if passport and check("id_number", str(person.get("id_number", ""))) is not None:  # type: ignore[union-attr]
+        raise ApiError(422, "APPLICANT_INVALID", "the applicant's id_number is not a valid ID number")
+    return findings
+
+
+def _representative_or_person(applicant: dict[str, Any]) -> str:
+    """APP-05 broken: a legal applicant's licenses are verified for its legal representative, not for it."""
+    return str((applicant.get("legal_rep") or applicant).get("id_number"))
+
+
+def _gq_without_expected_days(step: str, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-02 broken: a suspension says why and what kind, but not how many days it is expected to last."""
+    payload = step_payload(step, found, params)
+    return {k: v for k, v in payload.items() if k != "expected_days"} if step == "GQ" else payload
+
+
+def _every_due_entry(system: ReferenceSystem) -> list[Any]:
+    """EVT-07 broken: every due outbox entry is pushed, so a later event overtakes one that waits for a retry."""
+    return system.store.rows(
+        "SELECT id, body, attempts, path FROM outbox WHERE state = 'pending' AND next_try <= ? ORDER BY id LIMIT 200",
+        time.time(),
+    )
+
+
+def _day0_or_today(params: dict[str, Any]) -> dt.date:
+    """ACC-04 broken: a calendar_date that is no date is ignored and the acceptance goes ahead from today."""
+    try:
+        return dt.date.fromisoformat(str(params.get("calendar_date")))
+    except ValueError:
+        return today_cn()
+
+
+def _on_calendar_date(params: dict[str, Any]) -> str | None:
+    """EVT-04 broken: a driver's calendar_date dates the SL itself, at the time of day it happens."""
+    if not params.get("calendar_date"):
+        return None
+    now = dt.datetime.now(CN_TZ).replace(microsecond=0)
+    return dt.datetime.combine(dt.date.fromisoformat(params["calendar_date"]), now.time(), CN_TZ).isoformat()
+
+
+async def _outage_as_not_found(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """ROB-01 broken: a library that cannot answer is read as "license not found", so the applicant is asked
+    for a supplement (BZ) instead of the clerk being told to try again (503, nothing decided)."""
+    try:
+        return await verify_license(system, license_id, holder)
+    except ApiError:
+        return "not_found"
+
+
+def _case_no_on_calendar_date(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: the driver's calendar_date is taken as the acceptance day of the case_no too."""
+    day = dt.date.fromisoformat(params["calendar_date"]) if params.get("calendar_date") else today_cn()
+    serial = system.next_counter(f"case:{day.isoformat()}")
+    return compose.case_no(system.registration.division_code, system.registration.dept_seq, day, serial)
+
+
+def _first_case_no_of_the_day(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: the daily serial is read but never advanced, so every case of the day gets serial 1."""
+    return compose.case_no(system.registration.division_code, system.registration.dept_seq, today_cn(), 1)
+
+
 def _home_made_check(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
     """CODE-07 broken: a home-made check character instead of ISO/IEC 7064 MOD 37,36."""
     license_id = license_number(system, entry, case_no)
@@ -219,14 +499,21 @@ def _early_session(system: ReferenceSystem, ticket: str) -> str | None:
     return sid
 
 
-def _held_cookie(request: Request) -> str:
+def _held_cookie(system: ReferenceSystem, request: Request) -> str:
     """SSO-07 broken: the session cookie the browser already held becomes the logged-in session."""
-    return request.cookies.get(COOKIE) or fresh_sid(request)
+    return request.cookies.get(system.parts.session_cookie_name) or fresh_sid(system, request)
 
 
-def _bare_cookie(response: Response, sid: str, https: bool) -> None:
+def _held_known_session(system: ReferenceSystem, request: Request) -> str:
+    """SSO-07 broken: a browser that already holds one of the system's sessions has it upgraded at login."""
+    held = request.cookies.get(system.parts.session_cookie_name, "")
+    known = system.store.one("SELECT sid FROM sessions WHERE sid = ?", held) if held else None
+    return held if known else fresh_sid(system, request)
+
+
+def _bare_cookie(response: Response, name: str, sid: str, https: bool) -> None:
     """SSO-07 broken: no HttpOnly, no SameSite, no Secure."""
-    response.headers["set-cookie"] = f"{COOKIE}={sid}; Path=/"
+    response.headers["set-cookie"] = f"{name}={sid}; Path=/"
 
 
 # the request pipeline ---------------------------------------------------------------------------------------
@@ -272,6 +559,183 @@ def _blank_pairs_dropped(pipeline: Pipeline, call: Call, route: Route) -> None:
     verify_signature(pipeline, call, route, urlencode(parse_qsl(query)))
 
 
+def _verified_in(*stages: Stage, query_rule: Callable[[str | bytes], str] = canonical_query) -> Step:
+    """A signature check that runs SIG-02's stages as a vendor ordered (or wrote) them."""
+
+    def check(pipeline: Pipeline, call: Call, route: Route) -> None:
+        query = call.request.scope["query_string"]
+        verify_signature(pipeline, call, route, query, stages=stages, query_rule=query_rule)
+
+    return check
+
+
+def _one_code(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-02 broken: the authentication filter answers every refusal 401 SIGNATURE_INVALID, whatever the cause."""
+    try:
+        check_signature(pipeline, call, route)
+    except ApiError as refusal:
+        raise ApiError(401, "SIGNATURE_INVALID", "authentication failed") from refusal
+
+
+def _past_only(request: Presented) -> Rejection | None:
+    """SIG-02 broken: only `now - timestamp > 300` is checked, so a timestamp from the future passes."""
+    stamp = request.header(HEADER_TIMESTAMP)
+    if request.now - int(stamp) > TIMESTAMP_WINDOW:
+        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {stamp} is too old")
+    return None
+
+
+def _minute_window(request: Presented) -> Rejection | None:
+    """SIG-02 broken: a 60 s window, tighter than the norm's 300 s."""
+    stamp = request.header(HEADER_TIMESTAMP)
+    if abs(request.now - int(stamp)) > TIMESTAMP_WINDOW // 5:
+        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {stamp} is more than a minute from now")
+    return None
+
+
+def _lenient_window(request: Presented) -> Rejection | None:
+    """The window over a timestamp read leniently: what is no number counts as 0 (the epoch), long expired."""
+    stamp = request.header(HEADER_TIMESTAMP)
+    seconds = int(stamp) if stamp.isascii() and stamp.isdigit() else 0
+    if abs(request.now - seconds) > TIMESTAMP_WINDOW:
+        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {stamp} is more than {TIMESTAMP_WINDOW} s from now")
+    return None
+
+
+def _nonce_and_signature_syntax(request: Presented) -> Rejection | None:
+    """Header syntax without the timestamp: it is left to the window, which reads it leniently (SIG-02)."""
+    if not NONCE_SYNTAX.fullmatch(request.header(HEADER_NONCE)):
+        return Rejection("SIGNATURE_INVALID", "the nonce is not 16-64 characters of [A-Za-z0-9-]")
+    return None
+
+
+def _timestamp_syntax(request: Presented) -> Rejection | None:
+    """Header syntax without the nonce: any nonce is taken (SIG-02)."""
+    if not request.header(HEADER_TIMESTAMP).isdigit():
+        return Rejection("SIGNATURE_INVALID", "the timestamp is not Unix seconds")
+    return None
+
+
+class _OneNonceSet:
+    """SIG-02 broken: one set of nonces for every caller, so a nonce another app used counts as a replay."""
+
+    def __init__(self, memory: Nonces) -> None:
+        self.memory = memory
+
+    def claim(self, app_id: str, nonce: str) -> bool:
+        return self.memory.claim("", nonce)
+
+
+def _unsigned_at(*suffixes: str) -> Step:
+    """SIG-02 broken: routes ending so were mounted outside the signed router and are served to anyone."""
+
+    def check(pipeline: Pipeline, call: Call, route: Route) -> None:
+        if not call.request.url.path.endswith(suffixes):
+            check_signature(pipeline, call, route)
+
+    return check
+
+
+def _platform_key_at_the_driver(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """§11 broken: the driver takes the platform's key too (one key list for every route)."""
+    try:
+        check_signature(pipeline, call, route)
+    except ApiError:
+        if route.signer != "system":
+            raise
+        check_signature(pipeline, call, replace(route, signer="platform"))
+
+
+def _drafted_before_verdict(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-02 broken: an application is saved as it arrives, before the signature filter's verdict, so an
+    application refused 401 is kept all the same (and its status query answers it)."""
+    if call.request.method == "POST" and call.request.url.path.endswith("/applications"):
+        with suppress(ValueError, KeyError, TypeError):
+            intake._kept(call.request.app.state.system, json.loads(call.body))
+    check_signature(pipeline, call, route)
+
+
+def _encoded(pairs: list[tuple[str, str]], safe: str = UNRESERVED) -> str:
+    return "&".join(f"{quote(name, safe=safe)}={quote(value, safe=safe)}" for name, value in pairs)
+
+
+def _sorted_by_name_only(raw_query: str | bytes) -> str:
+    """SIG-01 broken: pairs sorted by name alone (a stable sort), so equal names keep the order they came in."""
+    return _encoded(sorted(query_pairs(raw_query), key=lambda pair: pair[0]))
+
+
+def _sorted_ignoring_case(raw_query: str | bytes) -> str:
+    """SIG-01 broken: pairs sorted case-insensitively, as a collation would, not by code point."""
+    return _encoded(sorted(query_pairs(raw_query), key=lambda pair: (pair[0].lower(), pair[1].lower())))
+
+
+def _encoded_like_javascript(raw_query: str | bytes) -> str:
+    """SIG-01 broken: encodeURIComponent's re-encoding, which leaves `!'()*` bare besides the unreserved."""
+    return _encoded(sorted(query_pairs(raw_query)), safe=UNRESERVED + "!'()*")
+
+
+def _ticket_as_given(request: Request) -> str | None:
+    """SSO-03 broken: only a missing parameter is a 400; an empty ticket goes to the IdP and its refusal is 401."""
+    return request.query_params.get("ticket")
+
+
+def _latest_session_ended(system: ReferenceSystem, user_id: str) -> None:
+    """SSO-06 broken: the store maps a person to their last session only, so logout ends that one alone."""
+    system.store.execute(
+        "DELETE FROM sessions WHERE rowid = (SELECT MAX(rowid) FROM sessions WHERE user_id = ?)", user_id
+    )
+
+
+def _level_exactly(user: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """SSO-05 broken: the level compared with == , so a person verified above the item's level is refused."""
+    return int(user["auth_level"]) == int(entry["required_auth_level"])
+
+
+async def _other_departments_too(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
+    """SSO-05 broken: the apply entry checks that the item is active, not that it is this department's."""
+    user = session_user(system, request)
+    if user is None:
+        return None, None
+    entry = await item(system, item_code)
+    return user, entry if entry is not None and entry.get("status") == "active" else None
+
+
+async def _generic_form(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
+    """SSO-05 broken: a code the catalogue does not know opens a generic application form at the lowest level."""
+    user = session_user(system, request)
+    if user is None:
+        return None, None
+    entry = await item(system, item_code)
+    if entry is None:
+        return user, {"item_code": item_code, "name": "通用申请", "required_auth_level": 1}
+    return user, entry if active_for_department(system, entry) else None
+
+
+_signature_checked_last = _verified_in(
+    headers_present, app_known, header_syntax, timestamp_window, nonce_fresh, signature_matches
+)
+_app_looked_up_first = _verified_in(
+    app_known, headers_present, header_syntax, timestamp_window, signature_matches, nonce_fresh
+)
+_syntax_before_app = _verified_in(
+    headers_present, header_syntax, app_known, timestamp_window, signature_matches, nonce_fresh
+)
+_window_before_syntax = _verified_in(
+    headers_present, app_known, _lenient_window, header_syntax, signature_matches, nonce_fresh
+)
+_signature_before_window = _verified_in(
+    headers_present, app_known, header_syntax, signature_matches, timestamp_window, nonce_fresh
+)
+_timestamp_read_leniently = _verified_in(
+    headers_present, app_known, _nonce_and_signature_syntax, _lenient_window, signature_matches, nonce_fresh
+)
+_any_nonce = _verified_in(
+    headers_present, app_known, _timestamp_syntax, timestamp_window, signature_matches, nonce_fresh
+)
+_future_taken = _verified_in(headers_present, app_known, header_syntax, _past_only, signature_matches, nonce_fresh)
+_narrow_window = _verified_in(headers_present, app_known, header_syntax, _minute_window, signature_matches, nonce_fresh)
+
+
 async def _item_first(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
     """The apply entry looks the item up before the session, so an unknown item answers 404 to anyone."""
     entry = await item(system, item_code)
@@ -291,6 +755,13 @@ def _calendar_path_shown(exc: CalendarYearMissing) -> ApiError:
     return ApiError(422, "CALENDAR_YEAR_MISSING", str(exc))
 
 
+def _window_only_announced(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06 broken: only window applications get their SB; an agent point's are kept silently."""
+    if application.get("channel") == "window":
+        return announce(system, application)
+    return _unannounced(system, application)
+
+
 def _sb_without_material_names(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
     """The SB is built from the materials table, which keeps each material's code and file but not its name."""
     materials = [{**material, "name": ""} for material in application.get("materials", [])]
@@ -307,6 +778,63 @@ def _last_delivered_step(system: ReferenceSystem, found: dict[str, Any]) -> str 
     )
     steps = [json.loads(row["body"])["step"] for row in rows]
     return next((step for step in reversed(steps) if step != "FK"), None)
+
+
+def _holder_always_person(applicant: dict[str, Any]) -> dict[str, Any]:
+    """LIC-01: every e-license is issued to a person; a legal applicant's goes to its legal representative."""
+    person = applicant if applicant["type"] == "person" else applicant["legal_rep"]
+    return {"type": "person", "name": person["name"], "id_number": person["id_number"]}
+
+
+async def _library_code_passed_on(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """§11: the library's refusal is passed on as it came (422 LICENSE_CONFLICT), not as 409 LICENSE_REFUSED."""
+    try:
+        await issue_license(system, license_)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        raise ApiError(422, "LICENSE_CONFLICT", "the license library refused the e-license") from None
+
+
+async def _not_found_as_outage(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """LIC-02: a license the library does not know is taken for a library that cannot answer (503)."""
+    state = await verify_license(system, license_id, holder)
+    if state == "not_found":
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library could not find the license")
+    return state
+
+
+async def _holder_not_compared(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """LIC-02: a license that exists is taken as valid, whoever holds it (holder_mismatch read as valid)."""
+    state = await verify_license(system, license_id, holder)
+    return "valid" if state == "holder_mismatch" else state
+
+
+def _case_no_always(found: dict[str, Any], state: str) -> dict[str, Any]:
+    """APP-07: the answer is serialised from the row as it stands, so case_no is null before SL."""
+    return {
+        "application_no": found["application_no"],
+        "status": state,
+        "case_no": found["case_no"],
+        "updated_at": found["updated_at"],
+    }
+
+
+def _updated_now(found: dict[str, Any], state: str) -> dict[str, Any]:
+    """APP-07: updated_at is the moment of the query (a "last modified" column filled with now())."""
+    answer = {"application_no": found["application_no"], "status": state, "updated_at": now_text()}
+    return answer | ({"case_no": found["case_no"]} if found["case_no"] else {})
+
+
+def _fk_counted(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
+    """APP-07: the status follows every event, FK included: a supervision answer shows the case as in progress."""
+    row = system.store.one(
+        "SELECT body FROM outbox WHERE application_no = ? AND path = ? ORDER BY id DESC LIMIT 1",
+        found["application_no"],
+        EVENTS,
+    )
+    last = json.loads(row["body"])["step"] if row else None
+    return "CB" if last == "FK" else (str(found["last_step"]) if found["last_step"] else None)
 
 
 def _generic_handler(system: ReferenceSystem) -> dict[str, str]:
@@ -337,6 +865,468 @@ async def _pushed_at_once(system: ReferenceSystem, body: dict[str, Any]) -> None
         raise ApiError(409, "STATE_INVALID", f"the exchange refused it: {answer.text[:200]}")
 
 
+# MSG-01 … MSG-05 and REG-01, deepened: what a vendor's parser, error renderer or proxy gets wrong
+def _python_json(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: Python's json.loads with its defaults, which reads NaN and Infinity as numbers."""
+    if call.media == JSON and call.has_body and (route.kind is not None or route.parse):
+        try:
+            call.document = json.loads(call.body)
+            return
+        except ValueError:
+            pass  # the clean parser says what is wrong
+    parse_document(pipeline, call, route)
+
+
+def _empty_body_as_object(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: an empty body is read as {} (a framework's default), so it is judged by the schema."""
+    if call.media in (JSON, "") and call.has_body and not call.body.strip() and (route.kind or route.parse):
+        call.document = {}
+        return
+    parse_document(pipeline, call, route)
+
+
+def _decoded_leniently(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: bodies are decoded with errors='replace', so GBK text is taken as mojibake."""
+    if call.media == JSON:
+        call.body = call.body.decode("utf-8", errors="replace").encode("utf-8")
+    parse_document(pipeline, call, route)
+
+
+def _xml_parse_error_as_nothing(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: an XML parse error leaves no document, which the schema then refuses (400 SCHEMA_INVALID)."""
+    try:
+        parse_document(pipeline, call, route)
+    except ApiError as error:
+        if call.media != XML or error.code != "MALFORMED_BODY":
+            raise
+        call.document = None
+
+
+def _dtd_allowed(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-05 broken: defusedxml with its defaults (forbid_dtd=False): a DOCTYPE without entities is parsed."""
+    if call.media == XML and call.has_body and (route.kind is not None or route.parse):
+        try:
+            call.document = from_xml(defused_fromstring(call.body, forbid_dtd=False))[1]
+        except DefusedXmlException as exc:
+            raise ApiError(400, "XML_FORBIDDEN_CONSTRUCT", f"{type(exc).__name__} (MSG-05)") from None
+        except ET.ParseError as exc:
+            raise ApiError(400, "MALFORMED_BODY", f"the body is not well-formed: {exc}") from None
+        return
+    parse_document(pipeline, call, route)
+
+
+def _supplements_by_stdlib(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-05 broken: the supplements endpoint reads XML with the standard library, not the hardened parser."""
+    if call.media == XML and call.has_body and route.kind == "supplements":
+        try:
+            call.document = from_xml(ET.fromstring(call.body))[1]
+        except ET.ParseError as exc:
+            raise ApiError(400, "MALFORMED_BODY", f"the body is not well-formed: {exc}") from None
+        return
+    parse_document(pipeline, call, route)
+
+
+STRICT_MODELS = ("supplements", "notification", "notice", "logout")  # every model but the application's
+
+
+def _strict_models(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-03 broken: the request models other than the application forbid extra members (extra='forbid')."""
+    parse_document(pipeline, call, route)
+    if route.kind in STRICT_MODELS and isinstance(call.document, dict):
+        known = set(schema_documents()[route.kind].get("properties", {}))
+        material = set(schema_documents()["common"]["$defs"]["material"].get("properties", {}))
+        extra = [f"/{name}" for name in call.document if name not in known]
+        for index, entry in enumerate(call.document.get("materials") or []):
+            if isinstance(entry, dict):
+                extra += [f"/materials/{index}/{name}" for name in entry if name not in material]
+        if extra:
+            details = [{"path": path, "reason": "unknown member"} for path in extra]
+            raise ApiError(400, "SCHEMA_INVALID", f"the body breaks the {route.kind} model", details)
+
+
+def _xml_checked_by_xsd(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-03 broken: XML requests are validated against the XSD as sent, so an undeclared element is refused."""
+    parse_document(pipeline, call, route)  # well-formed and without a DOCTYPE, or refused
+    if call.media == XML and call.has_body and (route.kind is not None or route.parse):
+        errors = xsd_errors(call.body)
+        if errors:
+            details = [{"path": path, "reason": reason} for path, reason in errors]
+            raise ApiError(400, "SCHEMA_INVALID", "the XML body breaks the XSD", details)
+
+
+async def _limit_inclusive(request: Request) -> bytes:
+    """MSG-04 broken: the size check uses >=, so a body of exactly 10 MiB is refused 413."""
+    limit = limits().max_body_bytes
+    body = await request.body()
+    if len(body) >= limit:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is {limit} bytes or more")
+    return body
+
+
+def _proxy_413_page(error: ApiError, call: Call) -> Response:
+    """MSG-04 broken: the reverse proxy in front answers a too-large body with its own HTML page."""
+    if error.status == 413:
+        page = "<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity"
+        return HTMLResponse(page + " Too Large</h1></center><hr><center>nginx</center></body></html>", status_code=413)
+    return answer_in_kind(error, call)
+
+
+def _framework_media_code(error: ApiError, call: Call) -> Response:
+    """MSG-04 broken: the 415 carries the web framework's own code, not the norm's."""
+    if error.code == "UNSUPPORTED_MEDIA_TYPE":
+        error = ApiError(error.status, "MEDIA_TYPE_NOT_SUPPORTED", error.message, error.details)
+    return answer_in_kind(error, call)
+
+
+def _details_dropped(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: a schema error says what is wrong in its message only; details stay empty."""
+    if error.code == "SCHEMA_INVALID":
+        reasons = "; ".join(str(d.get("reason")) for d in error.details)
+        error = ApiError(error.status, error.code, f"{error.message}: {reasons}", [])
+    return answer_in_kind(error, call)
+
+
+def _dotted_paths(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: detail paths in the validator's dotted form (materials.0.name), not JSON pointers."""
+    details = [{**d, "path": ".".join(str(d.get("path", "")).strip("/").split("/"))} for d in error.details]
+    return answer_in_kind(ApiError(error.status, error.code, error.message, details), call)
+
+
+def _html_for_every_browser(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: one error renderer for every endpoint, so a browser's Accept gets HTML from the API too."""
+    if prefers_html(call.request.headers.get("accept", "")):
+        return error_page(error.status, error.code, error.message)
+    return answer_in_kind(error, call)
+
+
+def _page_200(status: int, code: str, message: str) -> Response:
+    """MSG-02 broken: the HTML error page is served with status 200, as a page that rendered fine."""
+    return error_page(200, code, message)
+
+
+async def _health_refuses_auth(request: Request) -> Response:
+    """REG-01 broken: the public health route refuses requests carrying authentication headers."""
+    if "x-yzw-signature" in request.headers:
+        return ApiError(400, "UNEXPECTED_AUTHENTICATION", "the health endpoint is public").response()
+    return await health(request)
+
+
+def _conflict_before_schema(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-04 broken: the idempotency lookup runs before the schema, so a known number gets 409 for any body."""
+    number = document.get("application_no") if isinstance(document, dict) else None
+    if isinstance(number, str):
+        first_answer(system, system.application(number), document)
+    return findings
+
+
+def _codes_before_conflict(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """MSG-04 broken: the code checks run before the idempotency lookup, so a changed body with a bad code is 422."""
+    if known is not None and known["body"] != document:
+        codes = [f for f in validate("application", document) if f.requirement.startswith("CODE-")]
+        if codes:
+            raise ApiError(422, "APPLICANT_INVALID", f"the application fails a code check: {codes[0].reason}")
+    return first_answer(system, known, document)
+
+
+def _at_least_one_material(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the schema says minItems 1 on materials, so an empty list is refused."""
+    if isinstance(document, dict) and document.get("materials") == []:
+        return [*findings, Finding("/materials", "materials", "expected at least one item", "MSG-03")]
+    return findings
+
+
+def _no_empty_texts(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: every string member gets minLength 1, so an applicant without a phone is refused."""
+    empty: list[Finding] = []
+
+    def walk(value: Any, path: str) -> None:
+        if value == "":
+            empty.append(Finding(path, path.rsplit("/", 1)[-1], "must not be empty", "MSG-03"))
+        elif isinstance(value, dict):
+            for key, member in value.items():
+                walk(member, f"{path}/{key}")
+        elif isinstance(value, list):
+            for index, member in enumerate(value):
+                walk(member, f"{path}/{index}")
+
+    walk(document, "")
+    return findings + empty
+
+
+# CODE-01, CODE-07, CODE-08, CODE-09 at the window and in what the system issues
+def _window_form(refused: Callable[[dict[str, Any]], str | None]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The clerk's form refuses what `refused` names (a drop-down or a field pattern narrower than the norm)."""
+
+    def entry(params: dict[str, Any]) -> dict[str, Any]:
+        applicant = params.get("applicant")
+        reason = refused(applicant) if isinstance(applicant, dict) else None
+        if reason is not None:
+            raise ApiError(422, "PARAMS_INVALID", reason)
+        return params
+
+    return entry
+
+
+def _certificate_not_offered(applicant: dict[str, Any]) -> str | None:
+    """The window's certificate list offers 居民身份证 and 护照 only."""
+    id_type = applicant.get("id_type")
+    return None if id_type in (None, "111", "414") else f"certificate type {id_type} is not offered"
+
+
+def _kind_not_offered(applicant: dict[str, Any]) -> str | None:
+    """The window's legal-person list offers 企业法人 and 行政机关 only."""
+    kind = applicant.get("kind")
+    return None if kind in (None, "2", "6") else f"legal-person kind {kind} is not offered"
+
+
+def _id_digits_only(applicant: dict[str, Any]) -> str | None:
+    """The ID number field takes 18 digits (a numeric column): a check character X is refused."""
+    number = str(applicant.get("id_number", ""))
+    return None if applicant.get("id_type") != "111" or number.isdigit() else f"{number} is not 18 digits"
+
+
+def _version_padded_right(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the version is padded on the right ("100"), not the left ("001"); the check still fits."""
+    return compose.license_id(entry["license_type"], system.registration.dept_uscc, case_no, 100)
+
+
+def _issuer_is_type_body(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the issuer part is the USCC of the body that defines the type, not the issuing department."""
+    return compose.license_id(entry["license_type"], str(entry["license_type"])[:18], case_no, 1)
+
+
+def _type_of_department(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the type code is the department's own USCC and 001, not the item's license_type."""
+    dept = system.registration.dept_uscc
+    return compose.license_id(dept + "001", dept, case_no, 1)
+
+
+def _acceptance_year_only(day0: dt.date, days: int) -> dt.datetime:
+    """CODE-08 broken: only the acceptance year's holiday table is loaded; later days count Monday to Friday."""
+    calendar = default_calendar()
+    day = day0
+    while days:
+        day += dt.timedelta(days=1)
+        working = calendar.is_working_day(day) if day.year == day0.year else day.weekday() < 5
+        days -= working
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
+
+
+# CAT-02 / CAT-03 deepened (gaps-cat)
+async def _refetched_first(system: ReferenceSystem, notice: Mapping[str, Any]) -> None:
+    """CAT-03 broken: the notice is answered only after the item has been fetched again."""
+    await item(system, str(notice["item_code"]), refresh=True)
+
+
+async def _updates_only(system: ReferenceSystem, notice: Mapping[str, Any]) -> None:
+    """CAT-03 broken: only `updated` notices make the system fetch the item again; a retirement goes unseen."""
+    if notice.get("change") == "updated":
+        await _refetched_first(system, notice)
+
+
+def _shown_whatever_status(system: ReferenceSystem, entry: Mapping[str, Any]) -> bool:
+    """CAT-02 broken: the guide shows any item of the department, a retired one as it was."""
+    return bool(entry["dept"]["uscc"] == system.registration.dept_uscc)
+
+
+async def _active_case_item(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """CAT-03 broken: the clerk's desk looks the item up as intake does, so a retired item is no item."""
+    entry = await item(system, item_code)
+    return entry if active_for_department(system, entry) else None
+
+
+def _first_version(system: ReferenceSystem, application: Mapping[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """CAT-03 broken: the desk decides on the first version of the item it saw, whatever the catalogue says now."""
+    known = [v for (code, v) in system.item_versions if code == current["item_code"]]
+    return system.item_versions.get((current["item_code"], min(known)), current) if known else current
+
+
+async def _guide_refuses_signed(request: Request) -> Response:
+    """CAT-02 broken: the public guide refuses requests carrying the platform's signature headers."""
+    if "x-yzw-signature" in request.headers:
+        return ApiError(401, "SIGNATURE_INVALID", "the item guide is public: send no signature").response()
+    return await guide_page(request)
+
+
+# ACC-04 deepened (gaps-cat)
+def _weekend_day0_moved(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: an acceptance on a day off counts from the next working day, as if that were day 0."""
+    calendar = default_calendar()
+    while not calendar.is_working_day(day0):
+        day0 += dt.timedelta(days=1)
+    return promised_due_at(day0, days)
+
+
+def _instant_as_one_day(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: a 即办件 (promised_days 0) is given until the next working day."""
+    return promised_due_at(day0, max(days, 1))
+
+
+def _calendar_always_read(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the acceptance day is looked up in the calendar first, even for a 即办件 that needs none."""
+    default_calendar().is_working_day(day0)
+    return promised_due_at(day0, days)
+
+
+def _weekends_beyond_calendar(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: a year the calendar lacks is counted Monday to Friday instead of refused."""
+    try:
+        return promised_due_at(day0, days)
+    except CalendarYearMissing:
+        return _weekdays_only(day0, days)
+
+
+def _calendar_gap_500(exc: CalendarYearMissing) -> ApiError:
+    """ACC-04 broken: the missing year escapes as an internal error."""
+    return ApiError(500, "INTERNAL_ERROR", "the due time could not be computed")
+
+
+def _calendar_gap_unnamed(exc: CalendarYearMissing) -> ApiError:
+    """ACC-04 broken: the refusal says a calendar is missing but not which year."""
+    return ApiError(422, "CALENDAR_YEAR_MISSING", "working-day calendar error: the due time cannot be computed")
+
+
+# APP-04 deepened (gaps-cat)
+def _repeat_as_text(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04 broken: a repeat is compared as serialised text, so the same value with other key order is 409."""
+    if known is not None and json.dumps(known["body"], ensure_ascii=False) != json.dumps(document, ensure_ascii=False):
+        raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body")
+    return first_answer(system, known, document)
+
+
+def _repeat_checked_again(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04 broken: an identical repeat goes through every check again (its first answer comes only at storing),
+    so a repeat whose item was retired since gets 422 ITEM_UNKNOWN."""
+    if known is not None and known["body"] == document:
+        return None
+    return first_answer(system, known, document)
+
+
+def _item_before_conflict(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04 broken: the item is checked (against the held catalogue copy) before the idempotency lookup, so
+    another body under a known number for an item retired since gets 422 ITEM_UNKNOWN, not 409."""
+    changed = known is not None and known["body"] != document
+    if changed and not active_for_department(system, system.items.get(document["item_code"])):
+        raise ApiError(422, "ITEM_UNKNOWN", "not an active item of this department")
+    return first_answer(system, known, document)
+
+
+# ACC-01 deepened (gaps-cat)
+async def _unknown_as_state(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: an application the system never received has no state, so any action on it is 409."""
+    number = str(request.get("application_no") or "")
+    plain = request.get("action") not in ("window_apply", "evaluate", "rectify")
+    if number and plain and system.application(number) is None:
+        raise ApiError(409, "STATE_INVALID", f"{request.get('action')} is not possible in no state")
+    return await carry_out(system, request)
+
+
+async def _params_first(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: the params are validated before the state, so a refusal without a reason is 422 even on a
+    decided application."""
+    params = request.get("params") or {}
+    if request.get("action") == "refuse" and not str(params.get("reason", "")).strip():
+        raise ApiError(422, "PARAMS_INVALID", "params.reason is required")
+    return await carry_out(system, request)
+
+
+async def _params_required(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: the driver reads request["params"], so an action without params is refused."""
+    if not isinstance(request.get("params"), dict):
+        raise ApiError(422, "PARAMS_INVALID", "params is required")
+    return await carry_out(system, request)
+
+
+def _answer_of_new_event_id(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: the driver's answer makes up an event_id of its own instead of naming the queued event."""
+    return {**event_answer(event), "event_id": str(uuid.uuid4())}
+
+
+def _accept_again(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-01 broken: a decided application can be accepted again (a double click gives a second SL)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"SL"} if last_step == "SL" else allowed
+
+
+# ROB-01 deepened (gaps-cat)
+async def _outage_as_unknown(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """ROB-01 broken: an item the catalogue could not give is taken as unknown (422 ITEM_UNKNOWN), not as an outage."""
+    try:
+        return await item(system, item_code)
+    except ApiError:
+        return None
+
+
+def _own_lookup(caught: tuple[type[BaseException], ...]) -> Callable[[ReferenceSystem, str], Awaitable[Any]]:
+    """ROB-01 broken: intake's own catalogue call handles the catalogue's statuses and the errors `caught`, and no
+    other: what else goes wrong on the way escapes as 500."""
+
+    async def lookup(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+        cached = system.items.get(item_code)
+        if cached is not None:
+            return cached
+        try:
+            answer = await system.client.request("GET", f"{system.province_url}/catalog/v1/items/{item_code}")
+        except caught:
+            raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the province catalogue cannot be reached") from None
+        if answer.status_code == 404:
+            return None
+        if answer.status_code != 200:
+            raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code}")
+        entry: dict[str, Any] = answer.json()
+        system.items[item_code] = entry
+        system.etags[item_code] = answer.headers.get("ETag", "")
+        system.item_versions[(item_code, int(entry["version"]))] = entry
+        return entry
+
+    return lookup
+
+
+# ROB-02 deepened (gaps-cat)
+def _reason_trimmed(params: dict[str, Any]) -> dict[str, Any]:
+    """ROB-02 broken: the clerk's refusal reason is trimmed before it is stored and pushed."""
+    reason = str(params.get("reason", "")).strip()
+    if not reason:
+        raise ApiError(422, "PARAMS_INVALID", "refuse needs params.reason")
+    return {"reason": reason}
+
+
+def _suspension_escaped(step: str, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """ROB-02 broken: the texts of GQ and CH are HTML-escaped before they are stored ("to be safe")."""
+    payload = step_payload(step, found, params)
+    return {k: html.escape(v) if isinstance(v, str) else v for k, v in payload.items()}
+
+
+def _session_name_trimmed(user: dict[str, Any]) -> dict[str, Any]:
+    """ROB-02 broken: the session shows the person's name trimmed and with its markup stripped."""
+    return {**user, "name": re.sub(r"<[^>]*>", "", str(user.get("name", ""))).strip()}
+
+
+# APP-01 deepened (gaps-cat)
+def _refusing(path: str, reason: str, wrong: Callable[[dict[str, Any]], bool]) -> Callable[..., list[Finding]]:
+    """APP-01 broken: the system's own request model refuses a valid application that `wrong` picks out."""
+
+    def check(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+        if isinstance(document, dict) and wrong(document):
+            return [*findings, Finding(path, path.strip("/"), reason, "APP-02")]
+        return findings
+
+    return check
+
+
+def _without_address(document: dict[str, Any]) -> bool:
+    delivery = document.get("delivery")
+    return isinstance(delivery, dict) and "address" not in delivery
+
+
+def _web_or_window(document: dict[str, Any]) -> bool:
+    return document.get("channel") in ("app", "terminal")
+
+
+def _with_agent(document: dict[str, Any]) -> bool:
+    return "agent" in document
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -350,12 +1340,20 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "scope-too-broad": {"token_scope": SCOPES + " admin:all"},
     "token-per-request": {"token_reuse": False},
     "nonce-too-short": {"nonce_bytes": 4},
+    "token-renewed-on-expiry-only": {"token_renewed_on": ("TOKEN_EXPIRED",)},
     # intake, status, health
     "health-wrong-norm": {"health_norm": "YZW-NORM-2025"},
     "unknown-fields-refused": {"schema_check": _strict},
-    "no-schema-check": {"schema_check": lambda document, findings: []},
+    "no-schema-check": {"schema_check": lambda system, document, findings: []},
     "applicant-id-unchecked": {"unchecked_codes": frozenset({"APPLICANT_INVALID"})},
     "item-unchecked": {"unchecked_codes": frozenset({"ITEM_UNKNOWN"})},
+    "division-unchecked": {"unchecked_codes": frozenset({"CODE_INVALID"})},
+    "application-no-unchecked": {"unchecked_codes": frozenset({"APPLICATION_NO_INVALID"})},
+    "legal-rep-unchecked": {"unchecked_members": ("/applicant/legal_rep",)},
+    "applicant-checked-first": {
+        "code_order": ("APPLICANT_INVALID", "APPLICATION_NO_INVALID", "CODE_INVALID", "ITEM_UNKNOWN")
+    },
+    "every-id-checked-as-resident-card": {"schema_check": _passports_checked_as_id_cards},
     "no-idempotency": {"answer_again": _stored_again},
     "slow-intake": {"intake_pause": _synchronous_lookup},
     "items-from-own-list": {"item_lookup": _from_own_list},
@@ -368,39 +1366,89 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "handler-missing-name": {"event_handler": lambda handler: {**handler, "name": ""}},
     "future-timestamps": {"event_clock_shift": dt.timedelta(hours=1)},
     "nightly-batch-push": {"event_clock_shift": dt.timedelta(hours=-13)},  # pushed 13 h after the step
+    "refusals-in-daily-report": {"step_lag": lambda step: dt.timedelta(hours=13 if step == "BYSL" else 0)},
     "utc-timestamps": {"event_time": _in_utc},
     "pushes-to-province": {"event_exchange": lambda system: system.province_url},
     "only-201-delivered": {"delivered": lambda status: status == 201},
+    "duplicate-not-delivered": {"receipt_taken": lambda answer: '"duplicate":true' not in answer.replace(" ", "")},
+    "only-200-delivered": {"delivered": lambda status: status == 200},
     "no-retry-on-5xx": {"gives_up": _yes},
     "resends-refused": {"gives_up": lambda status: False},
     "retry-without-backoff": {"backoff": lambda attempts: 0.0},
+    "outbox-not-ordered": {"ready": _every_due_entry},
+    "gives-up-after-one-retry": {"attempts_limit": 2.0},
+    "connection-failure-taken-as-refusal": {"gives_up": lambda status: status == 0 or is_refusal(status)},
     # the clerk's desk
     "accepts-not-serialized": {"desk": lambda system: nullcontext(), "case_item": _refreshed_item},
     "license-not-verified": {"license_status": _taken_as_valid},
+    "library-error-taken-as-invalid": {"license_status": _outage_as_not_found},
+    "connection-failure-as-502": {"unreachable_status": 502},
+    "idp-error-taken-as-bad-ticket": {"idp_unavailable": lambda answer: False},
+    "license-holder-is-legal-rep": {"license_holder": _representative_or_person},
     "bz-reason-not-status": {"license_reason": lambda material, state: absent(material)},
     "bz-first-material-only": {"missing_listed": lambda missing: missing[:1]},
     "due-date-weekends-only": {"due_date": _weekdays_only},
-    "case-no-without-check": {"case_no": lambda system: issue_case_no(system)[:-1]},
+    "case-no-without-check": {"case_no": lambda system, params: issue_case_no(system)[:-1]},
+    "case-no-dated-by-calendar-date": {"case_no": _case_no_on_calendar_date},
+    "case-serial-not-advanced": {"case_no": _first_case_no_of_the_day},
     "legal-days-wrong": {"sl_payload": _sl_with("legal_days", lambda entry: entry["promised_days"])},
     "case-no-after-acceptance": {"sl_payload": _sl_with("case_no", lambda entry: None)},  # assigned later
     "refusal-without-reason": {"bysl_payload": reason_given},
     "bysl-gets-case-no": {"refusal_case_no": issue_case_no},
+    "refused-can-be-withdrawn": {"next_steps": _withdrawal_after_refusal},
+    "accept-while-awaiting-supplements": {"next_steps": _accept_while_awaiting_supplements},
+    "withdraw-only-after-acceptance": {"next_steps": _withdraw_only_after_acceptance},
+    "suspend-before-acceptance": {"next_steps": _suspend_before_acceptance},
+    "advance-while-suspended": {"next_steps": _advance_while_suspended},
+    "resume-restarts-review": {"next_steps": _resume_restarts_review},
+    "withdraw-after-completion": {"next_steps": _withdraw_after_completion},
+    "withdraw-refused-while-suspended": {"next_steps": _withdraw_refused_while_suspended},
+    "complete-while-suspended": {"completable": _completable_unless_closed},
+    "notices-on-open-cases-only": {"notice_case": _open_case},
+    "fk-on-own-counter": {"feedback": _fk_on_own_counter},
+    "red-card-unanswered": {"fk_payload": _explained_for_yellow_only},
+    "fk-names-own-reference": {"fk_payload": _fk_names_own_reference},
+    "fk-without-explanation": {"fk_payload": _fk_without_explanation},
+    "evaluation-middle-folded": {"evaluation_of": _evaluation_with(level=lambda level: 4 if level == 3 else level)},
+    "evaluation-level-2-refused": {"evaluation_of": _level_2_refused},
+    "evaluation-scale-inverted": {"evaluation_of": _evaluation_with(level=lambda level: 6 - level)},
+    "evaluation-empty-comment-null": {"evaluation_of": _evaluation_with(comment=lambda comment: comment or None)},
+    "evaluation-id-per-case": {"evaluation_of": _evaluation_per_case},
+    "evaluation-level-unchecked": {"evaluation_of": _level_unchecked},
+    "evaluation-channel-default-web": {"evaluation_channel": lambda params: str(params.get("channel", "web"))},
+    "evaluate-answers-id-only": {"evaluation_answer": lambda answer: {"evaluation_id": answer["evaluation_id"]}},
+    "rectifies-level-1-only": {"rectifiable": _only_level_1_bad},
+    "rectifies-below-5": {"rectifiable": _bad_up_to(4)},
+    "rectifies-up-to-3": {"rectifiable": _bad_up_to(3)},
+    "rectify-answers-ok-only": {"rectification_answer": lambda answer: {"ok": True}},
+    "rectifies-another-cases-review": {"rectifiable": _review_by_id_only},
+    "rectify-empty-action": {"rectification_action": lambda params: str(params.get("action", ""))},
     "skips-review-steps": {"review_steps": ()},
     "bj-without-documents": {"bj_payload": _bj_without_documents},
+    "denial-reported-approved": {"bj_payload": lambda result, licenses, params: bj_payload("approved", licenses, {})},
+    "sl-dated-by-calendar-date": {"acceptance_time": _on_calendar_date},
+    "calendar-date-read-leniently": {"day0": _day0_or_today},
     "license-id-bad-check": {"license_id": _home_made_check},
     "bj-before-license": {"license_issue": _never},
     "window-number-wrong-channel": {
         "window_digit": lambda channel: "1",
         "window_unchecked": frozenset({"/application_no"}),
     },
+    "agent-number-window-digit": {
+        "window_digit": lambda channel: "3",
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "window-number-city-division": {"window_division": lambda system: system.registration.division_code[:4] + "00"},
+    "window-sequence-not-advanced": {"window_serial": lambda system: 1},
     "window-id-unchecked": {"window_unchecked": frozenset({"/applicant/id_number"})},
     "window-uscc-unchecked": {"window_unchecked": frozenset({"/applicant/uscc"})},
     "window-id-type-unchecked": {"window_unchecked": frozenset({"/applicant/id_type"})},
     "text-trimmed": {"window_entry": _trimmed},
     "sb-missing": {"window_announcement": _unannounced},
+    "agent-application-unannounced": {"window_announcement": _window_only_announced},
     # the platform's other calls and the evaluations
     "guide-kept-apart": {"guide": _local_copy},
-    "change-notice-ignored": {"change_refetch": _nothing},
+    "change-notice-ignored": {"change_refetch": _never},
     "fk-twice": {"repeat_fk": True},
     "evaluation-not-pushed": {"evaluation_push": _never},
     "rectification-not-pushed": {"rectification_push": _never},
@@ -409,6 +1457,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "ticket-refusal-200": {"ticket_refusal_status": 200},
     "sm2-not-verified": {"identity_check": _yes},
     "session-fixation": {"session_id": _held_cookie},
+    "session-fixation-known-sessions": {"session_id": _held_known_session},
     "cookie-not-httponly": {"session_cookie": _bare_cookie},
     "session-missing-fields": {"session_view": lambda user: {"user_id": user["user_id"], "name": user["name"]}},
     "auth-level-ignored": {"auth_level_enough": _yes},
@@ -416,9 +1465,41 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # 2026.2 messages, signing, SSO
     "query-blank-pairs-dropped": {"signature_check": _blank_pairs_dropped},
     "apply-entry-item-first": {"entry_lookup": _item_first},
+    "signature-errors-one-code": {"signature_check": _one_code},
+    "future-timestamps-accepted": {"signature_check": _future_taken},
+    "timestamp-window-one-minute": {"signature_check": _narrow_window},
+    "nonce-claimed-before-signature": {"signature_check": _signature_checked_last},
+    "nonces-shared-by-apps": {"request_nonces": _OneNonceSet},
+    "app-looked-up-first": {"signature_check": _app_looked_up_first},
+    "header-syntax-before-app": {"signature_check": _syntax_before_app},
+    "timestamp-read-leniently": {"signature_check": _timestamp_read_leniently},
+    "nonce-syntax-unchecked": {"signature_check": _any_nonce},
+    "timestamp-window-before-syntax": {"signature_check": _window_before_syntax},
+    "signature-before-timestamp-window": {"signature_check": _signature_before_window},
+    "forged-application-kept": {"signature_check": _drafted_before_verdict},
+    "supplements-unsigned": {"signature_check": _unsigned_at("/supplements")},
+    "catalog-notices-unsigned": {"signature_check": _unsigned_at("/catalog/notifications")},
+    "supervision-notices-unsigned": {"signature_check": _unsigned_at("/supervision/notices")},
+    "driver-takes-platform-key": {"signature_check": _platform_key_at_the_driver},
+    "logout-unsigned": {"signature_check": _unsigned_at("/sso/logout")},
+    "empty-ticket-sent-to-idp": {"ticket_of": _ticket_as_given},
+    "logout-ends-latest-session-only": {"end_sessions": _latest_session_ended},
+    "logout-answers-204": {"logout_answer": lambda user_id: Response(status_code=204)},
+    "auth-level-must-equal": {
+        "auth_level_enough": lambda user, entry: user["auth_level"] == entry["required_auth_level"]
+    },
+    "apply-entry-any-department": {"entry_lookup": _other_departments_too},
+    "apply-entry-generic-form": {"entry_lookup": _generic_form},
+    "query-sorted-by-name-only": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_sorted_by_name_only)},
+    "query-sorted-ignoring-case": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_sorted_ignoring_case)},
+    "query-encoded-like-javascript": {
+        "signature_check": _verified_in(*SIG02_ORDER, query_rule=_encoded_like_javascript)
+    },
     "accept-q-ignored": {"prefers_html": _html_named_first},
     "calendar-path-in-error": {"calendar_refusal": _calendar_path_shown},
     "sb-material-names-empty": {"window_announcement": _sb_without_material_names},
+    "events-carry-system-division": {"event_division": lambda system, application: system.registration.division_code},
+    "gq-without-expected-days": {"step_payload": _gq_without_expected_days},
     "handler-without-id": {"event_handler": lambda handler: {"name": handler["name"]}},
     # 2026.2 catalogue, evaluation, driver, robustness
     "etag-built-from-version": {"item_condition": _etag_from_version},
@@ -433,4 +1514,82 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "time-before-submission": {"earliest_time": lambda application, last_time: None},
     "evaluation-outside-outbox": {"evaluation_push": _pushed_at_once, "rectification_push": _pushed_at_once},
     "refused-reissued": {"on_refusal": _reissued},
+    # deeper APP-07
+    "status-case-no-null": {"status_answer": _case_no_always},
+    "status-updated-at-now": {"status_answer": _updated_now},
+    "status-fk-counted": {"status_step": _fk_counted},
+    "status-bzj-still-supplement": {"status_of": {**STATUS, "BZJ": "supplement_required"}.__getitem__},
+    # deeper LIC-01, LIC-02
+    "license-named-after-item": {"license_title": lambda entry: str(entry["name"])},
+    "license-holder-always-person": {"license_owner": _holder_always_person},
+    "license-refusal-passed-on": {"license_issue": _library_code_passed_on},
+    "license-not-found-as-outage": {"license_status": _not_found_as_outage},
+    "license-holder-not-compared": {"license_status": _holder_not_compared},
+    # MSG-01 … MSG-05, REG-01 deepened
+    "nan-taken-as-number": {"body_parser": _python_json},
+    "empty-body-read-as-object": {"body_parser": _empty_body_as_object},
+    "body-decoded-leniently": {"body_parser": _decoded_leniently},
+    "xml-parse-error-as-schema": {"body_parser": _xml_parse_error_as_nothing},
+    "body-limit-inclusive": {"body_reader": _limit_inclusive},
+    "proxy-413-page": {"error_answer": _proxy_413_page},
+    "framework-415-code": {"error_answer": _framework_media_code},
+    "conflict-before-schema": {"schema_check": _conflict_before_schema},
+    "codes-before-conflict": {"answer_again": _codes_before_conflict},
+    "xml-dtd-allowed": {"body_parser": _dtd_allowed},
+    "supplements-xml-unhardened": {"body_parser": _supplements_by_stdlib},
+    "schema-details-empty": {"error_answer": _details_dropped},
+    "dotted-detail-paths": {"error_answer": _dotted_paths},
+    "html-errors-everywhere": {"error_answer": _html_for_every_browser},
+    "html-error-page-200": {"error_page": _page_200},
+    "strict-request-models": {"body_parser": _strict_models},
+    "xml-checked-by-xsd": {"body_parser": _xml_checked_by_xsd},
+    "materials-at-least-one": {"schema_check": _at_least_one_material},
+    "texts-never-empty": {"schema_check": _no_empty_texts},
+    "health-refuses-signed": {"health": _health_refuses_auth},
+    # CODE-01, CODE-07, CODE-08, CODE-09 deepened
+    "window-certificates-limited": {"window_entry": _window_form(_certificate_not_offered)},
+    "window-kinds-limited": {"window_entry": _window_form(_kind_not_offered)},
+    "window-kind-1-taken": {"window_unchecked": frozenset({"/applicant/kind"})},
+    "window-id-digits-only": {"window_entry": _window_form(_id_digits_only)},
+    "license-version-padded-right": {"license_id": _version_padded_right},
+    "license-issuer-type-body": {"license_id": _issuer_is_type_body},
+    "license-type-of-department": {"license_id": _type_of_department},
+    "calendar-of-acceptance-year-only": {"due_date": _acceptance_year_only},
+    # CAT-02 / CAT-03 deepened
+    "notice-answered-202": {"notice_status": 202},
+    "notice-after-refetch": {"change_refetch": _refetched_first},
+    "retired-notice-ignored": {"change_refetch": _updates_only},
+    "guide-shows-retired": {"guide_shows": _shown_whatever_status},
+    "accept-needs-active-item": {"case_item": _active_case_item},
+    "decides-on-first-version": {"case_version": _first_version},
+    "guide-refuses-signed": {"guide_page": _guide_refuses_signed},
+    # ACC-04 deepened
+    "weekend-day0-moved": {"due_date": _weekend_day0_moved},
+    "instant-as-one-day": {"due_date": _instant_as_one_day},
+    "instant-needs-calendar": {"due_date": _calendar_always_read},
+    "calendar-gap-weekdays": {"due_date": _weekends_beyond_calendar},
+    "calendar-gap-500": {"calendar_refusal": _calendar_gap_500},
+    "calendar-gap-year-unnamed": {"calendar_refusal": _calendar_gap_unnamed},
+    # APP-04 deepened
+    "repeat-compared-as-text": {"answer_again": _repeat_as_text},
+    "repeat-checked-again": {"answer_again": _repeat_checked_again},
+    "item-checked-before-conflict": {"answer_again": _item_before_conflict},
+    # ACC-01 deepened
+    "driver-unknown-409": {"driver_action": _unknown_as_state},
+    "driver-params-first": {"driver_action": _params_first},
+    "driver-params-required": {"driver_action": _params_required},
+    "driver-answer-own-event-id": {"driver_answer": _answer_of_new_event_id},
+    "second-accept-taken": {"next_steps": _accept_again},
+    # ROB-01 deepened
+    "catalogue-outage-item-unknown": {"item_lookup": _outage_as_unknown},
+    "catalogue-drop-unhandled": {"item_lookup": _own_lookup(())},
+    "token-failure-unhandled": {"item_lookup": _own_lookup((httpx.TransportError,))},
+    # ROB-02 deepened
+    "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
+    "step-texts-escaped": {"step_payload": _suspension_escaped},
+    "session-name-cleaned": {"session_view": _session_name_trimmed},
+    # APP-01 deepened
+    "delivery-address-required": {"schema_check": _refusing("/delivery/address", "required", _without_address)},
+    "channels-of-2019": {"schema_check": _refusing("/channel", "not a known channel", _web_or_window)},
+    "agent-member-refused": {"schema_check": _refusing("/agent", "unexpected member", _with_agent)},
 }

@@ -13,6 +13,7 @@ from yzw.reference.journal import record_event
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, finding_details
 from yzw.spec import validate
+from yzw.spec.events import status_after
 from yzw.spec.findings import Finding
 
 # APP-03: which code findings answer which 422, in the order the norm gives.
@@ -22,22 +23,8 @@ CODE_ANSWERS = (
     ("/item_code", "ITEM_UNKNOWN"),
     ("/applicant", "APPLICANT_INVALID"),
 )
-STATUS = {
-    None: "received",
-    "SB": "received",
-    "BZJ": "received",
-    "BZ": "supplement_required",
-    "SL": "accepted",
-    "CB": "in_progress",
-    "SH": "in_progress",
-    "PZ": "in_progress",
-    "HF": "in_progress",
-    "GQ": "suspended",
-    "BJ": "completed",
-    "SD": "completed",
-    "BYSL": "refused",
-    "CH": "withdrawn",
-}
+CODE_ORDER = tuple(code for _, code in CODE_ANSWERS)
+STATUS = status_after()  # APP-07: specs/rules/events.yaml
 
 
 def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Finding]]]:
@@ -56,11 +43,12 @@ def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Findi
 def _judged(system: ReferenceSystem, document: Any) -> tuple[list[Finding], dict[str, list[Finding]]]:
     """The application's schema findings and code findings, as this system sees them."""
     schema, codes = _split(validate("application", document))
-    return system.parts.schema_check(document, schema), codes
+    return system.parts.schema_check(system, document, schema), codes
 
 
-def as_found(document: Any, findings: list[Finding]) -> list[Finding]:
-    """APP-02: the schema's findings refuse the application, no more (MSG-03: unknown members are ignored)."""
+def as_found(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02: the schema's findings refuse the application, no more (MSG-03: unknown members are ignored), and
+    before anything else: a known application_no with a broken body is 400, not 409 (MSG-04)."""
     return findings
 
 
@@ -74,7 +62,7 @@ async def submit(system: ReferenceSystem, document: Any) -> Response:
     if earlier is not None:
         return earlier
     await system.parts.intake_pause()
-    _refuse_codes(await _item_checked(system, document, codes))
+    _refuse_codes(await _item_checked(system, document, codes), system.parts.code_order)
     return _kept(system, document)
 
 
@@ -89,12 +77,17 @@ async def _item_checked(
             codes["ITEM_UNKNOWN"] = [
                 Finding("/item_code", "item_code", "not an active item of this department", "APP-03")
             ]
-    return {code: found for code, found in codes.items() if code not in system.parts.unchecked_codes}
+    checked = {
+        code: [f for f in found if not f.path.startswith(system.parts.unchecked_members)]
+        for code, found in codes.items()
+        if code not in system.parts.unchecked_codes
+    }
+    return {code: found for code, found in checked.items() if found}
 
 
-def _refuse_codes(codes: dict[str, list[Finding]]) -> None:
+def _refuse_codes(codes: dict[str, list[Finding]], order: tuple[str, ...]) -> None:
     """APP-03: the first failed code check, in the norm's order, answers 422."""
-    for _, code in CODE_ANSWERS:
+    for code in order:
         if code in codes:
             raise ApiError(
                 422,
@@ -149,10 +142,15 @@ def status(system: ReferenceSystem, number: str) -> Response:
     if found is None:
         raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received (APP-07)")
     state = system.parts.status_of(system.parts.status_step(system, found))
-    answer = {"application_no": number, "status": state, "updated_at": found["updated_at"]}
+    return JSONResponse(system.parts.status_answer(found, state))
+
+
+def status_answer(found: dict[str, Any], state: str) -> dict[str, Any]:
+    """APP-07: updated_at is the last event's occurred_at (received_at before any); case_no only from SL on."""
+    answer = {"application_no": found["application_no"], "status": state, "updated_at": found["updated_at"]}
     if found["case_no"]:
         answer["case_no"] = found["case_no"]
-    return JSONResponse(answer)
+    return answer
 
 
 def last_step(system: ReferenceSystem, found: dict[str, Any]) -> str | None:

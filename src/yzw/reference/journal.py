@@ -40,8 +40,10 @@ def record_event(
     payload: dict[str, Any],
     case_no: str | None = None,
     handler: dict[str, str] | None = None,
+    occurred_at: str | None = None,
 ) -> dict[str, Any]:
-    """Make the application's next event, move the application on, and queue the event, atomically."""
+    """Make the application's next event, move the application on, and queue the event, atomically
+    (`occurred_at` given only by a part that dates the step otherwise: now is the clean time)."""
     with system.store.transaction() as db:
         row = db.execute(
             "SELECT body, last_seq, case_no, last_step, suspended_at, updated_at FROM applications "
@@ -51,11 +53,23 @@ def record_event(
         event = _event(
             system, number, step, row, payload, case_no or row[2], handler or system.parts.own_handler(system)
         )
+        if occurred_at is not None:
+            event["occurred_at"] = occurred_at
         _move_on(db, step, row, event)
         db.execute(
             "INSERT INTO outbox (application_no, body) VALUES (?, ?)", (number, json.dumps(event, ensure_ascii=False))
         )
     return event
+
+
+def written_at_once(step: str) -> dt.timedelta:
+    """EVT-06: every step (SB, BZ, BYSL, GQ, CH, FK … alike) is written and queued when it happens."""
+    return dt.timedelta(0)
+
+
+def application_division(system: ReferenceSystem, application: dict[str, Any]) -> str:
+    """EVT-02: an event carries the division the application was filed in, not the system's own."""
+    return str(application["division_code"])
 
 
 def _event(
@@ -75,8 +89,10 @@ def _event(
         "case_no": case_no,
         "seq": row[1] + 1,
         "step": step,
-        "occurred_at": _occurred(system, system.parts.earliest_time(application, row[5] if row[1] else None)),
-        "division_code": application["division_code"],
+        "occurred_at": _occurred(
+            system, system.parts.earliest_time(application, row[5] if row[1] else None), system.parts.step_lag(step)
+        ),
+        "division_code": system.parts.event_division(system, application),
         "dept_uscc": system.registration.dept_uscc,
         "item_code": system.parts.event_item_code(application["item_code"]),
         "handler": system.parts.event_handler(handler),
@@ -87,18 +103,20 @@ def _event(
 def _move_on(db: Db, step: str, row: Any, event: dict[str, Any]) -> None:
     """The application after its event: its last step, seq, case_no and the phase a suspension returns to."""
     last_step = row[3] if step == "FK" else step  # APP-07: the status follows the last event but FK
+    updated_at = row[5] if step == "FK" else event["occurred_at"]  # APP-07: and so does updated_at
     phase = row[4] if row[3] == "HF" else row[3]  # after a resume the case is still in the phase of before
     suspended_at = phase if step == "GQ" else row[4]
     db.execute(
         "UPDATE applications SET last_seq = ?, last_step = ?, case_no = ?, updated_at = ?, suspended_at = ? "
         "WHERE application_no = ?",
-        (event["seq"], last_step, event["case_no"], event["occurred_at"], suspended_at, event["application_no"]),
+        (event["seq"], last_step, event["case_no"], updated_at, suspended_at, event["application_no"]),
     )
 
 
-def _occurred(system: ReferenceSystem, earliest: str | None) -> str:
-    """Now, as the event's occurred_at (CODE-08), but never before `earliest` (EVT-04)."""
-    moment = dt.datetime.fromisoformat(now_text()) + system.parts.event_clock_shift
+def _occurred(system: ReferenceSystem, earliest: str | None, lag: dt.timedelta) -> str:
+    """Now, as the event's occurred_at (CODE-08), but never before `earliest` (EVT-04); `lag`: how long ago
+    the step happened when it is written."""
+    moment = dt.datetime.fromisoformat(now_text()) + system.parts.event_clock_shift - lag
     if earliest is not None:
         moment = max(moment, dt.datetime.fromisoformat(earliest))
     return system.parts.event_time(moment)
@@ -126,7 +144,7 @@ def own_exchange(system: ReferenceSystem) -> str:
     return system.exchange_url
 
 
-def _ready(system: ReferenceSystem) -> list[Any]:
+def ready_in_order(system: ReferenceSystem) -> list[Any]:
     """The first pending event of each application not blocked by a refused one, due for a try now."""
     return system.store.rows(
         "SELECT o.id, o.body, o.attempts, o.path FROM outbox o "
@@ -142,6 +160,11 @@ def delivered(status: int) -> bool:
     return 200 <= status < 300
 
 
+def any_receipt(answer: str) -> bool:
+    """EVT-08: a 2xx is delivered whatever its body says, `200 {"duplicate": true}` (a re-send) included."""
+    return True
+
+
 def is_refusal(status: int) -> bool:
     """EVT-07: a refusal is final, never resent unchanged; anything else not delivered is tried again."""
     return status in REFUSALS
@@ -155,7 +178,7 @@ def backoff(attempts: int) -> float:
 async def push_once(system: ReferenceSystem) -> int:
     """Try every ready event once; the number delivered."""
     delivered_now = 0
-    for row in _ready(system):
+    for row in system.parts.ready(system):
         status, error = await _send(system, row["path"], row["body"])
         delivered_now += _settle(system, row, status, error)
     return delivered_now
@@ -178,10 +201,10 @@ async def _send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str
 
 def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
     """Mark the event delivered (1), refused (an operator must act), or due again after a back-off (0)."""
-    if system.parts.delivered(status):
+    if system.parts.delivered(status) and system.parts.receipt_taken(error):
         system.store.execute("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"])
         return 1
-    if system.parts.gives_up(status):
+    if system.parts.gives_up(status) or row["attempts"] + 1 >= system.parts.attempts_limit:
         system.parts.on_refusal(system, row, error)
     else:
         system.store.execute(
@@ -206,6 +229,6 @@ async def pusher(system: ReferenceSystem, stop: asyncio.Event) -> None:
     while not stop.is_set():
         moved = await push_once(system)
         try:
-            await asyncio.wait_for(stop.wait(), timeout=0.02 if moved else 0.2)
+            await asyncio.wait_for(stop.wait(), timeout=0.02 if moved else system.parts.outbox_idle_seconds)
         except TimeoutError:
             continue

@@ -17,14 +17,16 @@ To add a part:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from yzw.client import RENEW_ON
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
@@ -61,34 +63,52 @@ class Parts:
     token_path: str | None = "/idp/v1/oauth/token"  # the province's token endpoint; None: calls carry no token
     token_scope: str = SCOPES
     token_reuse: bool = True  # one token until it expires
+    token_renewed_on: tuple[str, ...] = RENEW_ON  # the refusals after which a new token is fetched, the call retried
     nonce_bytes: int = 16  # random bytes per nonce, as hex: 32 characters
     # intake, status, health (REG-01, APP-01 … APP-04, APP-07, MSG-03, CAT-01, PERF-01, PERF-02)
     health_norm: str = "YZW-NORM-2026"
-    schema_check: Callable[[Any, list[Finding]], list[Finding]] = intake.as_found
+    health: Callable[[Request], Awaitable[Response]] = intake.health  # public: signed or not (REG-01)
+    schema_check: Callable[[ReferenceSystem, Any, list[Finding]], list[Finding]] = intake.as_found
     unchecked_codes: frozenset[str] = frozenset()  # 422 codes intake never answers
+    unchecked_members: tuple[str, ...] = ()  # members whose codes intake never checks (JSON pointer prefixes)
+    code_order: tuple[str, ...] = intake.CODE_ORDER  # APP-03: which 422 wins when several apply
     answer_again: Callable[[ReferenceSystem, Json | None, Any], Response | None] = intake.first_answer
     intake_pause: Callable[[], Awaitable[None]] = no_pause
     item_lookup: ItemLookup = catalogue.item  # where intake finds the application's item
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
     intake_status: int = 202
     status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
+    status_answer: Callable[[Json, str], Json] = intake.status_answer  # the status query's answer (APP-07)
     # events and the outbox (EVT-01 … EVT-08, CODE-04, CODE-08)
     event_item_code: Callable[[str], str] = unchanged
+    event_division: Callable[[ReferenceSystem, Json], str] = journal.application_division
     event_handler: Callable[[dict[str, str]], dict[str, str]] = unchanged
     event_clock_shift: dt.timedelta = dt.timedelta(0)  # how far the system's clock is off
+    step_lag: Callable[[str], dt.timedelta] = journal.written_at_once  # EVT-06: when a step is written
     event_time: Callable[[dt.datetime], str] = dt.datetime.isoformat  # occurred_at as written
     event_exchange: Callable[[ReferenceSystem], str] = journal.own_exchange
     delivered: Callable[[int], bool] = journal.delivered
     gives_up: Callable[[int], bool] = journal.is_refusal
+    attempts_limit: float = float("inf")  # EVT-07: retried until delivered
+    ready: Callable[[ReferenceSystem], list[Any]] = journal.ready_in_order  # EVT-07: later events wait
     backoff: Callable[[int], float] = journal.backoff
+    outbox_idle_seconds: float = 0.2  # how long an idle outbox sleeps before it looks again (EVT-06: real time)
     # the clerk's desk, the driver (ACC-01 … ACC-06, APP-05, APP-06, LIC-01, LIC-02, CODE-01 … CODE-09, ROB-02)
     desk: Callable[[ReferenceSystem], AbstractAsyncContextManager[Any]] = driver.one_desk
+    driver_action: Callable[[ReferenceSystem, Json], Awaitable[Json]] = driver.carry_out  # 404, 409, then 422
+    driver_answer: Callable[[Json], Json] = driver.event_answer  # names the event queued (ACC-01)
     case_item: ItemLookup = catalogue.item  # where the clerk finds a case's item
     license_status: Callable[[ReferenceSystem, str, str], Awaitable[str]] = driver.verify_license
     license_reason: Callable[[Json, str], str] = driver.status_as_reason
+    license_holder: Callable[[Json], str] = driver.license_holder
     missing_listed: Callable[[list[dict[str, str]]], list[dict[str, str]]] = unchanged
     due_date: Callable[[dt.date, int], dt.datetime] = promised_due_at
-    case_no: Callable[[ReferenceSystem], str] = driver.issue_case_no
+    next_steps: Callable[[str | None, str | None], frozenset[str]] = driver.allowed_steps  # EVT-03, ACC-06
+    completable: Callable[[frozenset[str]], bool] = driver.review_ahead  # §11 complete (EVT-03)
+    case_no: Callable[[ReferenceSystem, Json], str] = driver.issue_case_no
+    acceptance_time: Callable[[Json], str | None] = driver.accepted_now
+    day0: Callable[[Json], dt.date] = driver.day0
+    step_payload: Callable[[str, Json, Json], Json] = driver.step_payload
     sl_payload: Callable[[str, Json, Json, dt.datetime], Json] = driver.sl_payload
     bysl_payload: Callable[[Json], Json] = driver.bysl_payload
     refusal_case_no: Callable[[ReferenceSystem], str | None] = driver.no_case_no
@@ -96,14 +116,24 @@ class Parts:
     bj_payload: Callable[[str, list[str], Json], Json] = driver.bj_payload
     license_id: Callable[[ReferenceSystem, Json, str], str] = driver.license_number
     license_issue: Callable[[ReferenceSystem, Json], Awaitable[None]] = driver.issue_license
+    license_owner: Callable[[Json], Json] = driver.license_owner  # the issued e-license's holder (LIC-01)
+    license_title: Callable[[Json], str] = driver.license_title  # the issued e-license's name (LIC-01)
     window_entry: Callable[[Json], Json] = unchanged  # the clerk's entry, as typed
     window_digit: Callable[[str], str] = driver.CHANNEL_DIGIT.__getitem__
+    window_division: Callable[[ReferenceSystem], str] = driver.own_division
+    window_serial: Callable[[ReferenceSystem], int] = driver.next_window_serial
     window_unchecked: frozenset[str] = frozenset()  # paths of a window application taken without a check
     window_announcement: Callable[[ReferenceSystem, Json], Json] = driver.announce
     # the platform's other calls and the evaluations (CAT-02, CAT-03, SUP-02, EVAL-01, EVAL-02)
+    guide_page: Callable[[Request], Awaitable[Response]] = services.guide_page  # public: signed or not (CAT-02)
     guide: Callable[[Json], Json] = unchanged
-    change_refetch: Callable[[ReferenceSystem, str], None] = services.refetch
+    guide_shows: Callable[[ReferenceSystem, Json], bool] = catalogue.active_for_department  # else 404
+    change_refetch: Callable[[ReferenceSystem, Json], Awaitable[None]] = services.refetch  # on a notice
+    notice_status: int = 200  # the change notice's answer (CAT-03)
     repeat_fk: bool = False  # a repeated supervision notice gets its FK again
+    notice_case: Callable[[ReferenceSystem, str], Any] = services.held_case  # the case a notice names (SUP-02)
+    feedback: Callable[[ReferenceSystem, str, Json], None] = services.push_feedback  # the FK (SUP-02, EVT-03)
+    fk_payload: Callable[[Json], Json] = services.feedback_payload  # what the FK says (SUP-02)
     evaluation_push: Callable[[ReferenceSystem, Json], Awaitable[None]] = services.send_evaluation
     rectification_push: Callable[[ReferenceSystem, Json], Awaitable[None]] = services.send_rectification
     # the request pipeline (MSG-01 … MSG-05, SIG-02): the shared one of yzw.serving.pipeline, configured
@@ -111,26 +141,37 @@ class Parts:
     check_order: Callable[[tuple[Step, ...]], tuple[Step, ...]] = unchanged  # media type, then signature
     signature_check: Step = serving.check_signature
     request_nonces: Callable[[Nonces], Nonces] = unchanged  # the memory a request's nonce is checked against
+    body_reader: Callable[[Request], Awaitable[bytes]] = http.read_body  # 413 over 10 MiB, not at it (MSG-04)
     body_parser: Step = serving.parse_document
     error_answer: Callable[[ApiError, serving.Call], Response] = guard.answer_in_kind
     # single sign-on (SSO-01 … SSO-07)
     early_session: Callable[[ReferenceSystem, str], str | None] = sso.no_early_session
+    ticket_of: Callable[[Request], str | None] = sso.ticket_of
     ticket_refusal_status: int = 401
     identity_check: Callable[[dict[str, str], Json], bool] = sso.verified
-    session_id: Callable[[Request], str] = sso.fresh_sid
-    session_cookie: Callable[[Response, str, bool], None] = sso.set_session_cookie
+    session_id: Callable[[ReferenceSystem, Request], str] = sso.fresh_sid
+    idp_unavailable: Callable[[httpx.Response], bool] = sso.idp_unavailable  # ROB-01
+    session_cookie: Callable[[Response, str, str, bool], None] = sso.set_session_cookie
+    session_cookie_name: str = sso.COOKIE
+    unreachable_status: int = 503  # ROB-01: what a request answers when a platform service cannot be reached
     session_view: Callable[[Json], Json] = unchanged
     auth_level_enough: Callable[[Json, Json], bool] = sso.auth_level_enough
     end_sessions: Callable[[ReferenceSystem, str], None] = sso.end_sessions
+    logout_answer: Callable[[str], Response] = sso.logged_out
     # 2026.2 messages, signing, SSO
     entry_lookup: EntryLookup = sso.session_first
     prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
+    error_page: Callable[[int, str, str], Response] = sso.error_page  # the page keeps the error's status (MSG-02)
     calendar_refusal: Callable[[CalendarYearMissing], ApiError] = driver.year_named  # no file path (MSG-02)
     # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)
     item_condition: Callable[[ReferenceSystem, str], dict[str, str]] = catalogue.echoed_etag
     license_then_review: Callable[[ReferenceSystem, Json, Json, str], Awaitable[list[str]]] = driver.licensed_review
     evaluation_channel: Callable[[Json], str] = driver.evaluation_channel
     rectifiable: Callable[[ReferenceSystem, str, Json], None] = driver.one_per_bad_review
+    evaluation_of: Callable[[str, Json], Json] = services.evaluation_record  # what is pushed (EVAL-01)
+    evaluation_answer: Callable[[Json], Json] = unchanged  # §11 evaluate's answer (EVAL-01)
+    rectification_action: Callable[[Json], str] = services.clerks_action  # EVAL-02
+    rectification_answer: Callable[[Json], Json] = unchanged  # §11 rectify's answer (EVAL-02)
     platform_timeout: float = field(default_factory=lambda: float(limits().platform_call_seconds))  # a call (ROB-01)
     case_version: Callable[[ReferenceSystem, Json, Json], Json] = catalogue.filed_version
     # 2026.2 events (APP-07, EVT-02, EVT-04)
@@ -138,10 +179,11 @@ class Parts:
     own_handler: Callable[[ReferenceSystem], dict[str, str]] = journal.own_handler
     earliest_time: Callable[[Json, str | None], str | None] = journal.not_before_submission
     on_refusal: Callable[[ReferenceSystem, Any, str], None] = journal.alert_operator
+    receipt_taken: Callable[[str], bool] = journal.any_receipt  # EVT-08: the 2xx answer's text
 
 
-def assemble(faults: Iterable[str]) -> Parts:
-    """The clean parts with every fault's replacements.
+def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
+    """The clean parts (or a flavour's, `base`: yzw.reference.flavours) with every fault's replacements.
 
     Two faults replacing a set-valued part join their sets (codes unchecked by either are unchecked). An
     unknown fault, a fault without replacements and two faults replacing another part differently are each
@@ -160,4 +202,5 @@ def assemble(faults: Iterable[str]) -> Parts:
                 chosen[part] = (earlier, earlier_replacement | replacement)
             elif earlier_replacement != replacement:
                 raise YzwError(f"the faults {earlier} and {fault} both replace the part {part}: choose one")
-    return replace(Parts(), **{part: replacement for part, (_, replacement) in chosen.items()})
+    start = replace(Parts(), **(base or {}))
+    return replace(start, **{part: replacement for part, (_, replacement) in chosen.items()})

@@ -12,6 +12,7 @@ import httpx
 import uvicorn
 
 from yzw.errors import YzwError
+from yzw.reference import flavours
 from yzw.reference.app import create_reference_app
 from yzw.reference.parts import assemble
 from yzw.reference.system import ReferenceSystem
@@ -50,11 +51,13 @@ def start_reference(
     faults: frozenset[str] = frozenset(),
     db: str = ":memory:",
     port: int = 0,
+    flavour: str = "clean",
 ) -> RunningReference:
     """Bind a port (0: a free one), point the record's URLs at it, register at the platform, and serve."""
     sock = bind(port, REMEDY)
+    registration = flavours.flavour(flavour).registers(registration)
     registration = registration.served_at(f"http://127.0.0.1:{sock.getsockname()[1]}")
-    return serve_reference(registration, platform.register(registration), sock, faults, db)
+    return serve_reference(registration, platform.register(registration), sock, faults, db, flavour)
 
 
 def serve_reference(
@@ -63,9 +66,11 @@ def serve_reference(
     sock: socket.socket,
     faults: frozenset[str] = frozenset(),
     db: str = ":memory:",
+    flavour: str = "clean",
 ) -> RunningReference:
     """Serve the reference system on a bound socket with the credentials its registration was answered with."""
-    system = ReferenceSystem.from_registration(registration, grant, db, parts=assemble(faults))
+    parts = assemble(faults, flavours.flavour(flavour).parts)
+    system = ReferenceSystem.from_registration(registration, grant, db, parts=parts)
     server, thread = serve(create_reference_app(system), sock, "reference-system")
     return RunningReference(system, registration.base_url, server, thread)
 

@@ -15,8 +15,9 @@ from yzw.reference.catalogue import active_for_department, item
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import error_response
 from yzw.sm2 import verify
+from yzw.spec import validate
 
-COOKIE = "sid"
+COOKIE = "sid"  # the session cookie's name (a part: the alternative flavour names it otherwise)
 
 
 def browser_error(
@@ -25,20 +26,32 @@ def browser_error(
     """MSG-02: the error body, or an HTML page when the request's Accept prefers text/html (q-values)."""
     system: ReferenceSystem = request.app.state.system
     if system.parts.prefers_html(request.headers.get("accept", "")):
-        page = f"<!doctype html><title>{code}</title><h1>{status} {html.escape(code)}</h1><p>{html.escape(message)}</p>"
-        return HTMLResponse(page, status_code=status)
+        return system.parts.error_page(status, code, message)
     return error_response(status, code, message, details)
 
 
-async def _keys(system: ReferenceSystem) -> dict[str, str]:
+def error_page(status: int, code: str, message: str) -> Response:
+    """MSG-02: the error as an HTML page, with the error's own status (401, 404 …)."""
+    page = f"<!doctype html><title>{code}</title><h1>{status} {html.escape(code)}</h1><p>{html.escape(message)}</p>"
+    return HTMLResponse(page, status_code=status)
+
+
+async def _keys(system: ReferenceSystem) -> dict[str, str] | None:
+    """SSO-02: the IdP's published keys by kid; None when the IdP cannot give them (ROB-01: 503)."""
     answer = await system.client.request("GET", system.province_url + "/idp/v1/keys")
-    return {key["kid"]: key["public_key"] for key in answer.json().get("keys", [])}
+    try:
+        body = answer.json() if answer.status_code == 200 else None
+    except ValueError:
+        body = None
+    if body is None or validate("keys", body):
+        return None
+    return {key["kid"]: key["public_key"] for key in body["keys"]}
 
 
 async def hand_off(system: ReferenceSystem, request: Request) -> Response:
     """GET {sso_url}?ticket=…: validate server-side, verify the SM2 record, then a fresh session (302)."""
-    ticket = request.query_params.get("ticket", "")
-    if not ticket:
+    ticket = system.parts.ticket_of(request)
+    if ticket is None:
         return browser_error(request, 400, "TICKET_MISSING", "the hand-off carries no ticket (SSO-03)")
     early = system.parts.early_session(system, ticket)
     try:
@@ -49,13 +62,38 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
         )
         keys = await _keys(system) if answer.status_code == 200 else {}
     except (httpx.HTTPError, OSError):
-        return browser_error(request, 503, "DEPENDENCY_UNAVAILABLE", "the identity provider cannot be reached")
+        return browser_error(
+            request,
+            system.parts.unreachable_status,
+            "DEPENDENCY_UNAVAILABLE",
+            "the identity provider cannot be reached",
+        )
+    if system.parts.idp_unavailable(answer) or keys is None:
+        return browser_error(request, 503, "DEPENDENCY_UNAVAILABLE", "the identity provider cannot answer (ROB-01)")
     if answer.status_code != 200:
         return _refused(system, request, answer, early)
     record = answer.json()
     if not system.parts.identity_check(keys, record):
         return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's SM2 signature fails (SSO-02)")
     return _signed_in(system, request, record["user"])
+
+
+def idp_unavailable(answer: httpx.Response) -> bool:
+    """ROB-01: a 5xx or any answer that is not the norm's (200 with a validation, 400 with a ticket refusal)
+    means the IdP cannot answer: 503, not a refused ticket (SSO-03)."""
+    if answer.status_code == 400:
+        return not (answer.headers.get("content-type", "").startswith("application/json"))
+    if answer.status_code != 200:
+        return True
+    try:
+        return bool(validate("ticket-validation", answer.json()))
+    except ValueError:
+        return True
+
+
+def ticket_of(request: Request) -> str | None:
+    """SSO-03: the hand-off's ticket; None when the parameter is missing or empty (400, the IdP is not asked)."""
+    return request.query_params.get("ticket") or None
 
 
 def _refused(system: ReferenceSystem, request: Request, answer: httpx.Response, early: str | None) -> Response:
@@ -72,7 +110,7 @@ def _refused(system: ReferenceSystem, request: Request, answer: httpx.Response, 
         "the ticket was refused; no session was created (SSO-03)",
     )
     if early:
-        refused.set_cookie(COOKIE, early, path="/")
+        refused.set_cookie(system.parts.session_cookie_name, early, path="/")
     return refused
 
 
@@ -84,27 +122,28 @@ def verified(keys: dict[str, str], record: dict[str, Any]) -> bool:
 
 def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) -> Response:
     """A session for the person the IdP vouched for, its cookie, and the way home (302)."""
-    sid = system.parts.session_id(request)
+    sid = system.parts.session_id(system, request)
     system.store.execute(
-        "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO "
+        "UPDATE SET user_id = excluded.user_id, user_record = excluded.user_record, created_at = excluded.created_at",
         sid,
         user["user_id"],
         json.dumps(user, ensure_ascii=False),
         now_text(),
     )
     response = RedirectResponse("/", status_code=302)
-    system.parts.session_cookie(response, sid, request.url.scheme == "https")
+    system.parts.session_cookie(response, system.parts.session_cookie_name, sid, request.url.scheme == "https")
     return response
 
 
-def fresh_sid(request: Request) -> str:
+def fresh_sid(system: ReferenceSystem, request: Request) -> str:
     """SSO-07: always fresh, so a cookie held before the login never becomes the session."""
     return secrets.token_urlsafe(32)
 
 
-def set_session_cookie(response: Response, sid: str, https: bool) -> None:
+def set_session_cookie(response: Response, name: str, sid: str, https: bool) -> None:
     """SSO-07: HttpOnly and SameSite, Secure over HTTPS."""
-    response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", secure=https, path="/")
+    response.set_cookie(name, sid, httponly=True, samesite="lax", secure=https, path="/")
 
 
 def no_early_session(system: ReferenceSystem, ticket: str) -> str | None:
@@ -113,7 +152,9 @@ def no_early_session(system: ReferenceSystem, ticket: str) -> str | None:
 
 
 def session_user(system: ReferenceSystem, request: Request) -> dict[str, Any] | None:
-    row = system.store.one("SELECT user_record FROM sessions WHERE sid = ?", request.cookies.get(COOKIE, ""))
+    row = system.store.one(
+        "SELECT user_record FROM sessions WHERE sid = ?", request.cookies.get(system.parts.session_cookie_name, "")
+    )
     return json.loads(row[0]) if row else None
 
 
@@ -156,7 +197,12 @@ async def session_first(
 def logout(system: ReferenceSystem, document: dict[str, Any]) -> Response:
     """POST /yzw/v1/sso/logout: end every session of the person at once (SSO-06)."""
     system.parts.end_sessions(system, document["user_id"])
-    return JSONResponse({"user_id": document["user_id"]})
+    return system.parts.logout_answer(document["user_id"])
+
+
+def logged_out(user_id: str) -> Response:
+    """SSO-06: the logout call is answered 200 (whether or not the person had a session here)."""
+    return JSONResponse({"user_id": user_id})
 
 
 def end_sessions(system: ReferenceSystem, user_id: str) -> None:

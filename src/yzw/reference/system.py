@@ -86,6 +86,7 @@ class ReferenceSystem:
                     self.registration.app_secret,
                     token_url=None if token_path is None else self.province_url + token_path,
                     scope=self.parts.token_scope,
+                    renew_on=self.parts.token_renewed_on,
                 ),
                 timeout=self.parts.platform_timeout,  # ROB-01: no answer within it, the service is unreachable
             )

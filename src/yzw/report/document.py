@@ -56,7 +56,7 @@ def build(
             "must_not_passed": _not_passed(results, "MUST"),
             "should_not_passed": _not_passed(results, "SHOULD"),
         },
-        "requirements": [_requirement(r) for r in results],
+        "requirements": [_requirement(r, tests) for r in results],
         "delays": [delay for test in tests for delay in test.delays],
         "load": _load_summary(options),
     }
@@ -79,7 +79,7 @@ def _not_passed(results: list[RequirementResult], level: str) -> list[str]:
     ]
 
 
-def _requirement(result: RequirementResult) -> dict[str, Any]:
+def _requirement(result: RequirementResult, tests: list[TestResult]) -> dict[str, Any]:
     req = result.requirement
     return {
         "id": req.id,
@@ -90,6 +90,7 @@ def _requirement(result: RequirementResult) -> dict[str, Any]:
         "statement": req.statement,
         "verdict": result.verdict,
         "seconds": result.seconds,
+        "depth": result.depth(tests),
         "tests": [
             {
                 "name": t.name,
@@ -98,6 +99,7 @@ def _requirement(result: RequirementResult) -> dict[str, Any]:
                 "seconds": t.seconds,
                 "evidence": t.evidence,
                 "notes": t.notes,
+                "clauses": list(t.clauses),
             }
             for t in result.tests
         ],

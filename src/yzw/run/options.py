@@ -20,6 +20,7 @@ class RunOptions:
     only: frozenset[str] = frozenset()
     chapters: frozenset[str] = frozenset()
     wait: float = 10.0
+    operator_wait: float = 600.0  # after an instruction to a person (acceptance profile, no driver)
     allow_manual: bool = False
     report_dir: Path | None = None
 
@@ -38,6 +39,8 @@ class RunOptions:
             raise YzwError(f"--chapter: {', '.join(unknown)} is no chapter; use an area ({areas}) or a number")
         if options.wait <= 0:
             raise YzwError("--wait must be a positive number of seconds")
+        if options.operator_wait <= 0:
+            raise YzwError("--operator-wait must be a positive number of seconds")
         return options
 
     def selects(self, ids: tuple[str, ...], register: dict[str, Requirement]) -> bool:

@@ -26,6 +26,7 @@ class TestResult:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     delays: list[dict[str, Any]] = field(default_factory=list)
+    clauses: tuple[str, ...] = ()  # the clauses of specs/requirements.yaml the test observes
 
 
 @dataclass
@@ -39,6 +40,17 @@ class RequirementResult:
     @property
     def seconds(self) -> float:
         return round(sum(t.seconds for t in self.tests), 3)
+
+    def depth(self, tests: Iterable[TestResult] | None = None) -> dict[str, Any]:
+        """How deep the verdict goes: the requirement's clauses a test of the run judged (passed or failed; a
+        test of another requirement may observe them, by the norm's attribution rule) out of the clauses in the
+        norm, and the clauses left to a person (`manual` in the register, or only a manual test named them)."""
+        run = list(self.tests if tests is None else tests)
+        own = [c.id for c in self.requirement.clauses]
+        judged = {c for t in run if t.verdict in (PASS, FAIL) for c in t.clauses}
+        waiting = {c for t in run if t.verdict == MANUAL for c in t.clauses}
+        manual = [c.id for c in self.requirement.clauses if c.manual or (c.id in waiting and c.id not in judged)]
+        return {"clauses": len(own), "checked": sum(c in judged for c in own), "left_to_person": manual}
 
 
 def skip_verdict(reason: str) -> str:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from yzw.serving.errors import ApiError
 from yzw.spec.limits import limits
-from yzw.spec.validate import Unreadable, parse_text
+from yzw.spec.validate import Unreadable
 from yzw.spec.xml import XmlForbidden, XmlMalformed, from_xml, parse_xml
 
 JSON, XML, FORM = "application/json", "application/xml", "application/x-www-form-urlencoded"
@@ -38,11 +38,15 @@ def parse_body(body: bytes, content_type: str) -> Any:
             return from_xml(parse_xml(body))[1]
         if not body.strip():
             raise Unreadable("the body is empty")
-        return parse_text(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), parse_constant=_not_json)  # JSON only: no NaN, no YAML
     except XmlForbidden as exc:
         raise ApiError(400, "XML_FORBIDDEN_CONSTRUCT", f"{exc} (MSG-05)") from None
-    except (Unreadable, XmlMalformed, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (Unreadable, XmlMalformed, ValueError) as exc:  # bad UTF-8, bad JSON, NaN
         raise ApiError(400, "MALFORMED_BODY", f"the body is not well-formed: {exc} (MSG-04)") from None
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def raw_path(scope: Any) -> str:

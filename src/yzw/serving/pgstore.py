@@ -44,7 +44,8 @@ def _row_factory(cursor: Any) -> Any:
 
 
 def _sql(text: str) -> str:
-    return text.replace("?", "%s")
+    """`?` placeholders as psycopg's `%s`; a literal `%` (LIKE 'clock_offset%') doubled, as psycopg wants."""
+    return text.replace("%", "%%").replace("?", "%s")
 
 
 class _Connection:
@@ -104,8 +105,23 @@ class PgStore(Store):
                 if table not in keep:
                     connection.execute(f"DELETE FROM {table}")
 
+    def watch(self, table: str) -> None:
+        """Nothing: another replica's change would not be seen here, so nothing read is kept (`version` None)."""
+
+    def version(self, table: str) -> int | None:
+        return None
+
     def lock(self, db: Db, key: str) -> None:
         db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
+
+    def lock_all(self, db: Db, keys: Sequence[str]) -> None:
+        """Every key's lock in one statement, in the order given."""
+        if keys:
+            db.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(?::text[]) WITH ORDINALITY AS t(k, n) "
+                "ORDER BY n",
+                (list(keys),),
+            )
 
     def rows(self, sql: str, *args: Any) -> list[Any]:
         with self._pool.connection() as connection:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from yzw.serving.errors import ApiError, finding_details
 from yzw.serving.http import JSON, parse_body, raw_path, read_body
-from yzw.signing import Nonces, verify
+from yzw.signing import SIG02_ORDER, Nonces, Stage, canonical_query, verify
 from yzw.spec.findings import Finding
 from yzw.spec.validate import validate as validate_document
 
@@ -79,8 +79,17 @@ def check_signature(pipeline: Pipeline, call: Call, route: Route) -> None:
     verify_signature(pipeline, call, route, call.request.scope["query_string"])  # the bytes as sent
 
 
-def verify_signature(pipeline: Pipeline, call: Call, route: Route, raw_query: str | bytes) -> None:
-    """SIG-02 over the given raw query (SIG-01 decodes it itself, so servers pass it undecoded)."""
+def verify_signature(
+    pipeline: Pipeline,
+    call: Call,
+    route: Route,
+    raw_query: str | bytes,
+    *,
+    stages: tuple[Stage, ...] = SIG02_ORDER,
+    query_rule: Callable[[str | bytes], str] = canonical_query,
+) -> None:
+    """SIG-02 over the given raw query (SIG-01 decodes it itself, so servers pass it undecoded), its stages in
+    the norm's order."""
     if not route.signed:
         return
     request = call.request
@@ -92,6 +101,8 @@ def verify_signature(pipeline: Pipeline, call: Call, route: Route, raw_query: st
         call.body,
         pipeline.keys(call, route),
         pipeline.nonces(call),
+        stages=stages,
+        query_rule=query_rule,
     )
     if rejection is not None:
         raise ApiError(401, rejection.code, rejection.message)
@@ -151,11 +162,12 @@ class Pipeline:
     tokens: Callable[[Call, str], None] | None = None
     steps: tuple[Step, ...] = (check_media, check_signature, check_token, parse_document, check_schema)
     render: Callable[[ApiError, Call], Response] = render_json
+    reader: Callable[[Request], Awaitable[bytes]] = read_body  # the body, 413 over the limit (MSG-04)
 
     async def prepare(self, call: Call, route: Route) -> None:
         """Read the body (413 first), then run every step; the first refusal raises its ApiError."""
         if call.has_body:
-            call.body = await read_body(call.request)
+            call.body = await self.reader(call.request)
         for step in self.steps:
             step(self, call, route)
 

@@ -3,12 +3,19 @@ uvicorn server per app in a daemon thread, and one clear error for a busy port."
 
 from __future__ import annotations
 
+import copy
 import errno
+import os
 import socket
 import threading
 import time
+import traceback
+from types import TracebackType
+from typing import Any
 
 import uvicorn
+import uvicorn.config
+import uvicorn.logging
 from starlette.types import ASGIApp
 
 from yzw.errors import YzwError
@@ -30,9 +37,40 @@ def bind(port: int = 0, remedy: str = "choose another --port-base") -> socket.so
     return sock
 
 
+class OneLineErrors(uvicorn.logging.DefaultFormatter):
+    """A server's unhandled error in one line ("IntegrityError: UNIQUE constraint failed …").
+
+    The kit's servers run in threads beside a conformance run in the same process. Python 3.11 formats a
+    traceback by parsing source (`ast`) in a way that is not thread-safe: a server thread formatting one while
+    the run formats a failed check's crashed the run ("AST constructor recursion depth mismatch"). A seeded
+    fault's crash needs no traceback; `YZW_TRACEBACKS=1` brings them back for debugging the kit.
+    """
+
+    def formatException(
+        self, ei: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+    ) -> str:
+        if ei[0] is None:
+            return ""
+        return "".join(traceback.format_exception_only(ei[0], ei[1])).strip()
+
+
+def _log_config() -> dict[str, Any]:
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    if os.environ.get("YZW_TRACEBACKS") != "1":
+        config["formatters"]["default"]["()"] = f"{__name__}.OneLineErrors"
+    return config
+
+
 def serve(app: ASGIApp, sock: socket.socket, name: str) -> tuple[uvicorn.Server, threading.Thread]:
     """Serve an ASGI app on a bound socket in a daemon thread; returns once it accepts connections."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        log_config=_log_config(),
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"yzw-{name}")
     thread.start()

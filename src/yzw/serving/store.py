@@ -55,6 +55,25 @@ class Store:
             raise YzwError(f"cannot open the database {path}: {exc}") from exc
         self._lock = threading.RLock()
         self.path, self.tables = path, tables_of(schema)
+        self._versions: dict[str, int] = {}
+        self._db.create_function("yzw_changed", 1, self._changed)
+
+    def watch(self, table: str) -> None:
+        """Count the changes to `table` (`version`), so that this process may keep what it read of it."""
+        with self._lock:
+            self._versions.setdefault(table, 0)
+            for action in ("INSERT", "UPDATE", "DELETE"):  # a trigger also stops DELETE's truncate shortcut
+                self._db.execute(
+                    f"CREATE TEMP TRIGGER IF NOT EXISTS yzw_{table}_{action.lower()} AFTER {action} ON {table} "
+                    f"BEGIN SELECT yzw_changed('{table}'); END"
+                )
+
+    def version(self, table: str) -> int | None:
+        """How often a watched table changed; None when it is not watched (or, with replicas, cannot be)."""
+        return self._versions.get(table)
+
+    def _changed(self, table: str) -> None:
+        self._versions[table] = self._versions.get(table, 0) + 1
 
     @contextmanager
     def transaction(self) -> Iterator[Db]:
@@ -70,6 +89,11 @@ class Store:
 
     def lock(self, db: Db, key: str) -> None:
         """Serialise work on `key` (e.g. one application) across writers; SQLite's transactions already do."""
+
+    def lock_all(self, db: Db, keys: Sequence[str]) -> None:
+        """`lock` each key, in the order given (sorted, so that two writers never wait on each other)."""
+        for key in keys:
+            self.lock(db, key)
 
     def rows(self, sql: str, *args: Any) -> list[Any]:
         with self._lock:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import ast
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -11,10 +12,8 @@ import yaml
 
 from yzw.codes import KINDS as CODE_KINDS
 from yzw.content import content_path
-from yzw.register import load_register
+from yzw.register import Clause, load_register
 from yzw.spec.schemas import FORMATS, schema_documents
-
-_MARKER = re.compile(r"""requirement\(\s*((?:["'][A-Z]+-\d{2}["']\s*,?\s*)+)\)""")
 
 
 @dataclass(frozen=True)
@@ -66,14 +65,79 @@ def _operation_requirements() -> dict[str, set[str]]:
     return by_requirement
 
 
+@dataclass(frozen=True)
+class Marked:
+    """One conformance test and what its `requirement` marker names."""
+
+    module: str
+    test: str
+    requirements: tuple[str, ...]
+    clauses: tuple[str, ...]
+
+
+def _strings(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [s for element in node.elts for s in _strings(element)]
+    return []
+
+
+@cache
+def marked_tests() -> tuple[Marked, ...]:
+    """Every conformance test with a `requirement(...)` marker, read from the suites' source (no import)."""
+    found = []
+    for path in sorted(content_path("conformance").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for mark in node.decorator_list:
+                if isinstance(mark, ast.Call) and getattr(mark.func, "attr", None) == "requirement":
+                    ids = tuple(s for arg in mark.args for s in _strings(arg))
+                    clauses = tuple(s for kw in mark.keywords if kw.arg == "clauses" for s in _strings(kw.value))
+                    found.append(Marked(path.name, node.name, ids, clauses))
+    return tuple(found)
+
+
 def _check_requirements() -> dict[str, set[str]]:
     """Requirement → conformance test modules that carry its marker."""
     by_requirement: dict[str, set[str]] = {}
-    for path in sorted(content_path("conformance").rglob("*.py")):
-        for match in _MARKER.finditer(path.read_text(encoding="utf-8")):
-            for rid in re.findall(r"[A-Z]+-\d{2}", match.group(1)):
-                by_requirement.setdefault(rid, set()).add(path.name)
+    for test in marked_tests():
+        for rid in test.requirements:
+            by_requirement.setdefault(rid, set()).add(test.module)
     return by_requirement
+
+
+@dataclass(frozen=True)
+class ClauseCoverage:
+    """Where one clause is observed (conformance tests) and proven observable (seeded faults breaking it)."""
+
+    clause: Clause
+    checks: tuple[str, ...]
+    faults: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        """A clause is covered with a check and a fault, or left to a person with the reason why."""
+        return bool(self.clause.manual) or bool(self.checks and self.faults)
+
+
+def clause_coverage(faults: Mapping[str, Iterable[str]]) -> list[ClauseCoverage]:
+    """One row per clause of a system requirement; `faults` maps each seeded fault to the clauses it breaks."""
+    checks: dict[str, list[str]] = {}
+    for test in marked_tests():
+        for clause in test.clauses:
+            checks.setdefault(clause, []).append(f"{test.module}::{test.test}")
+    broken: dict[str, list[str]] = {}
+    for fault, clauses in faults.items():
+        for clause in clauses:
+            broken.setdefault(clause, []).append(fault)
+    return [
+        ClauseCoverage(clause, tuple(checks.get(clause.id, ())), tuple(sorted(broken.get(clause.id, ()))))
+        for req in load_register().values()
+        if req.applies_to == "system"
+        for clause in req.clauses
+    ]
 
 
 def coverage() -> list[Coverage]:

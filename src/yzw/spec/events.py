@@ -45,6 +45,17 @@ def order_rules() -> OrderRules:
         raise SpecError(f"cannot read the event order rules {path}: {exc}") from exc
 
 
+@cache
+def status_after() -> dict[str | None, str]:
+    """APP-07: the status query's answer after each step (None: before any event), from specs/rules."""
+    path = content_path("specs", "rules", "events.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))["status"]
+        return {None: str(data["none"]), **{str(step): str(status) for step, status in data["after"].items()}}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise SpecError(f"cannot read the status rules {path}: {exc}") from exc
+
+
 def _time(value: Any) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else None

@@ -58,6 +58,50 @@ def schema_valid(pushes: Iterable[Push], rule: str) -> None:
             )
 
 
+def consistent(pushes: Sequence[Push], application: dict[str, Any], dept_uscc: str) -> None:
+    """EVT-02 beyond the schema: every event names the application, its division and item, the system's
+    department, no case_no before SL and the SL's after it, and an event_id of its own."""
+    case_no: Any = None
+    seen_ids: dict[Any, Any] = {}
+    for push in pushes:
+        event = push.event
+        case_no = event.get("case_no") if event.get("step") == "SL" else case_no
+        expected = {
+            "application_no": application["application_no"],
+            "division_code": application["division_code"],
+            "item_code": application["item_code"],
+            "dept_uscc": dept_uscc,
+            "case_no": case_no,
+        }
+        for member, value in expected.items():
+            if event.get(member) != value and not (member == "case_no" and event.get("step") == "BYSL"):
+                raise Violation(
+                    f"the event's {member} is not the one the norm names",
+                    f"{member} {value!r} ({_MEANING[member]})",
+                    event.get(member),
+                    f"send {member} as EVT-02 defines it",
+                    _where(push),
+                )
+        earlier = seen_ids.setdefault(event.get("event_id"), event.get("seq"))
+        if earlier != event.get("seq"):
+            raise Violation(
+                "two events share one event_id",
+                "a new UUID per event",
+                f"event_id {event.get('event_id')} on seq {earlier} and seq {event.get('seq')}",
+                "give every event its own event_id (a re-send keeps it)",
+                _where(push),
+            )
+
+
+_MEANING = {
+    "application_no": "the application's",
+    "division_code": "the application's division, not the system's",
+    "item_code": "the application's item",
+    "dept_uscc": "the system's registered department",
+    "case_no": "null before SL, then the case_no SL assigned",
+}
+
+
 def attributed_to(pushes: Sequence[Push], rule: str) -> None:
     """The findings the norm's attribution rule gives `rule` (ACC-06, MSG-03), in shape or order, of any push."""
     events = [p.event for p in pushes]

@@ -23,8 +23,11 @@ def validated_with_the_idp(nodes: Nodes) -> None:
         )
 
 
-def session_cookie(set_cookies: list[str], planted: str, secure: bool) -> None:
-    """SSO-07: a freshly generated session cookie with HttpOnly, SameSite Lax/Strict, and Secure over https."""
+def session_cookie(set_cookies: list[str], planted: str, secure: bool, name: str | None = None) -> None:
+    """SSO-07: a freshly generated session cookie with HttpOnly, SameSite Lax/Strict, and Secure over https
+    (only the cookie called `name` when the session cookie is known: other cookies are the system's affair)."""
+    if name is not None:
+        set_cookies = [c for c in set_cookies if c.split(";", 1)[0].split("=", 1)[0].strip() == name]
     if not set_cookies:
         raise Violation(
             "the login sets no session cookie",
