@@ -31,10 +31,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "run": frozenset({"register", "signing", "sut"}),
     "mock": frozenset({"client", "codes", "serving", "signing", "sm2", "spec", "sut"}),
     "reference": frozenset({"client", "codes", "serving", "signing", "sm2", "spec", "sut"}),
-    "report": frozenset({"codes", "register", "run", "signing", "spec"}),
+    "report": frozenset({"codes", "register", "run", "signing", "sm2", "spec"}),
     "conformance": frozenset({"client", "codes", "fixtures", "register", "report", "run", "spec", "sut"}),
     "load": frozenset({"client", "run", "spec"}),
-    "audit": frozenset({"spec"}),
+    "audit": frozenset({"codes", "spec"}),
     "cli": frozenset(
         {
             "audit",

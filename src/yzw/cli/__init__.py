@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from yzw import NORM, __version__
-from yzw.cli import audit, catalog, codes, demo, fixtures, init, load, mock, reference, report, run, spec
+from yzw.cli import audit, catalog, codes, console, demo, fixtures, init, load, mock, reference, report, run, spec
 from yzw.cli.output import command_group, err
 from yzw.errors import YzwError
 
@@ -24,6 +24,7 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(mock.app, name="mock")
 app.add_typer(reference.app, name="reference")
 app.add_typer(report.app, name="report")
+app.add_typer(console.app, name="console")
 app.add_typer(fixtures.app, name="fixtures")
 app.command("init")(init.init)
 app.command("audit")(audit.audit)

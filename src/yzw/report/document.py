@@ -22,9 +22,14 @@ from yzw.signing import sm3_hex
 HIDDEN_FIELDS = ("app_secret", "platform_secret")
 
 
-def canonical(document: dict[str, Any]) -> bytes:
-    body = {key: value for key, value in document.items() if key != "digest"}
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def canonical_json(value: Any) -> bytes:
+    """Keys sorted, no spaces, UTF-8: the same bytes for the same content, whoever wrote the file."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def canonical(document: dict[str, Any], seal_member: str = "digest") -> bytes:
+    """The bytes a seal covers: the canonical JSON of the document without its seal member."""
+    return canonical_json({key: value for key, value in document.items() if key != seal_member})
 
 
 def seal(document: dict[str, Any]) -> dict[str, Any]:
