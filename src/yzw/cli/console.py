@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from yzw.cli.output import command_group, out
-from yzw.codes.times import CN_TZ
+from yzw.codes.times import today_cn
 from yzw.errors import YzwError
 from yzw.report.certificate import DEFAULT_VALID_DAYS, issue, read_certificate, read_revocations, revoke
 from yzw.report.document import verify as verify_report
@@ -24,11 +23,6 @@ app = command_group(
 KeyOption = Annotated[
     Path, typer.Option("--key", help="The office's private key (office-key.json from `yzw console keys`).")
 ]
-
-
-def today() -> dt.date:
-    """The office's calendar day (China Standard Time)."""
-    return dt.datetime.now(CN_TZ).date()
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
@@ -72,7 +66,7 @@ def issue_certificate(
 
     Example: yzw console issue yzw-report/report.json --key office-keys/office-key.json --pdf
     """
-    certificate = issue(verify_report(report), load_signing_key(key), today(), valid_days)
+    certificate = issue(verify_report(report), load_signing_key(key), today_cn(), valid_days)
     write_json(out_file, certificate)
     html = out_file.with_suffix(".html")
     html.write_text(certificate_html(certificate), encoding="utf-8")
@@ -99,7 +93,7 @@ def revoke_certificate(
     signing_key = load_signing_key(key)
     public = load_public_key(key)
     current = read_revocations(listing, public) if listing.exists() else None
-    updated = revoke(current, read_certificate(certificate), reason, signing_key, today())
+    updated = revoke(current, read_certificate(certificate), reason, signing_key, today_cn())
     write_json(listing, updated)
     out.print(f"revoked {updated['revoked'][-1]['serial']}; {listing} lists {len(updated['revoked'])}")
 

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from yzw.cli.console import PUBLIC_KEY_HELP, today
+from yzw.cli.console import PUBLIC_KEY_HELP
 from yzw.cli.output import command_group, out
+from yzw.codes.times import today_cn
 from yzw.errors import YzwError
 from yzw.report.certificate import VALID, is_certificate, read_certificate, read_json, read_revocations, status
 from yzw.report.document import verify as verify_report
@@ -56,7 +57,7 @@ def verify(
 
 def _day(text: str | None) -> dt.date:
     if text is None:
-        return today()
+        return today_cn()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -12,11 +12,13 @@ from rich.markup import escape
 
 from yzw.cli.attach import platform_for
 from yzw.cli.output import new_table, out
+from yzw.codes.times import today_cn
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
 from yzw.register import load_register
 from yzw.run.options import RunOptions, split_ids
 from yzw.run.verdicts import TestResult, by_requirement, counts, passed
+from yzw.run.waivers import load_waivers
 from yzw.sut import Registration, load_registration
 
 MARKS = {
@@ -25,6 +27,7 @@ MARKS = {
     "error": "[yellow]! error [/]",
     "manual": "[magenta]? manual[/]",
     "not-applicable": "[dim]- n/a   [/]",
+    "waived": "[yellow]~ waived[/]",
 }
 DEFAULT_REPORTS = Path("yzw-report")
 
@@ -61,6 +64,13 @@ def run(
         Path | None,
         typer.Option(help="The department's own catalogue items (JSON or YAML); overrides the record's catalog:."),
     ] = None,
+    waivers: Annotated[
+        Path | None,
+        typer.Option(
+            help="The office's waivers file (YAML or JSON, see README): a requirement of this system that did not "
+            "pass and has a waiver in force is `waived`."
+        ),
+    ] = None,
 ) -> None:
     """Run the conformance suites against a registered system; exit 0 only when every MUST passes.
 
@@ -68,6 +78,7 @@ def run(
     """
     if profile not in ("ci", "acceptance"):
         raise typer.BadParameter("choose ci or acceptance", param_hint="--profile")
+    registration = load_registration(sut, catalog)
     options = RunOptions.checked(
         sut=sut,
         platform=platform,
@@ -78,8 +89,9 @@ def run(
         operator_wait=operator_wait,
         allow_manual=allow_manual,
         report_dir=report_dir,
+        waivers=load_waivers(waivers, registration.app_id) if waivers else (),
     )
-    raise typer.Exit(certify(options, load_registration(sut, catalog)))
+    raise typer.Exit(certify(options, registration))
 
 
 def certify(options: RunOptions, registration: Registration | None = None) -> int:
@@ -97,6 +109,11 @@ def certify(options: RunOptions, registration: Registration | None = None) -> in
         out.print(
             f"Certifying [bold]{conformance.target.app_id}[/] at {conformance.target.base_url} against YZW-NORM-2026 …"
         )
+        for waiver in options.waivers:
+            why = waiver.not_in_force(today_cn())
+            out.print(
+                f"waiver {waiver.requirement}: " + (f"not in force ({why})" if why else waiver.text), markup=False
+            )
         run_suites(conformance)
         return summary(conformance, time.monotonic() - started)
     finally:
@@ -117,7 +134,7 @@ def _progress(conformance: Conformance, started: float) -> Callable[[TestResult]
 
 def summary(conformance: Conformance, seconds: float) -> int:
     """The table per requirement, each failure in full, the report paths; 0 when every MUST passed."""
-    results = by_requirement(conformance.results, load_register())
+    results = by_requirement(conformance.results, load_register(), conformance.options.waived(today_cn()))
     table = new_table("ID", "level", "requirement", "verdict", "s", title="Verdicts per requirement")
     for result in results:
         req = result.requirement
@@ -128,6 +145,9 @@ def summary(conformance: Conformance, seconds: float) -> int:
     for test in conformance.results:
         if test.verdict in ("fail", "error"):
             out.print(f"\n{test.name} ({test.verdict})\n{test.message}", markup=False)
+    for result in results:
+        if result.waiver is not None:
+            out.print(f"\n{result.requirement.id} waived: {result.waiver.text}", markup=False)
     ok = passed(results, conformance.options.allow_manual)
     tally = ", ".join(f"{n} {verdict}" for verdict, n in counts(results).items() if n)
     verdict = "[green]PASSED[/]" if ok else "[red]NOT PASSED[/]"

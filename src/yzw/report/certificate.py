@@ -59,7 +59,10 @@ def issue(report: dict[str, Any], key: SigningKey, issued_on: dt.date, valid_day
             "started_at": report["run"]["started_at"],
             "finished_at": report["run"]["finished_at"],
         },
-        "verdicts": [{"id": r["id"], "level": r["level"], "verdict": r["verdict"]} for r in report["requirements"]],
+        "verdicts": [
+            {"id": r["id"], "level": r["level"], "verdict": r["verdict"], "waiver": r.get("waiver")}
+            for r in report["requirements"]
+        ],
         "issued_on": issued_on.isoformat(),
         "expires_on": (issued_on + dt.timedelta(days=valid_days)).isoformat(),
     }

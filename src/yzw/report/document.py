@@ -40,7 +40,7 @@ def build(
     tests: list[TestResult], target: Target, options: RunOptions, started: dt.datetime, finished: dt.datetime
 ) -> dict[str, Any]:
     """The report document of one run (unsealed)."""
-    results = by_requirement(tests, load_register())
+    results = by_requirement(tests, load_register(), options.waived(finished.date()))
     return {
         "report": "yzw-conform certification report",
         "kit": {"name": "yzw-conform", "version": __version__},
@@ -62,6 +62,7 @@ def build(
             "should_not_passed": _not_passed(results, "SHOULD"),
         },
         "requirements": [_requirement(r, tests) for r in results],
+        "waivers": [waiver.as_record(finished.date()) for waiver in options.waivers],
         "delays": [delay for test in tests for delay in test.delays],
         "load": _load_summary(options),
     }
@@ -94,6 +95,7 @@ def _requirement(result: RequirementResult, tests: list[TestResult]) -> dict[str
         "title_en": req.title_en,
         "statement": req.statement,
         "verdict": result.verdict,
+        "waiver": result.waiver.text if result.waiver else None,
         "seconds": result.seconds,
         "depth": result.depth(tests),
         "tests": [

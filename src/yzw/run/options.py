@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from yzw.errors import YzwError
 from yzw.register import Requirement, load_register
+from yzw.run.waivers import Waiver, in_force
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class RunOptions:
     operator_wait: float = 600.0  # after an instruction to a person (acceptance profile, no driver)
     allow_manual: bool = False
     report_dir: Path | None = None
+    waivers: tuple[Waiver, ...] = ()  # the office's waivers for this system (`--waivers`), in force or not
+
+    def waived(self, on: dt.date) -> dict[str, Waiver]:
+        """The waivers in force on day `on`, per requirement ID."""
+        return in_force(self.waivers, on)
 
     @classmethod
     def checked(cls, **values: Any) -> RunOptions:

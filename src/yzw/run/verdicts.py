@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from yzw.register import Requirement
+from yzw.run.waivers import Waiver
 
 PASS, FAIL, NOT_APPLICABLE, MANUAL, ERROR = "pass", "fail", "not-applicable", "manual", "error"
+WAIVED = "waived"  # a requirement's verdict, never a test's: it did not pass, and a waiver in force covers it
 # The worst verdict of a requirement's tests is its verdict: a definite failure outranks a broken check.
 SEVERITY = {NOT_APPLICABLE: 0, PASS: 1, MANUAL: 2, ERROR: 3, FAIL: 4}
 
@@ -36,6 +38,7 @@ class RequirementResult:
     requirement: Requirement
     verdict: str
     tests: list[TestResult]
+    waiver: Waiver | None = None  # the waiver that turned the verdict into `waived`
 
     @property
     def seconds(self) -> float:
@@ -58,29 +61,32 @@ def skip_verdict(reason: str) -> str:
     return MANUAL if reason.startswith("manual:") else NOT_APPLICABLE
 
 
-def by_requirement(tests: Iterable[TestResult], register: dict[str, Requirement]) -> list[RequirementResult]:
-    """Group test verdicts per requirement, in the register's order."""
+def by_requirement(
+    tests: Iterable[TestResult], register: dict[str, Requirement], waived: Mapping[str, Waiver] | None = None
+) -> list[RequirementResult]:
+    """Group test verdicts per requirement, in the register's order; a requirement that did not pass and has a
+    waiver in force (`waived`, per requirement ID) is `waived`."""
     grouped: dict[str, list[TestResult]] = {}
     for test in tests:
         for req_id in test.requirements:
             grouped.setdefault(req_id, []).append(test)
-    return [
-        RequirementResult(
-            register[req_id], max((t.verdict for t in grouped[req_id]), key=SEVERITY.__getitem__), grouped[req_id]
-        )
-        for req_id in register
-        if req_id in grouped
-    ]
+    results = []
+    for req_id in (r for r in register if r in grouped):
+        verdict = max((t.verdict for t in grouped[req_id]), key=SEVERITY.__getitem__)
+        waiver = (waived or {}).get(req_id) if verdict not in (PASS, NOT_APPLICABLE) else None
+        results.append(RequirementResult(register[req_id], WAIVED if waiver else verdict, grouped[req_id], waiver))
+    return results
 
 
 def passed(results: Iterable[RequirementResult], allow_manual: bool = False) -> bool:
-    """The run passes when every MUST passes or does not apply (manual too with allow_manual); SHOULDs warn."""
-    accepted = {PASS, NOT_APPLICABLE} | ({MANUAL} if allow_manual else set())
+    """The run passes when every MUST passes, does not apply or is waived (manual too with allow_manual);
+    SHOULDs warn."""
+    accepted = {PASS, NOT_APPLICABLE, WAIVED} | ({MANUAL} if allow_manual else set())
     return all(r.verdict in accepted for r in results if r.requirement.level == "MUST")
 
 
 def counts(results: Iterable[RequirementResult]) -> dict[str, int]:
-    tally = dict.fromkeys(SEVERITY, 0)
+    tally = dict.fromkeys([*SEVERITY, WAIVED], 0)
     for result in results:
         tally[result.verdict] += 1
     return tally
