@@ -35,11 +35,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "conformance": frozenset({"client", "codes", "fixtures", "register", "report", "run", "spec", "sut"}),
     "load": frozenset({"client", "run", "spec"}),
     "audit": frozenset({"codes", "spec"}),
+    "console": frozenset({"codes", "report", "run", "serving", "sut"}),
     "cli": frozenset(
         {
             "audit",
             "codes",
             "conformance",
+            "console",
             "fixtures",
             "load",
             "mock",

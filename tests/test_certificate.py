@@ -15,10 +15,20 @@ from tests.processes import run_yzw
 
 from yzw.errors import YzwError
 from yzw.register import load_register
-from yzw.report.certificate import EXPIRED, INVALID, REVOKED, VALID, issue, read_revocations, revoke, status
+from yzw.report.certificate import (
+    EXPIRED,
+    INVALID,
+    REVOKED,
+    VALID,
+    issue,
+    read_revocations,
+    revoke,
+    scope_text,
+    status,
+)
 from yzw.report.document import HIDDEN_FIELDS, seal
 from yzw.report.office_key import generate_keys, load_public_key, load_signing_key
-from yzw.report.rendering import chromium
+from yzw.report.rendering import certificate_html, chromium
 
 ISSUED = dt.date(2026, 12, 1)
 
@@ -35,7 +45,13 @@ def a_report(passed: bool = True) -> dict[str, Any]:
             "report": "yzw-conform certification report",
             "kit": {"name": "yzw-conform", "version": "test"},
             "norm": "YZW-NORM-2026",
-            "run": {"started_at": "2026-12-01T09:00:00", "finished_at": "2026-12-01T09:02:00", "profile": "full"},
+            "run": {
+                "started_at": "2026-12-01T09:00:00",
+                "finished_at": "2026-12-01T09:02:00",
+                "profile": "ci",
+                "chapters": [],
+                "only": [],
+            },
             "system": {k: v for k, v in RECORD.items() if k not in HIDDEN_FIELDS},
             "summary": {"passed": passed, "must_not_passed": [] if passed else ["REG-01"]},
             "requirements": requirements,
@@ -62,6 +78,15 @@ def test_a_certificate_is_valid_until_it_expires(keys: tuple[Path, Path]) -> Non
     assert certificate["system"]["app_id"] == RECORD["app_id"]
     assert "app_secret" not in certificate["system"]
     assert {v["verdict"] for v in certificate["verdicts"]} == {"pass"}
+    assert certificate["scope"] == {"complete": True, "chapters": [], "only": []}
+
+
+def test_a_partial_run_gives_a_certificate_that_says_so(keys: tuple[Path, Path]) -> None:
+    report = a_report()
+    report["run"]["chapters"] = ["REG"]
+    certificate = issue(report, load_signing_key(keys[0]), ISSUED, valid_days=30)
+    assert scope_text(certificate) == "PARTIAL: only chapters REG"
+    assert "部分 · PARTIAL" in certificate_html(certificate)
 
 
 @pytest.mark.parametrize(

@@ -8,38 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from pathlib import Path
 
 import pexpect
 import pytest
+from tests.back_office import INSTRUCTION, PACE, WINDOW, BackOffice
 from tests.certify import pointed_record, write_record
-from tests.conftest import RECORD, REGISTRATION
+from tests.conftest import REGISTRATION
 from tests.mock_helpers import YZW
 
-from yzw.client import Credentials, SignedClient
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.operator import Operator
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.runner import start_reference
-
-INSTRUCTION = re.compile(r"do `(\w+)` on ([0-9X]+)(?: with (\{[^\n]*?\}))?; the kit waits")
-WINDOW = re.compile(r"at the window with (\{[^\n]*?\}), then type the application_no it got\.\s+application_no: ")
-PACE = 1.0  # seconds a person takes to read an instruction and act
-
-
-class BackOffice:
-    """The system's own back office, where the person does what the kit says (its driver, here)."""
-
-    def __init__(self, driver_url: str) -> None:
-        self.url = driver_url + "/actions"
-        self.client = SignedClient(Credentials(RECORD["app_id"], RECORD["app_secret"]))
-
-    def do(self, verb: str, subject: str, params: dict[str, object]) -> int:
-        key = "case_no" if len(subject) == 24 else "application_no"
-        body = {"action": verb, key: subject, "params": params}
-        return self.client.request("POST", self.url, json=body).status_code
 
 
 def _at_the_terminal(platform: RunningPlatform, folder: Path, only: str) -> tuple[list[str], str, int, str]:

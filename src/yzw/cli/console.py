@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,11 +12,15 @@ import typer
 
 from yzw.cli.output import command_group, out
 from yzw.codes.times import today_cn
+from yzw.console.app import Console, build_app
+from yzw.console.auth import add_account
+from yzw.console.db import ConsoleDb
 from yzw.errors import YzwError
-from yzw.report.certificate import DEFAULT_VALID_DAYS, issue, read_certificate, read_revocations, revoke
+from yzw.report.certificate import DEFAULT_VALID_DAYS, issue, read_certificate, read_revocations, revoke, scope_text
 from yzw.report.document import verify as verify_report
 from yzw.report.office_key import PUBLIC_FILE, generate_keys, load_public_key, load_signing_key
 from yzw.report.rendering import certificate_html, print_pdf
+from yzw.serving.server import HOST, bind, serve
 
 app = command_group(
     "The office's acceptance desk: its SM2 key pair, certificates for passing runs, and their revocation."
@@ -74,7 +80,7 @@ def issue_certificate(
     if pdf:
         print_pdf(html, out_file.with_suffix(".pdf"))
         out.print(f"PDF {out_file.with_suffix('.pdf')}")
-    out.print(f"valid {certificate['issued_on']} to {certificate['expires_on']} (exclusive)")
+    out.print(f"valid {certificate['issued_on']} to {certificate['expires_on']} (exclusive); {scope_text(certificate)}")
 
 
 @app.command("revoke")
@@ -99,3 +105,76 @@ def revoke_certificate(
 
 
 PUBLIC_KEY_HELP = f"The office's public key ({PUBLIC_FILE}); needed to verify a certificate."
+
+
+DbOption = Annotated[str, typer.Option("--db", help="The console's database: a SQLite file, or a postgresql:// URL.")]
+DEFAULT_DATA = Path("console-data")
+DEFAULT_DB = str(DEFAULT_DATA / "console.db")
+
+
+@app.command("serve")
+def serve_console(
+    db: DbOption = DEFAULT_DB,
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder for runs, their reports, and the office's keys.")
+    ] = DEFAULT_DATA,
+    platform: Annotated[
+        str, typer.Option("--platform", help="The mock platform's province URL the runs use (`yzw mock up`).")
+    ] = "http://127.0.0.1:8700",
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: a free one).")] = 8800,
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop after this many seconds (default: until Ctrl-C).")
+    ] = None,
+) -> None:
+    """Serve the web console on 127.0.0.1: systems, runs watched live, operator cards, waivers, certificates.
+
+    Example: yzw console user add admin --role admin; yzw console serve --platform http://127.0.0.1:8700
+    """
+    data.mkdir(parents=True, exist_ok=True)
+    if "://" not in db:
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    console = Console.open(ConsoleDb(db), data, platform)
+    if console.db.one("SELECT name FROM console_accounts LIMIT 1") is None:
+        raise YzwError(
+            f"the console has no account yet: add one with `yzw console user add NAME --role admin --db {db}`"
+        )
+    sock = bind(port, "choose another --port")
+    server, thread = serve(build_app(console), sock, "console")
+    out.print(f"console at http://{HOST}:{sock.getsockname()[1]}/ (database {db}, runs in {data}, platform {platform})")
+    out.print(f"office public key: http://{HOST}:{sock.getsockname()[1]}/office-public.json")
+    try:
+        deadline = None if duration is None else time.monotonic() + duration
+        while thread.is_alive() and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.2)
+    finally:
+        console.runs.stop_all()
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+users = command_group("Staff and vendor accounts of the console.")
+app.add_typer(users, name="user")
+
+
+@users.command("add")
+def add_user(
+    name: Annotated[str, typer.Argument(help="The account's name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, reviewer or vendor.")],
+    vendor: Annotated[str, typer.Option("--vendor", help="For a vendor account: the vendor of its systems.")] = "",
+    db: DbOption = DEFAULT_DB,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
+    ] = False,
+) -> None:
+    """Add an account; the password is asked twice (hidden), or read from stdin with --password-stdin.
+
+    Example: yzw console user add wang --role reviewer
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if "://" not in db:
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    account = add_account(ConsoleDb(db), name, password, role, vendor)
+    out.print(f"account {account.name} ({account.role}{', ' + account.vendor if account.vendor else ''}) added to {db}")

@@ -12,7 +12,15 @@ from yzw.cli.console import PUBLIC_KEY_HELP
 from yzw.cli.output import command_group, out
 from yzw.codes.times import today_cn
 from yzw.errors import YzwError
-from yzw.report.certificate import VALID, is_certificate, read_certificate, read_json, read_revocations, status
+from yzw.report.certificate import (
+    VALID,
+    is_certificate,
+    read_certificate,
+    read_json,
+    read_revocations,
+    scope_text,
+    status,
+)
 from yzw.report.document import verify as verify_report
 from yzw.report.office_key import load_public_key
 
@@ -50,7 +58,7 @@ def verify(
     listing = read_revocations(revocations, key) if revocations else None
     found = status(certificate, key, listing, _day(on))
     out.print(f"{path}: {found.state} — certificate {certificate['serial']} of {certificate['system'].get('app_id')}")
-    out.print(f"  {found.reason}")
+    out.print(f"  {found.reason}; scope {scope_text(certificate)}")
     if found.state != VALID:
         raise typer.Exit(1)
 

@@ -53,6 +53,7 @@ def issue(report: dict[str, Any], key: SigningKey, issued_on: dt.date, valid_day
         "registration_digest": {"algorithm": "SM3", "value": sm3_hex(canonical_json(system))},
         "kit": report["kit"],
         "norm": report["norm"],
+        "scope": scope_of(report),
         "run": {
             "digest": report["digest"],
             "profile": report["run"]["profile"],
@@ -67,6 +68,21 @@ def issue(report: dict[str, Any], key: SigningKey, issued_on: dt.date, valid_day
         "expires_on": (issued_on + dt.timedelta(days=valid_days)).isoformat(),
     }
     return sign(certificate, key, canonical(certificate, seal_member="signature"))
+
+
+def scope_of(report: dict[str, Any]) -> dict[str, Any]:
+    """What the run covered: every requirement, or only some chapters or IDs (a partial certificate says so)."""
+    chapters, only = list(report["run"].get("chapters", [])), list(report["run"].get("only", []))
+    return {"complete": not chapters and not only, "chapters": chapters, "only": only}
+
+
+def scope_text(certificate: dict[str, Any]) -> str:
+    scope = certificate.get("scope") or {}
+    if scope.get("complete", False):
+        return "complete: every requirement of the norm"
+    parts = [f"chapters {', '.join(scope['chapters'])}" if scope.get("chapters") else ""]
+    parts.append(f"requirements {', '.join(scope['only'])}" if scope.get("only") else "")
+    return "PARTIAL: only " + " and ".join(p for p in parts if p)
 
 
 def status(certificate: dict[str, Any], public: PublicKey, revocations: dict[str, Any] | None, on: dt.date) -> Status:
@@ -106,6 +122,12 @@ def revoke(
         }
     )
     listing = {"list": REVOCATIONS, "kid": key.kid, "updated_on": on.isoformat(), "revoked": entries}
+    return sign(listing, key, canonical(listing, seal_member="signature"))
+
+
+def empty_revocations(key: SigningKey, on: dt.date) -> dict[str, Any]:
+    """A signed list that revokes nothing yet: what the office publishes before its first revocation."""
+    listing = {"list": REVOCATIONS, "kid": key.kid, "updated_on": on.isoformat(), "revoked": []}
     return sign(listing, key, canonical(listing, seal_member="signature"))
 
 

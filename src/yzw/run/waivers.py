@@ -73,7 +73,7 @@ def load_waivers(path: Path, app_id: str) -> tuple[Waiver, ...]:
     entries = document.get("waivers") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise YzwError(f"{path}: write a mapping with a `waivers` list (see README, Waivers)")
-    waivers = tuple(_waiver(path, index, entry) for index, entry in enumerate(entries, 1))
+    waivers = tuple(parse_entry(path, index, entry) for index, entry in enumerate(entries, 1))
     return tuple(w for w in waivers if w.app_id == app_id)
 
 
@@ -82,7 +82,8 @@ def in_force(waivers: tuple[Waiver, ...], on: dt.date) -> dict[str, Waiver]:
     return {w.requirement: w for w in waivers if w.not_in_force(on) is None}
 
 
-def _waiver(path: Path, index: int, entry: Any) -> Waiver:
+def parse_entry(path: Path | str, index: int, entry: Any) -> Waiver:
+    """One entry of a waivers file (or of the console's form), checked; a YzwError naming entry and field."""
     where = f"{path}: waiver {index}"
     if not isinstance(entry, dict):
         raise YzwError(f"{where}: write it as a mapping of {', '.join(MEMBERS)}")
