@@ -32,6 +32,7 @@ from yzw.serving.server import bind, serve
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct horse battery"
 WINDOW_CARD = re.compile(r"at the window with (\{.*\}), then type the application_no it got")
+WHOLE_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 RUN_SECONDS = 240_000  # ms: a run's checks at their own pace
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
@@ -257,6 +258,17 @@ def test_the_operator_answers_cards_by_acting_in_the_back_office(
     page.wait_for_selector("#status:not([data-status='running'])", timeout=RUN_SECONDS)
     assert page.locator("#status").get_attribute("data-status") == "passed", page.locator("#live").inner_text()
     assert page.locator(".card").count() >= 1
+    page.goto(f"{console_url}/systems/{REGISTRATION.app_id}")
+    page.click("#cases")
+    timeline = page.locator("table.timeline").first.inner_text()
+    assert "SB" in timeline or "SL" in timeline, timeline  # the events of the run's applications, per node
+    assert "county" in timeline
+    shot(page, tmp_path, "cases")
+    page.click("text=接口流量")
+    assert page.locator("table.traffic tr").count() > 3
+    page.locator("table.traffic details").first.click()
+    shot(page, tmp_path, "traffic")
+    assert WHOLE_ID_NUMBER.search(page.locator("main").inner_text()) is None  # people masked on the screen
 
 
 def test_a_vendor_sees_only_its_own_systems(console: Console, console_url: str, browser_page: Page) -> None:

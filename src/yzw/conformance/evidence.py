@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 
+from yzw.codes.masking import mask
+
 BODY_KEPT = 4000
 SECRET_HEADERS = {"authorization", "x-yzw-signature", "cookie", "set-cookie"}
-SECRET_FIELDS = re.compile(r'("(?:app_secret|platform_secret|client_secret|access_token|secret)"\s*:\s*)"[^"]*"')
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-SECRET_QUERY = re.compile(r"((?:ticket|token|client_secret)=)[^&\s\"]+")
-
-
-def mask(text: str) -> str:
-    """ID numbers as 3301**********002X, phones as 138****1234, secrets and tickets as ***."""
-    text = SECRET_FIELDS.sub(r'\1"***"', text)
-    text = SECRET_QUERY.sub(r"\1***", text)
-    text = ID_NUMBER.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
-    return PHONE.sub(r"\1****\2", text)
 
 
 def _headers(headers: httpx.Headers) -> dict[str, str]:

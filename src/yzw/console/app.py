@@ -25,6 +25,7 @@ from yzw.codes.times import today_cn
 from yzw.console.auth import SESSION_COOKIE, SESSION_SECONDS, Session, Sessions, check_password
 from yzw.console.db import ConsoleDb, new_id, now
 from yzw.console.i18n import LANGUAGES, translator
+from yzw.console.platform import PlatformUnavailable, PlatformView
 from yzw.console.runs import RunManager, RunRequest
 from yzw.content import content_path
 from yzw.errors import YzwError
@@ -51,6 +52,7 @@ class Console:
     sessions: Sessions
     keys: Path
     templates: jinja2.Environment
+    platform: PlatformView
 
     @classmethod
     def open(cls, db: ConsoleDb, data: Path, platform: str) -> Console:
@@ -60,7 +62,7 @@ class Console:
         templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(content_path("reports", "templates", "console")), autoescape=True
         )
-        return cls(db, RunManager(db, data, platform), Sessions(db), keys, templates)
+        return cls(db, RunManager(db, data, platform), Sessions(db), keys, templates, PlatformView(platform))
 
     def page(self, request: Request, session: Session | None, name: str, **values: Any) -> HTMLResponse:
         language = request.cookies.get("lang", "zh")
@@ -220,6 +222,24 @@ class Pages:
             certificates=certificates,
             waivers=self.console.waivers_of(row["app_id"]),
             today=str(today_cn()),
+        )
+
+    async def traffic(self, request: Request, session: Session) -> Response:
+        row = self.console.system(session, request.path_params["app_id"])
+        try:
+            nodes = self.console.platform.traffic(row["app_id"])
+        except PlatformUnavailable as exc:
+            return _denied(self.console, request, session, str(exc), status=502)
+        return self.console.page(request, session, "traffic.html.j2", system=row, nodes=nodes)
+
+    async def cases(self, request: Request, session: Session) -> Response:
+        row = self.console.system(session, request.path_params["app_id"])
+        try:
+            nodes, cases, refusals = self.console.platform.cases(row["app_id"])
+        except PlatformUnavailable as exc:
+            return _denied(self.console, request, session, str(exc), status=502)
+        return self.console.page(
+            request, session, "cases.html.j2", system=row, nodes=nodes, cases=cases, refusals=refusals
         )
 
     async def start_run(self, request: Request, session: Session) -> Response:
@@ -408,6 +428,8 @@ def build_app(console: Console) -> Starlette:
         Route("/systems", pages.signed_in(pages.register, staff=True), methods=["POST"]),
         Route("/systems/{app_id}", pages.signed_in(pages.system)),
         Route("/systems/{app_id}/runs", pages.signed_in(pages.start_run, staff=True), methods=["POST"]),
+        Route("/systems/{app_id}/traffic", pages.signed_in(pages.traffic)),
+        Route("/systems/{app_id}/cases", pages.signed_in(pages.cases)),
         Route("/systems/{app_id}/waivers", pages.signed_in(pages.record_waiver, staff=True), methods=["POST"]),
         Route("/waivers/{waiver_id}/approve", pages.signed_in(pages.approve_waiver, staff=True), methods=["POST"]),
         Route("/runs/{run_id}", pages.signed_in(pages.run_page)),

@@ -52,6 +52,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "action": ("操作", "Action"),
     "answered": ("已回复", "Answered"),
     "waiting": ("等待中", "Waiting"),
+    "traffic": ("接口流量", "Traffic"),
+    "traffic_note": (
+        "各节点收到的本系统请求与应答（最新在前；证件号、手机号已脱敏，密钥已隐去）",
+        "the system's requests and answers at each node, newest first (ID numbers, phones masked; secrets hidden)",
+    ),
+    "cases": ("办件时间线", "Cases"),
+    "cases_note": (
+        "每件申报的事件在县 → 市 → 省各节点的到达时间与时延",
+        "each application's events as they arrived at county → city → province, with each hop's delay",
+    ),
+    "request": ("请求", "Request"),
+    "answer": ("应答", "Answer"),
+    "delay": ("时延", "delay"),
+    "refusals": ("被拒绝的推送", "Refused pushes"),
 }
 
 

@@ -103,6 +103,27 @@ async def reset(call: Call) -> Response:
 
 
 @endpoint(signed=False)
+async def nodes(call: Call) -> Response:
+    """GET /_mock/nodes: every node of the platform (name, tier, division, parent) and where it listens, so that
+    a tool given the province's URL finds the others (the console's traffic and case pages)."""
+    platform = call.platform
+    return JSONResponse(
+        {
+            "nodes": [
+                {
+                    "name": node.name,
+                    "tier": node.tier,
+                    "division_code": node.division_code,
+                    "parent": node.parent,
+                    "url": platform.url(node.name),
+                }
+                for node in platform.topology.nodes
+            ]
+        }
+    )
+
+
+@endpoint(signed=False)
 async def traffic(call: Call) -> Response:
     """GET /_mock/traffic?path=&method=&status=&app_id=&limit=: this node's requests and answers, newest last."""
     query = call.request.query_params

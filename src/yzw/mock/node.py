@@ -51,6 +51,7 @@ def _routes(node: NodeSpec) -> list[Route]:
         Route("/_mock/systems", control.register_system, methods=["POST"]),
         Route("/_mock/reset", control.reset, methods=["POST"]),
         Route("/_mock/traffic", control.traffic, methods=["GET"]),
+        Route("/_mock/nodes", control.nodes, methods=["GET"]),
         Route("/_mock/clock", control.clock, methods=["GET", "POST"]),
         Route("/_mock/faults", control.faults, methods=["GET", "POST", "DELETE"]),
         Route("/_mock/events", control.events, methods=["GET"]),

@@ -1,0 +1,115 @@
+"""What the console reads from the mock platform for a system: its traffic at each node and its cases.
+
+The console is given the province's URL; `/_mock/nodes` names the others. Each request and answer is shown
+through `codes.masking.mask` (no whole ID number, phone, key or ticket on a reviewer's screen); a node that
+does not answer is named, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from yzw.codes.masking import mask
+
+TIMEOUT = 5.0
+SHOWN = 100  # newest entries per node on the traffic page
+SECRET_HEADERS = ("authorization", "x-yzw-signature")
+
+
+@dataclass
+class Node:
+    name: str
+    tier: str
+    url: str
+    parent: str | None
+
+
+@dataclass
+class Case:
+    """One application's events across the nodes: per step and seq, where and when it arrived."""
+
+    application_no: str
+    hops: dict[tuple[int, str], dict[str, dict[str, Any]]] = field(default_factory=dict)  # (seq, step) → node → event
+
+
+class PlatformView:
+    def __init__(self, province_url: str) -> None:
+        self.province_url = province_url.rstrip("/")
+
+    def _get(self, url: str, **params: str) -> dict[str, Any]:
+        try:
+            answer = httpx.get(url, params=params, timeout=TIMEOUT)
+            answer.raise_for_status()
+            return dict(answer.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            raise PlatformUnavailable(f"the mock platform at {url} did not answer: {exc}") from None
+
+    def nodes(self) -> list[Node]:
+        listed = self._get(f"{self.province_url}/_mock/nodes")["nodes"]
+        order = {"county": 0, "city": 1, "province": 2}  # county → city → province, as events travel
+        found = [Node(n["name"], n["tier"], n["url"], n.get("parent")) for n in listed]
+        return sorted(found, key=lambda n: (order.get(n.tier, 3), n.name))
+
+    def traffic(self, app_id: str) -> list[tuple[Node, list[dict[str, Any]]]]:
+        """Each node's newest requests of the system, masked, newest first."""
+        shown = []
+        for node in self.nodes():
+            entries = self._get(f"{node.url}/_mock/traffic", app_id=app_id, limit=str(SHOWN))["entries"]
+            shown.append((node, [_masked(entry) for entry in reversed(entries)]))
+        return shown
+
+    def cases(self, app_id: str) -> tuple[list[Node], list[Case], list[dict[str, Any]]]:
+        """The system's applications with each event's arrival and delay per node, and the exchange's
+        refusals of its events (from the traffic: status, code, message)."""
+        nodes = self.nodes()
+        cases: dict[str, Case] = {}
+        refusals = []
+        for node in nodes:
+            for event in self._get(f"{node.url}/_mock/events", app_id=app_id)["events"]:
+                case = cases.setdefault(event["application_no"], Case(event["application_no"]))
+                case.hops.setdefault((int(event["seq"]), str(event["step"])), {})[node.name] = event
+            traffic = self._get(f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/v1/events")["entries"]
+            refusals += [_refusal(node, entry) for entry in traffic if int(entry.get("status") or 0) >= 400]
+        return nodes, sorted(cases.values(), key=lambda c: c.application_no), refusals
+
+
+class PlatformUnavailable(Exception):
+    """The platform did not answer; the page says so."""
+
+
+def _masked(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": entry.get("at"),
+        "method": entry.get("method"),
+        "path": str(entry.get("path", "")) + (f"?{mask(entry['query'])}" if entry.get("query") else ""),
+        "status": entry.get("status"),
+        "duration_ms": entry.get("duration_ms"),
+        "request": mask(str(entry.get("request", ""))),
+        "response": mask(str(entry.get("response", ""))),
+    }
+
+
+def _object(text: Any) -> dict[str, Any]:
+    """A JSON object from a logged body; {} for anything else (a cut-off or XML body)."""
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _refusal(node: Node, entry: dict[str, Any]) -> dict[str, Any]:
+    answer, event = _object(entry.get("response")), _object(entry.get("request"))
+    return {
+        "node": node.name,
+        "at": entry.get("at"),
+        "status": entry.get("status"),
+        "code": answer.get("code", ""),
+        "message": mask(str(answer.get("message", ""))),
+        "application_no": event.get("application_no", ""),
+        "step": event.get("step", ""),
+    }
