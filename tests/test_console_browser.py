@@ -21,13 +21,16 @@ from tests.back_office import INSTRUCTION, PACE, BackOffice
 from tests.certify import pointed_record
 from tests.conftest import REGISTRATION
 from tests.processes import run_yzw
+from tests.test_vendor_catalogue import vendor_record
 
 from yzw.console.app import Console, build_app
 from yzw.console.auth import add_account
 from yzw.console.db import ConsoleDb
 from yzw.mock.runner import RunningPlatform
+from yzw.reference.faults import chosen
 from yzw.reference.runner import RunningReference, start_reference
 from yzw.serving.server import bind, serve
+from yzw.sut import load_registration
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct horse battery"
@@ -46,8 +49,20 @@ def reference(running_platform: RunningPlatform) -> Iterator[RunningReference]:
 
 
 @pytest.fixture(scope="module")
+def faulty(running_platform: RunningPlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningReference]:
+    """Another vendor's system (another department, its own catalogue) whose health names last year's norm."""
+    registration = load_registration(vendor_record(tmp_path_factory.mktemp("vendor")))
+    started = start_reference(running_platform, registration, faults=chosen(["health-wrong-norm"]))
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
 def console(
-    running_platform: RunningPlatform, reference: RunningReference, tmp_path_factory: pytest.TempPathFactory
+    running_platform: RunningPlatform,
+    reference: RunningReference,
+    faulty: RunningReference,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Console]:
     """A console with two reviewers and a vendor of another company, and the reference system registered to
     its vendor without a driver (a person acts in its back office when the acceptance profile asks)."""
@@ -55,14 +70,15 @@ def console(
     db = ConsoleDb(str(data / "console.db"))
     for name, role, vendor in (("wang", "reviewer", ""), ("li", "reviewer", ""), ("other", "vendor", "别家公司")):
         add_account(db, name, PASSWORD, role, vendor)
-    record = {k: v for k, v in pointed_record(reference).items() if k != "driver"}
-    db.store.execute(
-        "INSERT INTO console_systems (app_id, vendor, record, created_at) VALUES (?, ?, ?, ?)",
-        REGISTRATION.app_id,
-        "西湖科技",
-        json.dumps(record, ensure_ascii=False),
-        "2026-12-04T00:00:00+00:00",
-    )
+    for system, vendor in ((reference, "西湖科技"), (faulty, "别家公司")):
+        record = {k: v for k, v in pointed_record(system).items() if k != "driver"}
+        db.store.execute(
+            "INSERT INTO console_systems (app_id, vendor, record, created_at) VALUES (?, ?, ?, ?)",
+            record["app_id"],
+            vendor,
+            json.dumps(record, ensure_ascii=False),
+            "2026-12-04T00:00:00+00:00",
+        )
     opened = Console.open(db, data, running_platform.urls["province"])
     yield opened
     opened.runs.stop_all()
@@ -271,6 +287,53 @@ def test_the_operator_answers_cards_by_acting_in_the_back_office(
     assert WHOLE_ID_NUMBER.search(page.locator("main").inner_text()) is None  # people masked on the screen
 
 
+def test_a_failing_check_shows_its_evidence_and_a_waiver_applies(
+    console_url: str, faulty: RunningReference, browser_page: Page, tmp_path: Path
+) -> None:
+    """A faulty system fails REG-01: the report shows why, with the exchange; a waiver recorded by one reviewer
+    and approved by another makes the next run pass with REG-01 `waived`."""
+    page = browser_page
+    app_id = faulty.registration.app_id
+    sign_in(page, console_url, "wang")
+    page.goto(f"{console_url}/systems/{app_id}")
+    start_run(page, "ci", chapters="REG")
+    page.wait_for_selector("#status:not([data-status='running'])", timeout=RUN_SECONDS)
+    assert page.locator("#status").get_attribute("data-status") == "not-passed"
+    assert page.locator("#checks td.fail").count() >= 1
+    assert page.locator("#issue").count() == 0  # no certificate for a run that did not pass
+    page.click("#report")
+    failure = page.locator("#REG-01").inner_text()
+    assert "[REG-01] the health answer is not what the norm asks" in failure
+    assert "/health" in failure  # the exact request and answer, as evidence
+    page.locator("#REG-01 details").first.click()  # the evidence: each request and answer of the check
+    assert "GET" in page.locator("#REG-01 details").first.inner_text()
+    shot(page, tmp_path, "failing-evidence")
+    page.goto(f"{console_url}/systems/{app_id}")
+    page.fill("#requirement", "REG-01")
+    page.fill("#reason", "健康检查的规范版本将于下月升级")
+    page.fill("#expires_on", "2099-01-01")
+    page.click("#record-waiver-button")
+    page.click("#logout")
+    sign_in(page, console_url, "li")
+    page.goto(f"{console_url}/systems/{app_id}")
+    page.locator("#waivers tr", has_text="REG-01").locator("button.approve").click()
+    start_run(page, "ci", chapters="REG")
+    page.wait_for_selector("#status:not([data-status='running'])", timeout=RUN_SECONDS)
+    assert page.locator("#status").get_attribute("data-status") == "passed"
+    page.click("#report")
+    assert "waived by wang, li" in page.locator("#summary").inner_text()
+
+
+def test_english_is_one_click_away(console_url: str, browser_page: Page) -> None:
+    page = browser_page
+    sign_in(page, console_url, "wang")
+    assert "接入系统" in page.locator("header").inner_text()
+    page.click("text=English")
+    page.wait_for_load_state()
+    assert "Systems" in page.locator("header").inner_text()
+    page.click("text=中文")
+
+
 def test_a_vendor_sees_only_its_own_systems(console: Console, console_url: str, browser_page: Page) -> None:
     console.db.store.execute(
         "INSERT INTO console_runs (id, app_id, started_by, profile, chapters, only_ids, status, folder, started_at) "
@@ -280,7 +343,9 @@ def test_a_vendor_sees_only_its_own_systems(console: Console, console_url: str, 
     run_href = "/runs/f0f0f0f0"
     page = browser_page
     sign_in(page, console_url, "other")
-    assert REGISTRATION.app_id not in page.locator("#systems").inner_text()
+    listed = page.locator("#systems").inner_text()
+    assert REGISTRATION.app_id not in listed
+    assert "别家公司" in listed  # its own system, read-only
     for url in (run_href, f"/systems/{REGISTRATION.app_id}", f"{run_href}/report.json"):
         answer = page.goto(f"{console_url}{url}")
         assert answer is not None
