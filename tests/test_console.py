@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.processes import run_yzw
+from tests.processes import free_port_base, run_yzw
 
 from yzw.console.auth import Sessions, add_account, check_password
 from yzw.console.db import MIGRATIONS, ConsoleDb
@@ -86,10 +86,12 @@ def test_serve_needs_an_account_then_serves(tmp_path: Path) -> None:
     added = add_user(db, "admin", "--role", "admin")
     assert added.returncode == 0, added.stderr
     assert add_user(db, "admin", "--role", "admin").returncode == 2  # taken
+    platform = f"http://127.0.0.1:{free_port_base()}"  # province, city and county on this port and the next two
     args = ("--db", str(db), "--data", str(tmp_path / "data"), "--port", "0", "--duration", "1")
-    served = run_yzw("console", "serve", *args)
+    served = run_yzw("console", "serve", *args, "--platform", platform)
     assert served.returncode == 0, served.stderr
     assert "console at http://127.0.0.1:" in served.stdout
+    assert f"no mock platform at {platform}: started one" in served.stdout
     assert (tmp_path / "data" / "office-keys" / "office-public.json").is_file()
     with pytest.raises(YzwError, match="taken"):
         add_account(ConsoleDb(str(db)), "admin", PASSWORD, "admin")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from tests.certify import pointed_record, write_record
 from tests.conftest import RECORD, REGISTRATION
-from tests.processes import run_yzw
+from tests.processes import free_port_base, run_yzw
 from typer.testing import CliRunner
 
 from yzw.cli import app
@@ -152,28 +152,9 @@ def test_a_driver_url_where_nothing_listens(running_platform: RunningPlatform, t
     assert "check base_url and driver.url" in str(error)
 
 
-def _free_port_base(nodes: int = 3) -> int:
-    """A port with the next `nodes - 1` ports free too (the default topology's province, city and county)."""
-    for _ in range(50):
-        base = _free_port()
-        socks = []
-        try:
-            for offset in range(nodes):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no run of free ports")
-
-
 def test_a_run_starts_the_platform_when_none_listens_and_the_record_has_its_secret(tmp_path: Path) -> None:
     """The system was set up against a platform on these ports; that platform is gone; `yzw run` starts it again."""
-    base = _free_port_base()
+    base = free_port_base()
     before = start_platform(port_base=base)
     reference = start_reference(before, REGISTRATION)
     record = {**pointed_record(reference), "platform_secret": before.platform.platform_secret}

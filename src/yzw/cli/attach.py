@@ -37,6 +37,20 @@ def listening(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def platform_at(url: str, platform_secret: str = "") -> RunningPlatform | None:
+    """None when something answers at `url`; otherwise a platform started there (the default topology, with
+    the province at the URL's port)."""
+    if listening(url):
+        return None
+    parts = _parts(url)
+    if parts.hostname not in LOOPBACK or parts.port is None:
+        raise YzwError(f"no mock platform answers at {url}; start one with `yzw mock up` there")
+    base = parts.port - load_topology().province.port_offset
+    if base <= 0:
+        raise YzwError(f"cannot start the mock platform at {url}: the province node's port offset does not fit")
+    return start_platform(port_base=base, platform_secret=platform_secret)
+
+
 def platform_for(url: str, registration: Registration) -> RunningPlatform | None:
     """None when a platform (or anything) answers at `url`; otherwise a platform started there for the run."""
     if listening(url):
@@ -50,7 +64,4 @@ def platform_for(url: str, registration: Registration) -> RunningPlatform | None
             f"no mock platform answers at {url}; start one with `yzw mock up --sut FILE`, or write into the record "
             "the platform_secret your system verifies the platform's calls with, and `yzw run` starts it itself"
         )
-    base = parts.port - load_topology().province.port_offset
-    if base <= 0:
-        raise YzwError(f"cannot start the mock platform at {url}: the province node's port offset does not fit")
-    return start_platform(port_base=base, platform_secret=str(secret))
+    return platform_at(url, str(secret))

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from yzw.cli.attach import platform_at
 from yzw.cli.output import command_group, out
 from yzw.codes.times import today_cn
 from yzw.console.app import Console, build_app
@@ -119,7 +120,12 @@ def serve_console(
         Path, typer.Option("--data", help="Folder for runs, their reports, and the office's keys.")
     ] = DEFAULT_DATA,
     platform: Annotated[
-        str, typer.Option("--platform", help="The mock platform's province URL the runs use (`yzw mock up`).")
+        str,
+        typer.Option(
+            "--platform",
+            help="The mock platform's province URL the runs use (`yzw mock up`); when nothing listens there, the "
+            "console starts one there itself.",
+        ),
     ] = "http://127.0.0.1:8700",
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: a free one).")] = 8800,
     duration: Annotated[
@@ -139,6 +145,11 @@ def serve_console(
             f"the console has no account yet: add one with `yzw console user add NAME --role admin --db {db}`"
         )
     sock = bind(port, "choose another --port")
+    running = platform_at(platform)  # next to a running `yzw mock up`, or with one of its own
+    if running is not None:
+        out.print(
+            f"no mock platform at {platform}: started one ({', '.join(f'{n} {u}' for n, u in running.urls.items())})"
+        )
     server, thread = serve(build_app(console), sock, "console")
     out.print(f"console at http://{HOST}:{sock.getsockname()[1]}/ (database {db}, runs in {data}, platform {platform})")
     out.print(f"office public key: http://{HOST}:{sock.getsockname()[1]}/office-public.json")
@@ -150,6 +161,8 @@ def serve_console(
         console.runs.stop_all()
         server.should_exit = True
         thread.join(timeout=5)
+        if running is not None:
+            running.stop()
 
 
 users = command_group("Staff and vendor accounts of the console.")
