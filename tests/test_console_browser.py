@@ -187,6 +187,7 @@ def test_a_reviewer_certifies_a_system_and_the_certificate_verifies(
     shot(page, tmp_path, "certificate")
     assert "PARTIAL" in page.frame_locator("iframe").locator("#scope").inner_text()  # a run of chapter REG only
     files = {name: download(page, link, tmp_path / name) for name, link in DOWNLOADS}
+    assert download(page, "#pdf", tmp_path / "certificate.pdf").read_bytes().startswith(b"%PDF")
     verified = run_yzw(
         "report",
         "verify",

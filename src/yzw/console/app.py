@@ -7,6 +7,7 @@ key and revocation list are published without sign-in, for whoever verifies a ce
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from yzw.errors import YzwError
 from yzw.report.certificate import empty_revocations, issue, revoke
 from yzw.report.document import HIDDEN_FIELDS, verify
 from yzw.report.office_key import PRIVATE_FILE, PUBLIC_FILE, generate_keys, load_public_key, load_signing_key
-from yzw.report.rendering import certificate_html
+from yzw.report.rendering import certificate_html, print_pdf
 from yzw.run.waivers import parse_entry
 from yzw.sut import Registration
 
@@ -235,7 +236,7 @@ class Pages:
     async def cases(self, request: Request, session: Session) -> Response:
         row = self.console.system(session, request.path_params["app_id"])
         try:
-            nodes, cases, refusals = self.console.platform.cases(row["app_id"])
+            nodes, cases, refusals = self.console.platform.cases(row["app_id"], row["record"]["dept_uscc"])
         except PlatformUnavailable as exc:
             return _denied(self.console, request, session, str(exc), status=502)
         return self.console.page(
@@ -321,11 +322,25 @@ class Pages:
 
     async def certificate(self, request: Request, session: Session) -> Response:
         serial = request.path_params["serial"]
-        row = self.console.certificate(session, serial.removesuffix(".json"))
+        row = self.console.certificate(session, serial.removesuffix(".json").removesuffix(".pdf"))
         document = json.loads(row["document"])
         if serial.endswith(".json"):
             return JSONResponse(document, headers={"Content-Disposition": "attachment; filename=certificate.json"})
+        if serial.endswith(".pdf"):
+            return await self._pdf(request, session, document)
         return self.console.page(request, session, "certificate.html.j2", row=row, body=certificate_html(document))
+
+    async def _pdf(self, request: Request, session: Session, document: dict[str, Any]) -> Response:
+        folder = self.console.keys.parent / "certificates"
+        folder.mkdir(exist_ok=True)
+        html, pdf = folder / f"{document['serial']}.html", folder / f"{document['serial']}.pdf"
+        if not pdf.is_file():
+            html.write_text(certificate_html(document), encoding="utf-8")
+            try:
+                await asyncio.to_thread(print_pdf, html, pdf)
+            except YzwError as exc:
+                return _denied(self.console, request, session, str(exc), status=501)
+        return FileResponse(pdf, filename="certificate.pdf", media_type="application/pdf")
 
     async def revoke_certificate(self, request: Request, session: Session) -> Response:
         row = self.console.certificate(session, request.path_params["serial"])

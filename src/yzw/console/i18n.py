@@ -66,6 +66,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "answer": ("应答", "Answer"),
     "delay": ("时延", "delay"),
     "refusals": ("被拒绝的推送", "Refused pushes"),
+    "card": ("督办牌", "Card"),
 }
 
 

@@ -34,6 +34,7 @@ class Case:
 
     application_no: str
     hops: dict[tuple[int, str], dict[str, dict[str, Any]]] = field(default_factory=dict)  # (seq, step) → node → event
+    cards: list[dict[str, Any]] = field(default_factory=list)  # supervision cards (SUP-01), with their node
 
 
 class PlatformView:
@@ -62,12 +63,17 @@ class PlatformView:
             shown.append((node, [_masked(entry) for entry in reversed(entries)]))
         return shown
 
-    def cases(self, app_id: str) -> tuple[list[Node], list[Case], list[dict[str, Any]]]:
-        """The system's applications with each event's arrival and delay per node, and the exchange's
-        refusals of its events (from the traffic: status, code, message)."""
+    def cases(self, app_id: str, dept_uscc: str) -> tuple[list[Node], list[Case], list[dict[str, Any]]]:
+        """The system's applications with each event's arrival and delay per node and their supervision cards,
+        and the exchange's refusals of its events (from the traffic: status, code, message)."""
         nodes = self.nodes()
         cases: dict[str, Case] = {}
         refusals = []
+        for node in nodes:
+            for card in self._get(f"{node.url}/_mock/cards", dept_uscc=dept_uscc)["cards"]:
+                cases.setdefault(card["application_no"], Case(card["application_no"])).cards.append(
+                    {**card, "node": node.name}
+                )
         for node in nodes:
             for event in self._get(f"{node.url}/_mock/events", app_id=app_id)["events"]:
                 case = cases.setdefault(event["application_no"], Case(event["application_no"]))
