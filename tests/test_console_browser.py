@@ -68,7 +68,13 @@ def console(
     its vendor without a driver (a person acts in its back office when the acceptance profile asks)."""
     data = tmp_path_factory.mktemp("console")
     db = ConsoleDb(str(data / "console.db"))
-    for name, role, vendor in (("wang", "reviewer", ""), ("li", "reviewer", ""), ("other", "vendor", "别家公司")):
+    accounts = (
+        ("zhao", "admin", ""),
+        ("wang", "reviewer", ""),
+        ("li", "reviewer", ""),
+        ("other", "vendor", "别家公司"),
+    )
+    for name, role, vendor in accounts:
         add_account(db, name, PASSWORD, role, vendor)
     for system, vendor in ((reference, "西湖科技"), (faulty, "别家公司")):
         record = {k: v for k, v in pointed_record(system).items() if k != "driver"}
@@ -325,14 +331,21 @@ def test_a_failing_check_shows_its_evidence_and_a_waiver_applies(
     assert "waived by wang, li" in page.locator("#summary").inner_text()
 
 
-def test_english_is_one_click_away(console_url: str, browser_page: Page) -> None:
+def test_english_is_one_click_away_and_the_admin_reads_who_did_what(console_url: str, browser_page: Page) -> None:
     page = browser_page
     sign_in(page, console_url, "wang")
     assert "接入系统" in page.locator("header").inner_text()
+    assert page.locator("text=操作日志").count() == 0  # the audit log is the admin's
     page.click("text=English")
     page.wait_for_load_state()
     assert "Systems" in page.locator("header").inner_text()
     page.click("text=中文")
+    page.click("#logout")
+    sign_in(page, console_url, "zhao")
+    page.click("text=操作日志")
+    log = page.locator("#audit").inner_text()
+    assert "wang" in log
+    assert "login" in log
 
 
 def test_a_vendor_sees_only_its_own_systems(console: Console, console_url: str, browser_page: Page) -> None:
