@@ -189,9 +189,18 @@ class MockProcess:
     """
 
     def __init__(self, *args: str, log: Path, port_base: int | None = None) -> None:
-        self.port_base = port_base or free_port_base()
         self.log = log
-        with log.open("a", encoding="utf-8") as output:
+        for _ in range(3):  # ports found free may be taken before the process binds them: try other ones
+            self.port_base = port_base or free_port_base()
+            if self._start(args) or port_base is not None or "is busy" not in log.read_text(encoding="utf-8"):
+                break
+        if self.process.poll() is not None or not self._answers():
+            self.stop()
+            raise RuntimeError(f"yzw mock up did not answer within 60 s:\n{log.read_text(encoding='utf-8')}")
+
+    def _start(self, args: tuple[str, ...]) -> bool:
+        """Start the process on `self.port_base`; whether all its nodes answer within 60 s."""
+        with self.log.open("a", encoding="utf-8") as output:
             self.process = subprocess.Popen(
                 [*YZW, "mock", "up", "--port-base", str(self.port_base), *args],
                 stdout=output,
@@ -199,11 +208,8 @@ class MockProcess:
             )
         nodes = load_topology().nodes
         self._urls = {node.name: f"http://127.0.0.1:{self.port_base + node.port_offset}" for node in nodes}
-        if not wait_until(lambda: self.process.poll() is not None or self._answers(), timeout=60) or (
-            self.process.poll() is not None
-        ):
-            self.stop()
-            raise RuntimeError(f"yzw mock up did not answer within 60 s:\n{log.read_text(encoding='utf-8')}")
+        answered = wait_until(lambda: self.process.poll() is not None or self._answers(), timeout=60)
+        return answered and self.process.poll() is None
 
     @property
     def urls(self) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
@@ -16,24 +15,3 @@ def run_yzw(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]
         check=False,
         timeout=timeout,
     )
-
-
-def free_port_base(nodes: int = 3) -> int:
-    """A port with the next `nodes - 1` ports free too (the default topology's province, city and county)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        socks = []
-        try:
-            for offset in range(nodes):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no run of free ports")

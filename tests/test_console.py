@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.processes import free_port_base, run_yzw
+from tests.mock_helpers import free_port_base
+from tests.processes import run_yzw
 
 from yzw.console.auth import Sessions, add_account, check_password
 from yzw.console.db import MIGRATIONS, ConsoleDb

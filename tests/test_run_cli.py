@@ -9,7 +9,8 @@ import pytest
 import yaml
 from tests.certify import pointed_record, write_record
 from tests.conftest import RECORD, REGISTRATION
-from tests.processes import free_port_base, run_yzw
+from tests.mock_helpers import free_port_base
+from tests.processes import run_yzw
 from typer.testing import CliRunner
 
 from yzw.cli import app
