@@ -27,6 +27,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from yzw.client import Token
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
@@ -55,7 +56,7 @@ from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal
 from yzw.reference.services import evaluation_record, guide_page
-from yzw.reference.sso import error_page, fresh_sid, session_user
+from yzw.reference.sso import browser_error, error_page, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
 from yzw.serving.http import JSON, XML, prefers_html
@@ -1327,6 +1328,65 @@ def _with_agent(document: dict[str, Any]) -> bool:
     return "agent" in document
 
 
+# ROB-01 deepened: every dependency, every way of failing (depth-rob)
+def _token_taken_as_given(response: httpx.Response, token: Token) -> None:
+    """ROB-01 broken: the IdP's answer is read as a token without a look at it: a 200 that is not SIG-03's token
+    answer (a gateway's `{"code":0,"msg":"success"}`) raises a KeyError, answered 500."""
+    response.raise_for_status()
+    data = response.json()
+    token.value, token.expires_at = data["access_token"], time.time() + int(data["expires_in"])
+    token.requests += 1
+
+
+def _item_taken_as_given(answer: httpx.Response) -> dict[str, Any] | None:
+    """ROB-01 broken: the catalogue's 200 is taken for an item whatever it holds; a body that is not an item is
+    then an inactive item of no department (404 ITEM_UNKNOWN, or a KeyError when intake reads its fields)."""
+    try:
+        entry = answer.json()
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+async def _status_field_read(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """ROB-01 broken: the verification's outages are handled, but a 200 is read as LIC-02's answer without a
+    look at it: one without a `status` (a gateway's envelope) is a license that is not valid, so a BZ goes out."""
+    try:
+        answer = await system.client.request(
+            "POST",
+            system.province_url + "/license/v1/licenses/verify",
+            json={"license_id": license_id, "holder_id": holder},
+        )
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached") from None
+    if answer.status_code != 200:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
+    try:
+        body = answer.json()
+    except ValueError:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library answered no JSON") from None
+    return str(body.get("status") or "not_found") if isinstance(body, dict) else "not_found"
+
+
+async def _any_2xx_issued(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """ROB-01 broken: any 2xx of the library is taken as the license issued, whatever it says: a gateway's 200
+    envelope gets a BJ listing a license the library never issued."""
+    try:
+        answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached") from None
+    if answer.status_code >= 500:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
+    if not answer.is_success:
+        raise ApiError(409, "LICENSE_REFUSED", "the license library refused the e-license; no BJ was pushed")
+
+
+def _keys_outage_as_bad_signature(request: Request) -> Response:
+    """ROB-01 broken: keys the IdP cannot give are read as a record no key verifies: the login is refused as a
+    bad signature (401), not answered 503."""
+    return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's signature cannot be verified")
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1584,6 +1644,12 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "catalogue-outage-item-unknown": {"item_lookup": _outage_as_unknown},
     "catalogue-drop-unhandled": {"item_lookup": _own_lookup(())},
     "token-failure-unhandled": {"item_lookup": _own_lookup((httpx.TransportError,))},
+    "token-answer-unchecked": {"token_answer": _token_taken_as_given},
+    "catalogue-answer-unchecked": {"item_answer": _item_taken_as_given},
+    "verification-answer-unchecked": {"license_status": _status_field_read},
+    "issue-answer-unchecked": {"license_issue": _any_2xx_issued},
+    "validation-answer-unchecked": {"idp_unavailable": lambda answer: answer.status_code >= 500},
+    "keys-outage-taken-as-bad-signature": {"keys_unavailable": _keys_outage_as_bad_signature},
     # ROB-02 deepened
     "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
     "step-texts-escaped": {"step_payload": _suspension_escaped},

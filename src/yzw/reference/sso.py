@@ -68,14 +68,22 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
             "DEPENDENCY_UNAVAILABLE",
             "the identity provider cannot be reached",
         )
-    if system.parts.idp_unavailable(answer) or keys is None:
+    if system.parts.idp_unavailable(answer):
         return browser_error(request, 503, "DEPENDENCY_UNAVAILABLE", "the identity provider cannot answer (ROB-01)")
+    if keys is None:
+        return system.parts.keys_unavailable(request)
     if answer.status_code != 200:
         return _refused(system, request, answer, early)
     record = answer.json()
     if not system.parts.identity_check(keys, record):
         return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's SM2 signature fails (SSO-02)")
     return _signed_in(system, request, record["user"])
+
+
+def keys_unavailable(request: Request) -> Response:
+    """ROB-01: without the IdP's public keys the identity record cannot be verified: the IdP cannot answer (503),
+    the login is neither refused (SSO-02's 401) nor made."""
+    return browser_error(request, 503, "DEPENDENCY_UNAVAILABLE", "the identity provider's keys cannot be had (ROB-01)")
 
 
 def idp_unavailable(answer: httpx.Response) -> bool:
