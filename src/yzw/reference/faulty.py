@@ -1387,6 +1387,53 @@ def _keys_outage_as_bad_signature(request: Request) -> Response:
     return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's signature cannot be verified")
 
 
+# MSG-02 deepened (depth-rob)
+def _conflict_from_the_database(
+    system: ReferenceSystem, known: dict[str, Any] | None, document: Any
+) -> Response | None:
+    """MSG-02 broken: another body under a known number is left to the database's unique key, and its message is
+    the 409's: `UNIQUE constraint failed: applications.application_no`."""
+    if known is not None and known["body"] != document:
+        raise ApiError(409, "APPLICATION_CONFLICT", "UNIQUE constraint failed: applications.application_no")
+    return first_answer(system, known, document)
+
+
+def _signature_explained(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-02 broken: a debugging aid left in: a wrong signature is answered with the one expected and the key it
+    was computed with."""
+    try:
+        check_signature(pipeline, call, route)
+    except ApiError as error:
+        if error.code != "SIGNATURE_INVALID":
+            raise
+        app_id = call.request.headers.get("x-yzw-app-id", "")
+        key = pipeline.keys(call, route)(app_id) or ""
+        raise ApiError(401, "SIGNATURE_INVALID", f"signature mismatch for {app_id}: HMAC-SM3 key {key!r}") from None
+
+
+# MSG-03 deepened (depth-rob)
+MATERIAL_MEMBER = re.compile(r"/materials/\d+/(file|license_id)")
+CODE_MEMBERS = ("/division_code", "/applicant/id_type", "/applicant/kind", "/applicant/legal_rep/id_type")
+
+
+def _material_kinds_unmodelled(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the request model has file and license_id as optional members of every material (the rule
+    that a kind requires its member was not modelled), so a file material without its file is taken."""
+    return [f for f in findings if not MATERIAL_MEMBER.fullmatch(f.path)]
+
+
+def _codes_coerced(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: a lenient JSON binder coerces numbers into the string code members (111 → "111"), so a code
+    sent as a JSON number is taken instead of refused."""
+    coerced = {f.path for f in findings if f.path in CODE_MEMBERS and "not of type" in f.reason}
+    for path in coerced:
+        parent, member = document, path.strip("/").split("/")
+        for step in member[:-1]:
+            parent = parent[step]
+        parent[member[-1]] = str(parent[member[-1]])
+    return [f for f in findings if f.path not in coerced]
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1650,6 +1697,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "issue-answer-unchecked": {"license_issue": _any_2xx_issued},
     "validation-answer-unchecked": {"idp_unavailable": lambda answer: answer.status_code >= 500},
     "keys-outage-taken-as-bad-signature": {"keys_unavailable": _keys_outage_as_bad_signature},
+    "conflict-shows-database-error": {"answer_again": _conflict_from_the_database},
+    "signature-mismatch-shows-key": {"signature_check": _signature_explained},
+    "material-kinds-unmodelled": {"schema_check": _material_kinds_unmodelled},
+    "codes-coerced-from-numbers": {"schema_check": _codes_coerced},
     # ROB-02 deepened
     "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
     "step-texts-escaped": {"step_payload": _suspension_escaped},
