@@ -1434,6 +1434,13 @@ def _codes_coerced(system: ReferenceSystem, document: Any, findings: list[Findin
     return [f for f in findings if f.path not in coerced]
 
 
+# SIG-01 deepened (depth-rob)
+async def _plain_get(system: ReferenceSystem, url: str) -> httpx.Response:
+    """SIG-01 broken: the IdP's keys look public, so they are fetched with a plain HTTP client: unsigned, no token."""
+    async with httpx.AsyncClient(timeout=system.parts.platform_timeout) as plain:
+        return await plain.get(url)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1701,6 +1708,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "signature-mismatch-shows-key": {"signature_check": _signature_explained},
     "material-kinds-unmodelled": {"schema_check": _material_kinds_unmodelled},
     "codes-coerced-from-numbers": {"schema_check": _codes_coerced},
+    "keys-fetched-unsigned": {"keys_get": _plain_get},
     # ROB-02 deepened
     "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
     "step-texts-escaped": {"step_payload": _suspension_escaped},

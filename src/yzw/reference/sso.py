@@ -38,7 +38,7 @@ def error_page(status: int, code: str, message: str) -> Response:
 
 async def _keys(system: ReferenceSystem) -> dict[str, str] | None:
     """SSO-02: the IdP's published keys by kid; None when the IdP cannot give them (ROB-01: 503)."""
-    answer = await system.client.request("GET", system.province_url + "/idp/v1/keys")
+    answer = await system.parts.keys_get(system, system.province_url + "/idp/v1/keys")
     try:
         body = answer.json() if answer.status_code == 200 else None
     except ValueError:
@@ -46,6 +46,11 @@ async def _keys(system: ReferenceSystem) -> dict[str, str] | None:
     if body is None or validate("keys", body):
         return None
     return {key["kid"]: key["public_key"] for key in body["keys"]}
+
+
+async def signed_get(system: ReferenceSystem, url: str) -> httpx.Response:
+    """SIG-01 / SIG-03: a call to the platform, the keys fetch too, is signed and carries the bearer token."""
+    return await system.client.request("GET", url)
 
 
 async def hand_off(system: ReferenceSystem, request: Request) -> Response:
