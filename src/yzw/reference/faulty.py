@@ -1441,6 +1441,16 @@ async def _plain_get(system: ReferenceSystem, url: str) -> httpx.Response:
         return await plain.get(url)
 
 
+# SSO-04 deepened (depth-rob)
+PERSON_SESSION = ("user_id", "user_type", "name", "id_type", "id_number", "auth_level")
+
+
+def _person_session(user: dict[str, Any]) -> dict[str, Any]:
+    """SSO-04 broken: the session's answer is a DTO modelled on natural persons: a legal person's uscc is lost
+    (and its id_type and id_number answered null)."""
+    return {member: user.get(member) for member in PERSON_SESSION}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1709,6 +1719,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "material-kinds-unmodelled": {"schema_check": _material_kinds_unmodelled},
     "codes-coerced-from-numbers": {"schema_check": _codes_coerced},
     "keys-fetched-unsigned": {"keys_get": _plain_get},
+    "session-person-fields-only": {"session_view": _person_session},
     # ROB-02 deepened
     "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
     "step-texts-escaped": {"step_payload": _suspension_escaped},
