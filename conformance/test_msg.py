@@ -12,7 +12,7 @@ import pytest
 
 from yzw.client import SignedClient
 from yzw.codes.calendar import default_calendar
-from yzw.conformance.checks.answers import answered, body_of, error_body, media, where_of, xml_error
+from yzw.conformance.checks.answers import answered, body_of, error_body, media, no_secrets, where_of, xml_error
 from yzw.conformance.checks.events import attributed_to
 from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes
@@ -20,7 +20,8 @@ from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
 from yzw.run.items import FILE_MATERIAL
-from yzw.run.target import Target
+from yzw.run.target import UNKNOWN_APPLICATION_NO, Target
+from yzw.signing import signed_headers
 from yzw.spec.limits import limits
 from yzw.spec.xml import to_xml
 
@@ -135,6 +136,40 @@ def test_an_error_from_the_systems_own_data_shows_no_file_path(scenario: Scenari
         error_body(answer)
 
 
+@pytest.mark.requirement("MSG-02", clauses=["MSG-02.1", "MSG-02.5", "MSG-02.12", "MSG-02.14"])
+def test_errors_show_no_sql_and_no_secret(scenario: Scenario, target: Target, raw: httpx.Client) -> None:
+    """A conflict on a known number (409), a request with a wrong signature (401) from the platform and at the
+    driver: the error bodies show no SQL or database message, and none of the secrets (the platform's secret, the
+    system's app_secret), whole or in part."""
+    secrets = {"platform secret": target.grant.secret, "app_secret": target.registration.app_secret}
+    application = scenario.submitted()
+    changed = {**application, "form": {**(application.get("form") or {}), "备注": "another body"}}
+    conflict = scenario.submit(changed)
+    answered(conflict, 409, "APPLICATION_CONFLICT", fix="answer another body under a known number 409")
+    error_body(conflict)
+    no_secrets(conflict, secrets)
+    path = f"{APPLICATIONS}/{UNKNOWN_APPLICATION_NO}"
+    forged = signed_headers(target.grant.app_id, target.grant.secret + "-not-it", "GET", path)
+    refused = raw.get(target.base_url + path, headers=forged)
+    answered(refused, 401, "SIGNATURE_INVALID", fix="refuse a wrong signature 401 SIGNATURE_INVALID")
+    error_body(refused)
+    no_secrets(refused, secrets)
+    if target.driver_url:
+        url = target.driver_url + "/actions"
+        body = json.dumps({"action": "accept", "application_no": UNKNOWN_APPLICATION_NO}).encode()
+        own = signed_headers(
+            target.app_id,
+            target.registration.app_secret + "-not-it",
+            "POST",
+            httpx.URL(url).raw_path.decode(),
+            body=body,
+        )
+        at_driver = raw.post(url, content=body, headers={**own, "Content-Type": "application/json"})
+        answered(at_driver, 401, "SIGNATURE_INVALID", fix="refuse a wrong signature at the driver too")
+        error_body(at_driver)
+        no_secrets(at_driver, secrets)
+
+
 # 2026.2: browser-facing endpoints render errors by the Accept q-values (the highest wins; a tie is JSON)
 PREFERS_JSON = "text/html;q=0.9, application/json;q=1"
 PREFERS_HTML = "application/json;q=0.5, text/html"
@@ -243,6 +278,57 @@ def test_empty_lists_and_empty_texts_other_than_names_are_taken(scenario: Scenar
         scenario.submit(application),
         TAKEN,
         fix="take empty texts other than names (phone, address, form values): only name fields must be non-empty",
+    )
+
+
+def _without(member: str, material: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in material.items() if k != member}
+
+
+# defect: (the applicant's type, how the application is broken); each is 400 SCHEMA_INVALID (MSG-03)
+SCHEMA_DEFECTS: dict[str, tuple[str, Any]] = {
+    "empty-applicant-name": ("person", lambda a, f: a["applicant"].update(name="")),
+    "empty-legal-rep-name": ("legal", lambda a, f: a["applicant"]["legal_rep"].update(name="")),
+    "empty-contact-name": ("legal", lambda a, f: a["applicant"]["contact"].update(name="")),
+    "empty-material-name": ("person", lambda a, f: a["materials"].append({**f.material(), "name": ""})),
+    "empty-file-name": ("person", lambda a, f: a["materials"].append(m := f.material()) or m["file"].update(name="")),
+    "file-material-without-file": ("person", lambda a, f: a["materials"].append(_without("file", f.material()))),
+    "license-material-without-license-id": (
+        "person",
+        lambda a, f: a["materials"].append(_without("license_id", f.material("license"))),
+    ),
+    "numeric-applicant-kind": ("legal", lambda a, f: a["applicant"].update(kind=2)),
+    "numeric-id-type": ("person", lambda a, f: a["applicant"].update(id_type=111)),
+    "numeric-division-code": ("person", lambda a, f: a.update(division_code=int(a["division_code"]))),
+}
+
+
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.10", "MSG-03.17", "MSG-03.18", "MSG-03.19", "MSG-03.20"])
+@pytest.mark.parametrize("defect", list(SCHEMA_DEFECTS))
+def test_empty_names_incomplete_materials_and_numeric_codes_are_schema_errors(scenario: Scenario, defect: str) -> None:
+    """An empty name received, a file material without file, a license material without license_id, a code
+    value sent as a JSON number: 400 SCHEMA_INVALID (codes are strings: "2", "111")."""
+    kind, breaks = SCHEMA_DEFECTS[defect]
+    application = scenario.application(applicant=kind)
+    breaks(application, scenario.factory)
+    answered(
+        scenario.submit(application),
+        400,
+        "SCHEMA_INVALID",
+        fix=f"refuse {defect.replace('-', ' ')} with 400 SCHEMA_INVALID: names are non-empty, a file material needs "
+        "file, a license material license_id, and codes are strings",
+    )
+
+
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.22"])
+def test_kind_is_read_on_legal_applicants_only(scenario: Scenario) -> None:
+    """A person applicant carrying a kind (even one no legal applicant may have) is taken: kind is not read there."""
+    application = scenario.application()
+    application["applicant"]["kind"] = 2
+    answered(
+        scenario.submit(application),
+        TAKEN,
+        fix="read applicant.kind on legal applicants only; on a person it is an unknown member, ignored",
     )
 
 

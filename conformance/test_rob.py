@@ -22,7 +22,12 @@ SLOW_CALLS = 5  # the catalogue stays slow for a retry or two as well
 SLOW_BEYOND_SECONDS = 1.5  # how much later than the per-call budget the slow catalogue answers
 VERIFY = "/license/v1/licenses/verify"
 DROPS = "drops the connection"
+SLOW = "answers only after the call budget"
+GARBLED = "answers 200 with what is not the norm's answer"
 OUTAGES = ("answers 503", DROPS)  # a 5xx, and a connection that fails (ROB-01: both mean unreachable)
+EVERY_WAY = (*OUTAGES, SLOW, GARBLED)  # ROB-01: refused, no answer within 3 s, a 5xx, an answer not the norm's
+WAY_IDS = {"answers 503": "5xx", DROPS: "dropped", SLOW: "slow", GARBLED: "not-the-norms"}
+GATEWAY_ENVELOPE = '{"code":0,"msg":"success","data":null}'  # an API gateway's own answer, none of the norm's
 TOKEN = "/idp/v1/oauth/token"
 OUTAGE_FIX = (
     "when a platform service the request needs fails (5xx, no answer within the call budget, an answer that is not "
@@ -127,14 +132,26 @@ def test_text_is_kept_verbatim(
 
 @pytest.mark.requirement(
     "ROB-01",
-    clauses=["LIC-01.16", "LIC-01.17", "ROB-01.5", "ROB-01.6", "ROB-01.7", "ROB-01.26", "ROB-01.28"],
+    clauses=[
+        "LIC-01.16",
+        "LIC-01.17",
+        "ROB-01.5",
+        "ROB-01.6",
+        "ROB-01.7",
+        "ROB-01.9",
+        "ROB-01.26",
+        "ROB-01.27",
+        "ROB-01.28",
+        "ROB-01.29",
+    ],
 )
 def test_complete_without_the_license_library_answers_503_and_records_nothing(
     scenario: Scenario, platform: Nodes, driver: Driver
 ) -> None:
-    """The library answers 5xx, then drops every connection: `complete` answers 503 and records nothing."""
+    """The library answers 5xx, drops every connection, answers only after the call budget, then answers 200 with
+    a gateway's envelope instead of the license: each time `complete` answers 503 and records nothing."""
     scenario.use(E_LICENSE)
-    for outage in OUTAGES:
+    for outage in EVERY_WAY:
         application, _, _ = scenario.case()
         number = application["application_no"]
         _down(platform, "/license/v1/licenses", outage)
@@ -155,9 +172,14 @@ def test_complete_without_the_license_library_answers_503_and_records_nothing(
 
 
 def _down(platform: Nodes, path: str, outage: str) -> None:
-    """The province answers every call on `path` with a 5xx, or drops its connection, for the whole action."""
+    """The province fails every call on `path` for the whole action: a 5xx, a dropped connection, an answer only
+    after the call budget, or a 200 that is not the norm's answer."""
     if outage == DROPS:
         platform.drop_next(path, LIBRARY_DOWN_CALLS, node="province")
+    elif outage == SLOW:
+        platform.slow_next(path, limits().platform_call_seconds + SLOW_BEYOND_SECONDS, LIBRARY_DOWN_CALLS)
+    elif outage == GARBLED:
+        platform.misanswer_next(path, GATEWAY_ENVELOPE, LIBRARY_DOWN_CALLS)
     else:
         platform.fail_next(path, 503, LIBRARY_DOWN_CALLS, node="province")
 
@@ -178,45 +200,76 @@ def test_a_platform_call_unanswered_within_its_budget_gives_503(
     )
 
 
-@pytest.mark.requirement("ROB-01", clauses=["ROB-01.4", "ROB-01.5", "ROB-01.8", "ROB-01.12", "ROB-01.18", "ROB-01.20"])
+@pytest.mark.requirement(
+    "ROB-01",
+    clauses=[
+        "ROB-01.4",
+        "ROB-01.5",
+        "ROB-01.8",
+        "ROB-01.10",
+        "ROB-01.11",
+        "ROB-01.12",
+        "ROB-01.13",
+        "ROB-01.18",
+        "ROB-01.20",
+        "ROB-01.21",
+    ],
+)
+@pytest.mark.parametrize(
+    ("service", "outage"),
+    [
+        pytest.param(service, way, id=f"{service.split()[0]}-{WAY_IDS[way]}")
+        for service, ways in (("catalogue", (*OUTAGES, GARBLED)), ("token endpoint", EVERY_WAY))
+        for way in ways
+    ],
+)
 def test_a_catalogue_outage_gives_503_and_keeps_nothing(
-    scenario: Scenario, platform: Nodes, raw: httpx.Client, sut: SignedClient, target: Target
+    scenario: Scenario,
+    platform: Nodes,
+    raw: httpx.Client,
+    sut: SignedClient,
+    target: Target,
+    service: str,
+    outage: str,
 ) -> None:
-    """The catalogue answers 5xx, then drops the connection, then the IdP gives no token, for an item the system
-    has not seen: its guide and an application for it are answered 503 DEPENDENCY_UNAVAILABLE (never ITEM_UNKNOWN,
-    never another 5xx), and the application is not kept (the status query answers 404)."""
-    for outage in ("catalogue answers 503", "catalogue drops the connection", "token endpoint answers 503"):
-        item = platform.create_item(scenario.new_item())  # new: no system has it cached
-        path = f"/catalog/v1/items/{item['item_code']}"
-        if outage == "catalogue drops the connection":
-            platform.drop_next(path, LIBRARY_DOWN_CALLS, node="province")
-        elif outage == "catalogue answers 503":
-            platform.fail_next(path, 503, LIBRARY_DOWN_CALLS, node="province")
-        else:  # the system's token is refused as expired, and no new one can be had
-            platform.expire_tokens()
-            platform.fail_next(TOKEN, 503, LIBRARY_DOWN_CALLS, node="province")
-        fix = f"when the {outage}, answer 503 DEPENDENCY_UNAVAILABLE (not ITEM_UNKNOWN), keep nothing"
+    """For an item the system has not seen, the catalogue answers 5xx, drops the connection or answers 200 with
+    what is not an item; or the system's token is refused as expired and the IdP's token endpoint answers 5xx, drops
+    the connection, answers only after the call budget or answers what is not a token: the item's guide and an
+    application for it are answered 503 DEPENDENCY_UNAVAILABLE (never ITEM_UNKNOWN, never another 5xx), and the
+    application is not kept (the status query answers 404)."""
+    item = platform.create_item(scenario.new_item())  # new: no system has it cached
+    if service == "catalogue":
+        _down(platform, f"/catalog/v1/items/{item['item_code']}", outage)
+    else:  # the system's token is refused as expired, and no new one can be had
+        platform.expire_tokens()
+        _down(platform, TOKEN, outage)
+    fix = f"when the {service} {outage}, answer 503 DEPENDENCY_UNAVAILABLE (not ITEM_UNKNOWN), keep nothing"
+    try:
         guide = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}")
         answered(guide, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
         application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
         answered(scenario.submit(application), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+    finally:
         platform.clear_faults("province")
-        status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")
-        answered(status, 404, "APPLICATION_UNKNOWN", fix=fix)
+    status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")
+    answered(status, 404, "APPLICATION_UNKNOWN", fix=fix)
 
 
-@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.8", "ROB-01.22", "ROB-01.24"])
+@pytest.mark.requirement(
+    "ROB-01", clauses=["ROB-01.5", "ROB-01.8", "ROB-01.9", "ROB-01.22", "ROB-01.23", "ROB-01.24", "ROB-01.25"]
+)
 def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
     scenario: Scenario, platform: Nodes, driver: Driver
 ) -> None:
-    """The library answers 5xx to every verification, then drops every connection: `accept` answers 503
+    """The library answers 5xx to every verification, drops every connection, answers only after the call budget,
+    then answers 200 with a gateway's envelope instead of a status: each time `accept` answers 503
     DEPENDENCY_UNAVAILABLE and decides nothing (no BZ: the license is not missing, the library is); once it
     answers again, the case is accepted."""
     scenario.use(LICENSE_MATERIAL)
     application = scenario.application()
     answered(scenario.submit(application), TAKEN, fix="take a valid application")
     number = application["application_no"]
-    for outage in OUTAGES:
+    for outage in EVERY_WAY:
         _down(platform, VERIFY, outage)
         answer = seen(driver.act("accept", number), "answered accept")
         answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=OUTAGE_FIX)
@@ -235,19 +288,24 @@ def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
     scenario.pushed(number, "SL")
 
 
-@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.8", "ROB-01.14", "ROB-01.16"])
+@pytest.mark.requirement(
+    "ROB-01",
+    clauses=["ROB-01.5", "ROB-01.8", "ROB-01.9", "ROB-01.14", "ROB-01.15", "ROB-01.16", "ROB-01.17", "ROB-01.30"],
+)
 def test_a_login_while_the_idp_fails_answers_503_without_a_session(
     scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
 ) -> None:
-    """Ticket validation answered 5xx, then its connection dropped: the IdP cannot answer, the ticket was not
-    refused (503, not SSO-03's 401), and no session is made."""
-    for outage in OUTAGES:
+    """Ticket validation answered 5xx, dropped its connection, answered only after the call budget, answered 200
+    with what is not a validation; then the IdP's public keys answered 5xx or dropped: the IdP cannot answer, the
+    ticket was not refused (503, not SSO-03's 401, not SSO-02's), and no session is made."""
+    ways = [("/idp/v1/tickets/validate", way) for way in EVERY_WAY] + [("/idp/v1/keys", way) for way in OUTAGES]
+    for path, outage in ways:
         user = {"user_id": "U-ROB-01", "user_type": "person", "name": "张三", "auth_level": 3, "id_type": "111"}
         user["id_number"] = scenario.factory.fake.person()["id_number"]
         hand_off = platform.login(user)
-        _down(platform, "/idp/v1/tickets/validate", outage)
+        _down(platform, path, outage)
         raw.cookies.clear()
         answer = raw.get(hand_off)
         platform.clear_faults("province")
-        answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=f"when the identity provider {outage}: {OUTAGE_FIX}")
+        answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=f"when the IdP's {path} {outage}: {OUTAGE_FIX}")
         answered(raw.get(target.base_url + "/yzw/v1/session"), 401, fix="create no session when the IdP cannot answer")

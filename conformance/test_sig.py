@@ -21,6 +21,7 @@ from yzw.conformance.checks.traffic import (
 from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, Scenario
+from yzw.conformance.violations import Violation
 from yzw.run.target import SIGNATURE_CODES, UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import (
     HEADER_APP_ID,
@@ -413,3 +414,58 @@ def test_the_token_is_reused_and_refreshed_once_when_it_expires(
 def test_token_requests_ask_only_for_the_norms_scopes(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     _case_through_the_platform(scenario, driver)
     token_requests_valid(own_calls(platform))
+
+
+KEYS_PATH = "/idp/v1/keys"
+
+
+def _login(platform: Nodes, raw: httpx.Client, scenario: Scenario) -> None:
+    """A person signs on through the portal: the system validates the ticket and fetches the IdP's keys (SSO-02)."""
+    user = {"user_id": "U-SIG-KEYS", "user_type": "person", "name": "张三", "auth_level": 3, "id_type": "111"}
+    user["id_number"] = scenario.factory.fake.person()["id_number"]
+    raw.cookies.clear()
+    raw.get(platform.login(user))
+
+
+@pytest.mark.requirement("SIG-01", clauses=["SIG-01.6"])
+def test_the_fetch_of_the_idps_keys_is_signed(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """The keys endpoint is the platform's, not one of the system's public endpoints: the system signs its fetch.
+    A fetch without X-Yzw-App-Id while the system signs a person on is the system's unsigned fetch."""
+    started = time.time() - 1
+    _login(platform, raw, scenario)
+    fetches = [e for e in platform.traffic("province", KEYS_PATH, "GET", own=False) if float(e.get("t", 0)) >= started]
+    unsigned = [e for e in fetches if not e.get("app_id")]
+    for entry in fetches:
+        platform.evidence.observed(entry, target.province_url)
+    if unsigned:
+        raise Violation(
+            "the system fetched the IdP's public keys unsigned",
+            f"GET {{province}}{KEYS_PATH} signed as SIG-01 (X-Yzw-App-Id {target.app_id} …) with the bearer token",
+            f"{len(unsigned)} fetch(es) without X-Yzw-App-Id while the system signed a person on",
+            "send every call to the platform through the signed client, the keys fetch included",
+            "the province IdP's traffic",
+        )
+
+
+@pytest.mark.requirement("SIG-03", clauses=["SIG-03.5", "SIG-03.10"])
+def test_the_keys_fetch_carries_a_token_and_the_token_request_none(
+    scenario: Scenario, driver: Driver, platform: Nodes, raw: httpx.Client
+) -> None:
+    """The system's fetch of the IdP's keys carries its bearer token like every platform call; the token request
+    itself is signed and carries none."""
+    platform.expire_tokens()  # the next call is refused TOKEN_EXPIRED: a token request follows
+    _case_through_the_platform(scenario, driver)
+    _login(platform, raw, scenario)
+    calls = own_calls(platform)
+    bearer_on_every_call([e for e in calls if e["path"] == KEYS_PATH] or calls)
+    for entry in (e for e in calls if e["path"] == TOKEN_PATH):
+        if entry.get("bearer"):
+            raise Violation(
+                "the token request carries a bearer token",
+                "POST /idp/v1/oauth/token signed as SIG-01, without Authorization",
+                "Authorization: Bearer … on the token request",
+                "send the client-credentials form signed only; the bearer belongs to the calls made with the token",
+                f"POST {TOKEN_PATH} at {entry.get('node')}",
+            )

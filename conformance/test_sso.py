@@ -50,6 +50,7 @@ def _no_session(target: Target, browser: httpx.Client, fix: str) -> None:
         "SSO-01.1",
         "SSO-01.2",
         "SSO-01.3",
+        "SSO-01.4",
         "SSO-01.5",
         "SSO-02.3",
         "SSO-02.5",
@@ -134,6 +135,7 @@ def test_bad_tickets_create_no_session(
         "SSO-04.5",
         "SSO-04.6",
         "SSO-04.7",
+        "SSO-04.8",
         "SSO-04.9",
         "SSO-04.10",
     ],
@@ -151,6 +153,25 @@ def test_the_session_answers_the_idps_user_record(
         body_of(answer),
         user,
         fix="answer the IdP's user record as it was validated",
+        where="GET /yzw/v1/session",
+    )
+    legal = scenario.factory.fake.legal_person()
+    company = {
+        "user_id": f"U{scenario.factory.fake.numerify('############')}",
+        "user_type": "legal",
+        "name": legal["name"],
+        "auth_level": 3,
+        "uscc": legal["uscc"],
+    }
+    raw.cookies.clear()
+    raw.get(platform.login(company))
+    answer = raw.get(target.base_url + SESSION)
+    answered(answer, 200, fix="answer GET /yzw/v1/session with the signed-in legal person")
+    equal(
+        "the legal person's identity in the session",
+        body_of(answer),
+        company,
+        fix="answer the IdP's user record of a legal person as validated: its uscc, no id_number",
         where="GET /yzw/v1/session",
     )
 

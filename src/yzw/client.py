@@ -9,6 +9,7 @@ from __future__ import annotations
 import json as jsonlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -35,7 +36,7 @@ class Credentials:
 
 
 @dataclass
-class _Token:
+class Token:
     value: str = ""
     expires_at: float = 0.0
     requests: int = field(default=0)
@@ -78,10 +79,29 @@ def _token_form(credentials: Credentials) -> bytes:
     return urlencode({"grant_type": "client_credentials", "scope": credentials.scope}).encode()
 
 
-def _token_from(response: httpx.Response, token: _Token) -> None:
+class TokenUnavailable(httpx.HTTPError):
+    """The IdP gave no token: an answer that is not SIG-03's token answer (ROB-01: no token to be had)."""
+
+
+def read_token(response: httpx.Response, token: Token) -> None:
+    """SIG-03: the token of the IdP's answer; a refusal, a 5xx or an answer that is not the norm's
+    (`{"access_token","token_type":"Bearer","expires_in"}`) is no token (ROB-01), raised as an HTTP error."""
     response.raise_for_status()
-    data = response.json()
-    token.value, token.expires_at = data["access_token"], time.time() + int(data["expires_in"])
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("access_token"), str)
+        and data["access_token"]
+        and data.get("token_type") == "Bearer"
+        and isinstance(data.get("expires_in"), int)
+        and not isinstance(data["expires_in"], bool)
+        and data["expires_in"] > 0
+    ):
+        raise TokenUnavailable(f"the IdP answered {response.status_code} without a token (SIG-03)")
+    token.value, token.expires_at = data["access_token"], time.time() + data["expires_in"]
     token.requests += 1
 
 
@@ -99,8 +119,9 @@ class _Signer:
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
-        self.token = _Token()
+        self.token = Token()
         self.reuse_token = True  # SIG-04; the reference system's fault token-per-request turns it off
+        self.read_token: Callable[[httpx.Response, Token], None] = read_token  # SIG-03, ROB-01
 
     def _token_request(self, force: bool) -> tuple[str, bytes, dict[str, str]] | None:
         """The token request to send first, or None when no token is needed or the cached one is fresh."""
@@ -144,7 +165,7 @@ class SignedClient(_Signer):
         pending = self._token_request(force)
         if pending is not None:
             url, body, headers = pending
-            _token_from(self._http.post(url, content=body, headers=headers), self.token)
+            self.read_token(self._http.post(url, content=body, headers=headers), self.token)
         return self._authorization()
 
     def request(self, method: str, url: str, **options: Any) -> httpx.Response:
@@ -181,6 +202,6 @@ class AsyncSignedClient(_Signer):
         pending = self._token_request(force)
         if pending is not None:
             token_url, token_body, token_headers = pending
-            _token_from(await self._http.post(token_url, content=token_body, headers=token_headers), self.token)
+            self.read_token(await self._http.post(token_url, content=token_body, headers=token_headers), self.token)
         full, body, headers = self._signed(method, url, options)
         return await self._http.request(method, full, content=body, headers=headers)

@@ -188,6 +188,14 @@ class Nodes:
         fault = {"path": path, "drop_after": True, "count": count}
         self._call("POST", self.target.exchange_url + "/_mock/faults", params=self.own, json=fault)
 
+    def misanswer_next(
+        self, path: str, body: str, count: int = 1, node: str = "province", content_type: str = "application/json"
+    ) -> None:
+        """`node` answers the next `count` requests on `path` with `body` under 200 instead of its own answer: an
+        answer that is not the norm's (ROB-01)."""
+        fault = {"path": path, "body": body, "content_type": content_type, "count": count}
+        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
+
     def clear_faults(self, node: str) -> None:
         """`node` answers normally again (the faults injected there are dropped)."""
         self._call("DELETE", self.urls[node] + "/_mock/faults", params=self.own)

@@ -173,10 +173,11 @@ async def clock(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def faults(call: Call) -> Response:
-    """POST /_mock/faults {path, status? | latency_ms? | drop? | drop_after?, share?, count?, node?}; DELETE clears;
-    GET lists. A 2xx status is the node's own answer under that status; drop_after cuts the answer off after the
-    node has done the request (a recorded event whose answer never came). With `?app_id=` a fault touches only
-    that system's calls, and DELETE clears only its faults."""
+    """POST /_mock/faults {path, status? | latency_ms? | drop? | drop_after? | body?, share?, count?, node?}; DELETE
+    clears; GET lists. A 2xx status is the node's own answer under that status; drop_after cuts the answer off after
+    the node has done the request (a recorded event whose answer never came); body (with content_type?) is answered
+    in the node's place, under status (default 200): an answer that is not the norm's (ROB-01). With `?app_id=` a
+    fault touches only that system's calls, and DELETE clears only its faults."""
     platform = call.platform
     system = _system(call)
     if call.request.method == "DELETE":
@@ -184,10 +185,16 @@ async def faults(call: Call) -> Response:
     elif call.request.method == "POST":
         spec = _json(call)
         if not isinstance(spec.get("path"), str) or not (
-            spec.get("status") or spec.get("latency_ms") or spec.get("drop") or spec.get("drop_after")
+            spec.get("status")
+            or spec.get("latency_ms")
+            or spec.get("drop")
+            or spec.get("drop_after")
+            or isinstance(spec.get("body"), str)
         ):
             raise ApiError(
-                400, "SCHEMA_INVALID", 'a fault needs "path" and a "status", "latency_ms", "drop" or "drop_after"'
+                400,
+                "SCHEMA_INVALID",
+                'a fault needs "path" and a "status", "latency_ms", "drop", "drop_after" or "body"',
             )
         fault = Fault(
             secrets.token_hex(4),
@@ -200,6 +207,8 @@ async def faults(call: Call) -> Response:
             bool(spec.get("drop", False)),
             bool(spec.get("drop_after", False)),
             system.app_id if system else None,
+            spec["body"] if isinstance(spec.get("body"), str) else None,
+            str(spec.get("content_type", "application/json")),
         )
         platform.faults.append(fault)
     return JSONResponse({"faults": [vars(f) for f in platform.faults]})

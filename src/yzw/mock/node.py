@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -155,6 +156,8 @@ class Observe:
         try:
             if not await self._fault(scope, path, entry["app_id"], logged_receive, logged_send):
                 await self.app(scope, logged_receive, logged_send)
+        except ClientDisconnect:  # a caller that gave up on a slowed answer (ROB-01's call budget): no answer to give
+            scope["yzw.dropped"] = True
         finally:  # logged also when the answer is cut off on purpose (the server raises on the short body)
             if scope.get("yzw.dropped"):
                 entry["status"] = 0  # the caller saw a dropped connection, not the 200 the cut-off answer began with
@@ -185,6 +188,10 @@ class Observe:
             scope["yzw.dropped"] = True
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return True
+        if fault.body is not None:  # an answer that is not the norm's, in the node's place (ROB-01)
+            await _drain(receive)
+            await Response(fault.body, fault.status or 200, media_type=fault.content_type)(scope, receive, send)
             return True
         if fault.drop_after or (fault.status and 200 <= fault.status < 300):
             await self.app(scope, receive, _answered_as(fault, scope, send))

@@ -53,6 +53,8 @@ class Fault:
     drop: bool = False  # answer with a cut-off body: the client sees a dropped connection
     drop_after: bool = False  # do the request, then cut the answer off: done, but the client never hears so
     app_id: str | None = None  # only the calls this system makes (one run's fault spares the other systems)
+    body: str | None = None  # answer this text (under `status`, default 200) in the node's place: not the norm's answer
+    content_type: str = "application/json"  # the media type the `body` is answered with
 
     def matches(self, node: str, path: str, app_id: str | None = None) -> bool:
         return (

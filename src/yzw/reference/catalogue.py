@@ -36,16 +36,23 @@ async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -
         return None
     if answer.status_code != 200:
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code} (ROB-01)")
-    try:
-        entry = answer.json()
-    except ValueError:
-        entry = None
-    if not isinstance(entry, dict) or validate("item", entry):  # an answer that is not the norm's (ROB-01)
+    entry = system.parts.item_answer(answer)
+    if entry is None:  # an answer that is not the norm's (ROB-01)
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the province catalogue gave an answer that is not an item")
     system.items[item_code] = entry
     system.etags[item_code] = answer.headers.get("ETag", "")
     system.item_versions[(item_code, int(entry["version"]))] = entry
     return entry
+
+
+def item_of(answer: httpx.Response) -> dict[str, Any] | None:
+    """CAT-01: the item of the catalogue's 200; None when it is not the norm's item (ROB-01: the catalogue cannot
+    answer, 503, never 'no such item')."""
+    try:
+        entry = answer.json()
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) and not validate("item", entry) else None
 
 
 def filed_version(system: ReferenceSystem, application: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

@@ -451,6 +451,17 @@ async def issue_license(system: ReferenceSystem, license_: dict[str, Any]) -> No
             "the license library refused the e-license; no BJ was pushed",
             [{"reason": answer.text[:300]}],
         )
+    if not issued(answer, license_):  # ROB-01: a 2xx that is not the norm's answer issued nothing we can know of
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library gave an answer that is not the license")
+
+
+def issued(answer: httpx.Response, license_: dict[str, Any]) -> bool:
+    """LIC-01: the library's 201 (200 when it held it already) answers the license it issued, this license_id."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("license_id") == license_["license_id"] and not validate("license", body)
 
 
 def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from yzw.client import Token
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
@@ -55,7 +56,7 @@ from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal
 from yzw.reference.services import evaluation_record, guide_page
-from yzw.reference.sso import error_page, fresh_sid, session_user
+from yzw.reference.sso import browser_error, error_page, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError
 from yzw.serving.http import JSON, XML, prefers_html
@@ -1327,6 +1328,129 @@ def _with_agent(document: dict[str, Any]) -> bool:
     return "agent" in document
 
 
+# ROB-01 deepened: every dependency, every way of failing (depth-rob)
+def _token_taken_as_given(response: httpx.Response, token: Token) -> None:
+    """ROB-01 broken: the IdP's answer is read as a token without a look at it: a 200 that is not SIG-03's token
+    answer (a gateway's `{"code":0,"msg":"success"}`) raises a KeyError, answered 500."""
+    response.raise_for_status()
+    data = response.json()
+    token.value, token.expires_at = data["access_token"], time.time() + int(data["expires_in"])
+    token.requests += 1
+
+
+def _item_taken_as_given(answer: httpx.Response) -> dict[str, Any] | None:
+    """ROB-01 broken: the catalogue's 200 is taken for an item whatever it holds; a body that is not an item is
+    then an inactive item of no department (404 ITEM_UNKNOWN, or a KeyError when intake reads its fields)."""
+    try:
+        entry = answer.json()
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+async def _status_field_read(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """ROB-01 broken: the verification's outages are handled, but a 200 is read as LIC-02's answer without a
+    look at it: one without a `status` (a gateway's envelope) is a license that is not valid, so a BZ goes out."""
+    try:
+        answer = await system.client.request(
+            "POST",
+            system.province_url + "/license/v1/licenses/verify",
+            json={"license_id": license_id, "holder_id": holder},
+        )
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached") from None
+    if answer.status_code != 200:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
+    try:
+        body = answer.json()
+    except ValueError:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library answered no JSON") from None
+    return str(body.get("status") or "not_found") if isinstance(body, dict) else "not_found"
+
+
+async def _any_2xx_issued(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """ROB-01 broken: any 2xx of the library is taken as the license issued, whatever it says: a gateway's 200
+    envelope gets a BJ listing a license the library never issued."""
+    try:
+        answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached") from None
+    if answer.status_code >= 500:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
+    if not answer.is_success:
+        raise ApiError(409, "LICENSE_REFUSED", "the license library refused the e-license; no BJ was pushed")
+
+
+def _keys_outage_as_bad_signature(request: Request) -> Response:
+    """ROB-01 broken: keys the IdP cannot give are read as a record no key verifies: the login is refused as a
+    bad signature (401), not answered 503."""
+    return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's signature cannot be verified")
+
+
+# MSG-02 deepened (depth-rob)
+def _conflict_from_the_database(
+    system: ReferenceSystem, known: dict[str, Any] | None, document: Any
+) -> Response | None:
+    """MSG-02 broken: another body under a known number is left to the database's unique key, and its message is
+    the 409's: `UNIQUE constraint failed: applications.application_no`."""
+    if known is not None and known["body"] != document:
+        raise ApiError(409, "APPLICATION_CONFLICT", "UNIQUE constraint failed: applications.application_no")
+    return first_answer(system, known, document)
+
+
+def _signature_explained(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-02 broken: a debugging aid left in: a wrong signature is answered with the one expected and the key it
+    was computed with."""
+    try:
+        check_signature(pipeline, call, route)
+    except ApiError as error:
+        if error.code != "SIGNATURE_INVALID":
+            raise
+        app_id = call.request.headers.get("x-yzw-app-id", "")
+        key = pipeline.keys(call, route)(app_id) or ""
+        raise ApiError(401, "SIGNATURE_INVALID", f"signature mismatch for {app_id}: HMAC-SM3 key {key!r}") from None
+
+
+# MSG-03 deepened (depth-rob)
+MATERIAL_MEMBER = re.compile(r"/materials/\d+/(file|license_id)")
+CODE_MEMBERS = ("/division_code", "/applicant/id_type", "/applicant/kind", "/applicant/legal_rep/id_type")
+
+
+def _material_kinds_unmodelled(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the request model has file and license_id as optional members of every material (the rule
+    that a kind requires its member was not modelled), so a file material without its file is taken."""
+    return [f for f in findings if not MATERIAL_MEMBER.fullmatch(f.path)]
+
+
+def _codes_coerced(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: a lenient JSON binder coerces numbers into the string code members (111 → "111"), so a code
+    sent as a JSON number is taken instead of refused."""
+    coerced = {f.path for f in findings if f.path in CODE_MEMBERS and "not of type" in f.reason}
+    for path in coerced:
+        parent, member = document, path.strip("/").split("/")
+        for step in member[:-1]:
+            parent = parent[step]
+        parent[member[-1]] = str(parent[member[-1]])
+    return [f for f in findings if f.path not in coerced]
+
+
+# SIG-01 deepened (depth-rob)
+async def _plain_get(system: ReferenceSystem, url: str) -> httpx.Response:
+    """SIG-01 broken: the IdP's keys look public, so they are fetched with a plain HTTP client: unsigned, no token."""
+    async with httpx.AsyncClient(timeout=system.parts.platform_timeout) as plain:
+        return await plain.get(url)
+
+
+# SSO-04 deepened (depth-rob)
+PERSON_SESSION = ("user_id", "user_type", "name", "id_type", "id_number", "auth_level")
+
+
+def _person_session(user: dict[str, Any]) -> dict[str, Any]:
+    """SSO-04 broken: the session's answer is a DTO modelled on natural persons: a legal person's uscc is lost
+    (and its id_type and id_number answered null)."""
+    return {member: user.get(member) for member in PERSON_SESSION}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1584,6 +1708,18 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "catalogue-outage-item-unknown": {"item_lookup": _outage_as_unknown},
     "catalogue-drop-unhandled": {"item_lookup": _own_lookup(())},
     "token-failure-unhandled": {"item_lookup": _own_lookup((httpx.TransportError,))},
+    "token-answer-unchecked": {"token_answer": _token_taken_as_given},
+    "catalogue-answer-unchecked": {"item_answer": _item_taken_as_given},
+    "verification-answer-unchecked": {"license_status": _status_field_read},
+    "issue-answer-unchecked": {"license_issue": _any_2xx_issued},
+    "validation-answer-unchecked": {"idp_unavailable": lambda answer: answer.status_code >= 500},
+    "keys-outage-taken-as-bad-signature": {"keys_unavailable": _keys_outage_as_bad_signature},
+    "conflict-shows-database-error": {"answer_again": _conflict_from_the_database},
+    "signature-mismatch-shows-key": {"signature_check": _signature_explained},
+    "material-kinds-unmodelled": {"schema_check": _material_kinds_unmodelled},
+    "codes-coerced-from-numbers": {"schema_check": _codes_coerced},
+    "keys-fetched-unsigned": {"keys_get": _plain_get},
+    "session-person-fields-only": {"session_view": _person_session},
     # ROB-02 deepened
     "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
     "step-texts-escaped": {"step_payload": _suspension_escaped},

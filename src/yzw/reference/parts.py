@@ -26,7 +26,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
-from yzw.client import RENEW_ON
+from yzw.client import RENEW_ON, Token, read_token
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
@@ -65,6 +65,7 @@ class Parts:
     token_reuse: bool = True  # one token until it expires
     token_renewed_on: tuple[str, ...] = RENEW_ON  # the refusals after which a new token is fetched, the call retried
     nonce_bytes: int = 16  # random bytes per nonce, as hex: 32 characters
+    token_answer: Callable[[httpx.Response, Token], None] = read_token  # no token in it: 503 (ROB-01)
     # intake, status, health (REG-01, APP-01 … APP-04, APP-07, MSG-03, CAT-01, PERF-01, PERF-02)
     health_norm: str = "YZW-NORM-2026"
     health: Callable[[Request], Awaitable[Response]] = intake.health  # public: signed or not (REG-01)
@@ -75,6 +76,7 @@ class Parts:
     answer_again: Callable[[ReferenceSystem, Json | None, Any], Response | None] = intake.first_answer
     intake_pause: Callable[[], Awaitable[None]] = no_pause
     item_lookup: ItemLookup = catalogue.item  # where intake finds the application's item
+    item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
     intake_status: int = 202
     status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
@@ -151,6 +153,8 @@ class Parts:
     identity_check: Callable[[dict[str, str], Json], bool] = sso.verified
     session_id: Callable[[ReferenceSystem, Request], str] = sso.fresh_sid
     idp_unavailable: Callable[[httpx.Response], bool] = sso.idp_unavailable  # ROB-01
+    keys_unavailable: Callable[[Request], Response] = sso.keys_unavailable  # ROB-01: 503, no session
+    keys_get: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.signed_get  # SIG-01, SIG-03
     session_cookie: Callable[[Response, str, str, bool], None] = sso.set_session_cookie
     session_cookie_name: str = sso.COOKIE
     unreachable_status: int = 503  # ROB-01: what a request answers when a platform service cannot be reached

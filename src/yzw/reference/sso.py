@@ -38,7 +38,7 @@ def error_page(status: int, code: str, message: str) -> Response:
 
 async def _keys(system: ReferenceSystem) -> dict[str, str] | None:
     """SSO-02: the IdP's published keys by kid; None when the IdP cannot give them (ROB-01: 503)."""
-    answer = await system.client.request("GET", system.province_url + "/idp/v1/keys")
+    answer = await system.parts.keys_get(system, system.province_url + "/idp/v1/keys")
     try:
         body = answer.json() if answer.status_code == 200 else None
     except ValueError:
@@ -46,6 +46,11 @@ async def _keys(system: ReferenceSystem) -> dict[str, str] | None:
     if body is None or validate("keys", body):
         return None
     return {key["kid"]: key["public_key"] for key in body["keys"]}
+
+
+async def signed_get(system: ReferenceSystem, url: str) -> httpx.Response:
+    """SIG-01 / SIG-03: a call to the platform, the keys fetch too, is signed and carries the bearer token."""
+    return await system.client.request("GET", url)
 
 
 async def hand_off(system: ReferenceSystem, request: Request) -> Response:
@@ -68,14 +73,22 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
             "DEPENDENCY_UNAVAILABLE",
             "the identity provider cannot be reached",
         )
-    if system.parts.idp_unavailable(answer) or keys is None:
+    if system.parts.idp_unavailable(answer):
         return browser_error(request, 503, "DEPENDENCY_UNAVAILABLE", "the identity provider cannot answer (ROB-01)")
+    if keys is None:
+        return system.parts.keys_unavailable(request)
     if answer.status_code != 200:
         return _refused(system, request, answer, early)
     record = answer.json()
     if not system.parts.identity_check(keys, record):
         return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's SM2 signature fails (SSO-02)")
     return _signed_in(system, request, record["user"])
+
+
+def keys_unavailable(request: Request) -> Response:
+    """ROB-01: without the IdP's public keys the identity record cannot be verified: the IdP cannot answer (503),
+    the login is neither refused (SSO-02's 401) nor made."""
+    return browser_error(request, 503, "DEPENDENCY_UNAVAILABLE", "the identity provider's keys cannot be had (ROB-01)")
 
 
 def idp_unavailable(answer: httpx.Response) -> bool:

@@ -91,6 +91,7 @@ class ReferenceSystem:
                 timeout=self.parts.platform_timeout,  # ROB-01: no answer within it, the service is unreachable
             )
             self._client.reuse_token = self.parts.token_reuse
+            self._client.read_token = self.parts.token_answer
             self._client.credentials.nonce_bytes = self.parts.nonce_bytes
         return self._client
 

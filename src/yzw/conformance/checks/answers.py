@@ -14,6 +14,9 @@ from yzw.spec.xml import from_xml, parse_xml
 
 INTERNALS = re.compile(
     r"Traceback|File \"|\.py\b|\bSELECT\b|\bINSERT\b|sqlite|psycopg|Exception:"
+    # SQL and database messages (MSG-02.12)
+    r"|constraint failed|\bUPDATE\s+\w+\s+SET\s+\w+\s*=|\bDELETE\s+FROM\s+\w+\s+WHERE\b"
+    r"|\bSQLSTATE\b|\bORA-\d{5}|syntax error at or near"
     # file paths: under a system folder, a file with a data or code suffix, or a Windows drive
     r"|(?<![\w/.:-])/(?:home|usr|tmp|var|etc|opt|srv|root|work|mnt|app)/"
     r"|(?<![\w/.:-])(?:/[\w.-]+)+\.(?:ya?ml|json|csv|toml|ini|cfg|db|sqlite3?|log|xsd|txt)\b"
@@ -82,6 +85,20 @@ def error_body(answer: httpx.Response) -> None:
             "log internals on the server and answer only the code and a plain message",
             where_of(answer),
         )
+
+
+def no_secrets(answer: httpx.Response, secrets: dict[str, str]) -> None:
+    """MSG-02: an error body shows no secret (the shared secrets of SIG-01, a bearer token), whole or in part."""
+    text = answer.text
+    for name, secret in secrets.items():
+        if secret and (secret in text or (len(secret) >= 16 and secret[:12] in text)):
+            raise Violation(
+                f"the error body shows the {name}",
+                "a message for the caller without secrets (MSG-02)",
+                f"{answer.status_code} {text[:120]!r}… holds the {name}",
+                "never echo a secret, a key or a token in an answer; log what is needed on the server",
+                where_of(answer),
+            )
 
 
 def media(answer: httpx.Response, expected: str, *, fix: str) -> None:

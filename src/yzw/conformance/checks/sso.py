@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.violations import Violation
 
@@ -13,6 +15,19 @@ def validated_with_the_idp(nodes: Nodes) -> None:
     calls = nodes.traffic("province", VALIDATE_PATH, "POST")
     for entry in calls:
         nodes.evidence.observed(entry, nodes.target.province_url)
+    for entry in calls:  # SSO-01: the body names the system itself
+        try:
+            body = json.loads(str(entry.get("request") or "{}"))
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("app_id") != nodes.target.app_id:
+            raise Violation(
+                "the ticket validation does not name the system's own app_id",
+                f'{{"ticket": "ST-…", "app_id": "{nodes.target.app_id}"}}',
+                str(entry.get("request"))[:200],
+                "send the ticket with the system's own registered app_id",
+                f"POST {{province}}{VALIDATE_PATH}",
+            )
     if not any(entry.get("status") == 200 for entry in calls):
         raise Violation(
             "the ticket was not validated with the IdP",
