@@ -236,11 +236,17 @@ def test_a_waiver_needs_a_second_reviewer(console_url: str, browser_page: Page, 
     row = page.locator("#waivers tr", has_text="PERF-01")
     assert "wang" in row.inner_text()
     assert row.locator("button.approve").count() == 0  # the first approver cannot approve twice
+    page.goto(f"{console_url}/waivers")
+    pending = page.locator("#all-waivers tr", has_text="PERF-01").inner_text()
+    assert "needs a second approver" in pending  # PERF-01 is a MUST
     page.click("#logout")
     sign_in(page, console_url, "li")
     page.goto(f"{console_url}/systems/{REGISTRATION.app_id}")
     page.locator("#waivers tr", has_text="PERF-01").locator("button.approve").click()
     assert "wang, li" in page.locator("#waivers tr", has_text="PERF-01").inner_text()
+    page.goto(f"{console_url}/waivers")
+    assert "生效" in page.locator("#all-waivers tr", has_text="PERF-01").inner_text()
+    assert "未生效" not in page.locator("#all-waivers tr", has_text="PERF-01").inner_text()
 
 
 def test_the_operator_answers_cards_by_acting_in_the_back_office(
@@ -292,6 +298,8 @@ def test_the_operator_answers_cards_by_acting_in_the_back_office(
     page.locator("table.traffic details").first.click()
     shot(page, tmp_path, "traffic")
     assert WHOLE_ID_NUMBER.search(page.locator("main").inner_text()) is None  # people masked on the screen
+    page.click("#live")  # the page follows the traffic: it reloads itself every few seconds
+    assert page.locator("meta[http-equiv='refresh']").count() == 1
 
 
 def test_a_failing_check_shows_its_evidence_and_a_waiver_applies(

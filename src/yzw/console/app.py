@@ -231,7 +231,8 @@ class Pages:
             nodes = self.console.platform.traffic(row["app_id"])
         except PlatformUnavailable as exc:
             return _denied(self.console, request, session, str(exc), status=502)
-        return self.console.page(request, session, "traffic.html.j2", system=row, nodes=nodes)
+        live = request.query_params.get("live") == "1"
+        return self.console.page(request, session, "traffic.html.j2", system=row, nodes=nodes, live=live)
 
     async def cases(self, request: Request, session: Session) -> Response:
         row = self.console.system(session, request.path_params["app_id"])
@@ -405,6 +406,18 @@ class Pages:
         self.console.db.audit(session.account.name, "record waiver", entry)
         return RedirectResponse(f"/systems/{row['app_id']}", status_code=303)
 
+    async def waivers(self, request: Request, session: Session) -> Response:
+        rows = self.console.db.rows(
+            "SELECT w.*, s.vendor FROM console_waivers w JOIN console_systems s ON s.app_id = w.app_id "
+            "ORDER BY w.created_at DESC"
+        )
+        shown = [row for row in rows if session.account.sees(row["vendor"])]
+        for row in shown:
+            row["approvers"] = json.loads(row["approvers"])
+            waiver = parse_entry("the console", 1, {**row, "expires_on": row["expires_on"]})
+            row["not_in_force"] = waiver.not_in_force(today_cn())
+        return self.console.page(request, session, "waivers.html.j2", waivers=shown)
+
     async def approve_waiver(self, request: Request, session: Session) -> Response:
         waiver = self.console.db.one("SELECT * FROM console_waivers WHERE id = ?", request.path_params["waiver_id"])
         if waiver is None:
@@ -446,6 +459,7 @@ def build_app(console: Console) -> Starlette:
         Route("/systems/{app_id}/traffic", pages.signed_in(pages.traffic)),
         Route("/systems/{app_id}/cases", pages.signed_in(pages.cases)),
         Route("/systems/{app_id}/waivers", pages.signed_in(pages.record_waiver, staff=True), methods=["POST"]),
+        Route("/waivers", pages.signed_in(pages.waivers)),
         Route("/waivers/{waiver_id}/approve", pages.signed_in(pages.approve_waiver, staff=True), methods=["POST"]),
         Route("/runs/{run_id}", pages.signed_in(pages.run_page)),
         Route("/runs/{run_id}/live", pages.signed_in(pages.run_live)),

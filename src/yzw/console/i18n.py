@@ -67,6 +67,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "delay": ("时延", "delay"),
     "refusals": ("被拒绝的推送", "Refused pushes"),
     "card": ("督办牌", "Card"),
+    "live": ("实时（每 5 秒刷新）", "Live (every 5 s)"),
+    "stop_live": ("停止刷新", "Stop refreshing"),
+    "in_force": ("生效", "in force"),
+    "not_in_force": ("未生效", "not in force"),
 }
 
 
