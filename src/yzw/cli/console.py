@@ -24,7 +24,7 @@ from yzw.report.rendering import certificate_html, print_pdf
 from yzw.serving.server import HOST, bind, serve
 
 app = command_group(
-    "The office's acceptance desk: its SM2 key pair, certificates for passing runs, and their revocation."
+    "The office's acceptance desk: the web console, its accounts, the SM2 key pair, certificates and revocations."
 )
 
 KeyOption = Annotated[
