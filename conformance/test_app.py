@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
@@ -56,6 +57,8 @@ def _status(sut: SignedClient, target: Target, number: str) -> tuple[int, dict[s
         "APP-01.20",
         "APP-03.10",
         "CODE-05.5",
+        "CODE-05.6",
+        "CODE-05.8",
         "CODE-05.16",
         "CODE-08.4",
         "CODE-09.1",
@@ -129,6 +132,143 @@ def test_an_application_breaking_the_schema_is_refused_and_not_kept(
         fix="keep nothing from a refused application",
         where="GET /yzw/v1/applications/{no}",
     )
+
+
+def _schema_case(scenario: Scenario, applicant: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A valid application of `applicant`'s type, and the same with one member broken by `change`."""
+    application = scenario.application(applicant=applicant)
+    broken = copy.deepcopy(application)
+    change(broken)
+    return {"valid": application, "broken": broken}
+
+
+def _drop(parent: str, member: str) -> Callable[[dict[str, Any]], None]:
+    def change(application: dict[str, Any]) -> None:
+        node = application
+        for name in parent.split("/") if parent else ():
+            node = node[name]
+        node.pop(member)
+
+    return change
+
+
+def _put(member: str, value: object) -> Callable[[dict[str, Any]], None]:
+    return lambda application: application.__setitem__(member, value)
+
+
+def _material_without(kind: str, member: str) -> Callable[[dict[str, Any]], None]:
+    def change(application: dict[str, Any]) -> None:
+        material = application["materials"][0]
+        material.update({"kind": kind})
+        material.pop(member, None)
+
+    return change
+
+
+def _schema_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
+    """Each violation of APP-01's schema APP-02 names: what breaks, (the valid and the broken application, the
+    JSON pointer of what is wrong)."""
+    cases: dict[str, tuple[dict[str, Any], str]] = {
+        'item_version "1" (a string, not an integer)': (
+            _schema_case(scenario, "person", _put("item_version", "1")),
+            "/item_version",
+        ),
+        "a channel outside the norm's list": (_schema_case(scenario, "person", _put("channel", "kiosk")), "/channel"),
+        "a delivery method outside the norm's list": (
+            _schema_case(scenario, "person", _put("delivery", {"method": "courier"})),
+            "/delivery/method",
+        ),
+        "a post delivery without address": (
+            _schema_case(scenario, "person", _put("delivery", {"method": "post"})),
+            "/delivery",
+        ),
+        "a file material without its file": (
+            _schema_case(scenario, "person", _material_without("file", "file")),
+            "/materials/0",
+        ),
+        "a license material without its license_id": (
+            _schema_case(scenario, "person", _material_without("license", "license_id")),
+            "/materials/0",
+        ),
+        "a schema error and a bad ID number (400 comes before 422)": (
+            _schema_case(
+                scenario,
+                "person",
+                lambda a: (a.pop("delivery"), a["applicant"].update(id_number=_bad("id_number", "check")(scenario))),
+            ),
+            "/delivery",
+        ),
+    }
+    person = scenario.application()["applicant"]
+    for member in (m for m in person if m != "type"):  # every member of a person applicant is required
+        cases[f"a person applicant without {member}"] = (
+            _schema_case(scenario, "person", _drop("applicant", member)),
+            f"/applicant/{member}",
+        )
+    for parent, member in (("", "legal_rep"), ("", "contact"), ("legal_rep", "id_number"), ("contact", "phone")):
+        where = "/".join(p for p in ("applicant", parent) if p)
+        cases[f"a legal applicant without {parent + '.' if parent else ''}{member}"] = (
+            _schema_case(scenario, "legal", _drop(where, member)),
+            f"/{where}/{member}",
+        )
+    return cases
+
+
+def _points_at(detail: object, pointer: str) -> bool:
+    """A detail locating the violation: its path is the member's pointer, inside it, or the object lacking it."""
+    path = detail.get("path") if isinstance(detail, dict) else None
+    return isinstance(path, str) and path != "" and (path.startswith(pointer) or pointer.startswith(path + "/"))
+
+
+@pytest.mark.requirement(
+    "APP-02",
+    clauses=[
+        "APP-02.1",
+        "APP-02.2",
+        "APP-02.3",
+        "APP-02.5",
+        "APP-02.7",
+        "APP-02.8",
+        "APP-02.9",
+        "APP-02.10",
+        "APP-02.11",
+        "APP-02.12",
+        "APP-02.13",
+        "APP-02.14",
+    ],
+)
+def test_each_schema_violation_is_refused_with_its_pointer_and_leaves_the_number_free(scenario: Scenario) -> None:
+    """Every member APP-01 requires or restricts, broken one at a time: 400 SCHEMA_INVALID (also when a code
+    would fail as well), `details` locating it by JSON pointer with a reason; the corrected application under
+    the same number is then taken as new (nothing was created)."""
+    for broken, (pair, pointer) in _schema_cases(scenario).items():
+        fix = f"validate the application against APP-01's schema first and refuse {broken} with 400 SCHEMA_INVALID"
+        answer = scenario.submit(pair["broken"])
+        answered(answer, 400, "SCHEMA_INVALID", fix=fix)
+        details = answer.json().get("details")
+        where = f"the 400 answer to an application with {broken}"
+        wrong = [
+            d
+            for d in details or []
+            if not isinstance(d, dict)
+            or not str(d.get("path", "/")).startswith("/")
+            or not isinstance(d.get("path"), str)
+            or not str(d.get("reason") or "").strip()
+        ]
+        if not details or wrong or not any(_points_at(d, pointer) for d in details):
+            raise Violation(
+                "the schema error's details do not locate the violation",
+                f"details [{{path: {pointer!r} (a JSON pointer, or its parent for a missing member), reason: ...}}]",
+                details,
+                "list each violation in details with its JSON pointer path and a non-empty reason",
+                where,
+            )
+        answered(
+            scenario.submit(pair["valid"]),
+            TAKEN,
+            fix="keep nothing of an application refused for its schema: the corrected application under the same "
+            f"number is a new one (refused before: {broken})",
+        )
 
 
 Change = Callable[[Scenario, dict[str, Any]], None]
