@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from yzw.client import SignedClient
+from yzw.codes.lists import code_list, zhejiang_divisions
 from yzw.conformance.checks.answers import answered, equal, json_answer
 from yzw.conformance.checks.events import first_step
 from yzw.conformance.driver import seen
@@ -306,6 +307,18 @@ def _intake_answers(scenario: Scenario, applicant: str, changes: tuple[Change, .
     return scenario.submit(application)
 
 
+def _retired_item(scenario: Scenario, application: dict[str, Any]) -> None:
+    """An item of the system's own department, retired before the application arrives (an item no other check uses)."""
+    item = scenario.nodes.create_item(scenario.new_item())
+    scenario.nodes.change_item(str(item["item_code"]), retire=True)
+    application |= {"item_code": item["item_code"], "item_version": item["version"]}
+
+
+def _no_zhejiang_division(scenario: Scenario) -> str:
+    """Six digits that look like a Hangzhou code but name no division of the province (330199, CODE-03)."""
+    return next(code for code in (f"3301{n:02d}" for n in range(99, 0, -1)) if code not in zhejiang_divisions())
+
+
 BAD_NUMBER = _set("application_no", _bad("application_no", "check"))
 BAD_DIVISION = _set("division_code", _bad("division", "outside_province"))
 BAD_ID = _set("applicant/id_number", _bad("id_number", "check"))
@@ -352,10 +365,33 @@ REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, 
         (_set("channel", lambda scenario: "app"),),
         "APPLICATION_NO_INVALID",
     ),
+    **{
+        f"an application_no {what} (CODE-05)": (
+            "person",
+            (_set("application_no", _bad("application_no", defect)),),
+            "APPLICATION_NO_INVALID",
+        )
+        for defect, what in (
+            ("length", "of 22 characters"),
+            ("charset", "holding a letter"),
+            ("division", "opening with another province's division"),
+            ("channel", "whose channel digit is not 1-5"),
+            ("date", "dated on a day that does not exist"),
+        )
+    },
     "a division_code outside the province (CODE-03)": ("person", (BAD_DIVISION,), "CODE_INVALID"),
+    "a six-digit division_code that is no Zhejiang division (CODE-03)": (
+        "person",
+        (_set("division_code", _no_zhejiang_division),),
+        "CODE_INVALID",
+    ),
     "an item code the catalogue does not hold": ("person", (_unknown_item,), "ITEM_UNKNOWN"),
+    "a retired item of the own department": ("person", (_retired_item,), "ITEM_UNKNOWN"),
     "a bad application_no and a bad division_code": ("person", (BAD_NUMBER, BAD_DIVISION), "APPLICATION_NO_INVALID"),
+    "a bad application_no and an unknown item": ("person", (BAD_NUMBER, _unknown_item), "APPLICATION_NO_INVALID"),
+    "a bad application_no and a bad ID number": ("person", (BAD_NUMBER, BAD_ID), "APPLICATION_NO_INVALID"),
     "a bad division_code and an unknown item": ("person", (BAD_DIVISION, _unknown_item), "CODE_INVALID"),
+    "a bad division_code and a bad ID number": ("person", (BAD_DIVISION, BAD_ID), "CODE_INVALID"),
     "an unknown item and a bad ID number": ("person", (_unknown_item, BAD_ID), "ITEM_UNKNOWN"),
 }
 
@@ -364,6 +400,7 @@ REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, 
     "APP-03",
     clauses=[
         "APP-03.2",
+        "APP-03.3",
         "APP-03.4",
         "APP-03.5",
         "APP-03.6",
@@ -374,15 +411,23 @@ REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, 
         "APP-03.27",
         "APP-03.28",
         "APP-03.29",
+        "APP-03.30",
         "APP-03.31",
+        "APP-03.32",
+        "APP-03.33",
         "APP-03.34",
+        "APP-03.35",
         "APP-03.36",
         "CODE-01.4",
         "CODE-01.9",
         "CODE-01.10",
         "CODE-02.5",
+        "CODE-05.2",
+        "CODE-05.4",
+        "CODE-05.10",
         "CODE-05.15",
         "CODE-05.17",
+        "CODE-05.18",
         "CODE-05.20",
         "CODE-09.19",
         "CODE-09.20",
@@ -441,6 +486,59 @@ def test_valid_certificates_and_kinds_are_taken(scenario: Scenario) -> None:
             _intake_answers(scenario, applicant, changes),
             TAKEN,
             fix=f"take the application of {case}: APP-03 refuses only codes that fail their rule",
+        )
+
+
+CERTIFICATE_TYPES = sorted(code_list("certificate_types"))  # CODE-09's list, from specs/codes/lists.yaml
+LEGAL_KINDS = sorted(code_list("applicant_kinds"))
+
+
+@pytest.mark.requirement(
+    "APP-03",
+    clauses=[
+        "APP-03.10",
+        "APP-03.11",
+        "APP-03.12",
+        "APP-03.13",
+        "APP-03.14",
+        "APP-03.15",
+        "APP-03.16",
+        "APP-03.17",
+    ],
+)
+@pytest.mark.parametrize("id_type", CERTIFICATE_TYPES)
+def test_every_certificate_type_of_the_norm_is_taken(scenario: Scenario, id_type: str) -> None:
+    """Each certificate type of CODE-09's list, on a person applicant and on a legal representative, is taken (a
+    valid citizen ID number as the certificate's number: CODE-01 holds it, whatever the type)."""
+    for applicant, where in (("person", "applicant"), ("legal", "applicant/legal_rep")):
+        changes = (
+            _set(f"{where}/id_type", lambda s: id_type),
+            _set(f"{where}/id_number", lambda s: s.factory.fake.id_number()),
+        )
+        answered(
+            _intake_answers(scenario, applicant, changes),
+            TAKEN,
+            fix=f"take every certificate type of CODE-09's list: {id_type} on {where.replace('/', '.')} is valid",
+        )
+
+
+@pytest.mark.requirement(
+    "APP-03", clauses=["APP-03.19", "APP-03.20", "APP-03.21", "APP-03.22", "APP-03.23", "APP-03.24", "APP-03.25"]
+)
+@pytest.mark.parametrize("kind", LEGAL_KINDS)
+def test_every_legal_person_kind_is_taken_and_a_persons_kind_ignored(scenario: Scenario, kind: str) -> None:
+    """Each legal-person kind of CODE-09's list on a legal applicant is taken; on a natural person `kind` is not
+    read (MSG-03), so a person carrying it, or the natural person's 1, is taken too."""
+    answered(
+        _intake_answers(scenario, "legal", (_set("applicant/kind", lambda s: kind),)),
+        TAKEN,
+        fix=f"take every legal-person kind of CODE-09's list: kind {kind} is valid",
+    )
+    for carried in (kind, "1"):
+        answered(
+            _intake_answers(scenario, "person", (_set("applicant/kind", lambda s, k=carried: k),)),
+            TAKEN,
+            fix=f"ignore `kind` on a natural person (MSG-03: read only on legal applicants); kind {carried} was sent",
         )
 
 
