@@ -597,6 +597,71 @@ def test_the_same_application_again_gets_the_same_answer(
     )
 
 
+@pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.3"])
+def test_an_identical_repeat_creates_no_second_application(
+    scenario: Scenario, sut: SignedClient, target: Target
+) -> None:
+    """An identical repeat of an application accepted since is answered its first 202 and leaves the application
+    as it was: still accepted, with its case_no (a second application would start over as received)."""
+    application, sl = scenario.accepted()
+    number = application["application_no"]
+    answered(scenario.submit(application), TAKEN, fix="answer an identical repeat with the first 202")
+    status, body = _status(sut, target, number)
+    equal(
+        "the status query after an identical repeat of an accepted application (status, case_no)",
+        (status, body.get("status"), body.get("case_no")),
+        (200, "accepted", sl.event.get("case_no")),
+        fix="make no second application of an identical repeat: answer the first 202 and keep the application as is",
+        where=f"GET {APPLICATIONS}/{number} after the repeat",
+    )
+
+
+def _two_license_item(scenario: Scenario, platform: Nodes) -> dict[str, Any]:
+    """A new item of the department like its license-typed one, requiring a second license material."""
+    scenario.use(LICENSE_MATERIAL)
+    materials = scenario.item["materials"]
+    first = next(m for m in materials if "license_type" in m)
+    codes = {m["material_code"] for m in materials}
+    code = next(c for c in (f"M9{n:02d}" for n in range(100)) if c not in codes)
+    second = {**first, "material_code": code, "name": f"{first['name']}（分支机构）", "required": True}
+    return platform.create_item({**scenario.new_item(), "materials": [*materials, second]})
+
+
+@pytest.mark.requirement("APP-05", clauses=["APP-05.1", "APP-05.2", "APP-05.3", "APP-05.5", "LIC-02.1"])
+def test_every_license_material_is_verified_not_only_the_first(scenario: Scenario, platform: Nodes) -> None:
+    """Two license materials of one applicant, the second revoked: both verified with the library for the
+    applicant's id_number, and the application not accepted."""
+    item = _two_license_item(scenario, platform)
+    application = scenario.application(item=item)
+    number = application["application_no"]
+    licenses = scenario.license_materials(application)
+    platform.set_license_status(licenses[-1]["license_id"], "revoked")
+    answered(scenario.submit(application), TAKEN, fix="take the application; verify licenses before deciding")
+    scenario.driver.act("accept", number)
+    decided = first_step(scenario.steps(number, "BZ"), ("SL", "BZ", "BYSL"))
+    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
+    for entry in calls:
+        platform.evidence.observed(entry, platform.target.province_url)
+    asked = {(body.get("license_id"), body.get("holder_id")) for body in map(request_body, calls)}
+    holder = application["applicant"]["id_number"]
+    unverified = [m["license_id"] for m in licenses if (m["license_id"], holder) not in asked]
+    if unverified:
+        raise Violation(
+            "a license material was not verified",
+            f"POST /license/v1/licenses/verify for each of {[m['license_id'] for m in licenses]} (holder {holder})",
+            f"none for {unverified}",
+            "verify every license material of the application with the library, not only the first",
+            f"the license library's traffic for application {number}",
+        )
+    equal(
+        "the first decision on an application whose second license is revoked",
+        decided,
+        "BZ",
+        fix="verify every license material and treat one that is not valid as missing (BZ), whichever it is",
+        where=f"application {number}",
+    )
+
+
 @pytest.mark.requirement(
     "APP-05", clauses=["APP-05.1", "APP-05.5", "EVT-01.2", "LIC-02.1", "LIC-02.3", "SIG-01.3", "SIG-03.3", "SIG-05.5"]
 )
