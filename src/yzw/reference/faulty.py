@@ -1406,6 +1406,29 @@ def _terminal_digit_unknown(document: Any, codes: Codes) -> Codes:
     return codes
 
 
+def _app_numbered_as_web(document: Any, codes: Codes) -> Codes:
+    """APP-01 broken: the channel table maps the mobile app to the web digit 1 (the app was once part of the web
+    hall), so an app application numbered with its own digit 2 is refused."""
+    number = str(document.get("application_no", "")) if isinstance(document, dict) else ""
+    if document.get("channel") == "app" and len(number) == 23 and number[6] == "2":
+        found = Finding("/application_no", "application_no", "channel app is numbered with digit 1", "CODE-05")
+        return {**codes, "APPLICATION_NO_INVALID": [found]}
+    return codes
+
+
+def _legal_kind_other_than(*known: str) -> Callable[[dict[str, Any], dict[str, Any]], str | None]:
+    def refused(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+        kind = person.get("kind")
+        legal = person is applicant and person.get("type") == "legal"
+        return f"legal-person kind {kind} is not accepted" if legal and kind not in (None, *known) else None
+
+    return refused
+
+
+def _of_type(kind: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda document: isinstance(document.get("applicant"), dict) and document["applicant"].get("type") == kind
+
+
 async def _retired_as_active(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
     """APP-03 broken: intake checks that the item is the department's, not that it is still active."""
     entry = await item(system, item_code)
@@ -1821,6 +1844,15 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "agent-member-refused": {"schema_check": _refusing("/agent", "unexpected member", _with_agent)},
     # APP-02 … APP-05, CODE-01 … CODE-06 deepened (depth-app)
     "household-register-refused": {"code_check": _applicant_refused(_certificates_without("113"))},
+    "other-certificate-refused": {"code_check": _applicant_refused(_certificates_without("990"))},
+    "legal-kinds-enterprise-only": {"code_check": _applicant_refused(_legal_kind_other_than("2"))},
+    "app-numbered-as-web": {"code_check": _app_numbered_as_web},
+    "channel-free-text": {"schema_check": _schema_dropping("/channel", lambda document: True)},
+    "delivery-method-free-text": {"schema_check": _schema_dropping("/delivery/method", lambda document: True)},
+    "person-contact-optional": {
+        "schema_check": _schema_dropping("/applicant/phone", _of_type("person")),
+    },
+    "legal-contact-optional": {"schema_check": _schema_dropping("/applicant/contact", _of_type("legal"))},
     "certificates-mainland-only": {"code_check": _applicant_refused(_certificates_without("513", "516", "511", "553"))},
     "legal-kind-9-refused": {"code_check": _applicant_refused(_kind_9)},
     "person-kind-checked": {"code_check": _applicant_refused(_kind_read_on_persons)},
