@@ -144,6 +144,8 @@ def test_the_sl_payload_carries_the_catalogues_days(scenario: Scenario) -> None:
         "CODE-08.7",
         "CODE-08.8",
         "CODE-08.9",
+        "CODE-08.10",
+        "CODE-08.11",
     ],
 )
 def test_the_promised_due_time_counts_working_days(scenario: Scenario, driver: Driver, platform: Nodes) -> None:

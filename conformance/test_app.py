@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from yzw.client import SignedClient
+from yzw.codes.lists import code_list, zhejiang_divisions
 from yzw.conformance.checks.answers import answered, equal, json_answer
 from yzw.conformance.checks.events import first_step
 from yzw.conformance.driver import seen
@@ -56,6 +58,8 @@ def _status(sut: SignedClient, target: Target, number: str) -> tuple[int, dict[s
         "APP-01.20",
         "APP-03.10",
         "CODE-05.5",
+        "CODE-05.6",
+        "CODE-05.8",
         "CODE-05.16",
         "CODE-08.4",
         "CODE-09.1",
@@ -131,6 +135,143 @@ def test_an_application_breaking_the_schema_is_refused_and_not_kept(
     )
 
 
+def _schema_case(scenario: Scenario, applicant: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A valid application of `applicant`'s type, and the same with one member broken by `change`."""
+    application = scenario.application(applicant=applicant)
+    broken = copy.deepcopy(application)
+    change(broken)
+    return {"valid": application, "broken": broken}
+
+
+def _drop(parent: str, member: str) -> Callable[[dict[str, Any]], None]:
+    def change(application: dict[str, Any]) -> None:
+        node = application
+        for name in parent.split("/") if parent else ():
+            node = node[name]
+        node.pop(member)
+
+    return change
+
+
+def _put(member: str, value: object) -> Callable[[dict[str, Any]], None]:
+    return lambda application: application.__setitem__(member, value)
+
+
+def _material_without(kind: str, member: str) -> Callable[[dict[str, Any]], None]:
+    def change(application: dict[str, Any]) -> None:
+        material = application["materials"][0]
+        material.update({"kind": kind})
+        material.pop(member, None)
+
+    return change
+
+
+def _schema_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
+    """Each violation of APP-01's schema APP-02 names: what breaks, (the valid and the broken application, the
+    JSON pointer of what is wrong)."""
+    cases: dict[str, tuple[dict[str, Any], str]] = {
+        'item_version "1" (a string, not an integer)': (
+            _schema_case(scenario, "person", _put("item_version", "1")),
+            "/item_version",
+        ),
+        "a channel outside the norm's list": (_schema_case(scenario, "person", _put("channel", "kiosk")), "/channel"),
+        "a delivery method outside the norm's list": (
+            _schema_case(scenario, "person", _put("delivery", {"method": "courier"})),
+            "/delivery/method",
+        ),
+        "a post delivery without address": (
+            _schema_case(scenario, "person", _put("delivery", {"method": "post"})),
+            "/delivery",
+        ),
+        "a file material without its file": (
+            _schema_case(scenario, "person", _material_without("file", "file")),
+            "/materials/0",
+        ),
+        "a license material without its license_id": (
+            _schema_case(scenario, "person", _material_without("license", "license_id")),
+            "/materials/0",
+        ),
+        "a schema error and a bad ID number (400 comes before 422)": (
+            _schema_case(
+                scenario,
+                "person",
+                lambda a: (a.pop("delivery"), a["applicant"].update(id_number=_bad("id_number", "check")(scenario))),
+            ),
+            "/delivery",
+        ),
+    }
+    person = scenario.application()["applicant"]
+    for member in (m for m in person if m != "type"):  # every member of a person applicant is required
+        cases[f"a person applicant without {member}"] = (
+            _schema_case(scenario, "person", _drop("applicant", member)),
+            f"/applicant/{member}",
+        )
+    for parent, member in (("", "legal_rep"), ("", "contact"), ("legal_rep", "id_number"), ("contact", "phone")):
+        where = "/".join(p for p in ("applicant", parent) if p)
+        cases[f"a legal applicant without {parent + '.' if parent else ''}{member}"] = (
+            _schema_case(scenario, "legal", _drop(where, member)),
+            f"/{where}/{member}",
+        )
+    return cases
+
+
+def _points_at(detail: object, pointer: str) -> bool:
+    """A detail locating the violation: its path is the member's pointer, inside it, or the object lacking it."""
+    path = detail.get("path") if isinstance(detail, dict) else None
+    return isinstance(path, str) and path != "" and (path.startswith(pointer) or pointer.startswith(path + "/"))
+
+
+@pytest.mark.requirement(
+    "APP-02",
+    clauses=[
+        "APP-02.1",
+        "APP-02.2",
+        "APP-02.3",
+        "APP-02.5",
+        "APP-02.7",
+        "APP-02.8",
+        "APP-02.9",
+        "APP-02.10",
+        "APP-02.11",
+        "APP-02.12",
+        "APP-02.13",
+        "APP-02.14",
+    ],
+)
+def test_each_schema_violation_is_refused_with_its_pointer_and_leaves_the_number_free(scenario: Scenario) -> None:
+    """Every member APP-01 requires or restricts, broken one at a time: 400 SCHEMA_INVALID (also when a code
+    would fail as well), `details` locating it by JSON pointer with a reason; the corrected application under
+    the same number is then taken as new (nothing was created)."""
+    for broken, (pair, pointer) in _schema_cases(scenario).items():
+        fix = f"validate the application against APP-01's schema first and refuse {broken} with 400 SCHEMA_INVALID"
+        answer = scenario.submit(pair["broken"])
+        answered(answer, 400, "SCHEMA_INVALID", fix=fix)
+        details = answer.json().get("details")
+        where = f"the 400 answer to an application with {broken}"
+        wrong = [
+            d
+            for d in details or []
+            if not isinstance(d, dict)
+            or not str(d.get("path", "/")).startswith("/")
+            or not isinstance(d.get("path"), str)
+            or not str(d.get("reason") or "").strip()
+        ]
+        if not details or wrong or not any(_points_at(d, pointer) for d in details):
+            raise Violation(
+                "the schema error's details do not locate the violation",
+                f"details [{{path: {pointer!r} (a JSON pointer, or its parent for a missing member), reason: ...}}]",
+                details,
+                "list each violation in details with its JSON pointer path and a non-empty reason",
+                where,
+            )
+        answered(
+            scenario.submit(pair["valid"]),
+            TAKEN,
+            fix="keep nothing of an application refused for its schema: the corrected application under the same "
+            f"number is a new one (refused before: {broken})",
+        )
+
+
 Change = Callable[[Scenario, dict[str, Any]], None]
 
 
@@ -164,6 +305,18 @@ def _intake_answers(scenario: Scenario, applicant: str, changes: tuple[Change, .
     for change in changes:
         change(scenario, application)
     return scenario.submit(application)
+
+
+def _retired_item(scenario: Scenario, application: dict[str, Any]) -> None:
+    """An item of the system's own department, retired before the application arrives (an item no other check uses)."""
+    item = scenario.nodes.create_item(scenario.new_item())
+    scenario.nodes.change_item(str(item["item_code"]), retire=True)
+    application |= {"item_code": item["item_code"], "item_version": item["version"]}
+
+
+def _no_zhejiang_division(scenario: Scenario) -> str:
+    """Six digits that look like a Hangzhou code but name no division of the province (330199, CODE-03)."""
+    return next(code for code in (f"3301{n:02d}" for n in range(99, 0, -1)) if code not in zhejiang_divisions())
 
 
 BAD_NUMBER = _set("application_no", _bad("application_no", "check"))
@@ -212,10 +365,33 @@ REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, 
         (_set("channel", lambda scenario: "app"),),
         "APPLICATION_NO_INVALID",
     ),
+    **{
+        f"an application_no {what} (CODE-05)": (
+            "person",
+            (_set("application_no", _bad("application_no", defect)),),
+            "APPLICATION_NO_INVALID",
+        )
+        for defect, what in (
+            ("length", "of 22 characters"),
+            ("charset", "holding a letter"),
+            ("division", "opening with another province's division"),
+            ("channel", "whose channel digit is not 1-5"),
+            ("date", "dated on a day that does not exist"),
+        )
+    },
     "a division_code outside the province (CODE-03)": ("person", (BAD_DIVISION,), "CODE_INVALID"),
+    "a six-digit division_code that is no Zhejiang division (CODE-03)": (
+        "person",
+        (_set("division_code", _no_zhejiang_division),),
+        "CODE_INVALID",
+    ),
     "an item code the catalogue does not hold": ("person", (_unknown_item,), "ITEM_UNKNOWN"),
+    "a retired item of the own department": ("person", (_retired_item,), "ITEM_UNKNOWN"),
     "a bad application_no and a bad division_code": ("person", (BAD_NUMBER, BAD_DIVISION), "APPLICATION_NO_INVALID"),
+    "a bad application_no and an unknown item": ("person", (BAD_NUMBER, _unknown_item), "APPLICATION_NO_INVALID"),
+    "a bad application_no and a bad ID number": ("person", (BAD_NUMBER, BAD_ID), "APPLICATION_NO_INVALID"),
     "a bad division_code and an unknown item": ("person", (BAD_DIVISION, _unknown_item), "CODE_INVALID"),
+    "a bad division_code and a bad ID number": ("person", (BAD_DIVISION, BAD_ID), "CODE_INVALID"),
     "an unknown item and a bad ID number": ("person", (_unknown_item, BAD_ID), "ITEM_UNKNOWN"),
 }
 
@@ -224,6 +400,7 @@ REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, 
     "APP-03",
     clauses=[
         "APP-03.2",
+        "APP-03.3",
         "APP-03.4",
         "APP-03.5",
         "APP-03.6",
@@ -234,15 +411,23 @@ REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, 
         "APP-03.27",
         "APP-03.28",
         "APP-03.29",
+        "APP-03.30",
         "APP-03.31",
+        "APP-03.32",
+        "APP-03.33",
         "APP-03.34",
+        "APP-03.35",
         "APP-03.36",
         "CODE-01.4",
         "CODE-01.9",
         "CODE-01.10",
         "CODE-02.5",
+        "CODE-05.2",
+        "CODE-05.4",
+        "CODE-05.10",
         "CODE-05.15",
         "CODE-05.17",
+        "CODE-05.18",
         "CODE-05.20",
         "CODE-09.19",
         "CODE-09.20",
@@ -304,6 +489,59 @@ def test_valid_certificates_and_kinds_are_taken(scenario: Scenario) -> None:
         )
 
 
+CERTIFICATE_TYPES = sorted(code_list("certificate_types"))  # CODE-09's list, from specs/codes/lists.yaml
+LEGAL_KINDS = sorted(code_list("applicant_kinds"))
+
+
+@pytest.mark.requirement(
+    "APP-03",
+    clauses=[
+        "APP-03.10",
+        "APP-03.11",
+        "APP-03.12",
+        "APP-03.13",
+        "APP-03.14",
+        "APP-03.15",
+        "APP-03.16",
+        "APP-03.17",
+    ],
+)
+@pytest.mark.parametrize("id_type", CERTIFICATE_TYPES)
+def test_every_certificate_type_of_the_norm_is_taken(scenario: Scenario, id_type: str) -> None:
+    """Each certificate type of CODE-09's list, on a person applicant and on a legal representative, is taken (a
+    valid citizen ID number as the certificate's number: CODE-01 holds it, whatever the type)."""
+    for applicant, where in (("person", "applicant"), ("legal", "applicant/legal_rep")):
+        changes = (
+            _set(f"{where}/id_type", lambda s: id_type),
+            _set(f"{where}/id_number", lambda s: s.factory.fake.id_number()),
+        )
+        answered(
+            _intake_answers(scenario, applicant, changes),
+            TAKEN,
+            fix=f"take every certificate type of CODE-09's list: {id_type} on {where.replace('/', '.')} is valid",
+        )
+
+
+@pytest.mark.requirement(
+    "APP-03", clauses=["APP-03.19", "APP-03.20", "APP-03.21", "APP-03.22", "APP-03.23", "APP-03.24", "APP-03.25"]
+)
+@pytest.mark.parametrize("kind", LEGAL_KINDS)
+def test_every_legal_person_kind_is_taken_and_a_persons_kind_ignored(scenario: Scenario, kind: str) -> None:
+    """Each legal-person kind of CODE-09's list on a legal applicant is taken; on a natural person `kind` is not
+    read (MSG-03), so a person carrying it, or the natural person's 1, is taken too."""
+    answered(
+        _intake_answers(scenario, "legal", (_set("applicant/kind", lambda s: kind),)),
+        TAKEN,
+        fix=f"take every legal-person kind of CODE-09's list: kind {kind} is valid",
+    )
+    for carried in (kind, "1"):
+        answered(
+            _intake_answers(scenario, "person", (_set("applicant/kind", lambda s, k=carried: k),)),
+            TAKEN,
+            fix=f"ignore `kind` on a natural person (MSG-03: read only on legal applicants); kind {carried} was sent",
+        )
+
+
 @pytest.mark.requirement("APP-03", clauses=["APP-03.1"])
 def test_an_item_of_another_department_is_refused(scenario: Scenario, platform: Nodes, target: Target) -> None:
     other = next(
@@ -356,6 +594,73 @@ def test_the_same_application_again_gets_the_same_answer(
         409,
         "APPLICATION_CONFLICT",
         fix="refuse a different body under a known number with 409",
+    )
+
+
+@pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.3"])
+def test_an_identical_repeat_creates_no_second_application(
+    scenario: Scenario, sut: SignedClient, target: Target
+) -> None:
+    """An identical repeat of an application accepted since is answered its first 202 and leaves the application
+    as it was: the status query answers the same before and after it (a second application would start over as
+    received, without the case_no; what the status should be is APP-07's to judge)."""
+    application, _ = scenario.accepted()
+    number = application["application_no"]
+    before = _status(sut, target, number)
+    answered(scenario.submit(application), TAKEN, fix="answer an identical repeat with the first 202")
+    after = _status(sut, target, number)
+    equal(
+        "the status query after an identical repeat of an accepted application",
+        (after[0], after[1].get("status"), after[1].get("case_no")),
+        (before[0], before[1].get("status"), before[1].get("case_no")),
+        fix="make no second application of an identical repeat: answer the first 202 and keep the application as is",
+        where=f"GET {APPLICATIONS}/{number} before and after the repeat",
+    )
+
+
+def _two_license_item(scenario: Scenario, platform: Nodes) -> dict[str, Any]:
+    """A new item of the department like its license-typed one, requiring a second license material."""
+    scenario.use(LICENSE_MATERIAL)
+    materials = scenario.item["materials"]
+    first = next(m for m in materials if "license_type" in m)
+    codes = {m["material_code"] for m in materials}
+    code = next(c for c in (f"M9{n:02d}" for n in range(100)) if c not in codes)
+    second = {**first, "material_code": code, "name": f"{first['name']}（分支机构）", "required": True}
+    return platform.create_item({**scenario.new_item(), "materials": [*materials, second]})
+
+
+@pytest.mark.requirement("APP-05", clauses=["APP-05.1", "APP-05.2", "APP-05.3", "APP-05.5", "LIC-02.1"])
+def test_every_license_material_is_verified_not_only_the_first(scenario: Scenario, platform: Nodes) -> None:
+    """Two license materials of one applicant, the second revoked: both verified with the library for the
+    applicant's id_number, and the application not accepted."""
+    item = _two_license_item(scenario, platform)
+    application = scenario.application(item=item)
+    number = application["application_no"]
+    licenses = scenario.license_materials(application)
+    platform.set_license_status(licenses[-1]["license_id"], "revoked")
+    answered(scenario.submit(application), TAKEN, fix="take the application; verify licenses before deciding")
+    scenario.driver.act("accept", number)
+    decided = first_step(scenario.steps(number, "BZ"), ("SL", "BZ", "BYSL"))
+    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
+    for entry in calls:
+        platform.evidence.observed(entry, platform.target.province_url)
+    asked = {(body.get("license_id"), body.get("holder_id")) for body in map(request_body, calls)}
+    holder = application["applicant"]["id_number"]
+    unverified = [m["license_id"] for m in licenses if (m["license_id"], holder) not in asked]
+    if unverified:
+        raise Violation(
+            "a license material was not verified",
+            f"POST /license/v1/licenses/verify for each of {[m['license_id'] for m in licenses]} (holder {holder})",
+            f"none for {unverified}",
+            "verify every license material of the application with the library, not only the first",
+            f"the license library's traffic for application {number}",
+        )
+    equal(
+        "the first decision on an application whose second license is revoked",
+        decided,
+        "BZ",
+        fix="verify every license material and treat one that is not valid as missing (BZ), whichever it is",
+        where=f"application {number}",
     )
 
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
+from yzw.client import SignedClient
+from yzw.codes import compose
 from yzw.codes.calendar import promised_due_at
-from yzw.codes.checksums import mod_11_2_check
+from yzw.codes.checksums import mod_11_2_check, uscc_check
+from yzw.codes.lists import national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.codes import code
 from yzw.conformance.checks.events import times_in_zone
 from yzw.conformance.driver import Driver, seen
-from yzw.conformance.nodes import Nodes, request_body
-from yzw.conformance.scenario import Scenario
+from yzw.conformance.nodes import Nodes, Push, request_body
+from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import E_LICENSE
+from yzw.run.items import E_LICENSE, FILE_MATERIAL
 from yzw.run.target import Target
 
 ELSEWHERE_DAY = dt.date(2025, 9, 26)  # a driver's calendar_date far from today (CODE-08's first vector)
@@ -50,13 +54,29 @@ def _id_ending_in_x(scenario: Scenario) -> str:
     return body + "X"
 
 
+def _id_of_abolished_division() -> tuple[str, str]:
+    """A valid ID number of a person born in a division abolished since (GB/T 2260, CODE-01 "historical"), the
+    province's own first: the number and what it is."""
+    abolished = sorted(
+        (d for d in national_divisions().values() if d.last_year is not None and d.last_year > 1990),
+        key=lambda d: (not d.code.startswith("33"), d.code),
+    )[0]
+    number = compose.id_number(abolished.code, dt.date(1980, 5, 17), 123)
+    return number, f"{abolished.code} {abolished.name}, abolished {abolished.last_year}"
+
+
 @pytest.mark.requirement(
-    "CODE-01", clauses=["CODE-01.1", "CODE-01.2", "CODE-01.3", "CODE-01.5", "CODE-01.6", "CODE-01.8"]
+    "CODE-01", clauses=["CODE-01.1", "CODE-01.2", "CODE-01.3", "CODE-01.5", "CODE-01.6", "CODE-01.7", "CODE-01.8"]
 )
 def test_window_application_with_a_bad_id_number_is_refused(scenario: Scenario) -> None:
-    """Each defect of CODE-01 is refused at the window; a valid number ending in X is taken."""
+    """Each defect of CODE-01 is refused at the window; a valid number ending in X, and one of a person born in
+    a division abolished since, are taken."""
     x = _id_ending_in_x(scenario)
     _taken_at_window(scenario, {"id_number": x}, "person", f"an ID number ending in X ({x})")
+    historical, division = _id_of_abolished_division()
+    _taken_at_window(
+        scenario, {"id_number": historical}, "person", f"an ID number of a historical division ({division})"
+    )
     for defect in ("check", "length", "charset", "future_birth_date", "division"):
         _refused_at_window(scenario, "id_number", invalid_value(scenario.factory.fake, "id_number", defect).value)
 
@@ -66,6 +86,57 @@ def test_window_application_with_a_bad_credit_code_is_refused(scenario: Scenario
     for defect in ("check", "length", "charset"):
         bad = invalid_value(scenario.factory.fake, "uscc", defect).value
         _refused_at_window(scenario, "uscc", bad, applicant="legal")
+
+
+def _gb11714_check(body: str) -> str:
+    """The check character of an organisation code (GB 11714: weights 3 7 9 10 5 8 4 2, 10 → X, 11 → 0)."""
+    total = sum(int(c, 36) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    return {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
+
+
+def _organisation_body(scenario: Scenario) -> str:
+    """Eight digits of an organisation code: each credit code below differs from an ordinary one in one way only."""
+    return f"{scenario.factory.fake.random_int(10000000, 99999999)}"
+
+
+def _uscc_checking_to_0(scenario: Scenario) -> str:
+    """A valid USCC whose Σ ci·Wi mod 31 is 0, so that C18 = 31, written 0 (CODE-02)."""
+    start = int(_organisation_body(scenario))
+    firsts = (
+        "91" + scenario.target.registration.division_code + body + _gb11714_check(body)
+        for body in (f"{(start + n) % 100000000:08d}" for n in range(10000))
+    )
+    return compose.uscc(next(first for first in firsts if uscc_check(first) == "0"))
+
+
+def _uscc_without_division(scenario: Scenario) -> str:
+    """A valid USCC whose positions 3-8 are letters, no division code."""
+    body = _organisation_body(scenario)
+    return compose.uscc("91HJKLMN" + body + _gb11714_check(body))
+
+
+def _uscc_with_failing_organisation_code(scenario: Scenario) -> str:
+    """A valid USCC whose embedded organisation code fails its own GB 11714 check (an early pilot code)."""
+    body = _organisation_body(scenario)
+    wrong = next(c for c in "0123456789" if c != _gb11714_check(body))
+    return compose.uscc("91" + scenario.target.registration.division_code + body + wrong)
+
+
+CODE_02_VECTOR = "91350100M000100Y43"  # the norm's vector: letters in the organisation code part
+
+
+@pytest.mark.requirement("CODE-02", clauses=["CODE-02.4", "CODE-02.6", "CODE-02.7", "CODE-02.8"])
+def test_window_takes_every_credit_code_the_rule_allows(scenario: Scenario) -> None:
+    """Only the character set, the length and C18 are judged: a code whose C18 is 0 (31 read as 0), one without a
+    division in positions 3-8, one whose organisation code fails GB 11714 and the norm's vector are taken."""
+    codes = {
+        "a check character 0 (Σ mod 31 = 0)": _uscc_checking_to_0(scenario),
+        "letters where a division code would be (positions 3-8)": _uscc_without_division(scenario),
+        "an organisation code failing GB 11714": _uscc_with_failing_organisation_code(scenario),
+        "the norm's vector": CODE_02_VECTOR,
+    }
+    for what, uscc in codes.items():
+        _taken_at_window(scenario, {"uscc": uscc}, "legal", f"a legal applicant with {what} ({uscc})")
 
 
 @pytest.mark.requirement("CODE-09", clauses=["CODE-09.15", "CODE-09.17"])
@@ -113,6 +184,40 @@ def test_events_carry_the_items_implementation_code(scenario: Scenario) -> None:
     code("item_code", sl.event.get("item_code"), "the item_code of the SL event")
 
 
+def _item_of(scenario: Scenario, platform: Nodes, what: str, **fields: object) -> dict[str, Any]:
+    """A new item of the department like its own, with `fields` changed: its codes follow its type (CODE-04)."""
+    item = {**scenario.new_item(), **fields, "name": f"{scenario.item['name']}（{what}）"}
+    base = str(item["type"]) + str(item["base_code"])[2:]
+    return platform.create_item({**item, "base_code": base, "item_code": str(item["item_code"])[:19] + base})
+
+
+@pytest.mark.requirement("CODE-04", clauses=["CODE-04.7", "CODE-04.8"])
+def test_items_of_every_type_and_case_kind_are_handled(scenario: Scenario, platform: Nodes) -> None:
+    """A 公共服务 item (type 20) and a 即办件 (case kind 1, promised_days 0) of the department are taken and
+    accepted like any other: SL names the item and its promised_days."""
+    items = {
+        "a public service (type 20)": _item_of(scenario, platform, "公共服务", type="20"),
+        "a 即办件 (case kind 1)": _item_of(scenario, platform, "即办件", case_kind="1", promised_days=0),
+    }
+    for what, item in items.items():
+        application = scenario.application(item=item)
+        number = application["application_no"]
+        answered(
+            scenario.submit(application),
+            TAKEN,
+            fix=f"take applications for every item of the department's catalogue, {what} too",
+        )
+        scenario.driver.act("accept", number)
+        sl = scenario.pushed(number, "SL")
+        equal(
+            f"the SL of {what} (item_code, promised_days)",
+            (sl.event.get("item_code"), (sl.event.get("payload") or {}).get("promised_days")),
+            (item["item_code"], item["promised_days"]),
+            fix=f"handle {what} like any item: accept it under its own code with the catalogue's promised_days",
+            where=f"SL of {number}",
+        )
+
+
 @pytest.mark.requirement(
     "CODE-05",
     clauses=[
@@ -128,15 +233,27 @@ def test_events_carry_the_items_implementation_code(scenario: Scenario) -> None:
         "CODE-05.13",
         "CODE-05.14",
         "CODE-05.19",
+        "CODE-05.21",
     ],
 )
 def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario: Scenario, target: Target) -> None:
     """Numbers the system issues itself: its own division, the channel's digit (3 window, 5 agent point), its
-    dept_seq before a daily sequence, today's date at the latest, the check character; no number twice."""
+    dept_seq before a daily sequence, today's date (+08:00: the day turns at midnight in Beijing, not in UTC), the
+    check character; no number twice."""
     registration = target.registration
     issued: list[str] = []
     for channel in ("window", "agent", "window"):
+        before = today_cn()
         answer, number = scenario.window_apply(scenario.window_params(channel=channel))
+        days = {before.strftime("%Y%m%d"), today_cn().strftime("%Y%m%d")}
+        if number is not None and str(number)[7:15] not in days:
+            raise Violation(
+                "the application_no is not dated on the day it was issued (+08:00)",
+                f"date part {' or '.join(sorted(days))} (today at +08:00)",
+                f"{str(number)[7:15]} in {number}",
+                "date the numbers issued on today's date at +08:00; the day turns at midnight in Beijing",
+                f"the number issued for an application of channel {channel}",
+            )
         answered(
             seen(answer, f"issued an application_no for an application of channel {channel}"), 200, fix=TAKE_AT_WINDOW
         )
@@ -171,6 +288,7 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
         "CODE-06.8",
         "CODE-06.9",
         "CODE-06.10",
+        "CODE-06.11",
         "CODE-06.13",
     ],
 )
@@ -218,6 +336,38 @@ def _day_of(text: object) -> str:
         return dt.datetime.fromisoformat(str(text)).astimezone(CN_TZ).strftime("%Y%m%d")
     except ValueError:
         return ""
+
+
+@pytest.mark.requirement("CODE-06", clauses=["CODE-06.7"])
+def test_no_case_no_before_acceptance(scenario: Scenario, sut: SignedClient, target: Target) -> None:
+    """A window application's SB, and an online application's BZ and BZJ, come before any acceptance: their
+    case_no is null (CODE-06: the case_no is assigned at acceptance)."""
+    scenario.prefer(FILE_MATERIAL)
+    before_sl: list[Push] = []
+    _, window_no = scenario.window_apply(scenario.window_params())
+    if window_no is not None:  # a window application not taken is APP-06's
+        before_sl.append(scenario.pushed(str(window_no), "SB"))
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    if files:
+        number = scenario.submitted(omit=tuple(files[:1]))["application_no"]
+        scenario.driver.act("accept", number)
+        bz = scenario.pushed(number, "BZ")
+        before_sl.append(bz)
+        more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] in files[:1]]}
+        sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
+        if bz.accepted:  # after a BZ the exchange refused, the system holds BZJ back (EVT-07)
+            before_sl.append(scenario.pushed(number, "BZJ"))
+    if not before_sl:
+        pytest.skip("not-applicable: no window application was taken and the item requires no file material")
+    for push in before_sl:
+        if push.event.get("case_no") is not None:
+            raise Violation(
+                f"a case_no exists before acceptance: the {push.event.get('step')} event carries one",
+                "case_no null before SL",
+                push.event.get("case_no"),
+                "assign the case_no at acceptance (SL), never when the application is taken or waits for materials",
+                f"the {push.event.get('step')} event of {push.event.get('application_no')}",
+            )
 
 
 @pytest.mark.requirement(

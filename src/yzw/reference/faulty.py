@@ -30,11 +30,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from yzw.client import Token
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
+from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, uscc_check
+from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
 from yzw.reference import intake
 from yzw.reference.catalogue import active_for_department, item
 from yzw.reference.driver import (
+    CLERK,
     absent,
     allowed_steps,
     announce,
@@ -54,7 +57,7 @@ from yzw.reference.driver import (
 )
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
-from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal
+from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event
 from yzw.reference.services import evaluation_record, guide_page
 from yzw.reference.sso import browser_error, error_page, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
@@ -89,6 +92,7 @@ from yzw.spec.schemas import schema_documents
 from yzw.spec.xml import from_xml, xsd_errors
 
 # The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
+APPLICANT_KINDS = frozenset(code_list("applicant_kinds"))  # CODE-09's legal-person kinds
 KNOWN_MEMBERS = frozenset(
     {
         "application_no",
@@ -1451,6 +1455,252 @@ def _person_session(user: dict[str, Any]) -> dict[str, Any]:
     return {member: user.get(member) for member in PERSON_SESSION}
 
 
+# APP-02 … APP-05 and CODE-01 … CODE-06 deepened (depth-app)
+Codes = dict[str, list[Finding]]
+
+
+def _applicants(document: Any) -> list[dict[str, Any]]:
+    """The applicant and its legal representative, as far as the document has them."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    if not isinstance(applicant, dict):
+        return []
+    rep = applicant.get("legal_rep")
+    return [applicant, *([rep] if isinstance(rep, dict) else [])]
+
+
+def _applicant_refused(refused: Callable[[dict[str, Any], dict[str, Any]], str | None]) -> Callable[..., Codes]:
+    """APP-03 broken: intake's own list refuses an applicant (or representative) that `refused` names, 422
+    APPLICANT_INVALID in its place in the norm's order (the list is narrower than CODE-09)."""
+
+    def check(document: Any, codes: Codes) -> Codes:
+        people = _applicants(document)
+        for person in people:
+            reason = refused(people[0], person)
+            if reason is not None:
+                found = Finding("/applicant", "applicant", reason, "CODE-09")
+                return {**codes, "APPLICANT_INVALID": [*codes.get("APPLICANT_INVALID", []), found]}
+        return codes
+
+    return check
+
+
+def _certificates_without(*missing: str) -> Callable[[dict[str, Any], dict[str, Any]], str | None]:
+    def refused(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+        id_type = person.get("id_type")
+        return f"certificate type {id_type} is not accepted" if id_type in missing else None
+
+    return refused
+
+
+def _kind_9(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """The legal-person kind column is a digit 2-6 (the table before 其他组织 was added)."""
+    return "legal-person kind 9 is not accepted" if person is applicant and person.get("kind") == "9" else None
+
+
+def _kind_read_on_persons(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """applicant.kind is checked against the legal-person list whoever carries it, a natural person too."""
+    kind = person.get("kind")
+    if person is applicant and person.get("type") == "person" and kind is not None and kind not in APPLICANT_KINDS:
+        return f"applicant kind {kind} is not a legal-person kind"
+    return None
+
+
+def _division_by_prefix(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: division_code is checked by its pattern (33 and four digits), not against the province's list."""
+    division = str(document.get("division_code", "")) if isinstance(document, dict) else ""
+    if re.fullmatch(r"33\d{4}", division):
+        return {code: found for code, found in codes.items() if code != "CODE_INVALID"}
+    return codes
+
+
+def _number_check_digit_only(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: application_no goes through the ID-number routine: 23 digits and MOD 11-2, not its parts."""
+    number = str(document.get("application_no", "")) if isinstance(document, dict) else ""
+    if re.fullmatch(r"\d{22}[\dX]", number) and mod_11_2_check(number[:22]) == number[22]:
+        return {code: found for code, found in codes.items() if code != "APPLICATION_NO_INVALID"}
+    return codes
+
+
+def _terminal_digit_unknown(document: Any, codes: Codes) -> Codes:
+    """APP-01 broken: the number pattern knows the channel digits of 2019 (1, 2, 3, 5): a terminal's 4 is refused."""
+    number = str(document.get("application_no", "")) if isinstance(document, dict) else ""
+    if len(number) == 23 and number[6] == "4":
+        found = Finding("/application_no", "application_no", "channel digit 4 is not 1, 2, 3 or 5", "CODE-05")
+        return {**codes, "APPLICATION_NO_INVALID": [found]}
+    return codes
+
+
+def _app_numbered_as_web(document: Any, codes: Codes) -> Codes:
+    """APP-01 broken: the channel table maps the mobile app to the web digit 1 (the app was once part of the web
+    hall), so an app application numbered with its own digit 2 is refused."""
+    number = str(document.get("application_no", "")) if isinstance(document, dict) else ""
+    if document.get("channel") == "app" and len(number) == 23 and number[6] == "2":
+        found = Finding("/application_no", "application_no", "channel app is numbered with digit 1", "CODE-05")
+        return {**codes, "APPLICATION_NO_INVALID": [found]}
+    return codes
+
+
+def _legal_kind_other_than(*known: str) -> Callable[[dict[str, Any], dict[str, Any]], str | None]:
+    def refused(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+        kind = person.get("kind")
+        legal = person is applicant and person.get("type") == "legal"
+        return f"legal-person kind {kind} is not accepted" if legal and kind not in (None, *known) else None
+
+    return refused
+
+
+def _of_type(kind: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda document: isinstance(document.get("applicant"), dict) and document["applicant"].get("type") == kind
+
+
+async def _retired_as_active(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """APP-03 broken: intake checks that the item is the department's, not that it is still active."""
+    entry = await item(system, item_code)
+    return None if entry is None else {**entry, "status": "active"}
+
+
+def _items_where(keep: Callable[[dict[str, Any]], bool]) -> Callable[[ReferenceSystem, str], Awaitable[Any]]:
+    """CODE-04 broken: the system loaded only the catalogue items `keep` picks; others are unknown to intake."""
+
+    async def lookup(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+        entry = await item(system, item_code)
+        return entry if entry is None or keep(entry) else None
+
+    return lookup
+
+
+def _schema_dropping(path: str, wrong: Callable[[dict[str, Any]], bool]) -> Callable[..., list[Finding]]:
+    """APP-02 broken: the vendor's request model lets through what `wrong` picks out (the schema's finding at
+    `path` is dropped)."""
+
+    def check(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+        if isinstance(document, dict) and wrong(document):
+            return [f for f in findings if not f.path.startswith(path)]
+        return findings
+
+    return check
+
+
+def _version_as_text(document: dict[str, Any]) -> bool:
+    """pydantic's lax mode: "1" is coerced to the integer 1."""
+    version = document.get("item_version")
+    return isinstance(version, str) and version.isdigit()
+
+
+def _post_without_address(document: dict[str, Any]) -> bool:
+    delivery = document.get("delivery")
+    return isinstance(delivery, dict) and delivery.get("method") == "post"
+
+
+def _any_material(document: dict[str, Any]) -> bool:
+    """file and license_id are both optional members of one material model, whatever the kind."""
+    return isinstance(document.get("materials"), list)
+
+
+def _codes_before_schema(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the code checks are field validators of the request model and run first, so an application
+    with a bad code and a schema error is answered 422 for the code."""
+    if findings:
+        for found in validate("application", document):
+            code = next((c for prefix, c in intake.CODE_ANSWERS if found.path.startswith(prefix)), None)
+            if code is not None and found.requirement.startswith("CODE-"):
+                raise ApiError(422, code, f"the application fails a code check: {found.reason}")
+    return findings
+
+
+def _refusals_logged(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: every number intake sees goes into an intake log with a unique key, refused ones too, so a
+    corrected application under a refused number is answered 409 APPLICATION_CONFLICT."""
+    number = document.get("application_no") if isinstance(document, dict) else None
+    if not isinstance(number, str):
+        return findings
+    key = f"refused:{number}"
+    if findings:
+        system.next_counter(key)
+    elif system.store.one("SELECT value FROM counters WHERE key = ?", key) is not None:
+        raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body (APP-04)")
+    return findings
+
+
+def _repeat_stored_anew(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04 broken: an identical repeat is answered its first 202 but stored again (INSERT OR REPLACE), so the
+    application starts over: what happened to it since (its acceptance, its case_no) is lost."""
+    answer = first_answer(system, known, document)
+    if known is not None:
+        system.store.execute(
+            "UPDATE applications SET last_step = NULL, case_no = NULL, updated_at = received_at, suspended_at = NULL "
+            "WHERE application_no = ?",
+            known["application_no"],
+        )
+    return answer
+
+
+_HOLDER_STATUS: dict[tuple[int, str], str] = {}  # license-cached-per-holder's cache, by system and holder
+
+
+async def _cached_per_holder(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """APP-05 broken: verification results are cached by holder_id alone, so an applicant's second license is
+    taken with the first one's result, never verified."""
+    key = (id(system), holder)
+    if key not in _HOLDER_STATUS:
+        _HOLDER_STATUS[key] = await verify_license(system, license_id, holder)
+    return _HOLDER_STATUS[key]
+
+
+def _window_id(rule: Callable[[str], bool], reason: str) -> Callable[[dict[str, Any]], str | None]:
+    """The window's ID number field refuses a type 111 number `rule` picks out."""
+
+    def refused(applicant: dict[str, Any]) -> str | None:
+        number = str(applicant.get("id_number", ""))
+        return f"{number}: {reason}" if applicant.get("id_type") == "111" and rule(number) else None
+
+    return refused
+
+
+def _window_uscc(rule: Callable[[str], bool], reason: str) -> Callable[[dict[str, Any]], str | None]:
+    """The window's credit-code field refuses a USCC `rule` picks out."""
+
+    def refused(applicant: dict[str, Any]) -> str | None:
+        uscc = applicant.get("uscc")
+        return f"{uscc}: {reason}" if isinstance(uscc, str) and rule(uscc) else None
+
+    return refused
+
+
+def _check_31_kept(uscc: str) -> bool:
+    """C18 = 31 - (S mod 31) without folding 31 to 0: a code whose S mod 31 is 0 (check character 0) fails."""
+    return len(uscc) == 18 and all(c in USCC_ALPHABET for c in uscc) and uscc_check(uscc[:17]) == "0"
+
+
+def _division_part_checked(uscc: str) -> bool:
+    """Positions 3-8 must be a GB/T 2260 division code, as stdnum.cn.uscc demands."""
+    return uscc[2:8] not in national_divisions()
+
+
+def _org_code_digits_only(uscc: str) -> bool:
+    """The organisation code part (positions 9-17) is read as 8 digits and a check digit or X."""
+    return re.fullmatch(r"\d{8}[\dX]", uscc[8:17]) is None
+
+
+def _org_code_check_fails(uscc: str) -> bool:
+    """The embedded organisation code (positions 9-17) must pass GB 11714's own check."""
+    body, check_char = uscc[8:16], uscc[16:17]
+    if not re.fullmatch(r"[0-9A-Z]{8}", body) or not check_char:
+        return True
+    total = sum((int(c, 36)) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    expected = 11 - total % 11
+    return check_char != {10: "X", 11: "0"}.get(expected, str(expected))
+
+
+def _sb_with_case_no(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """CODE-06 broken: the window prints the 受理编号 on the counter's receipt, so it is assigned when the clerk
+    takes the application and the SB carries it, before any acceptance."""
+    event = record_event(
+        system, application["application_no"], "SB", application, case_no=issue_case_no(system), handler=CLERK
+    )
+    return event_answer(event)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1728,4 +1978,53 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "delivery-address-required": {"schema_check": _refusing("/delivery/address", "required", _without_address)},
     "channels-of-2019": {"schema_check": _refusing("/channel", "not a known channel", _web_or_window)},
     "agent-member-refused": {"schema_check": _refusing("/agent", "unexpected member", _with_agent)},
+    # APP-02 … APP-05, CODE-01 … CODE-06 deepened (depth-app)
+    "household-register-refused": {"code_check": _applicant_refused(_certificates_without("113"))},
+    "other-certificate-refused": {"code_check": _applicant_refused(_certificates_without("990"))},
+    "legal-kinds-enterprise-only": {"code_check": _applicant_refused(_legal_kind_other_than("2"))},
+    "app-numbered-as-web": {"code_check": _app_numbered_as_web},
+    "channel-free-text": {"schema_check": _schema_dropping("/channel", lambda document: True)},
+    "delivery-method-free-text": {"schema_check": _schema_dropping("/delivery/method", lambda document: True)},
+    "person-contact-optional": {
+        "schema_check": _schema_dropping("/applicant/phone", _of_type("person")),
+    },
+    "legal-contact-optional": {"schema_check": _schema_dropping("/applicant/contact", _of_type("legal"))},
+    "certificates-mainland-only": {"code_check": _applicant_refused(_certificates_without("513", "516", "511", "553"))},
+    "legal-kind-9-refused": {"code_check": _applicant_refused(_kind_9)},
+    "person-kind-checked": {"code_check": _applicant_refused(_kind_read_on_persons)},
+    "division-by-prefix": {"code_check": _division_by_prefix},
+    "number-check-digit-only": {"code_check": _number_check_digit_only},
+    "terminal-digit-refused": {"code_check": _terminal_digit_unknown},
+    "item-checked-first": {
+        "code_order": ("ITEM_UNKNOWN", "APPLICATION_NO_INVALID", "CODE_INVALID", "APPLICANT_INVALID")
+    },
+    "retired-item-taken": {"item_lookup": _retired_as_active},
+    "public-service-items-unknown": {"item_lookup": _items_where(lambda entry: entry.get("type") != "20")},
+    "instant-items-unknown": {"item_lookup": _items_where(lambda entry: entry.get("case_kind") != "1")},
+    "item-version-coerced": {"schema_check": _schema_dropping("/item_version", _version_as_text)},
+    "post-address-optional": {"schema_check": _schema_dropping("/delivery", _post_without_address)},
+    "material-members-optional": {"schema_check": _schema_dropping("/materials", _any_material)},
+    "codes-before-schema": {"schema_check": _codes_before_schema},
+    "refused-number-remembered": {"schema_check": _refusals_logged},
+    "repeat-stored-anew": {"answer_again": _repeat_stored_anew},
+    "license-cached-per-holder": {"license_status": _cached_per_holder},
+    "window-id-current-divisions": {
+        "window_entry": _window_form(
+            _window_id(
+                lambda n: (d := national_divisions().get(n[:6])) is None or d.last_year is not None,
+                "positions 1-6 are no current division code",
+            )
+        )
+    },
+    "uscc-check-31-kept": {"window_entry": _window_form(_window_uscc(_check_31_kept, "wrong check character"))},
+    "uscc-division-checked": {
+        "window_entry": _window_form(_window_uscc(_division_part_checked, "positions 3-8 are no division code"))
+    },
+    "uscc-org-code-checked": {
+        "window_entry": _window_form(_window_uscc(_org_code_check_fails, "the organisation code fails GB 11714"))
+    },
+    "uscc-org-code-digits-only": {
+        "window_entry": _window_form(_window_uscc(_org_code_digits_only, "the organisation code is not 8 digits"))
+    },
+    "sb-carries-case-no": {"window_announcement": _sb_with_case_no},
 }

@@ -43,7 +43,12 @@ def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Findi
 def _judged(system: ReferenceSystem, document: Any) -> tuple[list[Finding], dict[str, list[Finding]]]:
     """The application's schema findings and code findings, as this system sees them."""
     schema, codes = _split(validate("application", document))
-    return system.parts.schema_check(system, document, schema), codes
+    return system.parts.schema_check(system, document, schema), system.parts.code_check(document, codes)
+
+
+def codes_as_found(document: Any, codes: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
+    """APP-03: the findings of the norm's own code rules and lists (CODE-01 … CODE-09), no narrower and no wider."""
+    return codes
 
 
 def as_found(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:

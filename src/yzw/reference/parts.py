@@ -70,6 +70,7 @@ class Parts:
     health_norm: str = "YZW-NORM-2026"
     health: Callable[[Request], Awaitable[Response]] = intake.health  # public: signed or not (REG-01)
     schema_check: Callable[[ReferenceSystem, Any, list[Finding]], list[Finding]] = intake.as_found
+    code_check: Callable[[Any, dict[str, list[Finding]]], dict[str, list[Finding]]] = intake.codes_as_found  # APP-03
     unchecked_codes: frozenset[str] = frozenset()  # 422 codes intake never answers
     unchecked_members: tuple[str, ...] = ()  # members whose codes intake never checks (JSON pointer prefixes)
     code_order: tuple[str, ...] = intake.CODE_ORDER  # APP-03: which 422 wins when several apply
