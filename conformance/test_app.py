@@ -21,7 +21,7 @@ from yzw.conformance.nodes import Nodes, distinct, request_body
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import FILE_MATERIAL, LICENSE_MATERIAL
+from yzw.run.items import FILE_MATERIAL, LICENSE_MATERIAL, TWO_LICENSE_MATERIALS
 from yzw.run.target import Target
 from yzw.spec import validate
 from yzw.spec.events import status_after
@@ -618,22 +618,12 @@ def test_an_identical_repeat_creates_no_second_application(
     )
 
 
-def _two_license_item(scenario: Scenario, platform: Nodes) -> dict[str, Any]:
-    """A new item of the department like its license-typed one, requiring a second license material."""
-    scenario.use(LICENSE_MATERIAL)
-    materials = scenario.item["materials"]
-    first = next(m for m in materials if "license_type" in m)
-    codes = {m["material_code"] for m in materials}
-    code = next(c for c in (f"M9{n:02d}" for n in range(100)) if c not in codes)
-    second = {**first, "material_code": code, "name": f"{first['name']}（分支机构）", "required": True}
-    return platform.create_item({**scenario.new_item(), "materials": [*materials, second]})
-
-
 @pytest.mark.requirement("APP-05", clauses=["APP-05.1", "APP-05.2", "APP-05.3", "APP-05.5", "LIC-02.1"])
 def test_every_license_material_is_verified_not_only_the_first(scenario: Scenario, platform: Nodes) -> None:
     """Two license materials of one applicant, the second revoked: both verified with the library for the
-    applicant's id_number, and the application not accepted."""
-    item = _two_license_item(scenario, platform)
+    applicant's id_number, and the application not accepted. Needs an item of the department with two
+    license-typed materials (else not applicable)."""
+    item = scenario.use(TWO_LICENSE_MATERIALS)
     application = scenario.application(item=item)
     number = application["application_no"]
     licenses = scenario.license_materials(application)
