@@ -99,7 +99,13 @@ def test_token_requests_outside_the_norm_are_refused(system: System, form: str, 
 def test_catalogue_versions_etag_and_change_notices(system: System, stub: StubSystem) -> None:
     province = system.urls["province"]
     items = system.client.request("GET", province + "/catalog/v1/items", params={"dept_uscc": DEPT_USCC}).json()
-    assert [i["name"] for i in items["items"]] == ["食品经营许可", "个体工商户登记", "个体工商户变更登记"]
+    assert [i["name"] for i in items["items"]] == [
+        "食品经营许可",
+        "食品经营许可延续",
+        "个体工商户登记",
+        "个体工商户变更登记",
+        "市场主体登记信息查询",
+    ]
     first = system.client.request("GET", f"{province}/catalog/v1/items/{FOOD_ITEM}")
     etag = first.headers["etag"]
     assert first.status_code == 200
