@@ -1,20 +1,31 @@
-"""The console without a browser: its database migrations (SQLite and PostgreSQL), accounts, and the
-`yzw console serve` / `yzw console user add` commands' answers to bad input."""
+"""The console without a browser: its database migrations (SQLite and PostgreSQL), accounts, sessions,
+redirects, bad input, operator answers, masking, and the `yzw console serve` / `yzw console user add`
+commands' answers to bad input."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import yaml
+from tests.conftest import REGISTRATION
 from tests.mock_helpers import free_port_base
 from tests.processes import run_yzw
 
-from yzw.console.auth import Sessions, add_account, check_password
+from yzw.codes.masking import mask
+from yzw.console.app import Console, build_app
+from yzw.console.auth import SESSION_COOKIE, Sessions, add_account, check_password
 from yzw.console.db import MIGRATIONS, ConsoleDb
+from yzw.console.platform import PlatformView
 from yzw.errors import YzwError
+from yzw.serving.server import bind, serve
 
 PASSWORD = "correct horse battery"
 PG = os.environ.get("YZW_TEST_PG")
@@ -96,3 +107,122 @@ def test_serve_needs_an_account_then_serves(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "office-keys" / "office-public.json").is_file()
     with pytest.raises(YzwError, match="taken"):
         add_account(ConsoleDb(str(db)), "admin", PASSWORD, "admin")
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[tuple[httpx.Client, Console]]:
+    """A served console (its platform URL answers nothing) and a browser-like client of it."""
+    db = ConsoleDb(str(tmp_path / "console.db"))
+    add_account(db, "wang", PASSWORD, "reviewer")
+    console = Console.open(db, tmp_path, "http://127.0.0.1:9")
+    sock = bind(0)
+    server, thread = serve(build_app(console), sock, "console")
+    with httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=10) as test_client:
+        yield test_client, console
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+def sign_in(client: httpx.Client, next_page: str = "/") -> Any:
+    return client.post("/login", data={"name": "wang", "password": PASSWORD, "next": next_page}, follow_redirects=False)
+
+
+@pytest.mark.parametrize("next_page", ["//evil.example/p", "https://evil.example/", "/\\evil.example", "systems"])
+def test_sign_in_never_redirects_off_the_console(client: tuple[httpx.Client, Console], next_page: str) -> None:
+    answer = sign_in(client[0], next_page)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/"
+    assert sign_in(client[0], "/systems?x=1").headers["location"] == "/systems?x=1"
+    back = client[0].get("/lang/en", headers={"referer": "https://evil.example/x"})
+    assert back.headers["location"] == "/"
+
+
+def test_signing_out_ends_every_copy_of_the_session(client: tuple[httpx.Client, Console]) -> None:
+    test_client, console = client
+    sign_in(test_client)
+    cookie = test_client.cookies.get(SESSION_COOKIE)
+    assert test_client.get("/systems").status_code == 200
+    csrf = console.sessions.session_of(cookie)
+    assert csrf is not None
+    test_client.post("/logout", data={"csrf": csrf.csrf}, follow_redirects=False)
+    test_client.cookies.set(SESSION_COOKIE, str(cookie))  # a copy kept by someone else
+    assert test_client.get("/systems", follow_redirects=False).status_code == 303  # to the sign-in page
+    assert console.db.one("SELECT account FROM console_audit_log WHERE action = 'logout'") is not None
+
+
+def test_bad_input_is_answered_not_crashed(client: tuple[httpx.Client, Console]) -> None:
+    test_client, console = client
+    assert test_client.post("/login", data={"name": "wang\x00", "password": "x"}).status_code == 401
+    sign_in(test_client)
+    session = console.sessions.session_of(test_client.cookies.get(SESSION_COOKIE))
+    assert session is not None
+    record = yaml.safe_dump({**REGISTRATION.as_record(), "app_id": "dated", "note": dt.date(2026, 1, 1)})
+    made = test_client.post(
+        "/systems", data={"csrf": session.csrf, "vendor": "东湖", "record": record}, follow_redirects=True
+    )
+    assert made.status_code == 200  # the record's page, after the redirect
+    assert "dated" in made.text
+    forged = test_client.post("/systems", data={"csrf": "wrong", "vendor": "东湖", "record": record})
+    assert forged.status_code == 403
+    nul = test_client.post("/systems/dated/waivers", data={"csrf": session.csrf, "reason": "a\x00b"})
+    assert nul.status_code == 400
+
+
+def test_an_answer_goes_to_the_newest_card_once(client: tuple[httpx.Client, Console], tmp_path: Path) -> None:
+    """What the run reads is exactly one line per answered card: a second click, or an answer to an older card,
+    types nothing."""
+    _, console = client
+    typed = tmp_path / "typed.txt"
+    with typed.open("wb") as sink:
+        child = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=sink)  # the run, reading its input
+    console.runs._children["r1"] = child
+    for position in (1, 2):
+        console.db.store.execute(
+            "INSERT INTO console_cards (run_id, position, text, asks) VALUES ('r1', ?, 'do it', 'command')", position
+        )
+    assert not console.runs.answer("r1", 1, "done")  # an older card: the run has moved on
+    assert console.runs.answer("r1", 2, "skip")
+    assert not console.runs.answer("r1", 2, "done")  # a second click
+    child.stdin.close()  # type: ignore[union-attr]
+    child.wait(timeout=10)
+    assert typed.read_text() == "s\n"
+
+
+def test_secrets_and_tickets_are_masked_in_json_xml_and_forms() -> None:
+    shown = mask(
+        '{"ticket": "ST-123", "refresh_token": "r"} <app_secret>k</app_secret> app_secret=k&x=1 id 330106199001010018'
+    )
+    assert "ST-123" not in shown
+    assert '"refresh_token": "***"' in shown
+    assert "<app_secret>***</app_secret>" in shown
+    assert "app_secret=***&x=1" in shown
+    assert "3301**********0018" in shown
+
+
+def test_a_systems_cases_hold_only_the_applications_it_pushed() -> None:
+    """Events and cards name a department: another system of the same department (another vendor's) stays out."""
+    answers: dict[str, dict[str, Any]] = {
+        "/_mock/nodes": {"nodes": [{"name": "county", "tier": "county", "url": "http://n", "parent": None}]},
+        "/_mock/traffic": {
+            "entries": [
+                {"request": '{"events": [{"application_no": "A1", "seq": 1}]}', "status": 200},
+                {"request": '{"application_no": "A2", "step": "SL"}', "status": 422, "response": '{"code": "X"}'},
+            ]
+        },
+        "/_mock/events": {
+            "events": [
+                {"application_no": "A1", "seq": 1, "step": "SB"},
+                {"application_no": "B9", "seq": 1, "step": "SB"},  # the other system's
+            ]
+        },
+        "/_mock/cards": {"cards": [{"application_no": "B9", "level": "red", "reason": "late"}]},
+    }
+
+    class Canned(PlatformView):
+        def _get(self, url: str, **params: str) -> dict[str, Any]:
+            return answers[url.removeprefix("http://n").removeprefix("http://p")]
+
+    _, cases, refusals = Canned("http://p").cases("sys-a", "11330106002482061L")
+    assert [case.application_no for case in cases] == ["A1"]
+    assert cases[0].cards == []
+    assert [(r["application_no"], r["code"]) for r in refusals] == [("A2", "X")]

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import re
 
-SECRET_FIELDS = re.compile(r'("(?:app_secret|platform_secret|client_secret|access_token|secret)"\s*:\s*)"[^"]*"')
+SECRETS = r"app_secret|platform_secret|client_secret|access_token|refresh_token|ticket|secret"
+SECRET_FIELDS = re.compile(rf'("(?:{SECRETS})"\s*:\s*)"[^"]*"')
+SECRET_ELEMENTS = re.compile(rf"<({SECRETS})>[^<]*</\1>")
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-SECRET_QUERY = re.compile(r"((?:ticket|token|client_secret)=)[^&\s\"]+")
+SECRET_QUERY = re.compile(rf"((?:{SECRETS}|token)=)[^&\s\"]+")
 
 
 def mask(text: str) -> str:
     """ID numbers as 3301**********002X, phones as 138****1234, secrets and tickets as ***."""
     text = SECRET_FIELDS.sub(r'\1"***"', text)
+    text = SECRET_ELEMENTS.sub(r"<\1>***</\1>", text)
     text = SECRET_QUERY.sub(r"\1***", text)
     text = ID_NUMBER.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
     return PHONE.sub(r"\1****\2", text)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 import yaml
@@ -63,7 +63,9 @@ class Console:
         templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(content_path("reports", "templates", "console")), autoescape=True
         )
-        return cls(db, RunManager(db, data, platform), Sessions(db), keys, templates, PlatformView(platform))
+        runs = RunManager(db, data, platform)
+        runs.close_stale()  # runs a stopped console left behind ended with it
+        return cls(db, runs, Sessions(db), keys, templates, PlatformView(platform))
 
     def page(self, request: Request, session: Session | None, name: str, **values: Any) -> HTMLResponse:
         language = request.cookies.get("lang", "zh")
@@ -118,11 +120,14 @@ class Pages:
                 form = await request.form()
                 if form.get("csrf") != session.csrf:
                     return _denied(self.console, request, session, "CSRF token missing or wrong: reload the page")
+                if any("\x00" in str(value) for value in form.values()):
+                    return _denied(self.console, request, session, "a form field holds a NUL character", status=400)
             if staff and not session.account.staff:
                 return _denied(self.console, request, session, "this needs a reviewer or admin account")
             try:
                 return await handler(request, session)
             except Denied:
+                self.console.db.audit(session.account.name, "refused", request.url.path)
                 return _denied(self.console, request, session, "not yours to see")
 
         return endpoint
@@ -132,14 +137,16 @@ class Pages:
 
     async def login(self, request: Request) -> Response:
         form = await request.form()
-        account = check_password(self.console.db, str(form.get("name", "")), str(form.get("password", "")))
-        target = str(form.get("next", "/"))
+        name, password = _field(form, "name"), _field(form, "password")
+        account = check_password(self.console.db, name, password) if name is not None and password else None
+        target = local_path(str(form.get("next", "/")))
         if account is None:
+            self.console.db.audit(name or "?", "login refused", "")
             page = self.console.page(request, None, "login.html.j2", next=target, error="wrong name or password")
             page.status_code = 401
             return page
         self.console.db.audit(account.name, "login", "")
-        response = RedirectResponse(target if target.startswith("/") else "/", status_code=303)
+        response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
             self.console.sessions.cookie_for(account),
@@ -151,13 +158,16 @@ class Pages:
 
     async def logout(self, request: Request, session: Session) -> Response:
         self.console.db.audit(session.account.name, "logout", "")
+        self.console.sessions.end_all(session.account)  # the cookie, or a copy of it, no longer signs anyone in
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
 
     async def language(self, request: Request) -> Response:
         chosen = request.path_params["lang"]
-        response = RedirectResponse(request.headers.get("referer", "/"), status_code=303)
+        referer = urlsplit(request.headers.get("referer", "/"))
+        back = referer.path if referer.netloc == request.url.netloc else "/"  # back to the page, on this console
+        response = RedirectResponse(local_path(back), status_code=303)
         if chosen in LANGUAGES:
             response.set_cookie("lang", chosen, httponly=True, samesite="strict")
         return response
@@ -196,7 +206,7 @@ class Pages:
             "INSERT INTO console_systems (app_id, vendor, record, created_at) VALUES (?, ?, ?, ?)",
             registration.app_id,
             vendor,
-            json.dumps(registration.as_record(), ensure_ascii=False),
+            json.dumps(registration.as_record(), ensure_ascii=False, default=str),
             now(),
         )
         self.console.db.audit(
@@ -279,6 +289,8 @@ class Pages:
         form = await request.form()
         position = int(request.path_params["position"])
         given = str(form.get("number") or form.get("answer") or "").strip()
+        if "\n" in given or "\r" in given:
+            return _denied(self.console, request, session, "an answer is one line", status=400)
         if given and self.console.runs.answer(run["id"], position, given):
             self.console.db.audit(
                 session.account.name, "answer card", {"run": run["id"], "card": position, "answer": given}
@@ -337,32 +349,35 @@ class Pages:
         html, pdf = folder / f"{document['serial']}.html", folder / f"{document['serial']}.pdf"
         if not pdf.is_file():
             html.write_text(certificate_html(document), encoding="utf-8")
+            printing = pdf.with_name(f"{pdf.stem}.{new_id()}.pdf")  # two requests at once never serve half a file
             try:
-                await asyncio.to_thread(print_pdf, html, pdf)
+                await asyncio.to_thread(print_pdf, html, printing)
             except YzwError as exc:
                 return _denied(self.console, request, session, str(exc), status=501)
+            printing.replace(pdf)
         return FileResponse(pdf, filename="certificate.pdf", media_type="application/pdf")
 
     async def revoke_certificate(self, request: Request, session: Session) -> Response:
         row = self.console.certificate(session, request.path_params["serial"])
         reason = str((await request.form()).get("reason", "")).strip()
+        key = load_signing_key(self.console.keys / PRIVATE_FILE)
         try:
-            listing = revoke(
-                _revocations(self.console),
-                json.loads(row["document"]),
-                reason,
-                load_signing_key(self.console.keys / PRIVATE_FILE),
-                today_cn(),
-            )
+            with self.console.db.store.transaction() as db:  # one revocation at a time, across consoles
+                self.console.db.store.lock(db, "console-revocations")
+                found = db.execute("SELECT value FROM console_settings WHERE key = 'revocations'").fetchone()
+                current = json.loads(found[0]) if found else None
+                listing = revoke(current, json.loads(row["document"]), reason, key, today_cn())
+                db.execute(
+                    "INSERT INTO console_settings (key, value) VALUES ('revocations', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (json.dumps(listing, ensure_ascii=False),),
+                )
+                db.execute(
+                    "UPDATE console_certificates SET revoked_on = ?, revoke_reason = ? WHERE serial = ?",
+                    (str(today_cn()), reason, row["serial"]),
+                )
         except YzwError as exc:
             return _denied(self.console, request, session, str(exc), status=409)
-        self.console.db.set_setting("revocations", json.dumps(listing, ensure_ascii=False))
-        self.console.db.store.execute(
-            "UPDATE console_certificates SET revoked_on = ?, revoke_reason = ? WHERE serial = ?",
-            str(today_cn()),
-            reason,
-            row["serial"],
-        )
         self.console.db.audit(session.account.name, "revoke certificate", {"serial": row["serial"], "reason": reason})
         return RedirectResponse(f"/certificates/{row['serial']}", status_code=303)
 
@@ -414,8 +429,10 @@ class Pages:
         shown = [row for row in rows if session.account.sees(row["vendor"])]
         for row in shown:
             row["approvers"] = json.loads(row["approvers"])
-            waiver = parse_entry("the console", 1, {**row, "expires_on": row["expires_on"]})
-            row["not_in_force"] = waiver.not_in_force(today_cn())
+            try:
+                row["not_in_force"] = parse_entry("the console", 1, row).not_in_force(today_cn())
+            except YzwError as exc:  # e.g. a requirement a later norm no longer has
+                row["not_in_force"] = str(exc)
         return self.console.page(request, session, "waivers.html.j2", waivers=shown)
 
     async def approve_waiver(self, request: Request, session: Session) -> Response:
@@ -492,6 +509,20 @@ def _denied(console: Console, request: Request, session: Session, reason: str, s
     page = console.page(request, session, "denied.html.j2", reason=reason)
     page.status_code = status
     return page
+
+
+def local_path(target: str) -> str:
+    """`target` when it is a path on this console ("/systems"), else "/": no redirect leaves the console."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith(("//", "/\\")):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _field(form: Any, name: str) -> str | None:
+    """A text field of a form; None when it holds a NUL character (no account name or password does)."""
+    value = str(form.get(name, ""))
+    return None if "\x00" in value else value
 
 
 def _quote(text: str) -> str:

@@ -86,14 +86,31 @@ class Sessions:
         self._serializer = URLSafeTimedSerializer(db.secret("session-key"), salt="yzw-console-session")
 
     def cookie_for(self, account: Account) -> str:
-        return self._serializer.dumps({"name": account.name, "csrf": secrets.token_urlsafe(24)})
+        epoch = self._epoch(account.name)
+        return self._serializer.dumps({"name": account.name, "csrf": secrets.token_urlsafe(24), "epoch": epoch})
 
     def session_of(self, cookie: str | None) -> Session | None:
+        """The session a cookie signs, if it is unaltered, younger than a working day and of the account's
+        current epoch (signing out ends every earlier cookie)."""
         if not cookie:
             return None
         try:
             data = self._serializer.loads(cookie, max_age=SESSION_SECONDS)
         except BadSignature:
             return None
-        row = self._db.one("SELECT name, role, vendor FROM console_accounts WHERE name = ?", data.get("name"))
-        return Session(Account(row["name"], row["role"], row["vendor"]), str(data["csrf"])) if row else None
+        row = self._db.one(
+            "SELECT name, role, vendor, session_epoch FROM console_accounts WHERE name = ?", data.get("name")
+        )
+        if row is None or row["session_epoch"] != data.get("epoch"):
+            return None
+        return Session(Account(row["name"], row["role"], row["vendor"]), str(data["csrf"]))
+
+    def end_all(self, account: Account) -> None:
+        """Sign the account out everywhere: every cookie issued so far stops working."""
+        self._db.store.execute(
+            "UPDATE console_accounts SET session_epoch = session_epoch + 1 WHERE name = ?", account.name
+        )
+
+    def _epoch(self, name: str) -> int:
+        row = self._db.one("SELECT session_epoch FROM console_accounts WHERE name = ?", name)
+        return int(row["session_epoch"]) if row else 0

@@ -44,6 +44,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE console_audit_log (
         at TEXT NOT NULL, account TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
     """,
+    # 2: signing out ends every session of the account (the cookie names the epoch it was issued in)
+    """
+    ALTER TABLE console_accounts ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 

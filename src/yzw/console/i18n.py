@@ -52,6 +52,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "action": ("操作", "Action"),
     "answered": ("已回复", "Answered"),
     "waiting": ("等待中", "Waiting"),
+    "moved_on": ("检查已继续，无需回复", "The check moved on: no answer needed"),
     "traffic": ("接口流量", "Traffic"),
     "traffic_note": (
         "各节点收到的本系统请求与应答（最新在前；证件号、手机号已脱敏，密钥已隐去）",

@@ -17,6 +17,7 @@ from yzw.codes.masking import mask
 
 TIMEOUT = 5.0
 SHOWN = 100  # newest entries per node on the traffic page
+PUSHES = "10000"  # a system's newest pushes per node read for its case pages
 SECRET_HEADERS = ("authorization", "x-yzw-signature")
 
 
@@ -64,23 +65,40 @@ class PlatformView:
         return shown
 
     def cases(self, app_id: str, dept_uscc: str) -> tuple[list[Node], list[Case], list[dict[str, Any]]]:
-        """The system's applications with each event's arrival and delay per node and their supervision cards,
-        and the exchange's refusals of its events (from the traffic: status, code, message)."""
+        """The applications the system pushed events of, with each event's arrival and delay per node and their
+        supervision cards, and the exchange's refusals of its pushes (status, code, message). Events and cards
+        name a department, not a system: only the applications in the system's own pushes are shown, so a
+        vendor never sees another system of the same department."""
         nodes = self.nodes()
-        cases: dict[str, Case] = {}
+        pushes = {
+            node.name: self._get(f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/v1/events", limit=PUSHES)[
+                "entries"
+            ]
+            for node in nodes
+        }
+        own = {number for entries in pushes.values() for entry in entries for number in _pushed_numbers(entry)}
+        cases = {number: Case(number) for number in own}
         refusals = []
         for node in nodes:
-            for card in self._get(f"{node.url}/_mock/cards", dept_uscc=dept_uscc)["cards"]:
-                cases.setdefault(card["application_no"], Case(card["application_no"])).cards.append(
-                    {**card, "node": node.name}
-                )
-        for node in nodes:
             for event in self._get(f"{node.url}/_mock/events", app_id=app_id)["events"]:
-                case = cases.setdefault(event["application_no"], Case(event["application_no"]))
-                case.hops.setdefault((int(event["seq"]), str(event["step"])), {})[node.name] = event
-            traffic = self._get(f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/v1/events")["entries"]
-            refusals += [_refusal(node, entry) for entry in traffic if int(entry.get("status") or 0) >= 400]
-        return nodes, sorted(cases.values(), key=lambda c: c.application_no), refusals
+                if event["application_no"] in cases:
+                    cases[event["application_no"]].hops.setdefault((int(event["seq"]), str(event["step"])), {})[
+                        node.name
+                    ] = event
+            for card in self._get(f"{node.url}/_mock/cards", dept_uscc=dept_uscc)["cards"]:
+                if card["application_no"] in cases:
+                    cases[card["application_no"]].cards.append({**card, "node": node.name})
+            refusals += [_refusal(node, entry) for entry in pushes[node.name] if int(entry.get("status") or 0) >= 400]
+        shown = [case for case in cases.values() if case.hops or case.cards]
+        return nodes, sorted(shown, key=lambda c: c.application_no), refusals
+
+
+def _pushed_numbers(entry: dict[str, Any]) -> list[str]:
+    """The application numbers in one logged push: a single event, or a batch's events."""
+    body = _object(entry.get("request"))
+    batch = body.get("events")
+    events: list[Any] = batch if isinstance(batch, list) else [body]
+    return [str(e["application_no"]) for e in events if isinstance(e, dict) and e.get("application_no")]
 
 
 class PlatformUnavailable(Exception):

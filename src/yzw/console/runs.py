@@ -91,20 +91,42 @@ class RunManager:
         return run_id
 
     def answer(self, run_id: str, position: int, answer: str) -> bool:
-        """Give a card's answer to the run (as a person types it); False when the run no longer listens."""
+        """Give the answer to the run's newest card, once (as a person types it at the prompt); False when the
+        card is not the newest, was answered already, or the run no longer listens. An answer to an older card
+        would be read as the answer to the current one."""
         with self._lock:
             child = self._children.get(run_id)
-        if child is None or child.stdin is None or child.poll() is not None:
-            return False
-        try:
-            child.stdin.write((ANSWERS.get(answer, answer).strip() + "\n").encode("utf-8"))
-            child.stdin.flush()
-        except OSError:
-            return False
-        self._db.store.execute(
-            "UPDATE console_cards SET answer = ? WHERE run_id = ? AND position = ?", answer, run_id, position
-        )
+            if child is None or child.stdin is None or child.poll() is not None:
+                return False
+            newest = self._db.one("SELECT MAX(position) AS position FROM console_cards WHERE run_id = ?", run_id)
+            if newest is None or newest["position"] != position:
+                return False
+            with self._db.store.transaction() as db:
+                taken = db.execute(
+                    "UPDATE console_cards SET answer = ? WHERE run_id = ? AND position = ? AND answer IS NULL",
+                    (answer, run_id, position),
+                )
+                if getattr(taken, "rowcount", 1) != 1:
+                    return False
+            try:
+                child.stdin.write((ANSWERS.get(answer, answer).strip() + "\n").encode("utf-8"))
+                child.stdin.flush()
+            except (OSError, ValueError):  # the run ended meanwhile
+                return False
         return True
+
+    def close_stale(self) -> int:
+        """Runs a previous console left `running` (it stopped with them): now `error`; how many."""
+        stale = self._db.rows("SELECT id FROM console_runs WHERE status = ?", RUNNING)
+        for row in stale:
+            self._db.store.execute(
+                "UPDATE console_runs SET status = ?, finished_at = ? WHERE id = ? AND status = ?",
+                FAILED_TO_RUN,
+                now(),
+                row["id"],
+                RUNNING,
+            )
+        return len(stale)
 
     def stop_all(self) -> None:
         with self._lock:
@@ -114,6 +136,13 @@ class RunManager:
                 child.terminate()
 
     def _follow(self, run_id: str, child: subprocess.Popen[bytes], folder: Path) -> None:
+        """Read the run's output to its end, then record how it ended — whatever happens while reading."""
+        try:
+            self._read(run_id, child, folder)
+        finally:
+            self._ended(run_id, child)
+
+    def _read(self, run_id: str, child: subprocess.Popen[bytes], folder: Path) -> None:
         assert child.stdout is not None
         cards = 0
         with (folder / "output.log").open("wb") as log:
@@ -144,9 +173,14 @@ class RunManager:
                         requirement,
                         name,
                     )
-        child.stdout.close()
+
+    def _ended(self, run_id: str, child: subprocess.Popen[bytes]) -> None:
+        if child.stdout is not None:
+            for _ in iter(child.stdout.readline, b""):  # drain what is left, so the child never blocks on it
+                pass
+            child.stdout.close()
         if child.stdin is not None:
-            with contextlib.suppress(OSError):  # the child has gone: nothing left to flush
+            with contextlib.suppress(OSError, ValueError):  # the child has gone: nothing left to flush
                 child.stdin.close()
         code = child.wait()
         status = {0: PASSED, 1: NOT_PASSED}.get(code, FAILED_TO_RUN)
