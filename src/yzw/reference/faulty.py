@@ -1404,28 +1404,23 @@ async def _answered_after_delivery(system: ReferenceSystem, request: dict[str, A
     return answer
 
 
+_BATCH_PAUSE: dict[int, tuple[int, float]] = {}  # per system: failed batches in a row, when the next may go
+
+
 async def _everything_in_one_batch(system: ReferenceSystem) -> int:
-    """EVT-01 broken: the outbox sends every event waiting, of every application, in one events:batch push,
-    however many there are: after an outage of the exchange the backlog goes up in one batch of more than 500."""
-    now, batch, singles, blocked, batched = time.time(), [], [], set(), set()
-    rows = system.store.rows(
-        "SELECT id, application_no, body, attempts, path, state, next_try FROM outbox WHERE state != 'delivered' "
-        "ORDER BY id"
+    """EVT-01 broken: the outbox sends the next event of every application in one events:batch push, however many
+    applications wait, backing off as a whole after a failed batch: after an outage of the exchange the backlog
+    goes up in one batch of more than 500 events."""
+    failures, next_batch = _BATCH_PAUSE.get(id(system), (0, 0.0))
+    now = time.time()
+    heads = system.store.rows(
+        "SELECT o.id, o.body, o.attempts, o.path, o.next_try FROM outbox o WHERE o.state = 'pending' AND o.id = "
+        "(SELECT MIN(id) FROM outbox p WHERE p.application_no = o.application_no AND p.state != 'delivered') "
+        "ORDER BY o.id"
     )
-    for row in rows:
-        number = row["application_no"]
-        if number in blocked:
-            continue
-        due = row["state"] == "pending" and row["next_try"] <= now
-        if due and row["path"] == EVENTS:
-            batch.append(row)
-            batched.add(number)
-            continue
-        if due and number not in batched:
-            singles.append(row)  # an evaluation or rectification at the head of its application's queue
-        blocked.add(number)
+    batch = [row for row in heads if row["path"] == EVENTS]
     delivered = 0
-    if batch:
+    if batch and now >= next_batch:
         try:
             answer = await system.client.request(
                 "POST",
@@ -1436,12 +1431,15 @@ async def _everything_in_one_batch(system: ReferenceSystem) -> int:
             results = answer.json().get("results") if 200 <= status < 300 and answer.content else None
         except (httpx.HTTPError, OSError, ValueError):
             status, results = 0, None
+        failed = status == 0 or status >= 500  # the exchange could not answer: the whole outbox backs off
+        _BATCH_PAUSE[id(system)] = (failures + 1, now + system.parts.backoff(failures)) if failed else (0, 0.0)
         for index, row in enumerate(batch):
             result = results[index] if isinstance(results, list) and index < len(results) else {}
             one = int(result.get("status", status)) if isinstance(result, dict) else status
             delivered += settle(system, row, one, json.dumps(result, ensure_ascii=False)[:300])
-    for row in singles:
-        delivered += settle(system, row, *await send(system, row["path"], row["body"]))
+    for row in heads:  # evaluations and rectifications go one by one, each with its own back-off
+        if row["path"] != EVENTS and row["next_try"] <= now:
+            delivered += settle(system, row, *await send(system, row["path"], row["body"]))
     return delivered
 
 
