@@ -10,7 +10,7 @@ from yzw.conformance.checks.answers import answered, body_of, equal
 from yzw.conformance.checks.events import case_steps
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.fuzz import probe
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.run.items import E_LICENSE, LICENSE_MATERIAL
@@ -105,9 +105,12 @@ def test_text_is_kept_verbatim(
     driver.act("suspend", other, reason=VERBATIM, kind=VERBATIM, expected_days=5)
     driver.act("withdraw", other, reason=VERBATIM)
     for subject, step in ((str(number), "BYSL"), (other, "GQ"), (other, "CH")):
+        found = [p for p in distinct(scenario.steps(subject, step)) if p.event.get("step") == step]
+        if not found:
+            continue  # a step never pushed is EVT-01's finding; its texts cannot be judged
         equal(
             f"the clerk's reason in {step}",
-            (scenario.pushed(subject, step).event.get("payload") or {}).get("reason"),
+            (found[0].event.get("payload") or {}).get("reason"),
             VERBATIM,
             fix="push the clerk's texts unchanged: no trimming, escaping or re-encoding",
             where=f"{step} of {subject}",
