@@ -11,7 +11,7 @@ from yzw.client import SignedClient
 from yzw.codes.calendar import promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
-from yzw.conformance.checks.events import attributed_to, field_equal
+from yzw.conformance.checks.events import attributed_to, case_steps, field_equal
 from yzw.conformance.driver import Driver, seen, without_params
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, Scenario
@@ -30,8 +30,8 @@ REASON = "申请事项不属于本机关职权范围"
     "ACC-01", clauses=["ACC-01.2", "ACC-01.3", "ACC-01.4", "ACC-01.8", "ACC-01.9", "ACC-01.10", "EVT-01.4", "EVT-02.20"]
 )
 def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driver: Driver) -> None:
-    """No refusal without a reason (422); BYSL carries it; a decided application is 409 before its params are
-    judged; an application never received is 404."""
+    """No refusal without a reason (422); BYSL carries it; a decided (accepted) application is 409 before its
+    params are judged; an application never received is 404."""
     application = scenario.submitted()
     number = application["application_no"]
     never = scenario.application()["application_no"]
@@ -50,7 +50,10 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
             "send the refusal's reason",
             f"BYSL of {number}",
         )
-    late = driver.act("refuse", number)  # decided, and without a reason: the state is judged first
+    decided = scenario.submitted()["application_no"]  # accepted: decided, and open (ACC-06 judges refused ones)
+    driver.act("accept", decided)
+    scenario.pushed(decided, "SL")
+    late = driver.act("refuse", decided)  # decided, and without a reason: the state is judged first
     if late is not None:
         answered(late, 409, "STATE_INVALID", fix="check the state (409 STATE_INVALID) before the params (422)")
 
@@ -79,7 +82,7 @@ def test_one_first_decision_named_by_the_drivers_answer(scenario: Scenario, driv
     pushes = platform.wait_for(lambda: distinct(platform.pushes(number)), lambda found: len(found) > 1, 0.5)
     equal(
         "the events of an application accepted twice",
-        [p.event.get("step") for p in pushes],
+        case_steps(pushes),
         ["SL"],
         fix="push one SL per application: refuse a second decision",
         where=f"application {number}",
@@ -291,12 +294,107 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     scenario.pushed(number, "SL")
 
 
+@pytest.mark.requirement("ACC-01", clauses=["ACC-01.5", "EVT-01.2", "EVT-02.18"])
+def test_a_clerks_request_for_supplements_is_pushed_as_bz(scenario: Scenario, driver: Driver) -> None:
+    """The clerk asks for supplements (§11 `request_supplement`) on an application lacking a required file:
+    200 naming a BZ, and the BZ notice lists the file."""
+    scenario.use(FILE_MATERIAL)
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    number = scenario.submitted(omit=(files[0],))["application_no"]
+    answer = driver.act("request_supplement", number)
+    if answer is not None:
+        equal(
+            "the driver's answer to request_supplement",
+            (answer.status_code, (body_of(answer) or {}).get("step")),
+            (200, "BZ"),
+            fix="let the clerk ask for supplements while the application awaits its first decision: push BZ and "
+            "answer 200 {ok: true, step: BZ, ...} (§11 request_supplement)",
+            where=f"the driver's request_supplement of {number}",
+        )
+    bz = scenario.pushed(number, "BZ")
+    listed = [m.get("material_code") for m in (bz.event.get("payload") or {}).get("missing", [])]
+    if files[0] not in listed:
+        raise Violation(
+            "the BZ the clerk asked for does not list the missing material",
+            f"payload.missing naming {files[0]}",
+            listed,
+            "list every missing or invalid material in the BZ (ACC-05)",
+            f"BZ of {number}",
+        )
+
+
+@pytest.mark.requirement("ACC-05", clauses=["ACC-05.4", "ACC-05.11", "EVT-03.7"])
+def test_supplements_that_leave_a_material_missing_are_noticed_again(
+    scenario: Scenario, driver: Driver, sut: SignedClient, target: Target, platform: Nodes
+) -> None:
+    """Two files missing, one supplied: the second accept pushes another BZ listing the one still missing, no SL."""
+    scenario.use(TWO_FILE_MATERIALS)
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    number = scenario.submitted(omit=tuple(files[:2]))["application_no"]
+    driver.act("accept", number)
+    scenario.came(number, "BZ")
+    one = [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]
+    answered(_supplied(sut, target, number, one), 200, fix="take supplements with 200 while the application waits")
+    scenario.came(number, "BZJ")
+    again = driver.act("accept", number)
+    pushes = distinct(
+        platform.wait_for(
+            lambda: platform.pushes(number),
+            lambda found: len([p for p in distinct(found) if p.event.get("step") in ("SL", "BZ")]) > 1,
+        )
+    )
+    later = [p for p in pushes if p.event.get("step") in ("SL", "BZ")][1:]  # after the first BZ
+    if not later:
+        raise Violation(
+            "the second accept of an application still missing a material pushed nothing",
+            f"a second BZ listing {files[1]}",
+            case_steps(pushes),
+            "decide again on the completed application: BZ for what is still missing (ACC-05)",
+            f"application {number}",
+        )
+    listed = [m.get("material_code") for m in (later[0].event.get("payload") or {}).get("missing", [])]
+    said = (body_of(again) or {}).get("step") if again is not None else "BZ"
+    equal(
+        "the decision on supplements that left a required material missing",
+        (later[0].event.get("step"), said, listed),
+        ("BZ", "BZ", [files[1]]),
+        fix="check the application again after BZJ: a required material still missing gives another BZ listing "
+        "it, never SL",
+        where=f"application {number} after BZ, BZJ",
+    )
+
+
+@pytest.mark.requirement("ACC-05", clauses=["ACC-05.16", "EVT-01.11", "EVT-03.9"])
+def test_an_application_waiting_for_supplements_can_be_withdrawn(
+    scenario: Scenario, driver: Driver, platform: Nodes
+) -> None:
+    """BZ, then the applicant withdraws (the supplements never come): 200 and CH, nothing else."""
+    scenario.use(FILE_MATERIAL)
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    number = scenario.submitted(omit=(files[0],))["application_no"]
+    driver.act("accept", number)
+    scenario.came(number, "BZ")
+    answer = driver.act("withdraw", number, reason="申请人撤回申请")
+    if answer is not None:
+        answered(answer, 200, fix="let the applicant withdraw an application waiting for supplements: push CH")
+    scenario.came(number, "CH", answer)
+    pushes = distinct(platform.wait_for(lambda: platform.pushes(number), lambda found: len(found) > 2, 0.5))
+    equal(
+        "the events of an application withdrawn while waiting for supplements",
+        case_steps(pushes),
+        ["BZ", "CH"],
+        fix="push CH when the applicant withdraws after a BZ, and nothing after it",
+        where=f"application {number}",
+    )
+
+
 def _supplied(sut: SignedClient, target: Target, number: str, materials: list[dict[str, object]]) -> httpx.Response:
     """The platform forwards the applicant's supplements (ACC-05)."""
     return sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json={"materials": materials})
 
 
 AFTER_REFUSAL = (  # every §11 action that would push a step, with the params it takes in a state allowing it
+    ("refuse", {"reason": "更正不予受理理由"}),
     ("accept", {}),
     ("request_supplement", {}),
     ("advance", {}),
@@ -313,11 +411,13 @@ AFTER_REFUSAL = (  # every §11 action that would push a step, with the params i
         "ACC-01.2",
         "ACC-01.8",
         "ACC-06.1",
+        "ACC-06.2",
         "ACC-06.3",
         "ACC-06.4",
         "ACC-06.5",
         "ACC-06.6",
         "ACC-06.7",
+        "ACC-06.8",
         "ACC-06.9",
         "EVT-01.4",
     ],
@@ -325,11 +425,22 @@ AFTER_REFUSAL = (  # every §11 action that would push a step, with the params i
 def test_a_refused_application_gets_no_case_no_and_no_further_event(
     scenario: Scenario, driver: Driver, platform: Nodes, sut: SignedClient, target: Target
 ) -> None:
-    """After BYSL nothing moves: every driver action is refused (409 STATE_INVALID), supplements are refused,
-    no event of any kind follows, and neither BYSL nor the status query carries a case_no."""
+    """After BYSL nothing moves: every driver action, a second refusal included, is refused (409 STATE_INVALID),
+    supplements are refused, no event of any kind follows, and neither BYSL, the driver's answer nor the status
+    query carries a case_no."""
     application = scenario.submitted()
     number = application["application_no"]
-    driver.act("refuse", number, reason=REASON)
+    refusal = driver.act("refuse", number, reason=REASON)
+    said = body_of(refusal) if refusal is not None and refusal.status_code == 200 else None
+    if isinstance(said, dict) and said.get("case_no"):
+        raise Violation(
+            "the driver's answer to refuse names a case_no",
+            'no case_no: a refused application never gets one (the answer is {"ok", "application_no", "step", '
+            '"seq", "event_id"})',
+            said,
+            "leave case_no out of the answer to refuse; draw no number for an application refused before SL",
+            f"the driver's refuse of {number}",
+        )
     attributed_to([scenario.pushed(number, "BYSL")], "ACC-06")  # a case_no on BYSL is ACC-06's (norm, key words)
     for action, params in AFTER_REFUSAL:
         later = driver.act(action, number, **params)
@@ -347,7 +458,7 @@ def test_a_refused_application_gets_no_case_no_and_no_further_event(
     attributed_to(distinct(pushes), "ACC-06")
     equal(
         "the events of a refused application",
-        [p.event.get("step") for p in distinct(pushes)],
+        case_steps(distinct(pushes)),
         ["BYSL"],
         fix="push nothing after BYSL",
         where=f"application {number}",
@@ -385,7 +496,7 @@ def test_an_application_refused_while_waiting_for_supplements_ends_there(
     attributed_to(pushes, "ACC-06")
     equal(
         "the events of an application refused after BZ",
-        [p.event.get("step") for p in pushes],
+        case_steps(pushes),
         ["BZ", "BYSL"],
         fix="push nothing after BYSL",
         where=f"application {number}",

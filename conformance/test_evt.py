@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
+import httpx
 import pytest
 
 from yzw.client import SignedClient
 from yzw.codes.times import CN_TZ
-from yzw.conformance.checks.answers import answered, equal
-from yzw.conformance.checks.events import consistent, in_order, schema_valid, within_deadline
-from yzw.conformance.driver import seen
-from yzw.conformance.nodes import Nodes, Push, distinct
+from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.events import case_steps, consistent, in_order, schema_valid, within_deadline
+from yzw.conformance.driver import HttpDriver, seen
+from yzw.conformance.nodes import Nodes, Push, distinct, request_body
 from yzw.conformance.scenario import APPLICATIONS, FULL_CASE, TAKEN, Scenario, neighbour
 from yzw.conformance.violations import Violation
 from yzw.run.items import FILE_MATERIAL
@@ -36,7 +38,14 @@ WINDING = (
 )
 STEP_OF = {"accept": "SL", "suspend": "GQ", "resume": "HF", "withdraw": "CH"}
 EVALUATIONS = "/exchange/v1/evaluations"
+RECTIFICATIONS = "/exchange/v1/rectifications"
 NOTICES = "/yzw/v1/supervision/notices"
+REFUSALS = (400, 409, 413, 415)  # EVT-07: with 422, the refusals whose body is never resent unchanged
+UNPUSHED_WATCH = ("GQ", "HF", "CH")  # steps only suspend, resume and withdraw make (EVT-01 judges them unpushed)
+BACKLOG = 501  # EVT-01: one more event than a batch may hold (one SB per window application)
+BACKLOG_POLL = 0.5
+CATALOG_ITEMS = "/catalog/v1/items"
+RACE_SLOWNESS = 1.0  # s the catalogue takes to answer while two accepts race (well within ROB-01's 3 s)
 
 
 @pytest.mark.requirement(
@@ -117,7 +126,7 @@ def test_every_step_is_pushed_to_the_own_tiers_exchange(scenario: Scenario, targ
             "push to the exchange URL the platform gave at registration",
             f"application {number}",
         )
-    steps = [p.event.get("step") for p in distinct(pushes) if p.accepted]
+    steps = case_steps(p for p in distinct(pushes) if p.accepted)
     equal(
         "the steps the exchange took",
         steps,
@@ -125,6 +134,113 @@ def test_every_step_is_pushed_to_the_own_tiers_exchange(scenario: Scenario, targ
         fix="push every step, signed with an exchange:write token, to the exchange of the own tier",
         where=f"application {number} at {target.exchange_url}",
     )
+
+
+WALK = (  # the case actions whose answer names the event queued (§11), each with its step
+    ("advance", "CB", {}),
+    ("suspend", "GQ", dict(WINDING)["suspend"]),
+    ("resume", "HF", {}),
+    ("withdraw", "CH", {"reason": "申请人撤回"}),
+)
+
+
+@pytest.mark.requirement("EVT-01", clauses=["EVT-01.6", "EVT-01.9", "EVT-01.10", "EVT-01.11", "EVT-01.19"])
+def test_suspension_resumption_and_withdrawal_are_pushed_as_the_driver_says(scenario: Scenario, target: Target) -> None:
+    """A case advanced, suspended, resumed and withdrawn: GQ, HF and CH each reach the exchange, and each driver
+    answer names the step, seq and event_id of the event it queued (§11)."""
+    application, _ = scenario.accepted()
+    number = application["application_no"]
+    answers = [(step, scenario.driver.act(action, number, **params)) for action, step, params in WALK]
+    pushes = distinct(scenario.steps(number, *(step for _, step, _ in WALK)))
+    pushed = {str(p.event.get("step")): p for p in pushes}
+    missing = [step for _, step, _ in WALK if step not in pushed]
+    if missing:
+        raise Violation(
+            f"{', '.join(missing)} of a suspended, resumed and withdrawn case never reached the exchange",
+            "CB, GQ, HF and CH pushed as each happens",
+            [p.event.get("step") for p in pushes],
+            "push a suspension (GQ), a resumption (HF) and a withdrawal (CH) like every other step",
+            f"application {number} at {target.exchange_url}",
+        )
+    for step, answer in answers:
+        if answer is None:
+            continue  # a person acted: the events are judged, there is no answer
+        said = body_of(answer) if answer.status_code == 200 else None
+        said = said if isinstance(said, dict) else {}
+        event = pushed[step].event
+        equal(
+            f"the driver's answer to the action that pushed {step}",
+            {k: said.get(k) for k in ("ok", "step", "seq", "event_id")},
+            {"ok": True, "step": step, "seq": event.get("seq"), "event_id": event.get("event_id")},
+            fix="answer every action 200 {ok: true, application_no, step, seq, event_id} naming the event it "
+            "queued (§11)",
+            where=f"the driver's answer vs the {step} pushed for {number}",
+        )
+
+
+@pytest.mark.requirement("EVT-01", clauses=["APP-06.1", "EVT-01.1", "EVT-01.14", "EVT-01.15", "EVT-07.1", "EVT-07.7"])
+def test_a_backlog_goes_up_in_batches_of_at_most_500(scenario: Scenario, platform: Nodes) -> None:
+    """The exchange is down while 501 window applications are taken (an SB each); once it is back, the backlog
+    reaches it, in single pushes or in batches, none holding more than 500 events."""
+    if not isinstance(scenario.driver, HttpDriver):
+        pytest.skip("manual: 501 window applications need the system's driver; a person cannot queue them")
+    params = scenario.window_params()
+    platform.fail_next(EXCHANGE, 503, count=10**6)
+    numbers = []
+    try:
+        for _ in range(BACKLOG):
+            try:
+                answer, number = scenario.window_apply(params)
+            except httpx.TimeoutException:
+                pytest.skip("not-applicable: the driver does not answer while the exchange is down (see EVT-07)")
+            if number is None:
+                pytest.skip(f"not-applicable: window_apply did not take the application (see APP-06): {answer}")
+            numbers.append(number)
+    finally:
+        platform.clear_faults("exchange")
+    deadline = time.monotonic() + max(platform.wait_seconds, 75.0)  # a back-off may have grown to 60 s (EVT-07)
+    while time.monotonic() < deadline and not _batches(platform) and _undelivered(platform, numbers):
+        time.sleep(BACKLOG_POLL)  # the traffic of 500 events is large: read it twice a second
+    large = _batches(platform)
+    if large:
+        platform.evidence.observed(large[0], platform.target.exchange_url)
+        raise Violation(
+            "a batch push held more than 500 events",
+            "POST /exchange/v1/events:batch with 1 to 500 events",
+            f"a batch of {len(_events_in_entry(large[0])) or 'more than 500'} events, answered "
+            f"{large[0].get('status')} {str(large[0].get('response'))[:200]}",
+            "split a backlog into batches of at most 500 events (or push them one by one), in order",
+            "the exchange's traffic after an outage",
+        )
+
+
+def _undelivered(platform: Nodes, numbers: list[str]) -> bool:
+    """Whether an SB of these applications has not reached the exchange yet."""
+    taken = {
+        event.get("application_no")
+        for entry in platform.traffic("exchange", EXCHANGE, "POST")
+        if 200 <= int(entry.get("status") or 0) < 300
+        for event in ([request_body(entry)] if "events" not in request_body(entry) else _events_in_entry(entry))
+    }
+    return not set(numbers) <= taken
+
+
+def _batches(platform: Nodes) -> list[dict[str, Any]]:
+    """The batch pushes of the system holding more than 500 events: counted where the logged body is whole, else
+    the exchange's refusal of the batch's size (400 at /events) tells (the log keeps the first 4 KiB of a body)."""
+    return [e for e in platform.traffic("exchange", EXCHANGE + ":batch", "POST") if _oversized(e)]
+
+
+def _oversized(entry: dict[str, Any]) -> bool:
+    events = _events_in_entry(entry)
+    if events:
+        return len(events) > limits().batch_max_events
+    return int(entry.get("status") or 0) == HTTPStatus.BAD_REQUEST and '"/events"' in str(entry.get("response"))
+
+
+def _events_in_entry(entry: dict[str, Any]) -> list[Any]:
+    events = request_body(entry).get("events")
+    return events if isinstance(events, list) else []
 
 
 @pytest.mark.requirement(
@@ -175,17 +291,35 @@ def test_every_step_of_a_winding_case_carries_its_members_and_payload(
     wanted = ["SL", "GQ", "HF", "CH"]
     if files:
         scenario.driver.act("accept", number)
-        schema_valid([scenario.pushed(number, "BZ")], "EVT-02")
+        schema_valid([scenario.came(number, "BZ")], "EVT-02")
         more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]}
         sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
-        schema_valid([scenario.pushed(number, "BZJ")], "EVT-02")
+        schema_valid([scenario.came(number, "BZJ")], "EVT-02")
         wanted = ["BZ", "BZJ", *wanted]
     for action, params in WINDING:
-        scenario.driver.act(action, number, **params)
-        schema_valid([scenario.pushed(number, STEP_OF[action])], "EVT-02")  # judged before a refusal holds the rest
+        answer = scenario.driver.act(action, number, **params)
+        schema_valid([scenario.came(number, STEP_OF[action], answer)], "EVT-02")  # before a refusal holds the rest
     pushes = distinct(scenario.steps(number, *wanted))
     schema_valid(pushes, "EVT-02")
     consistent(pushes, application, target.registration.dept_uscc)
+
+
+@pytest.mark.requirement("EVT-02", clauses=["EVT-02.14"])
+def test_an_online_application_is_not_announced_with_sb(scenario: Scenario) -> None:
+    """SB is for the applications a system takes itself (window, agent point): one the unified application system
+    forwarded (channel web) begins with the clerk's decision."""
+    application, _ = scenario.accepted()
+    number = application["application_no"]
+    sb = [p for p in distinct(scenario.steps(number, "SL")) if p.event.get("step") == "SB"]
+    if sb:
+        raise Violation(
+            "an online application was announced with SB",
+            f"no SB for channel {application['channel']}: its first event is the decision (SL, BZ or BYSL)",
+            f"SB seq {sb[0].event.get('seq')}",
+            "push SB only for window and agent-point applications the system takes itself; the unified "
+            "application system announced the online ones",
+            f"SB of {number}",
+        )
 
 
 @pytest.mark.requirement("EVT-02", clauses=["EVT-02.27", "EVT-02.28"])
@@ -264,16 +398,17 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
     if case_a:
         _noticed(scenario, sut, target, str(case_a))
     scenario.driver.act("advance", a)
-    scenario.driver.act("suspend", a, **dict(WINDING)["suspend"])
+    driven = [scenario.driver.act("suspend", a, **dict(WINDING)["suspend"])]
     _not_allowed(scenario, "advance", a, "a review step right after GQ (resume first)")
     _not_allowed(scenario, "complete", a, "BJ on a suspended case (resume first)", {"result": "approved"})
-    scenario.driver.act("resume", a)
+    driven.append(scenario.driver.act("resume", a))
     scenario.driver.act("advance", a)
-    scenario.driver.act("suspend", a, **dict(WINDING)["suspend"])
-    _allowed(scenario, "withdraw", a, "CH on a suspended case (after an unresumed GQ)", {"reason": "申请人撤回"})
+    driven.append(scenario.driver.act("suspend", a, **dict(WINDING)["suspend"]))
+    withdrawn = {"reason": "申请人撤回"}
+    driven.append(_allowed(scenario, "withdraw", a, "CH on a suspended case (after an unresumed GQ)", withdrawn))
     _not_allowed(scenario, "advance", a, "a step after CH")
     b = scenario.submitted()["application_no"]
-    _allowed(scenario, "withdraw", b, "CH before acceptance", {"reason": "申请人撤回"})
+    driven_b = [_allowed(scenario, "withdraw", b, "CH before acceptance", withdrawn)]
     c, _ = scenario.completed()
     _not_allowed(scenario, "suspend", c["application_no"], "GQ after BJ", dict(WINDING)["suspend"])
     _not_allowed(scenario, "withdraw", c["application_no"], "CH after BJ", {"reason": "申请人撤回"})
@@ -286,15 +421,53 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
     }
     for number, wanted in walks.items():
         pushes = distinct(scenario.steps(number, *wanted, *(["FK"] if number != b and case_a else [])))
+        _unpushed_aside(pushes, {a: driven, b: driven_b}.get(number, []), number)
         in_order(pushes, "EVT-03")
         equal(
             "the steps the exchange took (FK left out)",
-            [p.event.get("step") for p in pushes if p.accepted and p.event.get("step") != "FK"],
+            case_steps(p for p in pushes if p.accepted and p.event.get("step") != "FK"),
             wanted,
             fix="suspend (GQ), resume (HF) and withdraw (CH) when the state allows it, each pushed as it "
             "happens; after a resume go on from the step the case was suspended at",
             where=f"application {number}",
         )
+
+
+@pytest.mark.requirement("EVT-03", clauses=["ACC-01.6", "EVT-03.10"])
+def test_two_accepts_at_once_give_one_sl(scenario: Scenario, platform: Nodes) -> None:
+    """Two clerks accept one application at the same moment (a double click) while the catalogue answers slowly:
+    one accept is taken, the other is 409 STATE_INVALID, and the application gets one SL."""
+    if not isinstance(scenario.driver, HttpDriver):
+        pytest.skip("manual: two accepts at the same moment need the system's driver; ask a person to try it")
+    number = scenario.submitted()["application_no"]
+    platform.slow_next(CATALOG_ITEMS, RACE_SLOWNESS, 2)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda _: scenario.driver.act("accept", number), range(2)))
+    finally:
+        platform.clear_faults("province")
+    pushes = distinct(platform.wait_for(lambda: platform.pushes(number), lambda found: len(distinct(found)) > 1, 1.0))
+    sls = [p for p in pushes if p.event.get("step") == "SL"]
+    statuses = sorted(a.status_code for a in answers if a is not None)
+    if len(sls) > 1 or statuses != [200, 409]:
+        platform.observe(pushes)
+        raise Violation(
+            "two accepts of one application at the same moment were both taken",
+            "one SL; one accept answered 200, the other 409 STATE_INVALID",
+            f"{len(sls)} SL event(s) ({[p.event.get('case_no') for p in sls]}); answers {statuses}",
+            "serialize the actions on one application (a lock or a conditional update of its state): check the "
+            "state and write the step in one transaction",
+            f"application {number}",
+        )
+
+
+def _unpushed_aside(pushes: list[Push], driven: list[Any], number: str) -> None:
+    """`not-applicable` when a GQ, HF or CH the driver said it queued (200) never reached the exchange: a step not
+    pushed is EVT-01's finding, not one of order."""
+    said = {str((body_of(a) or {}).get("step")) for a in driven if a is not None and a.status_code == 200}
+    lost = sorted((said & set(UNPUSHED_WATCH)) - {str(p.event.get("step")) for p in pushes})
+    if lost:
+        pytest.skip(f"not-applicable: the driver queued {lost} of {number} but never pushed them (see EVT-01)")
 
 
 def _came(scenario: Scenario, number: str, step: str) -> Push:
@@ -320,11 +493,14 @@ def _not_allowed(
         )
 
 
-def _allowed(scenario: Scenario, action: str, number: str, allowed: str, params: dict[str, Any]) -> None:
+def _allowed(
+    scenario: Scenario, action: str, number: str, allowed: str, params: dict[str, Any]
+) -> httpx.Response | None:
     """§11: an action the state allows is done: `200` and its event queued."""
     answer = scenario.driver.act(action, number, **params)
     if answer is not None:
         answered(answer, 200, fix=f"allow `{action}` where EVT-03 allows it ({allowed}) and push its step")
+    return answer
 
 
 def _noticed(scenario: Scenario, sut: SignedClient, target: Target, case_no: str) -> None:
@@ -342,7 +518,7 @@ def test_event_times_are_ordered_and_plausible(scenario: Scenario) -> None:
     in_order(distinct(pushes), "EVT-04", application["submitted_at"])
 
 
-@pytest.mark.requirement("EVT-04", clauses=["EVT-04.1", "EVT-04.3", "EVT-04.4", "EVT-04.5"])
+@pytest.mark.requirement("EVT-04", clauses=["ACC-04.14", "EVT-04.1", "EVT-04.3", "EVT-04.4", "EVT-04.5"])
 def test_events_never_precede_the_platforms_submitted_at(scenario: Scenario) -> None:
     """2026.2: with the platform's clock ahead of the system's, the system takes submitted_at as the earliest
     occurred_at, and the times stay non-decreasing after it; a driver's calendar_date (§11) moves only the due
@@ -393,7 +569,7 @@ def test_a_denial_is_completed_as_denied_with_its_reason(scenario: Scenario) -> 
     )
 
 
-@pytest.mark.requirement("EVT-06", clauses=["EVT-06.1", "EVT-06.4"])
+@pytest.mark.requirement("EVT-06", clauses=["EVT-06.1", "EVT-06.3", "EVT-06.4"])
 def test_events_reach_the_exchange_within_12_hours(scenario: Scenario, platform: Nodes) -> None:
     """A completed case, a refused application and one withdrawn before acceptance: every step in time."""
     application, _ = scenario.completed()
@@ -423,6 +599,11 @@ def test_events_reach_the_exchange_within_12_hours(scenario: Scenario, platform:
         "EVT-07.5",
         "EVT-07.6",
         "EVT-07.7",
+        "EVT-07.9",
+        "EVT-07.10",
+        "EVT-07.11",
+        "EVT-07.12",
+        "EVT-07.13",
         "EVT-07.14",
         "EVT-07.16",
         "EVT-07.17",
@@ -430,15 +611,17 @@ def test_events_reach_the_exchange_within_12_hours(scenario: Scenario, platform:
     ],
 )
 def test_a_5xx_is_retried_with_backoff_and_a_refused_body_is_not_resent(scenario: Scenario, platform: Nodes) -> None:
-    """Two applications side by side, so that the waits overlap. The SL of the first is refused (422): it must
-    not come again, and the first's later steps wait behind it. The SL of the second meets a 503 and then a
-    dropped connection: it must come again each time, after ≥ 1 s and then longer, until delivered, while the
+    """Applications side by side, so that the waits overlap. The SL of the first is refused (422): it must not
+    come again, and the first's later steps wait behind it; the SLs of four more are refused with 400, 409, 413
+    and 415: none may come again. The SL of the second meets a 503 and then a dropped connection: it must come
+    again each time, after ≥ 1 s and then longer, the same event each time, until delivered, while the
     second's CB waits for it and is delivered after it."""
     first, second = scenario.submitted()["application_no"], scenario.submitted()["application_no"]
     platform.fail_next(EXCHANGE, 422)
     scenario.driver.act("accept", first)
     refused = next((p for p in platform.wait_for(lambda: platform.pushes(first), _refused) if p.status == 422), None)
     scenario.driver.act("advance", first)  # its CB must wait behind the refused SL
+    others = {status: _refused_with(scenario, platform, status) for status in REFUSALS}
     platform.fail_next(EXCHANGE, 503)
     platform.drop_next(EXCHANGE)
     scenario.driver.act("accept", second)
@@ -447,6 +630,18 @@ def test_a_5xx_is_retried_with_backoff_and_a_refused_body_is_not_resent(scenario
     if refused is None:
         pytest.skip("not-applicable: the system pushed nothing for the exchange to refuse (EVT-01 judges that)")
     _not_resent(platform, first, refused)
+    for number, push in others.values():
+        if push is not None:
+            _not_resent(platform, number, push)
+
+
+def _refused_with(scenario: Scenario, platform: Nodes, status: int) -> tuple[str, Push | None]:
+    """An application whose SL the exchange refuses with `status`: its number and the refused push."""
+    number = scenario.submitted()["application_no"]
+    platform.fail_next(EXCHANGE, status)
+    scenario.driver.act("accept", number)
+    found = platform.wait_for(lambda: platform.pushes(number), lambda pushes: any(p.status == status for p in pushes))
+    return number, next((p for p in found if p.status == status), None)
 
 
 def _retried_with_backoff(platform: Nodes, number: str) -> None:
@@ -467,6 +662,17 @@ def _retried_with_backoff(platform: Nodes, number: str) -> None:
             f"a retry after each failure, with back-off from ≥ {limits().first_retry_seconds:g} s, until delivered",
             f"{len(sl)} attempt(s) within {budget:g} s: {[p.status or 'connection dropped' for p in sl]}",
             "retry 5xx, time-outs and connection failures with growing back-off, without a limit; keep the event",
+            f"SL of {number}",
+        )
+    changed = [p for p in [*failed, delivered] if p.event != sl[0].event]
+    if changed:
+        platform.observe(sl)
+        raise Violation(
+            "a retry did not re-send the same event",
+            f"every attempt the same event: event_id {sl[0].event.get('event_id')}, identical content",
+            f"an attempt with event_id {changed[0].event.get('event_id')}"
+            + ("" if changed[0].event.get("event_id") != sl[0].event.get("event_id") else ", other content"),
+            "keep the event as it was first written and send exactly that body again on every retry",
             f"SL of {number}",
         )
     times = [float(p.entry.get("t", 0)) for p in [*failed, delivered]]
@@ -516,10 +722,12 @@ def _not_resent(platform: Nodes, number: str, refused: Push) -> None:
             else f"as {again[0].event.get('step')} seq {again[0].event.get('seq')} ({again[0].event.get('event_id')})"
         )
         raise Violation(
-            "an event the exchange refused with 422 was sent again, or passed, without an operator's repair",
+            f"an event the exchange refused with {refused.status} was sent again, or passed, without an operator's "
+            "repair",
             "no resend of a refused body (400, 409, 413, 415, 422): an operator is alerted, corrects it and sends "
             "it under a new event_id (2026.2: corrections only after repair, never automatically)",
-            f"{len(again)} resend(s) of seq {refused.event.get('seq')} ({how}), the first {gap:.1f} s after the 422",
+            f"{len(again)} resend(s) of seq {refused.event.get('seq')} ({how}), the first {gap:.1f} s after the "
+            f"{refused.status}",
             "treat 400, 409, 413, 415 and 422 as final for that body; retry only 5xx, time-outs and lost connections",
             f"SL of {number}",
         )
@@ -661,3 +869,89 @@ def _evaluation_delivered(tries: list[dict[str, object]], sl_at: float, case_no:
 
 def _token_retries(pushes: list[Push]) -> int:
     return sum(1 for p in pushes if p.status == 401)
+
+
+@pytest.mark.requirement("EVT-07", clauses=["EVT-07.3", "EVT-07.16"])
+def test_a_push_that_times_out_is_retried(scenario: Scenario, platform: Nodes) -> None:
+    """The exchange holds its answer to the SL for twice ROB-01's budget of one platform call: a system that timed
+    out sends the SL again until delivered, and its CB after it; nothing is lost."""
+    number = scenario.submitted()["application_no"]
+    hold = 2 * limits().platform_call_seconds
+    platform.slow_next(EXCHANGE, hold, 1, node="exchange")
+    scenario.driver.act("accept", number)
+    scenario.driver.act("advance", number)
+    budget = max(platform.wait_seconds, hold + 10.0)  # the hold, then back-offs of ≥ 1 s
+    pushes = platform.wait_for(
+        lambda: platform.pushes(number),
+        lambda found: any(p.event.get("step") == "CB" and p.accepted for p in found),
+        budget,
+    )
+    platform.observe(pushes)
+    steps = [(p.event.get("step"), p.status or "no answer") for p in pushes]
+    if not any(p.event.get("step") == "SL" for p in pushes):
+        pytest.skip("not-applicable: the system pushed no SL to time out (see EVT-01)")
+    taken = [p for p in pushes if p.accepted]
+    if case_steps(taken)[:2] != ["SL", "CB"]:
+        raise Violation(
+            "an event whose push timed out was not delivered, or the one behind it was lost",
+            f"the SL sent again after a time-out (the exchange held its answer {hold:g} s) until delivered, then CB",
+            f"{len(pushes)} push(es) within {budget:g} s: {steps}",
+            "time out a push that gets no answer and retry it with back-off like a 5xx, keeping the later "
+            "events of the application waiting behind it",
+            f"application {number}",
+        )
+
+
+@pytest.mark.requirement("EVT-07", clauses=["EVT-07.23"])
+def test_a_rectification_is_retried_with_backoff(scenario: Scenario, platform: Nodes) -> None:
+    """A bad review rectified while the exchange answers 503 to the rectification: the driver answers 200
+    (queued), and the rectification is sent again after ≥ 1 s until delivered."""
+    _, _, case_no = scenario.case()
+    evaluation = seen(scenario.driver.act("evaluate", case_no=case_no, level=1, comment="等待时间过长"), "took it")
+    evaluation_id = (body_of(evaluation) or {}).get("evaluation_id") if evaluation.status_code == 200 else None
+    if not evaluation_id:
+        pytest.skip("not-applicable: the system took no bad review to rectify (see EVAL-01)")
+    platform.fail_next(RECTIFICATIONS, 503)
+    answer = seen(
+        scenario.driver.act("rectify", case_no=case_no, evaluation_id=evaluation_id, action="已约谈窗口人员并整改"),
+        "recorded the rectification",
+    )
+    answered(answer, 200, fix="queue the rectification like an event and answer 200 (norm §11): never push it at once")
+    tries = platform.wait_for(
+        lambda: [
+            e for e in platform.traffic("exchange", RECTIFICATIONS, "POST") if evaluation_id in str(e.get("request"))
+        ],
+        lambda found: any(200 <= int(e.get("status") or 0) < 300 for e in found),
+        max(platform.wait_seconds, 8.0),
+    )
+    for entry in tries:
+        platform.evidence.observed(entry, platform.target.exchange_url)
+    statuses = [int(str(e.get("status") or 0)) for e in tries]
+    times = [float(str(e.get("t") or 0)) for e in tries]
+    fix = "keep rectifications in the ordered outbox, retried with back-off from 1 s until delivered (EVT-07)"
+    where = f"rectification of {evaluation_id}"
+    if not any(200 <= s < 300 for s in statuses):
+        raise Violation("a rectification answered 503 was never delivered", "a 2xx after retries", statuses, fix, where)
+    if len(times) > 1 and times[1] - times[0] < limits().first_retry_seconds - CLOCK_READING:
+        gap = f"{times[1] - times[0]:.2f} s"
+        raise Violation("a rectification answered 503 was sent again too soon", "≥ 1 s", gap, fix, where)
+
+
+@pytest.mark.requirement("EVT-07", clauses=["EVT-07.25"])
+def test_a_driver_action_answers_before_the_exchange_takes_its_event(scenario: Scenario, platform: Nodes) -> None:
+    """The exchange answers 503 to the next two pushes, so the SL is delivered ≥ 3 s after accept: the driver
+    answers 200 at once (the event is queued, delivery is asynchronous), before the exchange took the SL."""
+    number = scenario.submitted()["application_no"]
+    platform.fail_next(EXCHANGE, 503, count=2)
+    answer = seen(scenario.driver.act("accept", number), "answered accept")
+    taken = [p for p in platform.pushes(number) if p.accepted and p.event.get("step") == "SL"]
+    answered(answer, 200, fix="queue the SL and answer 200 while the exchange fails (§11: delivery is asynchronous)")
+    if taken:
+        platform.observe(taken)
+        raise Violation(
+            "the driver answered only once the exchange had taken the event",
+            "200 as soon as the event is queued, before delivery (the exchange answered 503 twice: ≥ 3 s of back-off)",
+            f"the SL taken at {taken[0].entry.get('at')}, before the driver's answer",
+            "answer the clerk's action when its event is queued; deliver from the outbox asynchronously",
+            f"the driver's accept of {number}",
+        )

@@ -7,9 +7,10 @@ import pytest
 
 from yzw.client import Credentials, SignedClient
 from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.events import case_steps
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.fuzz import probe
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.run.items import E_LICENSE, LICENSE_MATERIAL
@@ -109,9 +110,12 @@ def test_text_is_kept_verbatim(
     driver.act("suspend", other, reason=VERBATIM, kind=VERBATIM, expected_days=5)
     driver.act("withdraw", other, reason=VERBATIM)
     for subject, step in ((str(number), "BYSL"), (other, "GQ"), (other, "CH")):
+        found = [p for p in distinct(scenario.steps(subject, step)) if p.event.get("step") == step]
+        if not found:
+            continue  # a step never pushed is EVT-01's finding; its texts cannot be judged
         equal(
             f"the clerk's reason in {step}",
-            (scenario.pushed(subject, step).event.get("payload") or {}).get("reason"),
+            (found[0].event.get("payload") or {}).get("reason"),
             VERBATIM,
             fix="push the clerk's texts unchanged: no trimming, escaping or re-encoding",
             where=f"{step} of {subject}",
@@ -273,14 +277,14 @@ def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
         _down(platform, VERIFY, outage)
         answer = seen(driver.act("accept", number), "answered accept")
         answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=OUTAGE_FIX)
-        early = platform.wait_for(lambda: platform.pushes(number), bool, 0.5)
+        early = platform.wait_for(lambda: [p for p in platform.pushes(number) if case_steps([p])], bool, 0.5)
         platform.clear_faults("province")
         if early:
             platform.observe(early)
             raise Violation(
                 "a decision was pushed while the license library could not answer",
                 "no event: the license is not missing, the library is (503, nothing changed)",
-                [p.event.get("step") for p in early],
+                case_steps(early),
                 OUTAGE_FIX,
                 f"accept on {number} while /license/v1/licenses/verify {outage}",
             )

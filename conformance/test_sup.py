@@ -25,6 +25,7 @@ EMPTY_COMMENT_LEVEL = 3
 @pytest.mark.requirement(
     "SUP-02",
     clauses=[
+        "EVT-02.26",
         "SUP-02.1",
         "SUP-02.2",
         "SUP-02.3",

@@ -69,7 +69,7 @@ def test_the_reference_system_holds_the_county_slo(load_platform: RunningPlatfor
 
 
 def test_accepts_that_race_fail_the_checks_under_load(load_platform: RunningPlatform, tmp_path: Path) -> None:
-    """accepts-not-serialized passes a sequential conformance run; double clicks under load show it."""
+    """accepts-not-serialized: double clicks under load show it (the EVT-03 check of two accepts at once, too)."""
     code, output, _ = _load(
         load_platform, tmp_path, "accepts-not-serialized", "--tier", "county", "--duration", "10s", "--with-checks"
     )

@@ -238,6 +238,16 @@ class Scenario:
             )
         return found[0]
 
+    def came(self, application_no: str, step: str, answer: httpx.Response | None = None) -> Push:
+        """The first push of a step a check goes on from or judges; `not-applicable` when the system never pushed
+        it (EVT-01 judges a step not pushed), or when the driver's `answer` refused the action that makes it."""
+        if answer is not None and answer.status_code != 200:
+            pytest.skip(f"not-applicable: the driver refused the action that pushes {step} ({answer.status_code})")
+        found = [p for p in distinct(self.steps(application_no, step)) if p.event.get("step") == step]
+        if not found:
+            pytest.skip(f"not-applicable: the system pushed no {step} of {application_no} to judge (see EVT-01)")
+        return found[0]
+
     def judged_step(self, pushes: list[Push], step: str) -> Push:
         """The push of `step` in a full case; `not-applicable` when an earlier step was refused or never sent."""
         found = {p.event.get("step"): p for p in distinct(pushes)}

@@ -181,7 +181,8 @@ class Observe:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self.platform.faults.remove(fault)
-        if fault.latency_ms:
+        if fault.latency_ms:  # a slow node: it takes the request (logged) and answers late
+            receive = _replayed(await _read_all(receive))
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.drop:  # promise a body and send none: the server aborts the connection mid-answer
             await _drain(receive)  # the traffic log keeps what was sent, and marks the answer that never came
@@ -220,6 +221,29 @@ def _answered_as(fault: Fault, scope: Scope, send: Send) -> Send:
         await send(message)
 
     return rewritten
+
+
+async def _read_all(receive: Receive) -> bytes:
+    body = bytearray()
+    while (message := await receive())["type"] == "http.request":
+        body.extend(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return bytes(body)
+
+
+def _replayed(body: bytes) -> Receive:
+    """The request's body once more, for the app after a delay; then the client is gone or done."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _drain(receive: Receive) -> None:

@@ -183,7 +183,9 @@ def absent(material: dict[str, Any]) -> str:
     return f"缺少{material['name']}"
 
 
-async def _missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[dict[str, str]]:
+async def missing_materials(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
     """ACC-05 / APP-05 / LIC-02: every required material absent, and every license that is not valid."""
     body = found["body"]
     given = {m["material_code"]: m for m in body["materials"]}
@@ -243,7 +245,7 @@ async def _entry(system: ReferenceSystem, found: dict[str, Any]) -> dict[str, An
 async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """SL with a fresh case_no and the due time (ACC-02 … ACC-04), or BZ listing what is missing (ACC-05)."""
     entry = await _entry(system, found)
-    missing = await _missing(system, found, entry)
+    missing = await system.parts.missing_of(system, found, entry)
     if missing:
         return _supplement_notice(system, found, missing)
     due = _due(system, params, entry)
@@ -342,7 +344,7 @@ def no_case_no(system: ReferenceSystem) -> str | None:
 
 
 async def _request_supplement(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    missing = params.get("missing") or await _missing(system, found, await _entry(system, found))
+    missing = params.get("missing") or await system.parts.missing_of(system, found, await _entry(system, found))
     if not missing:
         raise ApiError(422, "PARAMS_INVALID", "nothing is missing: name the materials in params.missing")
     return _supplement_notice(system, found, missing)

@@ -48,6 +48,7 @@ from yzw.reference.driver import (
     issue_license,
     license_number,
     licensed_review,
+    missing_materials,
     one_per_bad_review,
     reason_given,
     review,
@@ -57,7 +58,7 @@ from yzw.reference.driver import (
 )
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
-from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event
+from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
 from yzw.reference.services import evaluation_record, guide_page
 from yzw.reference.sso import browser_error, error_page, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
@@ -1243,8 +1244,10 @@ async def _params_required(system: ReferenceSystem, request: dict[str, Any]) -> 
 
 
 def _answer_of_new_event_id(event: dict[str, Any]) -> dict[str, Any]:
-    """ACC-01 broken: the driver's answer makes up an event_id of its own instead of naming the queued event."""
-    return {**event_answer(event), "event_id": str(uuid.uuid4())}
+    """ACC-01 broken: the decision desk's answer (accept, refuse, request_supplement) makes up an event_id of its
+    own instead of naming the queued event."""
+    answer = event_answer(event)
+    return {**answer, "event_id": str(uuid.uuid4())} if event["step"] in ("SL", "BYSL", "BZ") else answer
 
 
 def _accept_again(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
@@ -1701,6 +1704,119 @@ def _sb_with_case_no(system: ReferenceSystem, application: dict[str, Any]) -> di
     return event_answer(event)
 
 
+# ACC-01, ACC-05, ACC-06, EVT-01, EVT-02, EVT-07 deepened (depth-flow)
+async def _refusal_answered_with_register_no(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-06 broken: the refusal desk draws a number from the case register for its answer (a 登记号 of the
+    department's register), so the driver's answer to refuse names a case_no although the BYSL carries none."""
+    answer = await carry_out(system, request)
+    return {**answer, "case_no": issue_case_no(system)} if request.get("action") == "refuse" else answer
+
+
+def _refuse_again(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-06 broken: a refusal can be issued again to correct its reason, pushing a second BYSL."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"BYSL"} if last_step == "BYSL" else allowed
+
+
+def _supplements_waiting_for_documents_only(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-05 broken: an application waiting for supplements can only get them or be refused; the applicant's
+    withdrawal is taken only before the notice or after the supplements came (409 after BZ)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed - {"CH"} if last_step == "BZ" else allowed
+
+
+async def _supplement_only_at_intake_check(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: supplements are asked for only by accept's completeness check; the clerk's own
+    request_supplement is answered 409 STATE_INVALID whatever the application's state."""
+    if request.get("action") == "request_supplement" and system.application(str(request.get("application_no"))):
+        raise ApiError(409, "STATE_INVALID", "supplements are asked for by accept's completeness check")
+    return await carry_out(system, request)
+
+
+async def _supplements_trusted(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: once supplements came (BZJ) the application is taken as complete: accept pushes SL without
+    checking again what is still missing."""
+    return [] if found["last_step"] == "BZJ" else await missing_materials(system, found, entry)
+
+
+def _case_step_answer(event: dict[str, Any]) -> dict[str, Any]:
+    """EVT-01 broken: the case-handling actions (advance, suspend, resume, complete, deliver, withdraw) answer from
+    the case file, built before the event is queued: the step, but neither its seq nor its event_id."""
+    answer = event_answer(event)
+    if event["step"] in ("SB", "BZ", "BYSL", "SL"):
+        return answer
+    return {k: v for k, v in answer.items() if k not in ("seq", "event_id")}
+
+
+def _sb_for_every_application(system: ReferenceSystem, document: Any) -> None:
+    """EVT-02 broken: every application received is announced with an SB (申报), online ones too, as if the system
+    had taken it at its own window."""
+    record_event(system, str(document["application_no"]), "SB", document)
+
+
+def _rebuilt(body: str) -> str:
+    """EVT-07 broken: a retry rebuilds the event from the case file: a new event_id each attempt."""
+    return json.dumps({**json.loads(body), "event_id": str(uuid.uuid4())}, ensure_ascii=False)
+
+
+async def _answered_after_delivery(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """EVT-07 broken: the driver answers only once the exchange took the event (or refused it), so a clerk's
+    action hangs while the exchange fails: delivery is synchronous with the action."""
+    answer = await carry_out(system, request)
+    event_id, deadline = str(answer.get("event_id") or ""), time.monotonic() + 60
+    while event_id and time.monotonic() < deadline:
+        row = system.store.one(
+            "SELECT o.state, (SELECT COUNT(*) FROM outbox p WHERE p.application_no = o.application_no AND "
+            "p.state = 'refused') FROM outbox o WHERE instr(o.body, ?) > 0",
+            event_id,
+        )
+        if row is None or row[0] != "pending" or row[1]:
+            break
+        await asyncio.sleep(0.05)
+    return answer
+
+
+_BATCH_PAUSE: dict[int, tuple[int, float]] = {}  # per system: failed batches in a row, when the next may go
+
+
+async def _everything_in_one_batch(system: ReferenceSystem) -> int:
+    """EVT-01 broken: the outbox sends the next event of every application in one events:batch push, however many
+    applications wait, backing off as a whole after a failed batch: after an outage of the exchange the backlog
+    goes up in one batch of more than 500 events."""
+    failures, next_batch = _BATCH_PAUSE.get(id(system), (0, 0.0))
+    now = time.time()
+    heads = system.store.rows(
+        "SELECT o.id, o.body, o.attempts, o.path, o.next_try FROM outbox o WHERE o.state = 'pending' AND o.id = "
+        "(SELECT MIN(id) FROM outbox p WHERE p.application_no = o.application_no AND p.state != 'delivered') "
+        "ORDER BY o.id"
+    )
+    batch = [row for row in heads if row["path"] == EVENTS]
+    delivered = 0
+    if batch and now >= next_batch:
+        try:
+            answer = await system.client.request(
+                "POST",
+                system.parts.event_exchange(system) + EVENTS + ":batch",
+                json={"events": [json.loads(row["body"]) for row in batch]},
+            )
+            status = answer.status_code
+            results = answer.json().get("results") if 200 <= status < 300 and answer.content else None
+        except (httpx.HTTPError, OSError, ValueError):
+            status, results = 0, None
+        failed = status == 0 or status >= 500  # the exchange could not answer: the whole outbox backs off
+        _BATCH_PAUSE[id(system)] = (failures + 1, now + system.parts.backoff(failures)) if failed else (0, 0.0)
+        for index, row in enumerate(batch):
+            result = results[index] if isinstance(results, list) and index < len(results) else {}
+            one = int(result.get("status", status)) if isinstance(result, dict) else status
+            delivered += settle(system, row, one, json.dumps(result, ensure_ascii=False)[:300])
+    for row in heads:  # evaluations and rectifications go one by one, each with its own back-off
+        if row["path"] != EVENTS and row["next_try"] <= now:
+            delivered += settle(system, row, *await send(system, row["path"], row["body"]))
+    return delivered
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1749,6 +1865,17 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "no-retry-on-5xx": {"gives_up": _yes},
     "resends-refused": {"gives_up": lambda status: False},
     "retry-without-backoff": {"backoff": lambda attempts: 0.0},
+    "conflict-retried": {"gives_up": lambda status: status in (400, 413, 415, 422)},  # 409 read as a lock
+    "proxy-refusals-retried": {"gives_up": lambda status: status in (400, 409, 422)},  # 413/415 read as a proxy's
+    "bad-request-retried": {"gives_up": lambda status: status in (409, 413, 415, 422)},  # 400 read as transient
+    "retry-rebuilt": {"retry_body": _rebuilt},
+    "rectification-outside-outbox": {"rectification_push": _pushed_at_once},
+    "driver-waits-for-delivery": {"driver_action": _answered_after_delivery},
+    "suspension-not-pushed": {"unreported_steps": frozenset({"GQ", "HF"})},
+    "withdrawal-not-pushed": {"unreported_steps": frozenset({"CH"})},
+    "case-actions-answer-step-only": {"driver_answer": _case_step_answer},
+    "batch-without-limit": {"push_round": _everything_in_one_batch},
+    "sb-for-online": {"on_received": _sb_for_every_application},
     "outbox-not-ordered": {"ready": _every_due_entry},
     "gives-up-after-one-retry": {"attempts_limit": 2.0},
     "connection-failure-taken-as-refusal": {"gives_up": lambda status: status == 0 or is_refusal(status)},
@@ -1954,6 +2081,11 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "driver-params-required": {"driver_action": _params_required},
     "driver-answer-own-event-id": {"driver_answer": _answer_of_new_event_id},
     "second-accept-taken": {"next_steps": _accept_again},
+    "refusal-answer-names-case-no": {"driver_action": _refusal_answered_with_register_no},
+    "second-refusal-taken": {"next_steps": _refuse_again},
+    "withdraw-refused-while-awaiting-supplements": {"next_steps": _supplements_waiting_for_documents_only},
+    "request-supplement-refused": {"driver_action": _supplement_only_at_intake_check},
+    "supplements-trusted": {"missing_of": _supplements_trusted},
     # ROB-01 deepened
     "catalogue-outage-item-unknown": {"item_lookup": _outage_as_unknown},
     "catalogue-drop-unhandled": {"item_lookup": _own_lookup(())},

@@ -119,7 +119,13 @@ def _kept(system: ReferenceSystem, document: Any) -> Response:
         json.dumps(answer, ensure_ascii=False),
         received_at,
     )
+    system.parts.on_received(system, document)
     return JSONResponse(answer, status_code=system.parts.intake_status)
+
+
+def announced_by_platform(system: ReferenceSystem, document: Any) -> None:
+    """EVT-02 / APP-06: an online application gets no SB: the unified application system announced it (SB is for
+    the window and agent-point applications the system takes itself)."""
 
 
 def keeps(system: ReferenceSystem, document: Any) -> bool:

@@ -55,6 +55,9 @@ def record_event(
         )
         if occurred_at is not None:
             event["occurred_at"] = occurred_at
+        if step in system.parts.unreported_steps:  # moved on without an event: no seq taken, nothing queued
+            _move_on(db, step, row, {**event, "seq": row[1]})
+            return event
         _move_on(db, step, row, event)
         db.execute(
             "INSERT INTO outbox (application_no, body) VALUES (?, ?)", (number, json.dumps(event, ensure_ascii=False))
@@ -179,12 +182,12 @@ async def push_once(system: ReferenceSystem) -> int:
     """Try every ready event once; the number delivered."""
     delivered_now = 0
     for row in system.parts.ready(system):
-        status, error = await _send(system, row["path"], row["body"])
-        delivered_now += _settle(system, row, status, error)
+        status, error = await send(system, row["path"], row["body"])
+        delivered_now += settle(system, row, status, error)
     return delivered_now
 
 
-async def _send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str]:
+async def send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str]:
     """POST one event (or evaluation, rectification) to the exchange: the status and the answer's text (status 0
     when none came)."""
     try:
@@ -199,7 +202,7 @@ async def _send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str
     return answer.status_code, answer.text[:300]
 
 
-def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
+def settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
     """Mark the event delivered (1), refused (an operator must act), or due again after a back-off (0)."""
     if system.parts.delivered(status) and system.parts.receipt_taken(error):
         system.store.execute("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?", row["id"])
@@ -208,9 +211,10 @@ def _settle(system: ReferenceSystem, row: Any, status: int, error: str) -> int:
         system.parts.on_refusal(system, row, error)
     else:
         system.store.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ?, body = ? WHERE id = ?",
             time.time() + system.parts.backoff(row["attempts"]),
             error,
+            system.parts.retry_body(row["body"]),
             row["id"],
         )
     return 0
@@ -227,7 +231,7 @@ def alert_operator(system: ReferenceSystem, row: Any, error: str) -> None:
 async def pusher(system: ReferenceSystem, stop: asyncio.Event) -> None:
     """Push until stopped (the app's lifespan runs it)."""
     while not stop.is_set():
-        moved = await push_once(system)
+        moved = await system.parts.push_round(system)
         try:
             await asyncio.wait_for(stop.wait(), timeout=0.02 if moved else system.parts.outbox_idle_seconds)
         except TimeoutError:

@@ -185,6 +185,12 @@ class Parts:
     earliest_time: Callable[[Json, str | None], str | None] = journal.not_before_submission
     on_refusal: Callable[[ReferenceSystem, Any, str], None] = journal.alert_operator
     receipt_taken: Callable[[str], bool] = journal.any_receipt  # EVT-08: the 2xx answer's text
+    # depth: ACC-05, ACC-06, EVT-01, EVT-02, EVT-07
+    unreported_steps: frozenset[str] = frozenset()  # steps the system records without an event (EVT-01: none)
+    retry_body: Callable[[str], str] = unchanged  # what a retry sends: the same event, unchanged (EVT-07)
+    push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
+    on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
+    missing_of: Callable[[ReferenceSystem, Json, Json], Awaitable[list[dict[str, str]]]] = driver.missing_materials
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

@@ -181,6 +181,19 @@ def within_deadline(events: Iterable[dict[str, Any]]) -> None:
             )
 
 
+SYSTEM_CHANNELS = "35"  # CODE-05: window and agent-point numbers, the applications a system announces with SB
+
+
+def case_steps(pushes: Iterable[Push]) -> list[Any]:
+    """The steps of the pushes, in order, an SB of an online application left out: EVT-02 judges that finding (SB
+    is for the window and agent-point applications only), not the checks that compare an application's steps."""
+    return [
+        p.event.get("step")
+        for p in pushes
+        if not (p.event.get("step") == "SB" and str(p.event.get("application_no") or "")[6:7] not in SYSTEM_CHANNELS)
+    ]
+
+
 def first_step(pushes: Iterable[Push], steps: Sequence[str]) -> str | None:
     """The first of `steps` the system pushed (e.g. its first decision), or None."""
     return next((str(p.event.get("step")) for p in pushes if p.event.get("step") in steps), None)
