@@ -5,6 +5,7 @@ commands' answers to bad input."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import yaml
 from tests.conftest import REGISTRATION
 from tests.mock_helpers import free_port_base
 from tests.processes import run_yzw
+from tests.test_certificate import a_report
 
 from yzw.codes.masking import mask
 from yzw.console.app import Console, build_app
@@ -25,6 +27,8 @@ from yzw.console.auth import SESSION_COOKIE, Sessions, add_account, check_passwo
 from yzw.console.db import MIGRATIONS, ConsoleDb
 from yzw.console.platform import PlatformView
 from yzw.errors import YzwError
+from yzw.report.certificate import issue
+from yzw.report.office_key import PRIVATE_FILE, load_signing_key
 from yzw.serving.server import bind, serve
 
 PASSWORD = "correct horse battery"
@@ -226,3 +230,110 @@ def test_a_systems_cases_hold_only_the_applications_it_pushed() -> None:
     assert [case.application_no for case in cases] == ["A1"]
     assert cases[0].cards == []
     assert [(r["application_no"], r["code"]) for r in refusals] == [("A2", "X")]
+
+
+ROLES_ROUTES: list[tuple[str, str, dict[str, int]]] = [
+    # (method, path, expected status per role: admin, reviewer, vendor of the system, vendor of another)
+    ("GET", "/systems", {"admin": 200, "reviewer": 200, "own": 200, "other": 200}),
+    ("GET", "/systems/{app_id}", {"admin": 200, "reviewer": 200, "own": 200, "other": 403}),
+    ("GET", "/systems/{app_id}/traffic", {"admin": 502, "reviewer": 502, "own": 502, "other": 403}),
+    ("GET", "/systems/{app_id}/cases", {"admin": 502, "reviewer": 502, "own": 502, "other": 403}),
+    ("GET", "/runs/{run_id}", {"admin": 200, "reviewer": 200, "own": 200, "other": 403}),
+    ("GET", "/runs/{run_id}/live", {"admin": 200, "reviewer": 200, "own": 200, "other": 403}),
+    ("GET", "/runs/{run_id}/report.json", {"admin": 200, "reviewer": 200, "own": 200, "other": 403}),
+    ("GET", "/runs/{run_id}/report.html", {"admin": 200, "reviewer": 200, "own": 200, "other": 403}),
+    ("GET", "/certificates", {"admin": 200, "reviewer": 200, "own": 200, "other": 200}),
+    ("GET", "/certificates/{serial}", {"admin": 200, "reviewer": 200, "own": 200, "other": 403}),
+    ("GET", "/certificates/{serial}.json", {"admin": 200, "reviewer": 200, "own": 200, "other": 403}),
+    ("GET", "/waivers", {"admin": 200, "reviewer": 200, "own": 200, "other": 200}),
+    ("GET", "/audit", {"admin": 200, "reviewer": 403, "own": 403, "other": 403}),
+    ("POST", "/systems", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
+    ("POST", "/systems/{app_id}/waivers", {"admin": 422, "reviewer": 422, "own": 403, "other": 403}),
+    ("POST", "/waivers/{waiver_id}/approve", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
+    ("POST", "/runs/{run_id}/cards/1", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
+    ("POST", "/runs/{run_id}/certificate", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
+    ("POST", "/certificates/{serial}/revoke", {"admin": 409, "reviewer": 409, "own": 403, "other": 403}),
+]
+ACCOUNTS = {"admin": ("zhao", "admin", ""), "reviewer": ("wang2", "reviewer", ""), "own": ("xh", "vendor", "西湖科技")}
+ACCOUNTS["other"] = ("bj", "vendor", "别家公司")
+
+
+@pytest.fixture
+def furnished(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A served console with one system of 西湖科技, a passing run with its report, a certificate and a waiver;
+    its URL and the paths' placeholders."""
+    db = ConsoleDb(str(tmp_path / "console.db"))
+    for name, role, vendor in ACCOUNTS.values():
+        add_account(db, name, PASSWORD, role, vendor)
+    console = Console.open(db, tmp_path, "http://127.0.0.1:9")
+    record = json.dumps(REGISTRATION.as_record())
+    db.store.execute("INSERT INTO console_systems VALUES (?, '西湖科技', ?, '2026-12-04')", REGISTRATION.app_id, record)
+    report = tmp_path / "run" / "report"
+    report.mkdir(parents=True)
+    sealed = a_report()
+    (report / "report.json").write_text(json.dumps(sealed), encoding="utf-8")
+    (report / "report.html").write_text("<p>report</p>", encoding="utf-8")
+    db.store.execute(
+        "INSERT INTO console_runs (id, app_id, started_by, profile, chapters, only_ids, status, folder, started_at) "
+        "VALUES ('r1', ?, 'wang2', 'ci', '', '', 'passed', ?, '2026-12-04')",
+        REGISTRATION.app_id,
+        str(tmp_path / "run"),
+    )
+    certificate = {**issue(sealed, load_signing_key(console.keys / PRIVATE_FILE), dt.date(2026, 12, 4), 365)}
+    db.store.execute(
+        "INSERT INTO console_certificates (serial, app_id, run_id, document, issued_on, expires_on) "
+        "VALUES ('c1', ?, 'r1', ?, '2026-12-04', '2027-12-04')",
+        REGISTRATION.app_id,
+        json.dumps({**certificate, "serial": "c1"}),
+    )
+    db.store.execute(
+        "INSERT INTO console_waivers VALUES ('w1', ?, 'PERF-01', 'why', '[\"somebody\"]', '2099-01-01', '2026-12-04')",
+        REGISTRATION.app_id,
+    )
+    sock = bind(0)
+    server, thread = serve(build_app(console), sock, "console")
+    names = {"app_id": REGISTRATION.app_id, "run_id": "r1", "serial": "c1", "waiver_id": "w1"}
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", names
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("role", list(ACCOUNTS))
+def test_every_route_answers_each_role_as_its_rights_say(furnished: tuple[str, dict[str, str]], role: str) -> None:
+    """Table-driven over every signed-in route: a vendor never reaches another vendor's system, run, report,
+    traffic, cases or certificate, changes nothing, and only the admin reads the audit log. Signed out, every
+    route sends to the sign-in page; without the CSRF token, every POST is refused."""
+    url, names = furnished
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for method, path, _ in ROLES_ROUTES:
+            signed_out = client.request(method, path.format(**names))
+            assert signed_out.status_code == 303, path
+            assert signed_out.headers["location"].startswith("/login")
+        name = ACCOUNTS[role][0]
+        client.post("/login", data={"name": name, "password": PASSWORD})
+        page = client.get("/systems").text
+        csrf = page.split('name="csrf" value="')[1].split('"')[0]
+        wrong = []
+        for method, path, expected in ROLES_ROUTES:
+            target = path.format(**names)
+            if method == "POST":
+                assert client.post(target, data={"reason": "x"}).status_code == 403, f"{target} without CSRF"
+                answer = client.post(target, data={"csrf": csrf, "reason": ""})
+            else:
+                answer = client.get(target)
+            if answer.status_code != expected[role]:
+                wrong.append(f"{method} {target}: {answer.status_code}, not {expected[role]}")
+        assert wrong == [], wrong
+
+
+def test_passwords_are_never_stored_or_logged_in_clear(tmp_path: Path) -> None:
+    secret = "s3cret-Passw0rd-never-shown"
+    added = add_user(tmp_path / "console.db", "wang", "--role", "reviewer", password=secret)
+    assert secret not in added.stdout + added.stderr
+    db = ConsoleDb(str(tmp_path / "console.db"))
+    assert check_password(db, "wang", secret) is not None
+    check_password(db, "wang", secret + "x")
+    db.audit("wang", "login", "")
+    db.store.close()
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("console.db*"))
+    assert secret.encode() not in stored
