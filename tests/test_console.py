@@ -204,32 +204,36 @@ def test_secrets_and_tickets_are_masked_in_json_xml_and_forms() -> None:
 
 
 def test_a_systems_cases_hold_only_the_applications_it_pushed() -> None:
-    """Events and cards name a department: another system of the same department (another vendor's) stays out."""
-    answers: dict[str, dict[str, Any]] = {
-        "/_mock/nodes": {"nodes": [{"name": "county", "tier": "county", "url": "http://n", "parent": None}]},
-        "/_mock/traffic": {
-            "entries": [
-                {"request": '{"events": [{"application_no": "A1", "seq": 1}]}', "status": 200},
-                {"request": '{"application_no": "A2", "step": "SL"}', "status": 422, "response": '{"code": "X"}'},
-            ]
-        },
-        "/_mock/events": {
-            "events": [
-                {"application_no": "A1", "seq": 1, "step": "SB"},
-                {"application_no": "B9", "seq": 1, "step": "SB"},  # the other system's
-            ]
-        },
-        "/_mock/cards": {"cards": [{"application_no": "B9", "level": "red", "reason": "late"}]},
-    }
+    """Events and cards name a department: when another vendor has a system of the same department, only the
+    applications in this system's own pushes are shown; otherwise the department's, a page at a time."""
+    numbers = [f"3301061202612040000{n:04d}" for n in range(120)]
+    own = numbers[:3]
+    pushes = [{"request": f'{{"events": [{{"application_no": "{n}", "seq": 1}}]}}', "status": 200} for n in own]
+    refused = {"request": f'{{"application_no": "{own[0]}"}}', "status": 422, "response": '{"code": "X"}'}
 
     class Canned(PlatformView):
         def _get(self, url: str, **params: str) -> dict[str, Any]:
-            return answers[url.removeprefix("http://n").removeprefix("http://p")]
+            path = url.removeprefix("http://n").removeprefix("http://p")
+            if path == "/_mock/nodes":
+                return {"nodes": [{"name": "county", "tier": "county", "url": "http://n", "parent": None}]}
+            if path == "/_mock/events":
+                return {"numbers": numbers}
+            if path == "/_mock/cards":
+                return {"cards": [{"application_no": numbers[-1], "level": "red", "reason": "late"}]}
+            return {"entries": [refused] if params.get("min_status") else pushes}
 
-    _, cases, refusals = Canned("http://p").cases("sys-a", "11330106002482061L")
-    assert [case.application_no for case in cases] == ["A1"]
-    assert cases[0].cards == []
-    assert [(r["application_no"], r["code"]) for r in refusals] == [("A2", "X")]
+        def _get_many(self, url: str, chosen: list[str]) -> dict[str, Any]:
+            return {"events": [{"application_no": n, "seq": 1, "step": "SB"} for n in chosen]}
+
+    view = Canned("http://p")
+    mine = view.cases("sys-a", "11330106002482061L", own_only=True)
+    assert [case.application_no for case in mine.cases] == own
+    assert (mine.total, mine.pages) == (3, 1)
+    assert [(r["application_no"], r["code"]) for r in mine.refusals] == [(own[0], "X")]
+    last = view.cases("sys-a", "11330106002482061L", own_only=False, page=3)
+    assert (last.total, last.page, last.pages) == (120, 3, 3)
+    assert [case.application_no for case in last.cases] == numbers[100:]
+    assert last.cases[-1].cards[0]["level"] == "red"
 
 
 ROLES_ROUTES: list[tuple[str, str, dict[str, int]]] = [

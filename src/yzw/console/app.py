@@ -238,7 +238,7 @@ class Pages:
     async def traffic(self, request: Request, session: Session) -> Response:
         row = self.console.system(session, request.path_params["app_id"])
         try:
-            nodes = self.console.platform.traffic(row["app_id"])
+            nodes = await asyncio.to_thread(self.console.platform.traffic, row["app_id"])
         except PlatformUnavailable as exc:
             return _denied(self.console, request, session, str(exc), status=502)
         live = request.query_params.get("live") == "1"
@@ -246,13 +246,19 @@ class Pages:
 
     async def cases(self, request: Request, session: Session) -> Response:
         row = self.console.system(session, request.path_params["app_id"])
+        dept = row["record"]["dept_uscc"]
+        neighbours = self.console.db.rows(
+            "SELECT vendor, record FROM console_systems WHERE app_id <> ?", row["app_id"]
+        )  # another vendor's system of the same department: show only this system's own applications
+        own_only = any(
+            n["vendor"] != row["vendor"] and json.loads(n["record"])["dept_uscc"] == dept for n in neighbours
+        )
+        page = int(request.query_params["page"]) if request.query_params.get("page", "").isdigit() else 1
         try:
-            nodes, cases, refusals = self.console.platform.cases(row["app_id"], row["record"]["dept_uscc"])
+            found = await asyncio.to_thread(self.console.platform.cases, row["app_id"], dept, own_only, page)
         except PlatformUnavailable as exc:
             return _denied(self.console, request, session, str(exc), status=502)
-        return self.console.page(
-            request, session, "cases.html.j2", system=row, nodes=nodes, cases=cases, refusals=refusals
-        )
+        return self.console.page(request, session, "cases.html.j2", system=row, found=found)
 
     async def start_run(self, request: Request, session: Session) -> Response:
         row = self.console.system(session, request.path_params["app_id"])

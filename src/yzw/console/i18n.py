@@ -68,6 +68,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "delay": ("时延", "delay"),
     "refusals": ("被拒绝的推送", "Refused pushes"),
     "card": ("督办牌", "Card"),
+    "own_only": (
+        "本部门另有其他厂商的系统：仅显示本系统自己推送的申报",
+        "another vendor has a system of this department: only this system's own applications are shown",
+    ),
     "live": ("实时（每 5 秒刷新）", "Live (every 5 s)"),
     "stop_live": ("停止刷新", "Stop refreshing"),
     "in_force": ("生效", "in force"),

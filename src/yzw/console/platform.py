@@ -8,6 +8,7 @@ does not answer is named, never a traceback.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,9 @@ from yzw.codes.masking import mask
 
 TIMEOUT = 5.0
 SHOWN = 100  # newest entries per node on the traffic page
-PUSHES = "10000"  # a system's newest pushes per node read for its case pages
+PUSHES = "2000"  # a system's newest pushes per node read to tell its own applications
+PER_PAGE = 50  # applications per page of the case list
+NUMBER_IN_BODY = re.compile(r'"application_no"\s*:\s*"(\d{22}[\dX])"|<application_no>(\d{22}[\dX])</application_no>')
 SECRET_HEADERS = ("authorization", "x-yzw-signature")
 
 
@@ -64,41 +67,73 @@ class PlatformView:
             shown.append((node, [_masked(entry) for entry in reversed(entries)]))
         return shown
 
-    def cases(self, app_id: str, dept_uscc: str) -> tuple[list[Node], list[Case], list[dict[str, Any]]]:
-        """The applications the system pushed events of, with each event's arrival and delay per node and their
-        supervision cards, and the exchange's refusals of its pushes (status, code, message). Events and cards
-        name a department, not a system: only the applications in the system's own pushes are shown, so a
-        vendor never sees another system of the same department."""
+    def cases(self, app_id: str, dept_uscc: str, own_only: bool, page: int = 1) -> CasePage:
+        """One page of the system's applications, the latest first, each with every event's arrival and delay
+        per node and its supervision cards; and the exchange's refusals of the system's pushes.
+
+        Events and cards name a department, not a system. With `own_only` (another vendor has a system of the
+        same department) only the applications found in this system's own pushes are shown."""
         nodes = self.nodes()
-        pushes = {
-            node.name: self._get(f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/v1/events", limit=PUSHES)[
-                "entries"
-            ]
-            for node in nodes
-        }
-        own = {number for entries in pushes.values() for entry in entries for number in _pushed_numbers(entry)}
-        cases = {number: Case(number) for number in own}
+        numbers: dict[str, None] = {}
+        for node in nodes:
+            numbers.update(dict.fromkeys(self._get(f"{node.url}/_mock/events", app_id=app_id, numbers="1")["numbers"]))
+        listed = list(numbers)
+        if own_only:
+            own = self._own_numbers(nodes, app_id)
+            listed = [number for number in listed if number in own]
+        pages = max(1, -(-len(listed) // PER_PAGE))
+        page = min(max(page, 1), pages)
+        chosen = listed[(page - 1) * PER_PAGE : page * PER_PAGE]
+        cases = {number: Case(number) for number in chosen}
         refusals = []
         for node in nodes:
-            for event in self._get(f"{node.url}/_mock/events", app_id=app_id)["events"]:
-                if event["application_no"] in cases:
-                    cases[event["application_no"]].hops.setdefault((int(event["seq"]), str(event["step"])), {})[
-                        node.name
-                    ] = event
+            if chosen:
+                for event in self._get_many(f"{node.url}/_mock/events", chosen)["events"]:
+                    hops = cases[event["application_no"]].hops
+                    hops.setdefault((int(event["seq"]), str(event["step"])), {})[node.name] = event
             for card in self._get(f"{node.url}/_mock/cards", dept_uscc=dept_uscc)["cards"]:
                 if card["application_no"] in cases:
                     cases[card["application_no"]].cards.append({**card, "node": node.name})
-            refusals += [_refusal(node, entry) for entry in pushes[node.name] if int(entry.get("status") or 0) >= 400]
-        shown = [case for case in cases.values() if case.hops or case.cards]
-        return nodes, sorted(shown, key=lambda c: c.application_no), refusals
+            pushes = self._get(
+                f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/v1/events", min_status="400", limit="200"
+            )["entries"]
+            refusals += [_refusal(node, entry) for entry in reversed(pushes)]
+        return CasePage(nodes, [cases[number] for number in chosen], refusals, page, pages, len(listed), own_only)
+
+    def _get_many(self, url: str, numbers: list[str]) -> dict[str, Any]:
+        try:
+            answer = httpx.get(url, params=[("application_no", number) for number in numbers], timeout=TIMEOUT)
+            answer.raise_for_status()
+            return dict(answer.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            raise PlatformUnavailable(f"the mock platform at {url} did not answer: {exc}") from None
+
+    def _own_numbers(self, nodes: list[Node], app_id: str) -> set[str]:
+        """Application numbers in the system's own pushes (as far as their logged bodies go)."""
+        found: set[str] = set()
+        for node in nodes:
+            for entry in self._get(f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/", limit=PUSHES)[
+                "entries"
+            ]:
+                found.update(_pushed_numbers(entry))
+        return found
+
+
+@dataclass
+class CasePage:
+    nodes: list[Node]
+    cases: list[Case]
+    refusals: list[dict[str, Any]]
+    page: int
+    pages: int
+    total: int
+    own_only: bool
 
 
 def _pushed_numbers(entry: dict[str, Any]) -> list[str]:
-    """The application numbers in one logged push: a single event, or a batch's events."""
-    body = _object(entry.get("request"))
-    batch = body.get("events")
-    events: list[Any] = batch if isinstance(batch, list) else [body]
-    return [str(e["application_no"]) for e in events if isinstance(e, dict) and e.get("application_no")]
+    """The application numbers in one logged push, JSON or XML, a single event or a batch (its logged part:
+    the node keeps the first 4 KiB of a body)."""
+    return [a or b for a, b in NUMBER_IN_BODY.findall(str(entry.get("request") or ""))]
 
 
 class PlatformUnavailable(Exception):

@@ -125,7 +125,8 @@ async def nodes(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def traffic(call: Call) -> Response:
-    """GET /_mock/traffic?path=&method=&status=&app_id=&limit=: this node's requests and answers, newest last."""
+    """GET /_mock/traffic?path=&method=&status=&min_status=&app_id=&limit=: this node's requests and answers,
+    newest last."""
     query = call.request.query_params
     entries = [_readable(entry) for entry in list(call.platform.traffic[call.node.name]) if _matches(entry, query)]
     limit = int(query.get("limit", "1000")) if query.get("limit", "1000").isdigit() else 1000
@@ -144,6 +145,8 @@ def _matches(entry: dict[str, Any], query: Any) -> bool:
     if query.get("method") and entry["method"] != query["method"].upper():
         return False
     if query.get("status") and str(entry["status"]) != query["status"]:
+        return False
+    if query.get("min_status", "").isdigit() and int(entry.get("status") or 0) < int(query["min_status"]):
         return False
     return not (query.get("app_id") and entry.get("app_id") != query["app_id"])
 
@@ -320,14 +323,28 @@ async def license_status(call: Call) -> Response:
 @endpoint(signed=False)
 async def events(call: Call) -> Response:
     """GET /_mock/events?application_no=&app_id=: every event this node recorded (with arrival and delay), in
-    order; of one application, or of the named system's department."""
-    number, node, store = call.request.query_params.get("application_no"), call.node.name, call.platform.store
+    order; of the applications named (`application_no`, repeatable), or of the named system's department.
+    `numbers=1` answers only the application numbers, the latest arrival first (a case list's pages)."""
+    query, node, store = call.request.query_params, call.node.name, call.platform.store
     system = _system(call)
-    rows = (
-        store.rows("SELECT * FROM events WHERE node = ? AND application_no = ? ORDER BY seq", node, number)
-        if number
-        else store.rows("SELECT * FROM events WHERE node = ? ORDER BY received_at, application_no, seq", node)
-    )
+    if query.get("numbers") == "1":
+        dept = "AND dept_uscc = ? " if system is not None else ""
+        rows = store.rows(
+            f"SELECT application_no, MAX(received_at) AS last FROM events WHERE node = ? {dept}"
+            "GROUP BY application_no ORDER BY last DESC, application_no DESC",
+            *([node, system.dept_uscc] if system is not None else [node]),
+        )
+        return JSONResponse({"node": node, "numbers": [row["application_no"] for row in rows]})
+    numbers = query.getlist("application_no")
+    if numbers:
+        marks = ", ".join("?" for _ in numbers)
+        rows = store.rows(
+            f"SELECT * FROM events WHERE node = ? AND application_no IN ({marks}) ORDER BY application_no, seq",
+            node,
+            *numbers,
+        )
+    else:
+        rows = store.rows("SELECT * FROM events WHERE node = ? ORDER BY received_at, application_no, seq", node)
     rows = [row for row in rows if system is None or row["dept_uscc"] == system.dept_uscc]
     pending = store.one("SELECT COUNT(*) FROM outbox WHERE node = ?", node)
     return JSONResponse(
