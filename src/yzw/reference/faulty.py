@@ -58,10 +58,10 @@ from yzw.reference.driver import (
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event
-from yzw.reference.services import evaluation_record, guide_page
+from yzw.reference.services import clerks_action, evaluation_record, guide_page
 from yzw.reference.sso import browser_error, error_page, fresh_sid, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
-from yzw.serving.errors import ApiError
+from yzw.serving.errors import ApiError, error_response
 from yzw.serving.http import JSON, XML, prefers_html
 from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
 from yzw.signing import (
@@ -1302,6 +1302,52 @@ def _suspension_escaped(step: str, found: dict[str, Any], params: dict[str, Any]
     return {k: html.escape(v) if isinstance(v, str) else v for k, v in payload.items()}
 
 
+def _window_fields_escaped(params: dict[str, Any]) -> dict[str, Any]:
+    """ROB-02 broken: the desk's form widgets HTML-escape what the clerk types (form values, addresses, material
+    names) before it is stored; the applicant's name, typed in a widget of its own, is kept."""
+
+    def escaped(value: Any) -> Any:
+        return html.escape(value) if isinstance(value, str) else value
+
+    entry = {**params, "form": {k: escaped(v) for k, v in (params.get("form") or {}).items()}}
+    for member in ("applicant", "delivery"):
+        if isinstance(params.get(member), dict) and "address" in params[member]:
+            entry[member] = {**params[member], "address": escaped(params[member]["address"])}
+    entry["materials"] = [
+        {**m, "name": escaped(m.get("name"))} if isinstance(m, dict) else m for m in params.get("materials") or []
+    ]
+    return entry
+
+
+def _ticket_refused_as_json(request: Request, status: int, code: str, message: str) -> Response:
+    """SSO-03 broken: the hand-off was written as an API: a ticket the IdP refused is answered with the JSON
+    error body, even to a browser that asked for a page."""
+    return error_response(status, code, message)
+
+
+_FIRST_LEVELS: dict[str, int] = {}  # item_code: the required_auth_level the apply entry first saw
+
+
+def _first_level_kept(user: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """SSO-05 broken: the apply entry remembers each item's required_auth_level the first time it looks, and
+    never again: a new version that raises or lowers it is not followed."""
+    needed = _FIRST_LEVELS.setdefault(str(entry["item_code"]), int(entry["required_auth_level"]))
+    return int(user["auth_level"]) >= needed
+
+
+def _rectification_action_escaped(params: dict[str, Any]) -> str:
+    """ROB-02 broken: the clerk's rectification action is HTML-escaped before it is stored and pushed."""
+    return html.escape(clerks_action(params))
+
+
+def _other_applications_dropped(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """ROB-02 broken: the window's search index is updated by SQL built from the entry's text, so a text like
+    `'; DROP TABLE` (read as a statement) empties the applications held, all but the one being taken."""
+    if "DROP TABLE" in json.dumps(application, ensure_ascii=False).upper():
+        system.store.execute("DELETE FROM applications WHERE application_no <> ?", application["application_no"])
+    return announce(system, application)
+
+
 def _session_name_trimmed(user: dict[str, Any]) -> dict[str, Any]:
     """ROB-02 broken: the session shows the person's name trimmed and with its markup stripped."""
     return {**user, "name": re.sub(r"<[^>]*>", "", str(user.get("name", ""))).strip()}
@@ -1715,6 +1761,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "token-per-request": {"token_reuse": False},
     "nonce-too-short": {"nonce_bytes": 4},
     "token-renewed-on-expiry-only": {"token_renewed_on": ("TOKEN_EXPIRED",)},
+    "token-retry-loop": {"token_retries": 25},  # "until it works", with a safety cap
     # intake, status, health
     "health-wrong-norm": {"health_norm": "YZW-NORM-2025"},
     "unknown-fields-refused": {"schema_check": _strict},
@@ -1972,6 +2019,12 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "session-person-fields-only": {"session_view": _person_session},
     # ROB-02 deepened
     "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
+    "window-fields-escaped": {"window_entry": _window_fields_escaped},
+    "auth-level-cached-forever": {"auth_level_enough": _first_level_kept},
+    "ticket-refusal-json": {"ticket_refusal": _ticket_refused_as_json},
+    "evaluation-comment-trimmed": {"evaluation_of": _evaluation_with(comment=lambda comment: comment.strip())},
+    "rectification-action-escaped": {"rectification_action": _rectification_action_escaped},
+    "window-text-drops-others": {"window_announcement": _other_applications_dropped},
     "step-texts-escaped": {"step_payload": _suspension_escaped},
     "session-name-cleaned": {"session_view": _session_name_trimmed},
     # APP-01 deepened
