@@ -410,6 +410,26 @@ def test_the_token_is_reused_and_refreshed_once_when_it_expires(
     )
 
 
+@pytest.mark.requirement("SIG-02", clauses=["SIG-02.32", "SIG-02.34", "SIG-02.35"])
+def test_signed_calls_to_the_browser_endpoints_are_served_all_the_same(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """A person signed on (level 4): the session and the apply entry answer 200 unsigned, and 200 again when the
+    same call carries valid signature headers (a portal's proxy signs everything it forwards)."""
+    user = {"user_id": "U-SIG-02-35", "user_type": "person", "name": "张三", "auth_level": 4, "id_type": "111"}
+    user["id_number"] = scenario.factory.fake.person()["id_number"]
+    raw.cookies.clear()
+    raw.get(platform.login(user))
+    for path in ("/yzw/v1/session", f"/yzw/v1/items/{scenario.item['item_code']}/apply"):
+        answered(raw.get(target.base_url + path), 200, fix="serve the browser endpoint to a signed-on person")
+        signed = signed_headers(target.grant.app_id, target.grant.secret, "GET", path)
+        answered(
+            raw.get(target.base_url + path, headers=signed),
+            200,
+            fix="serve a public or browser endpoint all the same when the call carries signature headers (SIG-02)",
+        )
+
+
 REFUSED_CALLS = 40  # the catalogue refuses the item's path this often: more than any loop needs to show
 ATTEMPTS = 2  # the refused call and its one retry with a new token (SIG-04)
 

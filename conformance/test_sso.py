@@ -257,7 +257,7 @@ def test_the_apply_entry_follows_the_catalogues_current_level(
             answer,
             status,
             "AUTH_LEVEL_INSUFFICIENT" if status == 403 else None,
-            fix=f"compare the session's level with the item's current required_auth_level (version {level}: now "
+            fix=f"compare the session's level with the item's current required_auth_level (now "
             f"{level}); fetch the item again on the catalogue's change notice (CAT-03)",
         )
 

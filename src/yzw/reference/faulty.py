@@ -59,7 +59,7 @@ from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event
 from yzw.reference.services import clerks_action, evaluation_record, guide_page
-from yzw.reference.sso import browser_error, error_page, fresh_sid, session_user
+from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, error_response
 from yzw.serving.http import JSON, XML, prefers_html
@@ -89,6 +89,7 @@ from yzw.spec import validate
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
 from yzw.spec.schemas import schema_documents
+from yzw.spec.xml import NS as XML_NS
 from yzw.spec.xml import from_xml, xsd_errors
 
 # The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
@@ -991,6 +992,56 @@ def _details_dropped(error: ApiError, call: Call) -> Response:
     return answer_in_kind(error, call)
 
 
+def _xml_error_rewritten(rewrite: Callable[[ApiError, ET.Element], None]) -> Callable[[ApiError, Call], Response]:
+    """MSG-01 broken: the error's XML form, as the clean system writes it, then changed by `rewrite`."""
+
+    def answer(error: ApiError, call: Call) -> Response:
+        clean = answer_in_kind(error, call)
+        if "xml" not in clean.headers.get("content-type", ""):
+            return clean
+        root = ET.fromstring(bytes(clean.body))
+        rewrite(error, root)
+        body = ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=XML_NS)
+        return Response(body, status_code=clean.status_code, media_type="application/xml")
+
+    return answer
+
+
+def _root_named_response(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the schema validator's XML error writer names its root with the framework's generic
+    `response`, not `error` (its other errors are written right)."""
+    if error.code == "SCHEMA_INVALID":
+        root.tag = f"{{{XML_NS}}}response"
+
+
+def _details_unwrapped(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the error's details written as one `details` element per entry, without `item` elements."""
+    details = root.find(f"{{{XML_NS}}}details")
+    if details is None:
+        return
+    root.remove(details)
+    for item_ in list(details):
+        item_.tag = f"{{{XML_NS}}}details"
+        root.append(item_)
+
+
+def _null_written(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the XML writer renders what the error lacks as the text null: no details is
+    <details>null</details>."""
+    details = root.find(f"{{{XML_NS}}}details")
+    if details is not None and not len(details):
+        details.text = "null"
+
+
+def _requirement_kept(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the XML error keeps each detail's internal `requirement` member, which the XSD does not
+    declare (the JSON form may carry more, the XML form may not)."""
+    details = root.find(f"{{{XML_NS}}}details")
+    for item_, detail in zip(list(details) if details is not None else [], error.details, strict=False):
+        if detail.get("requirement"):
+            ET.SubElement(item_, f"{{{XML_NS}}}requirement").text = str(detail["requirement"])
+
+
 def _dotted_paths(error: ApiError, call: Call) -> Response:
     """MSG-02 broken: detail paths in the validator's dotted form (materials.0.name), not JSON pointers."""
     details = [{**d, "path": ".".join(str(d.get("path", "")).strip("/").split("/"))} for d in error.details]
@@ -1323,6 +1374,16 @@ def _ticket_refused_as_json(request: Request, status: int, code: str, message: s
     """SSO-03 broken: the hand-off was written as an API: a ticket the IdP refused is answered with the JSON
     error body, even to a browser that asked for a page."""
     return error_response(status, code, message)
+
+
+async def _signed_calls_sessionless(
+    system: ReferenceSystem, request: Request, item_code: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """SIG-02 broken: a request carrying signature headers is taken for a machine call, so its session cookie is
+    not read: a signed call to the apply entry is answered 401 instead of served all the same."""
+    if "x-yzw-signature" in request.headers:
+        return None, None
+    return await session_first(system, request, item_code)
 
 
 _FIRST_LEVELS: dict[str, int] = {}  # item_code: the required_auth_level the apply entry first saw
@@ -1960,6 +2021,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "supplements-xml-unhardened": {"body_parser": _supplements_by_stdlib},
     "schema-details-empty": {"error_answer": _details_dropped},
     "dotted-detail-paths": {"error_answer": _dotted_paths},
+    "xml-error-root-response": {"error_answer": _xml_error_rewritten(_root_named_response)},
+    "xml-details-unwrapped": {"error_answer": _xml_error_rewritten(_details_unwrapped)},
+    "xml-null-written": {"error_answer": _xml_error_rewritten(_null_written)},
+    "xml-error-undeclared-member": {"error_answer": _xml_error_rewritten(_requirement_kept)},
     "html-errors-everywhere": {"error_answer": _html_for_every_browser},
     "html-error-page-200": {"error_page": _page_200},
     "strict-request-models": {"body_parser": _strict_models},
@@ -2022,6 +2087,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "window-fields-escaped": {"window_entry": _window_fields_escaped},
     "auth-level-cached-forever": {"auth_level_enough": _first_level_kept},
     "ticket-refusal-json": {"ticket_refusal": _ticket_refused_as_json},
+    "signed-apply-sessionless": {"entry_lookup": _signed_calls_sessionless},
     "evaluation-comment-trimmed": {"evaluation_of": _evaluation_with(comment=lambda comment: comment.strip())},
     "rectification-action-escaped": {"rectification_action": _rectification_action_escaped},
     "window-text-drops-others": {"window_announcement": _other_applications_dropped},
