@@ -34,6 +34,39 @@ def test_a_new_catalogue_item_is_taken_without_reregistration(scenario: Scenario
     )
 
 
+@pytest.mark.requirement("CAT-01", clauses=["CAT-01.2"])
+def test_a_listed_item_the_catalogue_gives_another_department_is_refused(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """An item the registration lists is moved by the catalogue to another department (a new version, the notice
+    goes out): once the guide follows, an application for it is refused 422 ITEM_UNKNOWN; the item is given back
+    afterwards."""
+    catalogue = {str(i["item_code"]): i for i in platform.catalogue()}
+    own = target.registration.dept_uscc
+    other = next((i["dept"] for i in catalogue.values() if i["dept"]["uscc"] != own), None)
+    listed = [
+        code
+        for code in target.registration.items
+        if code != scenario.item["item_code"] and catalogue.get(code, {}).get("status") == "active"
+    ]
+    if other is None or not listed:
+        pytest.skip("not-applicable: no other listed item, or no other department in the catalogue, to move it to")
+    code = listed[-1]
+    moved = platform.change_item(code, dept=other)
+    try:
+        platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, _notice_budget(platform))
+        answered(
+            scenario.submit(scenario.application(item=moved)),
+            422,
+            "ITEM_UNKNOWN",
+            fix="take the catalogue as authoritative: an item it gives another department is ITEM_UNKNOWN here, "
+            "whatever the registration's items list says",
+        )
+    finally:
+        platform.change_item(code, dept=catalogue[code]["dept"])
+        platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 200, _notice_budget(platform))
+
+
 @pytest.mark.requirement("CAT-01", clauses=["CAT-01.3", "CODE-04.3"])
 def test_the_catalogue_etag_is_echoed_unchanged(scenario: Scenario, platform: Nodes) -> None:
     item = platform.create_item(scenario.new_item())  # new: every ETag the system holds for it is seen here

@@ -23,7 +23,8 @@ from yzw.run.items import FILE_MATERIAL
 from yzw.run.target import UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import signed_headers
 from yzw.spec.limits import limits
-from yzw.spec.xml import to_xml
+from yzw.spec.xml import NS as XML_NS
+from yzw.spec.xml import parse_xml, to_xml, xsd_errors
 
 XML = {"Content-Type": "application/xml", "Accept": "application/xml"}
 
@@ -49,6 +50,96 @@ def test_an_xml_application_is_taken_and_xml_errors_are_answered_in_xml(
     refused = sut.request("POST", url, content=to_xml("application", broken), headers=XML)
     answered(refused, 400, "SCHEMA_INVALID", fix="refuse the schema violation with 400 SCHEMA_INVALID")
     xml_error(refused)
+
+
+@pytest.mark.requirement(
+    "MSG-01", clauses=["MSG-01.5", "MSG-01.6", "MSG-01.7", "MSG-01.8", "MSG-01.12", "MSG-01.14", "MSG-01.16"]
+)
+def test_xml_errors_follow_the_mapping_and_xml_supplements_are_taken(
+    scenario: Scenario, driver: Driver, target: Target, sut: SignedClient
+) -> None:
+    """An XML application with two schema violations, one for an unknown item, supplements before they are asked
+    for (an error without details): each error is an `error` root
+    of the norm's namespace, valid against specs/xsd, its details one `item` per entry, no element written for
+    nothing (empty or "null"); XML supplements to an application waiting for them are taken."""
+    _needs_xml(target)
+    url = target.base_url + APPLICATIONS
+    broken = scenario.application()
+    del broken["delivery"]
+    del broken["applicant"]["name"]
+    unknown = {**scenario.application(), "item_code": str(scenario.item["item_code"])[:-3] + "999"}
+    for document, status in ((broken, 400), (unknown, 422)):
+        answer = sut.request("POST", url, content=to_xml("application", document), headers=XML)
+        answered(answer, status, fix="refuse the application (400 SCHEMA_INVALID, 422 ITEM_UNKNOWN) in the XML form")
+        _xml_error_mapped(answer)
+    scenario.use(FILE_MATERIAL)
+    files = [m for m in scenario.application()["materials"] if m["kind"] == "file"]
+    number = scenario.submitted(omit=(files[0]["material_code"],))["application_no"]
+    supplements = to_xml("supplements", {"materials": files[:1]})
+    early = sut.request("POST", f"{url}/{number}/supplements", content=supplements, headers=XML)
+    answered(early, 409, "STATE_INVALID", fix="take supplements only while the application waits for them (BZ)")
+    _xml_error_mapped(early)  # an error without details
+    driver.act("accept", number)
+    scenario.pushed(number, "BZ")
+    more = sut.request("POST", f"{url}/{number}/supplements", content=supplements, headers=XML)
+    answered(more, 200, fix="take supplements in the XML form (root supplements) from a registered xml system")
+
+
+def _xml_error_mapped(answer: httpx.Response) -> None:
+    """MSG-01: an XML error is the `error` root of urn:yzw:norm:2026, valid against the XSD, details as `item`
+    elements, no element for an absent member."""
+    where = f"{where_of(answer)} (XML request)"
+    fix = "write the XML error as specs/xsd declares it: <error xmlns='urn:yzw:norm:2026'> code, message, details"
+    try:
+        root = parse_xml(answer.content)
+    except Exception as broken:
+        raise Violation(
+            "the XML error is not well-formed XML", "an <error> document", str(broken), fix, where
+        ) from None
+    if root.tag != f"{{{XML_NS}}}error":
+        raise Violation("the XML error's root is not error", f"{{{XML_NS}}}error", root.tag, fix, where)
+    empty = [
+        element.tag.split("}")[-1]
+        for element in root.iter()
+        if (element.text or "").strip() in ("", "null") and not len(element) and element.tag != f"{{{XML_NS}}}details"
+    ]
+    details = root.find(f"{{{XML_NS}}}details")
+    if empty or (details is not None and (details.text or "").strip()):
+        raise Violation(
+            "the XML error writes an element for a member without value",
+            "no element for a null or absent member (MSG-01), details holding only item elements",
+            empty or (details.text if details is not None else None),
+            "leave a null or absent member out of the XML form (no empty or 'null' element)",
+            where,
+        )
+    body = body_of(answer)
+    entries = body.get("details") if isinstance(body, dict) else None
+    items = [child for child in details if child.tag == f"{{{XML_NS}}}item"] if details is not None else []
+    if details is not None and len(items) != len(details):
+        raise Violation(
+            "the XML error's details are not one item element per entry",
+            "<details><item>…</item>…</details>",
+            [child.tag.split("}")[-1] for child in details],
+            "write an array as an element of its name holding one item element per entry",
+            where,
+        )
+    if answer.status_code == 400 and not (isinstance(entries, list) and len(items) >= 1):
+        raise Violation(
+            "the XML schema error lists no detail items",
+            "one details/item per schema finding",
+            answer.text[:200],
+            "write each finding as a details/item element",
+            where,
+        )
+    problems = xsd_errors(answer.content)
+    if problems:
+        raise Violation(
+            "the XML error is not valid against the normative XSD (specs/xsd)",
+            "an error document valid against specs/xsd/yzw.xsd",
+            "; ".join(f"{path}: {reason}" for path, reason in problems[:3]),
+            fix,
+            where,
+        )
 
 
 @pytest.mark.requirement(

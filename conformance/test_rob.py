@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -313,3 +315,88 @@ def test_a_login_while_the_idp_fails_answers_503_without_a_session(
         platform.clear_faults("province")
         answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=f"when the IdP's {path} {outage}: {OUTAGE_FIX}")
         answered(raw.get(target.base_url + "/yzw/v1/session"), 401, fix="create no session when the IdP cannot answer")
+
+
+WINDOW_SYSTEM_MEMBERS = ("application_no", "channel", "submitted_at", "division_code")  # what the system adds (APP-06)
+
+
+@pytest.mark.requirement("ROB-02", clauses=["ROB-02.1", "ROB-02.5", "ROB-02.6", "ROB-02.7", "ROB-02.9", "ROB-02.11"])
+def test_window_texts_evaluation_comments_and_rectifications_are_kept_verbatim(
+    scenario: Scenario, driver: Driver, platform: Nodes, sut: SignedClient, target: Target
+) -> None:
+    """A window application whose every text (form values, the applicant's and the delivery's addresses, material
+    names) is a hard string is pushed in its SB exactly as typed, every other member untouched, and an application
+    taken before it is still held as it was; a level 1 evaluation's comment and its rectification's action are
+    pushed exactly as written."""
+    _, earlier = scenario.window_apply(scenario.window_params())
+    before = _status_of(sut, target, earlier)
+    answered(before[0], 200, fix="answer the status query of a window application taken (APP-07)")
+    params = scenario.window_params()
+    params["form"] = {key: f"{VERBATIM}{index}" for index, key in enumerate(params["form"])}
+    params["applicant"]["address"] = VERBATIM
+    params["delivery"]["address"] = f"{VERBATIM}送达"
+    for index, material in enumerate(params["materials"]):
+        material["name"] = f"{VERBATIM}材料{index}"
+    answer, number = scenario.window_apply(params)
+    if answer is not None:
+        answered(answer, 200, fix="take a window application whatever its text")
+    payload = scenario.pushed(str(number), "SB").event.get("payload") or {}
+    fix = "store and send every text of the application unchanged: no trimming, escaping or re-encoding"
+    for member in ("form", "applicant", "delivery", "materials"):
+        equal(
+            f"the application's {member} as pushed",
+            payload.get(member),
+            params[member],
+            fix=fix,
+            where=f"SB of {number}",
+        )
+    equal(
+        "the application as pushed, less the members the system adds",
+        {k: v for k, v in payload.items() if k not in WINDOW_SYSTEM_MEMBERS},
+        {k: v for k, v in params.items() if k not in WINDOW_SYSTEM_MEMBERS},
+        fix="store such text as data: nothing else of the application changes (ROB-02)",
+        where=f"SB of {number}",
+    )
+    equal(
+        f"the status query of {earlier}, taken before",
+        _status_of(sut, target, earlier)[1],
+        before[1],
+        fix="store such text as data: no other application changes, none is lost (ROB-02)",
+        where=f"GET /yzw/v1/applications/{earlier} after {number} was taken",
+    )
+    _, _, case_no = scenario.case()
+    evaluated = seen(driver.act("evaluate", case_no=case_no, level=1, comment=VERBATIM), "took the evaluation")
+    answered(evaluated, 200, fix="take a window evaluation whatever its comment")
+    evaluation_id = str((body_of(evaluated) or {}).get("evaluation_id"))
+    rectified = seen(
+        driver.act("rectify", case_no=case_no, evaluation_id=evaluation_id, action=VERBATIM), "took the rectification"
+    )
+    answered(rectified, 200, fix="take a rectification whatever its action's text")
+    for path, member in (("/exchange/v1/evaluations", "comment"), ("/exchange/v1/rectifications", "action")):
+        sent = platform.wait_for(lambda path=path: _sent(platform, path, evaluation_id), bool)
+        equal(
+            f"the {member} as pushed",
+            sent[-1].get(member) if sent else None,
+            VERBATIM,
+            fix=f"push the {member} unchanged: no trimming, escaping or re-encoding",
+            where=f"POST {path} for evaluation {evaluation_id}",
+        )
+
+
+def _status_of(sut: SignedClient, target: Target, number: str | None) -> tuple[httpx.Response, object]:
+    answer = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{number}")
+    return answer, body_of(answer)
+
+
+def _sent(platform: Nodes, path: str, evaluation_id: str) -> list[dict[str, object]]:
+    """The bodies the exchange took on `path` for one evaluation, in order."""
+    bodies = []
+    for entry in platform.traffic("exchange", path, "POST"):
+        try:
+            body = json.loads(str(entry.get("request")))
+        except ValueError:
+            continue
+        if isinstance(body, dict) and body.get("evaluation_id") == evaluation_id:
+            platform.evidence.observed(entry, platform.target.exchange_url)
+            bodies.append(body)
+    return bodies

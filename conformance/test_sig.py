@@ -410,6 +410,56 @@ def test_the_token_is_reused_and_refreshed_once_when_it_expires(
     )
 
 
+@pytest.mark.requirement("SIG-02", clauses=["SIG-02.32", "SIG-02.34", "SIG-02.35"])
+def test_signed_calls_to_the_browser_endpoints_are_served_all_the_same(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """A person signed on (level 4): the session and the apply entry answer 200 unsigned, and 200 again when the
+    same call carries valid signature headers (a portal's proxy signs everything it forwards)."""
+    user = {"user_id": "U-SIG-02-35", "user_type": "person", "name": "张三", "auth_level": 4, "id_type": "111"}
+    user["id_number"] = scenario.factory.fake.person()["id_number"]
+    raw.cookies.clear()
+    raw.get(platform.login(user))
+    for path in ("/yzw/v1/session", f"/yzw/v1/items/{scenario.item['item_code']}/apply"):
+        answered(raw.get(target.base_url + path), 200, fix="serve the browser endpoint to a signed-on person")
+        signed = signed_headers(target.grant.app_id, target.grant.secret, "GET", path)
+        answered(
+            raw.get(target.base_url + path, headers=signed),
+            200,
+            fix="serve a public or browser endpoint all the same when the call carries signature headers (SIG-02)",
+        )
+
+
+REFUSED_CALLS = 40  # the catalogue refuses the item's path this often: more than any loop needs to show
+ATTEMPTS = 2  # the refused call and its one retry with a new token (SIG-04)
+
+
+@pytest.mark.requirement("SIG-04", clauses=["SIG-04.4", "SIG-04.6"])
+def test_a_call_refused_again_after_a_new_token_is_not_retried_in_a_loop(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+) -> None:
+    """The catalogue answers 401 TOKEN_INVALID to every call for a new item, whatever the token: the system fetches
+    a new token and retries the call once, then gives up (two calls on the item's path, not a loop)."""
+    item = platform.create_item(scenario.new_item())  # new: the system must ask the catalogue for it
+    path = f"/catalog/v1/items/{item['item_code']}"
+    refusal = json.dumps({"code": "TOKEN_INVALID", "message": "the token is not valid", "request_id": "r-sig-04"})
+    platform.misanswer_next(path, refusal, REFUSED_CALLS, status=401)
+    try:
+        raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}")
+    finally:
+        platform.clear_faults("province")
+    calls = [e for e in own_calls(platform) if e["path"] == path]
+    if len(calls) != ATTEMPTS:
+        raise Violation(
+            "a call refused 401 TOKEN_INVALID was not retried exactly once with a new token",
+            "2 calls on the item's path: the refused call and one retry after a new token (SIG-04)",
+            f"{len(calls)} call(s) on {path}",
+            "on 401 TOKEN_EXPIRED or TOKEN_INVALID fetch a new token and retry the call once; refused again, give up "
+            "(503 DEPENDENCY_UNAVAILABLE, ROB-01), never retry in a loop",
+            f"GET {path} at the province while every call was refused TOKEN_INVALID",
+        )
+
+
 @pytest.mark.requirement("SIG-05", clauses=["SIG-03.7", "SIG-03.8", "SIG-03.9", "SIG-05.1"])
 def test_token_requests_ask_only_for_the_norms_scopes(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     _case_through_the_platform(scenario, driver)

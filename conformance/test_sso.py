@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.answers import answered, body_of, equal, media
 from yzw.conformance.checks.sso import session_cookie, validated_with_the_idp
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import Scenario
@@ -110,6 +110,22 @@ def test_bad_tickets_create_no_session(
             "malformed one, and 400 when the ticket parameter is missing or empty",
         )
         _no_session(target, raw, fix="create no session for a refused ticket")
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what a browser sends
+
+
+@pytest.mark.requirement("SSO-03", clauses=["SSO-03.3", "SSO-03.4", "SSO-03.5"])
+def test_a_refused_ticket_is_an_error_page_for_the_browser(
+    target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """The person's browser follows a hand-off whose ticket was already used: 401, an HTML page, no session."""
+    hand_off = platform.login(person(scenario))
+    httpx.get(hand_off)  # someone else used it first
+    page = raw.get(hand_off, headers={"Accept": BROWSER_ACCEPT})
+    answered(page, 401, fix="answer 401 to a ticket the IdP refused (TICKET_USED)")
+    media(page, "text/html", fix="answer a browser's refused hand-off with an error page (text/html), status 401")
+    _no_session(target, raw, fix="create no session for a refused ticket")
 
 
 @pytest.mark.requirement(
@@ -219,6 +235,31 @@ def test_the_apply_entry_checks_the_authentication_level(
                 fix=f"answer 404 ITEM_UNKNOWN for {other}: it is active, but not an item of department "
                 f"{target.registration.dept_uscc}",
             )
+
+
+@pytest.mark.requirement("SSO-05", clauses=["SSO-05.1", "SSO-05.3", "SSO-05.4"])
+def test_the_apply_entry_follows_the_catalogues_current_level(
+    target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """A new item needing level 2 opens for a level 2 session; the catalogue then raises it to 3 in a new version
+    (the change notice goes out): within the notice's time the same session is refused 403; lowered to 2 again,
+    it opens again."""
+    item = platform.create_item({**scenario.new_item(), "required_auth_level": 2})
+    code = str(item["item_code"])
+    entry = _entry(target, code)
+    raw.get(platform.login(person(scenario, auth_level=2)))
+    answered(raw.get(entry), 200, fix="open the apply entry when the session's auth_level reaches the item's")
+    budget = min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
+    for level, status in ((3, 403), (2, 200)):
+        platform.change_item(code, required_auth_level=level)
+        answer = platform.wait_for(lambda: raw.get(entry), lambda a, status=status: a.status_code == status, budget)
+        answered(
+            answer,
+            status,
+            "AUTH_LEVEL_INSUFFICIENT" if status == 403 else None,
+            fix=f"compare the session's level with the item's current required_auth_level (now "
+            f"{level}); fetch the item again on the catalogue's change notice (CAT-03)",
+        )
 
 
 def _entry(target: Target, item_code: str) -> str:

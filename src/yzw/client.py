@@ -33,6 +33,7 @@ class Credentials:
     scope: str = "exchange:write"
     nonce_bytes: int = 16  # SIG-01: 32 hex characters, inside the 16-64 the norm allows
     renew_on: tuple[str, ...] = RENEW_ON  # SIG-04: the refusals after which a new token is fetched and the call retried
+    retries: int = 1  # SIG-04: how often a refused call is retried with a new token (once)
 
 
 @dataclass
@@ -171,7 +172,9 @@ class SignedClient(_Signer):
     def request(self, method: str, url: str, **options: Any) -> httpx.Response:
         """Send a signed request (options: params, json, content, headers); refresh the token once on 401."""
         response = self._send(method, url, options, force=False)
-        if _needs_new_token(response, self.credentials.renew_on):
+        for _ in range(self.credentials.retries):
+            if not _needs_new_token(response, self.credentials.renew_on):
+                break
             response = self._send(method, url, options, force=True)
         return response
 
@@ -194,7 +197,9 @@ class AsyncSignedClient(_Signer):
     async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
         """Send a signed request (options: params, json, content, headers); refresh the token once on 401."""
         response = await self._send(method, url, options, force=False)
-        if _needs_new_token(response, self.credentials.renew_on):
+        for _ in range(self.credentials.retries):
+            if not _needs_new_token(response, self.credentials.renew_on):
+                break
             response = await self._send(method, url, options, force=True)
         return response
 

@@ -189,11 +189,17 @@ class Nodes:
         self._call("POST", self.target.exchange_url + "/_mock/faults", params=self.own, json=fault)
 
     def misanswer_next(
-        self, path: str, body: str, count: int = 1, node: str = "province", content_type: str = "application/json"
+        self,
+        path: str,
+        body: str,
+        count: int = 1,
+        node: str = "province",
+        content_type: str = "application/json",
+        status: int = 200,
     ) -> None:
-        """`node` answers the next `count` requests on `path` with `body` under 200 instead of its own answer: an
-        answer that is not the norm's (ROB-01)."""
-        fault = {"path": path, "body": body, "content_type": content_type, "count": count}
+        """`node` answers the next `count` requests on `path` with `body` under `status` (200) instead of its own
+        answer: an answer that is not the norm's (ROB-01), or a fixed refusal (SIG-04)."""
+        fault = {"path": path, "body": body, "content_type": content_type, "count": count, "status": status}
         self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
 
     def clear_faults(self, node: str) -> None:

@@ -59,10 +59,10 @@ from yzw.reference.driver import (
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
-from yzw.reference.services import evaluation_record, guide_page
-from yzw.reference.sso import browser_error, error_page, fresh_sid, session_user
+from yzw.reference.services import clerks_action, evaluation_record, guide_page
+from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
-from yzw.serving.errors import ApiError
+from yzw.serving.errors import ApiError, error_response
 from yzw.serving.http import JSON, XML, prefers_html
 from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
 from yzw.signing import (
@@ -90,6 +90,7 @@ from yzw.spec import validate
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
 from yzw.spec.schemas import schema_documents
+from yzw.spec.xml import NS as XML_NS
 from yzw.spec.xml import from_xml, xsd_errors
 
 # The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
@@ -992,6 +993,56 @@ def _details_dropped(error: ApiError, call: Call) -> Response:
     return answer_in_kind(error, call)
 
 
+def _xml_error_rewritten(rewrite: Callable[[ApiError, ET.Element], None]) -> Callable[[ApiError, Call], Response]:
+    """MSG-01 broken: the error's XML form, as the clean system writes it, then changed by `rewrite`."""
+
+    def answer(error: ApiError, call: Call) -> Response:
+        clean = answer_in_kind(error, call)
+        if "xml" not in clean.headers.get("content-type", ""):
+            return clean
+        root = ET.fromstring(bytes(clean.body))
+        rewrite(error, root)
+        body = ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=XML_NS)
+        return Response(body, status_code=clean.status_code, media_type="application/xml")
+
+    return answer
+
+
+def _root_named_response(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the schema validator's XML error writer names its root with the framework's generic
+    `response`, not `error` (its other errors are written right)."""
+    if error.code == "SCHEMA_INVALID":
+        root.tag = f"{{{XML_NS}}}response"
+
+
+def _details_unwrapped(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the error's details written as one `details` element per entry, without `item` elements."""
+    details = root.find(f"{{{XML_NS}}}details")
+    if details is None:
+        return
+    root.remove(details)
+    for item_ in list(details):
+        item_.tag = f"{{{XML_NS}}}details"
+        root.append(item_)
+
+
+def _null_written(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the XML writer renders what the error lacks as the text null: no details is
+    <details>null</details>."""
+    details = root.find(f"{{{XML_NS}}}details")
+    if details is not None and not len(details):
+        details.text = "null"
+
+
+def _requirement_kept(error: ApiError, root: ET.Element) -> None:
+    """MSG-01 broken: the XML error keeps each detail's internal `requirement` member, which the XSD does not
+    declare (the JSON form may carry more, the XML form may not)."""
+    details = root.find(f"{{{XML_NS}}}details")
+    for item_, detail in zip(list(details) if details is not None else [], error.details, strict=False):
+        if detail.get("requirement"):
+            ET.SubElement(item_, f"{{{XML_NS}}}requirement").text = str(detail["requirement"])
+
+
 def _dotted_paths(error: ApiError, call: Call) -> Response:
     """MSG-02 broken: detail paths in the validator's dotted form (materials.0.name), not JSON pointers."""
     details = [{**d, "path": ".".join(str(d.get("path", "")).strip("/").split("/"))} for d in error.details]
@@ -1303,6 +1354,62 @@ def _suspension_escaped(step: str, found: dict[str, Any], params: dict[str, Any]
     """ROB-02 broken: the texts of GQ and CH are HTML-escaped before they are stored ("to be safe")."""
     payload = step_payload(step, found, params)
     return {k: html.escape(v) if isinstance(v, str) else v for k, v in payload.items()}
+
+
+def _window_fields_escaped(params: dict[str, Any]) -> dict[str, Any]:
+    """ROB-02 broken: the desk's form widgets HTML-escape what the clerk types (form values, addresses, material
+    names) before it is stored; the applicant's name, typed in a widget of its own, is kept."""
+
+    def escaped(value: Any) -> Any:
+        return html.escape(value) if isinstance(value, str) else value
+
+    entry = {**params, "form": {k: escaped(v) for k, v in (params.get("form") or {}).items()}}
+    for member in ("applicant", "delivery"):
+        if isinstance(params.get(member), dict) and "address" in params[member]:
+            entry[member] = {**params[member], "address": escaped(params[member]["address"])}
+    entry["materials"] = [
+        {**m, "name": escaped(m.get("name"))} if isinstance(m, dict) else m for m in params.get("materials") or []
+    ]
+    return entry
+
+
+def _ticket_refused_as_json(request: Request, status: int, code: str, message: str) -> Response:
+    """SSO-03 broken: the hand-off was written as an API: a ticket the IdP refused is answered with the JSON
+    error body, even to a browser that asked for a page."""
+    return error_response(status, code, message)
+
+
+async def _signed_calls_sessionless(
+    system: ReferenceSystem, request: Request, item_code: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """SIG-02 broken: a request carrying signature headers is taken for a machine call, so its session cookie is
+    not read: a signed call to the apply entry is answered 401 instead of served all the same."""
+    if "x-yzw-signature" in request.headers:
+        return None, None
+    return await session_first(system, request, item_code)
+
+
+_FIRST_LEVELS: dict[str, int] = {}  # item_code: the required_auth_level the apply entry first saw
+
+
+def _first_level_kept(user: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """SSO-05 broken: the apply entry remembers each item's required_auth_level the first time it looks, and
+    never again: a new version that raises or lowers it is not followed."""
+    needed = _FIRST_LEVELS.setdefault(str(entry["item_code"]), int(entry["required_auth_level"]))
+    return int(user["auth_level"]) >= needed
+
+
+def _rectification_action_escaped(params: dict[str, Any]) -> str:
+    """ROB-02 broken: the clerk's rectification action is HTML-escaped before it is stored and pushed."""
+    return html.escape(clerks_action(params))
+
+
+def _other_applications_dropped(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """ROB-02 broken: the window's search index is updated by SQL built from the entry's text, so a text like
+    `'; DROP TABLE` (read as a statement) empties the applications held, all but the one being taken."""
+    if "DROP TABLE" in json.dumps(application, ensure_ascii=False).upper():
+        system.store.execute("DELETE FROM applications WHERE application_no <> ?", application["application_no"])
+    return announce(system, application)
 
 
 def _session_name_trimmed(user: dict[str, Any]) -> dict[str, Any]:
@@ -1831,6 +1938,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "token-per-request": {"token_reuse": False},
     "nonce-too-short": {"nonce_bytes": 4},
     "token-renewed-on-expiry-only": {"token_renewed_on": ("TOKEN_EXPIRED",)},
+    "token-retry-loop": {"token_retries": 25},  # "until it works", with a safety cap
     # intake, status, health
     "health-wrong-norm": {"health_norm": "YZW-NORM-2025"},
     "unknown-fields-refused": {"schema_check": _strict},
@@ -2040,6 +2148,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "supplements-xml-unhardened": {"body_parser": _supplements_by_stdlib},
     "schema-details-empty": {"error_answer": _details_dropped},
     "dotted-detail-paths": {"error_answer": _dotted_paths},
+    "xml-error-root-response": {"error_answer": _xml_error_rewritten(_root_named_response)},
+    "xml-details-unwrapped": {"error_answer": _xml_error_rewritten(_details_unwrapped)},
+    "xml-null-written": {"error_answer": _xml_error_rewritten(_null_written)},
+    "xml-error-undeclared-member": {"error_answer": _xml_error_rewritten(_requirement_kept)},
     "html-errors-everywhere": {"error_answer": _html_for_every_browser},
     "html-error-page-200": {"error_page": _page_200},
     "strict-request-models": {"body_parser": _strict_models},
@@ -2104,6 +2216,13 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "session-person-fields-only": {"session_view": _person_session},
     # ROB-02 deepened
     "refusal-reason-trimmed": {"bysl_payload": _reason_trimmed},
+    "window-fields-escaped": {"window_entry": _window_fields_escaped},
+    "auth-level-cached-forever": {"auth_level_enough": _first_level_kept},
+    "ticket-refusal-json": {"ticket_refusal": _ticket_refused_as_json},
+    "signed-apply-sessionless": {"entry_lookup": _signed_calls_sessionless},
+    "evaluation-comment-trimmed": {"evaluation_of": _evaluation_with(comment=lambda comment: comment.strip())},
+    "rectification-action-escaped": {"rectification_action": _rectification_action_escaped},
+    "window-text-drops-others": {"window_announcement": _other_applications_dropped},
     "step-texts-escaped": {"step_payload": _suspension_escaped},
     "session-name-cleaned": {"session_view": _session_name_trimmed},
     # APP-01 deepened

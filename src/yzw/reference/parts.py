@@ -64,6 +64,7 @@ class Parts:
     token_scope: str = SCOPES
     token_reuse: bool = True  # one token until it expires
     token_renewed_on: tuple[str, ...] = RENEW_ON  # the refusals after which a new token is fetched, the call retried
+    token_retries: int = 1  # a call refused TOKEN_EXPIRED/TOKEN_INVALID is retried once with a new token
     nonce_bytes: int = 16  # random bytes per nonce, as hex: 32 characters
     token_answer: Callable[[httpx.Response, Token], None] = read_token  # no token in it: 503 (ROB-01)
     # intake, status, health (REG-01, APP-01 … APP-04, APP-07, MSG-03, CAT-01, PERF-01, PERF-02)
@@ -151,6 +152,7 @@ class Parts:
     early_session: Callable[[ReferenceSystem, str], str | None] = sso.no_early_session
     ticket_of: Callable[[Request], str | None] = sso.ticket_of
     ticket_refusal_status: int = 401
+    ticket_refusal: Callable[[Request, int, str, str], Response] = sso.browser_error  # a page for a browser
     identity_check: Callable[[dict[str, str], Json], bool] = sso.verified
     session_id: Callable[[ReferenceSystem, Request], str] = sso.fresh_sid
     idp_unavailable: Callable[[httpx.Response], bool] = sso.idp_unavailable  # ROB-01

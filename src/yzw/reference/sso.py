@@ -116,7 +116,7 @@ def _refused(system: ReferenceSystem, request: Request, answer: httpx.Response, 
         if answer.headers.get("content-type", "").startswith("application/json")
         else "TICKET_INVALID"
     )
-    refused = browser_error(
+    refused = system.parts.ticket_refusal(
         request,
         system.parts.ticket_refusal_status,
         code,

@@ -87,6 +87,7 @@ class ReferenceSystem:
                     token_url=None if token_path is None else self.province_url + token_path,
                     scope=self.parts.token_scope,
                     renew_on=self.parts.token_renewed_on,
+                    retries=self.parts.token_retries,
                 ),
                 timeout=self.parts.platform_timeout,  # ROB-01: no answer within it, the service is unreachable
             )
