@@ -280,7 +280,8 @@ async def change_item(call: Call) -> Response:
         raise ApiError(400, "SCHEMA_INVALID", "the changed item is invalid", finding_details(findings))
     save_version(store, updated)
     notice = {"item_code": code, "version": updated["version"], "change": "retired" if retire else "updated"}
-    call.platform.pending_notices.append(("catalog", updated["dept"]["uscc"], notice))
+    for dept in dict.fromkeys((item["dept"]["uscc"], updated["dept"]["uscc"])):  # an item moved: both departments
+        call.platform.pending_notices.append(("catalog", dept, notice))
     return JSONResponse(updated)
 
 
