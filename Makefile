@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint mutation bench bench-mock bench-reference bench-conformance bench-locust bench-audit clean
+.PHONY: demo test lint mutation bench bench-mock bench-reference bench-conformance bench-locust bench-audit bench-console clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -60,6 +60,10 @@ bench-conformance: $(VENV)/.installed-test
 ## bench-locust: the kit's signed intake user vs. a bare locust FastHttpUser on a trivial endpoint
 bench-locust: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_locust.py
+
+## bench-console: the web console's pages with 50 systems and 10,000 cases: p50 and p95 per page
+bench-console: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_console.py
 
 ## bench-audit: yzw audit over a generated dump of 1,000,000 events: records/s and peak memory
 bench-audit: $(VENV)/.installed-test

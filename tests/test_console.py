@@ -215,22 +215,26 @@ def test_a_systems_cases_hold_only_the_applications_it_pushed() -> None:
         def _get(self, url: str, **params: str) -> dict[str, Any]:
             path = url.removeprefix("http://n").removeprefix("http://p")
             if path == "/_mock/nodes":
-                return {"nodes": [{"name": "county", "tier": "county", "url": "http://n", "parent": None}]}
+                node = {"name": "county", "tier": "county", "url": "http://n", "division_code": "330106"}
+                return {"nodes": [node]}
             if path == "/_mock/events":
                 return {"numbers": numbers}
-            if path == "/_mock/cards":
-                return {"cards": [{"application_no": numbers[-1], "level": "red", "reason": "late"}]}
             return {"entries": [refused] if params.get("min_status") else pushes}
 
-        def _get_many(self, url: str, chosen: list[str]) -> dict[str, Any]:
+        def _get_pairs(self, url: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+            chosen = [number for _, number in params]
+            if url.endswith("/_mock/cards"):
+                late = {"application_no": numbers[-1], "level": "red", "reason": "late"}
+                return {"cards": [late] if numbers[-1] in chosen else []}
             return {"events": [{"application_no": n, "seq": 1, "step": "SB"} for n in chosen]}
 
     view = Canned("http://p")
-    mine = view.cases("sys-a", "11330106002482061L", own_only=True)
+    system = {"app_id": "sys-a", "tier": "county", "division_code": "330106"}
+    mine = view.cases(system, own_only=True)
     assert [case.application_no for case in mine.cases] == own
     assert (mine.total, mine.pages) == (3, 1)
     assert [(r["application_no"], r["code"]) for r in mine.refusals] == [(own[0], "X")]
-    last = view.cases("sys-a", "11330106002482061L", own_only=False, page=3)
+    last = view.cases(system, own_only=False, page=3)
     assert (last.total, last.page, last.pages) == (120, 3, 3)
     assert [case.application_no for case in last.cases] == numbers[100:]
     assert last.cases[-1].cards[0]["level"] == "red"

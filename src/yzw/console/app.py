@@ -255,7 +255,7 @@ class Pages:
         )
         page = int(request.query_params["page"]) if request.query_params.get("page", "").isdigit() else 1
         try:
-            found = await asyncio.to_thread(self.console.platform.cases, row["app_id"], dept, own_only, page)
+            found = await asyncio.to_thread(self.console.platform.cases, row["record"], own_only, page)
         except PlatformUnavailable as exc:
             return _denied(self.console, request, session, str(exc), status=502)
         return self.console.page(request, session, "cases.html.j2", system=row, found=found)

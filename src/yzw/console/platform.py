@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ class Node:
     tier: str
     url: str
     parent: str | None
+    division_code: str = ""
 
 
 @dataclass
@@ -56,67 +58,76 @@ class PlatformView:
     def nodes(self) -> list[Node]:
         listed = self._get(f"{self.province_url}/_mock/nodes")["nodes"]
         order = {"county": 0, "city": 1, "province": 2}  # county → city → province, as events travel
-        found = [Node(n["name"], n["tier"], n["url"], n.get("parent")) for n in listed]
+        found = [Node(n["name"], n["tier"], n["url"], n.get("parent"), n.get("division_code", "")) for n in listed]
         return sorted(found, key=lambda n: (order.get(n.tier, 3), n.name))
 
     def traffic(self, app_id: str) -> list[tuple[Node, list[dict[str, Any]]]]:
         """Each node's newest requests of the system, masked, newest first."""
-        shown = []
-        for node in self.nodes():
-            entries = self._get(f"{node.url}/_mock/traffic", app_id=app_id, limit=str(SHOWN))["entries"]
-            shown.append((node, [_masked(entry) for entry in reversed(entries)]))
-        return shown
+        nodes = self.nodes()
+        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:  # the nodes answer side by side
+            asked = [pool.submit(self._get, f"{n.url}/_mock/traffic", app_id=app_id, limit=str(SHOWN)) for n in nodes]
+            return [
+                (node, [_masked(entry) for entry in reversed(answer.result()["entries"])])
+                for node, answer in zip(nodes, asked, strict=True)
+            ]
 
-    def cases(self, app_id: str, dept_uscc: str, own_only: bool, page: int = 1) -> CasePage:
+    def cases(self, registration: dict[str, Any], own_only: bool, page: int = 1) -> CasePage:
         """One page of the system's applications, the latest first, each with every event's arrival and delay
         per node and its supervision cards; and the exchange's refusals of the system's pushes.
 
-        Events and cards name a department, not a system. With `own_only` (another vendor has a system of the
+        The system pushes to one node (its tier's, covering its division); its applications are listed there.
+        Events and cards name a department, not a system: with `own_only` (another vendor has a system of the
         same department) only the applications found in this system's own pushes are shown."""
+        app_id = str(registration["app_id"])
         nodes = self.nodes()
-        numbers: dict[str, None] = {}
-        for node in nodes:
-            numbers.update(dict.fromkeys(self._get(f"{node.url}/_mock/events", app_id=app_id, numbers="1")["numbers"]))
-        listed = list(numbers)
+        home = exchange_node(nodes, str(registration["tier"]), str(registration["division_code"]))
+        listed = self._get(f"{home.url}/_mock/events", app_id=app_id, numbers="1")["numbers"]
         if own_only:
-            own = self._own_numbers(nodes, app_id)
+            own = self._own_numbers(home, app_id)
             listed = [number for number in listed if number in own]
         pages = max(1, -(-len(listed) // PER_PAGE))
         page = min(max(page, 1), pages)
         chosen = listed[(page - 1) * PER_PAGE : page * PER_PAGE]
         cases = {number: Case(number) for number in chosen}
-        refusals = []
-        for node in nodes:
-            if chosen:
-                for event in self._get_many(f"{node.url}/_mock/events", chosen)["events"]:
+        asked = [("application_no", number) for number in chosen]
+        with ThreadPoolExecutor(max_workers=2 * len(nodes) + 1) as pool:  # the nodes answer side by side
+            events = {n.name: pool.submit(self._get_pairs, f"{n.url}/_mock/events", asked) for n in nodes if chosen}
+            cards = {n.name: pool.submit(self._get_pairs, f"{n.url}/_mock/cards", asked) for n in nodes if chosen}
+            pushes = pool.submit(
+                self._get, f"{home.url}/_mock/traffic", app_id=app_id, path="/exchange/", min_status="400", limit="200"
+            )
+            for node in nodes:
+                for event in events[node.name].result()["events"] if chosen else []:
                     hops = cases[event["application_no"]].hops
                     hops.setdefault((int(event["seq"]), str(event["step"])), {})[node.name] = event
-            for card in self._get(f"{node.url}/_mock/cards", dept_uscc=dept_uscc)["cards"]:
-                if card["application_no"] in cases:
+                for card in cards[node.name].result()["cards"] if chosen else []:
                     cases[card["application_no"]].cards.append({**card, "node": node.name})
-            pushes = self._get(
-                f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/v1/events", min_status="400", limit="200"
-            )["entries"]
-            refusals += [_refusal(node, entry) for entry in reversed(pushes)]
+            refusals = [_refusal(home, entry) for entry in reversed(pushes.result()["entries"])]
         return CasePage(nodes, [cases[number] for number in chosen], refusals, page, pages, len(listed), own_only)
 
-    def _get_many(self, url: str, numbers: list[str]) -> dict[str, Any]:
+    def _get_pairs(self, url: str, params: list[tuple[str, str]]) -> dict[str, Any]:
         try:
-            answer = httpx.get(url, params=[("application_no", number) for number in numbers], timeout=TIMEOUT)
+            answer = httpx.get(url, params=tuple(params), timeout=TIMEOUT)  # a tuple: one key, several values
             answer.raise_for_status()
             return dict(answer.json())
         except (httpx.HTTPError, ValueError) as exc:
             raise PlatformUnavailable(f"the mock platform at {url} did not answer: {exc}") from None
 
-    def _own_numbers(self, nodes: list[Node], app_id: str) -> set[str]:
+    def _own_numbers(self, home: Node, app_id: str) -> set[str]:
         """Application numbers in the system's own pushes (as far as their logged bodies go)."""
-        found: set[str] = set()
-        for node in nodes:
-            for entry in self._get(f"{node.url}/_mock/traffic", app_id=app_id, path="/exchange/", limit=PUSHES)[
-                "entries"
-            ]:
-                found.update(_pushed_numbers(entry))
-        return found
+        entries = self._get(f"{home.url}/_mock/traffic", app_id=app_id, path="/exchange/", limit=PUSHES)["entries"]
+        return {number for entry in entries for number in _pushed_numbers(entry)}
+
+
+def exchange_node(nodes: list[Node], tier: str, division: str) -> Node:
+    """The node a system of `tier` in `division` pushes to (norm §1): its tier's node covering the division,
+    else the province."""
+    width = {"province": 2, "city": 4}  # a county node covers its own division only (as the mock's topology)
+    for node in nodes:
+        digits = width.get(node.tier, 6)
+        if node.tier == tier and division[:digits] == node.division_code[:digits]:
+            return node
+    return next((node for node in nodes if node.tier == "province"), nodes[-1])
 
 
 @dataclass

@@ -401,8 +401,12 @@ def cards_of(platform: Platform, node: NodeSpec, dept_uscc: str | None) -> list[
 
 @endpoint(signed=False)
 async def all_cards(call: Call) -> Response:
-    """GET /_mock/cards?dept_uscc=: every card of this node, revoked ones included."""
-    return JSONResponse({"cards": cards_of(call.platform, call.node, call.request.query_params.get("dept_uscc"))})
+    """GET /_mock/cards?dept_uscc=&application_no=: every card of this node, revoked ones included; of the
+    applications named (`application_no`, repeatable) when given."""
+    query = call.request.query_params
+    cards = cards_of(call.platform, call.node, query.get("dept_uscc"))
+    numbers = set(query.getlist("application_no"))
+    return JSONResponse({"cards": [card for card in cards if not numbers or card["application_no"] in numbers]})
 
 
 @endpoint(signed=False)
