@@ -257,6 +257,7 @@ ROLES_ROUTES: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/audit", {"admin": 200, "reviewer": 403, "own": 403, "other": 403}),
     ("POST", "/systems", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
     ("POST", "/systems/{app_id}/waivers", {"admin": 422, "reviewer": 422, "own": 403, "other": 403}),
+    ("POST", "/systems/{app_id}/runs", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
     ("POST", "/waivers/{waiver_id}/approve", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
     ("POST", "/runs/{run_id}/cards/1", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
     ("POST", "/runs/{run_id}/certificate", {"admin": 303, "reviewer": 303, "own": 403, "other": 403}),
@@ -302,6 +303,7 @@ def furnished(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     server, thread = serve(build_app(console), sock, "console")
     names = {"app_id": REGISTRATION.app_id, "run_id": "r1", "serial": "c1", "waiver_id": "w1"}
     yield f"http://127.0.0.1:{sock.getsockname()[1]}", names
+    console.runs.stop_all()  # a run a route started (it finds no platform and ends at once)
     server.should_exit = True
     thread.join(timeout=5)
 
@@ -313,6 +315,8 @@ def test_every_route_answers_each_role_as_its_rights_say(furnished: tuple[str, d
     route sends to the sign-in page; without the CSRF token, every POST is refused."""
     url, names = furnished
     with httpx.Client(base_url=url, timeout=30) as client:
+        for public in ("/office-public.json", "/revocations.json"):  # for whoever verifies, signed in or not
+            assert client.get(public).status_code == 200, public
         for method, path, _ in ROLES_ROUTES:
             signed_out = client.request(method, path.format(**names))
             assert signed_out.status_code == 303, path
