@@ -33,6 +33,9 @@ def neighbour(division_code: str) -> str:
     return sorted(same_city or others)[0]
 
 
+NEW_ITEM_CODES: set[str] = set()  # every code new_item handed out (see new_item)
+
+
 class Scenario:
     """Applications for one of the system's catalogue items, submitted and driven through their steps."""
 
@@ -80,12 +83,15 @@ class Scenario:
 
     def new_item(self) -> dict[str, Any]:
         """A copy of the department's item under a new sub-item code (CODE-04: its last three digits), new each
-        run: an item no system has cached or been told of (CAT-01, ROB-01)."""
+        time: an item no system has cached or been told of (CAT-01, ROB-01). A code handed out once is never
+        handed out again in this process: a reset forgets the item at the platform, but the system may still hold
+        it (retired, or of another version), and a real catalogue never reuses a code."""
         code = str(self.item["item_code"])
-        known = {i["item_code"] for i in self.nodes.catalogue()}
+        known = {i["item_code"] for i in self.nodes.catalogue()} | NEW_ITEM_CODES
         sub = next(
-            s for _ in range(100) if code[:-3] + (s := f"{self.factory.fake.random_int(100, 989):03d}") not in known
+            s for _ in range(1000) if code[:-3] + (s := f"{self.factory.fake.random_int(100, 989):03d}") not in known
         )
+        NEW_ITEM_CODES.add(code[:-3] + sub)
         fields = {k: v for k, v in self.item.items() if k not in ("item_code", "version", "status")}
         return {
             **fields,
