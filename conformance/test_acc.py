@@ -258,15 +258,12 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     stranger = scenario.application()  # never submitted; its materials, as the two omitted may have been all
     unknown = _supplied(sut, target, stranger["application_no"], stranger["materials"][:1])
     answered(unknown, 404, "APPLICATION_UNKNOWN", fix="answer 404 APPLICATION_UNKNOWN for a number never received")
-    decision = driver.act("accept", number)
-    if decision is not None:
-        equal(
-            "the driver's answer to accept on an incomplete application",
-            (decision.status_code, (body_of(decision) or {}).get("step")),
-            (200, "BZ"),
-            fix="answer accept 200 {ok: true, step: BZ, ...} when it pushes BZ instead of SL (§11)",
-            where=f"the driver's accept of {number}",
-        )
+    _answered_bz(
+        driver.act("accept", number),
+        "accept on an incomplete application",
+        "answer accept 200 {ok: true, step: BZ, ...} when it pushes BZ instead of SL (§11)",
+        number,
+    )
     bz = scenario.pushed(number, "BZ")
     listed = sorted(m.get("material_code") for m in (bz.event.get("payload") or {}).get("missing", []))
     equal(
@@ -301,16 +298,13 @@ def test_a_clerks_request_for_supplements_is_pushed_as_bz(scenario: Scenario, dr
     scenario.use(FILE_MATERIAL)
     files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
     number = scenario.submitted(omit=(files[0],))["application_no"]
-    answer = driver.act("request_supplement", number)
-    if answer is not None:
-        equal(
-            "the driver's answer to request_supplement",
-            (answer.status_code, (body_of(answer) or {}).get("step")),
-            (200, "BZ"),
-            fix="let the clerk ask for supplements while the application awaits its first decision: push BZ and "
-            "answer 200 {ok: true, step: BZ, ...} (§11 request_supplement)",
-            where=f"the driver's request_supplement of {number}",
-        )
+    _answered_bz(
+        driver.act("request_supplement", number),
+        "request_supplement",
+        "let the clerk ask for supplements while the application awaits its first decision: push BZ and "
+        "answer 200 {ok: true, step: BZ, ...} (§11 request_supplement)",
+        number,
+    )
     bz = scenario.pushed(number, "BZ")
     listed = [m.get("material_code") for m in (bz.event.get("payload") or {}).get("missing", [])]
     if files[0] not in listed:
@@ -501,3 +495,15 @@ def test_an_application_refused_while_waiting_for_supplements_ends_there(
         fix="push nothing after BYSL",
         where=f"application {number}",
     )
+
+
+def _answered_bz(answer: httpx.Response | None, action: str, fix: str, number: str) -> None:
+    """The driver's 200 names the BZ it queued (§11); a person's action (no driver answer) is judged by the BZ."""
+    if answer is not None:
+        equal(
+            f"the driver's answer to {action}",
+            (answer.status_code, (body_of(answer) or {}).get("step")),
+            (200, "BZ"),
+            fix=fix,
+            where=f"the driver's {action.split(maxsplit=1)[0]} of {number}",
+        )

@@ -135,6 +135,9 @@ def test_a_revoked_certificate_is_revoked_and_the_list_is_signed(keys: tuple[Pat
 def test_a_run_that_did_not_pass_gets_no_certificate(keys: tuple[Path, Path]) -> None:
     with pytest.raises(YzwError, match="REG-01"):
         issue(a_report(passed=False), load_signing_key(keys[0]), ISSUED, valid_days=30)
+    stripped = {k: v for k, v in a_report().items() if k != "kit"}  # sealed, yet not a whole report
+    with pytest.raises(YzwError, match="lacks kit"):
+        issue(stripped, load_signing_key(keys[0]), ISSUED, valid_days=30)
 
 
 def test_the_cli_issues_verifies_and_revokes(tmp_path: Path) -> None:

@@ -45,6 +45,9 @@ def issue(report: dict[str, Any], key: SigningKey, issued_on: dt.date, valid_day
         )
     if valid_days < 1:
         raise YzwError(f"--valid-days must be at least 1, not {valid_days}")
+    missing = [m for m in ("system", "kit", "norm", "run", "digest", "requirements") if m not in report]
+    if missing:
+        raise YzwError(f"the report lacks {', '.join(missing)}: certify a report written by `yzw run` or `yzw demo`")
     system = report["system"]
     certificate = {
         "certificate": CERTIFICATE,
