@@ -7,6 +7,7 @@ testing: the traffic log, injected faults and one-shot flags.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import secrets
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yzw.codes import compose
+from yzw.codes.calendar import default_calendar
+from yzw.errors import SpecError
 from yzw.mock.own_items import keep_own_items
 from yzw.mock.topology import Topology
 from yzw.serving.store import Store
@@ -116,6 +119,7 @@ class Platform:
 
     def __post_init__(self) -> None:
         self.platform_secret = self.platform_secret or _platform_secret(self.store)
+        _preload_calendar()
         shared = self.store.dialect != "sqlite"  # SQLite serves one process: memory is enough and faster
         for node in self.topology.nodes:
             self.nonces[node.name] = SharedNonces(self.store, node.name) if shared else NonceMemory()
@@ -266,3 +270,10 @@ class Platform:
                 self.flags[key] -= 1
                 return True
         return False
+
+
+def _preload_calendar() -> None:
+    """Read the working-day calendar before the first push: supervision needs it for the first case, and
+    reading it then would stall the first pushes of a run by the time the YAML takes to load."""
+    with contextlib.suppress(SpecError):  # a broken calendar is reported where it is used
+        default_calendar()
