@@ -21,6 +21,7 @@ from yzw.cli import app
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
 from yzw.register import load_register
+from yzw.spec.coverage import clause_coverage
 from yzw.spec.xml import to_xml
 
 runner = CliRunner()
@@ -179,6 +180,12 @@ def test_spec_coverage_by_clause_counts_checks_and_faults_per_chapter() -> None:
     assert f"{total} clauses of 59 system requirements" in output
     open_count = int(re.search(r"; (\d+) without", output).group(1))  # type: ignore[union-attr]
     assert run("spec", "coverage", "--clauses", "--strict")[0] == (1 if open_count else 0)
+
+
+def test_clauses_only_a_full_load_observes_show_the_load_judgement() -> None:
+    rows = {row.clause.id: row for row in clause_coverage({})}
+    assert rows["PERF-01.3"].checks == ("gate.py::judge",)  # the province rate: `yzw load --tier province`
+    assert rows["PERF-02.5"].checks == ("ledger.py::check",)
 
 
 def test_mock_up_runs_for_a_bounded_time_and_prints_its_nodes(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from yzw.client import Credentials, SignedClient
+from yzw.load.clauses import judges
 from yzw.run.target import Target
 
 CONFLICT = 409  # a number that existed before the run: nothing new was kept (specs/DECISIONS.md, PERF-02)
@@ -25,6 +26,7 @@ def entries(folder: Path) -> Iterator[tuple[str, int]]:
                 yield str(record["application_no"]), int(record["status"])
 
 
+@judges("PERF-02", clauses=["PERF-02.1", "PERF-02.2", "PERF-02.3", "PERF-02.4", "PERF-02.5"])
 def check(target: Target, folder: Path) -> tuple[int, list[str]]:
     """How many applications were checked, and the problems found (lost, doubled or kept after refusal)."""
     answers: dict[str, list[int]] = {}

@@ -165,6 +165,12 @@ async def _synchronous_lookup() -> None:
     await asyncio.sleep(0.9)
 
 
+async def _synchronous_archive_write() -> None:
+    """PERF-01 broken: a synchronous 30 ms archive write inside the async handler blocks the whole server, so
+    intake serves one application at a time: about 33 a second, below every tier's rate, whatever the hardware."""
+    time.sleep(0.03)
+
+
 async def _from_own_list(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
     """The registration's own items list trusted instead of the catalogue (CAT-01)."""
     listed = item_code in system.registration.items
@@ -1954,6 +1960,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "every-id-checked-as-resident-card": {"schema_check": _passports_checked_as_id_cards},
     "no-idempotency": {"answer_again": _stored_again},
     "slow-intake": {"intake_pause": _synchronous_lookup},
+    "intake-one-at-a-time": {"intake_pause": _synchronous_archive_write},
     "items-from-own-list": {"item_lookup": _from_own_list},
     "crash-on-empty-materials": {"keeps": _crashes_on_empty_materials},
     "loses-applications": {"keeps": _loses_one_in_five},
