@@ -99,6 +99,14 @@ def test_applications_lost_under_load_fail_perf_02(load_platform: RunningPlatfor
     assert "(lost)" in output
 
 
+def test_applications_shed_after_keeping_fail_perf_02(load_platform: RunningPlatform, tmp_path: Path) -> None:
+    """overload-shed-after-keeping (PERF-02.4): answered 503 under load, and kept all the same."""
+    code, output, _ = _load(load_platform, tmp_path, "overload-shed-after-keeping", "--duration", "15s")
+    assert code == 1, output
+    assert "✗ fail PERF-02" in output
+    assert "(kept)" in output
+
+
 def test_a_bad_duration_is_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["load", "--sut", str(write_record(tmp_path, RECORD)), "--duration", "soon"])
     assert result.exit_code == 2

@@ -7,6 +7,7 @@ Each replacement breaks the requirement the catalogue names for its fault, and n
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import html
 import json
@@ -169,6 +170,30 @@ async def _synchronous_archive_write() -> None:
     """PERF-01 broken: a synchronous 30 ms archive write inside the async handler blocks the whole server, so
     intake serves one application at a time: about 33 a second, below every tier's rate, whatever the hardware."""
     time.sleep(0.03)
+
+
+SHED_ABOVE = 5  # applications in flight (more than a certification's concurrent sample of 4 sends at once)
+_IN_FLIGHT = [0]
+_SHED: contextvars.ContextVar[bool] = contextvars.ContextVar("shed", default=False)
+
+
+async def _counted_archive_write() -> None:
+    """overload-shed-after-keeping, first half: each application is counted in flight during a 120 ms archive
+    write, and the guard decides on arrival whether it is one too many (the decision stays with the request)."""
+    _SHED.set(_IN_FLIGHT[0] >= SHED_ABOVE)
+    _IN_FLIGHT[0] += 1
+    try:
+        await asyncio.sleep(0.12)
+    finally:
+        _IN_FLIGHT[0] -= 1
+
+
+def _shed_after_keeping(system: ReferenceSystem, document: Any) -> None:
+    """PERF-02 broken: the overload guard sits in post-processing, after the application was stored, so an
+    application it sheds is answered 503 and kept all the same."""
+    intake.announced_by_platform(system, document)
+    if _SHED.get():
+        raise ApiError(503, "OVERLOADED", "too many applications at once; try again later")
 
 
 async def _from_own_list(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
@@ -1961,6 +1986,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "no-idempotency": {"answer_again": _stored_again},
     "slow-intake": {"intake_pause": _synchronous_lookup},
     "intake-one-at-a-time": {"intake_pause": _synchronous_archive_write},
+    "overload-shed-after-keeping": {"intake_pause": _counted_archive_write, "on_received": _shed_after_keeping},
     "items-from-own-list": {"item_lookup": _from_own_list},
     "crash-on-empty-materials": {"keeps": _crashes_on_empty_materials},
     "loses-applications": {"keeps": _loses_one_in_five},
