@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -615,6 +616,32 @@ def test_an_identical_repeat_creates_no_second_application(
         (before[0], before[1].get("status"), before[1].get("case_no")),
         fix="make no second application of an identical repeat: answer the first 202 and keep the application as is",
         where=f"GET {APPLICATIONS}/{number} before and after the repeat",
+    )
+
+
+RETRY_AFTER_SECONDS = 1.1  # the unified application system's time-out before it sends an application again
+
+
+@pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.2", "APP-04.3", "PERF-02.2"])
+def test_a_repeat_sent_while_the_first_is_still_handled_gets_the_first_answer(scenario: Scenario) -> None:
+    """The unified application system sends an application again after its time-out, whether or not the first
+    answer came: the repeat gets the first answer, received_at and all, also when the system was still handling
+    the first (a duplicate check made only on arrival keeps it twice, each with its own received_at)."""
+    application = scenario.application()
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(scenario.submit, application)
+        time.sleep(RETRY_AFTER_SECONDS)
+        repeat = scenario.submit(application)
+        first_answer = first.result()
+    fix = "judge a repeat against what is stored when storing it, not only on arrival, and answer the first 202"
+    answered(first_answer, TAKEN, fix="take the application")
+    answered(repeat, TAKEN, fix=fix)
+    equal(
+        f"the received_at of the answer to a repeat sent {RETRY_AFTER_SECONDS} s after the first",
+        json_answer(repeat, "application-answer", fix=fix).get("received_at"),
+        json_answer(first_answer, "application-answer", fix=fix).get("received_at"),
+        fix=fix,
+        where=f"POST {APPLICATIONS} twice, {RETRY_AFTER_SECONDS} s apart",
     )
 
 

@@ -107,6 +107,14 @@ def test_applications_shed_after_keeping_fail_perf_02(load_platform: RunningPlat
     assert "(kept)" in output
 
 
+def test_repeats_kept_twice_under_load_fail_perf_02(load_platform: RunningPlatform, tmp_path: Path) -> None:
+    """resend-kept-twice (PERF-02.2): the load's retries after a time-out, kept again with their own received_at."""
+    code, output, _ = _load(load_platform, tmp_path, "resend-kept-twice", "--duration", "15s")
+    assert code == 1, output
+    assert "✗ fail PERF-02" in output
+    assert "kept twice" in output
+
+
 def test_a_bad_duration_is_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["load", "--sut", str(write_record(tmp_path, RECORD)), "--duration", "soon"])
     assert result.exit_code == 2

@@ -172,6 +172,27 @@ async def _synchronous_archive_write() -> None:
     time.sleep(0.03)
 
 
+async def _slow_archive_lookup() -> None:
+    """resend-kept-twice, first half: a 1.5 s archive lookup before the application is stored."""
+    await asyncio.sleep(1.5)
+
+
+def _upserted_without_second_look(system: ReferenceSystem, document: Any, answer: dict[str, Any]) -> Response | None:
+    """APP-04 / PERF-02 broken: the duplicate check runs only when an application arrives, and it is stored with
+    an upsert, so a repeat that arrives while the first is still being handled is kept again, replacing it, and
+    answered with its own received_at."""
+    system.store.execute(
+        "INSERT OR REPLACE INTO applications (application_no, body, received_at, answer, updated_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        document["application_no"],
+        json.dumps(document, ensure_ascii=False),
+        answer["received_at"],
+        json.dumps(answer, ensure_ascii=False),
+        answer["received_at"],
+    )
+    return None
+
+
 SHED_ABOVE = 5  # applications in flight (more than a certification's concurrent sample of 4 sends at once)
 _IN_FLIGHT = [0]
 _SHED: contextvars.ContextVar[bool] = contextvars.ContextVar("shed", default=False)
@@ -1986,6 +2007,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "no-idempotency": {"answer_again": _stored_again},
     "slow-intake": {"intake_pause": _synchronous_lookup},
     "intake-one-at-a-time": {"intake_pause": _synchronous_archive_write},
+    "resend-kept-twice": {"intake_pause": _slow_archive_lookup, "store_once": _upserted_without_second_look},
     "overload-shed-after-keeping": {"intake_pause": _counted_archive_write, "on_received": _shed_after_keeping},
     "items-from-own-list": {"item_lookup": _from_own_list},
     "crash-on-empty-materials": {"keeps": _crashes_on_empty_materials},

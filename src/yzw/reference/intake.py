@@ -108,19 +108,28 @@ def _kept(system: ReferenceSystem, document: Any) -> Response:
     answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
     if not system.parts.keeps(system, document):
         return JSONResponse(answer, status_code=202)  # answered, never kept
+    earlier = system.parts.store_once(system, document, answer)
+    if earlier is not None:
+        return earlier
+    system.parts.on_received(system, document)
+    return JSONResponse(answer, status_code=system.parts.intake_status)
+
+
+def store_once(system: ReferenceSystem, document: Any, answer: dict[str, Any]) -> Response | None:
+    """Store the application with its answer, unless the same one arrived while this one awaited the catalogue:
+    the first answer then (APP-04; kept once, PERF-02). Judged again here, not only on arrival."""
     earlier = _earlier_answer(system.application(document["application_no"]), document)
-    if earlier is not None:  # the same application arrived again while this one awaited the catalogue
+    if earlier is not None:
         return earlier
     system.store.execute(
         "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
         document["application_no"],
         json.dumps(document, ensure_ascii=False),
-        received_at,
+        answer["received_at"],
         json.dumps(answer, ensure_ascii=False),
-        received_at,
+        answer["received_at"],
     )
-    system.parts.on_received(system, document)
-    return JSONResponse(answer, status_code=system.parts.intake_status)
+    return None
 
 
 def announced_by_platform(system: ReferenceSystem, document: Any) -> None:
