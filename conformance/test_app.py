@@ -581,6 +581,7 @@ def test_the_same_application_again_gets_the_same_answer(
     again = scenario.submit(application)
     fix = "answer a repeated identical application with the first answer, before any 422 check (its item may be gone)"
     answered(again, TAKEN, fix=fix)
+    equal("the repeated answer's status", again.status_code, first.status_code, fix=fix, where="the second answer")
     equal("the repeated answer", again.json(), first.json(), fix=fix, where="the second 202")
     reordered = json.dumps(dict(reversed(list(application.items()))), ensure_ascii=False, indent=2).encode()
     third = scenario.portal.request(

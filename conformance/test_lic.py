@@ -86,6 +86,17 @@ def _refused_without_bj(platform: Nodes, refused: httpx.Response | None, number:
     if refused is not None:
         answered(refused, 409, "LICENSE_REFUSED", fix="answer complete 409 LICENSE_REFUSED when the library refuses")
         details = json.dumps((body_of(refused) or {}).get("details"), ensure_ascii=False)
+        content = [code for code in CONTENT_REFUSALS if code in details]
+        if LIBRARY_CODE not in details and content:
+            raise Violation(
+                "the library refused the e-license the system sent for its content",
+                "an e-license as LIC-01 gives it: license_type, name, holder {type person|legal, name, "
+                "id_number|uscc}, issuer {name, uscc}, issued_at (RFC 3339), valid_from (a date), case_no, "
+                "file {format ofd|pdf, size, sm3}",
+                details,
+                "send the e-license with the members, types and codes LIC-01 gives",
+                f"the driver's complete of {number}",
+            )
         if LIBRARY_CODE not in details:
             raise Violation(
                 "the 409 LICENSE_REFUSED does not name the library's code",
@@ -107,6 +118,7 @@ def _refused_without_bj(platform: Nodes, refused: httpx.Response | None, number:
 
 
 LIBRARY_CODE = "LICENSE_CONFLICT"  # what the mock library answers to a license it refuses
+CONTENT_REFUSALS = ("SCHEMA_INVALID", "CODE_INVALID")  # the library refuses the license sent, not the issue
 
 
 def _issued_before_bj(scenario: Scenario, platform: Nodes, number: str) -> dict[str, Any]:

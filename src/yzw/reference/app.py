@@ -25,7 +25,7 @@ async def submit(call: Call) -> Response:
 
 @route()
 async def status(call: Call) -> Response:
-    return intake.status(call.system, call.request.path_params["application_no"])
+    return call.system.parts.status_query(call.system, call.request.path_params["application_no"])
 
 
 @route("supplements")
@@ -45,7 +45,7 @@ async def catalog_notice(call: Call) -> Response:
 
 @route("notice")
 async def supervision_notice(call: Call) -> Response:
-    return services.supervision_notice(call.system, dict(call.document))
+    return call.system.parts.notice_answer(call.system, dict(call.document))
 
 
 @route("logout")

@@ -48,6 +48,7 @@ from yzw.reference.driver import (
     issue_case_no,
     issue_license,
     license_number,
+    license_owner,
     licensed_review,
     missing_materials,
     one_per_bad_review,
@@ -60,7 +61,13 @@ from yzw.reference.driver import (
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
-from yzw.reference.services import clerks_action, evaluation_record, guide_page
+from yzw.reference.services import (
+    clerks_action,
+    evaluation_record,
+    guide_page,
+    send_rectification,
+    supervision_notice,
+)
 from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, error_response
@@ -1976,6 +1983,221 @@ async def _everything_in_one_batch(system: ReferenceSystem) -> int:
     return delivered
 
 
+# depth: APP, CAT, LIC, SUP, EVAL, ROB (appetc)
+def _schema_refusing(path: str, reason: str, wrong: Callable[[dict[str, Any]], bool]) -> Callable[..., list[Finding]]:
+    """APP-01 broken: the vendor's request model is narrower than the schema: it refuses what `wrong` picks out
+    (a finding at `path`, so 400 SCHEMA_INVALID for a valid application)."""
+
+    def check(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+        if isinstance(document, dict) and wrong(document):
+            return [*findings, Finding(path, path.rsplit("/", 1)[-1], reason, "APP-01")]
+        return findings
+
+    return check
+
+
+def _applicant_is(kind: str, lacks: str) -> Callable[[dict[str, Any]], bool]:
+    """An applicant of type `kind` without the member `lacks`."""
+
+    def wrong(document: dict[str, Any]) -> bool:
+        applicant = document.get("applicant")
+        return isinstance(applicant, dict) and applicant.get("type") == kind and lacks not in applicant
+
+    return wrong
+
+
+def _repeat_answered_200(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04 broken: an identical repeat is answered with the first answer, but 200 ("already have it")."""
+    answer = first_answer(system, known, document)
+    if answer is not None and answer.status_code == 202:
+        answer.status_code = 200
+    return answer
+
+
+def _window_number_left_out(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06 broken: window_apply answers with the SB it queued, but leaves out the number it issued (the clerk
+    reads it on the printed receipt)."""
+    answer = announce(system, application)
+    return {k: v for k, v in answer.items() if k != "application_no"}
+
+
+def _received_at_utc(answer: dict[str, Any]) -> dict[str, Any]:
+    """APP-01 broken: received_at is written in UTC (the server's zone), with Z."""
+    at = dt.datetime.fromisoformat(str(answer["received_at"])).astimezone(dt.UTC)
+    return {**answer, "received_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _unknown_as_not_found(system: ReferenceSystem, number: str) -> Response:
+    """APP-07 broken: an unknown number falls through to the framework's 404, code NOT_FOUND."""
+    if system.application(number) is None:
+        return ApiError(404, "NOT_FOUND", "Not Found").response()
+    return intake.status(system, number)
+
+
+def _due_from_legal_days(
+    case_no: str, found: dict[str, Any], entry: dict[str, Any], due: dt.datetime
+) -> dict[str, Any]:
+    """CAT-01 broken: the due time is counted in the item's legal_days (法定时限), not its promised_days; the SL
+    names both days as the catalogue has them."""
+    extra = int(entry["legal_days"]) - int(entry["promised_days"])
+    try:
+        later = promised_due_at(due.date(), extra) if extra > 0 else due
+    except CalendarYearMissing:
+        later = due  # the vendor's calendar table ends there
+    return sl_payload(case_no, found, entry, later)
+
+
+async def _guide_signed_only(request: Request) -> Response:
+    """CAT-02 broken: the item guide sits behind the signed API gateway: an unsigned request is refused 401."""
+    if "x-yzw-signature" not in request.headers:
+        return ApiError(401, "SIGNATURE_INVALID", "sign the request").response()
+    return await guide_page(request)
+
+
+async def _unknown_item_not_found(request: Request) -> Response:
+    """CAT-02 broken: an item the catalogue does not know falls through to the framework's 404 NOT_FOUND; only a
+    retired one is ITEM_UNKNOWN."""
+    system = request.app.state.system
+    try:
+        entry = await item(system, request.path_params["item_code"])
+    except ApiError:
+        entry = {}
+    if entry is None:
+        return browser_error(request, 404, "NOT_FOUND", "Not Found", None)
+    return await guide_page(request)
+
+
+def _guide_changed(**changes: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """CAT-02 broken: the guide's page template fills a member its own way (`changes`: member -> its value)."""
+    return lambda entry: {**entry, **{member: change(entry) for member, change in changes.items()}}
+
+
+def _license_changed(
+    **changes: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Any],
+) -> Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    """LIC-01 broken: one member of the e-license filled the vendor's way (`changes`: member -> its value from the
+    clean license, the item's entry and the case)."""
+
+    def document(license_: dict[str, Any], entry: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+        return {**license_, **{member: change(license_, entry, found) for member, change in changes.items()}}
+
+    return document
+
+
+def _presented_license_type(license_: dict[str, Any], entry: dict[str, Any], found: dict[str, Any]) -> Any:
+    """The license_type of the license the item asks the applicant for, taken for the one it results in."""
+    return next((m["license_type"] for m in entry.get("materials", []) if m.get("license_type")), entry["license_type"])
+
+
+def _natural_person(applicant: dict[str, Any]) -> dict[str, Any]:
+    """LIC-01 broken: a person holds the license as a "natural_person" (自然人), the vendor's own word."""
+    owner = license_owner(applicant)
+    return {**owner, "type": "natural_person"} if owner["type"] == "person" else owner
+
+
+async def _refusal_queued_for_retry(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """LIC-01 broken: a license the library refuses is put on a retry list and the case completed all the same."""
+    with suppress(ApiError):
+        await issue_license(system, license_)
+
+
+def _answered_202(answer: Callable[[ReferenceSystem, dict[str, Any]], Response]) -> Callable[..., Response]:
+    def notice(system: ReferenceSystem, document: dict[str, Any]) -> Response:
+        response = answer(system, document)
+        if response.status_code == 200:
+            response.status_code = 202
+        return response
+
+    return notice
+
+
+def _repeat_notice_conflict(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """SUP-02 broken: a notice_id already received is refused 409 (a unique key violation passed on)."""
+    if system.store.one("SELECT notice_id FROM notices WHERE notice_id = ?", notice["notice_id"]) is not None:
+        raise ApiError(409, "NOTICE_DUPLICATE", "this notice was received before")
+    return supervision_notice(system, notice)
+
+
+def _unknown_case_422(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """SUP-02 broken: an unknown case_no is answered as the exchange answers it, 422 CASE_UNKNOWN."""
+    try:
+        return supervision_notice(system, notice)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise ApiError(422, exc.code, exc.message) from None
+        raise
+
+
+def _fk_drafted(system: ReferenceSystem, number: str, payload: dict[str, Any]) -> None:
+    """SUP-02 broken: the FK is a draft the clerk in charge must sign off; none goes out before that."""
+
+
+def _evaluation_id_serial(evaluation_id: Any) -> str:
+    return "PJ" + dt.datetime.now(CN_TZ).strftime("%Y%m%d%H%M%S%f")
+
+
+def _zone_added_twice(evaluated_at: Any) -> str:
+    """The server's clock already runs in +08:00 and 8 hours are added again to "convert" it."""
+    return (dt.datetime.fromisoformat(str(evaluated_at)) + dt.timedelta(hours=8)).isoformat()
+
+
+def _rectification_changed(
+    **changes: Callable[[Any], Any],
+) -> Callable[[ReferenceSystem, dict[str, Any]], Awaitable[None]]:
+    """EVAL-02 broken: the rectification record, one member written the vendor's way, then queued as usual."""
+
+    async def push(system: ReferenceSystem, record: dict[str, Any]) -> None:
+        changed = {**record, **{member: change(record[member]) for member, change in changes.items()}}
+        await send_rectification(system, changed)
+
+    return push
+
+
+def _date_only(rectified_at: Any) -> str:
+    """The rectification form has a date picker: the time is the day's start."""
+    return f"{str(rectified_at)[:10]}T00:00:00+08:00"
+
+
+def _rectified_when_closed(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: a review can be rectified only once its case is completed (回访 after 办结)."""
+    one_per_bad_review(system, case_no, params)
+    row = system.store.one("SELECT last_step FROM applications WHERE case_no = ?", case_no)
+    if row is None or row[0] not in ("BJ", "SD"):
+        raise ApiError(409, "STATE_INVALID", "the case is not completed yet")
+
+
+def _name_changed(change: Callable[[str], str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """ROB-02 broken: the window's form changes the applicant's name before it is stored."""
+
+    def entry(params: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(params.get("applicant"), dict):
+            return params
+        name = str(params["applicant"].get("name", ""))
+        return {**params, "applicant": {**params["applicant"], "name": change(name)}}
+
+    return entry
+
+
+def _cjk_spaces_dropped(name: str) -> str:
+    """A Chinese name is normalised: the spaces between Chinese characters go (张 三 → 张三)."""
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", name)
+
+
+def _emoji_dropped(name: str) -> str:
+    """A utf8 (3-byte) MySQL column: characters outside the BMP are dropped."""
+    return "".join(c for c in name if ord(c) <= 0xFFFF)
+
+
+def _quotes_slashed(name: str) -> str:
+    """PHP's addslashes before the INSERT, never undone."""
+    return name.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
+
+
+def _sql_words_filtered(name: str) -> str:
+    """An anti-injection filter drops SQL keywords and comment marks from every text."""
+    return re.sub(r"(?i)\b(drop|table|select|insert|delete|update)\b|--", "", name)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2333,4 +2555,60 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "window_entry": _window_form(_window_uscc(_org_code_digits_only, "the organisation code is not 8 digits"))
     },
     "sb-carries-case-no": {"window_announcement": _sb_with_case_no},
+    # depth: APP, CAT, LIC, SUP, EVAL, ROB (appetc)
+    "legal-kind-required": {
+        "schema_check": _schema_refusing("/applicant/kind", "kind is required", _applicant_is("legal", "kind"))
+    },
+    "intake-answers-receipt-id": {"intake_answer": lambda answer: {**answer, "application_no": str(uuid.uuid4())}},
+    "received-at-utc": {"intake_answer": _received_at_utc},
+    "intake-answers-accepted": {"intake_answer": lambda answer: {**answer, "status": "accepted"}},
+    "division-checked-before-number": {
+        "code_order": ("CODE_INVALID", "APPLICATION_NO_INVALID", "ITEM_UNKNOWN", "APPLICANT_INVALID")
+    },
+    "repeat-answered-200": {"answer_again": _repeat_answered_200},
+    "window-number-left-out": {"window_announcement": _window_number_left_out},
+    "status-submitted-first": {"status_of": {**STATUS, None: "submitted"}.__getitem__},
+    "status-sb-accepted": {"status_of": {**STATUS, "SB": "accepted"}.__getitem__},
+    "status-unknown-not-found": {"status_query": _unknown_as_not_found},
+    "due-from-legal-days": {"sl_payload": _due_from_legal_days},
+    "guide-signed-only": {"guide_page": _guide_signed_only},
+    "guide-unknown-not-found": {"guide_page": _unknown_item_not_found},
+    "guide-name-with-department": {"guide": _guide_changed(name=lambda e: f"{e['dept']['name']} {e['name']}")},
+    "guide-legal-as-promised": {"guide": _guide_changed(legal_days=lambda e: e["promised_days"])},
+    "guide-promised-as-legal": {"guide": _guide_changed(promised_days=lambda e: e["legal_days"])},
+    "guide-auth-level-1": {"guide": _guide_changed(required_auth_level=lambda e: 1)},
+    "guide-visits-one": {"guide": _guide_changed(max_visits=lambda e: 1)},
+    "license-type-presented": {"license_document": _license_changed(license_type=_presented_license_type)},
+    "license-holder-natural-person": {"license_owner": _natural_person},
+    "license-issuer-text": {
+        "license_document": _license_changed(issuer=lambda lic, entry, found: entry["dept"]["name"])
+    },
+    "license-dates-as-times": {
+        "license_document": _license_changed(valid_from=lambda lic, entry, found: lic["issued_at"])
+    },
+    "license-application-no": {
+        "license_document": _license_changed(case_no=lambda lic, entry, found: found["application_no"])
+    },
+    "license-file-mime": {
+        "license_document": _license_changed(
+            file=lambda lic, entry, found: {**lic["file"], "format": "application/ofd"}
+        )
+    },
+    "license-refusal-retried-later": {"license_issue": _refusal_queued_for_retry},
+    "card-notice-answered-202": {"notice_answer": _answered_202(supervision_notice)},
+    "notice-repeat-conflict": {"notice_answer": _repeat_notice_conflict},
+    "notice-unknown-case-422": {"notice_answer": _unknown_case_422},
+    "fk-drafted": {"feedback": _fk_drafted},
+    "evaluation-id-serial": {"evaluation_of": _evaluation_with(evaluation_id=_evaluation_id_serial)},
+    "evaluation-zone-twice": {"evaluation_of": _evaluation_with(evaluated_at=_zone_added_twice)},
+    "evaluate-answers-desk-id": {"evaluation_answer": lambda answer: {**answer, "evaluation_id": str(uuid.uuid4())}},
+    "rectification-id-uppercase": {"rectification_push": _rectification_changed(evaluation_id=str.upper)},
+    "rectification-action-template": {"rectification_action": lambda params: "已整改"},
+    "rectified-at-date-only": {"rectification_push": _rectification_changed(rectified_at=_date_only)},
+    "rectified-when-closed": {"rectifiable": _rectified_when_closed},
+    "name-cjk-spaces-dropped": {"window_entry": _name_changed(_cjk_spaces_dropped)},
+    "name-emoji-dropped": {"window_entry": _name_changed(_emoji_dropped)},
+    "name-quotes-slashed": {"window_entry": _name_changed(_quotes_slashed)},
+    "name-sql-words-filtered": {"window_entry": _name_changed(_sql_words_filtered)},
+    "name-html-escaped": {"window_entry": _name_changed(html.escape)},
 }

@@ -194,6 +194,11 @@ class Parts:
     push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
     on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
     missing_of: Callable[[ReferenceSystem, Json, Json], Awaitable[list[dict[str, str]]]] = driver.missing_materials
+    # depth: APP-01, APP-07, LIC-01, SUP-02
+    intake_answer: Callable[[Json], Json] = unchanged  # the 202 answer as built (APP-01)
+    status_query: Callable[[ReferenceSystem, str], Response] = intake.status  # GET …/applications/{no} (APP-07)
+    license_document: Callable[[Json, Json, Json], Json] = driver.license_as_built  # the e-license sent (LIC-01)
+    notice_answer: Callable[[ReferenceSystem, Json], Response] = services.supervision_notice  # SUP-02
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
