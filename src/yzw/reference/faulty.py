@@ -184,7 +184,9 @@ async def _slow_archive_lookup() -> None:
     await asyncio.sleep(1.5)
 
 
-def _upserted_without_second_look(system: ReferenceSystem, document: Any, answer: dict[str, Any]) -> Response | None:
+def _upserted_without_second_look(
+    system: ReferenceSystem, document: Any, answer: dict[str, Any], received_at: str
+) -> Response | None:
     """APP-04 / PERF-02 broken: the duplicate check runs only when an application arrives, and it is stored with
     an upsert, so a repeat that arrives while the first is still being handled is kept again, replacing it, and
     answered with its own received_at."""
@@ -193,9 +195,9 @@ def _upserted_without_second_look(system: ReferenceSystem, document: Any, answer
         "VALUES (?, ?, ?, ?, ?)",
         document["application_no"],
         json.dumps(document, ensure_ascii=False),
-        answer["received_at"],
+        received_at,
         json.dumps(answer, ensure_ascii=False),
-        answer["received_at"],
+        received_at,
     )
     return None
 

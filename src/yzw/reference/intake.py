@@ -110,14 +110,14 @@ def _kept(system: ReferenceSystem, document: Any) -> Response:
     )
     if not system.parts.keeps(system, document):
         return JSONResponse(answer, status_code=202)  # answered, never kept
-    earlier = system.parts.store_once(system, document, answer)
+    earlier = system.parts.store_once(system, document, answer, received_at)
     if earlier is not None:
         return earlier
     system.parts.on_received(system, document)
     return JSONResponse(answer, status_code=system.parts.intake_status)
 
 
-def store_once(system: ReferenceSystem, document: Any, answer: dict[str, Any]) -> Response | None:
+def store_once(system: ReferenceSystem, document: Any, answer: dict[str, Any], received_at: str) -> Response | None:
     """Store the application with its answer, unless the same one arrived while this one awaited the catalogue:
     the first answer then (APP-04; kept once, PERF-02). Judged again here, not only on arrival."""
     earlier = _earlier_answer(system.application(document["application_no"]), document)
@@ -127,9 +127,9 @@ def store_once(system: ReferenceSystem, document: Any, answer: dict[str, Any]) -
         "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
         document["application_no"],
         json.dumps(document, ensure_ascii=False),
-        answer["received_at"],
+        received_at,
         json.dumps(answer, ensure_ascii=False),
-        answer["received_at"],
+        received_at,
     )
     return None
 

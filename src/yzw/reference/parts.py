@@ -80,7 +80,7 @@ class Parts:
     item_lookup: ItemLookup = catalogue.item  # where intake finds the application's item
     item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
-    store_once: Callable[[ReferenceSystem, Any, Json], Response | None] = intake.store_once  # APP-04, PERF-02
+    store_once: Callable[[ReferenceSystem, Any, Json, str], Response | None] = intake.store_once  # APP-04, PERF-02
     intake_status: int = 202
     status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
     status_answer: Callable[[Json, str], Json] = intake.status_answer  # the status query's answer (APP-07)
