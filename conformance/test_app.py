@@ -15,7 +15,7 @@ import pytest
 
 from yzw.client import SignedClient
 from yzw.codes.lists import code_list, zhejiang_divisions
-from yzw.conformance.checks.answers import answered, equal, json_answer
+from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import first_step
 from yzw.conformance.driver import seen
 from yzw.conformance.nodes import Nodes, distinct, request_body
@@ -620,6 +620,11 @@ def test_an_identical_repeat_creates_no_second_application(
     )
 
 
+def _member(answer: httpx.Response, name: str) -> Any:
+    body = body_of(answer)
+    return body.get(name) if isinstance(body, dict) else None
+
+
 RETRY_AFTER_SECONDS = 1.1  # the unified application system's time-out before it sends an application again
 
 
@@ -639,8 +644,8 @@ def test_a_repeat_sent_while_the_first_is_still_handled_gets_the_first_answer(sc
     answered(repeat, TAKEN, fix=fix)
     equal(
         f"the received_at of the answer to a repeat sent {RETRY_AFTER_SECONDS} s after the first",
-        json_answer(repeat, "application-answer", fix=fix).get("received_at"),
-        json_answer(first_answer, "application-answer", fix=fix).get("received_at"),
+        _member(repeat, "received_at"),
+        _member(first_answer, "received_at"),  # its form is APP-01's to judge
         fix=fix,
         where=f"POST {APPLICATIONS} twice, {RETRY_AFTER_SECONDS} s apart",
     )
