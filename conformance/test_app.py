@@ -854,6 +854,14 @@ class _StatusWalk:
     ) -> None:
         where = f"GET {APPLICATIONS}/{self.number}"
         after = f"after {step or 'intake'}" + (f" (the last step other than FK: {shown})" if step == "FK" else "")
+        if not str(body.get("status", "")).startswith("HTTP "):
+            equal(
+                f"the application_no of the status answer {after}",
+                body.get("application_no"),
+                self.number,
+                fix="answer the application_no that was queried",
+                where=where,
+            )
         equal(
             f"the status {after}",
             body.get("status"),
@@ -904,6 +912,7 @@ def _walked(scenario: Scenario, sut: SignedClient, target: Target, omit: tuple[s
     "APP-07",
     clauses=[
         "APP-07.1",
+        "APP-07.2",
         "APP-07.3",
         "APP-07.4",
         "APP-07.5",

@@ -179,6 +179,15 @@ async def _synchronous_archive_write() -> None:
     time.sleep(0.03)
 
 
+def _status_numbered_by_case(found: dict[str, Any], state: str) -> dict[str, Any]:
+    """APP-07 broken: the status answer's application_no is filled from the case record, so from acceptance on
+    it carries the case_no instead of the number queried."""
+    answer = intake.status_answer(found, state)
+    if found["case_no"]:
+        answer["application_no"] = found["case_no"]
+    return answer
+
+
 async def _slow_archive_lookup() -> None:
     """resend-kept-twice, first half: a 1.5 s archive lookup before the application is stored."""
     await asyncio.sleep(1.5)
@@ -2231,6 +2240,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "no-idempotency": {"answer_again": _stored_again},
     "slow-intake": {"intake_pause": _synchronous_lookup},
     "intake-one-at-a-time": {"intake_pause": _synchronous_archive_write},
+    "status-numbered-by-case": {"status_answer": _status_numbered_by_case},
     "resend-kept-twice": {"intake_pause": _slow_archive_lookup, "store_once": _upserted_without_second_look},
     "overload-shed-after-keeping": {"intake_pause": _counted_archive_write, "on_received": _shed_after_keeping},
     "items-from-own-list": {"item_lookup": _from_own_list},
