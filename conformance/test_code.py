@@ -232,15 +232,6 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
     for channel in ("window", "agent", "window"):
         before = today_cn()
         answer, number = scenario.window_apply(scenario.window_params(channel=channel))
-        days = {before.strftime("%Y%m%d"), today_cn().strftime("%Y%m%d")}
-        if number is not None and str(number)[7:15] not in days:
-            raise Violation(
-                "the application_no is not dated on the day it was issued (+08:00)",
-                f"date part {' or '.join(sorted(days))} (today at +08:00)",
-                f"{str(number)[7:15]} in {number}",
-                "date the numbers issued on today's date at +08:00; the day turns at midnight in Beijing",
-                f"the number issued for an application of channel {channel}",
-            )
         answered(
             seen(answer, f"issued an application_no for an application of channel {channel}"), 200, fix=TAKE_AT_WINDOW
         )
@@ -252,6 +243,15 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
             dept_seq=registration.dept_seq,
             division_code=registration.division_code,
         )
+        days = {before.strftime("%Y%m%d"), today_cn().strftime("%Y%m%d")}
+        if number is not None and str(number)[7:15] not in days:
+            raise Violation(
+                "the application_no is not dated on the day it was issued (+08:00)",
+                f"date part {' or '.join(sorted(days))} (today at +08:00)",
+                f"{str(number)[7:15]} in {number}",
+                "date the numbers issued on today's date at +08:00; the day turns at midnight in Beijing",
+                f"the number issued for an application of channel {channel}",
+            )
         issued.append(str(number))
     equal(
         "the application numbers issued",
@@ -283,12 +283,13 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
     scenario: Scenario, target: Target, driver: Driver
 ) -> None:
     """Two acceptances of one department: each case_no follows the rule with the system's division and
-    dept_seq, carries the acceptance day (+08:00; a driver's calendar_date moves only the due time, §11), is new,
-    and the daily serial increases."""
+    dept_seq, carries the acceptance day (+08:00; not the day the application was submitted, the second one
+    yesterday; a driver's calendar_date moves only the due time, §11), is new, and the daily serial increases."""
     registration = target.registration
     before = today_cn()
     _, first, _ = scenario.case()
-    second_application = scenario.submitted()
+    yesterday = dt.datetime.now(CN_TZ).replace(microsecond=0) - dt.timedelta(days=1)
+    second_application = scenario.submitted(submitted=yesterday)  # submitted one day, accepted the next
     number = second_application["application_no"]
     driver.act("accept", number, calendar_date=ELSEWHERE_DAY.isoformat())
     second = scenario.pushed(number, "SL")

@@ -27,14 +27,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from yzw.client import RENEW_ON, Token, read_token
+from yzw.codes import compose
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
-from yzw.reference.system import SCOPES, ReferenceSystem
+from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving import http
 from yzw.serving import pipeline as serving
-from yzw.serving.errors import ApiError
+from yzw.serving.errors import ApiError, exception_handlers
 from yzw.serving.pipeline import Step
 from yzw.signing import Nonces
 from yzw.spec.findings import Finding
@@ -81,6 +82,7 @@ class Parts:
     item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
     intake_status: int = 202
+    received_time: Callable[[], str] = now_text  # the 202's received_at: RFC 3339 at +08:00, whole seconds (CODE-08)
     status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
     status_answer: Callable[[Json, str], Json] = intake.status_answer  # the status query's answer (APP-07)
     # events and the outbox (EVT-01 … EVT-08, CODE-04, CODE-08)
@@ -126,6 +128,7 @@ class Parts:
     window_digit: Callable[[str], str] = driver.CHANNEL_DIGIT.__getitem__
     window_division: Callable[[ReferenceSystem], str] = driver.own_division
     window_serial: Callable[[ReferenceSystem], int] = driver.next_window_serial
+    window_number: Callable[[str, str, dt.date, str, int], str] = compose.system_application_no  # CODE-05
     window_unchecked: frozenset[str] = frozenset()  # paths of a window application taken without a check
     window_announcement: Callable[[ReferenceSystem, Json], Json] = driver.announce
     # the platform's other calls and the evaluations (CAT-02, CAT-03, SUP-02, EVAL-01, EVAL-02)
@@ -148,6 +151,7 @@ class Parts:
     body_reader: Callable[[Request], Awaitable[bytes]] = http.read_body  # 413 over 10 MiB, not at it (MSG-04)
     body_parser: Step = serving.parse_document
     error_answer: Callable[[ApiError, serving.Call], Response] = guard.answer_in_kind
+    route_errors: Callable[[str], dict[Any, Any]] = exception_handlers  # unknown routes and methods (MSG-02)
     # single sign-on (SSO-01 … SSO-07)
     early_session: Callable[[ReferenceSystem, str], str | None] = sso.no_early_session
     ticket_of: Callable[[Request], str | None] = sso.ticket_of
