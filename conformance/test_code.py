@@ -20,7 +20,7 @@ from yzw.conformance.nodes import Nodes, Push, request_body
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import E_LICENSE, FILE_MATERIAL, INSTANT, PUBLIC_SERVICE
+from yzw.run.items import E_LICENSE, FILE_MATERIAL, INSTANT, PUBLIC_SERVICE, SUB_ITEM
 from yzw.run.target import Target
 
 ELSEWHERE_DAY = dt.date(2025, 9, 26)  # a driver's calendar_date far from today (CODE-08's first vector)
@@ -179,18 +179,31 @@ def test_window_application_of_every_certificate_type_and_legal_kind_is_taken(sc
 
 @pytest.mark.requirement("CODE-04", clauses=["CODE-04.1", "CODE-04.2", "CODE-04.4", "CODE-04.5", "CODE-04.6"])
 def test_events_carry_the_items_implementation_code(scenario: Scenario) -> None:
+    """The SL of an online application and the SB of a window application (whose item the clerk picked) carry a
+    CODE-04 implementation code."""
     _, sl = scenario.accepted()
     code("item_code", sl.event.get("item_code"), "the item_code of the SL event")
+    _, number = scenario.window_apply(scenario.window_params())
+    if number is not None:  # a window application not taken is APP-06's
+        sb = scenario.pushed(str(number), "SB")
+        code("item_code", sb.event.get("item_code"), f"the item_code of the SB event of window application {number}")
 
 
-@pytest.mark.requirement("CODE-04", clauses=["CODE-04.7", "CODE-04.8"])
-@pytest.mark.parametrize("kind", ["public service", "instant"])
+KINDS_OF_ITEM = {
+    "public service": ("a 公共服务 item (type 20)", PUBLIC_SERVICE),
+    "instant": ("a 即办件 (case kind 1)", INSTANT),
+    "sub-item": ("a sub-item (sub-item number not 000)", SUB_ITEM),
+}
+
+
+@pytest.mark.requirement("CODE-04", clauses=["CODE-04.3", "CODE-04.7", "CODE-04.8"])
+@pytest.mark.parametrize("kind", list(KINDS_OF_ITEM))
 def test_items_of_every_type_and_case_kind_are_handled(scenario: Scenario, kind: str) -> None:
-    """A 公共服务 item (type 20) and a 即办件 (case kind 1, promised_days 0) of the department's own catalogue are
-    taken and accepted like any other: SL names the item and its promised_days. A department without such an
-    item: not applicable (the kit never invents one)."""
-    what = {"public service": "a 公共服务 item (type 20)", "instant": "a 即办件 (case kind 1)"}[kind]
-    item = scenario.use(PUBLIC_SERVICE if kind == "public service" else INSTANT)
+    """A 公共服务 item (type 20), a 即办件 (case kind 1, promised_days 0) and a sub-item of the department's own
+    catalogue are taken and accepted like any other: SL names the item and its promised_days. A department without
+    such an item: not applicable (the kit never invents one)."""
+    what, need = KINDS_OF_ITEM[kind]
+    item = scenario.use(need)
     application = scenario.application(item=item)
     number = application["application_no"]
     answered(scenario.submit(application), TAKEN, fix=f"take applications for every item of the catalogue, {what} too")
@@ -433,3 +446,23 @@ def test_event_times_are_rfc3339_in_beijing_time(scenario: Scenario, driver: Dri
             "count working days on each year's State Council calendar, the next year's after 31 December",
             f"payload.promised_due_at of the SL of {number}, accepted with calendar_date {YEAR_END}",
         )
+
+
+@pytest.mark.requirement("CODE-08", clauses=["CODE-08.5", "CODE-08.6"])
+def test_license_times_and_dates_follow_the_rule(scenario: Scenario, platform: Nodes, driver: Driver) -> None:
+    """The e-license the system issues carries issued_at as an RFC 3339 time at +08:00 in whole seconds and its
+    validity dates as YYYY-MM-DD."""
+    scenario.use(E_LICENSE)
+    application, _, _ = scenario.case()
+    driver.act("complete", application["application_no"], result="approved")
+    entries = platform.wait_for(platform.issued_licenses, bool)
+    if not entries:
+        scenario.pushed(application["application_no"], "BJ")  # nothing issued: say what did not happen
+    for entry in entries:
+        platform.evidence.observed(entry, platform.target.province_url)
+        license_ = request_body(entry)
+        where = "the license the system issued to the library"
+        code("datetime", license_.get("issued_at"), f"issued_at of {where}")
+        for member in ("valid_from", "valid_until"):
+            if license_.get(member) is not None or member == "valid_from":
+                code("date", license_.get(member), f"{member} of {where}")

@@ -228,7 +228,7 @@ def test_an_error_from_the_systems_own_data_shows_no_file_path(scenario: Scenari
         error_body(answer)
 
 
-@pytest.mark.requirement("MSG-02", clauses=["MSG-02.1", "MSG-02.5", "MSG-02.12", "MSG-02.14"])
+@pytest.mark.requirement("MSG-02", clauses=["MSG-02.1", "MSG-02.5", "MSG-02.12", "MSG-02.14", "MSG-02.22"])
 def test_errors_show_no_sql_and_no_secret(scenario: Scenario, target: Target, raw: httpx.Client) -> None:
     """A conflict on a known number (409), a request with a wrong signature (401) from the platform and at the
     driver: the error bodies show no SQL or database message, and none of the secrets (the platform's secret, the

@@ -1943,6 +1943,16 @@ async def _health_on_management_port(request: Request) -> Response:
     return ApiError(404, "NOT_FOUND", "no route GET /yzw/v1/health").response()
 
 
+def _window_item_code(rebuilt: Callable[[str], str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """CODE-04 broken: the window's item picker writes the item_code from the vendor's own item table (`rebuilt`
+    from the catalogue's), and the window application keeps it, in its events too; online ones keep the platform's."""
+
+    def entry(params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "item_code": rebuilt(str(params["item_code"]))} if "item_code" in params else params
+
+    return entry
+
+
 def _item_type_plus_ten(item_code: str) -> str:
     """CODE-04 broken: the item type is written in the vendor's own numbering, the national type plus ten."""
     return item_code[:19] + f"{int(item_code[19:21]) + 10:02d}" + item_code[21:]
@@ -2279,6 +2289,43 @@ def _media_compared_whole(checks: tuple[Step, ...]) -> tuple[Step, ...]:
             raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {label!r} is not taken")
 
     return (media_whole, signature)
+
+
+def _license_reissued(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., Awaitable[None]]:
+    """CODE-08 broken: the e-license as the vendor's license module writes it (`change`), then issued."""
+
+    async def issue(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+        await issue_license(system, change(license_))
+
+    return issue
+
+
+def _issued_at_with_microseconds(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's issued_at is the database's timestamp, microseconds included."""
+    issued = dt.datetime.fromisoformat(str(license_["issued_at"])).replace(microsecond=dt.datetime.now().microsecond)
+    return {**license_, "issued_at": issued.isoformat(timespec="microseconds")}
+
+
+def _valid_from_as_time(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's valid_from is the ORM's datetime column, written as a time, not a date."""
+    return {**license_, "valid_from": f"{license_['valid_from']}T00:00:00+08:00"}
+
+
+def _json_errors_at(where: Callable[[str], bool]) -> Callable[[Request], bool]:
+    """MSG-02 broken: the browser-facing endpoint whose path `where` picks was written as an API endpoint, so its
+    errors are JSON whatever Accept prefers; the others answer a page."""
+
+    def page_wanted(request: Request) -> bool:
+        return not where(request.url.path) and prefers_html(request.headers.get("accept", ""))
+
+    return page_wanted
+
+
+def _driver_401_oauth(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: the driver's own signature filter answers 401 the OAuth way, {error, error_description}."""
+    if error.status == 401 and call.request.url.path.startswith("/_driver"):
+        return JSONResponse({"error": error.code, "error_description": error.message}, status_code=401)
+    return answer_in_kind(error, call)
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -2639,9 +2686,18 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "health-status-up": {"health": _health_status_up},
     "health-behind-signature": {"health": _health_behind_signature},
     "health-on-management-port": {"health": _health_on_management_port},
-    "item-type-local-numbering": {"event_item_code": _item_type_plus_ten},
-    "item-code-organisation-code": {"event_item_code": _implementer_organisation_code},
-    "item-level-unset": {"event_item_code": lambda item_code: item_code[:18] + "0" + item_code[19:]},
+    "item-type-local-numbering": {
+        "window_entry": _window_item_code(_item_type_plus_ten),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "item-code-organisation-code": {
+        "window_entry": _window_item_code(_implementer_organisation_code),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "item-level-unset": {
+        "window_entry": _window_item_code(lambda item_code: item_code[:18] + "0" + item_code[19:]),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
     "window-number-dashed": {
         "window_number": _window_number_dashed,
         "window_unchecked": frozenset({"/application_no"}),
@@ -2695,4 +2751,17 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "empty-names-taken": {"schema_check": _empty_names_taken},
     "person-kind-typed": {"schema_check": _person_kind_typed},
     "json-charset-refused": {"check_order": _media_compared_whole},
+    "sub-items-unknown": {"item_lookup": _items_where(lambda entry: str(entry.get("item_code"))[-3:] == "000")},
+    "license-issued-at-microseconds": {"license_issue": _license_reissued(_issued_at_with_microseconds)},
+    "license-valid-from-as-time": {"license_issue": _license_reissued(_valid_from_as_time)},
+    "administrative-bodies-refused": {
+        "code_check": _applicant_refused(_legal_kind_other_than("2", "3", "4", "5", "9"))
+    },
+    "sso-hand-off-json-errors": {"page_wanted": _json_errors_at(lambda path: path.endswith("/sso"))},
+    "session-json-errors": {"page_wanted": _json_errors_at(lambda path: path == "/yzw/v1/session")},
+    "guide-json-errors": {
+        "page_wanted": _json_errors_at(lambda path: path.startswith("/yzw/v1/items/") and not path.endswith("/apply"))
+    },
+    "apply-entry-json-errors": {"page_wanted": _json_errors_at(lambda path: path.endswith("/apply"))},
+    "driver-401-oauth": {"error_answer": _driver_401_oauth},
 }

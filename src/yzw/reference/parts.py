@@ -172,6 +172,7 @@ class Parts:
     # 2026.2 messages, signing, SSO
     entry_lookup: EntryLookup = sso.session_first
     prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
+    page_wanted: Callable[[Request], bool] = sso.page_wanted  # on each browser-facing endpoint (MSG-02)
     error_page: Callable[[int, str, str], Response] = sso.error_page  # the page keeps the error's status (MSG-02)
     calendar_refusal: Callable[[CalendarYearMissing], ApiError] = driver.year_named  # no file path (MSG-02)
     # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)
