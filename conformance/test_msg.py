@@ -16,11 +16,11 @@ from yzw.codes.calendar import default_calendar
 from yzw.conformance.checks.answers import answered, body_of, error_body, media, no_secrets, where_of, xml_error
 from yzw.conformance.checks.events import attributed_to
 from yzw.conformance.driver import Driver
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, request_body
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import FILE_MATERIAL
+from yzw.run.items import E_LICENSE, FILE_MATERIAL
 from yzw.run.target import UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import signed_headers
 from yzw.spec.limits import limits
@@ -430,14 +430,18 @@ SCHEMA_DEFECTS: dict[str, tuple[str, Any]] = {
     "numeric-applicant-kind": ("legal", lambda a, f: a["applicant"].update(kind=2)),
     "numeric-id-type": ("person", lambda a, f: a["applicant"].update(id_type=111)),
     "numeric-division-code": ("person", lambda a, f: a.update(division_code=int(a["division_code"]))),
+    "numeric-phone": ("person", lambda a, f: a["applicant"].update(phone=13800138000)),
 }
 
 
-@pytest.mark.requirement("MSG-03", clauses=["MSG-03.10", "MSG-03.17", "MSG-03.18", "MSG-03.19", "MSG-03.20"])
+@pytest.mark.requirement(
+    "MSG-03", clauses=["MSG-03.7", "MSG-03.10", "MSG-03.17", "MSG-03.18", "MSG-03.19", "MSG-03.20"]
+)
 @pytest.mark.parametrize("defect", list(SCHEMA_DEFECTS))
 def test_empty_names_incomplete_materials_and_numeric_codes_are_schema_errors(scenario: Scenario, defect: str) -> None:
     """An empty name received, a file material without file, a license material without license_id, a code
-    value sent as a JSON number: 400 SCHEMA_INVALID (codes are strings: "2", "111")."""
+    value sent as a JSON number, a text member sent as a number (phone): 400 SCHEMA_INVALID (codes are strings:
+    "2", "111")."""
     kind, breaks = SCHEMA_DEFECTS[defect]
     application = scenario.application(applicant=kind)
     breaks(application, scenario.factory)
@@ -495,6 +499,37 @@ def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver
         return
     driver.act("accept", number)
     attributed_to([scenario.pushed(number, "SL")], "MSG-03")
+
+
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.13", "MSG-03.14", "MSG-03.15"])
+def test_names_in_the_licenses_the_system_issues_are_non_empty(
+    scenario: Scenario, platform: Nodes, driver: Driver
+) -> None:
+    """2026.2: the e-license the system asks the library to issue carries a non-empty holder.name, issuer.name and
+    name (judged on what the system sent, whether the library took it or not)."""
+    scenario.use(E_LICENSE)
+    application, _, _ = scenario.case()
+    driver.act("complete", application["application_no"], result="approved")
+    entries = platform.wait_for(platform.issued_licenses, bool)
+    if not entries:
+        scenario.pushed(application["application_no"], "BJ")  # nothing issued: say what did not happen
+    for entry in entries:
+        platform.evidence.observed(entry, platform.target.province_url)
+        license_ = request_body(entry)
+        names = {
+            "holder.name": (license_.get("holder") or {}).get("name"),
+            "issuer.name": (license_.get("issuer") or {}).get("name"),
+            "name": license_.get("name"),
+        }
+        for member, name in names.items():
+            if not isinstance(name, str) or not name.strip():
+                raise Violation(
+                    f"the e-license the system issued has an empty {member}",
+                    f"a non-empty {member} (MSG-03: names are non-empty in everything a system sends)",
+                    name,
+                    f"send the {member} with the license: the holder's, the department's and the license's name",
+                    f"{member} of the license {license_.get('license_id')} sent to the library",
+                )
 
 
 @pytest.mark.requirement("MSG-04", clauses=["MSG-04.4", "MSG-04.5", "MSG-04.12"])

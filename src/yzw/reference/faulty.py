@@ -2328,6 +2328,40 @@ def _driver_401_oauth(error: ApiError, call: Call) -> Response:
     return answer_in_kind(error, call)
 
 
+def _camel_case(answer: dict[str, Any]) -> dict[str, Any]:
+    """MSG-03 broken: the JSON writer's default naming, camelCase (applicationNo, receivedAt)."""
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key): value for key, value in answer.items()}
+
+
+def _phone_coerced(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the binder coerces a scalar into a string member, so a phone sent as a number is taken."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    if isinstance(applicant, dict) and isinstance(applicant.get("phone"), int | float):
+        return [f for f in findings if f.path != "/applicant/phone"]
+    return findings
+
+
+def _electronic_needs_address(document: dict[str, Any]) -> bool:
+    """The vendor's model takes electronic delivery for e-mail, so it requires an address there too."""
+    delivery = document.get("delivery")
+    return isinstance(delivery, dict) and delivery.get("method") == "electronic" and "address" not in delivery
+
+
+def _holder_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The holder is written with its id only; its name is left for the library to fill in from its register."""
+    return {**license_, "holder": {**license_["holder"], "name": ""}}
+
+
+def _issuer_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The issuer's name comes from the registration record, which holds no department name."""
+    return {**license_, "issuer": {**license_["issuer"], "name": ""}}
+
+
+def _license_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's name comes from the vendor's item table, which has no license_name column."""
+    return {**license_, "name": ""}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2764,4 +2798,12 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     },
     "apply-entry-json-errors": {"page_wanted": _json_errors_at(lambda path: path.endswith("/apply"))},
     "driver-401-oauth": {"error_answer": _driver_401_oauth},
+    "intake-answer-camel-case": {"intake_answer": _camel_case},
+    "phone-coerced-from-number": {"schema_check": _phone_coerced},
+    "electronic-delivery-needs-address": {
+        "schema_check": _refusing("/delivery/address", "required", _electronic_needs_address)
+    },
+    "license-holder-name-empty": {"license_issue": _license_reissued(_holder_name_left_empty)},
+    "license-issuer-name-empty": {"license_issue": _license_reissued(_issuer_name_left_empty)},
+    "license-name-empty": {"license_issue": _license_reissued(_license_name_left_empty)},
 }

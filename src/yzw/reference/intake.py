@@ -120,7 +120,7 @@ def _kept(system: ReferenceSystem, document: Any) -> Response:
         received_at,
     )
     system.parts.on_received(system, document)
-    return JSONResponse(answer, status_code=system.parts.intake_status)
+    return JSONResponse(system.parts.intake_answer(answer), status_code=system.parts.intake_status)
 
 
 def announced_by_platform(system: ReferenceSystem, document: Any) -> None:

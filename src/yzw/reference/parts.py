@@ -82,6 +82,7 @@ class Parts:
     item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
     intake_status: int = 202
+    intake_answer: Callable[[Json], Json] = unchanged  # the 202's body as written: snake_case members (MSG-03)
     received_time: Callable[[], str] = now_text  # the 202's received_at: RFC 3339 at +08:00, whole seconds (CODE-08)
     status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
     status_answer: Callable[[Json, str], Json] = intake.status_answer  # the status query's answer (APP-07)
