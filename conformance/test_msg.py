@@ -158,16 +158,22 @@ def _xml_error_mapped(answer: httpx.Response) -> None:
     ],
 )
 @pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [("GET", "/yzw/v1/no-such-route", None), ("DELETE", "/yzw/v1/health", None), ("POST", APPLICATIONS, b"{")],
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/yzw/v1/no-such-route", None, 404),
+        ("DELETE", "/yzw/v1/health", None, 405),
+        ("POST", APPLICATIONS, b"{", 401),
+    ],
     ids=["unknown-route", "unknown-method", "unsigned-malformed"],
 )
 def test_errors_have_the_norms_shape_and_show_no_internals(
-    target: Target, raw: httpx.Client, method: str, path: str, body: bytes | None
+    target: Target, raw: httpx.Client, method: str, path: str, body: bytes | None, status: int
 ) -> None:
+    """An unknown route is 404, a known route called with a method it does not serve 405 (HTTP's statuses:
+    specs/DECISIONS.md), an unsigned body 401 (§4, before the body is read): each with the error body."""
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     answer = raw.request(method, target.base_url + path, content=body, headers=headers)
-    answered(answer, (400, 401, 404, 405), fix="answer an unknown route 404, a wrong method 405, unsigned 401")
+    answered(answer, status, fix="answer an unknown route 404, a wrong method 405, unsigned 401")
     error_body(answer)
 
 
@@ -499,6 +505,24 @@ def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver
         return
     driver.act("accept", number)
     attributed_to([scenario.pushed(number, "SL")], "MSG-03")
+
+
+@pytest.mark.requirement("MSG-01", clauses=["MSG-01.3"])
+def test_events_the_system_pushes_are_labelled_json(scenario: Scenario) -> None:
+    """The SL the system pushes to the exchange is a UTF-8 JSON body labelled application/json (the exchange's
+    traffic log keeps the label), whether the exchange took it or not."""
+    _, sl = scenario.accepted()
+    label = str(sl.entry.get("content_type") or "")
+    media_type = label.split(";", maxsplit=1)[0].strip().lower()
+    charset = re.search(r"charset=([^;\s]+)", label, re.IGNORECASE)
+    if media_type != "application/json" or (charset and charset.group(1).strip('"').lower() not in ("utf-8", "utf8")):
+        raise Violation(
+            "the event the system pushed is not labelled as UTF-8 JSON",
+            "Content-Type application/json (MSG-01)",
+            label or "no Content-Type",
+            "send every body to the platform as UTF-8 JSON labelled application/json (or the registered XML form)",
+            f"the SL of {sl.event.get('application_no')} pushed to the exchange",
+        )
 
 
 @pytest.mark.requirement("MSG-03", clauses=["MSG-03.13", "MSG-03.14", "MSG-03.15"])

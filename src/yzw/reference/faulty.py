@@ -2362,6 +2362,16 @@ def _license_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
     return {**license_, "name": ""}
 
 
+def _wrong_method_not_found(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: the router matches method and path together, so a known path called with another method
+    is answered 404 NOT_FOUND, not 405."""
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return error_response(404, "NOT_FOUND", f"no route {request.method} {request.url.path}")
+
+    return exception_handlers(server) | {405: not_allowed}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2806,4 +2816,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "license-holder-name-empty": {"license_issue": _license_reissued(_holder_name_left_empty)},
     "license-issuer-name-empty": {"license_issue": _license_reissued(_issuer_name_left_empty)},
     "license-name-empty": {"license_issue": _license_reissued(_license_name_left_empty)},
+    "events-as-text-plain": {"push_media": "text/plain;charset=UTF-8"},
+    "wrong-method-not-found": {"route_errors": _wrong_method_not_found},
 }

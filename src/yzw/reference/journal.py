@@ -195,7 +195,7 @@ async def send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str]
             "POST",
             system.parts.event_exchange(system) + path,
             content=body.encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": system.parts.push_media},
         )
     except (httpx.HTTPError, OSError) as exc:
         return 0, f"{type(exc).__name__}: {exc}"
