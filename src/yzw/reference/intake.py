@@ -106,6 +106,7 @@ def _kept(system: ReferenceSystem, document: Any) -> Response:
     """Keep the application and answer it (APP-01), unless the same one arrived meanwhile (APP-04)."""
     received_at = system.parts.received_time()
     answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
+    answer = system.parts.intake_answer(answer)
     if not system.parts.keeps(system, document):
         return JSONResponse(answer, status_code=202)  # answered, never kept
     earlier = _earlier_answer(system.application(document["application_no"]), document)
@@ -120,7 +121,7 @@ def _kept(system: ReferenceSystem, document: Any) -> Response:
         received_at,
     )
     system.parts.on_received(system, document)
-    return JSONResponse(system.parts.intake_answer(answer), status_code=system.parts.intake_status)
+    return JSONResponse(answer, status_code=system.parts.intake_status)
 
 
 def announced_by_platform(system: ReferenceSystem, document: Any) -> None:
