@@ -507,21 +507,50 @@ def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver
     attributed_to([scenario.pushed(number, "SL")], "MSG-03")
 
 
-@pytest.mark.requirement("MSG-01", clauses=["MSG-01.3"])
-def test_events_the_system_pushes_are_labelled_json(scenario: Scenario) -> None:
-    """The SL the system pushes to the exchange is a UTF-8 JSON body labelled application/json (the exchange's
-    traffic log keeps the label), whether the exchange took it or not."""
+@pytest.mark.requirement("MSG-01", clauses=["MSG-01.3", "MSG-01.6", "MSG-01.9", "MSG-01.16"])
+def test_events_the_system_pushes_are_labelled_json_or_in_the_xml_form(scenario: Scenario, target: Target) -> None:
+    """The SL the system pushes to the exchange is a UTF-8 JSON body labelled application/json, or (a system
+    registered for xml) the XML form labelled application/xml: root event (batch for a batch) in the namespace
+    urn:yzw:norm:2026, valid against specs/xsd. The exchange's traffic log keeps the label; judged whether the
+    exchange took the push or not."""
     _, sl = scenario.accepted()
     label = str(sl.entry.get("content_type") or "")
     media_type = label.split(";", maxsplit=1)[0].strip().lower()
+    if media_type == "application/xml" and "xml" in target.formats:
+        _xml_push_mapped(sl)
+        return
     charset = re.search(r"charset=([^;\s]+)", label, re.IGNORECASE)
     if media_type != "application/json" or (charset and charset.group(1).strip('"').lower() not in ("utf-8", "utf8")):
         raise Violation(
             "the event the system pushed is not labelled as UTF-8 JSON",
-            "Content-Type application/json (MSG-01)",
+            "Content-Type application/json (or application/xml for a system registered for xml, MSG-01)",
             label or "no Content-Type",
             "send every body to the platform as UTF-8 JSON labelled application/json (or the registered XML form)",
             f"the SL of {sl.event.get('application_no')} pushed to the exchange",
+        )
+
+
+def _xml_push_mapped(push: Any) -> None:
+    """MSG-01: an event pushed in the XML form: root event or batch of urn:yzw:norm:2026, valid against the XSD."""
+    where = f"the {push.event.get('step')} of {push.event.get('application_no')} pushed as XML"
+    fix = "write the XML form as specs/xsd declares it: <event xmlns='urn:yzw:norm:2026'> (or <batch>)"
+    text = str(push.entry.get("request") or "").encode()
+    try:
+        root = parse_xml(text)
+    except Exception as broken:
+        raise Violation(
+            "the XML event is not well-formed XML", "an <event> document", str(broken), fix, where
+        ) from None
+    if root.tag not in (f"{{{XML_NS}}}event", f"{{{XML_NS}}}batch"):
+        raise Violation("the XML event's root is not event or batch", f"{{{XML_NS}}}event", root.tag, fix, where)
+    problems = xsd_errors(text)
+    if problems:
+        raise Violation(
+            "the XML event is not valid against the normative XSD (specs/xsd)",
+            "an event document valid against specs/xsd/yzw.xsd",
+            "; ".join(f"{path}: {reason}" for path, reason in problems[:3]),
+            fix,
+            where,
         )
 
 

@@ -92,7 +92,7 @@ from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
 from yzw.spec.schemas import schema_documents
 from yzw.spec.xml import NS as XML_NS
-from yzw.spec.xml import from_xml, xsd_errors
+from yzw.spec.xml import from_xml, to_xml, xsd_errors
 
 # The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
 APPLICANT_KINDS = frozenset(code_list("applicant_kinds"))  # CODE-09's legal-person kinds
@@ -2372,6 +2372,18 @@ def _wrong_method_not_found(server: str) -> dict[Any, Any]:
     return exception_handlers(server) | {405: not_allowed}
 
 
+def _events_in_xml_with_entity_fields(path: str, body: str) -> tuple[bytes, str]:
+    """MSG-01 broken: a system registered for xml pushes its events in the XML form, serialising its own event
+    entity, which writes an element the XSD does not declare (the outbox's retry counter) in each event
+    (evaluations and rectifications, which have no XML form, stay JSON)."""
+    if not path.startswith(EVENTS):
+        return body.encode(), JSON
+    document = json.loads(body)
+    for event in document.get("events", [document]):
+        event["retry_count"] = 0
+    return to_xml("batch" if path.endswith(":batch") else "event", document), XML
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2816,6 +2828,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "license-holder-name-empty": {"license_issue": _license_reissued(_holder_name_left_empty)},
     "license-issuer-name-empty": {"license_issue": _license_reissued(_issuer_name_left_empty)},
     "license-name-empty": {"license_issue": _license_reissued(_license_name_left_empty)},
-    "events-as-text-plain": {"push_media": "text/plain;charset=UTF-8"},
+    "events-as-text-plain": {"push_form": lambda path, body: (body.encode(), "text/plain;charset=UTF-8")},
+    "xml-events-entity-fields": {"push_form": _events_in_xml_with_entity_fields},
     "wrong-method-not-found": {"route_errors": _wrong_method_not_found},
 }

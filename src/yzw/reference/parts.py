@@ -94,7 +94,7 @@ class Parts:
     step_lag: Callable[[str], dt.timedelta] = journal.written_at_once  # EVT-06: when a step is written
     event_time: Callable[[dt.datetime], str] = dt.datetime.isoformat  # occurred_at as written
     event_exchange: Callable[[ReferenceSystem], str] = journal.own_exchange
-    push_media: str = "application/json"  # how a pushed body is labelled (MSG-01)
+    push_form: Callable[[str, str], tuple[bytes, str]] = journal.as_json  # a pushed body and its label (MSG-01)
     delivered: Callable[[int], bool] = journal.delivered
     gives_up: Callable[[int], bool] = journal.is_refusal
     attempts_limit: float = float("inf")  # EVT-07: retried until delivered
