@@ -2092,9 +2092,9 @@ def _time_with_milliseconds(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-def _received_at_with_microseconds() -> str:
+def _received_at_with_microseconds(answer: dict[str, Any]) -> dict[str, Any]:
     """CODE-08 broken: the 202's received_at is the database's timestamp, microseconds included."""
-    return dt.datetime.now(CN_TZ).isoformat(timespec="microseconds")
+    return {**answer, "received_at": dt.datetime.now(CN_TZ).isoformat(timespec="microseconds")}
 
 
 # MSG-01 … MSG-04 clauses without a fault (msgcode)
@@ -2784,7 +2784,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "license-issuer-organisation-code": {"license_id": _license_issuer_organisation_code},
     "event-time-with-space": {"event_time": _time_with_space},
     "event-time-milliseconds": {"event_time": _time_with_milliseconds},
-    "received-at-microseconds": {"received_time": _received_at_with_microseconds},
+    "received-at-microseconds": {"intake_answer": _received_at_with_microseconds},
     # MSG-01 … MSG-04 clauses without a fault (msgcode)
     "unknown-route-plain-404": {"route_errors": _framework_route_errors},
     "method-not-allowed-detail": {"route_errors": _framework_405_detail},

@@ -104,9 +104,10 @@ def _refuse_codes(codes: dict[str, list[Finding]], order: tuple[str, ...]) -> No
 
 def _kept(system: ReferenceSystem, document: Any) -> Response:
     """Keep the application and answer it (APP-01), unless the same one arrived meanwhile (APP-04)."""
-    received_at = system.parts.received_time()
-    answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
-    answer = system.parts.intake_answer(answer)
+    received_at = now_text()
+    answer = system.parts.intake_answer(
+        {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
+    )
     if not system.parts.keeps(system, document):
         return JSONResponse(answer, status_code=202)  # answered, never kept
     earlier = _earlier_answer(system.application(document["application_no"]), document)

@@ -32,7 +32,7 @@ from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
-from yzw.reference.system import SCOPES, ReferenceSystem, now_text
+from yzw.reference.system import SCOPES, ReferenceSystem
 from yzw.serving import http
 from yzw.serving import pipeline as serving
 from yzw.serving.errors import ApiError, exception_handlers
@@ -82,8 +82,6 @@ class Parts:
     item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
     intake_status: int = 202
-    intake_answer: Callable[[Json], Json] = unchanged  # the 202's body as written: snake_case members (MSG-03)
-    received_time: Callable[[], str] = now_text  # the 202's received_at: RFC 3339 at +08:00, whole seconds (CODE-08)
     status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
     status_answer: Callable[[Json, str], Json] = intake.status_answer  # the status query's answer (APP-07)
     # events and the outbox (EVT-01 … EVT-08, CODE-04, CODE-08)
@@ -200,6 +198,7 @@ class Parts:
     push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
     on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
     missing_of: Callable[[ReferenceSystem, Json, Json], Awaitable[list[dict[str, str]]]] = driver.missing_materials
+    intake_answer: Callable[[Json], Json] = unchanged  # the 202 answer as built (APP-01)
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
