@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from http import HTTPStatus
 
 import pytest
 
@@ -272,6 +273,32 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
         len(issued),
         fix="give every application a new number: the dept_seq and a daily sequence that never repeats",
         where=f"window_apply three times: {', '.join(issued)}",
+    )
+
+
+@pytest.mark.requirement("CODE-05", clauses=["CODE-05.16"])
+@pytest.mark.parametrize("channel", ["app", "terminal"])
+def test_online_applications_keep_the_platforms_number(scenario: Scenario, channel: str) -> None:
+    """An application of the mobile app or a self-service terminal is numbered by the unified application system:
+    the system keeps that number, its SL carries it (the web's is judged in every chapter)."""
+    application = scenario.submitted(channel=channel)
+    number = application["application_no"]
+    answer = scenario.driver.act("accept", number)
+    if answer is not None and answer.status_code == HTTPStatus.NOT_FOUND:
+        raise Violation(
+            f"the system does not know an application of channel {channel} under the platform's number",
+            f"accept of {number} answered 200 (the number the platform issued and forwarded)",
+            f"{answer.status_code} {answer.text[:160]}",
+            "keep the platform's application_no of an online application (channels 1, 2, 4): issue none of your own",
+            f"the driver's accept of {number}",
+        )
+    sl = scenario.pushed(number, "SL")
+    equal(
+        f"the application_no of the SL of an application of channel {channel}",
+        sl.event.get("application_no"),
+        number,
+        fix="keep the platform's application_no of an online application (channels 1, 2, 4): issue none of your own",
+        where=f"the SL of {number}",
     )
 
 

@@ -136,7 +136,7 @@ class Observe:
             "app_id": wanted.get(b"x-yzw-app-id"),
             "bearer": (wanted.get(b"authorization") or "").startswith("Bearer "),  # SIG-03; the token stays out
             "if_none_match": wanted.get(b"if-none-match"),  # CAT-01: the ETag the system echoes
-            "content_type": wanted.get(b"content-type"),  # MSG-01: how the caller labelled its body
+            "content_type": wanted.get(b"content-type"),  # SIG-03: the token request is a form
         }
         request_body, response_body = bytearray(), bytearray()
 

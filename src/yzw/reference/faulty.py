@@ -50,6 +50,7 @@ from yzw.reference.driver import (
     license_number,
     licensed_review,
     missing_materials,
+    next_window_serial,
     one_per_bad_review,
     reason_given,
     review,
@@ -2384,6 +2385,16 @@ def _events_in_xml_with_entity_fields(path: str, body: str) -> tuple[bytes, str]
     return to_xml("batch" if path.endswith(":batch") else "event", document), XML
 
 
+def _terminal_renumbered(system: ReferenceSystem, document: Any) -> bool:
+    """CODE-05 broken: the self-service terminals stand in the department's hall, so the system files their
+    applications as its own: under a number of its window range (channel digit 3), its events too."""
+    if isinstance(document, dict) and document.get("channel") == "terminal":
+        document["application_no"] = compose.system_application_no(
+            system.registration.division_code, "3", today_cn(), system.registration.dept_seq, next_window_serial(system)
+        )
+    return True
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2831,4 +2842,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "events-as-text-plain": {"push_form": lambda path, body: (body.encode(), "text/plain;charset=UTF-8")},
     "xml-events-entity-fields": {"push_form": _events_in_xml_with_entity_fields},
     "wrong-method-not-found": {"route_errors": _wrong_method_not_found},
+    "terminal-renumbered": {"keeps": _terminal_renumbered},
 }
