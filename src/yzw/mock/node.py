@@ -136,6 +136,7 @@ class Observe:
             "app_id": wanted.get(b"x-yzw-app-id"),
             "bearer": (wanted.get(b"authorization") or "").startswith("Bearer "),  # SIG-03; the token stays out
             "if_none_match": wanted.get(b"if-none-match"),  # CAT-01: the ETag the system echoes
+            "content_type": wanted.get(b"content-type"),  # SIG-03: the token request is a form
         }
         request_body, response_body = bytearray(), bytearray()
 
@@ -251,7 +252,7 @@ async def _drain(receive: Receive) -> None:
         pass
 
 
-OBSERVED = (b"x-yzw-app-id", b"authorization", b"if-none-match")
+OBSERVED = (b"x-yzw-app-id", b"authorization", b"if-none-match", b"content-type")
 
 
 def _observed_headers(scope: Scope) -> dict[bytes, str]:

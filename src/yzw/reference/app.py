@@ -15,7 +15,7 @@ from yzw.reference import driver, intake, services, sso
 from yzw.reference.guard import Call, route, system_pipeline
 from yzw.reference.journal import pusher
 from yzw.reference.system import ReferenceSystem
-from yzw.serving.errors import ApiError, exception_handlers
+from yzw.serving.errors import ApiError
 
 
 @route(parse=True)
@@ -104,6 +104,6 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         Route("/yzw/v1/supervision/notices", supervision_notice, methods=["POST"]),
         Route("/_driver/actions", actions, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers("system"))
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=system.parts.route_errors("system"))
     app.state.system, app.state.pipeline = system, system_pipeline(system)
     return app

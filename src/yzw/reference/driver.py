@@ -500,7 +500,7 @@ def _keep(system: ReferenceSystem, application: dict[str, Any]) -> None:
 
 def _window_application(system: ReferenceSystem, params: dict[str, Any], channel: str) -> dict[str, Any]:
     """The clerk's entry as an application, under the next number of the window's channel (CODE-05)."""
-    number = compose.system_application_no(
+    number = system.parts.window_number(
         system.parts.window_division(system),
         system.parts.window_digit(channel),
         today_cn(),

@@ -26,12 +26,13 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from yzw.client import Token
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
-from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, uscc_check
+from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, mod_37_36_check, uscc_check
+from yzw.codes.license import PREFIX as LICENSE_PREFIX
 from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
@@ -51,6 +52,7 @@ from yzw.reference.driver import (
     license_owner,
     licensed_review,
     missing_materials,
+    next_window_serial,
     one_per_bad_review,
     reason_given,
     review,
@@ -70,8 +72,8 @@ from yzw.reference.services import (
 )
 from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
-from yzw.serving.errors import ApiError, error_response
-from yzw.serving.http import JSON, XML, prefers_html
+from yzw.serving.errors import ApiError, error_response, exception_handlers
+from yzw.serving.http import JSON, XML, prefers_html, read_body
 from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
 from yzw.signing import (
     HEADER_NONCE,
@@ -99,7 +101,7 @@ from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
 from yzw.spec.schemas import schema_documents
 from yzw.spec.xml import NS as XML_NS
-from yzw.spec.xml import from_xml, xsd_errors
+from yzw.spec.xml import from_xml, to_xml, xsd_errors
 
 # The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
 APPLICANT_KINDS = frozenset(code_list("applicant_kinds"))  # CODE-09's legal-person kinds
@@ -2189,6 +2191,34 @@ def _name_changed(change: Callable[[str], str]) -> Callable[[dict[str, Any]], di
     return entry
 
 
+# REG-01, CODE-04 … CODE-08 clauses without a fault (msgcode)
+async def _health_status_up(request: Request) -> Response:
+    """REG-01 broken: the health answer says status "UP", as the framework's actuator writes it, not "ok"."""
+    return JSONResponse({"status": "UP", "norm": request.app.state.system.parts.health_norm})
+
+
+async def _health_behind_signature(request: Request) -> Response:
+    """REG-01 broken: the signature filter guards every route, the health route too, so an unsigned GET gets 401."""
+    if "x-yzw-signature" not in request.headers:
+        return ApiError(401, "SIGNATURE_MISSING", "the request carries no signature").response()
+    return await health(request)
+
+
+async def _health_on_management_port(request: Request) -> Response:
+    """REG-01 broken: health is served only by the management server (another port), not at the base_url."""
+    return ApiError(404, "NOT_FOUND", "no route GET /yzw/v1/health").response()
+
+
+def _window_item_code(rebuilt: Callable[[str], str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """CODE-04 broken: the window's item picker writes the item_code from the vendor's own item table (`rebuilt`
+    from the catalogue's), and the window application keeps it, in its events too; online ones keep the platform's."""
+
+    def entry(params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "item_code": rebuilt(str(params["item_code"]))} if "item_code" in params else params
+
+    return entry
+
+
 def _cjk_spaces_dropped(name: str) -> str:
     """A Chinese name is normalised: the spaces between Chinese characters go (张 三 → 张三)."""
     return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", name)
@@ -2207,6 +2237,447 @@ def _quotes_slashed(name: str) -> str:
 def _sql_words_filtered(name: str) -> str:
     """An anti-injection filter drops SQL keywords and comment marks from every text."""
     return re.sub(r"(?i)\b(drop|table|select|insert|delete|update)\b|--", "", name)
+
+
+def _item_type_plus_ten(item_code: str) -> str:
+    """CODE-04 broken: the item type is written in the vendor's own numbering, the national type plus ten."""
+    return item_code[:19] + f"{int(item_code[19:21]) + 10:02d}" + item_code[21:]
+
+
+def _implementer_organisation_code(item_code: str) -> str:
+    """CODE-04 broken: positions 1-18 are the department's organisation code (9 characters) padded with zeros."""
+    return "000000000" + item_code[8:17] + item_code[18:]
+
+
+def _window_number_dashed(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the number is written as printed on the receipt, its parts joined by dashes."""
+    number = compose.system_application_no(division, digit, day, dept_seq, daily)
+    return "-".join((number[:6], number[6], number[7:15], number[15:22], number[22]))
+
+
+def _window_number_day_first(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the date part is written DDMMYYYY (the clerk's locale), not YYYYMMDD."""
+    body = f"{division}{digit}{day:%d%m%Y}{dept_seq}{daily:04d}"
+    return body + mod_11_2_check(body)
+
+
+def _window_number_without_dept_seq(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the serial is a 7-digit daily sequence of its own, without the department's dept_seq."""
+    return compose.application_no(division, digit, day, daily)
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # CODE-01's 17 weights
+
+
+def _window_number_id_weights(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the check character comes from the ID number routine: its 17 weights, zipped with the 22
+    digits, so only the first 17 count."""
+    body = compose.system_application_no(division, digit, day, dept_seq, daily)[:22]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=False)) % 11]
+
+
+def _window_number_next_day(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the number is dated on the day the application will be handled, the next day."""
+    return compose.system_application_no(division, digit, day + dt.timedelta(days=1), dept_seq, daily)
+
+
+def _case_no_of_window(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: positions 7-9 are the acceptance window's number (001), not the registered dept_seq."""
+    today = today_cn()
+    serial = system.next_counter(f"case:{today.isoformat()}")
+    return compose.case_no(system.registration.division_code, "001", today, serial)
+
+
+def _case_no_day_first(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: the date part is written DDMMYYYY (the clerk's locale), not YYYYMMDD."""
+    today = today_cn()
+    serial = system.next_counter(f"case:{today.isoformat()}")
+    body = f"{system.registration.division_code}{system.registration.dept_seq}{today:%d%m%Y}{serial:06d}"
+    return body + mod_11_2_check(body)
+
+
+def _case_no_of_city(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: case numbers open with the city's division code (the vendor's city-level product)."""
+    today = today_cn()
+    serial = system.next_counter(f"case:{today.isoformat()}")
+    return compose.case_no(system.registration.division_code[:4] + "00", system.registration.dept_seq, today, serial)
+
+
+def _sl_case_no_of_submission(
+    case_no: str, found: dict[str, Any], entry: dict[str, Any], due: dt.datetime
+) -> dict[str, Any]:
+    """CODE-06 broken: the case_no is dated on the application's submitted_at, not on the day of acceptance."""
+    submitted = dt.datetime.fromisoformat(str(found["body"]["submitted_at"])).astimezone(CN_TZ).date()
+    body = f"{case_no[:9]}{submitted:%Y%m%d}{case_no[17:23]}"
+    return sl_payload(body + mod_11_2_check(body), found, entry, due)
+
+
+def _license_id_parts(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> list[str]:
+    """The clean license_id's parts after the prefix: type code, issuer, serial, version, check."""
+    return license_number(system, entry, case_no)[len(LICENSE_PREFIX) :].split(".")
+
+
+def _license_checked(prefix: str, type_code: str, issuer: str, serial: str, version: str, dot: str = ".") -> str:
+    check = mod_37_36_check(type_code + issuer + serial + version)
+    return f"{prefix}{type_code}.{issuer}.{serial}.{version}{dot}{check}"
+
+
+def _license_prefix_short(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the prefix lacks its last arc (1.2.156.3005. instead of 1.2.156.3005.2.)."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked("1.2.156.3005.", type_code, issuer, serial, version)
+
+
+def _license_type_number_unpadded(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the type code's number is written as an integer (…W9), not 3 digits (…W009)."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code[:18] + str(int(type_code[18:])), issuer, serial, version)
+
+
+def _license_check_undotted(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the check character is appended to the version without its dot."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code, issuer, serial, version, dot="")
+
+
+def _license_serial_uuid(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the serial is a UUID as the database writes it (36 characters, lower case, dashes)."""
+    type_code, issuer, _, version, _ = _license_id_parts(system, entry, case_no)
+    serial = str(uuid.uuid4())
+    check = mod_37_36_check((type_code + issuer + serial + version).upper().replace("-", ""))
+    return f"{LICENSE_PREFIX}{type_code}.{issuer}.{serial}.{version}.{check}"
+
+
+def _license_version_unpadded(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the version is written as an integer (1), not 3 digits (001)."""
+    type_code, issuer, serial, _, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code, issuer, serial, "1")
+
+
+def _license_type_template_typo(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the type code comes from the vendor's license template, whose defining body's USCC was
+    typed with a wrong check character."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    wrong = next(c for c in USCC_ALPHABET if c != type_code[17])
+    return _license_checked(LICENSE_PREFIX, type_code[:17] + wrong + type_code[18:], issuer, serial, version)
+
+
+def _license_issuer_organisation_code(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the issuer is the department's organisation code (9 characters) padded with zeros to 18."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code, "000000000" + issuer[8:17], serial, version)
+
+
+def _time_with_space(moment: dt.datetime) -> str:
+    """CODE-08 broken: times written with str(), a space between date and time instead of T."""
+    return str(moment.replace(microsecond=0))
+
+
+def _time_with_milliseconds(moment: dt.datetime) -> str:
+    """CODE-08 broken: times keep milliseconds (isoformat with timespec="milliseconds")."""
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _received_at_with_microseconds(answer: dict[str, Any]) -> dict[str, Any]:
+    """CODE-08 broken: the 202's received_at is the database's timestamp, microseconds included."""
+    return {**answer, "received_at": dt.datetime.now(CN_TZ).isoformat(timespec="microseconds")}
+
+
+# MSG-01 … MSG-04 clauses without a fault (msgcode)
+def _framework_route_errors(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: unknown routes get the web framework's default 404, a text/plain "Not Found"."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    return exception_handlers(server) | {404: not_found}
+
+
+def _framework_405_detail(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: a known route called with another method gets the framework's {"detail": …} 405."""
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": "Method Not Allowed"}, status_code=405)
+
+    return exception_handlers(server) | {405: not_allowed}
+
+
+def _route_errors_class_names(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: unknown routes and methods are answered with the exception's class name as the code."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return error_response(404, "NotFound", f"no route {request.url.path}")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return error_response(405, "MethodNotAllowed", f"{request.method} is not served at {request.url.path}")
+
+    return exception_handlers(server) | {404: not_found, 405: not_allowed}
+
+
+def _signature_filter_msg(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: the signature filter writes its 401s itself, with msg where the norm says message."""
+    if error.status == 401 and call.media != XML:
+        return JSONResponse({"code": error.code, "msg": error.message, "details": error.details}, status_code=401)
+    return answer_in_kind(error, call)
+
+
+def _empty_details_omitted(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: the JSON writer leaves out empty members (NON_EMPTY), so an error without details has none."""
+    if error.details or call.media == XML or error.status in (413, 415):  # the gateway writes those in full
+        return answer_in_kind(error, call)
+    return JSONResponse({"code": error.code, "message": error.message}, status_code=error.status)
+
+
+def _problem_json(error: ApiError, call: Call) -> Response:
+    """MSG-01 broken: JSON errors are labelled application/problem+json (an RFC 7807 library), not application/json."""
+    answer = answer_in_kind(error, call)
+    if answer.media_type == JSON:
+        return Response(bytes(answer.body), status_code=answer.status_code, media_type="application/problem+json")
+    return answer
+
+
+def _errors_always_json(error: ApiError, call: Call) -> Response:
+    """MSG-01 broken: errors are always written as JSON, to an XML request too."""
+    return error.response()
+
+
+def _xml_errors_without_namespace(error: ApiError, call: Call) -> Response:
+    """MSG-01 broken: the schema validator's XML error writer leaves out the norm's namespace."""
+    answer = answer_in_kind(error, call)
+    if "xml" not in answer.headers.get("content-type", "") or error.code != "SCHEMA_INVALID":
+        return answer
+    root = ET.fromstring(bytes(answer.body))
+    for element in root.iter():
+        element.tag = element.tag.split("}")[-1]
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return Response(body, status_code=answer.status_code, media_type="application/xml")
+
+
+def _xml_read_as(change: Callable[[dict[str, Any]], None]) -> Step:
+    """MSG-01 broken: an XML request's document as the vendor's XML binder reads it (`change`); JSON as it is."""
+
+    def parse(pipeline: Pipeline, call: Call, route: Route) -> None:
+        parse_document(pipeline, call, route)
+        if call.media == XML and isinstance(call.document, dict):
+            change(call.document)
+
+    return parse
+
+
+def _snake_case_nested_unbound(document: dict[str, Any]) -> None:
+    """The binder expects camelCase below the root: a nested object's snake_case members are not bound."""
+    for name in ("applicant", "delivery"):
+        member = document.get(name)
+        if isinstance(member, dict):
+            document[name] = {key: value for key, value in member.items() if "_" not in key}
+
+
+def _materials_of_material_elements(document: dict[str, Any]) -> None:
+    """The binder reads the materials from material elements, so the item elements of the norm are not read."""
+    if isinstance(document.get("materials"), list):
+        document["materials"] = []
+
+
+def _numbers_as_text(document: dict[str, Any]) -> None:
+    """The binder leaves every value as text, item_version too."""
+    if "item_version" in document and document["item_version"] is not None:
+        document["item_version"] = str(document["item_version"])
+
+
+def _form_as_text(document: dict[str, Any]) -> None:
+    """The binder knows no type for form and reads it as the element's text."""
+    form = document.get("form")
+    if isinstance(form, dict):
+        document["form"] = "".join(str(value) for value in form.values())
+
+
+def _parsed_before_signature(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-04 broken: the body is parsed before the signature is checked (the framework binds it first)."""
+    media, signature = checks
+
+    def parse_then_sign(pipeline: Pipeline, call: Call, route: Route) -> None:
+        parse_document(pipeline, call, route)
+        signature(pipeline, call, route)
+
+    return (media, parse_then_sign)
+
+
+def _media_never_checked(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-04 broken: the content type is never looked at; the body is read as JSON whatever its label."""
+    return checks[1:]
+
+
+def _malformed_as_422(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: a body the JSON reader cannot read is answered like the framework's validation errors,
+    422 with the reader's complaint."""
+    try:
+        parse_document(pipeline, call, route)
+    except ApiError as error:
+        if error.code != "MALFORMED_BODY" or call.media != JSON:
+            raise
+        raise ApiError(422, "JSON_INVALID", "the body could not be read as JSON") from None
+
+
+async def _limit_of_the_proxy(request: Request) -> bytes:
+    """MSG-04 broken: the only limit is the reverse proxy's client_max_body_size, 100 MiB."""
+    return await request.body() if int(request.headers.get("content-length") or 0) <= 100 * 2**20 else b""
+
+
+async def _media_before_size(request: Request) -> bytes:
+    """MSG-04 broken: the framework's content negotiation runs before the body is read, so a body too large and
+    of a wrong type gets 415, not 413."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    pipeline: Pipeline = request.app.state.pipeline
+    if media not in pipeline.media:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media!r} is not taken")
+    return await read_body(request)
+
+
+def _nested_strict(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the applicant model forbids members it does not know (unknown top-level members pass)."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    known = {"type", "name", "id_type", "id_number", "phone", "address", "uscc", "kind", "legal_rep", "contact"}
+    extra = sorted(set(applicant) - known) if isinstance(applicant, dict) else []
+    return findings + [Finding(f"/applicant/{name}", name, "unknown member", "MSG-03") for name in extra]
+
+
+def _pointed(document: Any, path: str) -> Any:
+    for step in path.strip("/").split("/"):
+        if isinstance(document, list) and step.isdigit() and int(step) < len(document):
+            document = document[int(step)]
+        elif isinstance(document, dict) and step in document:
+            document = document[step]
+        else:
+            return None
+    return document
+
+
+def _empty_names_taken(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the request model says name is a required string but sets no minimum length."""
+    return [f for f in findings if not (f.path.endswith("/name") and _pointed(document, f.path) == "")]
+
+
+def _person_kind_typed(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: one applicant model for persons and legal persons types kind as a string on both."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    if isinstance(applicant, dict) and applicant.get("type") == "person" and not isinstance(applicant.get("kind"), str):
+        return findings + [Finding("/applicant/kind", "kind", "kind is a string", "MSG-03")] * ("kind" in applicant)
+    return findings
+
+
+def _media_compared_whole(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-01 broken: the content type is compared as a whole string, so application/json; charset=utf-8 is 415."""
+    _, signature = checks
+
+    def media_whole(pipeline: Pipeline, call: Call, route: Route) -> None:
+        label = call.request.headers.get("content-type", "").strip().lower()
+        if call.has_body and call.body and label not in (route.media or pipeline.media):
+            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {label!r} is not taken")
+
+    return (media_whole, signature)
+
+
+def _license_reissued(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., Awaitable[None]]:
+    """CODE-08 broken: the e-license as the vendor's license module writes it (`change`), then issued."""
+
+    async def issue(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+        await issue_license(system, change(license_))
+
+    return issue
+
+
+def _issued_at_with_microseconds(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's issued_at is the database's timestamp, microseconds included."""
+    issued = dt.datetime.fromisoformat(str(license_["issued_at"])).replace(microsecond=dt.datetime.now().microsecond)
+    return {**license_, "issued_at": issued.isoformat(timespec="microseconds")}
+
+
+def _valid_from_as_time(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's valid_from is the ORM's datetime column, written as a time, not a date."""
+    return {**license_, "valid_from": f"{license_['valid_from']}T00:00:00+08:00"}
+
+
+def _json_errors_at(where: Callable[[str], bool]) -> Callable[[Request], bool]:
+    """MSG-02 broken: the browser-facing endpoint whose path `where` picks was written as an API endpoint, so its
+    errors are JSON whatever Accept prefers; the others answer a page."""
+
+    def page_wanted(request: Request) -> bool:
+        return not where(request.url.path) and prefers_html(request.headers.get("accept", ""))
+
+    return page_wanted
+
+
+def _driver_401_oauth(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: the driver's own signature filter answers 401 the OAuth way, {error, error_description}."""
+    if error.status == 401 and call.request.url.path.startswith("/_driver"):
+        return JSONResponse({"error": error.code, "error_description": error.message}, status_code=401)
+    return answer_in_kind(error, call)
+
+
+def _camel_case(answer: dict[str, Any]) -> dict[str, Any]:
+    """MSG-03 broken: the JSON writer's default naming, camelCase (applicationNo, receivedAt)."""
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key): value for key, value in answer.items()}
+
+
+def _phone_coerced(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the binder coerces a scalar into a string member, so a phone sent as a number is taken."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    if isinstance(applicant, dict) and isinstance(applicant.get("phone"), int | float):
+        return [f for f in findings if f.path != "/applicant/phone"]
+    return findings
+
+
+def _electronic_needs_address(document: dict[str, Any]) -> bool:
+    """The vendor's model takes electronic delivery for e-mail, so it requires an address there too."""
+    delivery = document.get("delivery")
+    return isinstance(delivery, dict) and delivery.get("method") == "electronic" and "address" not in delivery
+
+
+def _holder_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The holder is written with its id only; its name is left for the library to fill in from its register."""
+    return {**license_, "holder": {**license_["holder"], "name": ""}}
+
+
+def _issuer_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The issuer's name comes from the registration record, which holds no department name."""
+    return {**license_, "issuer": {**license_["issuer"], "name": ""}}
+
+
+def _license_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's name comes from the vendor's item table, which has no license_name column."""
+    return {**license_, "name": ""}
+
+
+def _wrong_method_not_found(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: the router matches method and path together, so a known path called with another method
+    is answered 404 NOT_FOUND, not 405."""
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return error_response(404, "NOT_FOUND", f"no route {request.method} {request.url.path}")
+
+    return exception_handlers(server) | {405: not_allowed}
+
+
+def _events_in_xml_with_entity_fields(path: str, body: str) -> tuple[bytes, str]:
+    """MSG-01 broken: a system registered for xml pushes its events in the XML form, serialising its own event
+    entity, which writes an element the XSD does not declare (the outbox's retry counter) in each event
+    (evaluations and rectifications, which have no XML form, stay JSON)."""
+    if not path.startswith(EVENTS):
+        return body.encode(), JSON
+    document = json.loads(body)
+    for event in document.get("events", [document]):
+        event["retry_count"] = 0
+    return to_xml("batch" if path.endswith(":batch") else "event", document), XML
+
+
+def _terminal_renumbered(system: ReferenceSystem, document: Any) -> bool:
+    """CODE-05 broken: the self-service terminals stand in the department's hall, so the system files their
+    applications as its own: under a number of its window range (channel digit 3), its events too."""
+    if isinstance(document, dict) and document.get("channel") == "terminal":
+        document["application_no"] = compose.system_application_no(
+            system.registration.division_code, "3", today_cn(), system.registration.dept_seq, next_window_serial(system)
+        )
+    return True
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -2623,4 +3094,98 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "name-quotes-slashed": {"window_entry": _name_changed(_quotes_slashed)},
     "name-sql-words-filtered": {"window_entry": _name_changed(_sql_words_filtered)},
     "name-html-escaped": {"window_entry": _name_changed(html.escape)},
+    # REG-01, CODE-04 … CODE-08 clauses without a fault (msgcode)
+    "health-status-up": {"health": _health_status_up},
+    "health-behind-signature": {"health": _health_behind_signature},
+    "health-on-management-port": {"health": _health_on_management_port},
+    "item-type-local-numbering": {
+        "window_entry": _window_item_code(_item_type_plus_ten),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "item-code-organisation-code": {
+        "window_entry": _window_item_code(_implementer_organisation_code),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "item-level-unset": {
+        "window_entry": _window_item_code(lambda item_code: item_code[:18] + "0" + item_code[19:]),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "window-number-dashed": {
+        "window_number": _window_number_dashed,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "window-number-day-first": {
+        "window_number": _window_number_day_first,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "window-number-without-dept-seq": {"window_number": _window_number_without_dept_seq},
+    "window-number-id-weights": {
+        "window_number": _window_number_id_weights,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "window-number-next-day": {
+        "window_number": _window_number_next_day,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "case-no-window-number": {"case_no": _case_no_of_window},
+    "case-no-day-first": {"case_no": _case_no_day_first},
+    "case-no-city-division": {"case_no": _case_no_of_city},
+    "case-no-dated-by-submission": {"sl_payload": _sl_case_no_of_submission},
+    "license-prefix-short": {"license_id": _license_prefix_short},
+    "license-type-number-unpadded": {"license_id": _license_type_number_unpadded},
+    "license-check-undotted": {"license_id": _license_check_undotted},
+    "license-serial-uuid": {"license_id": _license_serial_uuid},
+    "license-version-unpadded": {"license_id": _license_version_unpadded},
+    "license-type-template-typo": {"license_id": _license_type_template_typo},
+    "license-issuer-organisation-code": {"license_id": _license_issuer_organisation_code},
+    "event-time-with-space": {"event_time": _time_with_space},
+    "event-time-milliseconds": {"event_time": _time_with_milliseconds},
+    "received-at-microseconds": {"intake_answer": _received_at_with_microseconds},
+    # MSG-01 … MSG-04 clauses without a fault (msgcode)
+    "unknown-route-plain-404": {"route_errors": _framework_route_errors},
+    "method-not-allowed-detail": {"route_errors": _framework_405_detail},
+    "route-errors-class-names": {"route_errors": _route_errors_class_names},
+    "signature-errors-msg": {"error_answer": _signature_filter_msg},
+    "empty-details-omitted": {"error_answer": _empty_details_omitted},
+    "problem-json-errors": {"error_answer": _problem_json},
+    "xml-errors-in-json": {"error_answer": _errors_always_json},
+    "xml-errors-without-namespace": {"error_answer": _xml_errors_without_namespace},
+    "xml-nested-camel-case": {"body_parser": _xml_read_as(_snake_case_nested_unbound)},
+    "xml-materials-of-material-elements": {"body_parser": _xml_read_as(_materials_of_material_elements)},
+    "xml-numbers-as-text": {"body_parser": _xml_read_as(_numbers_as_text)},
+    "xml-form-as-text": {"body_parser": _xml_read_as(_form_as_text)},
+    "parsed-before-signature": {"check_order": _parsed_before_signature},
+    "content-type-ignored": {"check_order": _media_never_checked},
+    "malformed-json-422": {"body_parser": _malformed_as_422},
+    "body-limit-of-the-proxy": {"body_reader": _limit_of_the_proxy},
+    "media-before-size": {"body_reader": _media_before_size},
+    "nested-members-refused": {"schema_check": _nested_strict},
+    "empty-names-taken": {"schema_check": _empty_names_taken},
+    "person-kind-typed": {"schema_check": _person_kind_typed},
+    "json-charset-refused": {"check_order": _media_compared_whole},
+    "sub-items-unknown": {"item_lookup": _items_where(lambda entry: str(entry.get("item_code"))[-3:] == "000")},
+    "license-issued-at-microseconds": {"license_issue": _license_reissued(_issued_at_with_microseconds)},
+    "license-valid-from-as-time": {"license_issue": _license_reissued(_valid_from_as_time)},
+    "administrative-bodies-refused": {
+        "code_check": _applicant_refused(_legal_kind_other_than("2", "3", "4", "5", "9"))
+    },
+    "sso-hand-off-json-errors": {"page_wanted": _json_errors_at(lambda path: path.endswith("/sso"))},
+    "session-json-errors": {"page_wanted": _json_errors_at(lambda path: path == "/yzw/v1/session")},
+    "guide-json-errors": {
+        "page_wanted": _json_errors_at(lambda path: path.startswith("/yzw/v1/items/") and not path.endswith("/apply"))
+    },
+    "apply-entry-json-errors": {"page_wanted": _json_errors_at(lambda path: path.endswith("/apply"))},
+    "driver-401-oauth": {"error_answer": _driver_401_oauth},
+    "intake-answer-camel-case": {"intake_answer": _camel_case},
+    "phone-coerced-from-number": {"schema_check": _phone_coerced},
+    "electronic-delivery-needs-address": {
+        "schema_check": _refusing("/delivery/address", "required", _electronic_needs_address)
+    },
+    "license-holder-name-empty": {"license_issue": _license_reissued(_holder_name_left_empty)},
+    "license-issuer-name-empty": {"license_issue": _license_reissued(_issuer_name_left_empty)},
+    "license-name-empty": {"license_issue": _license_reissued(_license_name_left_empty)},
+    "events-as-text-plain": {"push_form": lambda path, body: (body.encode(), "text/plain;charset=UTF-8")},
+    "xml-events-entity-fields": {"push_form": _events_in_xml_with_entity_fields},
+    "wrong-method-not-found": {"route_errors": _wrong_method_not_found},
+    "terminal-renumbered": {"keeps": _terminal_renumbered},
 }

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from yzw.client import RENEW_ON, Token, read_token
+from yzw.codes import compose
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
@@ -34,7 +35,7 @@ from yzw.reference.faulty import REGISTRY
 from yzw.reference.system import SCOPES, ReferenceSystem
 from yzw.serving import http
 from yzw.serving import pipeline as serving
-from yzw.serving.errors import ApiError
+from yzw.serving.errors import ApiError, exception_handlers
 from yzw.serving.pipeline import Step
 from yzw.signing import Nonces
 from yzw.spec.findings import Finding
@@ -92,6 +93,7 @@ class Parts:
     step_lag: Callable[[str], dt.timedelta] = journal.written_at_once  # EVT-06: when a step is written
     event_time: Callable[[dt.datetime], str] = dt.datetime.isoformat  # occurred_at as written
     event_exchange: Callable[[ReferenceSystem], str] = journal.own_exchange
+    push_form: Callable[[str, str], tuple[bytes, str]] = journal.as_json  # a pushed body and its label (MSG-01)
     delivered: Callable[[int], bool] = journal.delivered
     gives_up: Callable[[int], bool] = journal.is_refusal
     attempts_limit: float = float("inf")  # EVT-07: retried until delivered
@@ -127,6 +129,7 @@ class Parts:
     window_digit: Callable[[str], str] = driver.CHANNEL_DIGIT.__getitem__
     window_division: Callable[[ReferenceSystem], str] = driver.own_division
     window_serial: Callable[[ReferenceSystem], int] = driver.next_window_serial
+    window_number: Callable[[str, str, dt.date, str, int], str] = compose.system_application_no  # CODE-05
     window_unchecked: frozenset[str] = frozenset()  # paths of a window application taken without a check
     window_announcement: Callable[[ReferenceSystem, Json], Json] = driver.announce
     # the platform's other calls and the evaluations (CAT-02, CAT-03, SUP-02, EVAL-01, EVAL-02)
@@ -149,6 +152,7 @@ class Parts:
     body_reader: Callable[[Request], Awaitable[bytes]] = http.read_body  # 413 over 10 MiB, not at it (MSG-04)
     body_parser: Step = serving.parse_document
     error_answer: Callable[[ApiError, serving.Call], Response] = guard.answer_in_kind
+    route_errors: Callable[[str], dict[Any, Any]] = exception_handlers  # unknown routes and methods (MSG-02)
     # single sign-on (SSO-01 … SSO-07)
     early_session: Callable[[ReferenceSystem, str], str | None] = sso.no_early_session
     ticket_of: Callable[[Request], str | None] = sso.ticket_of
@@ -169,6 +173,7 @@ class Parts:
     # 2026.2 messages, signing, SSO
     entry_lookup: EntryLookup = sso.session_first
     prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
+    page_wanted: Callable[[Request], bool] = sso.page_wanted  # on each browser-facing endpoint (MSG-02)
     error_page: Callable[[int, str, str], Response] = sso.error_page  # the page keeps the error's status (MSG-02)
     calendar_refusal: Callable[[CalendarYearMissing], ApiError] = driver.year_named  # no file path (MSG-02)
     # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)

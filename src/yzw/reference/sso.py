@@ -25,9 +25,15 @@ def browser_error(
 ) -> Response:
     """MSG-02: the error body, or an HTML page when the request's Accept prefers text/html (q-values)."""
     system: ReferenceSystem = request.app.state.system
-    if system.parts.prefers_html(request.headers.get("accept", "")):
+    if system.parts.page_wanted(request):
         return system.parts.error_page(status, code, message)
     return error_response(status, code, message, details)
+
+
+def page_wanted(request: Request) -> bool:
+    """MSG-02: each browser-facing endpoint answers its errors as a page when Accept prefers text/html."""
+    system: ReferenceSystem = request.app.state.system
+    return system.parts.prefers_html(request.headers.get("accept", ""))
 
 
 def error_page(status: int, code: str, message: str) -> Response:
