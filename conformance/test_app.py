@@ -47,6 +47,7 @@ def _status(sut: SignedClient, target: Target, number: str) -> tuple[int, dict[s
         "APP-01.6",
         "APP-01.7",
         "APP-01.8",
+        "APP-01.9",
         "APP-01.11",
         "APP-01.12",
         "APP-01.13",
@@ -108,6 +109,69 @@ def test_a_valid_application_is_taken_with_202_within_2_s(scenario: Scenario) ->
             fix=f"take an application on every channel and delivery the norm allows (channel {channel}, "
             f"delivery {delivery['method']}{', with an agent' if 'agent' in other else ''})",
         )
+    for form, (applicant, change) in _other_members(scenario).items():
+        other = scenario.application(applicant=applicant)
+        change(other)
+        answered(
+            scenario.submit(other),
+            202,
+            fix=f"take every application APP-01's schema allows: {form} is valid (the norm sets no narrower rule)",
+        )
+
+
+def _other_members(scenario: Scenario) -> dict[str, tuple[str, Callable[[dict[str, Any]], None]]]:
+    """Valid members the first application does not show (APP-01): what they are, (the applicant type, the
+    change making the application show them)."""
+    return {
+        "a person applicant with a landline phone": ("person", _with_member("applicant", "phone", "0571-87654321")),
+        "a legal applicant whose contact has a landline phone": (
+            "legal",
+            _with_member("applicant/contact", "phone", "0571-85678901"),
+        ),
+        "a file material of 300 MB": (
+            "person",
+            lambda a: _material_of(scenario, a, "file")["file"].update(size=FILE_300_MB),
+        ),
+        "a license material carrying its scanned copy as well": (
+            "person",
+            lambda a: _material_of(scenario, a, "license").update(file=_scan()),
+        ),
+        "a post delivery whose address has no postcode": (
+            "person",
+            _with_member("delivery", "address", "浙江省杭州市西湖区文三路90号东部软件园1号楼"),
+        ),
+    }
+
+
+FILE_300_MB = 300 * 1024 * 1024  # the file's declared size: the file itself lies at its url, not in the body
+
+
+def _with_member(parent: str, member: str, value: object) -> Callable[[dict[str, Any]], None]:
+    def change(application: dict[str, Any]) -> None:
+        node = application
+        for name in parent.split("/"):
+            node = node[name]
+        node[member] = value
+
+    return change
+
+
+def _scan() -> dict[str, Any]:
+    return {"name": "营业执照扫描件.pdf", "size": 204_800, "sm3": "0" * 64, "url": "https://files.example/scan.pdf"}
+
+
+def _material_of(scenario: Scenario, application: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The application's first material of `kind`, one added when it has none (any material is valid at intake)."""
+    for material in application["materials"]:
+        if material["kind"] == kind:
+            return material
+    added: dict[str, Any] = {"material_code": f"X{kind.upper()}", "name": "其他材料", "kind": kind}
+    if kind == "file":
+        added["file"] = _scan()
+    else:
+        added["license_id"] = scenario.factory.license()["license_id"]
+    application["materials"].append(added)
+    return added
 
 
 OTHER_FORMS = (  # channels and deliveries the first application does not use (APP-01)
@@ -176,6 +240,14 @@ def _schema_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
             "/item_version",
         ),
         "a channel outside the norm's list": (_schema_case(scenario, "person", _put("channel", "kiosk")), "/channel"),
+        "materials as one material object, not a list": (
+            _schema_case(scenario, "person", lambda a: a.__setitem__("materials", a["materials"][0])),
+            "/materials",
+        ),
+        "form as a list, not an object": (
+            _schema_case(scenario, "person", lambda a: _put("form", [a["form"]])(a)),
+            "/form",
+        ),
         "a delivery method outside the norm's list": (
             _schema_case(scenario, "person", _put("delivery", {"method": "courier"})),
             "/delivery/method",
@@ -229,6 +301,7 @@ def _points_at(detail: object, pointer: str) -> bool:
         "APP-02.2",
         "APP-02.3",
         "APP-02.5",
+        "APP-02.6",
         "APP-02.7",
         "APP-02.8",
         "APP-02.9",
@@ -997,3 +1070,17 @@ def test_the_status_query_follows_a_refused_event_too(
         fix="answer the status of the last event produced, whether the exchange took it or refused it (APP-07)",
         where=f"GET {APPLICATIONS}/{number}",
     )
+
+
+@pytest.mark.requirement("APP-03", clauses=["APP-03.10"])
+def test_a_resident_card_of_any_age_is_taken(scenario: Scenario) -> None:
+    """A 居民身份证 (111) passing CODE-01 is taken whatever the holder's age: CODE-01 judges the birth date only as a
+    real day not after today, so a holder of 95 and one of 16 are taken like anyone."""
+    for age in (95, 16):
+        answered(
+            _intake_answers(
+                scenario, "person", (_set("applicant/id_number", lambda s, a=age: s.factory.fake.id_number(age=a)),)
+            ),
+            TAKEN,
+            fix=f"take every ID number CODE-01 holds valid: the holder is {age} (no plausibility rule of one's own)",
+        )

@@ -28,7 +28,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from yzw.client import Token
+from yzw.client import Token, TokenUnavailable
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, uscc_check
@@ -60,7 +60,7 @@ from yzw.reference.driver import (
 )
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
-from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
+from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, queue, record_event, send, settle
 from yzw.reference.services import (
     clerks_action,
     evaluation_record,
@@ -2209,6 +2209,109 @@ def _sql_words_filtered(name: str) -> str:
     return re.sub(r"(?i)\b(drop|table|select|insert|delete|update)\b|--", "", name)
 
 
+# APP, LIC, EVAL clauses without a fault (appetc2)
+MOBILE = re.compile(r"1\d{10}")
+
+
+def _person_landline(document: dict[str, Any]) -> bool:
+    """The request model takes a person's phone as a mobile number only (11 digits from 1)."""
+    applicant = document.get("applicant")
+    return (
+        isinstance(applicant, dict)
+        and applicant.get("type") == "person"
+        and not MOBILE.fullmatch(str(applicant.get("phone")))
+    )
+
+
+def _contact_landline(document: dict[str, Any]) -> bool:
+    """The request model takes a legal applicant's contact phone as a mobile number only."""
+    applicant = document.get("applicant")
+    contact = applicant.get("contact") if isinstance(applicant, dict) else None
+    return isinstance(contact, dict) and not MOBILE.fullmatch(str(contact.get("phone")))
+
+
+def _materials(document: dict[str, Any]) -> list[dict[str, Any]]:
+    materials = document.get("materials")
+    return [m for m in materials if isinstance(m, dict)] if isinstance(materials, list) else []
+
+
+def _file_over_50_mb(document: dict[str, Any]) -> bool:
+    """The upload limit of the vendor's portal (50 MB) applied to the declared size of a file at its url."""
+    return any(
+        isinstance(m.get("file"), dict) and int(m["file"].get("size") or 0) > 50 * 1024 * 1024
+        for m in _materials(document)
+    )
+
+
+def _license_with_file(document: dict[str, Any]) -> bool:
+    """The material model is oneOf(file, license_id): a license material carrying its scan as well matches both."""
+    return any(m.get("kind") == "license" and "file" in m for m in _materials(document))
+
+
+def _address_without_postcode(document: dict[str, Any]) -> bool:
+    """The EMS form needs a postcode: a post address must end with six digits."""
+    delivery = document.get("delivery")
+    return (
+        isinstance(delivery, dict)
+        and delivery.get("method") == "post"
+        and not re.search(r"\d{6}$", str(delivery.get("address", "")))
+    )
+
+
+def _terminal_without_agent(document: dict[str, Any]) -> bool:
+    """Self-service terminals stand at agent points, so the model requires `agent` on channel terminal too."""
+    return document.get("channel") in ("terminal", "agent") and "agent" not in document
+
+
+def _one_material_as_list(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the request model coerces a single material object into a list of one (a lenient binder),
+    so `materials` sent as an object is taken instead of refused 400."""
+    if isinstance(document, dict) and isinstance(document.get("materials"), dict):
+        document["materials"] = [document["materials"]]
+        return [f for f in findings if f.path != "/materials"]
+    return findings
+
+
+def _born_before_1940(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """A plausibility rule of the vendor's own: a resident card born before 1940 is taken for a typing error."""
+    number = str(person.get("id_number") or "")
+    if person.get("id_type") == "111" and len(number) == 18 and number[6:10].isdigit() and int(number[6:10]) < 1940:
+        return "birth year before 1940 is not plausible"
+    return None
+
+
+async def _expired_as_valid(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """LIC-02 broken: an expired license is taken as valid (the desk reads expiry as a reminder for renewal)."""
+    state = await verify_license(system, license_id, holder)
+    return "valid" if state == "expired" else state
+
+
+LICENSE_FAILURES = frozenset({"revoked", "expired", "not_found", "holder_mismatch"})
+
+
+async def _license_bz_as_error(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """LIC-02 broken: an accept that falls back to BZ for a license the library did not verify valid answers
+    409 LICENSE_INVALID (the desk shows the clerk an error), though the BZ is pushed all the same."""
+    answer = await carry_out(system, request)
+    if request.get("action") != "accept" or answer.get("step") != "BZ":
+        return answer
+    row = system.store.rows(
+        "SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC LIMIT 1", answer["application_no"]
+    )
+    missing = (json.loads(row[0]["body"]).get("payload") or {}).get("missing", []) if row else []
+    statuses = [m.get("reason") for m in missing if m.get("reason") in LICENSE_FAILURES]
+    if statuses:
+        raise ApiError(409, "LICENSE_INVALID", "a license material is not valid", [{"status": s} for s in statuses])
+    return answer
+
+
+async def _evaluation_case_no_short(system: ReferenceSystem, evaluation: dict[str, Any]) -> None:
+    """EVAL-01 broken: the evaluation desk keys cases by the register number without its check character; the
+    evaluation is queued behind its case as usual, but the record sent names the case one character short."""
+    case_no = str(evaluation["case_no"])
+    queue(system, case_no, "/exchange/v1/evaluations", {**evaluation, "case_no": case_no[:-1]})
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2623,4 +2726,27 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "name-quotes-slashed": {"window_entry": _name_changed(_quotes_slashed)},
     "name-sql-words-filtered": {"window_entry": _name_changed(_sql_words_filtered)},
     "name-html-escaped": {"window_entry": _name_changed(html.escape)},
+    # APP, LIC, EVAL clauses without a fault (appetc2)
+    "person-phone-mobile-only": {
+        "schema_check": _refusing("/applicant/phone", "not a mobile number", _person_landline)
+    },
+    "contact-phone-mobile-only": {
+        "schema_check": _refusing("/applicant/contact/phone", "not a mobile number", _contact_landline)
+    },
+    "file-size-capped": {"schema_check": _refusing("/materials", "file larger than 50 MB", _file_over_50_mb)},
+    "license-material-one-of": {
+        "schema_check": _refusing("/materials", "matches file and license", _license_with_file)
+    },
+    "post-address-needs-postcode": {
+        "schema_check": _refusing("/delivery/address", "no postcode", _address_without_postcode)
+    },
+    "agent-required-at-terminals": {"schema_check": _refusing("/agent", "required", _terminal_without_agent)},
+    "one-material-taken-as-list": {"schema_check": _one_material_as_list},
+    "id-born-before-1940-refused": {"code_check": _applicant_refused(_born_before_1940)},
+    "license-expired-taken-as-valid": {"license_status": _expired_as_valid},
+    "license-bz-answered-409": {"driver_action": _license_bz_as_error},
+    "refused-connection-unhandled": {
+        "item_lookup": _own_lookup((httpx.TimeoutException, httpx.HTTPStatusError, TokenUnavailable))
+    },
+    "evaluation-case-no-without-check": {"evaluation_push": _evaluation_case_no_short},
 }
