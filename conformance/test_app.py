@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from yzw.client import SignedClient
+from yzw.codes.checksums import mod_11_2_check
 from yzw.codes.lists import code_list, zhejiang_divisions
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import first_step
@@ -1084,3 +1085,46 @@ def test_a_resident_card_of_any_age_is_taken(scenario: Scenario) -> None:
             TAKEN,
             fix=f"take every ID number CODE-01 holds valid: the holder is {age} (no plausibility rule of one's own)",
         )
+
+
+@pytest.mark.requirement("APP-05", clauses=["APP-05.3"])
+def test_a_persons_licenses_are_verified_for_the_id_number_as_sent(scenario: Scenario, platform: Nodes) -> None:
+    """A person whose ID number ends in X (CODE-01: the check character 10) presents a valid license of their own:
+    it is verified with holder_id = the id_number exactly as sent, and the application can be accepted (SL)."""
+    scenario.use(LICENSE_MATERIAL)
+    application = scenario.application()
+    applicant = application["applicant"]
+    stem = next(
+        b for b in (applicant["id_number"][:14] + f"{n:03d}" for n in range(1, 1000)) if mod_11_2_check(b) == "X"
+    )
+    applicant["id_number"] = stem + "X"
+    listed = {m["material_code"]: m for m in scenario.item["materials"]}
+    application["materials"] = [
+        scenario.license_for(listed[m["material_code"]], applicant) if m["kind"] == "license" else m
+        for m in application["materials"]
+    ]
+    number = application["application_no"]
+    answered(scenario.submit(application), TAKEN, fix="take the application; verify licenses before deciding")
+    scenario.driver.act("accept", number)
+    decided = first_step(scenario.steps(number, "SL"), ("SL", "BZ", "BYSL"))
+    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
+    for entry in calls:
+        platform.evidence.observed(entry, platform.target.province_url)
+    asked = {(sent.get("license_id"), sent.get("holder_id")) for sent in map(request_body, calls)}
+    for material in scenario.license_materials(application):
+        wanted = (material["license_id"], applicant["id_number"])
+        if wanted not in asked:
+            raise Violation(
+                "a license material was not verified for the applicant's id_number as sent",
+                f"POST /license/v1/licenses/verify {{license_id: {wanted[0]}, holder_id: {wanted[1]}}}",
+                sorted(map(str, (a for a in asked if a[0] == wanted[0]))) or "no verification",
+                "verify each license material with holder_id = the applicant's id_number, unchanged (X upper case)",
+                f"the license library's traffic for application {number}",
+            )
+    equal(
+        "the first decision on an application whose license is valid for the applicant",
+        decided,
+        "SL",
+        fix="accept when every license is valid for the applicant",
+        where=f"application {number}",
+    )

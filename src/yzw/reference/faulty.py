@@ -28,7 +28,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from yzw.client import Token, TokenUnavailable
+from yzw.client import AsyncSignedClient, Token, TokenUnavailable
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, uscc_check
@@ -2312,6 +2312,70 @@ async def _evaluation_case_no_short(system: ReferenceSystem, evaluation: dict[st
     queue(system, case_no, "/exchange/v1/evaluations", {**evaluation, "case_no": case_no[:-1]})
 
 
+def _id_number_lower_case(applicant: dict[str, Any]) -> str:
+    """APP-05 broken: a person's license is verified for the ID number as the vendor's user table keeps it, lower
+    case (the portal's login normalises the check character x), so a holder whose number ends in X is not found."""
+    number = applicant.get("id_number")
+    return str(number).lower() if number else str(applicant.get("uscc"))
+
+
+def _sb_outside_the_sequence(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06 broken: the window desk's SB is written by the intake module, which keeps no case sequence; the case
+    module starts its own at 1, so the SL after a window SB is pushed as seq 1 again."""
+    event = record_event(system, application["application_no"], "SB", application, handler=CLERK)
+    system.store.execute("UPDATE applications SET last_seq = 0 WHERE application_no = ?", application["application_no"])
+    return event_answer(event)
+
+
+_EVALUATION_CLIENTS: dict[int, AsyncSignedClient] = {}  # the evaluation module's own client, per system
+
+
+async def _evaluations_with_sso_token(system: ReferenceSystem) -> int:
+    """EVAL-01 broken: the evaluation module, added later, pushes with the client of the SSO module, whose token
+    is asked with scope idp:ticket only, not exchange:write; events go as usual."""
+    delivered_now = 0
+    for row in system.parts.ready(system):
+        if row["path"] != "/exchange/v1/evaluations":
+            status, error = await send(system, row["path"], row["body"])
+        else:
+            credentials = replace(system.client.credentials, scope="idp:ticket")
+            client = _EVALUATION_CLIENTS.setdefault(id(system), AsyncSignedClient(credentials))
+            try:
+                answer = await client.request(
+                    "POST",
+                    system.parts.event_exchange(system) + row["path"],
+                    content=str(row["body"]).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                status, error = answer.status_code, answer.text[:300]
+            except (httpx.HTTPError, OSError) as exc:
+                status, error = 0, f"{type(exc).__name__}: {exc}"
+        delivered_now += settle(system, row, status, error)
+    return delivered_now
+
+
+_LICENSES_USED: dict[int, dict[str, str]] = {}  # per system: license_id -> the application it served
+
+
+async def _license_used_once(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """LIC-02 broken: 一证一用: a license that served an accepted application is taken as used up and listed
+    missing for any later application, though the library verifies it valid."""
+    missing = await missing_materials(system, found, entry)
+    used = _LICENSES_USED.setdefault(id(system), {})
+    number = found["application_no"]
+    licenses = [m for m in found["body"]["materials"] if m.get("kind") == "license"]
+    missing += [
+        {"material_code": m["material_code"], "reason": "used"}
+        for m in licenses
+        if used.get(m["license_id"], number) != number
+    ]
+    if not missing:
+        used.update({m["license_id"]: number for m in licenses})
+    return missing
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2749,4 +2813,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "item_lookup": _own_lookup((httpx.TimeoutException, httpx.HTTPStatusError, TokenUnavailable))
     },
     "evaluation-case-no-without-check": {"evaluation_push": _evaluation_case_no_short},
+    "holder-id-lower-case": {"license_holder": _id_number_lower_case},
+    "window-sequence-restarted": {"window_announcement": _sb_outside_the_sequence},
+    "evaluation-token-of-sso": {"push_round": _evaluations_with_sso_token},
+    "license-used-once": {"missing_of": _license_used_once},
 }
