@@ -2376,6 +2376,28 @@ async def _license_used_once(
     return missing
 
 
+def _notice_refusal_as_text(error: ApiError, call: Call) -> Response:
+    """ROB-01 broken: the supervision notice controller has its own exception handler, which writes the message of
+    a notice it refuses for its content (400, 422) as text/plain; the signature filter's refusals and the 404
+    CASE_UNKNOWN (the case the vendor tested) stay JSON."""
+    if call.request.url.path.endswith("/supervision/notices") and error.status in (400, 422):
+        return Response(f"{error.code}: {error.message}", status_code=error.status, media_type="text/plain")
+    return answer_in_kind(error, call)
+
+
+_ARCHIVE_OPENED: set[int] = set()  # the systems whose archive connection is open
+
+
+def _old_numbers_in_archive(system: ReferenceSystem, number: str) -> Response:
+    """ROB-01 broken: a status query for a number the system does not hold and that is not of CODE-05's length (an
+    old-format number, the vendor thinks) is looked up in the legacy archive, whose connection is opened on first
+    use, synchronously: the first such query blocks for 12 s before its 404."""
+    if system.application(number) is None and len(number) != 23 and id(system) not in _ARCHIVE_OPENED:
+        _ARCHIVE_OPENED.add(id(system))
+        time.sleep(12)
+    return intake.status(system, number)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2817,4 +2839,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "window-sequence-restarted": {"window_announcement": _sb_outside_the_sequence},
     "evaluation-token-of-sso": {"push_round": _evaluations_with_sso_token},
     "license-used-once": {"missing_of": _license_used_once},
+    "notice-refusal-as-text": {"error_answer": _notice_refusal_as_text},
+    "archive-opened-on-first-query": {"status_query": _old_numbers_in_archive},
 }
