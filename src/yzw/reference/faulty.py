@@ -2398,6 +2398,14 @@ def _old_numbers_in_archive(system: ReferenceSystem, number: str) -> Response:
     return intake.status(system, number)
 
 
+async def _unseen_item_from_the_list(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """APP-01 broken: an item intake has not seen is looked for in the department's whole catalogue list, page by
+    page (2.5 s), before the item itself is fetched: its first application is answered after the 2 s."""
+    if item_code not in system.items:
+        await asyncio.sleep(2.5)
+    return await item(system, item_code)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2841,4 +2849,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "license-used-once": {"missing_of": _license_used_once},
     "notice-refusal-as-text": {"error_answer": _notice_refusal_as_text},
     "archive-opened-on-first-query": {"status_query": _old_numbers_in_archive},
+    "unseen-item-from-the-list": {"item_lookup": _unseen_item_from_the_list},
 }
