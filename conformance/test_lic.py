@@ -9,11 +9,12 @@ import httpx
 import pytest
 
 from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.events import first_step
 from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes, request_body
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
-from yzw.run.items import E_LICENSE
+from yzw.run.items import E_LICENSE, LICENSE_MATERIAL
 
 
 @pytest.mark.requirement(
@@ -227,4 +228,27 @@ def test_a_revoked_license_is_listed_as_missing_with_its_status(scenario: Scenar
             status,
             fix="list a non-valid license as missing with its verification status as the reason",
             where=f"BZ of {number}",
+        )
+
+
+@pytest.mark.requirement("LIC-02", clauses=["LIC-02.2"])
+def test_a_valid_license_is_not_missing_however_often_it_is_presented(scenario: Scenario) -> None:
+    """One person presents the same valid license on two applications: the library verifies it valid each time, so
+    neither lists it missing and both are accepted (SL); a license is not used up by an application."""
+    scenario.use(LICENSE_MATERIAL)
+    first = scenario.application()
+    second = scenario.application()
+    second["applicant"] = first["applicant"]
+    presented = {m["material_code"]: m for m in first["materials"] if m["kind"] == "license"}
+    second["materials"] = [presented.get(m["material_code"], m) for m in second["materials"]]
+    for application in (first, second):
+        number = application["application_no"]
+        answered(scenario.submit(application), (200, 202), fix="take the application; verify licenses before deciding")
+        scenario.driver.act("accept", number)
+        equal(
+            "the first decision on an application whose licenses the library verifies valid",
+            first_step(scenario.steps(number, "SL"), ("SL", "BZ", "BYSL")),
+            "SL",
+            fix="treat a license the library verifies valid as present, on every application that presents it",
+            where=f"application {number}" + (" (the license's second application)" if application is second else ""),
         )

@@ -28,7 +28,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from yzw.client import Token
+from yzw.client import AsyncSignedClient, Token, TokenUnavailable
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, mod_37_36_check, uscc_check
@@ -62,7 +62,7 @@ from yzw.reference.driver import (
 )
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
-from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
+from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, queue, record_event, send, settle
 from yzw.reference.services import (
     clerks_action,
     evaluation_record,
@@ -2678,6 +2678,201 @@ def _terminal_renumbered(system: ReferenceSystem, document: Any) -> bool:
             system.registration.division_code, "3", today_cn(), system.registration.dept_seq, next_window_serial(system)
         )
     return True
+# APP, LIC, EVAL clauses without a fault (appetc2)
+MOBILE = re.compile(r"1\d{10}")
+
+
+def _person_landline(document: dict[str, Any]) -> bool:
+    """The request model takes a person's phone as a mobile number only (11 digits from 1)."""
+    applicant = document.get("applicant")
+    return (
+        isinstance(applicant, dict)
+        and applicant.get("type") == "person"
+        and not MOBILE.fullmatch(str(applicant.get("phone")))
+    )
+
+
+def _contact_landline(document: dict[str, Any]) -> bool:
+    """The request model takes a legal applicant's contact phone as a mobile number only."""
+    applicant = document.get("applicant")
+    contact = applicant.get("contact") if isinstance(applicant, dict) else None
+    return isinstance(contact, dict) and not MOBILE.fullmatch(str(contact.get("phone")))
+
+
+def _materials(document: dict[str, Any]) -> list[dict[str, Any]]:
+    materials = document.get("materials")
+    return [m for m in materials if isinstance(m, dict)] if isinstance(materials, list) else []
+
+
+def _file_over_50_mb(document: dict[str, Any]) -> bool:
+    """The upload limit of the vendor's portal (50 MB) applied to the declared size of a file at its url."""
+    return any(
+        isinstance(m.get("file"), dict) and int(m["file"].get("size") or 0) > 50 * 1024 * 1024
+        for m in _materials(document)
+    )
+
+
+def _license_with_file(document: dict[str, Any]) -> bool:
+    """The material model is oneOf(file, license_id): a license material carrying its scan as well matches both."""
+    return any(m.get("kind") == "license" and "file" in m for m in _materials(document))
+
+
+def _address_without_postcode(document: dict[str, Any]) -> bool:
+    """The EMS form needs a postcode: a post address must end with six digits."""
+    delivery = document.get("delivery")
+    return (
+        isinstance(delivery, dict)
+        and delivery.get("method") == "post"
+        and not re.search(r"\d{6}$", str(delivery.get("address", "")))
+    )
+
+
+def _terminal_without_agent(document: dict[str, Any]) -> bool:
+    """Self-service terminals stand at agent points, so the model requires `agent` on channel terminal too."""
+    return document.get("channel") in ("terminal", "agent") and "agent" not in document
+
+
+def _one_material_as_list(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the request model coerces a single material object into a list of one (a lenient binder),
+    so `materials` sent as an object is taken instead of refused 400."""
+    if isinstance(document, dict) and isinstance(document.get("materials"), dict):
+        document["materials"] = [document["materials"]]
+        return [f for f in findings if f.path != "/materials"]
+    return findings
+
+
+def _born_before_1940(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """A plausibility rule of the vendor's own: a resident card born before 1940 is taken for a typing error."""
+    number = str(person.get("id_number") or "")
+    if person.get("id_type") == "111" and len(number) == 18 and number[6:10].isdigit() and int(number[6:10]) < 1940:
+        return "birth year before 1940 is not plausible"
+    return None
+
+
+async def _expired_as_valid(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """LIC-02 broken: an expired license is taken as valid (the desk reads expiry as a reminder for renewal)."""
+    state = await verify_license(system, license_id, holder)
+    return "valid" if state == "expired" else state
+
+
+LICENSE_FAILURES = frozenset({"revoked", "expired", "not_found", "holder_mismatch"})
+
+
+async def _license_bz_as_error(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """LIC-02 broken: an accept that falls back to BZ for a license the library did not verify valid answers
+    409 LICENSE_INVALID (the desk shows the clerk an error), though the BZ is pushed all the same."""
+    answer = await carry_out(system, request)
+    if request.get("action") != "accept" or answer.get("step") != "BZ":
+        return answer
+    row = system.store.rows(
+        "SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC LIMIT 1", answer["application_no"]
+    )
+    missing = (json.loads(row[0]["body"]).get("payload") or {}).get("missing", []) if row else []
+    statuses = [m.get("reason") for m in missing if m.get("reason") in LICENSE_FAILURES]
+    if statuses:
+        raise ApiError(409, "LICENSE_INVALID", "a license material is not valid", [{"status": s} for s in statuses])
+    return answer
+
+
+async def _evaluation_case_no_short(system: ReferenceSystem, evaluation: dict[str, Any]) -> None:
+    """EVAL-01 broken: the evaluation desk keys cases by the register number without its check character; the
+    evaluation is queued behind its case as usual, but the record sent names the case one character short."""
+    case_no = str(evaluation["case_no"])
+    queue(system, case_no, "/exchange/v1/evaluations", {**evaluation, "case_no": case_no[:-1]})
+
+
+def _id_number_lower_case(applicant: dict[str, Any]) -> str:
+    """APP-05 broken: a person's license is verified for the ID number as the vendor's user table keeps it, lower
+    case (the portal's login normalises the check character x), so a holder whose number ends in X is not found."""
+    number = applicant.get("id_number")
+    return str(number).lower() if number else str(applicant.get("uscc"))
+
+
+def _sb_outside_the_sequence(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06 broken: the window desk's SB is written by the intake module, which keeps no case sequence; the case
+    module starts its own at 1, so the SL after a window SB is pushed as seq 1 again."""
+    event = record_event(system, application["application_no"], "SB", application, handler=CLERK)
+    system.store.execute("UPDATE applications SET last_seq = 0 WHERE application_no = ?", application["application_no"])
+    return event_answer(event)
+
+
+_EVALUATION_CLIENTS: dict[int, AsyncSignedClient] = {}  # the evaluation module's own client, per system
+
+
+async def _evaluations_with_sso_token(system: ReferenceSystem) -> int:
+    """EVAL-01 broken: the evaluation module, added later, pushes with the client of the SSO module, whose token
+    is asked with scope idp:ticket only, not exchange:write; events go as usual."""
+    delivered_now = 0
+    for row in system.parts.ready(system):
+        if row["path"] != "/exchange/v1/evaluations":
+            status, error = await send(system, row["path"], row["body"])
+        else:
+            credentials = replace(system.client.credentials, scope="idp:ticket")
+            client = _EVALUATION_CLIENTS.setdefault(id(system), AsyncSignedClient(credentials))
+            try:
+                answer = await client.request(
+                    "POST",
+                    system.parts.event_exchange(system) + row["path"],
+                    content=str(row["body"]).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                status, error = answer.status_code, answer.text[:300]
+            except (httpx.HTTPError, OSError) as exc:
+                status, error = 0, f"{type(exc).__name__}: {exc}"
+        delivered_now += settle(system, row, status, error)
+    return delivered_now
+
+
+_LICENSES_USED: dict[int, dict[str, str]] = {}  # per system: license_id -> the application it served
+
+
+async def _license_used_once(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """LIC-02 broken: 一证一用: a license that served an accepted application is taken as used up and listed
+    missing for any later application, though the library verifies it valid."""
+    missing = await missing_materials(system, found, entry)
+    used = _LICENSES_USED.setdefault(id(system), {})
+    number = found["application_no"]
+    licenses = [m for m in found["body"]["materials"] if m.get("kind") == "license"]
+    missing += [
+        {"material_code": m["material_code"], "reason": "used"}
+        for m in licenses
+        if used.get(m["license_id"], number) != number
+    ]
+    if not missing:
+        used.update({m["license_id"]: number for m in licenses})
+    return missing
+
+
+def _notice_refusal_as_text(error: ApiError, call: Call) -> Response:
+    """ROB-01 broken: the supervision notice controller has its own exception handler, which writes the message of
+    a notice it refuses for its content (400, 422) as text/plain; the signature filter's refusals and the 404
+    CASE_UNKNOWN (the case the vendor tested) stay JSON."""
+    if call.request.url.path.endswith("/supervision/notices") and error.status in (400, 422):
+        return Response(f"{error.code}: {error.message}", status_code=error.status, media_type="text/plain")
+    return answer_in_kind(error, call)
+
+
+_ARCHIVE_OPENED: set[int] = set()  # the systems whose archive connection is open
+
+
+def _old_numbers_in_archive(system: ReferenceSystem, number: str) -> Response:
+    """ROB-01 broken: a status query for a number the system does not hold and that is not of CODE-05's length (an
+    old-format number, the vendor thinks) is looked up in the legacy archive, whose connection is opened on first
+    use, synchronously: the first such query blocks for 12 s before its 404."""
+    if system.application(number) is None and len(number) != 23 and id(system) not in _ARCHIVE_OPENED:
+        _ARCHIVE_OPENED.add(id(system))
+        time.sleep(12)
+    return intake.status(system, number)
+
+
+async def _unseen_item_from_the_list(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """APP-01 broken: an item intake has not seen is looked for in the department's whole catalogue list, page by
+    page (2.5 s), before the item itself is fetched: its first application is answered after the 2 s."""
+    if item_code not in system.items:
+        await asyncio.sleep(2.5)
+    return await item(system, item_code)
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -3188,4 +3383,34 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "xml-events-entity-fields": {"push_form": _events_in_xml_with_entity_fields},
     "wrong-method-not-found": {"route_errors": _wrong_method_not_found},
     "terminal-renumbered": {"keeps": _terminal_renumbered},
+    # APP, LIC, EVAL clauses without a fault (appetc2)
+    "person-phone-mobile-only": {
+        "schema_check": _refusing("/applicant/phone", "not a mobile number", _person_landline)
+    },
+    "contact-phone-mobile-only": {
+        "schema_check": _refusing("/applicant/contact/phone", "not a mobile number", _contact_landline)
+    },
+    "file-size-capped": {"schema_check": _refusing("/materials", "file larger than 50 MB", _file_over_50_mb)},
+    "license-material-one-of": {
+        "schema_check": _refusing("/materials", "matches file and license", _license_with_file)
+    },
+    "post-address-needs-postcode": {
+        "schema_check": _refusing("/delivery/address", "no postcode", _address_without_postcode)
+    },
+    "agent-required-at-terminals": {"schema_check": _refusing("/agent", "required", _terminal_without_agent)},
+    "one-material-taken-as-list": {"schema_check": _one_material_as_list},
+    "id-born-before-1940-refused": {"code_check": _applicant_refused(_born_before_1940)},
+    "license-expired-taken-as-valid": {"license_status": _expired_as_valid},
+    "license-bz-answered-409": {"driver_action": _license_bz_as_error},
+    "refused-connection-unhandled": {
+        "item_lookup": _own_lookup((httpx.TimeoutException, httpx.HTTPStatusError, TokenUnavailable))
+    },
+    "evaluation-case-no-without-check": {"evaluation_push": _evaluation_case_no_short},
+    "holder-id-lower-case": {"license_holder": _id_number_lower_case},
+    "window-sequence-restarted": {"window_announcement": _sb_outside_the_sequence},
+    "evaluation-token-of-sso": {"push_round": _evaluations_with_sso_token},
+    "license-used-once": {"missing_of": _license_used_once},
+    "notice-refusal-as-text": {"error_answer": _notice_refusal_as_text},
+    "archive-opened-on-first-query": {"status_query": _old_numbers_in_archive},
+    "unseen-item-from-the-list": {"item_lookup": _unseen_item_from_the_list},
 }
