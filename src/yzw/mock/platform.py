@@ -30,6 +30,12 @@ TRAFFIC_KEPT = 20_000  # per node
 CACHE_SECONDS = 1.0  # how long a replica trusts its copy of a token or of the clock
 
 
+def caller_of(entry: dict[str, Any]) -> str | None:
+    """Which system a logged request came from: its X-Yzw-App-Id, or, unsigned, the app its bearer token was
+    issued to (a system's own call even when it forgot to sign it, SIG-01)."""
+    return entry.get("app_id") or entry.get("bearer_app")
+
+
 @dataclass
 class TokenRecord:
     app_id: str

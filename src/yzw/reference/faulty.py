@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac as std_hmac
 import html
 import json
 import re
@@ -19,15 +21,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext, suppress
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
 
 import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from yzw.client import Token
+from yzw.client import Credentials, SignHeaders, Token
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, uscc_check
@@ -66,7 +70,9 @@ from yzw.serving.errors import ApiError, error_response
 from yzw.serving.http import JSON, XML, prefers_html
 from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
 from yzw.signing import (
+    HEADER_APP_ID,
     HEADER_NONCE,
+    HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
     NONCE_SYNTAX,
     SIG02_ORDER,
@@ -79,11 +85,15 @@ from yzw.signing import (
     Stage,
     app_known,
     canonical_query,
+    canonical_string,
     header_syntax,
     headers_present,
+    new_nonce,
     nonce_fresh,
     query_pairs,
+    signature,
     signature_matches,
+    sm3_hex,
     timestamp_window,
 )
 from yzw.spec import validate
@@ -1924,6 +1934,204 @@ async def _everything_in_one_batch(system: ReferenceSystem) -> int:
     return delivered
 
 
+# SIG-01, SIG-03 in the system's own calls (depth-sigsso)
+CanonicalRule = Callable[[str, str, str | bytes, str, str, bytes], str]
+MacRule = Callable[[str, str], str]
+
+
+def _vendor_signer(
+    canonical: CanonicalRule = canonical_string,
+    mac: MacRule = signature,
+    stamp: Callable[[], str] = lambda: str(int(time.time())),
+    unsigned: Callable[[str], bool] = lambda path: False,
+    key: Callable[[ReferenceSystem, str], str] = lambda system, secret: secret,
+    app_id: Callable[[ReferenceSystem, str], str] = lambda system, own: own,
+) -> Callable[[ReferenceSystem], SignHeaders]:
+    """The system's own signing (SIG-01) as a vendor wrote it: its canonical string, its MAC, its timestamp,
+    its key and app id, and the paths it forgot to sign."""
+
+    def signer_of(system: ReferenceSystem) -> SignHeaders:
+        def sign(
+            own_app_id: str,
+            secret: str,
+            method: str,
+            path: str,
+            raw_query: str | bytes = "",
+            body: bytes = b"",
+            *,
+            timestamp: int | None = None,
+            nonce: str | None = None,
+        ) -> dict[str, str]:
+            if unsigned(path):
+                return {}
+            when, nonce = stamp(), nonce or new_nonce()
+            return {
+                HEADER_APP_ID: app_id(system, own_app_id),
+                HEADER_TIMESTAMP: when,
+                HEADER_NONCE: nonce,
+                HEADER_SIGNATURE: mac(key(system, secret), canonical(method, path, raw_query, when, nonce, body)),
+            }
+
+        return sign
+
+    return signer_of
+
+
+def _lines(method: str, path: str, query: str, stamp: str, nonce: str, body_hash: str) -> str:
+    return "\n".join((method, path, query, stamp, nonce, body_hash))
+
+
+def _hmac_sha256(secret: str, message: str) -> str:
+    """SIG-01 broken: HMAC-SHA256, as most cloud APIs sign, not HMAC-SM3."""
+    return std_hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _utf16_keyed(secret: str, message: str) -> str:
+    """SIG-01 broken: the key is the secret's UTF-16LE bytes (C#'s Encoding.Unicode.GetBytes), not its UTF-8."""
+    mac = crypto_hmac.HMAC(secret.encode("utf-16-le"), hashes.SM3())
+    mac.update(message.encode())
+    return mac.finalize().hex()
+
+
+def _lowercase_method(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the method as the HTTP library names it internally, lower case."""
+    return _lines(method.lower(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _path_within_service(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the path relative to the service's base URL (`/events`), as the route table names it,
+    not the path sent (`/exchange/v1/events`)."""
+    relative = "/" + "/".join(path.split("/")[3:])
+    return _lines(method.upper(), relative, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _query_line_dropped(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: a request without a query leaves the CANONICAL_QUERY line out (five lines, not six)."""
+    query = canonical_query(raw_query)
+    lines = (method.upper(), path, *((query,) if query else ()), stamp, nonce, sm3_hex(body))
+    return "\n".join(lines)
+
+
+def _nonce_before_timestamp(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: nonce and timestamp swapped in the canonical string (the headers' alphabetical order)."""
+    return _lines(method.upper(), path, canonical_query(raw_query), nonce, stamp, sm3_hex(body))
+
+
+def _body_serialized_again(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the body hash is over the document serialized once more (compact), not the bytes sent."""
+    if body:
+        with suppress(ValueError):
+            body = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode()
+    return _lines(method.upper(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _no_body_no_hash(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: a request without a body leaves the hash line empty instead of the SM3 of nothing."""
+    return _lines(method.upper(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body) if body else "")
+
+
+def _trailing_newline(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: every line, the last too, ends with a newline."""
+    return canonical_string(method, path, raw_query, stamp, nonce, body) + "\n"
+
+
+def _under(*prefixes: str) -> Callable[[str], bool]:
+    return lambda path: path.startswith(prefixes)
+
+
+def _token_request(grant_type: str = "client_credentials", *, as_json: bool = False, bearer: bool = False) -> Any:
+    """SIG-03's token request as a vendor wrote it: its grant type, a JSON body, a stale bearer on it."""
+
+    def form(credentials: Credentials, token: Token) -> tuple[bytes, dict[str, str]]:
+        fields = {"grant_type": grant_type, "scope": credentials.scope}
+        if as_json:
+            body, headers = json.dumps(fields).encode(), {"Content-Type": "application/json"}
+        else:
+            body, headers = urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        if bearer and token.value:
+            headers["Authorization"] = f"Bearer {token.value}"
+        return body, headers
+
+    return form
+
+
+# SIG-01 CANONICAL_QUERY on the receiving side (depth-sigsso)
+def _split_on_semicolons_too(raw_query: str | bytes) -> str:
+    """SIG-01 broken: pairs split on `;` as well as `&` (the old HTML form rule of parse_qsl before 3.9.2)."""
+    raw = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
+    pairs = [pair for part in raw.split(";") for pair in query_pairs(part.encode("latin-1"))]
+    return _encoded(sorted(pairs))
+
+
+def _empty_pairs_kept(raw_query: str | bytes) -> str:
+    """SIG-01 broken: `a=1&&b=2` keeps its empty pair, as the name `` with an empty value (`=`)."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    pairs = query_pairs(raw) + [("", "")] * sum(1 for segment in raw.split(b"&") if raw and not segment)
+    return _encoded(sorted(pairs))
+
+
+def _plus_kept(raw_query: str | bytes) -> str:
+    """SIG-01 broken: names and values decoded by URI rules (`unquote`), so `+` stays a plus, not a space."""
+    raw = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
+    pairs = []
+    for segment in raw.split("&"):
+        if segment:
+            name, _, value = segment.partition("=")
+            pairs.append(tuple(unquote_to_bytes(p).decode("utf-8", "replace") for p in (name, value)))
+    return _encoded(sorted(pairs))
+
+
+def _read_as_latin1(raw_query: str | bytes) -> str:
+    """SIG-01 broken: decoded bytes read as ISO-8859-1 (a servlet container's default), not UTF-8."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    pairs = []
+    for segment in raw.split(b"&"):
+        if segment:
+            name, _, value = segment.partition(b"=")
+            pairs.append(tuple(unquote_to_bytes(p.replace(b"+", b" ")).decode("latin-1") for p in (name, value)))
+    return _encoded(sorted(pairs))
+
+
+def _bad_escapes_kept_raw(raw_query: str | bytes) -> str:
+    """SIG-01 broken: a value whose escapes do not decode is taken raw into the canonical query (`%zz`, not
+    `%25zz`)."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    parts = []
+    for segment in sorted(filter(None, raw.split(b"&"))):
+        encoded = []
+        for piece in segment.partition(b"=")[::2]:
+            text = piece.decode("latin-1")
+            bad = re.search(r"%(?![0-9A-Fa-f]{2})", text)
+            encoded.append(text if bad else quote(unquote_to_bytes(piece.replace(b"+", b" ")), safe=UNRESERVED))
+        parts.append(tuple(encoded))
+    return "&".join(f"{name}={value}" for name, value in sorted(parts))
+
+
+def _bad_bytes_dropped(raw_query: str | bytes) -> str:
+    """SIG-01 broken: bytes that are not UTF-8 are dropped (errors="ignore"), not read as U+FFFD."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    pairs = []
+    for segment in raw.split(b"&"):
+        if segment:
+            name, _, value = segment.partition(b"=")
+            pairs.append(
+                tuple(unquote_to_bytes(p.replace(b"+", b" ")).decode("utf-8", "ignore") for p in (name, value))
+            )
+    return _encoded(sorted(pairs))
+
+
+def _pairs_as_sent(raw_query: str | bytes) -> str:
+    """SIG-01 broken: the pairs are re-encoded in the order they came, never sorted."""
+    return _encoded(query_pairs(raw_query))
+
+
+def _spaces_as_plus(raw_query: str | bytes) -> str:
+    """SIG-01 broken: re-encoded with form rules (`quote_plus`), so a space becomes `+`, not `%20`."""
+    return "&".join(
+        f"{quote_plus(n, safe=UNRESERVED)}={quote_plus(v, safe=UNRESERVED)}" for n, v in sorted(query_pairs(raw_query))
+    )
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2278,4 +2486,41 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "window_entry": _window_form(_window_uscc(_org_code_digits_only, "the organisation code is not 8 digits"))
     },
     "sb-carries-case-no": {"window_announcement": _sb_with_case_no},
+    # SIG-01, SIG-03 in the system's own calls (depth-sigsso)
+    "own-calls-timestamp-in-ms": {"request_signer": _vendor_signer(stamp=lambda: str(int(time.time() * 1000)))},
+    "own-signature-upper-hex": {
+        "request_signer": _vendor_signer(mac=lambda secret, message: signature(secret, message).upper())
+    },
+    "own-calls-hmac-sha256": {"request_signer": _vendor_signer(mac=_hmac_sha256)},
+    "own-calls-keyed-with-platform-secret": {
+        "request_signer": _vendor_signer(key=lambda system, secret: system.platform_secret)
+    },
+    "own-calls-key-utf16": {"request_signer": _vendor_signer(mac=_utf16_keyed)},
+    "own-calls-method-lowercase": {"request_signer": _vendor_signer(canonical=_lowercase_method)},
+    "own-calls-path-within-service": {"request_signer": _vendor_signer(canonical=_path_within_service)},
+    "own-calls-empty-query-line-dropped": {"request_signer": _vendor_signer(canonical=_query_line_dropped)},
+    "own-calls-nonce-before-timestamp": {"request_signer": _vendor_signer(canonical=_nonce_before_timestamp)},
+    "own-calls-body-serialized-again": {"request_signer": _vendor_signer(canonical=_body_serialized_again)},
+    "own-calls-empty-body-unhashed": {"request_signer": _vendor_signer(canonical=_no_body_no_hash)},
+    "own-calls-trailing-newline": {"request_signer": _vendor_signer(canonical=_trailing_newline)},
+    "own-calls-department-as-app-id": {
+        "request_signer": _vendor_signer(app_id=lambda system, own: system.registration.dept_uscc)
+    },
+    "exchange-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/exchange/"))},
+    "catalogue-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/catalog/"))},
+    "license-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/license/"))},
+    "token-request-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/idp/v1/oauth/"))},
+    "ticket-validation-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/idp/v1/tickets/"))},
+    "token-grant-client-credential": {"token_form": _token_request("client_credential")},
+    "token-request-as-json": {"token_form": _token_request(as_json=True)},
+    "token-request-carries-bearer": {"token_form": _token_request(bearer=True)},
+    # SIG-01 CANONICAL_QUERY on the receiving side (depth-sigsso)
+    "query-split-on-semicolons": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_split_on_semicolons_too)},
+    "query-empty-pairs-kept": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_empty_pairs_kept)},
+    "query-plus-kept": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_plus_kept)},
+    "query-read-as-latin1": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_read_as_latin1)},
+    "query-bad-escapes-kept-raw": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_bad_escapes_kept_raw)},
+    "query-bad-bytes-dropped": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_bad_bytes_dropped)},
+    "query-pairs-unsorted": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_pairs_as_sent)},
+    "query-spaces-as-plus": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_spaces_as_plus)},
 }

@@ -26,12 +26,12 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
-from yzw.client import RENEW_ON, Token, read_token
+from yzw.client import RENEW_ON, Credentials, SignHeaders, Token, read_token, token_form
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
-from yzw.reference.system import SCOPES, ReferenceSystem
+from yzw.reference.system import SCOPES, ReferenceSystem, own_signer
 from yzw.serving import http
 from yzw.serving import pipeline as serving
 from yzw.serving.errors import ApiError
@@ -193,6 +193,9 @@ class Parts:
     push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
     on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
     missing_of: Callable[[ReferenceSystem, Json, Json], Awaitable[list[dict[str, str]]]] = driver.missing_materials
+    # depth: SIG-01, SIG-03 (the system's own calls)
+    request_signer: Callable[[ReferenceSystem], SignHeaders] = own_signer  # how its calls are signed (SIG-01)
+    token_form: Callable[[Credentials, Token], tuple[bytes, dict[str, str]]] = token_form  # the token request
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

@@ -13,6 +13,25 @@ from yzw.spec import validate
 TOKEN_PATH = "/idp/v1/oauth/token"
 
 
+def stray_calls(nodes: Nodes, since: float) -> list[dict[str, Any]]:
+    """Calls since `since` that name no registered caller: without X-Yzw-App-Id and without a token of any
+    system, or refused APP_UNKNOWN. When the system made no call under its own app_id, these are its calls."""
+    strays: list[dict[str, Any]] = []
+    watched: set[str] = set()
+    for name, url in nodes.urls.items():
+        if url in watched:
+            continue
+        watched.add(url)
+        for entry in nodes.traffic(name, "/", own=False):
+            if float(entry.get("t", 0)) < since or str(entry.get("path", "")).startswith("/_mock"):
+                continue
+            anonymous = not entry.get("app_id") and not entry.get("bearer_app")
+            if anonymous or (entry.get("status") == 401 and '"APP_UNKNOWN"' in str(entry.get("response", ""))):
+                strays.append(entry)
+                nodes.evidence.observed(entry, url)
+    return strays
+
+
 def own_calls(nodes: Nodes) -> list[dict[str, Any]]:
     """Every call the system made to the province and to its exchange in this test, kept as evidence."""
     calls: list[dict[str, Any]] = []
@@ -96,10 +115,31 @@ def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> 
             )
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def token_requests_are_forms(calls: list[dict[str, Any]]) -> None:
+    """SIG-03: every token request is a form (application/x-www-form-urlencoded) with
+    `grant_type=client_credentials`."""
+    for entry in (e for e in calls if e["path"] == TOKEN_PATH):
+        media = str(entry.get("content_type") or "").split(";")[0].strip().lower()
+        form = dict(parse_qsl(str(entry.get("request", ""))))
+        if media != FORM or form.get("grant_type") != "client_credentials":
+            raise Violation(
+                "a token request is not a client-credentials form",
+                f"Content-Type: {FORM}; grant_type=client_credentials&scope=…",
+                f"Content-Type: {entry.get('content_type')}; body {str(entry.get('request', ''))[:150]}",
+                "POST the token request as a form: grant_type=client_credentials and scope (space-separated names)",
+                f"POST {TOKEN_PATH} at {entry.get('node')}",
+            )
+
+
 def token_requests_valid(calls: list[dict[str, Any]]) -> None:
-    """SIG-05: every token request is a client-credentials form asking only for the norm's scopes."""
+    """SIG-05: every token request asks only for the norm's scopes (its form is SIG-03's to judge)."""
     for entry in (e for e in calls if e["path"] == TOKEN_PATH):  # none at all is SIG-03's to judge
         form = dict(parse_qsl(str(entry.get("request", ""))))
+        if form.get("grant_type") != "client_credentials":
+            continue  # no client-credentials form: SIG-03
         findings = validate("token-request", form)
         if findings:
             raise Violation(
