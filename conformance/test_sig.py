@@ -25,6 +25,7 @@ from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, Scenario
 from yzw.conformance.violations import Violation
+from yzw.run.items import E_LICENSE, LICENSE_MATERIAL
 from yzw.run.target import SIGNATURE_CODES, UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import (
     HEADER_APP_ID,
@@ -467,6 +468,53 @@ def test_signed_calls_to_the_browser_endpoints_are_served_all_the_same(
             200,
             fix="serve a public or browser endpoint all the same when the call carries signature headers (SIG-02)",
         )
+
+
+SHORT_TOKENS = 5  # every token of the check is short-lived: one renewed too early is short again
+
+
+@pytest.mark.requirement("SIG-04", clauses=["SIG-04.1", "SIG-04.2"])
+def test_a_short_lived_token_is_kept_until_its_last_minute(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """The IdP expires the system's token and issues the next one for 150 s: the system keeps that one for its
+    first 90 s (renewing within the last 60 s is fine), so two cases in a row need one token request after the
+    expiry, not one per call."""
+    platform.flag("short_token", SHORT_TOKENS)
+    try:
+        platform.expire_tokens()
+        _case_through_the_platform(scenario, driver)
+        _case_through_the_platform(scenario, driver)
+    finally:
+        platform.flag("short_token", 0)
+    tokens_reused(
+        [call for call in own_calls(platform) if call.get("bearer") or call["path"] == TOKEN_PATH], TOKEN_CODES
+    )
+
+
+@pytest.mark.requirement("SIG-05", clauses=["SIG-05.3", "SIG-05.4", "SIG-05.5", "SIG-05.6", "SIG-05.7"])
+def test_the_token_covers_every_call_the_system_makes(
+    scenario: Scenario, driver: Driver, platform: Nodes, raw: httpx.Client
+) -> None:
+    """A case with a license material completed (the exchange, the catalogue, the library's verify and issue) and a
+    person signed on (the ticket validation): no call is refused 403 SCOPE_MISSING."""
+    scenario.prefer(E_LICENSE, LICENSE_MATERIAL)
+    application = scenario.application()
+    number = application["application_no"]
+    if scenario.submit(application).status_code == 202:
+        driver.act("accept", number)
+        driver.act("complete", number, result="approved")
+        scenario.steps(number, "SL", "BJ")
+    _login(platform, raw, scenario)
+    calls = own_calls(platform)
+    for entry in calls:
+        if entry.get("status") == HTTPStatus.FORBIDDEN and '"SCOPE_MISSING"' in str(entry.get("response")):
+            raise Violation(
+                "a call of the system is outside its token's scope",
+                "a token whose scope holds every scope of the calls the system makes: exchange:write, catalog:read, "
+                "license:read, license:write, idp:ticket as needed",
+                f"403 {str(entry.get('response'))[:200]}",
+                "ask for the union of the scopes of every call the system makes, in the one token request",
+                f"{entry.get('method')} {entry.get('path')} at {entry.get('node')}",
+            )
 
 
 REFUSED_CALLS = 40  # the catalogue refuses the item's path this often: more than any loop needs to show

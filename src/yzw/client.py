@@ -44,8 +44,8 @@ class Token:
     expires_at: float = 0.0
     requests: int = field(default=0)
 
-    def fresh(self) -> bool:
-        return bool(self.value) and time.time() < self.expires_at - REFRESH_MARGIN
+    def fresh(self, margin: float = REFRESH_MARGIN) -> bool:
+        return bool(self.value) and time.time() < self.expires_at - margin
 
 
 def _prepare(
@@ -126,11 +126,15 @@ class _Signer:
         self.reuse_token = True  # SIG-04; the reference system's fault token-per-request turns it off
         self.read_token: Callable[[httpx.Response, Token], None] = read_token  # SIG-03, ROB-01
         self.sign: SignHeaders = signed_headers  # SIG-01
+        self.refresh_margin: float = REFRESH_MARGIN  # SIG-04: renewed no earlier than the token's last 60 s
+        self.retry_refused = True  # SIG-04: a call refused for its token is retried (once) with a new one
         self.token_form: Callable[[Credentials, Token], tuple[bytes, dict[str, str]]] = token_form  # SIG-03
 
     def _token_request(self, force: bool) -> tuple[str, bytes, dict[str, str]] | None:
         """The token request to send first, or None when no token is needed or the cached one is fresh."""
-        if self.credentials.token_url is None or (not force and self.reuse_token and self.token.fresh()):
+        if self.credentials.token_url is None or (
+            not force and self.reuse_token and self.token.fresh(self.refresh_margin)
+        ):
             return None
         form, form_headers = self.token_form(self.credentials, self.token)
         return _prepare(self.credentials, "POST", self.credentials.token_url, None, None, form, form_headers, self.sign)
@@ -178,6 +182,9 @@ class SignedClient(_Signer):
         for _ in range(self.credentials.retries):
             if not _needs_new_token(response, self.credentials.renew_on):
                 break
+            if not self.retry_refused:
+                self.token = Token()  # the next call fetches a new one; this one stays refused
+                break
             response = self._send(method, url, options, force=True)
         return response
 
@@ -202,6 +209,9 @@ class AsyncSignedClient(_Signer):
         response = await self._send(method, url, options, force=False)
         for _ in range(self.credentials.retries):
             if not _needs_new_token(response, self.credentials.renew_on):
+                break
+            if not self.retry_refused:
+                self.token = Token()  # the next call fetches a new one; this one stays refused
                 break
             response = await self._send(method, url, options, force=True)
         return response

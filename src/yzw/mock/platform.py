@@ -173,9 +173,9 @@ class Platform:
         return [system for system in self.systems() if system.dept_uscc == dept_uscc]
 
     # tokens -----------------------------------------------------------------------------------------------
-    def issue_token(self, app_id: str, scopes: frozenset[str]) -> str:
+    def issue_token(self, app_id: str, scopes: frozenset[str], lifetime: int | None = None) -> str:
         token, now = secrets.token_urlsafe(24), time.time()
-        expires_at = now + limits().token_lifetime_seconds  # SIG-03
+        expires_at = now + (lifetime or limits().token_lifetime_seconds)  # SIG-03
         self.store.execute(
             "INSERT INTO tokens (token, app_id, scope, expires_at, issued_at) VALUES (?, ?, ?, ?, ?)",
             token,

@@ -2132,6 +2132,11 @@ def _spaces_as_plus(raw_query: str | bytes) -> str:
     )
 
 
+def _scopes_without(scope: str) -> str:
+    """SIG-05 broken: the token asks for the scopes of the modules the vendor wired first, one of them missing."""
+    return " ".join(name for name in SCOPES.split() if name != scope)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2523,4 +2528,13 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "query-bad-bytes-dropped": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_bad_bytes_dropped)},
     "query-pairs-unsorted": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_pairs_as_sent)},
     "query-spaces-as-plus": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_spaces_as_plus)},
+    # SIG-04, SIG-05 (depth-sigsso)
+    "token-expiry-not-renewed": {"token_renewed_on": ("TOKEN_INVALID",)},
+    "token-refusal-not-retried": {"token_refused_retried": False},
+    "token-renewed-five-minutes-early": {"token_margin": 300.0},
+    "scope-without-exchange-write": {"token_scope": _scopes_without("exchange:write")},
+    "scope-without-catalog-read": {"token_scope": _scopes_without("catalog:read")},
+    "scope-without-license-read": {"token_scope": _scopes_without("license:read")},
+    "scope-without-license-write": {"token_scope": _scopes_without("license:write")},
+    "scope-without-idp-ticket": {"token_scope": _scopes_without("idp:ticket")},
 }

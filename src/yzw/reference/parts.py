@@ -26,7 +26,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
-from yzw.client import RENEW_ON, Credentials, SignHeaders, Token, read_token, token_form
+from yzw.client import REFRESH_MARGIN, RENEW_ON, Credentials, SignHeaders, Token, read_token, token_form
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
@@ -196,6 +196,8 @@ class Parts:
     # depth: SIG-01, SIG-03 (the system's own calls)
     request_signer: Callable[[ReferenceSystem], SignHeaders] = own_signer  # how its calls are signed (SIG-01)
     token_form: Callable[[Credentials, Token], tuple[bytes, dict[str, str]]] = token_form  # the token request
+    token_margin: float = REFRESH_MARGIN  # SIG-04: seconds before expiry when the token is renewed
+    token_refused_retried: bool = True  # SIG-04: the call refused for its token is sent again with the new one
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

@@ -102,6 +102,8 @@ class ReferenceSystem:
             self._client.credentials.nonce_bytes = self.parts.nonce_bytes
             self._client.sign = self.parts.request_signer(self)
             self._client.token_form = self.parts.token_form
+            self._client.refresh_margin = self.parts.token_margin
+            self._client.retry_refused = self.parts.token_refused_retried
         return self._client
 
     def next_counter(self, key: str) -> int:

@@ -11,6 +11,7 @@ from yzw.conformance.violations import Violation
 from yzw.spec import validate
 
 TOKEN_PATH = "/idp/v1/oauth/token"
+RESENT_AFTER = 0.5  # seconds: a call on the refused path this much later is the refused call sent again, not a twin
 
 
 def stray_calls(nodes: Nodes, since: float) -> list[dict[str, Any]]:
@@ -104,7 +105,28 @@ def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> 
             "the province IdP's traffic",
         )
     for index, refused in refusals:
-        retried = [e for e in calls[index + 1 :] if e["path"] == refused["path"] and e.get("status") != 401]
+        later = calls[index + 1 :]
+        token_at = next((k for k, e in enumerate(later) if e["path"] == TOKEN_PATH and e.get("status") == 200), None)
+        resent = [  # the refused call sent again, seconds later, before any new token: with the refused token
+            e
+            for e in later[:token_at]
+            if (e["path"], e.get("node")) == (refused["path"], refused.get("node"))
+            and float(e.get("t", 0)) - float(refused.get("t", 0)) >= RESENT_AFTER
+        ]
+        if token_at is None or resent:
+            raise Violation(
+                "after a token refusal no new token was fetched before the call went again",
+                "a token request (POST /idp/v1/oauth/token) right after the refusal, then the call once more",
+                f"401 {str(refused.get('response'))[:120]}; then "
+                + (
+                    f"{resent[0].get('method')} {resent[0].get('path')} again without a new token"
+                    if resent
+                    else "no token request"
+                ),
+                "on 401 TOKEN_EXPIRED or TOKEN_INVALID, fetch a new token and retry the call once with it",
+                f"{refused.get('method')} {refused.get('path')} at {refused.get('node')}",
+            )
+        retried = [e for e in later if e["path"] == refused["path"] and e.get("status") != 401]
         if not retried:
             raise Violation(
                 "after a token refusal the call was not retried with a new token",
