@@ -276,6 +276,12 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         (401, "SIGNATURE_INVALID"),
         f"check the headers' syntax before the timestamp window ({ORDER})",
     ),
+    "own-secret-as-platform": (
+        lambda t, r: _get(t, r, _headers(t, secret=t.registration.app_secret)),
+        (401, "SIGNATURE_INVALID"),
+        "verify the platform's requests with the platform_secret only: a request under the platform's app id signed "
+        "with the system's own app_secret is SIGNATURE_INVALID",
+    ),
     "bad-signature": (
         lambda t, r: _get(t, r, _headers(t, secret=t.grant.secret + "x")),
         (401, "SIGNATURE_INVALID"),
@@ -348,6 +354,7 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         "SIG-02.20",
         "SIG-02.21",
         "SIG-02.22",
+        "SIG-02.24",
     ],
 )
 @pytest.mark.parametrize("defect", list(SIGNING_DEFECTS))
@@ -392,6 +399,36 @@ def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_noth
             "SIGNATURE_MISSING",
             fix=f"serve {what} ({path}) only to requests signed by the platform; refuse unsigned ones first",
         )
+
+
+@pytest.mark.requirement("SIG-02", clauses=["SIG-02.30", "SIG-02.31", "SIG-02.32", "SIG-02.33", "SIG-02.34"])
+def test_the_public_endpoints_are_served_without_signature_headers(
+    scenario: Scenario, target: Target, raw: httpx.Client
+) -> None:
+    """Health, the item guide, the hand-off, the session and the apply entry, called by a browser with no signature
+    headers: none is refused for its signature (the hand-off without a ticket is 400, the session and the apply
+    entry without a session 401 for that reason, whatever else the system answers)."""
+    item_code = scenario.item["item_code"]
+    raw.cookies.clear()
+    calls = {
+        "GET /yzw/v1/health": target.base_url + "/yzw/v1/health",
+        f"GET /yzw/v1/items/{item_code}": f"{target.base_url}/yzw/v1/items/{item_code}",
+        "GET {sso_url}": target.sso_url,
+        "GET /yzw/v1/session": target.base_url + "/yzw/v1/session",
+        f"GET /yzw/v1/items/{item_code}/apply": f"{target.base_url}/yzw/v1/items/{item_code}/apply",
+    }
+    for what, url in calls.items():
+        answer = raw.get(url)
+        code = (body_of(answer) or {}).get("code")
+        if answer.status_code in (401, 403) and (code in SIGNATURE_CODES or what.endswith("health")):
+            raise Violation(
+                "a public endpoint refused a call for lacking signature headers",
+                f"{what} served without X-Yzw headers (SIG-02 applies to the platform's calls only)",
+                f"{answer.status_code} {answer.text[:200]}",
+                "leave the health check, the item guide, the sso_url hand-off, the session and the apply entry outside "
+                "the signature filter",
+                what,
+            )
 
 
 @pytest.mark.requirement("SIG-02", clauses=["SIG-02.29"])
@@ -595,8 +632,8 @@ def test_the_fetch_of_the_idps_keys_is_signed(
             "send every call to the platform through the signed client, the keys fetch included",
             "the province IdP's traffic",
         )
-    no_refusal(  # the ticket validation before it is signed too
-        own_calls(platform),
+    no_refusal(  # the ticket validation before it is signed too (when the login reached the platform at all)
+        own_calls(platform) or [{}],
         SIGNATURE_CODES,
         fix="sign the ticket validation (POST /idp/v1/tickets/validate) and the keys fetch as SIG-01 says",
     )

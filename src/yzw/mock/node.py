@@ -172,12 +172,11 @@ class Observe:
                 self.platform.traffic[self.node.name].append(entry)
 
     def _bearer_app(self, authorization: str | None) -> str | None:
-        """The app a bearer token was issued to (tokens this process holds): a call signed wrongly or not at all
-        is still the system's own when it carries the system's token (SIG-01)."""
+        """The app a bearer token was issued to (by this process, revoked or forgotten since): a call signed wrongly
+        or not at all is still the system's own when it carries the system's token (SIG-01)."""
         if not authorization or not authorization.startswith("Bearer "):
             return None
-        record = self.platform.tokens.get(authorization.removeprefix("Bearer ").strip())
-        return record.app_id if record else None
+        return self.platform.token_owners.get(authorization.removeprefix("Bearer ").strip())
 
     async def _fault(self, scope: Scope, path: str, app_id: str | None, receive: Receive, send: Send) -> bool:
         """Apply a matching fault (one for every caller, or for the calling system); True when it answered in the

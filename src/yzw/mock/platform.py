@@ -29,6 +29,8 @@ PLATFORM_APP_ID = "yzw-platform"
 TRAFFIC_KEPT = 20_000  # per node
 CACHE_SECONDS = 1.0  # how long a replica trusts its copy of a token or of the clock
 
+TOKEN_OWNERS_KEPT = 100_000  # tokens whose owner the traffic log can still name
+
 
 def caller_of(entry: dict[str, Any]) -> str | None:
     """Which system a logged request came from: its X-Yzw-App-Id, or, unsigned, the app its bearer token was
@@ -111,6 +113,7 @@ class Platform:
     urls: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # app_id → (secret, kind)
     tokens: dict[str, TokenRecord] = field(default_factory=dict)
+    token_owners: dict[str, str] = field(default_factory=dict)  # every token this process issued: whose (traffic)
     nonces: dict[str, Nonces] = field(default_factory=dict)
     traffic: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
     traffic_lock: threading.Lock = field(default_factory=threading.Lock)  # one system's traffic is forgotten alone
@@ -185,6 +188,9 @@ class Platform:
             now,
         )
         self.tokens[token] = TokenRecord(app_id, scopes, expires_at, read_at=now)
+        if len(self.token_owners) > TOKEN_OWNERS_KEPT:
+            self.token_owners.clear()
+        self.token_owners[token] = app_id  # kept after a reset or a revocation: an old token still names its app
         return token
 
     def token(self, value: str) -> TokenRecord | None:

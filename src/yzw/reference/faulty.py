@@ -76,6 +76,7 @@ from yzw.signing import (
     HEADER_TIMESTAMP,
     NONCE_SYNTAX,
     SIG02_ORDER,
+    SIGNATURE_HEADERS,
     TIMESTAMP_WINDOW,
     UNRESERVED,
     NonceMemory,
@@ -2137,6 +2138,33 @@ def _scopes_without(scope: str) -> str:
     return " ".join(name for name in SCOPES.split() if name != scope)
 
 
+def _own_secret_as_fallback(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-02 broken: the system was first tested with its own secret; the fallback stayed, so a platform request
+    whose signature fails with the platform_secret is tried again with the system's own app_secret."""
+    try:
+        check_signature(pipeline, call, route)
+    except ApiError as refusal:
+        if route.signer != "platform" or refusal.code != "SIGNATURE_INVALID":
+            raise
+        system: ReferenceSystem = call.request.app.state.system
+        secrets_ = {system.platform_app_id: system.registration.app_secret}
+        own = replace(pipeline, keys=lambda call, route: secrets_.get)
+        verify_signature(own, call, route, call.request.scope["query_string"])
+
+
+def _signature_filter_at(path: str) -> Callable[[Request], Awaitable[Response | None]]:
+    """SIG-02 broken: the authentication filter covers /yzw/v1/* but for a list of exceptions, and this public path
+    was left off the list: without the four headers it is refused 401 SIGNATURE_MISSING."""
+    pattern = re.compile(path)
+
+    async def gate(request: Request) -> Response | None:
+        if pattern.fullmatch(request.url.path) and not all(request.headers.get(name) for name in SIGNATURE_HEADERS):
+            return error_response(401, "SIGNATURE_MISSING", "missing signature header(s) (SIG-01)")
+        return None
+
+    return gate
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2537,4 +2565,11 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "scope-without-license-read": {"token_scope": _scopes_without("license:read")},
     "scope-without-license-write": {"token_scope": _scopes_without("license:write")},
     "scope-without-idp-ticket": {"token_scope": _scopes_without("idp:ticket")},
+    # SIG-02: keys and the public endpoints (depth-sigsso)
+    "platform-verified-with-own-secret-too": {"signature_check": _own_secret_as_fallback},
+    "health-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/health")},
+    "hand-off-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/sso")},
+    "session-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/session")},
+    "guide-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+")},
+    "apply-entry-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+/apply")},
 }
