@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from yzw.conformance.checks.answers import answered, body_of, equal, media
-from yzw.conformance.checks.sso import session_cookie, validated_with_the_idp
+from yzw.conformance.checks.sso import session_cookie, sign_on, validated_with_the_idp
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
@@ -70,8 +70,9 @@ def test_the_ticket_is_validated_with_the_idp_before_any_session(
 ) -> None:
     raw.get(f"{target.sso_url}?ticket={FORGED_TICKET}")  # its status is SSO-03's to judge
     _no_session(target, raw, fix="create the session only after POST /idp/v1/tickets/validate confirmed the ticket")
-    answered(raw.get(platform.login(person(scenario))), (302, 303), fix="sign the person on after a valid ticket")
+    answer = sign_on(platform, raw, person(scenario))
     validated_with_the_idp(platform)
+    answered(answer, (302, 303), fix="sign the person on after a valid ticket")
 
 
 @pytest.mark.requirement("SSO-02", clauses=["SSO-02.1", "SSO-02.2", "SSO-04.10"])
@@ -81,6 +82,49 @@ def test_a_user_record_with_a_forged_sm2_signature_is_refused(
     platform.flag("forge_signature")
     answered(raw.get(platform.login(person(scenario))), 401, fix="verify the IdP's SM2 signature over the user record")
     _no_session(target, raw, fix="create no session when the SM2 signature fails")
+
+
+@pytest.mark.requirement(
+    "SSO-02",
+    clauses=[
+        "SSO-02.3",
+        "SSO-02.4",
+        "SSO-02.5",
+        "SSO-02.6",
+        "SSO-02.7",
+        "SSO-02.8",
+        "SSO-02.9",
+        "SSO-02.10",
+        "SSO-02.11",
+        "SSO-02.12",
+    ],
+)
+def test_a_valid_identity_record_signs_the_person_on(
+    target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """Valid records as the IdP signs them: a Chinese name, a nested object whose keys come unsorted (the canonical
+    JSON sorts them at every level, without spaces or \\u escapes), issued_at right after it; then one signed with the
+    IdP's next key, published ahead at /idp/v1/keys (listed first) and named by the answer's kid. Each signs on."""
+    user = {
+        **person(scenario),
+        "address": {"zone": "西湖区", "city": "杭州市", "lines": [{"street": "文三路", "no": "90"}]},
+    }
+    for rotated in (False, True):
+        if rotated:
+            platform.flag("rotate_key")
+        raw.cookies.clear()
+        answer = raw.get(platform.login({**user, "user_id": f"{user['user_id']}{int(rotated)}"}))
+        if answer.status_code not in (302, 303):
+            raise Violation(
+                "the system refused a valid identity record of the IdP",
+                "302/303: the SM2 signature (SM3 digest, user id 1234567812345678, hex r||s) verified with the "
+                "public key of GET {province}/idp/v1/keys the answer's kid names, over the user's canonical JSON (keys "
+                "sorted at every level, `,` and `:` without spaces, UTF-8 without \\u escapes) followed by issued_at"
+                + (" — here signed with the IdP's next key, kid idp-2027, published ahead" if rotated else ""),
+                f"{answer.status_code} {answer.text[:200]}",
+                "verify exactly the bytes SSO-02 names, with the key the kid names, fetched from the IdP (not stored)",
+                "the hand-off after a valid ticket",
+            )
 
 
 @pytest.mark.requirement(
@@ -161,7 +205,7 @@ def test_the_session_answers_the_idps_user_record(
 ) -> None:
     _no_session(target, raw, fix="answer 401 without a session")
     user = person(scenario)
-    raw.get(platform.login(user))
+    sign_on(platform, raw, user)
     answer = raw.get(target.base_url + SESSION)
     answered(answer, 200, fix="answer GET /yzw/v1/session with the signed-in person")
     equal(
@@ -180,7 +224,7 @@ def test_the_session_answers_the_idps_user_record(
         "uscc": legal["uscc"],
     }
     raw.cookies.clear()
-    raw.get(platform.login(company))
+    sign_on(platform, raw, company)
     answer = raw.get(target.base_url + SESSION)
     answered(answer, 200, fix="answer GET /yzw/v1/session with the signed-in legal person")
     equal(
@@ -207,17 +251,17 @@ def test_the_apply_entry_checks_the_authentication_level(
     needed = int(scenario.item["required_auth_level"])
     if needed > 1:
         with httpx.Client(timeout=10, event_hooks=platform.evidence.hooks()) as low:
-            low.get(platform.login(person(scenario, auth_level=needed - 1)))
+            sign_on(platform, low, person(scenario, auth_level=needed - 1))
             answered(
                 low.get(entry),
                 403,
                 "AUTH_LEVEL_INSUFFICIENT",
                 fix="refuse sessions below the item's required_auth_level",
             )
-    raw.get(platform.login(person(scenario, auth_level=needed)))
+    sign_on(platform, raw, person(scenario, auth_level=needed))
     answered(raw.get(entry), 200, fix="open the apply entry when the session's auth_level reaches the item's")
     with httpx.Client(timeout=10, event_hooks=platform.evidence.hooks()) as top:  # in person: above any item's level
-        top.get(platform.login(person(scenario, auth_level=MAX_LEVEL)))
+        sign_on(platform, top, person(scenario, auth_level=MAX_LEVEL))
         if needed < MAX_LEVEL:
             answered(top.get(entry), 200, fix="open the apply entry for every level at or above the item's (>=)")
         answered(
@@ -247,7 +291,7 @@ def test_the_apply_entry_follows_the_catalogues_current_level(
     item = platform.create_item({**scenario.new_item(), "required_auth_level": 2})
     code = str(item["item_code"])
     entry = _entry(target, code)
-    raw.get(platform.login(person(scenario, auth_level=2)))
+    sign_on(platform, raw, person(scenario, auth_level=2))
     answered(raw.get(entry), 200, fix="open the apply entry when the session's auth_level reaches the item's")
     budget = min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
     for level, status in ((3, 403), (2, 200)):
@@ -290,7 +334,7 @@ def test_single_logout_ends_the_persons_sessions_within_5_s(
     user = person(scenario)
     with httpx.Client(timeout=10, event_hooks=platform.evidence.hooks()) as other:
         for browser in (raw, other):
-            browser.get(platform.login(user))
+            sign_on(platform, browser, user)
             answered(browser.get(target.base_url + SESSION), 200, fix="keep the session after a valid login")
         answered(
             raw.post(target.base_url + LOGOUT, json={"user_id": user["user_id"]}),
@@ -379,7 +423,7 @@ def test_login_sets_a_fresh_protected_session_cookie(
 def _login(raw: httpx.Client, platform: Nodes, user: dict[str, Any], held: dict[str, str]) -> httpx.Response:
     raw.cookies.clear()
     cookie = "; ".join(f"{name}={value}" for name, value in held.items())
-    answer = raw.get(platform.login(user), headers={"Cookie": cookie} if cookie else {})
+    answer = sign_on(platform, raw, user, headers={"Cookie": cookie} if cookie else {})
     answered(answer, (302, 303), fix="redirect after a successful login")
     if not answer.headers.get("location"):
         raise Violation(

@@ -109,6 +109,7 @@ class Platform:
     topology: Topology
     store: Store
     key: SigningKey = field(default_factory=lambda: SigningKey.generate("idp-2026"))
+    next_key: SigningKey = field(default_factory=lambda: SigningKey.generate("idp-2027"))  # published ahead (SSO-02)
     platform_secret: str = ""
     urls: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # app_id → (secret, kind)

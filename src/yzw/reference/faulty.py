@@ -23,9 +23,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
 
+import gmalg
 import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
@@ -64,7 +66,7 @@ from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
 from yzw.reference.services import clerks_action, evaluation_record, guide_page
-from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
+from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user, verified
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, error_response
 from yzw.serving.http import JSON, XML, prefers_html
@@ -97,6 +99,7 @@ from yzw.signing import (
     sm3_hex,
     timestamp_window,
 )
+from yzw.sm2 import DEFAULT_UID, signed_bytes
 from yzw.spec import validate
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
@@ -2165,6 +2168,69 @@ def _signature_filter_at(path: str) -> Callable[[Request], Awaitable[Response | 
     return gate
 
 
+# SSO-02: how the identity record is verified (depth-sigsso)
+KeyChoice = Callable[[dict[str, str], dict[str, Any]], str | None]
+
+
+def _by_kid(keys: dict[str, str], record: dict[str, Any]) -> str | None:
+    return keys.get(record.get("kid", ""))
+
+
+def _sm2_verified(
+    data_of: Callable[[dict[str, Any], str], bytes] = signed_bytes,
+    key_of: KeyChoice = _by_kid,
+    uid_of: Callable[[dict[str, Any]], bytes] = lambda user: DEFAULT_UID,
+    der: bool = False,
+) -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 as a vendor verified it: the bytes, the key, the SM2 user id and the signature's form it chose."""
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        key = key_of(keys, record)
+        if key is None:
+            return False
+        try:
+            signature_ = bytes.fromhex(str(record["signature"]))
+            if der:
+                r_int, s_int = decode_dss_signature(signature_)
+                r, s_ = r_int.to_bytes(32, "big"), s_int.to_bytes(32, "big")
+            else:
+                r, s_ = signature_[:32], signature_[32:]
+            verifier = gmalg.SM2(pk=bytes.fromhex(key), uid=uid_of(record["user"]))
+            return bool(verifier.verify(data_of(record["user"], str(record["issued_at"])), r, s_))
+        except (ValueError, gmalg.errors.GMError):
+            return False
+
+    return check
+
+
+def _pinned_keys() -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 broken: the IdP's keys are read once, at the first login, and kept: a key the IdP publishes later is
+    never known here."""
+    pinned: dict[str, str] = {}
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        if not pinned:
+            pinned.update({kid: key for kid, key in keys.items() if kid == record.get("kid")})
+        return verified(pinned, record)
+
+    return check
+
+
+def _canonical_with(**options: Any) -> Callable[[dict[str, Any], str], bytes]:
+    """SSO-02 broken: the user's JSON written with other options than the canonical ones."""
+    settings = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, **options}
+    return lambda user, issued_at: (json.dumps(user, **settings) + issued_at).encode()
+
+
+def _top_level_sorted(user: dict[str, Any], issued_at: str) -> bytes:
+    """SSO-02 broken: the user's keys sorted by hand at the top level only; nested objects keep their order."""
+    members = ",".join(
+        f"{json.dumps(name, ensure_ascii=False)}:{json.dumps(user[name], separators=(',', ':'), ensure_ascii=False)}"
+        for name in sorted(user)
+    )
+    return ("{" + members + "}" + issued_at).encode()
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2572,4 +2638,23 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "session-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/session")},
     "guide-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+")},
     "apply-entry-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+/apply")},
+    # SSO-02: how the identity record is verified (depth-sigsso)
+    "sm2-first-key-taken": {
+        "identity_check": _sm2_verified(key_of=lambda keys, record: next(iter(keys.values()), None))
+    },
+    "sm2-keys-pinned": {"identity_check": _pinned_keys()},
+    "sm2-message-prehashed": {
+        "identity_check": _sm2_verified(
+            data_of=lambda user, issued_at: bytes.fromhex(sm3_hex(signed_bytes(user, issued_at)))
+        )
+    },
+    "sm2-user-id-of-person": {"identity_check": _sm2_verified(uid_of=lambda user: str(user["user_id"]).encode())},
+    "sm2-signature-read-as-der": {"identity_check": _sm2_verified(der=True)},
+    "sm2-json-unsorted": {"identity_check": _sm2_verified(data_of=_canonical_with(sort_keys=False))},
+    "sm2-json-top-level-sorted": {"identity_check": _sm2_verified(data_of=_top_level_sorted)},
+    "sm2-json-with-spaces": {"identity_check": _sm2_verified(data_of=_canonical_with(separators=(", ", ": ")))},
+    "sm2-json-ascii-escaped": {"identity_check": _sm2_verified(data_of=_canonical_with(ensure_ascii=True))},
+    "sm2-issued-at-quoted": {
+        "identity_check": _sm2_verified(data_of=lambda user, issued_at: signed_bytes(user, json.dumps(issued_at)))
+    },
 }
