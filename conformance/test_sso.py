@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 import pytest
 
 from yzw.conformance.checks.answers import answered, body_of, equal, media
-from yzw.conformance.checks.sso import session_cookie, sign_on, validated_with_the_idp
+from yzw.conformance.checks.sso import VALIDATE_PATH, session_cookie, sign_on, validated_with_the_idp
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
@@ -37,7 +38,24 @@ def person(scenario: Scenario, auth_level: int = 3) -> dict[str, Any]:
 
 
 def _no_session(target: Target, browser: httpx.Client, fix: str) -> None:
-    answered(browser.get(target.base_url + SESSION), 401, fix=fix)
+    answer = browser.get(target.base_url + SESSION)
+    if answer.status_code != 401:
+        _session_endpoint_tells(target)
+    answered(answer, 401, fix=fix)
+
+
+def _session_endpoint_tells(target: Target) -> None:
+    """`not-applicable` when GET /yzw/v1/session answers a browser with no cookie at all other than 401: it cannot
+    show whether a session was made (SSO-04 judges that answer)."""
+    if httpx.get(target.base_url + SESSION, timeout=10).status_code != 401:
+        pytest.skip("not-applicable: the session endpoint does not answer 401 without a session (SSO-04 says why)")
+
+
+def _hand_off_works(platform: Nodes, raw: httpx.Client, scenario: Scenario) -> None:
+    """A person with a fresh ticket signs on (else `not-applicable`: SSO-01 and SSO-02 judge the hand-off), and the
+    browser forgets the session again."""
+    sign_on(platform, raw, person(scenario))
+    raw.cookies.clear()
 
 
 @pytest.mark.requirement(
@@ -70,15 +88,19 @@ def test_the_ticket_is_validated_with_the_idp_before_any_session(
 ) -> None:
     raw.get(f"{target.sso_url}?ticket={FORGED_TICKET}")  # its status is SSO-03's to judge
     _no_session(target, raw, fix="create the session only after POST /idp/v1/tickets/validate confirmed the ticket")
-    answer = sign_on(platform, raw, person(scenario))
+    answer = raw.get(platform.login(person(scenario)))
     validated_with_the_idp(platform)
-    answered(answer, (302, 303), fix="sign the person on after a valid ticket")
+    if answer.status_code in (401, 403):
+        pytest.skip("not-applicable: the IdP validated the ticket and the system refused the record (SSO-02 says why)")
+    if answer.status_code >= 400:
+        answered(answer, (302, 303), fix="take the portal's hand-off at the registered sso_url and sign the person on")
 
 
 @pytest.mark.requirement("SSO-02", clauses=["SSO-02.1", "SSO-02.2", "SSO-04.10"])
 def test_a_user_record_with_a_forged_sm2_signature_is_refused(
     target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
 ) -> None:
+    _hand_off_works(platform, raw, scenario)
     platform.flag("forge_signature")
     answered(raw.get(platform.login(person(scenario))), 401, fix="verify the IdP's SM2 signature over the user record")
     _no_session(target, raw, fix="create no session when the SM2 signature fails")
@@ -114,11 +136,15 @@ def test_a_valid_identity_record_signs_the_person_on(
             platform.flag("rotate_key")
         raw.cookies.clear()
         answer = raw.get(platform.login({**user, "user_id": f"{user['user_id']}{int(rotated)}"}))
-        if answer.status_code not in (302, 303):
+        validated = platform.traffic("province", VALIDATE_PATH, "POST")[-1:]
+        if answer.status_code >= HTTPStatus.BAD_REQUEST and not (validated and validated[0].get("status") == 200):
+            pytest.skip("not-applicable: the IdP validated no ticket of this login (SSO-01 says why)")
+        if answer.status_code >= HTTPStatus.BAD_REQUEST:
             raise Violation(
                 "the system refused a valid identity record of the IdP",
-                "302/303: the SM2 signature (SM3 digest, user id 1234567812345678, hex r||s) verified with the "
-                "public key of GET {province}/idp/v1/keys the answer's kid names, over the user's canonical JSON (keys "
+                "the person signed on (302/303): the SM2 signature (SM3 digest, user id 1234567812345678, hex r||s) "
+                "verified with the public key of GET {province}/idp/v1/keys the answer's kid names, over the "
+                "user's canonical JSON (keys "
                 "sorted at every level, `,` and `:` without spaces, UTF-8 without \\u escapes) followed by issued_at"
                 + (" — here signed with the IdP's next key, kid idp-2027, published ahead" if rotated else ""),
                 f"{answer.status_code} {answer.text[:200]}",
@@ -137,6 +163,7 @@ def test_bad_tickets_create_no_session(
 ) -> None:
     """The IdP refuses a used, unknown or expired ticket: 401; a malformed ticket is present, so 401 too;
     no ticket parameter, or an empty one, is 400."""
+    _hand_off_works(platform, raw, scenario)
     hand_off = platform.login(person(scenario))
     if ticket == "used":
         httpx.get(hand_off)  # someone else used it first
@@ -164,6 +191,7 @@ def test_a_refused_ticket_is_an_error_page_for_the_browser(
     target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
 ) -> None:
     """The person's browser follows a hand-off whose ticket was already used: 401, an HTML page, no session."""
+    _hand_off_works(platform, raw, scenario)
     hand_off = platform.login(person(scenario))
     httpx.get(hand_off)  # someone else used it first
     page = raw.get(hand_off, headers={"Accept": BROWSER_ACCEPT})
@@ -203,7 +231,7 @@ def test_a_refused_ticket_is_an_error_page_for_the_browser(
 def test_the_session_answers_the_idps_user_record(
     target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
 ) -> None:
-    _no_session(target, raw, fix="answer 401 without a session")
+    answered(raw.get(target.base_url + SESSION), 401, fix="answer GET /yzw/v1/session 401 without a session")
     user = person(scenario)
     sign_on(platform, raw, user)
     answer = raw.get(target.base_url + SESSION)
@@ -345,6 +373,7 @@ def test_single_logout_ends_the_persons_sessions_within_5_s(
         answered(raw.get(target.base_url + SESSION), 200, fix="an unsigned logout call must end no session")
         platform.logout(user["user_id"])
         sessions = [browser.cookies for browser in (raw, other)]
+        _session_endpoint_tells(target)
         ended = platform.wait_for(
             lambda: [httpx.get(target.base_url + SESSION, cookies=jar).status_code for jar in sessions],
             lambda statuses: statuses == [401, 401],

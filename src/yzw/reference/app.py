@@ -74,7 +74,8 @@ async def session(request: Request) -> Response:
 
 
 async def apply_entry(request: Request) -> Response:
-    refused = await request.app.state.system.parts.public_gate(request)
+    system: ReferenceSystem = request.app.state.system
+    refused = await system.parts.public_gate(request)
     if refused is not None:
         return refused
     try:

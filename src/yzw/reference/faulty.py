@@ -2074,26 +2074,28 @@ def _empty_pairs_kept(raw_query: str | bytes) -> str:
     return _encoded(sorted(pairs))
 
 
+def _decoded_pairs(raw: bytes, decode: Callable[[bytes], str]) -> list[tuple[str, str]]:
+    """The raw query's non-empty `name=value` pairs, each part decoded by a vendor's rule."""
+    pairs = []
+    for segment in raw.split(b"&"):
+        if segment:
+            name, _, value = segment.partition(b"=")
+            pairs.append((decode(name), decode(value)))
+    return pairs
+
+
 def _plus_kept(raw_query: str | bytes) -> str:
     """SIG-01 broken: names and values decoded by URI rules (`unquote`), so `+` stays a plus, not a space."""
-    raw = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
-    pairs = []
-    for segment in raw.split("&"):
-        if segment:
-            name, _, value = segment.partition("=")
-            pairs.append(tuple(unquote_to_bytes(p).decode("utf-8", "replace") for p in (name, value)))
-    return _encoded(sorted(pairs))
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    return _encoded(sorted(_decoded_pairs(raw, lambda part: unquote_to_bytes(part).decode("utf-8", "replace"))))
 
 
 def _read_as_latin1(raw_query: str | bytes) -> str:
     """SIG-01 broken: decoded bytes read as ISO-8859-1 (a servlet container's default), not UTF-8."""
     raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
-    pairs = []
-    for segment in raw.split(b"&"):
-        if segment:
-            name, _, value = segment.partition(b"=")
-            pairs.append(tuple(unquote_to_bytes(p.replace(b"+", b" ")).decode("latin-1") for p in (name, value)))
-    return _encoded(sorted(pairs))
+    return _encoded(
+        sorted(_decoded_pairs(raw, lambda part: unquote_to_bytes(part.replace(b"+", b" ")).decode("latin-1")))
+    )
 
 
 def _bad_escapes_kept_raw(raw_query: str | bytes) -> str:
@@ -2114,14 +2116,11 @@ def _bad_escapes_kept_raw(raw_query: str | bytes) -> str:
 def _bad_bytes_dropped(raw_query: str | bytes) -> str:
     """SIG-01 broken: bytes that are not UTF-8 are dropped (errors="ignore"), not read as U+FFFD."""
     raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
-    pairs = []
-    for segment in raw.split(b"&"):
-        if segment:
-            name, _, value = segment.partition(b"=")
-            pairs.append(
-                tuple(unquote_to_bytes(p.replace(b"+", b" ")).decode("utf-8", "ignore") for p in (name, value))
-            )
-    return _encoded(sorted(pairs))
+    return _encoded(sorted(_decoded_pairs(raw, _utf8_ignoring_bad_bytes)))
+
+
+def _utf8_ignoring_bad_bytes(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", "ignore")
 
 
 def _pairs_as_sent(raw_query: str | bytes) -> str:
@@ -2229,6 +2228,74 @@ def _top_level_sorted(user: dict[str, Any], issued_at: str) -> bytes:
         for name in sorted(user)
     )
     return ("{" + members + "}" + issued_at).encode()
+
+
+# SSO-01, SSO-03 … SSO-05, SSO-07 (depth-sigsso)
+HAND_OFF = "/yzw/v1/sso"
+
+
+async def _hand_off_moved(request: Request) -> Response | None:
+    """SSO-01 broken: the hand-off is routed at `/yzw/v1/sso/` with a trailing slash; the registered sso_url without
+    it answers 404."""
+    if request.url.path == HAND_OFF:
+        return error_response(404, "NOT_FOUND", "no route")
+    return None
+
+
+async def _validated_with_get(system: ReferenceSystem, ticket: str) -> httpx.Response:
+    """SSO-01 broken: the ticket is validated CAS-style, GET /idp/v1/tickets/validate?ticket=…, not POSTed."""
+    return await system.client.request(
+        "GET", system.province_url + "/idp/v1/tickets/validate", params={"ticket": ticket}
+    )
+
+
+def _validated_as(
+    ticket: Callable[[str], str] = lambda t: t,
+    app_id: Callable[[ReferenceSystem], str] = lambda system: system.registration.app_id,
+) -> Callable[[ReferenceSystem, str], Awaitable[httpx.Response]]:
+    """SSO-01 broken: the validate body as a vendor filled it (the ticket, the app_id it names)."""
+
+    async def validate(system: ReferenceSystem, received: str) -> httpx.Response:
+        return await system.client.request(
+            "POST",
+            system.province_url + "/idp/v1/tickets/validate",
+            json={"ticket": ticket(received), "app_id": app_id(system)},
+        )
+
+    return validate
+
+
+def _to_portal(system: ReferenceSystem) -> Response:
+    return Response(status_code=302, headers={"Location": system.province_url + "/portal/login"})
+
+
+async def _no_ticket_to_portal(request: Request) -> Response | None:
+    """SSO-03 broken: a hand-off without a ticket parameter is sent to the portal's login (302), as a CAS client
+    does, instead of 400."""
+    if request.url.path == HAND_OFF and "ticket" not in request.query_params:
+        return _to_portal(request.app.state.system)
+    return None
+
+
+async def _anonymous_session(request: Request) -> Response | None:
+    """SSO-04 broken: without a session, GET /yzw/v1/session answers 200 with an anonymous guest."""
+    system: ReferenceSystem = request.app.state.system
+    if request.url.path == "/yzw/v1/session" and session_user(system, request) is None:
+        return JSONResponse({"user_id": "", "user_type": "anonymous", "name": "游客", "auth_level": 0})
+    return None
+
+
+async def _apply_without_session_to_portal(request: Request) -> Response | None:
+    """SSO-05 broken: the apply entry sends a person without a session to the portal's login (302) instead of 401."""
+    system: ReferenceSystem = request.app.state.system
+    if request.url.path.endswith("/apply") and session_user(system, request) is None:
+        return _to_portal(system)
+    return None
+
+
+def _meta_refresh_page(sid: str) -> Response:
+    """SSO-07 broken: the login answers 200 with a page that moves on by a meta refresh, not 302/303."""
+    return HTMLResponse('<!doctype html><meta http-equiv="refresh" content="0; url=/"><title>OK</title>')
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -2657,4 +2724,20 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "sm2-issued-at-quoted": {
         "identity_check": _sm2_verified(data_of=lambda user, issued_at: signed_bytes(user, json.dumps(issued_at)))
     },
+    # SSO-01, SSO-03 … SSO-05, SSO-07 (depth-sigsso)
+    "hand-off-at-trailing-slash": {"public_gate": _hand_off_moved},
+    "ticket-validated-cas-style": {"ticket_validation": _validated_with_get},
+    "ticket-sent-without-prefix": {"ticket_validation": _validated_as(ticket=lambda t: t.removeprefix("ST-"))},
+    "validation-names-department": {
+        "ticket_validation": _validated_as(app_id=lambda system: system.registration.dept_uscc)
+    },
+    "hand-off-without-ticket-to-portal": {"public_gate": _no_ticket_to_portal},
+    "session-local-account-id": {"session_view": lambda user: {**user, "user_id": f"local-{user['user_id']}"}},
+    "session-name-masked": {"session_view": lambda user: {**user, "name": str(user["name"])[:1] + "*"}},
+    "anonymous-session-200": {"public_gate": _anonymous_session},
+    "auth-level-above-only": {
+        "auth_level_enough": lambda user, entry: int(user["auth_level"]) > int(entry["required_auth_level"])
+    },
+    "apply-entry-to-portal-login": {"public_gate": _apply_without_session_to_portal},
+    "login-answers-page": {"login_answer": _meta_refresh_page},
 }

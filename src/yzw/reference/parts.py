@@ -200,6 +200,9 @@ class Parts:
     token_refused_retried: bool = True  # SIG-04: the call refused for its token is sent again with the new one
     # depth: SIG-02 (the public endpoints)
     public_gate: Callable[[Request], Awaitable[Response | None]] = guard.open_door  # None: served unsigned
+    # depth: SSO-01, SSO-07
+    ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
+    login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

@@ -90,6 +90,7 @@ def bearer_on_every_call(calls: list[dict[str, Any]]) -> None:
 
 def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> None:
     """SIG-04: one token, plus one per token refusal; after a refusal, a new token and one retry that works."""
+    calls = sorted(calls, key=lambda e: float(e.get("t", 0)))  # in time, across the nodes
     refusals = [
         (index, e)
         for index, e in enumerate(calls)
