@@ -2692,7 +2692,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # SIG-04, SIG-05 (depth-sigsso)
     "token-expiry-not-renewed": {"token_renewed_on": ("TOKEN_INVALID",)},
     "token-refusal-not-retried": {"token_refused_retried": False},
-    "token-renewed-five-minutes-early": {"token_margin": 300.0},
+    "token-renewed-five-minutes-early": {"token_margin": 300},
     "scope-without-exchange-write": {"token_scope": _scopes_without("exchange:write")},
     "scope-without-catalog-read": {"token_scope": _scopes_without("catalog:read")},
     "scope-without-license-read": {"token_scope": _scopes_without("license:read")},

@@ -196,7 +196,7 @@ class Parts:
     # depth: SIG-01, SIG-03 (the system's own calls)
     request_signer: Callable[[ReferenceSystem], SignHeaders] = own_signer  # how its calls are signed (SIG-01)
     token_form: Callable[[Credentials, Token], tuple[bytes, dict[str, str]]] = token_form  # the token request
-    token_margin: float = REFRESH_MARGIN  # SIG-04: seconds before expiry when the token is renewed
+    token_margin: int = REFRESH_MARGIN  # SIG-04: seconds before expiry when the token is renewed
     token_refused_retried: bool = True  # SIG-04: the call refused for its token is sent again with the new one
     # depth: SIG-02 (the public endpoints)
     public_gate: Callable[[Request], Awaitable[Response | None]] = guard.open_door  # None: served unsigned
