@@ -430,8 +430,18 @@ def test_login_sets_a_fresh_protected_session_cookie(
     """A login redirects (302/303 with a Location) and sets a new HttpOnly, SameSite session cookie; the
     session id the browser held before — unknown to the system, or one of the system's own sessions — never
     becomes the new person's session (session fixation), whatever the system names its cookie."""
-    first = _login(raw, platform, person(scenario), {})
+    someone = person(scenario)
+    first = _login(raw, platform, someone, {})
     name, value = _session_cookie_of(first, target, raw)
+    again = _cookie_value(_login(raw, platform, someone, {}), name)
+    if again == value:
+        raise Violation(
+            "two logins of one person set the same session id",
+            "a freshly generated session id at every login",
+            f"{name}=<the same value> after the second login of {someone['user_id']}",
+            "generate the session id at random at every login; never derive it from the person",
+            "Set-Cookie of the login redirect",
+        )
     for held in (PLANTED, value):
         user = person(scenario)
         answer = _login(raw, platform, user, {name: held})
@@ -463,6 +473,14 @@ def _login(raw: httpx.Client, platform: Nodes, user: dict[str, Any], held: dict[
             "the login redirect",
         )
     return answer
+
+
+def _cookie_value(answer: httpx.Response, name: str) -> str | None:
+    for cookie in answer.headers.get_list("set-cookie"):
+        pair = cookie.split(";", 1)[0].strip().split("=", 1)
+        if len(pair) == 2 and pair[0] == name:
+            return pair[1]
+    return None
 
 
 def _session_cookie_of(answer: httpx.Response, target: Target, raw: httpx.Client) -> tuple[str, str]:

@@ -2298,6 +2298,12 @@ def _meta_refresh_page(sid: str) -> Response:
     return HTMLResponse('<!doctype html><meta http-equiv="refresh" content="0; url=/"><title>OK</title>')
 
 
+def _session_of_person(sid: str, user: dict[str, Any]) -> str:
+    """SSO-07 broken: the session id is derived from the person (a hash of the user_id, one session row per person),
+    so every login of one person sets the same cookie value."""
+    return hashlib.sha256(f"yzw-session:{user['user_id']}".encode()).hexdigest()
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2740,4 +2746,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     },
     "apply-entry-to-portal-login": {"public_gate": _apply_without_session_to_portal},
     "login-answers-page": {"login_answer": _meta_refresh_page},
+    "session-id-from-user": {"session_for": _session_of_person},
 }

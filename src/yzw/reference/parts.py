@@ -203,6 +203,7 @@ class Parts:
     # depth: SSO-01, SSO-07
     ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
     login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
+    session_for: Callable[[str, Json], str] = sso.as_generated  # the session id of this login (SSO-07)
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

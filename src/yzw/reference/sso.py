@@ -145,7 +145,7 @@ def verified(keys: dict[str, str], record: dict[str, Any]) -> bool:
 
 def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) -> Response:
     """A session for the person the IdP vouched for, its cookie, and the way home (302)."""
-    sid = system.parts.session_id(system, request)
+    sid = system.parts.session_for(system.parts.session_id(system, request), user)
     system.store.execute(
         "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO "
         "UPDATE SET user_id = excluded.user_id, user_record = excluded.user_record, created_at = excluded.created_at",
@@ -157,6 +157,11 @@ def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) 
     response = system.parts.login_answer(sid)
     system.parts.session_cookie(response, system.parts.session_cookie_name, sid, request.url.scheme == "https")
     return response
+
+
+def as_generated(sid: str, user: dict[str, Any]) -> str:
+    """SSO-07: the session id is the one generated for this login, whoever signs on."""
+    return sid
 
 
 def fresh_sid(system: ReferenceSystem, request: Request) -> str:
