@@ -452,7 +452,7 @@ def test_the_driver_refuses_calls_not_signed_with_the_systems_own_key(target: Ta
             )
 
 
-@pytest.mark.requirement("SIG-03", clauses=["EVT-01.17", "SIG-03.1", "SIG-03.2", "SIG-03.3"])
+@pytest.mark.requirement("SIG-03", clauses=["EVT-01.17", "SIG-03.1", "SIG-03.2", "SIG-03.3", "SIG-03.6"])
 def test_the_systems_calls_to_the_platform_carry_a_token(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     _case_through_the_platform(scenario, driver)
     bearer_on_every_call(_own_calls_or_skip(platform))

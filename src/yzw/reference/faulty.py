@@ -2747,4 +2747,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "apply-entry-to-portal-login": {"public_gate": _apply_without_session_to_portal},
     "login-answers-page": {"login_answer": _meta_refresh_page},
     "session-id-from-user": {"session_for": _session_of_person},
+    "token-from-oauth2-default-path": {"token_path": "/oauth2/token"},
 }
