@@ -55,23 +55,29 @@ async def logout(call: Call) -> Response:
 
 async def health(request: Request) -> Response:
     system: ReferenceSystem = request.app.state.system
-    return await system.parts.health(request)
+    return await system.parts.public_gate(request) or await system.parts.health(request)
 
 
 async def guide(request: Request) -> Response:
     system: ReferenceSystem = request.app.state.system
-    return await system.parts.guide_page(request)
+    return await system.parts.public_gate(request) or await system.parts.guide_page(request)
 
 
 async def hand_off(request: Request) -> Response:
-    return await sso.hand_off(request.app.state.system, request)
+    system: ReferenceSystem = request.app.state.system
+    return await system.parts.public_gate(request) or await sso.hand_off(system, request)
 
 
 async def session(request: Request) -> Response:
-    return sso.session(request.app.state.system, request)
+    system: ReferenceSystem = request.app.state.system
+    return await system.parts.public_gate(request) or sso.session(system, request)
 
 
 async def apply_entry(request: Request) -> Response:
+    system: ReferenceSystem = request.app.state.system
+    refused = await system.parts.public_gate(request)
+    if refused is not None:
+        return refused
     try:
         return await sso.apply_entry(request.app.state.system, request, request.path_params["item_code"])
     except ApiError as error:  # a browser-facing endpoint (MSG-02)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import hashlib
+import hmac as std_hmac
 import html
 import json
 import re
@@ -20,15 +22,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext, suppress
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
 
+import gmalg
 import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from yzw.client import AsyncSignedClient, Token, TokenUnavailable
+from yzw.client import AsyncSignedClient, Credentials, SignHeaders, Token, TokenUnavailable
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, mod_37_36_check, uscc_check
@@ -70,16 +76,19 @@ from yzw.reference.services import (
     send_rectification,
     supervision_notice,
 )
-from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
+from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user, verified
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, error_response, exception_handlers
 from yzw.serving.http import JSON, XML, prefers_html, read_body
 from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
 from yzw.signing import (
+    HEADER_APP_ID,
     HEADER_NONCE,
+    HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
     NONCE_SYNTAX,
     SIG02_ORDER,
+    SIGNATURE_HEADERS,
     TIMESTAMP_WINDOW,
     UNRESERVED,
     NonceMemory,
@@ -89,13 +98,18 @@ from yzw.signing import (
     Stage,
     app_known,
     canonical_query,
+    canonical_string,
     header_syntax,
     headers_present,
+    new_nonce,
     nonce_fresh,
     query_pairs,
+    signature,
     signature_matches,
+    sm3_hex,
     timestamp_window,
 )
+from yzw.sm2 import DEFAULT_UID, signed_bytes
 from yzw.spec import validate
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
@@ -2009,6 +2023,270 @@ def _schema_refusing(path: str, reason: str, wrong: Callable[[dict[str, Any]], b
     return check
 
 
+# SIG-01, SIG-03 in the system's own calls (depth-sigsso)
+CanonicalRule = Callable[[str, str, str | bytes, str, str, bytes], str]
+MacRule = Callable[[str, str], str]
+
+
+def _vendor_signer(
+    canonical: CanonicalRule = canonical_string,
+    mac: MacRule = signature,
+    stamp: Callable[[], str] = lambda: str(int(time.time())),
+    unsigned: Callable[[str], bool] = lambda path: False,
+    key: Callable[[ReferenceSystem, str], str] = lambda system, secret: secret,
+    app_id: Callable[[ReferenceSystem, str], str] = lambda system, own: own,
+) -> Callable[[ReferenceSystem], SignHeaders]:
+    """The system's own signing (SIG-01) as a vendor wrote it: its canonical string, its MAC, its timestamp,
+    its key and app id, and the paths it forgot to sign."""
+
+    def signer_of(system: ReferenceSystem) -> SignHeaders:
+        def sign(
+            own_app_id: str,
+            secret: str,
+            method: str,
+            path: str,
+            raw_query: str | bytes = "",
+            body: bytes = b"",
+            *,
+            timestamp: int | None = None,
+            nonce: str | None = None,
+        ) -> dict[str, str]:
+            if unsigned(path):
+                return {}
+            when, nonce = stamp(), nonce or new_nonce()
+            return {
+                HEADER_APP_ID: app_id(system, own_app_id),
+                HEADER_TIMESTAMP: when,
+                HEADER_NONCE: nonce,
+                HEADER_SIGNATURE: mac(key(system, secret), canonical(method, path, raw_query, when, nonce, body)),
+            }
+
+        return sign
+
+    return signer_of
+
+
+def _lines(method: str, path: str, query: str, stamp: str, nonce: str, body_hash: str) -> str:
+    return "\n".join((method, path, query, stamp, nonce, body_hash))
+
+
+def _hmac_sha256(secret: str, message: str) -> str:
+    """SIG-01 broken: HMAC-SHA256, as most cloud APIs sign, not HMAC-SM3."""
+    return std_hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _utf16_keyed(secret: str, message: str) -> str:
+    """SIG-01 broken: the key is the secret's UTF-16LE bytes (C#'s Encoding.Unicode.GetBytes), not its UTF-8."""
+    mac = crypto_hmac.HMAC(secret.encode("utf-16-le"), hashes.SM3())
+    mac.update(message.encode())
+    return mac.finalize().hex()
+
+
+def _lowercase_method(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the method as the HTTP library names it internally, lower case."""
+    return _lines(method.lower(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _path_within_service(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the path relative to the service's base URL (`/events`), as the route table names it,
+    not the path sent (`/exchange/v1/events`)."""
+    relative = "/" + "/".join(path.split("/")[3:])
+    return _lines(method.upper(), relative, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _query_line_dropped(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: a request without a query leaves the CANONICAL_QUERY line out (five lines, not six)."""
+    query = canonical_query(raw_query)
+    lines = (method.upper(), path, *((query,) if query else ()), stamp, nonce, sm3_hex(body))
+    return "\n".join(lines)
+
+
+def _nonce_before_timestamp(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: nonce and timestamp swapped in the canonical string (the headers' alphabetical order)."""
+    return _lines(method.upper(), path, canonical_query(raw_query), nonce, stamp, sm3_hex(body))
+
+
+def _body_serialized_again(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the body hash is over the document serialized once more (compact), not the bytes sent."""
+    if body:
+        with suppress(ValueError):
+            body = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode()
+    return _lines(method.upper(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _no_body_no_hash(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: a request without a body leaves the hash line empty instead of the SM3 of nothing."""
+    return _lines(method.upper(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body) if body else "")
+
+
+def _trailing_newline(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: every line, the last too, ends with a newline."""
+    return canonical_string(method, path, raw_query, stamp, nonce, body) + "\n"
+
+
+def _under(*prefixes: str) -> Callable[[str], bool]:
+    return lambda path: path.startswith(prefixes)
+
+
+def _token_request(grant_type: str = "client_credentials", *, as_json: bool = False, bearer: bool = False) -> Any:
+    """SIG-03's token request as a vendor wrote it: its grant type, a JSON body, a stale bearer on it."""
+
+    def form(credentials: Credentials, token: Token) -> tuple[bytes, dict[str, str]]:
+        fields = {"grant_type": grant_type, "scope": credentials.scope}
+        if as_json:
+            body, headers = json.dumps(fields).encode(), {"Content-Type": "application/json"}
+        else:
+            body, headers = urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        if bearer and token.value:
+            headers["Authorization"] = f"Bearer {token.value}"
+        return body, headers
+
+    return form
+
+
+# SIG-01 CANONICAL_QUERY on the receiving side (depth-sigsso)
+def _split_on_semicolons_too(raw_query: str | bytes) -> str:
+    """SIG-01 broken: pairs split on `;` as well as `&` (the old HTML form rule of parse_qsl before 3.9.2)."""
+    raw = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
+    pairs = [pair for part in raw.split(";") for pair in query_pairs(part.encode("latin-1"))]
+    return _encoded(sorted(pairs))
+
+
+def _empty_pairs_kept(raw_query: str | bytes) -> str:
+    """SIG-01 broken: `a=1&&b=2` keeps its empty pair, as the name `` with an empty value (`=`)."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    pairs = query_pairs(raw) + [("", "")] * sum(1 for segment in raw.split(b"&") if raw and not segment)
+    return _encoded(sorted(pairs))
+
+
+def _decoded_pairs(raw: bytes, decode: Callable[[bytes], str]) -> list[tuple[str, str]]:
+    """The raw query's non-empty `name=value` pairs, each part decoded by a vendor's rule."""
+    pairs = []
+    for segment in raw.split(b"&"):
+        if segment:
+            name, _, value = segment.partition(b"=")
+            pairs.append((decode(name), decode(value)))
+    return pairs
+
+
+def _plus_kept(raw_query: str | bytes) -> str:
+    """SIG-01 broken: names and values decoded by URI rules (`unquote`), so `+` stays a plus, not a space."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    return _encoded(sorted(_decoded_pairs(raw, lambda part: unquote_to_bytes(part).decode("utf-8", "replace"))))
+
+
+def _read_as_latin1(raw_query: str | bytes) -> str:
+    """SIG-01 broken: decoded bytes read as ISO-8859-1 (a servlet container's default), not UTF-8."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    return _encoded(
+        sorted(_decoded_pairs(raw, lambda part: unquote_to_bytes(part.replace(b"+", b" ")).decode("latin-1")))
+    )
+
+
+def _bad_escapes_kept_raw(raw_query: str | bytes) -> str:
+    """SIG-01 broken: a value whose escapes do not decode is taken raw into the canonical query (`%zz`, not
+    `%25zz`)."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    parts = []
+    for segment in sorted(filter(None, raw.split(b"&"))):
+        encoded = []
+        for piece in segment.partition(b"=")[::2]:
+            text = piece.decode("latin-1")
+            bad = re.search(r"%(?![0-9A-Fa-f]{2})", text)
+            encoded.append(text if bad else quote(unquote_to_bytes(piece.replace(b"+", b" ")), safe=UNRESERVED))
+        parts.append(tuple(encoded))
+    return "&".join(f"{name}={value}" for name, value in sorted(parts))
+
+
+def _bad_bytes_dropped(raw_query: str | bytes) -> str:
+    """SIG-01 broken: bytes that are not UTF-8 are dropped (errors="ignore"), not read as U+FFFD."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    return _encoded(sorted(_decoded_pairs(raw, _utf8_ignoring_bad_bytes)))
+
+
+def _utf8_ignoring_bad_bytes(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", "ignore")
+
+
+def _pairs_as_sent(raw_query: str | bytes) -> str:
+    """SIG-01 broken: the pairs are re-encoded in the order they came, never sorted."""
+    return _encoded(query_pairs(raw_query))
+
+
+def _spaces_as_plus(raw_query: str | bytes) -> str:
+    """SIG-01 broken: re-encoded with form rules (`quote_plus`), so a space becomes `+`, not `%20`."""
+    return "&".join(
+        f"{quote_plus(n, safe=UNRESERVED)}={quote_plus(v, safe=UNRESERVED)}" for n, v in sorted(query_pairs(raw_query))
+    )
+
+
+def _scopes_without(scope: str) -> str:
+    """SIG-05 broken: the token asks for the scopes of the modules the vendor wired first, one of them missing."""
+    return " ".join(name for name in SCOPES.split() if name != scope)
+
+
+def _own_secret_as_fallback(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-02 broken: the system was first tested with its own secret; the fallback stayed, so a platform request
+    whose signature fails with the platform_secret is tried again with the system's own app_secret."""
+    try:
+        check_signature(pipeline, call, route)
+    except ApiError as refusal:
+        if route.signer != "platform" or refusal.code != "SIGNATURE_INVALID":
+            raise
+        system: ReferenceSystem = call.request.app.state.system
+        secrets_ = {system.platform_app_id: system.registration.app_secret}
+        own = replace(pipeline, keys=lambda call, route: secrets_.get)
+        verify_signature(own, call, route, call.request.scope["query_string"])
+
+
+def _signature_filter_at(path: str) -> Callable[[Request], Awaitable[Response | None]]:
+    """SIG-02 broken: the authentication filter covers /yzw/v1/* but for a list of exceptions, and this public path
+    was left off the list: without the four headers it is refused 401 SIGNATURE_MISSING."""
+    pattern = re.compile(path)
+
+    async def gate(request: Request) -> Response | None:
+        if pattern.fullmatch(request.url.path) and not all(request.headers.get(name) for name in SIGNATURE_HEADERS):
+            return error_response(401, "SIGNATURE_MISSING", "missing signature header(s) (SIG-01)")
+        return None
+
+    return gate
+
+
+# SSO-02: how the identity record is verified (depth-sigsso)
+KeyChoice = Callable[[dict[str, str], dict[str, Any]], str | None]
+
+
+def _by_kid(keys: dict[str, str], record: dict[str, Any]) -> str | None:
+    return keys.get(record.get("kid", ""))
+
+
+def _sm2_verified(
+    data_of: Callable[[dict[str, Any], str], bytes] = signed_bytes,
+    key_of: KeyChoice = _by_kid,
+    uid_of: Callable[[dict[str, Any]], bytes] = lambda user: DEFAULT_UID,
+    der: bool = False,
+) -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 as a vendor verified it: the bytes, the key, the SM2 user id and the signature's form it chose."""
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        key = key_of(keys, record)
+        if key is None:
+            return False
+        try:
+            signature_ = bytes.fromhex(str(record["signature"]))
+            if der:
+                r_int, s_int = decode_dss_signature(signature_)
+                r, s_ = r_int.to_bytes(32, "big"), s_int.to_bytes(32, "big")
+            else:
+                r, s_ = signature_[:32], signature_[32:]
+            verifier = gmalg.SM2(pk=bytes.fromhex(key), uid=uid_of(record["user"]))
+            return bool(verifier.verify(data_of(record["user"], str(record["issued_at"])), r, s_))
+        except (ValueError, gmalg.errors.GMError):
+            return False
+
+    return check
+
+
 def _applicant_is(kind: str, lacks: str) -> Callable[[dict[str, Any]], bool]:
     """An applicant of type `kind` without the member `lacks`."""
 
@@ -2678,6 +2956,8 @@ def _terminal_renumbered(system: ReferenceSystem, document: Any) -> bool:
             system.registration.division_code, "3", today_cn(), system.registration.dept_seq, next_window_serial(system)
         )
     return True
+
+
 # APP, LIC, EVAL clauses without a fault (appetc2)
 MOBILE = re.compile(r"1\d{10}")
 
@@ -2873,6 +3153,108 @@ async def _unseen_item_from_the_list(system: ReferenceSystem, item_code: str) ->
     if item_code not in system.items:
         await asyncio.sleep(2.5)
     return await item(system, item_code)
+
+
+def _pinned_keys() -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 broken: the IdP's keys are read once, at the first login, and kept: a key the IdP publishes later is
+    never known here."""
+    pinned: dict[str, str] = {}
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        if not pinned:
+            pinned.update({kid: key for kid, key in keys.items() if kid == record.get("kid")})
+        return verified(pinned, record)
+
+    return check
+
+
+def _canonical_with(**options: Any) -> Callable[[dict[str, Any], str], bytes]:
+    """SSO-02 broken: the user's JSON written with other options than the canonical ones."""
+    settings = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, **options}
+    return lambda user, issued_at: (json.dumps(user, **settings) + issued_at).encode()
+
+
+def _top_level_sorted(user: dict[str, Any], issued_at: str) -> bytes:
+    """SSO-02 broken: the user's keys sorted by hand at the top level only; nested objects keep their order."""
+    members = ",".join(
+        f"{json.dumps(name, ensure_ascii=False)}:{json.dumps(user[name], separators=(',', ':'), ensure_ascii=False)}"
+        for name in sorted(user)
+    )
+    return ("{" + members + "}" + issued_at).encode()
+
+
+# SSO-01, SSO-03 … SSO-05, SSO-07 (depth-sigsso)
+HAND_OFF = "/yzw/v1/sso"
+
+
+async def _hand_off_moved(request: Request) -> Response | None:
+    """SSO-01 broken: the hand-off is routed at `/yzw/v1/sso/` with a trailing slash; the registered sso_url without
+    it answers 404."""
+    if request.url.path == HAND_OFF:
+        return error_response(404, "NOT_FOUND", "no route")
+    return None
+
+
+async def _validated_with_get(system: ReferenceSystem, ticket: str) -> httpx.Response:
+    """SSO-01 broken: the ticket is validated CAS-style, GET /idp/v1/tickets/validate?ticket=…, not POSTed."""
+    return await system.client.request(
+        "GET", system.province_url + "/idp/v1/tickets/validate", params={"ticket": ticket}
+    )
+
+
+def _validated_as(
+    ticket: Callable[[str], str] = lambda t: t,
+    app_id: Callable[[ReferenceSystem], str] = lambda system: system.registration.app_id,
+) -> Callable[[ReferenceSystem, str], Awaitable[httpx.Response]]:
+    """SSO-01 broken: the validate body as a vendor filled it (the ticket, the app_id it names)."""
+
+    async def validate(system: ReferenceSystem, received: str) -> httpx.Response:
+        return await system.client.request(
+            "POST",
+            system.province_url + "/idp/v1/tickets/validate",
+            json={"ticket": ticket(received), "app_id": app_id(system)},
+        )
+
+    return validate
+
+
+def _to_portal(system: ReferenceSystem) -> Response:
+    return Response(status_code=302, headers={"Location": system.province_url + "/portal/login"})
+
+
+async def _no_ticket_to_portal(request: Request) -> Response | None:
+    """SSO-03 broken: a hand-off without a ticket parameter is sent to the portal's login (302), as a CAS client
+    does, instead of 400."""
+    if request.url.path == HAND_OFF and "ticket" not in request.query_params:
+        return _to_portal(request.app.state.system)
+    return None
+
+
+async def _anonymous_session(request: Request) -> Response | None:
+    """SSO-04 broken: without a session, GET /yzw/v1/session answers 200 with an anonymous guest."""
+    system: ReferenceSystem = request.app.state.system
+    if request.url.path == "/yzw/v1/session" and session_user(system, request) is None:
+        return JSONResponse({"user_id": "", "user_type": "anonymous", "name": "游客", "auth_level": 0})
+    return None
+
+
+async def _apply_without_session_to_portal(request: Request) -> Response | None:
+    """SSO-05 broken: the apply entry sends a person without a session to the portal's login (302) instead of 401."""
+    system: ReferenceSystem = request.app.state.system
+    if request.url.path.endswith("/apply") and session_user(system, request) is None:
+        return _to_portal(system)
+    return None
+
+
+def _meta_refresh_page(sid: str) -> Response:
+    """SSO-07 broken: the login answers 200 with a page that moves on by a meta refresh, not 302/303."""
+    return HTMLResponse('<!doctype html><meta http-equiv="refresh" content="0; url=/"><title>OK</title>')
+
+
+def _session_of_person(sid: str, user: dict[str, Any]) -> str:
+    """SSO-07 broken: the session id is derived from the person (a hash of the user_id, one session row per person),
+    so every login of one person sets the same cookie value."""
+    return hashlib.sha256(f"yzw-session:{user['user_id']}".encode()).hexdigest()
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -3413,4 +3795,94 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "notice-refusal-as-text": {"error_answer": _notice_refusal_as_text},
     "archive-opened-on-first-query": {"status_query": _old_numbers_in_archive},
     "unseen-item-from-the-list": {"item_lookup": _unseen_item_from_the_list},
+    # SIG-01, SIG-03 in the system's own calls (depth-sigsso)
+    "own-calls-timestamp-in-ms": {"request_signer": _vendor_signer(stamp=lambda: str(int(time.time() * 1000)))},
+    "own-signature-upper-hex": {
+        "request_signer": _vendor_signer(mac=lambda secret, message: signature(secret, message).upper())
+    },
+    "own-calls-hmac-sha256": {"request_signer": _vendor_signer(mac=_hmac_sha256)},
+    "own-calls-keyed-with-platform-secret": {
+        "request_signer": _vendor_signer(key=lambda system, secret: system.platform_secret)
+    },
+    "own-calls-key-utf16": {"request_signer": _vendor_signer(mac=_utf16_keyed)},
+    "own-calls-method-lowercase": {"request_signer": _vendor_signer(canonical=_lowercase_method)},
+    "own-calls-path-within-service": {"request_signer": _vendor_signer(canonical=_path_within_service)},
+    "own-calls-empty-query-line-dropped": {"request_signer": _vendor_signer(canonical=_query_line_dropped)},
+    "own-calls-nonce-before-timestamp": {"request_signer": _vendor_signer(canonical=_nonce_before_timestamp)},
+    "own-calls-body-serialized-again": {"request_signer": _vendor_signer(canonical=_body_serialized_again)},
+    "own-calls-empty-body-unhashed": {"request_signer": _vendor_signer(canonical=_no_body_no_hash)},
+    "own-calls-trailing-newline": {"request_signer": _vendor_signer(canonical=_trailing_newline)},
+    "own-calls-department-as-app-id": {
+        "request_signer": _vendor_signer(app_id=lambda system, own: system.registration.dept_uscc)
+    },
+    "exchange-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/exchange/"))},
+    "catalogue-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/catalog/"))},
+    "license-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/license/"))},
+    "token-request-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/idp/v1/oauth/"))},
+    "ticket-validation-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/idp/v1/tickets/"))},
+    "token-grant-client-credential": {"token_form": _token_request("client_credential")},
+    "token-request-as-json": {"token_form": _token_request(as_json=True)},
+    "token-request-carries-bearer": {"token_form": _token_request(bearer=True)},
+    # SIG-01 CANONICAL_QUERY on the receiving side (depth-sigsso)
+    "query-split-on-semicolons": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_split_on_semicolons_too)},
+    "query-empty-pairs-kept": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_empty_pairs_kept)},
+    "query-plus-kept": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_plus_kept)},
+    "query-read-as-latin1": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_read_as_latin1)},
+    "query-bad-escapes-kept-raw": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_bad_escapes_kept_raw)},
+    "query-bad-bytes-dropped": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_bad_bytes_dropped)},
+    "query-pairs-unsorted": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_pairs_as_sent)},
+    "query-spaces-as-plus": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_spaces_as_plus)},
+    # SIG-04, SIG-05 (depth-sigsso)
+    "token-expiry-not-renewed": {"token_renewed_on": ("TOKEN_INVALID",)},
+    "token-refusal-not-retried": {"token_refused_retried": False},
+    "token-renewed-five-minutes-early": {"token_margin": 300},
+    "scope-without-exchange-write": {"token_scope": _scopes_without("exchange:write")},
+    "scope-without-catalog-read": {"token_scope": _scopes_without("catalog:read")},
+    "scope-without-license-read": {"token_scope": _scopes_without("license:read")},
+    "scope-without-license-write": {"token_scope": _scopes_without("license:write")},
+    "scope-without-idp-ticket": {"token_scope": _scopes_without("idp:ticket")},
+    # SIG-02: keys and the public endpoints (depth-sigsso)
+    "platform-verified-with-own-secret-too": {"signature_check": _own_secret_as_fallback},
+    "health-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/health")},
+    "hand-off-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/sso")},
+    "session-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/session")},
+    "guide-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+")},
+    "apply-entry-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+/apply")},
+    # SSO-02: how the identity record is verified (depth-sigsso)
+    "sm2-first-key-taken": {
+        "identity_check": _sm2_verified(key_of=lambda keys, record: next(iter(keys.values()), None))
+    },
+    "sm2-keys-pinned": {"identity_check": _pinned_keys()},
+    "sm2-message-prehashed": {
+        "identity_check": _sm2_verified(
+            data_of=lambda user, issued_at: bytes.fromhex(sm3_hex(signed_bytes(user, issued_at)))
+        )
+    },
+    "sm2-user-id-of-person": {"identity_check": _sm2_verified(uid_of=lambda user: str(user["user_id"]).encode())},
+    "sm2-signature-read-as-der": {"identity_check": _sm2_verified(der=True)},
+    "sm2-json-unsorted": {"identity_check": _sm2_verified(data_of=_canonical_with(sort_keys=False))},
+    "sm2-json-top-level-sorted": {"identity_check": _sm2_verified(data_of=_top_level_sorted)},
+    "sm2-json-with-spaces": {"identity_check": _sm2_verified(data_of=_canonical_with(separators=(", ", ": ")))},
+    "sm2-json-ascii-escaped": {"identity_check": _sm2_verified(data_of=_canonical_with(ensure_ascii=True))},
+    "sm2-issued-at-quoted": {
+        "identity_check": _sm2_verified(data_of=lambda user, issued_at: signed_bytes(user, json.dumps(issued_at)))
+    },
+    # SSO-01, SSO-03 … SSO-05, SSO-07 (depth-sigsso)
+    "hand-off-at-trailing-slash": {"public_gate": _hand_off_moved},
+    "ticket-validated-cas-style": {"ticket_validation": _validated_with_get},
+    "ticket-sent-without-prefix": {"ticket_validation": _validated_as(ticket=lambda t: t.removeprefix("ST-"))},
+    "validation-names-department": {
+        "ticket_validation": _validated_as(app_id=lambda system: system.registration.dept_uscc)
+    },
+    "hand-off-without-ticket-to-portal": {"public_gate": _no_ticket_to_portal},
+    "session-local-account-id": {"session_view": lambda user: {**user, "user_id": f"local-{user['user_id']}"}},
+    "session-name-masked": {"session_view": lambda user: {**user, "name": str(user["name"])[:1] + "*"}},
+    "anonymous-session-200": {"public_gate": _anonymous_session},
+    "auth-level-above-only": {
+        "auth_level_enough": lambda user, entry: int(user["auth_level"]) > int(entry["required_auth_level"])
+    },
+    "apply-entry-to-portal-login": {"public_gate": _apply_without_session_to_portal},
+    "login-answers-page": {"login_answer": _meta_refresh_page},
+    "session-id-from-user": {"session_for": _session_of_person},
+    "token-from-oauth2-default-path": {"token_path": "/oauth2/token"},
 }

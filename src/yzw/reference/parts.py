@@ -26,13 +26,13 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
-from yzw.client import RENEW_ON, Token, read_token
+from yzw.client import REFRESH_MARGIN, RENEW_ON, Credentials, SignHeaders, Token, read_token, token_form
 from yzw.codes import compose
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
-from yzw.reference.system import SCOPES, ReferenceSystem
+from yzw.reference.system import SCOPES, ReferenceSystem, own_signer
 from yzw.serving import http
 from yzw.serving import pipeline as serving
 from yzw.serving.errors import ApiError, exception_handlers
@@ -204,6 +204,17 @@ class Parts:
     status_query: Callable[[ReferenceSystem, str], Response] = intake.status  # GET …/applications/{no} (APP-07)
     license_document: Callable[[Json, Json, Json], Json] = driver.license_as_built  # the e-license sent (LIC-01)
     notice_answer: Callable[[ReferenceSystem, Json], Response] = services.supervision_notice  # SUP-02
+    # depth: SIG-01, SIG-03 (the system's own calls)
+    request_signer: Callable[[ReferenceSystem], SignHeaders] = own_signer  # how its calls are signed (SIG-01)
+    token_form: Callable[[Credentials, Token], tuple[bytes, dict[str, str]]] = token_form  # the token request
+    token_margin: int = REFRESH_MARGIN  # SIG-04: seconds before expiry when the token is renewed
+    token_refused_retried: bool = True  # SIG-04: the call refused for its token is sent again with the new one
+    # depth: SIG-02 (the public endpoints)
+    public_gate: Callable[[Request], Awaitable[Response | None]] = guard.open_door  # None: served unsigned
+    # depth: SSO-01, SSO-07
+    ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
+    login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
+    session_for: Callable[[str, Json], str] = sso.as_generated  # the session id of this login (SSO-07)
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
