@@ -57,7 +57,7 @@ from yzw.reference.driver import (
     verify_license,
 )
 from yzw.reference.guard import answer_in_kind
-from yzw.reference.intake import STATUS, first_answer, health
+from yzw.reference.intake import STATUS, first_answer, health, supplements_taken, waiting_for_supplements
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
 from yzw.reference.services import clerks_action, evaluation_record, guide_page
 from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
@@ -1924,6 +1924,145 @@ async def _everything_in_one_batch(system: ReferenceSystem) -> int:
     return delivered
 
 
+# --- depth: ACC-01 … ACC-06 (issue 13, part 3) ---
+
+
+def _answer_internal_case_no(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-02 broken: the driver's accept answer names the case from the desk's file record, the case number
+    without its check character, while the SL carries the full CODE-06 number."""
+    answer = event_answer(event)
+    return {**answer, "case_no": answer["case_no"][:-1]} if answer.get("case_no") else answer
+
+
+def _due_at_office_close(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the promise ends when the office closes (17:30) on the due day, not at its end."""
+    return promised_due_at(day0, days).replace(hour=17, minute=30, second=0)
+
+
+def _day0_counted(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the acceptance day counts as the first of the promised days when it is a working day, so
+    the promise ends one working day early."""
+    if days and default_calendar().is_working_day(day0):
+        return promised_due_at(day0, days - 1)
+    return promised_due_at(day0, days)
+
+
+def _holiday_table_only(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: only the calendar's listed days off are skipped; Saturdays and Sundays count as working
+    days (the holiday table read as the whole truth)."""
+    if days == 0:
+        return promised_due_at(day0, 0)
+    calendar, day, left = default_calendar(), day0, days
+    while left:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and not calendar.is_working_day(day):
+            continue
+        left -= 1
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
+
+
+def _calendar_date_checked_only(params: dict[str, Any]) -> dt.date:
+    """ACC-04 broken: params.calendar_date is checked to be a date but the count starts today all the same."""
+    if "calendar_date" in params:
+        dt.date.fromisoformat(params["calendar_date"])
+    return today_cn()
+
+
+async def _licenses_after_files(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: the licenses are verified only once the files are complete, so an application lacking
+    files and holding a revoked license gets two notices: the files first, the license in a second BZ."""
+    missing = await missing_materials(system, found, entry)
+    files = {m["material_code"] for m in entry["materials"] if m["required"]}
+    given = {m["material_code"] for m in found["body"]["materials"]}
+    absent_files = [m for m in missing if m["material_code"] in files - given]
+    return absent_files or missing
+
+
+async def _nothing_missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    return []
+
+
+async def _accept_with_deficiencies(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken (容缺受理): accept takes an incomplete application at once, pushing SL; the applicant is
+    told by text message what to bring later, so no BZ is pushed and nothing waits for supplements."""
+    if request["action"] != "accept":
+        return await carry_out(system, request)
+    parts = system.parts
+    system.parts = replace(parts, missing_of=_nothing_missing)
+    try:
+        return await carry_out(system, request)
+    finally:
+        system.parts = parts
+
+
+async def _notice_answered_as_error(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken: accept on an incomplete application pushes the BZ but answers it as a failed acceptance,
+    422 MATERIALS_INCOMPLETE, as the clerk's screen shows it."""
+    answer = await carry_out(system, request)
+    if request["action"] == "accept" and answer.get("step") == "BZ":
+        raise ApiError(422, "MATERIALS_INCOMPLETE", "the application lacks materials; a notice was sent (BZ)")
+    return answer
+
+
+def _supplements_accepted_202(number: str) -> Response:
+    """ACC-05 broken: supplements are answered like a new application, 202 Accepted."""
+    answer = supplements_taken(number)
+    answer.status_code = 202
+    return answer
+
+
+def _supplements_status_supplemented(number: str) -> Response:
+    """ACC-05 broken: the supplements answer names the application's new state, `supplemented`."""
+    return JSONResponse({"application_no": number, "status": "supplemented", "received_at": now_text()})
+
+
+def _whole_file_supplied(document: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken: the BZJ lists the application's whole file after the supplements, not what came."""
+    return {"materials": body["materials"]}
+
+
+def _supplements_before_acceptance(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05 broken: supplements are taken at any time before the first decision (the applicant may add
+    materials unasked), not only while the application waits for them after a BZ."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
+    if found["last_step"] not in BEFORE_ACCEPTANCE:
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def _supplements_state_first(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05 broken: the state is asked first, and an application never received is in no state waiting for
+    supplements: 409 STATE_INVALID instead of 404 APPLICATION_UNKNOWN."""
+    found = system.application(number)
+    if found is None or found["last_step"] != "BZ":
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def _supplements_reopen_refusal(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-06 broken: supplements for a refused application are taken (the refusal is read as one more
+    notice), and BZJ is pushed after BYSL."""
+    found = system.application(number)
+    if found is not None and found["last_step"] == "BYSL":
+        return found
+    return waiting_for_supplements(system, number)
+
+
+def _after_refusal(*steps: str) -> Callable[[str | None, str | None], frozenset[str]]:
+    """ACC-06 broken: after BYSL the `steps` are still open (a refusal closes only the acceptance form)."""
+
+    def allowed(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+        return allowed_steps(last_step, suspended_at) | frozenset(steps) if last_step == "BYSL" else allowed_steps(
+            last_step, suspended_at
+        )
+
+    return allowed
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2278,4 +2417,25 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "window_entry": _window_form(_window_uscc(_org_code_digits_only, "the organisation code is not 8 digits"))
     },
     "sb-carries-case-no": {"window_announcement": _sb_with_case_no},
+    # depth: ACC-01 … ACC-06 (issue 13, part 3)
+    "refusal-not-pushed": {"unreported_steps": frozenset({"BYSL"})},
+    "accept-answer-internal-case-no": {"driver_answer": _answer_internal_case_no},
+    "promised-days-as-legal": {"sl_payload": _sl_with("promised_days", lambda entry: entry["legal_days"])},
+    "due-at-office-close": {"due_date": _due_at_office_close},
+    "day0-counted": {"due_date": _day0_counted},
+    "weekends-counted-as-working": {"due_date": _holiday_table_only},
+    "calendar-date-ignored": {"day0": _calendar_date_checked_only},
+    "licenses-noticed-after-files": {"missing_of": _licenses_after_files},
+    "accepted-with-deficiencies": {"driver_action": _accept_with_deficiencies},
+    "notice-answered-as-error": {"driver_action": _notice_answered_as_error},
+    "supplements-answered-202": {"supplements_answer": _supplements_accepted_202},
+    "supplements-status-supplemented": {"supplements_answer": _supplements_status_supplemented},
+    "supplements-not-pushed": {"unreported_steps": frozenset({"BZJ"})},
+    "bzj-lists-whole-file": {"bzj_payload": _whole_file_supplied},
+    "supplements-unasked-taken": {"supplements_state": _supplements_before_acceptance},
+    "supplements-unknown-409": {"supplements_state": _supplements_state_first},
+    "refused-takes-supplements": {"supplements_state": _supplements_reopen_refusal},
+    "refused-can-be-accepted": {"next_steps": _after_refusal("SL")},
+    "supplement-notice-after-refusal": {"next_steps": _after_refusal("BZ")},
+    "refused-case-steps-open": {"next_steps": _after_refusal("CB", "GQ")},
 }

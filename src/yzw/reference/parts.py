@@ -193,6 +193,10 @@ class Parts:
     push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
     on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
     missing_of: Callable[[ReferenceSystem, Json, Json], Awaitable[list[dict[str, str]]]] = driver.missing_materials
+    # depth: the supplements (ACC-05, ACC-06)
+    supplements_state: Callable[[ReferenceSystem, str], Json] = intake.waiting_for_supplements  # 404, then 409
+    bzj_payload: Callable[[Json, Json], Json] = intake.supplied  # the supplements' materials, the file after them
+    supplements_answer: Callable[[str], Response] = intake.supplements_taken
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
