@@ -11,7 +11,7 @@ from yzw.client import SignedClient
 from yzw.codes.calendar import promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
-from yzw.conformance.checks.events import attributed_to, case_steps, field_equal
+from yzw.conformance.checks.events import attributed_to, case_steps, field_equal, schema_valid
 from yzw.conformance.driver import Driver, seen, without_params
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, Scenario
@@ -42,6 +42,7 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
     answered(seen(bare, "refused without a reason"), 422, fix="refuse only with a reason (BYSL needs one)")
     driver.act("refuse", number, reason=REASON)
     bysl = scenario.pushed(number, "BYSL")
+    schema_valid([bysl], "ACC-01")  # EVT-02: the BYSL payload is {reason}, ACC-01's
     if not str((bysl.event.get("payload") or {}).get("reason", "")).strip():
         raise Violation(
             "BYSL carries no reason",
@@ -119,6 +120,7 @@ def test_acceptance_assigns_a_case_no(scenario: Scenario, driver: Driver) -> Non
 )
 def test_the_sl_payload_carries_the_catalogues_days(scenario: Scenario) -> None:
     application, sl = scenario.accepted()
+    schema_valid([sl], "ACC-03")  # EVT-02: the SL payload is ACC-03's
     fix = "copy legal_days and promised_days from the catalogue's current version of the item"
     field_equal(sl, "payload.legal_days", scenario.item["legal_days"], fix=fix)
     field_equal(sl, "payload.promised_days", scenario.item["promised_days"], fix=fix)
@@ -264,8 +266,9 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
         "answer accept 200 {ok: true, step: BZ, ...} when it pushes BZ instead of SL (§11)",
         number,
     )
-    bz = scenario.pushed(number, "BZ")
-    listed = sorted(m.get("material_code") for m in (bz.event.get("payload") or {}).get("missing", []))
+    bz = scenario.came(number, "BZ")  # a BZ not pushed is ACC-01's (the decision pushed)
+    schema_valid([bz], "ACC-05")  # EVT-02: the BZ payload is ACC-05's {missing: [{material_code, reason}], notice}
+    listed = sorted(_code(m) for m in (bz.event.get("payload") or {}).get("missing", []))
     equal(
         "the materials the BZ notice lists",
         listed,
@@ -280,9 +283,10 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     answered(answer, 200, fix="take supplements with 200")
     json_answer(answer, "supplements-answer", fix="answer supplements {application_no, status: received, received_at}")
     bzj = scenario.pushed(number, "BZJ")
+    schema_valid([bzj], "ACC-05")
     equal(
         "the materials the BZJ payload lists",
-        sorted(str(m.get("material_code")) for m in (bzj.event.get("payload") or {}).get("materials", [])),
+        sorted(str(_code(m)) for m in (bzj.event.get("payload") or {}).get("materials", [])),
         sorted(m["material_code"] for m in more),
         fix="list the materials supplied in the BZJ payload",
         where=f"BZJ of {number}",
@@ -306,7 +310,7 @@ def test_a_clerks_request_for_supplements_is_pushed_as_bz(scenario: Scenario, dr
         number,
     )
     bz = scenario.pushed(number, "BZ")
-    listed = [m.get("material_code") for m in (bz.event.get("payload") or {}).get("missing", [])]
+    listed = [_code(m) for m in (bz.event.get("payload") or {}).get("missing", [])]
     if files[0] not in listed:
         raise Violation(
             "the BZ the clerk asked for does not list the missing material",
@@ -347,7 +351,7 @@ def test_supplements_that_leave_a_material_missing_are_noticed_again(
             "decide again on the completed application: BZ for what is still missing (ACC-05)",
             f"application {number}",
         )
-    listed = [m.get("material_code") for m in (later[0].event.get("payload") or {}).get("missing", [])]
+    listed = [_code(m) for m in (later[0].event.get("payload") or {}).get("missing", [])]
     said = (body_of(again) or {}).get("step") if again is not None else "BZ"
     equal(
         "the decision on supplements that left a required material missing",
@@ -372,7 +376,7 @@ def test_supplements_that_leave_a_material_missing_are_noticed_again(
     if len(bzjs) > 1:
         equal(
             "the materials the second BZJ payload lists",
-            [str(m.get("material_code")) for m in (bzjs[1].event.get("payload") or {}).get("materials", [])],
+            [str(_code(m)) for m in (bzjs[1].event.get("payload") or {}).get("materials", [])],
             [files[1]],
             fix="list in the BZJ payload the materials these supplements brought, not the whole file",
             where=f"the second BZJ of {number}",
@@ -401,6 +405,12 @@ def test_an_application_waiting_for_supplements_can_be_withdrawn(
         fix="push CH when the applicant withdraws after a BZ, and nothing after it",
         where=f"application {number}",
     )
+
+
+def _code(material: object) -> object:
+    """The material_code of a listed material (the member itself when the list holds no objects: the schema
+    check judges that)."""
+    return material.get("material_code") if isinstance(material, dict) else material
 
 
 def _supplied(sut: SignedClient, target: Target, number: str, materials: list[dict[str, object]]) -> httpx.Response:

@@ -42,6 +42,7 @@ from yzw.reference.driver import (
     allowed_steps,
     announce,
     bj_payload,
+    bysl_payload,
     carry_out,
     event_answer,
     issue_case_no,
@@ -1980,17 +1981,23 @@ async def _licenses_after_files(
     return absent_files or missing
 
 
-async def _nothing_missing(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
-    return []
+def _absent_file(missing: dict[str, str]) -> bool:
+    """A material listed as absent (ACC-05's `absent` reason), not a license whose status is not valid."""
+    return missing["reason"].startswith("缺少")
+
+
+async def _licenses_only(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    return [m for m in await missing_materials(system, found, entry) if not _absent_file(m)]
 
 
 async def _accept_with_deficiencies(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
-    """ACC-05 broken (容缺受理): accept takes an incomplete application at once, pushing SL; the applicant is
-    told by text message what to bring later, so no BZ is pushed and nothing waits for supplements."""
+    """ACC-05 broken (容缺受理): accept takes an application lacking files at once, pushing SL; the applicant is
+    told by text message what to bring later, so no BZ is pushed and nothing waits for supplements (a license
+    that is not valid still stops it)."""
     if request["action"] != "accept":
         return await carry_out(system, request)
     parts = system.parts
-    system.parts = replace(parts, missing_of=_nothing_missing)
+    system.parts = replace(parts, missing_of=_licenses_only)
     try:
         return await carry_out(system, request)
     finally:
@@ -1998,12 +2005,20 @@ async def _accept_with_deficiencies(system: ReferenceSystem, request: dict[str, 
 
 
 async def _notice_answered_as_error(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
-    """ACC-05 broken: accept on an incomplete application pushes the BZ but answers it as a failed acceptance,
-    422 MATERIALS_INCOMPLETE, as the clerk's screen shows it."""
+    """ACC-05 broken: accept on an application lacking files pushes the BZ but answers it as a failed acceptance,
+    422 MATERIALS_INCOMPLETE, as the clerk's screen shows the completeness check (a license that is not valid
+    comes from another check, answered as the norm says)."""
     answer = await carry_out(system, request)
-    if request["action"] == "accept" and answer.get("step") == "BZ":
+    if request["action"] == "accept" and answer.get("step") == "BZ" and any(map(_absent_file, _listed(system, answer))):
         raise ApiError(422, "MATERIALS_INCOMPLETE", "the application lacks materials; a notice was sent (BZ)")
     return answer
+
+
+def _listed(system: ReferenceSystem, answer: dict[str, Any]) -> list[dict[str, str]]:
+    """The materials the BZ the answer names lists."""
+    number = answer["application_no"]
+    row = system.store.one("SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC", number)
+    return list(json.loads(row[0])["payload"]["missing"]) if row else []
 
 
 def _supplements_accepted_202(number: str) -> Response:
@@ -2056,11 +2071,62 @@ def _after_refusal(*steps: str) -> Callable[[str | None, str | None], frozenset[
     """ACC-06 broken: after BYSL the `steps` are still open (a refusal closes only the acceptance form)."""
 
     def allowed(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
-        return allowed_steps(last_step, suspended_at) | frozenset(steps) if last_step == "BYSL" else allowed_steps(
-            last_step, suspended_at
+        return (
+            allowed_steps(last_step, suspended_at) | frozenset(steps)
+            if last_step == "BYSL"
+            else allowed_steps(last_step, suspended_at)
         )
 
     return allowed
+
+
+# --- depth: EVT-01 … EVT-05 (issue 13, part 3) ---
+
+
+def _deliver_again(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a delivered result can be delivered again (a second SD, say by post after a pickup)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"SD"} if last_step == "SD" else allowed
+
+
+def _bj_result_in_words(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: the BJ result is written as the decision's wording (准予许可 / 不予许可), not its code."""
+    payload = bj_payload(result, licenses, params)
+    return {**payload, "result": {"approved": "准予许可", "denied": "不予许可"}[result]}
+
+
+def _bj_result_on_denial_only(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: result is sent only for a denial; an approval is taken to go without saying."""
+    payload = bj_payload(result, licenses, params)
+    return payload if result == "denied" else {k: v for k, v in payload.items() if k != "result"}
+
+
+def _bj_licenses_when_issued(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: the serializer drops empty lists, so a BJ without an e-license has no licenses member."""
+    payload = bj_payload(result, licenses, params)
+    return payload if licenses else {k: v for k, v in payload.items() if k != "licenses"}
+
+
+def _payload_renamed(step_code: str, member: str, renamed: str) -> Callable[[str, dict[str, Any], dict[str, Any]], Any]:
+    """EVT-02 broken: the `step_code` payload names its `member` `renamed` (the back office's column name)."""
+
+    def payload(step: str, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        clean = step_payload(step, found, params)
+        if step != step_code:
+            return clean
+        return {(renamed if k == member else k): v for k, v in clean.items()}
+
+    return payload
+
+
+def _refusal_reason_renamed(params: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: the BYSL payload names the reason `refuse_reason`, as the refusal letter's form field."""
+    return {"refuse_reason": bysl_payload(params)["reason"]}
+
+
+def _missing_as_codes(missing: list[dict[str, str]]) -> list[Any]:
+    """ACC-05 broken: the BZ lists the missing materials by code only, without the reason of each."""
+    return [m["material_code"] for m in missing]
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -2438,4 +2504,16 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "refused-can-be-accepted": {"next_steps": _after_refusal("SL")},
     "supplement-notice-after-refusal": {"next_steps": _after_refusal("BZ")},
     "refused-case-steps-open": {"next_steps": _after_refusal("CB", "GQ")},
+    # depth: EVT-01 … EVT-05 (issue 13, part 3)
+    "delivery-not-pushed": {"unreported_steps": frozenset({"SD"})},
+    "second-delivery-taken": {"next_steps": _deliver_again},
+    "notice-not-pushed": {"unreported_steps": frozenset({"BZ"})},
+    "token-without-exchange-scope": {"token_scope": SCOPES.replace("exchange:write ", "")},
+    "bj-result-in-words": {"bj_payload": _bj_result_in_words},
+    "bj-result-on-denial-only": {"bj_payload": _bj_result_on_denial_only},
+    "bj-licenses-when-issued": {"bj_payload": _bj_licenses_when_issued},
+    "sd-method-renamed": {"step_payload": _payload_renamed("SD", "method", "delivery_method")},
+    "ch-reason-renamed": {"step_payload": _payload_renamed("CH", "reason", "withdraw_reason")},
+    "bysl-reason-renamed": {"bysl_payload": _refusal_reason_renamed},
+    "bz-missing-as-codes": {"missing_listed": _missing_as_codes},
 }

@@ -34,13 +34,18 @@ def accepted(pushes: Iterable[Push]) -> None:
             )
 
 
+PAYLOAD_RULES = frozenset({"ACC-01", "ACC-03", "ACC-05", "EVT-05"})  # EVT-02 names their payloads by them
+
+
 def _owned_by(finding: Finding, step: object, rule: str) -> bool:
-    """Which event rule a schema finding belongs to: the BJ payload is EVT-05's; code rules and the findings
+    """Which event rule a schema finding belongs to: the BYSL, SL, BZ/BZJ and BJ payloads are those of the rules
+    EVT-02 names for them (ACC-01, ACC-03, ACC-05, EVT-05: the schema's x-requirement); code rules and the findings
     the norm's attribution rule gives another chapter (ACC-06, MSG-03: yzw.spec.findings) their own."""
     if finding.requirement.startswith("CODE-") or finding.requirement in ATTRIBUTED:
         return finding.requirement == rule
-    bj_payload = step == "BJ" and finding.path.startswith("/payload")
-    return rule == ("EVT-05" if bj_payload else "EVT-02")
+    if finding.path.startswith("/payload") and finding.requirement in PAYLOAD_RULES:
+        return finding.requirement == rule
+    return rule == "EVT-02"
 
 
 def schema_valid(pushes: Iterable[Push], rule: str) -> None:
@@ -192,6 +197,21 @@ def case_steps(pushes: Iterable[Push]) -> list[Any]:
         for p in pushes
         if not (p.event.get("step") == "SB" and str(p.event.get("application_no") or "")[6:7] not in SYSTEM_CHANNELS)
     ]
+
+
+CONTENT_REFUSALS = (400, 422)  # EVT-08: schema, code, order or time; judged by the rule of that content
+
+
+def judged_prefix(pushes: Iterable[Push], wanted: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """The steps pushed and the steps wanted, up to the first push the exchange refused for its content (400,
+    422): that refusal is judged by the rule of its content (EVT-02 … EVT-05, CODE), and the steps after it
+    rightly wait behind it (EVT-07), so a check of which steps were pushed compares no further."""
+    kept = [p for p in pushes if (p.accepted or p.status in CONTENT_REFUSALS) and case_steps([p])]
+    refused = next((i for i, p in enumerate(kept) if not p.accepted), None)
+    steps = case_steps(kept)
+    if refused is None:
+        return steps, list(wanted)
+    return steps[: refused + 1], list(wanted)[: refused + 1]
 
 
 def first_step(pushes: Iterable[Push], steps: Sequence[str]) -> str | None:
