@@ -11,7 +11,7 @@ from yzw.client import SignedClient
 from yzw.codes.calendar import promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
-from yzw.conformance.checks.events import attributed_to, case_steps, field_equal, schema_valid
+from yzw.conformance.checks.events import attributed_to, case_steps, field_equal, first_step, schema_valid
 from yzw.conformance.driver import Driver, seen, without_params
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, Scenario
@@ -331,6 +331,17 @@ def test_supplements_that_leave_a_material_missing_are_noticed_again(
     files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
     number = scenario.submitted(omit=tuple(files[:2]))["application_no"]
     driver.act("accept", number)
+    decided = platform.wait_for(
+        lambda: distinct(platform.pushes(number)), lambda found: first_step(found, ("BZ", "SL")) is not None
+    )
+    if first_step(decided, ("BZ", "SL")) == "SL":
+        raise Violation(
+            "an application missing required materials was accepted",
+            f"a BZ listing {files[:2]}, no SL while a required material is missing",
+            case_steps(decided),
+            "never accept an application still missing a required material: notify (BZ) and wait for it (ACC-05)",
+            f"application {number}",
+        )
     scenario.came(number, "BZ")
     one = [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]
     answered(_supplied(sut, target, number, one), 200, fix="take supplements with 200 while the application waits")
