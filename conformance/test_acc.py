@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import httpx
 import pytest
@@ -210,6 +211,8 @@ def test_a_same_day_item_is_due_at_the_end_of_the_acceptance_day(scenario: Scena
     for day0 in (WEEKEND_DAY0, _gap_day()):
         number = scenario.submitted(item=item)["application_no"]
         answer = driver.act("accept", number, calendar_date=day0.isoformat())
+        if answer is not None and answer.status_code == 409 and _sl_of(scenario, number):
+            pytest.skip("not-applicable: the 即办件 was accepted before the driver's accept (ACC-01 judges that)")
         if answer is not None:
             answered(answer, 200, fix=f"accept a 即办件 on any day: it needs no calendar (calendar_date {day0})")
         field_equal(
@@ -282,6 +285,8 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     answer = _supplied(sut, target, number, more)
     answered(answer, 200, fix="take supplements with 200")
     json_answer(answer, "supplements-answer", fix="answer supplements {application_no, status: received, received_at}")
+    if not bz.accepted:
+        pytest.skip(f"not-applicable: the exchange refused the BZ ({bz.status}), so the BZJ rightly waits (EVT-07)")
     bzj = scenario.pushed(number, "BZJ")
     schema_valid([bzj], "ACC-05")
     equal(
@@ -416,6 +421,68 @@ def test_an_application_waiting_for_supplements_can_be_withdrawn(
         fix="push CH when the applicant withdraws after a BZ, and nothing after it",
         where=f"application {number}",
     )
+
+
+@pytest.mark.requirement("ACC-05", clauses=["ACC-05.15", "EVT-01.4", "EVT-03.8"])
+def test_an_application_waiting_for_supplements_can_be_refused(scenario: Scenario, driver: Driver) -> None:
+    """BZ, then the supplements never come and the clerk refuses: 200 naming the BYSL, pushed right after the BZ."""
+    scenario.use(FILE_MATERIAL)
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    number = scenario.submitted(omit=(files[0],))["application_no"]
+    driver.act("accept", number)
+    scenario.came(number, "BZ")
+    answer = driver.act("refuse", number, reason="补正材料逾期未提交")
+    if answer is not None:
+        equal(
+            "the driver's answer to refuse while the application waits for supplements",
+            (answer.status_code, (body_of(answer) or {}).get("step")),
+            (200, "BYSL"),
+            fix="let the clerk refuse an application whose supplements never came: push BYSL right after the BZ",
+            where=f"the driver's refuse of {number}",
+        )
+    scenario.came(number, "BYSL")  # a refusal not pushed is ACC-01's
+
+
+@pytest.mark.requirement("ACC-01", clauses=["ACC-01.8"])
+def test_no_decision_is_made_before_a_clerk_acts(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """A complete application, of the department's usual item and (when it has one) of a 即办件, waits for the
+    clerk: no SL, BYSL or BZ before the driver's (or the operator's) decision, which then answers 200."""
+    numbers = [scenario.submitted()["application_no"]]
+    instant = [item for item in scenario.nodes.catalogue() if _instant_of(scenario, item)][:1]
+    numbers += [scenario.submitted(item=item)["application_no"] for item in instant]
+    for number in numbers:
+        early = platform.wait_for(
+            lambda n=number: distinct(platform.pushes(n)),
+            lambda found: first_step(found, DECISIONS) is not None,
+            DECIDED_ALONE_SECONDS,
+        )
+        if first_step(early, DECISIONS) is not None:
+            raise Violation(
+                "the system decided on an application by itself",
+                "no SL, BYSL or BZ before a clerk decides (through the driver or at the window)",
+                [f"{p.event.get('step')} by {p.event.get('handler')}" for p in early],
+                "leave every first decision to a clerk: never accept, refuse or notify automatically on receipt",
+                f"application {number}",
+            )
+        answer = driver.act("accept", number)
+        if answer is not None:
+            answered(answer, 200, fix="take the clerk's first decision on an application nobody decided yet")
+
+
+DECISIONS = ("SL", "BYSL", "BZ")  # ACC-01: the first decisions, each a clerk's
+DECIDED_ALONE_SECONDS = 1.0  # how long a received application is watched for a decision nobody made
+
+
+def _instant_of(scenario: Scenario, item: dict[str, Any]) -> bool:
+    """An active 即办件 (promised_days 0) of the department, other than the item the scenario uses."""
+    dept = scenario.target.registration.dept_uscc
+    own = (item.get("dept") or {}).get("uscc") == dept
+    return own and item.get("status") == "active" and item.get("promised_days") == 0 and item != scenario.item
+
+
+def _sl_of(scenario: Scenario, number: str) -> list[Any]:
+    """The SL pushes of the application (none: an empty list, judged by the caller)."""
+    return [p for p in distinct(scenario.steps(number, "SL")) if p.event.get("step") == "SL"]
 
 
 def _code(material: object) -> object:

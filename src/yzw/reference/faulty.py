@@ -2129,6 +2129,55 @@ def _missing_as_codes(missing: list[dict[str, str]]) -> list[Any]:
     return [m["material_code"] for m in missing]
 
 
+# --- depth: ACC-01.8, ACC-02.4, ACC-05.10, ACC-05.15 (issue 13, part 3) ---
+
+
+def _no_refusal_while_awaiting_supplements(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-05 broken: an application waiting for supplements can only be supplemented or withdrawn; the clerk's
+    refusal is taken only once the supplements came (BYSL never right after BZ)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed - {"BYSL"} if last_step == "BZ" else allowed
+
+
+async def _as_first_filed(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    """ACC-05 broken: completeness is checked on the application as first filed; the supplements are kept apart
+    (in the BZJ events) and never counted, so a supplemented application is noticed again instead of accepted."""
+    supplied: set[str] = set()
+    for (body,) in system.store.rows("SELECT body FROM outbox WHERE application_no = ?", found["application_no"]):
+        event = json.loads(body)
+        if event.get("step") == "BZJ":
+            supplied |= {str(m["material_code"]) for m in event["payload"]["materials"]}
+    body = found["body"]
+    filed = {**body, "materials": [m for m in body["materials"] if m["material_code"] not in supplied]}
+    return await missing_materials(system, {**found, "body": filed}, entry)
+
+
+def _instant_accepted_on_receipt(system: ReferenceSystem, document: Any) -> None:
+    """ACC-01 broken (自动受理): a 即办件 is accepted by the system itself as soon as it is received, SL with the
+    system as handler, without waiting for a clerk's decision."""
+    number = str(document["application_no"])
+    entry, found = system.items.get(str(document["item_code"])), system.application(number)
+    if entry is None or found is None or int(entry["promised_days"]) != 0:
+        return
+    case_no = issue_case_no(system)
+    payload = sl_payload(case_no, found, entry, promised_due_at(today_cn(), 0))
+    record_event(system, number, "SL", payload, case_no=case_no)
+
+
+async def _case_no_at_opening(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """CODE-06 broken: the case number is drawn when the clerk first opens an application (its first decision of
+    any kind), so a BZ notice already carries one; acceptance draws the case's own number later."""
+    found = system.application(str(request.get("application_no") or ""))
+    opening = found is not None and found["last_step"] in BEFORE_ACCEPTANCE and not found["case_no"]
+    if request["action"] in ("accept", "request_supplement") and found is not None and opening:
+        system.store.execute(
+            "UPDATE applications SET case_no = ? WHERE application_no = ?",
+            issue_case_no(system),
+            found["application_no"],
+        )
+    return await carry_out(system, request)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2516,4 +2565,9 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "ch-reason-renamed": {"step_payload": _payload_renamed("CH", "reason", "withdraw_reason")},
     "bysl-reason-renamed": {"bysl_payload": _refusal_reason_renamed},
     "bz-missing-as-codes": {"missing_listed": _missing_as_codes},
+    # depth: ACC-01.8, ACC-02.4, ACC-05.10, ACC-05.15 (issue 13, part 3)
+    "no-refusal-while-awaiting-supplements": {"next_steps": _no_refusal_while_awaiting_supplements},
+    "completeness-checked-as-first-filed": {"missing_of": _as_first_filed},
+    "instant-items-auto-accepted": {"on_received": _instant_accepted_on_receipt},
+    "case-no-drawn-at-opening": {"driver_action": _case_no_at_opening},
 }
