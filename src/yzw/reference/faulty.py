@@ -2178,6 +2178,49 @@ async def _case_no_at_opening(system: ReferenceSystem, request: dict[str, Any]) 
     return await carry_out(system, request)
 
 
+# --- depth: EVT-02's members, on the FK the supervision module builds by hand (issue 13, part 3) ---
+
+
+EventEdit = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _fk_built_by_hand(mutate: EventEdit) -> Callable[[ReferenceSystem, str, Any], None]:
+    """EVT-02 broken on one code path: the supervision module writes its FK itself, from the event the journal
+    made, and gets one member wrong (`mutate`); the other steps are made by the journal, right."""
+
+    def feedback(system: ReferenceSystem, number: str, payload: dict[str, Any]) -> None:
+        record_event(system, number, "FK", payload)
+        row = system.store.one("SELECT id, body FROM outbox WHERE application_no = ? ORDER BY id DESC", number)
+        event = mutate(json.loads(row[1]))
+        system.store.execute("UPDATE outbox SET body = ? WHERE id = ?", json.dumps(event, ensure_ascii=False), row[0])
+
+    return feedback
+
+
+def _without(member: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda event: {k: v for k, v in event.items() if k != member}
+
+
+def _fk_id_composed(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's event_id is composed of the case and the seq (FK-<case_no>-<seq>), not a UUID."""
+    return {**event, "event_id": f"FK-{event['case_no']}-{event['seq']}"}
+
+
+def _fk_named_db(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's step is named DB (督办, the notice's kind), not FK."""
+    return {**event, "step": "DB"}
+
+
+def _fk_handler_id_only(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's handler is the system's app_id alone, without a name."""
+    return {**event, "handler": {"id": event["handler"]["id"]}}
+
+
+def _fk_flattened(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's notice_id and explanation stand at the top of the event; there is no payload."""
+    return {**{k: v for k, v in event.items() if k != "payload"}, **event["payload"]}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2570,4 +2613,14 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "completeness-checked-as-first-filed": {"missing_of": _as_first_filed},
     "instant-items-auto-accepted": {"on_received": _instant_accepted_on_receipt},
     "case-no-drawn-at-opening": {"driver_action": _case_no_at_opening},
+    # depth: EVT-02's members, on the FK the supervision module builds by hand (issue 13, part 3)
+    "fk-event-id-composed": {"feedback": _fk_built_by_hand(_fk_id_composed)},
+    "fk-without-seq": {"feedback": _fk_built_by_hand(_without("seq"))},
+    "fk-step-named-db": {"feedback": _fk_built_by_hand(_fk_named_db)},
+    "fk-time-left-to-exchange": {"feedback": _fk_built_by_hand(_without("occurred_at"))},
+    "fk-without-division": {"feedback": _fk_built_by_hand(_without("division_code"))},
+    "fk-without-dept": {"feedback": _fk_built_by_hand(_without("dept_uscc"))},
+    "fk-without-item-code": {"feedback": _fk_built_by_hand(_without("item_code"))},
+    "fk-handler-without-name": {"feedback": _fk_built_by_hand(_fk_handler_id_only)},
+    "fk-payload-flattened": {"feedback": _fk_built_by_hand(_fk_flattened)},
 }

@@ -202,16 +202,17 @@ def case_steps(pushes: Iterable[Push]) -> list[Any]:
 CONTENT_REFUSALS = (400, 422)  # EVT-08: schema, code, order or time; judged by the rule of that content
 
 
-def judged_prefix(pushes: Iterable[Push], wanted: Sequence[str]) -> tuple[list[Any], list[str]]:
+def judged_prefix(
+    pushes: Iterable[Push], wanted: Sequence[str], aside: frozenset[str] = frozenset()
+) -> tuple[list[Any], list[str]]:
     """The steps pushed and the steps wanted, up to the first push the exchange refused for its content (400,
     422): that refusal is judged by the rule of its content (EVT-02 … EVT-05, CODE), and the steps after it
-    rightly wait behind it (EVT-07), so a check of which steps were pushed compares no further."""
+    rightly wait behind it (EVT-07), so a check of which steps were pushed compares no further. Steps `aside`
+    (FK) are not compared, but a refusal of one ends the comparison too."""
     kept = [p for p in pushes if (p.accepted or p.status in CONTENT_REFUSALS) and case_steps([p])]
     refused = next((i for i, p in enumerate(kept) if not p.accepted), None)
-    steps = case_steps(kept)
-    if refused is None:
-        return steps, list(wanted)
-    return steps[: refused + 1], list(wanted)[: refused + 1]
+    steps = [s for s in case_steps(kept if refused is None else kept[: refused + 1]) if s not in aside]
+    return steps, list(wanted) if refused is None else list(wanted)[: len(steps)]
 
 
 def first_step(pushes: Iterable[Push], steps: Sequence[str]) -> str | None:
