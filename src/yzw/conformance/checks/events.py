@@ -126,7 +126,9 @@ def attributed_to(pushes: Sequence[Push], rule: str) -> None:
 
 
 def in_order(pushes: Sequence[Push], rule: str, submitted_at: str | None = None) -> None:
-    """EVT-03 (order) or EVT-04 (times, arrival included): the first violation of `rule` in the pushed events."""
+    """EVT-03 (order) or EVT-04 (times, arrival included): the first violation of `rule` in the pushed events;
+    an event without a seq, step or occurred_at of EVT-02's shape is EVT-02's, and left out of the order."""
+    pushes = [p for p in pushes if not any(_misshapen(f) for f in validate("event", p.event))]
     events = [{**p.event, "received_at": p.entry.get("at")} for p in pushes]
     numbers = {str(e.get("application_no")) for e in events}
     finding = first_violation(events, dict.fromkeys(numbers, submitted_at) if submitted_at else None)
@@ -199,6 +201,15 @@ def case_steps(pushes: Iterable[Push]) -> list[Any]:
     ]
 
 
+ORDER_MEMBERS = ("/seq", "/step", "/occurred_at")  # what EVT-03 and EVT-04 read of each event
+
+
+def _misshapen(finding: Finding) -> bool:
+    """A member the order reads is missing or no step code: EVT-02's finding (a time's format is CODE-08's and
+    stays in the order)."""
+    return finding.path in ORDER_MEMBERS and finding.requirement == "EVT-02"
+
+
 CONTENT_REFUSALS = (400, 422)  # EVT-08: schema, code, order or time; judged by the rule of that content
 
 
@@ -208,10 +219,12 @@ def judged_prefix(
     """The steps pushed and the steps wanted, up to the first push the exchange refused for its content (400,
     422): that refusal is judged by the rule of its content (EVT-02 … EVT-05, CODE), and the steps after it
     rightly wait behind it (EVT-07), so a check of which steps were pushed compares no further. Steps `aside`
-    (FK) are not compared, but a refusal of one ends the comparison too."""
+    (FK) and events with no step code or seq (EVT-02's) are not compared, but a refusal of one ends the
+    comparison too."""
     kept = [p for p in pushes if (p.accepted or p.status in CONTENT_REFUSALS) and case_steps([p])]
     refused = next((i for i, p in enumerate(kept) if not p.accepted), None)
-    steps = [s for s in case_steps(kept if refused is None else kept[: refused + 1]) if s not in aside]
+    compared = [p for p in (kept if refused is None else kept[: refused + 1]) if p.event.get("step") not in aside]
+    steps = case_steps(p for p in compared if not any(_misshapen(f) for f in validate("event", p.event)))
     return steps, list(wanted) if refused is None else list(wanted)[: len(steps)]
 
 
