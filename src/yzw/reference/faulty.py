@@ -2221,6 +2221,48 @@ def _fk_flattened(event: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in event.items() if k != "payload"}, **event["payload"]}
 
 
+# --- depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3) ---
+
+
+async def _dispatch_takes_a_seq(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """EVT-03 broken: handing an accepted case to its handler (分办) is an internal step that takes the next seq
+    but is never pushed, so the CB comes with a gap in seq."""
+    found = system.application(str(request.get("application_no") or ""))
+    if request["action"] in ("advance", "complete") and found is not None and found["last_step"] == "SL":
+        system.store.execute(
+            "UPDATE applications SET last_seq = last_seq + 1 WHERE application_no = ?", found["application_no"]
+        )
+    return await carry_out(system, request)
+
+
+def _cb_again_after_cb(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a case under 承办 can be taken on again (reassigned to another handler), so advance after
+    CB pushes a second CB instead of moving on to SH."""
+    allowed = allowed_steps(last_step, suspended_at)
+    phase = suspended_at if last_step == "HF" else last_step
+    return allowed | {"CB"} if phase == "CB" else allowed
+
+
+async def _review_backdated(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """EVT-04 broken: the review steps `complete` fills in (CB, SH, PZ) are dated at the application's filing
+    time, as if reviewed when it came, so they precede the SL."""
+    answer = await carry_out(system, request)
+    if request["action"] == "complete":
+        number = str(answer["application_no"])
+        found = system.application(number)
+        filed = found["body"]["submitted_at"] if found else None
+        for row_id, body in system.store.rows("SELECT id, body FROM outbox WHERE application_no = ?", number):
+            event = json.loads(body)
+            if event.get("step") in ("CB", "SH", "PZ") and filed:
+                event["occurred_at"] = filed
+                system.store.execute(
+                    "UPDATE outbox SET body = ? WHERE id = ? AND state = 'pending'",
+                    json.dumps(event, ensure_ascii=False),
+                    row_id,
+                )
+    return answer
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -2623,4 +2665,9 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "fk-without-item-code": {"feedback": _fk_built_by_hand(_without("item_code"))},
     "fk-handler-without-name": {"feedback": _fk_built_by_hand(_fk_handler_id_only)},
     "fk-payload-flattened": {"feedback": _fk_built_by_hand(_fk_flattened)},
+    # depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3)
+    "completion-not-pushed": {"unreported_steps": frozenset({"BJ"})},
+    "dispatch-takes-a-seq": {"driver_action": _dispatch_takes_a_seq},
+    "cb-again-after-cb": {"next_steps": _cb_again_after_cb},
+    "review-backdated": {"driver_action": _review_backdated},
 }
