@@ -2225,10 +2225,10 @@ def _fk_flattened(event: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _dispatch_takes_a_seq(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
-    """EVT-03 broken: handing an accepted case to its handler (分办) is an internal step that takes the next seq
-    but is never pushed, so the CB comes with a gap in seq."""
+    """EVT-03 broken: handing an accepted case straight to completion (分办 to the approving office) is an internal
+    step that takes the next seq but is never pushed, so the CB `complete` fills in comes with a gap in seq."""
     found = system.application(str(request.get("application_no") or ""))
-    if request["action"] in ("advance", "complete") and found is not None and found["last_step"] == "SL":
+    if request["action"] == "complete" and found is not None and found["last_step"] == "SL":
         system.store.execute(
             "UPDATE applications SET last_seq = last_seq + 1 WHERE application_no = ?", found["application_no"]
         )
