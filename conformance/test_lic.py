@@ -111,7 +111,7 @@ LIBRARY_CODE = "LICENSE_CONFLICT"  # what the mock library answers to a license 
 
 def _issued_before_bj(scenario: Scenario, platform: Nodes, number: str) -> dict[str, Any]:
     """The license BJ lists, as the library issued it (2xx) no later than the BJ push."""
-    bj = scenario.pushed(number, "BJ")
+    bj = scenario.came(number, "BJ")  # a BJ not pushed (or held behind a refused step) is EVT-01's
     licenses = (bj.event.get("payload") or {}).get("licenses", [])
     listed = [str(x.get("license_id") if isinstance(x, dict) else x) for x in licenses]
     entries = platform.issued_licenses()
