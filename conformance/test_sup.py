@@ -10,6 +10,7 @@ import pytest
 
 from yzw.client import SignedClient
 from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.events import CONTENT_REFUSALS
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import Scenario
@@ -58,8 +59,8 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
         2.0,
     )
     platform.observe(pushes)
-    fks = [p.event.get("payload") if isinstance(p.event.get("payload"), dict) else {} for p in pushes]
-    fks = [payload for p, payload in zip(pushes, fks, strict=True) if p.event.get("step") == "FK"]
+    fks = [p.event.get("payload") for p in pushes if p.event.get("step") == "FK"]
+    fks = [payload for payload in fks if isinstance(payload, dict)]  # no payload object: EVT-02's
     unexplained = [payload for payload in fks if not isinstance(payload.get("explanation"), str)]
     if unexplained:
         raise Violation(
@@ -68,6 +69,12 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
             unexplained[0],
             "explain in payload.explanation what is done about the card",
             f"FK of application {number}",
+        )
+    held = next((p for p in pushes if not p.accepted and p.status in CONTENT_REFUSALS), None)
+    if held is not None:  # an FK without a payload object, or another member wrong, is EVT-02's (its schema)
+        pytest.skip(
+            f"not-applicable: the exchange refused the {held.event.get('step')} for its content ({held.status}), so "
+            "the FKs after it rightly wait (EVT-07); EVT-02 judges the event"
         )
     equal(
         "the notice_id of each FK (a yellow card sent twice, then a red card)",

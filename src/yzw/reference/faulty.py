@@ -50,6 +50,7 @@ from yzw.reference.driver import (
     allowed_steps,
     announce,
     bj_payload,
+    bysl_payload,
     carry_out,
     event_answer,
     issue_case_no,
@@ -67,7 +68,7 @@ from yzw.reference.driver import (
     verify_license,
 )
 from yzw.reference.guard import answer_in_kind
-from yzw.reference.intake import STATUS, first_answer, health
+from yzw.reference.intake import STATUS, first_answer, health, supplements_taken, waiting_for_supplements
 from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, queue, record_event, send, settle
 from yzw.reference.services import (
     clerks_action,
@@ -3257,6 +3258,344 @@ def _session_of_person(sid: str, user: dict[str, Any]) -> str:
     return hashlib.sha256(f"yzw-session:{user['user_id']}".encode()).hexdigest()
 
 
+# --- depth: ACC-01 … ACC-06 (issue 13, part 3) ---
+
+
+def _answer_internal_case_no(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-02 broken: the driver's accept answer names the case from the desk's file record, the case number
+    without its check character, while the SL carries the full CODE-06 number."""
+    answer = event_answer(event)
+    return {**answer, "case_no": answer["case_no"][:-1]} if answer.get("case_no") else answer
+
+
+def _due_at_office_close(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the promise ends when the office closes (17:30) on the due day, not at its end."""
+    return promised_due_at(day0, days).replace(hour=17, minute=30, second=0)
+
+
+def _day0_counted(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the acceptance day counts as the first of the promised days when it is a working day, so
+    the promise ends one working day early."""
+    if days and default_calendar().is_working_day(day0):
+        return promised_due_at(day0, days - 1)
+    return promised_due_at(day0, days)
+
+
+def _holiday_table_only(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: only the calendar's listed days off are skipped; Saturdays and Sundays count as working
+    days (the holiday table read as the whole truth)."""
+    if days == 0:
+        return promised_due_at(day0, 0)
+    calendar, day, left = default_calendar(), day0, days
+    while left:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and not calendar.is_working_day(day):
+            continue
+        left -= 1
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
+
+
+def _calendar_date_checked_only(params: dict[str, Any]) -> dt.date:
+    """ACC-04 broken: params.calendar_date is checked to be a date but the count starts today all the same."""
+    if "calendar_date" in params:
+        dt.date.fromisoformat(params["calendar_date"])
+    return today_cn()
+
+
+async def _licenses_after_files(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: the licenses are verified only once the files are complete, so an application lacking
+    files and holding a revoked license gets two notices: the files first, the license in a second BZ."""
+    missing = await missing_materials(system, found, entry)
+    files = {m["material_code"] for m in entry["materials"] if m["required"]}
+    given = {m["material_code"] for m in found["body"]["materials"]}
+    absent_files = [m for m in missing if m["material_code"] in files - given]
+    return absent_files or missing
+
+
+def _absent_file(missing: dict[str, str]) -> bool:
+    """A material listed as absent (ACC-05's `absent` reason), not a license whose status is not valid."""
+    return missing["reason"].startswith("缺少")
+
+
+async def _licenses_only(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    return [m for m in await missing_materials(system, found, entry) if not _absent_file(m)]
+
+
+async def _accept_with_deficiencies(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken (容缺受理): accept takes an application lacking files at once, pushing SL; the applicant is
+    told by text message what to bring later, so no BZ is pushed and nothing waits for supplements (a license
+    that is not valid still stops it)."""
+    if request["action"] != "accept":
+        return await carry_out(system, request)
+    parts = system.parts
+    system.parts = replace(parts, missing_of=_licenses_only)
+    try:
+        return await carry_out(system, request)
+    finally:
+        system.parts = parts
+
+
+async def _notice_answered_as_error(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken: accept on an application lacking files pushes the BZ but answers it as a failed acceptance,
+    422 MATERIALS_INCOMPLETE, as the clerk's screen shows the completeness check (a license that is not valid
+    comes from another check, answered as the norm says)."""
+    answer = await carry_out(system, request)
+    if request["action"] == "accept" and answer.get("step") == "BZ" and any(map(_absent_file, _listed(system, answer))):
+        raise ApiError(422, "MATERIALS_INCOMPLETE", "the application lacks materials; a notice was sent (BZ)")
+    return answer
+
+
+def _listed(system: ReferenceSystem, answer: dict[str, Any]) -> list[dict[str, str]]:
+    """The materials the BZ the answer names lists."""
+    number = answer["application_no"]
+    row = system.store.one("SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC", number)
+    return list(json.loads(row[0])["payload"]["missing"]) if row else []
+
+
+def _supplements_accepted_202(number: str) -> Response:
+    """ACC-05 broken: supplements are answered like a new application, 202 Accepted."""
+    answer = supplements_taken(number)
+    answer.status_code = 202
+    return answer
+
+
+def _supplements_status_supplemented(number: str) -> Response:
+    """ACC-05 broken: the supplements answer names the application's new state, `supplemented`."""
+    return JSONResponse({"application_no": number, "status": "supplemented", "received_at": now_text()})
+
+
+def _whole_file_supplied(document: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken: the BZJ lists the application's whole file after the supplements, not what came."""
+    return {"materials": body["materials"]}
+
+
+def _supplements_before_acceptance(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05 broken: supplements are taken at any time before the first decision (the applicant may add
+    materials unasked), not only while the application waits for them after a BZ."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
+    if found["last_step"] not in BEFORE_ACCEPTANCE:
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def _supplements_state_first(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05 broken: the state is asked first, and an application never received is in no state waiting for
+    supplements: 409 STATE_INVALID instead of 404 APPLICATION_UNKNOWN."""
+    found = system.application(number)
+    if found is None or found["last_step"] != "BZ":
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def _supplements_reopen_refusal(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-06 broken: supplements for a refused application are taken (the refusal is read as one more
+    notice), and BZJ is pushed after BYSL."""
+    found = system.application(number)
+    if found is not None and found["last_step"] == "BYSL":
+        return found
+    return waiting_for_supplements(system, number)
+
+
+def _after_refusal(*steps: str) -> Callable[[str | None, str | None], frozenset[str]]:
+    """ACC-06 broken: after BYSL the `steps` are still open (a refusal closes only the acceptance form)."""
+
+    def allowed(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+        return (
+            allowed_steps(last_step, suspended_at) | frozenset(steps)
+            if last_step == "BYSL"
+            else allowed_steps(last_step, suspended_at)
+        )
+
+    return allowed
+
+
+# --- depth: EVT-01 … EVT-05 (issue 13, part 3) ---
+
+
+def _deliver_again(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a delivered result can be delivered again (a second SD, say by post after a pickup)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"SD"} if last_step == "SD" else allowed
+
+
+def _bj_result_in_words(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: the BJ result is written as the decision's wording (准予许可 / 不予许可), not its code."""
+    payload = bj_payload(result, licenses, params)
+    return {**payload, "result": {"approved": "准予许可", "denied": "不予许可"}[result]}
+
+
+def _bj_result_on_denial_only(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: result is sent only for a denial; an approval is taken to go without saying."""
+    payload = bj_payload(result, licenses, params)
+    return payload if result == "denied" else {k: v for k, v in payload.items() if k != "result"}
+
+
+def _bj_licenses_when_issued(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: the serializer drops empty lists, so a BJ without an e-license has no licenses member."""
+    payload = bj_payload(result, licenses, params)
+    return payload if licenses else {k: v for k, v in payload.items() if k != "licenses"}
+
+
+def _payload_renamed(step_code: str, member: str, renamed: str) -> Callable[[str, dict[str, Any], dict[str, Any]], Any]:
+    """EVT-02 broken: the `step_code` payload names its `member` `renamed` (the back office's column name)."""
+
+    def payload(step: str, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        clean = step_payload(step, found, params)
+        if step != step_code:
+            return clean
+        return {(renamed if k == member else k): v for k, v in clean.items()}
+
+    return payload
+
+
+def _refusal_reason_renamed(params: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: the BYSL payload names the reason `refuse_reason`, as the refusal letter's form field."""
+    return {"refuse_reason": bysl_payload(params)["reason"]}
+
+
+def _missing_as_codes(missing: list[dict[str, str]]) -> list[Any]:
+    """ACC-05 broken: the BZ lists the missing materials by code only, without the reason of each."""
+    return [m["material_code"] for m in missing]
+
+
+# --- depth: ACC-01.8, ACC-02.4, ACC-05.10, ACC-05.15 (issue 13, part 3) ---
+
+
+def _no_refusal_while_awaiting_supplements(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-05 broken: an application waiting for supplements can only be supplemented or withdrawn; the clerk's
+    refusal is taken only once the supplements came (BYSL never right after BZ)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed - {"BYSL"} if last_step == "BZ" else allowed
+
+
+async def _as_first_filed(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    """ACC-05 broken: completeness is checked on the application as first filed; the supplements are kept apart
+    (in the BZJ events) and never counted, so a supplemented application is noticed again instead of accepted."""
+    supplied: set[str] = set()
+    for (body,) in system.store.rows("SELECT body FROM outbox WHERE application_no = ?", found["application_no"]):
+        event = json.loads(body)
+        if event.get("step") == "BZJ":
+            supplied |= {str(m["material_code"]) for m in event["payload"]["materials"]}
+    body = found["body"]
+    filed = {**body, "materials": [m for m in body["materials"] if m["material_code"] not in supplied]}
+    return await missing_materials(system, {**found, "body": filed}, entry)
+
+
+def _instant_accepted_on_receipt(system: ReferenceSystem, document: Any) -> None:
+    """ACC-01 broken (自动受理): a 即办件 is accepted by the system itself as soon as it is received, SL with the
+    system as handler, without waiting for a clerk's decision."""
+    number = str(document["application_no"])
+    entry, found = system.items.get(str(document["item_code"])), system.application(number)
+    if entry is None or found is None or int(entry["promised_days"]) != 0:
+        return
+    case_no = issue_case_no(system)
+    payload = sl_payload(case_no, found, entry, promised_due_at(today_cn(), 0))
+    record_event(system, number, "SL", payload, case_no=case_no)
+
+
+async def _case_no_at_opening(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """CODE-06 broken: the case number is drawn when the clerk first opens an application (its first decision of
+    any kind), so a BZ notice already carries one; acceptance draws the case's own number later."""
+    found = system.application(str(request.get("application_no") or ""))
+    opening = found is not None and found["last_step"] in BEFORE_ACCEPTANCE and not found["case_no"]
+    if request["action"] in ("accept", "request_supplement") and found is not None and opening:
+        system.store.execute(
+            "UPDATE applications SET case_no = ? WHERE application_no = ?",
+            issue_case_no(system),
+            found["application_no"],
+        )
+    return await carry_out(system, request)
+
+
+# --- depth: EVT-02's members, on the FK the supervision module builds by hand (issue 13, part 3) ---
+
+
+EventEdit = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _fk_built_by_hand(mutate: EventEdit) -> Callable[[ReferenceSystem, str, Any], None]:
+    """EVT-02 broken on one code path: the supervision module writes its FK itself, from the event the journal
+    made, and gets one member wrong (`mutate`); the other steps are made by the journal, right."""
+
+    def feedback(system: ReferenceSystem, number: str, payload: dict[str, Any]) -> None:
+        record_event(system, number, "FK", payload)
+        row = system.store.one("SELECT id, body FROM outbox WHERE application_no = ? ORDER BY id DESC", number)
+        event = mutate(json.loads(row[1]))
+        system.store.execute("UPDATE outbox SET body = ? WHERE id = ?", json.dumps(event, ensure_ascii=False), row[0])
+
+    return feedback
+
+
+def _without(member: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda event: {k: v for k, v in event.items() if k != member}
+
+
+def _fk_id_composed(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's event_id is composed of the case and the seq (FK-<case_no>-<seq>), not a UUID."""
+    return {**event, "event_id": f"FK-{event['case_no']}-{event['seq']}"}
+
+
+def _fk_named_db(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's step is named DB (督办, the notice's kind), not FK."""
+    return {**event, "step": "DB"}
+
+
+def _fk_handler_id_only(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's handler is the system's app_id alone, without a name."""
+    return {**event, "handler": {"id": event["handler"]["id"]}}
+
+
+def _fk_flattened(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's notice_id and explanation stand at the top of the event; there is no payload."""
+    return {**{k: v for k, v in event.items() if k != "payload"}, **event["payload"]}
+
+
+# --- depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3) ---
+
+
+async def _dispatch_takes_a_seq(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """EVT-03 broken: handing an accepted case straight to completion (分办 to the approving office) is an internal
+    step that takes the next seq but is never pushed, so the CB `complete` fills in comes with a gap in seq."""
+    found = system.application(str(request.get("application_no") or ""))
+    if request["action"] == "complete" and found is not None and found["last_step"] == "SL":
+        system.store.execute(
+            "UPDATE applications SET last_seq = last_seq + 1 WHERE application_no = ?", found["application_no"]
+        )
+    return await carry_out(system, request)
+
+
+def _cb_again_after_cb(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a case under 承办 can be taken on again (reassigned to another handler), so advance after
+    CB pushes a second CB instead of moving on to SH."""
+    allowed = allowed_steps(last_step, suspended_at)
+    phase = suspended_at if last_step == "HF" else last_step
+    return allowed | {"CB"} if phase == "CB" else allowed
+
+
+async def _review_backdated(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """EVT-04 broken: the review steps `complete` fills in (CB, SH, PZ) are dated at the application's filing
+    time, as if reviewed when it came, so they precede the SL."""
+    answer = await carry_out(system, request)
+    if request["action"] == "complete":
+        number = str(answer["application_no"])
+        found = system.application(number)
+        filed = found["body"]["submitted_at"] if found else None
+        for row_id, body in system.store.rows("SELECT id, body FROM outbox WHERE application_no = ?", number):
+            event = json.loads(body)
+            if event.get("step") in ("CB", "SH", "PZ") and filed:
+                event["occurred_at"] = filed
+                system.store.execute(
+                    "UPDATE outbox SET body = ? WHERE id = ? AND state = 'pending'",
+                    json.dumps(event, ensure_ascii=False),
+                    row_id,
+                )
+    return answer
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -3885,4 +4224,57 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "login-answers-page": {"login_answer": _meta_refresh_page},
     "session-id-from-user": {"session_for": _session_of_person},
     "token-from-oauth2-default-path": {"token_path": "/oauth2/token"},
+    # depth: ACC-01 … ACC-06 (issue 13, part 3)
+    "refusal-not-pushed": {"unreported_steps": frozenset({"BYSL"})},
+    "accept-answer-internal-case-no": {"driver_answer": _answer_internal_case_no},
+    "promised-days-as-legal": {"sl_payload": _sl_with("promised_days", lambda entry: entry["legal_days"])},
+    "due-at-office-close": {"due_date": _due_at_office_close},
+    "day0-counted": {"due_date": _day0_counted},
+    "weekends-counted-as-working": {"due_date": _holiday_table_only},
+    "calendar-date-ignored": {"day0": _calendar_date_checked_only},
+    "licenses-noticed-after-files": {"missing_of": _licenses_after_files},
+    "accepted-with-deficiencies": {"driver_action": _accept_with_deficiencies},
+    "notice-answered-as-error": {"driver_action": _notice_answered_as_error},
+    "supplements-answered-202": {"supplements_answer": _supplements_accepted_202},
+    "supplements-status-supplemented": {"supplements_answer": _supplements_status_supplemented},
+    "supplements-not-pushed": {"unreported_steps": frozenset({"BZJ"})},
+    "bzj-lists-whole-file": {"bzj_payload": _whole_file_supplied},
+    "supplements-unasked-taken": {"supplements_state": _supplements_before_acceptance},
+    "supplements-unknown-409": {"supplements_state": _supplements_state_first},
+    "refused-takes-supplements": {"supplements_state": _supplements_reopen_refusal},
+    "refused-can-be-accepted": {"next_steps": _after_refusal("SL")},
+    "supplement-notice-after-refusal": {"next_steps": _after_refusal("BZ")},
+    "refused-case-steps-open": {"next_steps": _after_refusal("CB", "GQ")},
+    # depth: EVT-01 … EVT-05 (issue 13, part 3)
+    "delivery-not-pushed": {"unreported_steps": frozenset({"SD"})},
+    "second-delivery-taken": {"next_steps": _deliver_again},
+    "notice-not-pushed": {"unreported_steps": frozenset({"BZ"})},
+    "token-without-exchange-scope": {"token_scope": SCOPES.replace("exchange:write ", "")},
+    "bj-result-in-words": {"bj_payload": _bj_result_in_words},
+    "bj-result-on-denial-only": {"bj_payload": _bj_result_on_denial_only},
+    "bj-licenses-when-issued": {"bj_payload": _bj_licenses_when_issued},
+    "sd-method-renamed": {"step_payload": _payload_renamed("SD", "method", "delivery_method")},
+    "ch-reason-renamed": {"step_payload": _payload_renamed("CH", "reason", "withdraw_reason")},
+    "bysl-reason-renamed": {"bysl_payload": _refusal_reason_renamed},
+    "bz-missing-as-codes": {"missing_listed": _missing_as_codes},
+    # depth: ACC-01.8, ACC-02.4, ACC-05.10, ACC-05.15 (issue 13, part 3)
+    "no-refusal-while-awaiting-supplements": {"next_steps": _no_refusal_while_awaiting_supplements},
+    "completeness-checked-as-first-filed": {"missing_of": _as_first_filed},
+    "instant-items-auto-accepted": {"on_received": _instant_accepted_on_receipt},
+    "case-no-drawn-at-opening": {"driver_action": _case_no_at_opening},
+    # depth: EVT-02's members, on the FK the supervision module builds by hand (issue 13, part 3)
+    "fk-event-id-composed": {"feedback": _fk_built_by_hand(_fk_id_composed)},
+    "fk-without-seq": {"feedback": _fk_built_by_hand(_without("seq"))},
+    "fk-step-named-db": {"feedback": _fk_built_by_hand(_fk_named_db)},
+    "fk-time-left-to-exchange": {"feedback": _fk_built_by_hand(_without("occurred_at"))},
+    "fk-without-division": {"feedback": _fk_built_by_hand(_without("division_code"))},
+    "fk-without-dept": {"feedback": _fk_built_by_hand(_without("dept_uscc"))},
+    "fk-without-item-code": {"feedback": _fk_built_by_hand(_without("item_code"))},
+    "fk-handler-without-name": {"feedback": _fk_built_by_hand(_fk_handler_id_only)},
+    "fk-payload-flattened": {"feedback": _fk_built_by_hand(_fk_flattened)},
+    # depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3)
+    "completion-not-pushed": {"unreported_steps": frozenset({"BJ"})},
+    "dispatch-takes-a-seq": {"driver_action": _dispatch_takes_a_seq},
+    "cb-again-after-cb": {"next_steps": _cb_again_after_cb},
+    "review-backdated": {"driver_action": _review_backdated},
 }

@@ -182,18 +182,35 @@ def last_step(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
 
 def supplements(system: ReferenceSystem, number: str, document: Any) -> Response:
     """POST …/supplements (ACC-05): taken only while the application waits for them; BZJ follows."""
-    found = system.application(number)
-    if found is None:
-        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
-    if found["last_step"] != "BZ":
-        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    found = system.parts.supplements_state(system, number)
     body = found["body"]
     given = {m["material_code"]: m for m in document["materials"]}
     body["materials"] = [given.pop(m["material_code"], m) for m in body["materials"]] + list(given.values())
     system.store.execute(
         "UPDATE applications SET body = ? WHERE application_no = ?", json.dumps(body, ensure_ascii=False), number
     )
-    record_event(system, number, "BZJ", {"materials": document["materials"]})
+    record_event(system, number, "BZJ", system.parts.bzj_payload(document, body))
+    return system.parts.supplements_answer(number)
+
+
+def waiting_for_supplements(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05: an unknown application is 404 APPLICATION_UNKNOWN; one not waiting for supplements (no BZ just
+    before: received, supplemented, accepted or refused, ACC-06) is 409 STATE_INVALID."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
+    if found["last_step"] != "BZ":
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def supplied(document: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05: the BZJ payload lists the materials that came with the supplements, not the whole file."""
+    return {"materials": document["materials"]}
+
+
+def supplements_taken(number: str) -> Response:
+    """ACC-05: 200 {application_no, status: received, received_at}."""
     return JSONResponse({"application_no": number, "status": "received", "received_at": now_text()})
 
 
