@@ -16,12 +16,13 @@ from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.codes import code
 from yzw.conformance.checks.events import times_in_zone
+from yzw.conformance.checks.licenses import licenses_sent_on_approval
 from yzw.conformance.driver import Driver, seen
-from yzw.conformance.nodes import Nodes, Push, distinct, request_body
+from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import E_LICENSE, FILE_MATERIAL, INSTANT, PUBLIC_SERVICE, SUB_ITEM
+from yzw.run.items import FILE_MATERIAL, INSTANT, PUBLIC_SERVICE, SUB_ITEM
 from yzw.run.target import Target
 
 ELSEWHERE_DAY = dt.date(2025, 9, 26)  # a driver's calendar_date far from today (CODE-08's first vector)
@@ -425,15 +426,7 @@ def test_e_license_identifiers_follow_gb_t_36904(
 ) -> None:
     """The license_id follows GB/T 36904: its type code is the item's license_type, its issuer the system's
     department, and a new license is version 001."""
-    scenario.use(E_LICENSE)
-    application, _, _ = scenario.case()
-    driver.act("complete", application["application_no"], result="approved")
-    entries = platform.wait_for(platform.issued_licenses, bool)
-    if not entries:
-        scenario.pushed(application["application_no"], "BJ")  # nothing issued: say what did not happen
-    for entry in entries:
-        platform.evidence.observed(entry, platform.target.province_url)
-        license_ = request_body(entry)
+    for license_ in licenses_sent_on_approval(scenario, platform, driver):
         license_id = license_.get("license_id")
         where = "the license the system issued to the library"
         code("license_id", license_id, where)
@@ -490,15 +483,7 @@ def test_event_times_are_rfc3339_in_beijing_time(scenario: Scenario, driver: Dri
 def test_license_times_and_dates_follow_the_rule(scenario: Scenario, platform: Nodes, driver: Driver) -> None:
     """The e-license the system issues carries issued_at as an RFC 3339 time at +08:00 in whole seconds and its
     validity dates as YYYY-MM-DD."""
-    scenario.use(E_LICENSE)
-    application, _, _ = scenario.case()
-    driver.act("complete", application["application_no"], result="approved")
-    entries = platform.wait_for(platform.issued_licenses, bool)
-    if not entries:
-        scenario.pushed(application["application_no"], "BJ")  # nothing issued: say what did not happen
-    for entry in entries:
-        platform.evidence.observed(entry, platform.target.province_url)
-        license_ = request_body(entry)
+    for license_ in licenses_sent_on_approval(scenario, platform, driver):
         where = "the license the system issued to the library"
         code("datetime", license_.get("issued_at"), f"issued_at of {where}")
         for member in ("valid_from", "valid_until"):

@@ -15,12 +15,13 @@ from yzw.client import SignedClient
 from yzw.codes.calendar import default_calendar
 from yzw.conformance.checks.answers import answered, body_of, error_body, media, no_secrets, where_of, xml_error
 from yzw.conformance.checks.events import attributed_to
+from yzw.conformance.checks.licenses import licenses_sent_on_approval
 from yzw.conformance.driver import Driver
-from yzw.conformance.nodes import Nodes, request_body
+from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import E_LICENSE, FILE_MATERIAL
+from yzw.run.items import FILE_MATERIAL
 from yzw.run.target import UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import signed_headers
 from yzw.spec.limits import limits
@@ -561,15 +562,7 @@ def test_names_in_the_licenses_the_system_issues_are_non_empty(
 ) -> None:
     """2026.2: the e-license the system asks the library to issue carries a non-empty holder.name, issuer.name and
     name (judged on what the system sent, whether the library took it or not)."""
-    scenario.use(E_LICENSE)
-    application, _, _ = scenario.case()
-    driver.act("complete", application["application_no"], result="approved")
-    entries = platform.wait_for(platform.issued_licenses, bool)
-    if not entries:
-        scenario.pushed(application["application_no"], "BJ")  # nothing issued: say what did not happen
-    for entry in entries:
-        platform.evidence.observed(entry, platform.target.province_url)
-        license_ = request_body(entry)
+    for license_ in licenses_sent_on_approval(scenario, platform, driver):
         names = {
             "holder.name": (license_.get("holder") or {}).get("name"),
             "issuer.name": (license_.get("issuer") or {}).get("name"),
