@@ -216,15 +216,7 @@ def _upserted_without_second_look(
     """APP-04 / PERF-02 broken: the duplicate check runs only when an application arrives, and it is stored with
     an upsert, so a repeat that arrives while the first is still being handled is kept again, replacing it, and
     answered with its own received_at."""
-    system.store.execute(
-        "INSERT OR REPLACE INTO applications (application_no, body, received_at, answer, updated_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        document["application_no"],
-        json.dumps(document, ensure_ascii=False),
-        received_at,
-        json.dumps(answer, ensure_ascii=False),
-        received_at,
-    )
+    intake.insert_application(system, document, answer, received_at, verb="INSERT OR REPLACE")
     return None
 
 

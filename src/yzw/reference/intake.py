@@ -123,15 +123,22 @@ def store_once(system: ReferenceSystem, document: Any, answer: dict[str, Any], r
     earlier = _earlier_answer(system.application(document["application_no"]), document)
     if earlier is not None:
         return earlier
+    insert_application(system, document, answer, received_at)
+    return None
+
+
+def insert_application(
+    system: ReferenceSystem, document: Any, answer: dict[str, Any], received_at: str, verb: str = "INSERT"
+) -> None:
+    """The application's row with its first answer (`verb` INSERT OR REPLACE: a seeded fault's upsert)."""
     system.store.execute(
-        "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
+        f"{verb} INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
         document["application_no"],
         json.dumps(document, ensure_ascii=False),
         received_at,
         json.dumps(answer, ensure_ascii=False),
         received_at,
     )
-    return None
 
 
 def announced_by_platform(system: ReferenceSystem, document: Any) -> None:
