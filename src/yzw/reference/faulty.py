@@ -205,6 +205,17 @@ def _status_numbered_by_case(found: dict[str, Any], state: str) -> dict[str, Any
     return answer
 
 
+def _draft_kept_on_refusal(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """PERF-02 broken: every application is saved as a draft before it is validated (so that no citizen's input
+    is lost), and the draft stays when the application is refused 400: the status query knows it."""
+    number = document.get("application_no") if isinstance(document, dict) else None
+    if findings and isinstance(number, str) and system.application(number) is None:
+        received_at = now_text()
+        draft = {"application_no": number, "received_at": received_at, "status": "draft"}
+        intake.insert_application(system, document, draft, received_at)
+    return intake.as_found(system, document, findings)
+
+
 async def _slow_archive_lookup() -> None:
     """resend-kept-twice, first half: a 1.5 s archive lookup before the application is stored."""
     await asyncio.sleep(1.5)
@@ -3620,6 +3631,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "slow-intake": {"intake_pause": _synchronous_lookup},
     "intake-one-at-a-time": {"intake_pause": _synchronous_archive_write},
     "status-numbered-by-case": {"status_answer": _status_numbered_by_case},
+    "draft-kept-on-refusal": {"schema_check": _draft_kept_on_refusal},
     "resend-kept-twice": {"intake_pause": _slow_archive_lookup, "store_once": _upserted_without_second_look},
     "overload-shed-after-keeping": {"intake_pause": _counted_archive_write, "on_received": _shed_after_keeping},
     "items-from-own-list": {"item_lookup": _from_own_list},
