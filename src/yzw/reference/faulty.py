@@ -216,6 +216,16 @@ def _draft_kept_on_refusal(system: ReferenceSystem, document: Any, findings: lis
     return intake.as_found(system, document, findings)
 
 
+def _logout_route_missing(user_id: str) -> Response:
+    """SSO-06 broken: the system never mapped the IdP's logout call (it logs people out only from its own menu):
+    POST /yzw/v1/sso/logout is an unknown route, and nothing ends."""
+    return ApiError(404, "NOT_FOUND", "no route POST /yzw/v1/sso/logout").response()
+
+
+def _no_sessions_ended(system: ReferenceSystem, user_id: str) -> None:
+    """logout-route-missing, second half: the unmapped call ends no session."""
+
+
 async def _slow_archive_lookup() -> None:
     """resend-kept-twice, first half: a 1.5 s archive lookup before the application is stored."""
     await asyncio.sleep(1.5)
@@ -3631,6 +3641,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "slow-intake": {"intake_pause": _synchronous_lookup},
     "intake-one-at-a-time": {"intake_pause": _synchronous_archive_write},
     "status-numbered-by-case": {"status_answer": _status_numbered_by_case},
+    "logout-route-missing": {"logout_answer": _logout_route_missing, "end_sessions": _no_sessions_ended},
     "draft-kept-on-refusal": {"schema_check": _draft_kept_on_refusal},
     "resend-kept-twice": {"intake_pause": _slow_archive_lookup, "store_once": _upserted_without_second_look},
     "overload-shed-after-keeping": {"intake_pause": _counted_archive_write, "on_received": _shed_after_keeping},
