@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 from tests.conftest import REPO
-from tests.mock_helpers import wait_until
+from tests.mock_helpers import free_port_base, wait_until
 from tests.processes import run_yzw
 from typer.testing import CliRunner
 
@@ -239,7 +239,7 @@ def _free_port() -> int:
 
 
 def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
-    base = _free_port()
+    base = free_port_base()  # the province, city and county nodes take base … base + 2
     platform = subprocess.Popen(
         [
             sys.executable,
@@ -250,7 +250,7 @@ def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
             "--port-base",
             str(base),
             "--duration",
-            "20",
+            "60",  # stopped when the test ends; long enough on a loaded machine
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
