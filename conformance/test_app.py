@@ -18,8 +18,9 @@ from yzw.codes.checksums import mod_11_2_check
 from yzw.codes.lists import code_list, zhejiang_divisions
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import first_step
+from yzw.conformance.checks.licenses import licenses_verified
 from yzw.conformance.driver import seen
-from yzw.conformance.nodes import Nodes, distinct, request_body
+from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
@@ -751,10 +752,7 @@ def test_every_license_material_is_verified_not_only_the_first(scenario: Scenari
     answered(scenario.submit(application), TAKEN, fix="take the application; verify licenses before deciding")
     scenario.driver.act("accept", number)
     decided = first_step(scenario.steps(number, "BZ"), ("SL", "BZ", "BYSL"))
-    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
-    for entry in calls:
-        platform.evidence.observed(entry, platform.target.province_url)
-    asked = {(body.get("license_id"), body.get("holder_id")) for body in map(request_body, calls)}
+    asked = licenses_verified(platform)
     holder = application["applicant"]["id_number"]
     unverified = [m["license_id"] for m in licenses if (m["license_id"], holder) not in asked]
     if unverified:
@@ -806,10 +804,7 @@ def test_a_legal_applicants_licenses_are_verified_for_its_credit_code(scenario: 
     number = application["application_no"]
     scenario.driver.act("accept", number)
     decided = first_step(scenario.steps(number, "SL"), ("SL", "BZ", "BYSL"))
-    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
-    for entry in calls:
-        platform.evidence.observed(entry, platform.target.province_url)
-    asked = {(body.get("license_id"), body.get("holder_id")) for body in map(request_body, calls)}
+    asked = licenses_verified(platform)
     for material in licenses:
         wanted = (material["license_id"], application["applicant"]["uscc"])
         if wanted not in asked:
@@ -1124,10 +1119,7 @@ def test_a_persons_licenses_are_verified_for_the_id_number_as_sent(scenario: Sce
     answered(scenario.submit(application), TAKEN, fix="take the application; verify licenses before deciding")
     scenario.driver.act("accept", number)
     decided = first_step(scenario.steps(number, "SL"), ("SL", "BZ", "BYSL"))
-    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
-    for entry in calls:
-        platform.evidence.observed(entry, platform.target.province_url)
-    asked = {(sent.get("license_id"), sent.get("holder_id")) for sent in map(request_body, calls)}
+    asked = licenses_verified(platform)
     for material in scenario.license_materials(application):
         wanted = (material["license_id"], applicant["id_number"])
         if wanted not in asked:

@@ -22,3 +22,12 @@ def licenses_sent_on_approval(scenario: Scenario, platform: Nodes, driver: Drive
     for entry in entries:
         platform.evidence.observed(entry, platform.target.province_url)
     return [request_body(entry) for entry in entries]
+
+
+def licenses_verified(platform: Nodes) -> set[tuple[Any, Any]]:
+    """The (license_id, holder_id) pairs the system asked the library to verify (APP-05, LIC-02), each call
+    kept as evidence."""
+    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
+    for entry in calls:
+        platform.evidence.observed(entry, platform.target.province_url)
+    return {(sent.get("license_id"), sent.get("holder_id")) for sent in map(request_body, calls)}
