@@ -3090,9 +3090,6 @@ def _sb_outside_the_sequence(system: ReferenceSystem, application: dict[str, Any
     return event_answer(event)
 
 
-_EVALUATION_CLIENTS: dict[int, AsyncSignedClient] = {}  # the evaluation module's own client, per system
-
-
 async def _evaluations_with_sso_token(system: ReferenceSystem) -> int:
     """EVAL-01 broken: the evaluation module, added later, pushes with the client of the SSO module, whose token
     is asked with scope idp:ticket only, not exchange:write; events go as usual."""
@@ -3101,8 +3098,8 @@ async def _evaluations_with_sso_token(system: ReferenceSystem) -> int:
         if row["path"] != "/exchange/v1/evaluations":
             status, error = await send(system, row["path"], row["body"])
         else:
-            credentials = replace(system.client.credentials, scope="idp:ticket")
-            client = _EVALUATION_CLIENTS.setdefault(id(system), AsyncSignedClient(credentials))
+            # a client of its own for each round, closed after it (one kept open outlived the system's loop)
+            client = AsyncSignedClient(replace(system.client.credentials, scope="idp:ticket"))
             try:
                 answer = await client.request(
                     "POST",
@@ -3113,6 +3110,8 @@ async def _evaluations_with_sso_token(system: ReferenceSystem) -> int:
                 status, error = answer.status_code, answer.text[:300]
             except (httpx.HTTPError, OSError) as exc:
                 status, error = 0, f"{type(exc).__name__}: {exc}"
+            finally:
+                await client.aclose()
         delivered_now += settle(system, row, status, error)
     return delivered_now
 
