@@ -93,6 +93,7 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         task = asyncio.create_task(pusher(system, stop))
         yield
         stop.set()
+        system.ring_outbox()
         await asyncio.gather(task, return_exceptions=True)
         await system.client.aclose()
 

@@ -60,6 +60,7 @@ FLAVOURS: dict[str, Flavour] = {
             "window_serial": _window_serial_from_the_middle,
             "backoff": _slower_backoff,
             "outbox_idle_seconds": 1.0,
+            "outbox_woken": False,
         },
         _json_only,
     ),

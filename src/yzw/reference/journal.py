@@ -62,6 +62,7 @@ def record_event(
         db.execute(
             "INSERT INTO outbox (application_no, body) VALUES (?, ?)", (number, json.dumps(event, ensure_ascii=False))
         )
+    system.ring_outbox()
     return event
 
 
@@ -140,6 +141,7 @@ def queue(system: ReferenceSystem, case_no: str, path: str, body: dict[str, Any]
             "INSERT INTO outbox (application_no, body, path) VALUES (?, ?, ?)",
             (number, json.dumps(body, ensure_ascii=False), path),
         )
+    system.ring_outbox()
 
 
 def own_exchange(system: ReferenceSystem) -> str:
@@ -235,10 +237,18 @@ def alert_operator(system: ReferenceSystem, row: Any, error: str) -> None:
 
 
 async def pusher(system: ReferenceSystem, stop: asyncio.Event) -> None:
-    """Push until stopped (the app's lifespan runs it)."""
+    """Push until stopped (the app's lifespan runs it): a round whenever an event is queued, and after an idle
+    time anyway (retries come due by the clock)."""
+    bell = system.outbox_bell()
     while not stop.is_set():
+        bell.clear()  # an event queued during the round rings again: nothing waits out the idle time
         moved = await system.parts.push_round(system)
+        if stop.is_set():
+            return
+        if moved:
+            await asyncio.sleep(0.02)
+            continue
         try:
-            await asyncio.wait_for(stop.wait(), timeout=0.02 if moved else system.parts.outbox_idle_seconds)
+            await asyncio.wait_for(bell.wait(), timeout=system.parts.outbox_idle_seconds)
         except TimeoutError:
             continue

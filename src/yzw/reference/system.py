@@ -59,6 +59,7 @@ class ReferenceSystem:
     item_versions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # each version seen (CAT-03)
     desk: asyncio.Lock = field(default_factory=asyncio.Lock)  # one driver action at a time, as a case file
     _client: AsyncSignedClient | None = None
+    _outbox_bell: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
     parts: Parts = field(kw_only=True)  # what it is built from (yzw.reference.parts), faulty ones included
 
     @classmethod
@@ -105,6 +106,19 @@ class ReferenceSystem:
             self._client.refresh_margin = self.parts.token_margin
             self._client.retry_refused = self.parts.token_refused_retried
         return self._client
+
+    def outbox_bell(self) -> asyncio.Event:
+        """The pusher's bell, made in the pusher's own loop: it rings when an event is queued."""
+        bell = asyncio.Event()
+        self._outbox_bell = (asyncio.get_running_loop(), bell)
+        return bell
+
+    def ring_outbox(self) -> None:
+        """Wake the pusher: an event was queued (from the loop or a worker thread alike). The outbox pushes an
+        event when it is written, as EVT-06 expects; a system whose parts poll only (`outbox_woken` off) waits."""
+        if self._outbox_bell is not None and self.parts.outbox_woken:
+            loop, bell = self._outbox_bell
+            loop.call_soon_threadsafe(bell.set)
 
     def next_counter(self, key: str) -> int:
         """The next value of a persistent counter (daily serials survive restarts, CODE-06)."""
