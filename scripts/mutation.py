@@ -47,13 +47,13 @@ class Tally:
         return 100.0 * (self.killed + self.timed_out) / judged if judged else 100.0
 
 
-def _config(name: str, path: str, chapters: list[str]) -> Path:
+def _config(name: str, path: str, chapters: list[str], seconds: float) -> Path:
     config = BUILD / f"{name}.toml"
     command = f"{sys.executable} {REPO / 'scripts' / 'mutation_check.py'} {','.join(chapters)}"
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{path}"\n'
-        f"timeout = {SECONDS_PER_CHAPTER * len(chapters)}.0\n"
+        f"timeout = {seconds * len(chapters):.1f}\n"
         "excluded-modules = []\n"
         f'test-command = "{command}"\n'
         "[cosmic-ray.distributor]\n"
@@ -102,10 +102,10 @@ def _equivalent(name: str) -> set[tuple[str, str]]:
     return {(str(e["code"]).strip(), str(e["operator"])) for e in data.get("equivalent") or [] if e["module"] == name}
 
 
-def run_module(name: str, path: str, chapters: list[str], sample: int, seed: int) -> Tally:
+def run_module(name: str, path: str, chapters: list[str], sample: int, seed: int, seconds: float) -> Tally:
     """Mutate one module, certify each sampled mutant, and count the outcomes."""
     BUILD.mkdir(parents=True, exist_ok=True)
-    config, session = _config(name, path, chapters), BUILD / f"{name}.sqlite"
+    config, session = _config(name, path, chapters, seconds), BUILD / f"{name}.sqlite"
     session.unlink(missing_ok=True)
     started = time.monotonic()
     subprocess.run([COSMIC_RAY, "init", str(config), str(session)], cwd=REPO, check=True)
@@ -140,6 +140,12 @@ def main() -> int:
     parser.add_argument("--modules", default=",".join(modules), help="comma-separated names of mutation/modules.yaml")
     parser.add_argument("--sample", type=int, default=20, help="mutants per module (seeded sample)")
     parser.add_argument("--seed", type=int, default=1, help="the sample's seed")
+    parser.add_argument(
+        "--seconds-per-chapter",
+        type=float,
+        default=SECONDS_PER_CHAPTER,
+        help="a mutant's run is timed out after this much per chapter (raise it on a busy machine)",
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.modules.split(",")) - set(modules))
     if unknown:
@@ -148,7 +154,9 @@ def main() -> int:
     for name in args.modules.split(","):
         entry = modules[name]
         print(f"mutating {entry['path']} ({args.sample} mutants, checked by {', '.join(entry['chapters'])}) …")
-        tallies.append(run_module(name, entry["path"], entry["chapters"], args.sample, args.seed))
+        tallies.append(
+            run_module(name, entry["path"], entry["chapters"], args.sample, args.seed, args.seconds_per_chapter)
+        )
     print(f"{'module':<12}{'mutants':>8}{'killed':>8}{'survived':>9}{'timed-out':>10}{'equiv.':>7}{'kill rate':>10}")
     for t in tallies:
         print(
