@@ -753,6 +753,17 @@ def _platform_key_at_the_driver(pipeline: Pipeline, call: Call, route: Route) ->
         check_signature(pipeline, call, replace(route, signer="platform"))
 
 
+def _driver_key_whatever_app_id(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-02 broken: the driver holds one key, its own app_secret, and looks no app id up: a call signed with that
+    secret is served whatever X-Yzw-App-Id it names."""
+    if route.signer != "system":
+        check_signature(pipeline, call, route)
+        return
+    system: ReferenceSystem = call.request.app.state.system
+    one_key = replace(pipeline, keys=lambda call, route: lambda app_id: system.registration.app_secret)
+    check_signature(one_key, call, route)
+
+
 def _drafted_before_verdict(pipeline: Pipeline, call: Call, route: Route) -> None:
     """SIG-02 broken: an application is saved as it arrives, before the signature filter's verdict, so an
     application refused 401 is kept all the same (and its status query answers it)."""
@@ -3780,6 +3791,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "catalog-notices-unsigned": {"signature_check": _unsigned_at("/catalog/notifications")},
     "supervision-notices-unsigned": {"signature_check": _unsigned_at("/supervision/notices")},
     "driver-takes-platform-key": {"signature_check": _platform_key_at_the_driver},
+    # the last clauses without a fault (issue 13, faults2)
+    "driver-app-id-unchecked": {"signature_check": _driver_key_whatever_app_id},
     "logout-unsigned": {"signature_check": _unsigned_at("/sso/logout")},
     "empty-ticket-sent-to-idp": {"ticket_of": _ticket_as_given},
     "logout-ends-latest-session-only": {"end_sessions": _latest_session_ended},
