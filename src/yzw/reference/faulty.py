@@ -618,6 +618,19 @@ def _held_known_session(system: ReferenceSystem, request: Request) -> str:
     return held if known else fresh_sid(system, request)
 
 
+def _cookie_kept_when_brought(request: Request) -> bool:
+    """SSO-07 broken: the login sets its cookie only for a browser that brings none (written so as not to overwrite
+    a "remember me" cookie), so a browser that held a session cookie keeps it and never gets the new session's."""
+    system: ReferenceSystem = request.app.state.system
+    return system.parts.session_cookie_name not in request.cookies
+
+
+def _persons_only(user: dict[str, Any]) -> bool:
+    """SSO-04 broken: sessions are rows of the person account table, keyed by the ID number; a legal person (a
+    uscc, no id_number) gets the cookie and the redirect home, but no row, so its session is never found."""
+    return bool(user.get("id_number"))
+
+
 def _bare_cookie(response: Response, name: str, sid: str, https: bool) -> None:
     """SSO-07 broken: no HttpOnly, no SameSite, no Secure."""
     response.headers["set-cookie"] = f"{name}={sid}; Path=/"
@@ -3793,6 +3806,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "driver-takes-platform-key": {"signature_check": _platform_key_at_the_driver},
     # the last clauses without a fault (issue 13, faults2)
     "driver-app-id-unchecked": {"signature_check": _driver_key_whatever_app_id},
+    "login-cookie-kept-when-brought": {"login_sets_cookie": _cookie_kept_when_brought},
+    "legal-person-session-not-kept": {"session_kept": _persons_only},
     "logout-unsigned": {"signature_check": _unsigned_at("/sso/logout")},
     "empty-ticket-sent-to-idp": {"ticket_of": _ticket_as_given},
     "logout-ends-latest-session-only": {"end_sessions": _latest_session_ended},

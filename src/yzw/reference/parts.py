@@ -215,6 +215,8 @@ class Parts:
     ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
     login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
     session_for: Callable[[str, Json], str] = sso.as_generated  # the session id of this login (SSO-07)
+    session_kept: Callable[[Json], bool] = sso.every_user  # whether the login stores a session (SSO-04)
+    login_sets_cookie: Callable[[Request], bool] = sso.every_login  # whether the login answer sets it (SSO-07)
     # depth: the supplements (ACC-05, ACC-06)
     supplements_state: Callable[[ReferenceSystem, str], Json] = intake.waiting_for_supplements  # 404, then 409
     bzj_payload: Callable[[Json, Json], Json] = intake.supplied  # the supplements' materials, the file after them
