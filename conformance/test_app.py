@@ -871,7 +871,7 @@ def test_window_and_agent_applications_are_announced_with_sb_and_go_on_like_onli
                 f"SB of {number}",
             )
     scenario.driver.act("accept", str(number))
-    sl = scenario.pushed(str(number), "SL")
+    sl = scenario.came(str(number), "SL")  # an acceptance not pushed is EVT-01's (ACC-01.1)
     equal(
         "the seq of SL after SB",
         sl.event.get("seq"),

@@ -631,6 +631,12 @@ def _persons_only(user: dict[str, Any]) -> bool:
     return bool(user.get("id_number"))
 
 
+def _sl_unreported_after_sb(step: str, last_step: str | None) -> bool:
+    """EVT-01 broken: the window module takes it that the SB already told the platform of the application, so the
+    acceptance of an application taken at the window or an agent point opens the case without pushing SL."""
+    return not (step == "SL" and last_step == "SB")
+
+
 def _bare_cookie(response: Response, name: str, sid: str, https: bool) -> None:
     """SSO-07 broken: no HttpOnly, no SameSite, no Secure."""
     response.headers["set-cookie"] = f"{name}={sid}; Path=/"
@@ -3808,6 +3814,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "driver-app-id-unchecked": {"signature_check": _driver_key_whatever_app_id},
     "login-cookie-kept-when-brought": {"login_sets_cookie": _cookie_kept_when_brought},
     "legal-person-session-not-kept": {"session_kept": _persons_only},
+    "window-acceptance-not-pushed": {"step_reported": _sl_unreported_after_sb},
     "logout-unsigned": {"signature_check": _unsigned_at("/sso/logout")},
     "empty-ticket-sent-to-idp": {"ticket_of": _ticket_as_given},
     "logout-ends-latest-session-only": {"end_sessions": _latest_session_ended},

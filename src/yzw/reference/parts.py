@@ -195,6 +195,7 @@ class Parts:
     receipt_taken: Callable[[str], bool] = journal.any_receipt  # EVT-08: the 2xx answer's text
     # depth: ACC-05, ACC-06, EVT-01, EVT-02, EVT-07
     unreported_steps: frozenset[str] = frozenset()  # steps the system records without an event (EVT-01: none)
+    step_reported: Callable[[str, str | None], bool] = journal.every_step_reported  # (step, the step before)
     retry_body: Callable[[str], str] = unchanged  # what a retry sends: the same event, unchanged (EVT-07)
     push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
     on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
