@@ -3073,6 +3073,38 @@ def _born_before_1940(applicant: dict[str, Any], person: dict[str, Any]) -> str 
     return None
 
 
+def _minor(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """An account rule of the vendor's own: the applicant (not a legal representative) must be of age, read from
+    the birth date of a resident card, so a holder under 18 is refused."""
+    number = str(person.get("id_number") or "")
+    if person is not applicant or person.get("id_type") != "111" or len(number) != 18 or not number[6:14].isdigit():
+        return None
+    try:
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+    today = today_cn()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return "an applicant under 18 cannot apply in person" if age < 18 else None
+
+
+def _enterprise_outside_market_registry(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """The vendor looks an enterprise (kind 2) up in the market regulator's registry, which holds only credit codes
+    its registering authority (first character 9) issued, and refuses any other as "not an enterprise"."""
+    legal = person is applicant and person.get("type") == "legal" and person.get("kind") == "2"
+    if legal and not str(person.get("uscc") or "").startswith("9"):
+        return "kind 2 (企业法人) with a credit code the market regulator did not issue"
+    return None
+
+
+def _web_for_fully_online_items(document: Any, entry: dict[str, Any]) -> bool:
+    """CODE-05 broken: the web hall was taken for the 全程网办 channel, so the web digit 1 is taken only for items
+    of online_depth 4; a web application for an item handled online to depth 2 or 3 (submitted online, a visit
+    to the window still due) is refused as a number of a channel the item does not offer."""
+    number = str(document.get("application_no") or "")
+    return not (len(number) > 6 and number[6] == "1" and entry.get("online_depth") != 4)
+
+
 async def _expired_as_valid(system: ReferenceSystem, license_id: str, holder: str) -> str:
     """LIC-02 broken: an expired license is taken as valid (the desk reads expiry as a reminder for renewal)."""
     state = await verify_license(system, license_id, holder)
@@ -3815,6 +3847,9 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "login-cookie-kept-when-brought": {"login_sets_cookie": _cookie_kept_when_brought},
     "legal-person-session-not-kept": {"session_kept": _persons_only},
     "window-acceptance-not-pushed": {"step_reported": _sl_unreported_after_sb},
+    "minor-applicants-refused": {"code_check": _applicant_refused(_minor)},
+    "enterprise-uscc-market-only": {"code_check": _applicant_refused(_enterprise_outside_market_registry)},
+    "web-digit-fully-online-items-only": {"number_fits_item": _web_for_fully_online_items},
     "logout-unsigned": {"signature_check": _unsigned_at("/sso/logout")},
     "empty-ticket-sent-to-idp": {"ticket_of": _ticket_as_given},
     "logout-ends-latest-session-only": {"end_sessions": _latest_session_ended},

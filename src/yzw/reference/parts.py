@@ -79,6 +79,7 @@ class Parts:
     answer_again: Callable[[ReferenceSystem, Json | None, Any], Response | None] = intake.first_answer
     intake_pause: Callable[[], Awaitable[None]] = no_pause
     item_lookup: ItemLookup = catalogue.item  # where intake finds the application's item
+    number_fits_item: Callable[[Any, Json], bool] = intake.any_item  # the number's channel for the item (CODE-05)
     item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
     store_once: Callable[[ReferenceSystem, Any, Json, str], Response | None] = intake.store_once  # APP-04, PERF-02
