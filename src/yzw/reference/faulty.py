@@ -637,6 +637,17 @@ def _sl_unreported_after_sb(step: str, last_step: str | None) -> bool:
     return not (step == "SL" and last_step == "SB")
 
 
+def _rep_type_as_number(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """MSG-03 broken: the SB is built from the window form's model, whose certificate select for the legal
+    representative holds the type as a number, so a legal applicant's SB carries legal_rep.id_type 111."""
+    applicant = application.get("applicant") or {}
+    rep = applicant.get("legal_rep")
+    if isinstance(rep, dict) and str(rep.get("id_type", "")).isdigit():
+        typed = {**rep, "id_type": int(rep["id_type"])}
+        application = {**application, "applicant": {**applicant, "legal_rep": typed}}
+    return announce(system, application)
+
+
 def _bare_cookie(response: Response, name: str, sid: str, https: bool) -> None:
     """SSO-07 broken: no HttpOnly, no SameSite, no Secure."""
     response.headers["set-cookie"] = f"{name}={sid}; Path=/"
@@ -3850,6 +3861,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "minor-applicants-refused": {"code_check": _applicant_refused(_minor)},
     "enterprise-uscc-market-only": {"code_check": _applicant_refused(_enterprise_outside_market_registry)},
     "web-digit-fully-online-items-only": {"number_fits_item": _web_for_fully_online_items},
+    "sb-rep-id-type-as-number": {"window_announcement": _rep_type_as_number},
     "logout-unsigned": {"signature_check": _unsigned_at("/sso/logout")},
     "empty-ticket-sent-to-idp": {"ticket_of": _ticket_as_given},
     "logout-ends-latest-session-only": {"end_sessions": _latest_session_ended},
