@@ -148,7 +148,7 @@ def test_an_application_taken_at_the_window_is_accepted_with_sl(scenario: Scenar
     """The acceptance of an application the system took itself (window, agent point) is pushed as SL like an
     online one's: the SB announced the application, not the decision on it."""
     for channel in ("window", "agent"):
-        answer, number = scenario.window_apply(scenario.window_params(channel=channel))
+        _, number = scenario.window_apply(scenario.window_params(channel=channel))
         if number is None:
             pytest.skip(f"not-applicable: no {channel} application was taken (APP-06 judges window_apply)")
         scenario.came(str(number), "SB")  # an SB not pushed is EVT-01's own check of window applications

@@ -88,7 +88,7 @@ async def _item_checked(
             codes["ITEM_UNKNOWN"] = [
                 Finding("/item_code", "item_code", "not an active item of this department", "APP-03")
             ]
-        elif not system.parts.number_fits_item(document, entry):
+        elif entry is not None and not system.parts.number_fits_item(document, entry):
             found = Finding("/application_no", "application_no", "not a channel of this item", "CODE-05")
             codes["APPLICATION_NO_INVALID"] = [*codes.get("APPLICATION_NO_INVALID", []), found]
     checked = {
