@@ -143,6 +143,21 @@ def test_every_step_is_pushed_to_the_own_tiers_exchange(scenario: Scenario, targ
     )
 
 
+@pytest.mark.requirement("EVT-01", clauses=["ACC-01.1", "EVT-01.5"])
+def test_an_application_taken_at_the_window_is_accepted_with_sl(scenario: Scenario) -> None:
+    """The acceptance of an application the system took itself (window, agent point) is pushed as SL like an
+    online one's: the SB announced the application, not the decision on it."""
+    for channel in ("window", "agent"):
+        _, number = scenario.window_apply(scenario.window_params(channel=channel))
+        if number is None:
+            pytest.skip(f"not-applicable: no {channel} application was taken (APP-06 judges window_apply)")
+        scenario.came(str(number), "SB")  # an SB not pushed is EVT-01's own check of window applications
+        accepted = scenario.driver.act("accept", str(number))
+        if accepted is not None:
+            answered(accepted, 200, fix=f"accept a {channel} application the system took and announced with SB")
+        scenario.pushed(str(number), "SL")
+
+
 WALK = (  # the case actions whose answer names the event queued (§11), each with its step
     ("advance", "CB", {}),
     ("suspend", "GQ", dict(WINDING)["suspend"]),

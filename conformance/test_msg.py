@@ -495,6 +495,48 @@ def test_undeclared_xml_elements_are_ignored(scenario: Scenario, target: Target,
     )
 
 
+CODE_MEMBERS = frozenset(  # members whose values are codes (MSG-03: strings, "111", "2", never 111 or 2)
+    {"application_no", "case_no", "division_code", "dept_uscc", "item_code", "id_type", "kind", "uscc", "channel"}
+    | {"material_code", "license_id", "license_type", "dept_seq", "base_code"}
+)
+
+
+def _codes_not_strings(value: Any, path: str = "") -> list[str]:
+    """The code members under `value` (a JSON value) sent as something other than a string (null aside)."""
+    if isinstance(value, list):
+        return [bad for index, item in enumerate(value) for bad in _codes_not_strings(item, f"{path}/{index}")]
+    if not isinstance(value, dict):
+        return []
+    found = [
+        f"{path}/{name}: {json.dumps(member, ensure_ascii=False)}"
+        for name, member in value.items()
+        if name in CODE_MEMBERS and member is not None and not isinstance(member, str | dict | list)
+    ]
+    return found + [bad for name, member in value.items() for bad in _codes_not_strings(member, f"{path}/{name}")]
+
+
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.21"])
+def test_code_values_the_system_sends_are_strings(scenario: Scenario, driver: Driver) -> None:
+    """2026.2: a legal applicant taken at the window, then accepted: every code value of its SB and SL (the
+    application's id_type, kind, uscc, division_code, item_code, material codes …) is a JSON string."""
+    _, number = scenario.window_apply(scenario.window_params(applicant="legal"))
+    if number is None:
+        pytest.skip("not-applicable: no window application of a legal applicant was taken (APP-06 judges it)")
+    pushes = [scenario.came(number, "SB")]
+    driver.act("accept", number)
+    pushes += [p for p in scenario.steps(number, "SL") if p.event.get("step") == "SL"][:1]
+    for push in pushes:
+        numbers = _codes_not_strings(push.event)
+        if numbers:
+            raise Violation(
+                "code values sent as JSON numbers",
+                'every code value a JSON string ("111", "2", "330106")',
+                numbers,
+                "send code values as strings, as the system receives them: never convert them to numbers",
+                f"{push.event.get('step')} of {number}",
+            )
+
+
 @pytest.mark.requirement("MSG-03", clauses=["APP-06.7", "MSG-03.11", "MSG-03.12"])
 def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver) -> None:
     """2026.2: handler, applicant and material names in the events a system pushes (SB, then SL) are non-empty."""

@@ -431,17 +431,23 @@ def test_the_public_endpoints_are_served_without_signature_headers(
             )
 
 
-@pytest.mark.requirement("SIG-02", clauses=["SIG-02.29"])
+@pytest.mark.requirement("SIG-02", clauses=["SIG-02.28", "SIG-02.29"])
 def test_the_driver_refuses_calls_not_signed_with_the_systems_own_key(target: Target, raw: httpx.Client) -> None:
-    """§11: the driver is signed with the system's own app_id and app_secret; unsigned calls and calls signed
-    with the platform's key are refused (401, whichever code of SIG-02 the system's order gives)."""
+    """§11: the driver is signed with the system's own app_id and app_secret; unsigned calls, calls signed
+    with the platform's key and calls signed with the system's secret under another app_id (the platform's) are
+    refused (401, whichever code of SIG-02 the system's order gives)."""
     if not target.driver_url:
         pytest.skip("not-applicable: the system registered no driver (norm §11)")
     url = target.driver_url + "/actions"
     body = json.dumps({"action": "accept", "application_no": UNKNOWN_APPLICATION_NO}).encode()
     path = httpx.URL(url).raw_path.decode()
     platform_signed = signed_headers(target.grant.app_id, target.grant.secret, "POST", path, body=body)
-    for headers, what in (({}, "an unsigned call"), (platform_signed, "a call signed with the platform's key")):
+    other_app_id = signed_headers(target.grant.app_id, target.registration.app_secret, "POST", path, body=body)
+    for headers, what in (
+        ({}, "an unsigned call"),
+        (platform_signed, "a call signed with the platform's key"),
+        (other_app_id, f"a call signed with the system's app_secret under the app_id {target.grant.app_id}"),
+    ):
         answer = raw.post(url, content=body, headers={**headers, "Content-Type": JSON})
         if answer.status_code != 401 or (body_of(answer) or {}).get("code") not in SIGNATURE_CODES:
             answered(

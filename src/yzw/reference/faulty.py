@@ -618,6 +618,36 @@ def _held_known_session(system: ReferenceSystem, request: Request) -> str:
     return held if known else fresh_sid(system, request)
 
 
+def _cookie_kept_when_brought(request: Request) -> bool:
+    """SSO-07 broken: the login sets its cookie only for a browser that brings none (written so as not to overwrite
+    a "remember me" cookie), so a browser that held a session cookie keeps it and never gets the new session's."""
+    system: ReferenceSystem = request.app.state.system
+    return system.parts.session_cookie_name not in request.cookies
+
+
+def _persons_only(user: dict[str, Any]) -> bool:
+    """SSO-04 broken: sessions are rows of the person account table, keyed by the ID number; a legal person (a
+    uscc, no id_number) gets the cookie and the redirect home, but no row, so its session is never found."""
+    return bool(user.get("id_number"))
+
+
+def _sl_unreported_after_sb(step: str, last_step: str | None) -> bool:
+    """EVT-01 broken: the window module takes it that the SB already told the platform of the application, so the
+    acceptance of an application taken at the window or an agent point opens the case without pushing SL."""
+    return not (step == "SL" and last_step == "SB")
+
+
+def _rep_type_as_number(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """MSG-03 broken: the SB is built from the window form's model, whose certificate select for the legal
+    representative holds the type as a number, so a legal applicant's SB carries legal_rep.id_type 111."""
+    applicant = application.get("applicant") or {}
+    rep = applicant.get("legal_rep")
+    if isinstance(rep, dict) and str(rep.get("id_type", "")).isdigit():
+        typed = {**rep, "id_type": int(rep["id_type"])}
+        application = {**application, "applicant": {**applicant, "legal_rep": typed}}
+    return announce(system, application)
+
+
 def _bare_cookie(response: Response, name: str, sid: str, https: bool) -> None:
     """SSO-07 broken: no HttpOnly, no SameSite, no Secure."""
     response.headers["set-cookie"] = f"{name}={sid}; Path=/"
@@ -751,6 +781,17 @@ def _platform_key_at_the_driver(pipeline: Pipeline, call: Call, route: Route) ->
         if route.signer != "system":
             raise
         check_signature(pipeline, call, replace(route, signer="platform"))
+
+
+def _driver_key_whatever_app_id(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-02 broken: the driver holds one key, its own app_secret, and looks no app id up: a call signed with that
+    secret is served whatever X-Yzw-App-Id it names."""
+    if route.signer != "system":
+        check_signature(pipeline, call, route)
+        return
+    system: ReferenceSystem = call.request.app.state.system
+    one_key = replace(pipeline, keys=lambda call, route: lambda app_id: system.registration.app_secret)
+    check_signature(one_key, call, route)
 
 
 def _drafted_before_verdict(pipeline: Pipeline, call: Call, route: Route) -> None:
@@ -3043,6 +3084,38 @@ def _born_before_1940(applicant: dict[str, Any], person: dict[str, Any]) -> str 
     return None
 
 
+def _minor(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """An account rule of the vendor's own: the applicant (not a legal representative) must be of age, read from
+    the birth date of a resident card, so a holder under 18 is refused."""
+    number = str(person.get("id_number") or "")
+    if person is not applicant or person.get("id_type") != "111" or len(number) != 18 or not number[6:14].isdigit():
+        return None
+    try:
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+    today = today_cn()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return "an applicant under 18 cannot apply in person" if age < 18 else None
+
+
+def _enterprise_outside_market_registry(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """The vendor looks an enterprise (kind 2) up in the market regulator's registry, which holds only credit codes
+    its registering authority (first character 9) issued, and refuses any other as "not an enterprise"."""
+    legal = person is applicant and person.get("type") == "legal" and person.get("kind") == "2"
+    if legal and not str(person.get("uscc") or "").startswith("9"):
+        return "kind 2 (企业法人) with a credit code the market regulator did not issue"
+    return None
+
+
+def _web_for_fully_online_items(document: Any, entry: dict[str, Any]) -> bool:
+    """CODE-05 broken: the web hall was taken for the 全程网办 channel, so the web digit 1 is taken only for items
+    of online_depth 4; a web application for an item handled online to depth 2 or 3 (submitted online, a visit
+    to the window still due) is refused as a number of a channel the item does not offer."""
+    number = str(document.get("application_no") or "")
+    return not (len(number) > 6 and number[6] == "1" and entry.get("online_depth") != 4)
+
+
 async def _expired_as_valid(system: ReferenceSystem, license_id: str, holder: str) -> str:
     """LIC-02 broken: an expired license is taken as valid (the desk reads expiry as a reminder for renewal)."""
     state = await verify_license(system, license_id, holder)
@@ -3780,6 +3853,15 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "catalog-notices-unsigned": {"signature_check": _unsigned_at("/catalog/notifications")},
     "supervision-notices-unsigned": {"signature_check": _unsigned_at("/supervision/notices")},
     "driver-takes-platform-key": {"signature_check": _platform_key_at_the_driver},
+    # the last clauses without a fault (issue 13, faults2)
+    "driver-app-id-unchecked": {"signature_check": _driver_key_whatever_app_id},
+    "login-cookie-kept-when-brought": {"login_sets_cookie": _cookie_kept_when_brought},
+    "legal-person-session-not-kept": {"session_kept": _persons_only},
+    "window-acceptance-not-pushed": {"step_reported": _sl_unreported_after_sb},
+    "minor-applicants-refused": {"code_check": _applicant_refused(_minor)},
+    "enterprise-uscc-market-only": {"code_check": _applicant_refused(_enterprise_outside_market_registry)},
+    "web-digit-fully-online-items-only": {"number_fits_item": _web_for_fully_online_items},
+    "sb-rep-id-type-as-number": {"window_announcement": _rep_type_as_number},
     "logout-unsigned": {"signature_check": _unsigned_at("/sso/logout")},
     "empty-ticket-sent-to-idp": {"ticket_of": _ticket_as_given},
     "logout-ends-latest-session-only": {"end_sessions": _latest_session_ended},

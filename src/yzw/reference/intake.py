@@ -46,6 +46,12 @@ def _judged(system: ReferenceSystem, document: Any) -> tuple[list[Finding], dict
     return system.parts.schema_check(system, document, schema), system.parts.code_check(document, codes)
 
 
+def any_item(document: Any, entry: dict[str, Any]) -> bool:
+    """CODE-05, APP-01: a valid number of any channel is taken for any item; the catalogue's online_depth
+    describes the item to the public and refuses no channel."""
+    return True
+
+
 def codes_as_found(document: Any, codes: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
     """APP-03: the findings of the norm's own code rules and lists (CODE-01 … CODE-09), no narrower and no wider."""
     return codes
@@ -82,6 +88,9 @@ async def _item_checked(
             codes["ITEM_UNKNOWN"] = [
                 Finding("/item_code", "item_code", "not an active item of this department", "APP-03")
             ]
+        elif entry is not None and not system.parts.number_fits_item(document, entry):
+            found = Finding("/application_no", "application_no", "not a channel of this item", "CODE-05")
+            codes["APPLICATION_NO_INVALID"] = [*codes.get("APPLICATION_NO_INVALID", []), found]
     checked = {
         code: [f for f in found if not f.path.startswith(system.parts.unchecked_members)]
         for code, found in codes.items()

@@ -55,7 +55,8 @@ def record_event(
         )
         if occurred_at is not None:
             event["occurred_at"] = occurred_at
-        if step in system.parts.unreported_steps:  # moved on without an event: no seq taken, nothing queued
+        reported = system.parts.step_reported(step, row[3])
+        if step in system.parts.unreported_steps or not reported:  # moved on without an event: nothing queued
             _move_on(db, step, row, {**event, "seq": row[1]})
             return event
         _move_on(db, step, row, event)
@@ -64,6 +65,11 @@ def record_event(
         )
     system.ring_outbox()
     return event
+
+
+def every_step_reported(step: str, last_step: str | None) -> bool:
+    """EVT-01: every step is pushed, whatever came before it (an SL after SB or BZJ as after nothing)."""
+    return True
 
 
 def written_at_once(step: str) -> dt.timedelta:

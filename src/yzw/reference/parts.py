@@ -79,6 +79,7 @@ class Parts:
     answer_again: Callable[[ReferenceSystem, Json | None, Any], Response | None] = intake.first_answer
     intake_pause: Callable[[], Awaitable[None]] = no_pause
     item_lookup: ItemLookup = catalogue.item  # where intake finds the application's item
+    number_fits_item: Callable[[Any, Json], bool] = intake.any_item  # the number's channel for the item (CODE-05)
     item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
     store_once: Callable[[ReferenceSystem, Any, Json, str], Response | None] = intake.store_once  # APP-04, PERF-02
@@ -196,6 +197,7 @@ class Parts:
     receipt_taken: Callable[[str], bool] = journal.any_receipt  # EVT-08: the 2xx answer's text
     # depth: ACC-05, ACC-06, EVT-01, EVT-02, EVT-07
     unreported_steps: frozenset[str] = frozenset()  # steps the system records without an event (EVT-01: none)
+    step_reported: Callable[[str, str | None], bool] = journal.every_step_reported  # (step, the step before)
     retry_body: Callable[[str], str] = unchanged  # what a retry sends: the same event, unchanged (EVT-07)
     push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
     on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
@@ -216,6 +218,8 @@ class Parts:
     ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
     login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
     session_for: Callable[[str, Json], str] = sso.as_generated  # the session id of this login (SSO-07)
+    session_kept: Callable[[Json], bool] = sso.every_user  # whether the login stores a session (SSO-04)
+    login_sets_cookie: Callable[[Request], bool] = sso.every_login  # whether the login answer sets it (SSO-07)
     # depth: the supplements (ACC-05, ACC-06)
     supplements_state: Callable[[ReferenceSystem, str], Json] = intake.waiting_for_supplements  # 404, then 409
     bzj_payload: Callable[[Json, Json], Json] = intake.supplied  # the supplements' materials, the file after them

@@ -152,17 +152,30 @@ def verified(keys: dict[str, str], record: dict[str, Any]) -> bool:
 def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) -> Response:
     """A session for the person the IdP vouched for, its cookie, and the way home (302)."""
     sid = system.parts.session_for(system.parts.session_id(system, request), user)
-    system.store.execute(
-        "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO "
-        "UPDATE SET user_id = excluded.user_id, user_record = excluded.user_record, created_at = excluded.created_at",
-        sid,
-        user["user_id"],
-        json.dumps(user, ensure_ascii=False),
-        now_text(),
-    )
+    if system.parts.session_kept(user):
+        system.store.execute(
+            "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO "
+            "UPDATE SET user_id = excluded.user_id, user_record = excluded.user_record, created_at = "
+            "excluded.created_at",
+            sid,
+            user["user_id"],
+            json.dumps(user, ensure_ascii=False),
+            now_text(),
+        )
     response = system.parts.login_answer(sid)
-    system.parts.session_cookie(response, system.parts.session_cookie_name, sid, request.url.scheme == "https")
+    if system.parts.login_sets_cookie(request):
+        system.parts.session_cookie(response, system.parts.session_cookie_name, sid, request.url.scheme == "https")
     return response
+
+
+def every_user(user: dict[str, Any]) -> bool:
+    """SSO-04: every login the IdP vouched for creates a session, a person's or a legal person's."""
+    return True
+
+
+def every_login(request: Request) -> bool:
+    """SSO-07: every login answer sets the new session's cookie, whatever cookie the browser brought."""
+    return True
 
 
 def as_generated(sid: str, user: dict[str, Any]) -> str:
