@@ -85,9 +85,15 @@ async def reset(call: Call) -> Response:
     runs may use the platform at once."""
     platform = call.platform
     system = _system(call)
-    if system is not None:
-        reset_system(platform, system)
-        return JSONResponse({"reset": True, "app_id": system.app_id})
+    async with platform.relays.closed():  # no relay lands after the reset (a stale history at the parent)
+        if system is not None:
+            reset_system(platform, system)
+            return JSONResponse({"reset": True, "app_id": system.app_id})
+        _reset_all(platform)
+    return JSONResponse({"reset": True})
+
+
+def _reset_all(platform: Platform) -> None:
     platform.store.reset(keep=("systems", "settings", OWN_ITEMS))
     load_demo_catalogue(platform.store)
     restore_own_items(platform.store)
@@ -99,7 +105,6 @@ async def reset(call: Call) -> Response:
     platform.delivered.clear()
     for log in platform.traffic.values():
         log.clear()
-    return JSONResponse({"reset": True})
 
 
 @endpoint(signed=False)

@@ -55,7 +55,17 @@ async def relay_loop(platform: Platform, node: NodeSpec, stop: asyncio.Event) ->
 
 
 async def _relay_once(platform: Platform, node: NodeSpec, client: AsyncSignedClient) -> bool | None:
-    """True when events moved, None when there was nothing to move, False when a target refused or failed."""
+    """True when events moved, None when there was nothing to move (or a reset is under way), False when a
+    target refused or failed."""
+    if not platform.relays.enter():
+        return None
+    try:
+        return await _relay_rows(platform, node, client)
+    finally:
+        platform.relays.leave()
+
+
+async def _relay_rows(platform: Platform, node: NodeSpec, client: AsyncSignedClient) -> bool | None:
     rows = platform.store.rows(
         "SELECT id, target, body FROM outbox WHERE node = ? ORDER BY id LIMIT ?", node.name, RELAY_BATCH
     )

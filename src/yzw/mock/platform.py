@@ -7,6 +7,7 @@ testing: the traffic log, injected faults and one-shot flags.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -14,6 +15,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +77,45 @@ class Fault:
         )
 
 
+class RelayGate:
+    """The relays in flight (each node's relay loop runs in its own thread) and a reset that waits for them.
+
+    A reset that empties the tables while a relay is on its way lets the relayed events land after it: the
+    parent then holds a history of the last run, and the next run's first event of that application number is
+    refused on relay as out of order ("seq 1 does not follow 1"). A relay takes its turn with `enter`; `closed`
+    holds new relays back and waits for those in flight (at most `wait` seconds: a target that hangs)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flying = 0
+        self._closed = 0
+
+    def enter(self) -> bool:
+        """Whether a relay may start now; one that may must `leave` when its answer came (or did not)."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._flying += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._flying -= 1
+
+    @contextlib.asynccontextmanager
+    async def closed(self, wait: float = 15.0) -> AsyncIterator[None]:
+        with self._lock:
+            self._closed += 1
+        try:
+            deadline = time.monotonic() + wait
+            while self._flying and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            yield
+        finally:
+            with self._lock:
+                self._closed -= 1
+
+
 class SharedNonces:
     """SIG-02 nonces of one node in the store, claimed atomically so replicas cannot both accept one."""
 
@@ -125,6 +166,7 @@ class Platform:
     flags: dict[str, int] = field(default_factory=dict)  # one-shot misbehaviours: forge_signature[@app_id] …
     pending_notices: deque[tuple[str, str, dict[str, Any]]] = field(default_factory=deque)  # (kind, to, body)
     delivered: list[dict[str, Any]] = field(default_factory=list)  # outbound calls to systems, for inspection
+    relays: RelayGate = field(default_factory=RelayGate)  # a reset waits for the relays in flight
     _clocks: tuple[dict[str, float], float] = ({}, 0.0)  # (offset per department, "" for all; read at)
 
     def __post_init__(self) -> None:
