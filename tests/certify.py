@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import time_machine
 import yaml
 from tests.conftest import REGISTRATION
 
+from yzw.codes.times import CN_TZ
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
 from yzw.mock.runner import RunningPlatform
@@ -43,7 +47,34 @@ def certify(
     only: frozenset[str] = frozenset(),
 ) -> Conformance:
     """A conformance run (no reports) against a fresh reference system (of a flavour) with the given faults,
-    configured as the demo department unless `registration` names another (with its own catalogue)."""
+    configured as the demo department unless `registration` names another (with its own catalogue). A fault
+    that shows only at one hour (`runs_at`) is certified with the whole run's clock set to that hour today."""
+    with _clock_of(faults):
+        return _certify(platform, folder, faults, chapters, wait, flavour, registration, only)
+
+
+def at_hour_today(hour: str) -> AbstractContextManager[Any]:
+    """Every clock of this process (platform, system, checks) moved to `hour` ("HH:MM" +08:00) today, and going
+    on from there: the days turn as at that hour, while monotonic clocks (asyncio's, time-outs) are left alone."""
+    today = dt.datetime.now(CN_TZ).date()
+    return time_machine.travel(dt.datetime.combine(today, dt.time.fromisoformat(hour), CN_TZ), tick=True)
+
+
+def _clock_of(faults: tuple[str, ...]) -> AbstractContextManager[Any]:
+    hours = {catalogue()[name].runs_at for name in faults} - {None}
+    return at_hour_today(hours.pop()) if hours else nullcontext()
+
+
+def _certify(
+    platform: RunningPlatform,
+    folder: Path,
+    faults: tuple[str, ...],
+    chapters: frozenset[str],
+    wait: float,
+    flavour: str,
+    registration: Registration,
+    only: frozenset[str],
+) -> Conformance:
     reference = start_reference(platform, registration, faults=chosen(list(faults)), flavour=flavour)
     try:
         options = RunOptions.checked(

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.certify import at_hour_today, certify, not_passed
 from tests.conftest import RECORD, REGISTRATION
 from tests.mock_helpers import FOOD_ITEM, mock_events, pushed_to, wait_until
 from tests.test_reference import PLANNING_ITEM, _act, _application, _plan
@@ -1486,3 +1487,17 @@ def test_fault_token_renewed_on_expiry_only(platform_nodes: RunningPlatform, wit
     answer = _post(reference, fresh)
     assert (answer.status_code, answer.json()["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
     assert httpx.get(tokens).json()["token_requests"][RECORD["app_id"]] == 1  # no new token was asked
+
+
+def test_a_clean_run_at_half_past_midnight_passes_and_the_day_faults_fail(
+    platform_nodes: RunningPlatform, tmp_path: Path
+) -> None:
+    """CODE-05.21, CODE-06.11: at 00:30 +08:00 the UTC day is still yesterday. A clean run at that hour passes
+    (no false failure at night), and the faults that count days in UTC (declared `runs_at`) fail there."""
+    with at_hour_today("00:30"):
+        assert dt.datetime.now(CN_TZ).hour == 0
+        assert not_passed(certify(platform_nodes, tmp_path, chapters=frozenset({"CODE"}))) == set()
+    for name in ("case-day-in-utc", "window-day-in-utc"):
+        fault = catalogue()[name]
+        assert fault.runs_at == "00:30"
+        assert fault.requirement in not_passed(certify(platform_nodes, tmp_path, (name,), frozenset({"CODE"})))

@@ -22,6 +22,7 @@ class Fault:
     under_load: bool = False  # shows only under concurrency: `yzw load --with-checks` fails it, a run cannot
     part: tuple[str, ...] = ()  # the parts of the reference system it replaces (yzw.reference.parts)
     clauses: tuple[str, ...] = ()  # the clauses of its requirement it breaks (specs/requirements.yaml)
+    runs_at: str | None = None  # "HH:MM" +08:00: it shows only at that hour, so the loop test runs it then
 
 
 @cache
@@ -41,6 +42,7 @@ def _fault(entry: dict[str, Any]) -> Fault:
         bool(entry.get("under_load")),
         (part,) if isinstance(part, str) else tuple(part),
         tuple(entry.get("clauses", ())),
+        entry.get("runs_at"),
     )
 
 

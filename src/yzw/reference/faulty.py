@@ -3681,6 +3681,23 @@ async def _review_backdated(system: ReferenceSystem, request: dict[str, Any]) ->
     return answer
 
 
+def _utc_day() -> dt.date:
+    """The day as a server set to UTC sees it: yesterday's date until 08:00 +08:00 (CODE-05, CODE-06 broken)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _case_no_by_utc_day(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: the case number's date part and daily serial follow the UTC day."""
+    day = _utc_day()
+    serial = system.next_counter(f"case:{day.isoformat()}")
+    return compose.case_no(system.registration.division_code, system.registration.dept_seq, day, serial)
+
+
+def _window_number_by_utc_day(division: str, digit: str, day: dt.date, dept_seq: str, serial: int) -> str:
+    """CODE-05 broken: the number the window issues is dated by the UTC day, whatever day the desk is in."""
+    return compose.system_application_no(division, digit, _utc_day(), dept_seq, serial)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4373,4 +4390,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "dispatch-takes-a-seq": {"driver_action": _dispatch_takes_a_seq},
     "cb-again-after-cb": {"next_steps": _cb_again_after_cb},
     "review-backdated": {"driver_action": _review_backdated},
+    # depth: CODE-05.21, CODE-06.11, the day turning at midnight +08:00 (seen only 00:00–08:00 +08:00: `runs_at`)
+    "case-day-in-utc": {"case_no": _case_no_by_utc_day},
+    "window-day-in-utc": {"window_number": _window_number_by_utc_day},
 }
