@@ -18,8 +18,8 @@ import secrets
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import nullcontext, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
@@ -3171,21 +3171,37 @@ async def _evaluations_with_sso_token(system: ReferenceSystem) -> int:
         if row["path"] != "/exchange/v1/evaluations":
             status, error = await send(system, row["path"], row["body"])
         else:
-            # a client of its own for each round, closed after it (one kept open outlived the system's loop)
-            client = AsyncSignedClient(replace(system.client.credentials, scope="idp:ticket"))
-            try:
-                answer = await client.request(
-                    "POST",
-                    system.parts.event_exchange(system) + row["path"],
-                    content=str(row["body"]).encode(),
-                    headers={"Content-Type": "application/json"},
-                )
-                status, error = answer.status_code, answer.text[:300]
-            except (httpx.HTTPError, OSError) as exc:
-                status, error = 0, f"{type(exc).__name__}: {exc}"
-            finally:
-                await client.aclose()
+            async with _client_of_its_own(system, "idp:ticket", Token()) as client:
+                status, error = await send(system, row["path"], row["body"], client)
         delivered_now += settle(system, row, status, error)
+    return delivered_now
+
+
+@asynccontextmanager
+async def _client_of_its_own(system: ReferenceSystem, scope: str, token: Token) -> AsyncIterator[AsyncSignedClient]:
+    """A module's own signed client for one round, holding `token`; closed after the round (a client kept open
+    outlived the system's event loop)."""
+    client = AsyncSignedClient(replace(system.client.credentials, scope=scope), timeout=system.parts.platform_timeout)
+    client.token = token
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+_PUSHER_TOKENS: dict[int, Token] = {}  # per system: the outbox component's own token, kept between rounds
+
+
+async def _outbox_with_its_own_token(system: ReferenceSystem) -> int:
+    """SIG-05 broken: the outbox is a component of its own, with its own token asked for exchange:write only,
+    while the rest of the system holds a token for the other scopes: two tokens, one per scope group."""
+    delivered_now = 0
+    token = _PUSHER_TOKENS.setdefault(id(system), Token())
+    async with _client_of_its_own(system, "exchange:write", token) as client:
+        for row in system.parts.ready(system):
+            status, error = await send(system, row["path"], row["body"], client)
+            delivered_now += settle(system, row, status, error)
+        _PUSHER_TOKENS[id(system)] = client.token
     return delivered_now
 
 
@@ -4393,4 +4409,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: CODE-05.21, CODE-06.11, the day turning at midnight +08:00 (seen only 00:00–08:00 +08:00: `runs_at`)
     "case-day-in-utc": {"case_no": _case_no_by_utc_day},
     "window-day-in-utc": {"window_number": _window_number_by_utc_day},
+    "token-per-component": {
+        "push_round": _outbox_with_its_own_token,
+        "token_scope": " ".join(name for name in SCOPES.split() if name != "exchange:write"),
+    },
 }

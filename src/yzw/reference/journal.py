@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from yzw.client import AsyncSignedClient
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.store import Db
 from yzw.spec.limits import limits
@@ -200,12 +201,14 @@ def as_json(path: str, body: str) -> tuple[bytes, str]:
     return body.encode(), "application/json"
 
 
-async def send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str]:
+async def send(
+    system: ReferenceSystem, path: str, body: str, client: AsyncSignedClient | None = None
+) -> tuple[int, str]:
     """POST one event (or evaluation, rectification) to the exchange: the status and the answer's text (status 0
-    when none came)."""
+    when none came). The system's one client unless another is given (a faulty part's)."""
     content, media = system.parts.push_form(path, body)
     try:
-        answer = await system.client.request(
+        answer = await (client or system.client).request(
             "POST",
             system.parts.event_exchange(system) + path,
             content=content,

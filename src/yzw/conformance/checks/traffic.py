@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -96,7 +97,11 @@ def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> 
         for index, e in enumerate(calls)
         if e["path"] != TOKEN_PATH and e.get("status") == 401 and any(c in str(e.get("response")) for c in token_codes)
     ]
-    fetched = sum(1 for e in calls if e["path"] == TOKEN_PATH and e.get("status") == 200)
+    # per token: a system holding one token per scope group (SIG-05's to judge) renews each of them
+    fetched = max(
+        Counter(_scope_asked(e) for e in calls if e["path"] == TOKEN_PATH and e.get("status") == 200).values(),
+        default=0,
+    )
     if fetched > 1 + len(refusals):
         raise Violation(
             "the system fetched more tokens than it needed",
@@ -172,6 +177,28 @@ def token_requests_valid(calls: list[dict[str, Any]]) -> None:
                 "ask for the union of the scopes the system needs, from the norm's list only",
                 f"POST {TOKEN_PATH} ({findings[0].path} {findings[0].reason})",
             )
+
+
+def _scope_asked(entry: dict[str, Any]) -> frozenset[str]:
+    """The scope names a token request asked for (the form's `scope`, space-separated)."""
+    return frozenset(dict(parse_qsl(str(entry.get("request", "")))).get("scope", "").split())
+
+
+def one_token(calls: list[dict[str, Any]]) -> None:
+    """SIG-05: one token whose scope is the union of the calls' scopes: every token the system was given asked for
+    the same scope, not one token per scope or per component."""
+    asked = {
+        _scope_asked(e): e for e in calls if e["path"] == TOKEN_PATH and e.get("status") == 200 and _scope_asked(e)
+    }
+    if len(asked) > 1:
+        raise Violation(
+            "the system holds more than one token (one per scope)",
+            "one token, asked with the union of the scopes of every call the system makes",
+            f"{len(asked)} tokens asked with different scopes: "
+            + "; ".join(f"scope={' '.join(sorted(scope))!r}" for scope in asked),
+            "ask for one token with every scope the system's calls need, and use it for every call",
+            f"POST {TOKEN_PATH} at {next(iter(asked.values())).get('node')}",
+        )
 
 
 def etags_echoed(calls: list[dict[str, Any]]) -> None:
