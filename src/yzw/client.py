@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json as jsonlib
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -22,6 +24,16 @@ SignHeaders = Callable[..., dict[str, str]]  # signing.signed_headers' signature
 
 TOKEN_PATH = "/idp/v1/oauth/token"
 RENEW_ON = ("TOKEN_EXPIRED", "TOKEN_INVALID")  # SIG-04
+
+
+@cache
+def trusted() -> ssl.SSLContext:
+    """One TLS context for every client of this process: httpx would load the CA bundle again for each client
+    (≈ 10–30 ms), and a conformance run opens several clients per check. Same trust as httpx's default
+    (SSL_CERT_FILE / SSL_CERT_DIR, else certifi)."""
+    return httpx.create_ssl_context()
+
+
 REFRESH_MARGIN = 60  # seconds before expiry when a token is renewed (SIG-04 allows the last 60 s)
 
 
@@ -163,7 +175,7 @@ class SignedClient(_Signer):
         self, credentials: Credentials, timeout: float = 10.0, hooks: dict[str, list[Any]] | None = None
     ) -> None:
         super().__init__(credentials)
-        self._http = httpx.Client(timeout=timeout, event_hooks=hooks)
+        self._http = httpx.Client(timeout=timeout, event_hooks=hooks, verify=trusted())
 
     def close(self) -> None:
         self._http.close()
@@ -199,7 +211,7 @@ class AsyncSignedClient(_Signer):
 
     def __init__(self, credentials: Credentials, timeout: float = 5.0) -> None:
         super().__init__(credentials)
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = httpx.AsyncClient(timeout=timeout, verify=trusted())
 
     async def aclose(self) -> None:
         await self._http.aclose()

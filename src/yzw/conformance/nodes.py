@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from yzw.client import trusted
 from yzw.conformance.evidence import Evidence
 from yzw.conformance.operator import Operator
 from yzw.run.target import Target
@@ -27,7 +28,7 @@ class Nodes:
         self.evidence = evidence
         self.wait_seconds = wait
         self.operator = operator  # a person acting in the system: waits last as long as they need
-        self.http = httpx.Client(timeout=10)
+        self.http = httpx.Client(timeout=10, verify=trusted())
 
     def close(self) -> None:
         self.http.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from yzw.client import Credentials, SignedClient
+from yzw.client import Credentials, SignedClient, trusted
 from yzw.conformance.driver import Driver, HttpDriver, ManualDriver, OperatorDriver
 from yzw.conformance.evidence import Evidence
 from yzw.conformance.nodes import Clock, Nodes
@@ -191,7 +191,7 @@ def sut(target: Target, evidence: Evidence) -> Iterator[SignedClient]:
 @pytest.fixture
 def raw(evidence: Evidence) -> Iterator[httpx.Client]:
     """An unsigned client: a browser, or a caller that does not follow the norm."""
-    with httpx.Client(timeout=10, event_hooks=evidence.hooks()) as client:
+    with httpx.Client(timeout=10, event_hooks=evidence.hooks(), verify=trusted()) as client:
         yield client
 
 

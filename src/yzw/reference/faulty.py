@@ -34,7 +34,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from yzw.client import AsyncSignedClient, Credentials, SignHeaders, Token, TokenUnavailable
+from yzw.client import AsyncSignedClient, Credentials, SignHeaders, Token, TokenUnavailable, trusted
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, mod_37_36_check, uscc_check
@@ -1692,7 +1692,7 @@ def _codes_coerced(system: ReferenceSystem, document: Any, findings: list[Findin
 # SIG-01 deepened (depth-rob)
 async def _plain_get(system: ReferenceSystem, url: str) -> httpx.Response:
     """SIG-01 broken: the IdP's keys look public, so they are fetched with a plain HTTP client: unsigned, no token."""
-    async with httpx.AsyncClient(timeout=system.parts.platform_timeout) as plain:
+    async with httpx.AsyncClient(timeout=system.parts.platform_timeout, verify=trusted()) as plain:
         return await plain.get(url)
 
 
