@@ -53,6 +53,7 @@ def record_event(
         event = _event(
             system, number, step, row, payload, case_no or row[2], handler or system.parts.own_handler(system)
         )
+        event["seq"] = system.parts.event_seq(db, row)
         if occurred_at is not None:
             event["occurred_at"] = occurred_at
         if step in system.parts.unreported_steps:  # moved on without an event: no seq taken, nothing queued
@@ -63,6 +64,12 @@ def record_event(
             "INSERT INTO outbox (application_no, body) VALUES (?, ?)", (number, json.dumps(event, ensure_ascii=False))
         )
     return event
+
+
+def next_in_application(db: Db, row: Any) -> int:
+    """EVT-03: seq counts the application's own events, 1, 2, … without gaps (`row`: the application as it
+    stands, its last seq second)."""
+    return int(row[1]) + 1
 
 
 def written_at_once(step: str) -> dt.timedelta:
