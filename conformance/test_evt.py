@@ -937,6 +937,10 @@ def test_a_push_that_times_out_is_retried(scenario: Scenario, platform: Nodes) -
     steps = [(p.event.get("step"), p.status or "no answer") for p in pushes]
     if not any(p.event.get("step") == "SL" for p in pushes):
         pytest.skip("not-applicable: the system pushed no SL to time out (see EVT-01)")
+    if not any(p.event.get("step") == "SL" and p.accepted for p in pushes) and any(
+        p.event.get("step") == "SL" and p.status in CONTENT_REFUSALS for p in pushes
+    ):
+        pytest.skip("not-applicable: the exchange refused the SL for its content (its rule judges it: EVT-02, ACC-03)")
     taken = [p for p in pushes if _answered(p)]  # a CB refused for its content is EVT-02's
     if case_steps(taken)[:2] != ["SL", "CB"]:
         raise Violation(
@@ -953,7 +957,9 @@ def test_a_push_that_times_out_is_retried(scenario: Scenario, platform: Nodes) -
 def test_a_rectification_is_retried_with_backoff(scenario: Scenario, platform: Nodes) -> None:
     """A bad review rectified while the exchange answers 503 to the rectification: the driver answers 200
     (queued), and the rectification is sent again after ≥ 1 s until delivered."""
-    _, _, case_no = scenario.case()
+    _, sl, case_no = scenario.case()
+    if sl.status in CONTENT_REFUSALS:
+        pytest.skip("not-applicable: the exchange refused the case's SL for its content; what follows waits behind it")
     evaluation = seen(scenario.driver.act("evaluate", case_no=case_no, level=1, comment="等待时间过长"), "took it")
     evaluation_id = (body_of(evaluation) or {}).get("evaluation_id") if evaluation.status_code == 200 else None
     if not evaluation_id:
