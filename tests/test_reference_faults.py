@@ -223,11 +223,15 @@ def test_fault_fk_twice(platform_nodes: RunningPlatform, with_fault: Start) -> N
 
 def test_fault_accepts_not_serialized(platform_nodes: RunningPlatform, with_fault: Start) -> None:
     reference = with_fault("accepts-not-serialized")
-    application, _, desk = _submitted(platform_nodes, reference)
-    number = application["application_no"]
-    with ThreadPoolExecutor(max_workers=4) as pool:  # the license check between "may I?" and "done" lets them in
-        answers = list(pool.map(lambda _: _act(desk, reference, "accept", application_no=number), range(4)))
-    accepted = [a.json() for a in answers if a.status_code == 200]
+    for _ in range(5):  # a race: on a loaded machine the four accepts may not overlap every time
+        application, _, desk = _submitted(platform_nodes, reference)
+        number = application["application_no"]
+        with ThreadPoolExecutor(max_workers=4) as pool:  # the license check between "may I?" and "done" lets them in
+            calls = [pool.submit(_act, desk, reference, "accept", application_no=number) for _ in range(4)]
+            answers = [call.result() for call in calls]
+        accepted = [a.json() for a in answers if a.status_code == 200]
+        if len(accepted) > 1:
+            break
     assert len(accepted) > 1, [a.text for a in answers]
     assert len({a["case_no"] for a in accepted}) == len(accepted)  # a case number each
     assert wait_until(lambda: _refused(reference))  # the exchange refused the second SL (EVT-03)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -97,9 +98,11 @@ class Nodes:
         for node in nodes:
             for entry in self.traffic(node, path, "POST"):
                 for event in _events_in(str(entry.get("request", ""))):
-                    if event.get("application_no") == application_no:
+                    if event.get("application_no") in (application_no, None, ""):
                         found.append(Push(entry, event, self.urls[node]))
-        return found
+        cases = {p.event.get("case_no") for p in found if p.event.get("application_no") == application_no} - {None}
+        # an event that names no application is this one's when it names its case (EVT-02 judges the member)
+        return [p for p in found if p.event.get("application_no") or p.event.get("case_no") in cases]
 
     def observe(self, pushes: list[Push]) -> None:
         """Keep the pushes a check judged as its evidence (once each)."""
@@ -243,11 +246,32 @@ class Push:
 
     @property
     def status(self) -> int:
+        """The exchange's answer to this event: of the push, or in a batch the event's own result (EVT-01: a
+        batch is answered 200 with one result per event, each accepted or refused on its own)."""
+        result = self._result()
+        if result is not None and isinstance(result.get("status"), int):
+            return int(result["status"])
         return int(self.entry.get("status") or 0)
 
     @property
     def answer(self) -> str:
+        result = self._result()
+        if result is not None:
+            return json.dumps(result, ensure_ascii=False)
         return str(self.entry.get("response", ""))
+
+    def _result(self) -> dict[str, Any] | None:
+        """This event's result in a batch answer `{"results": [{event_id, status, …}]}`, or None."""
+        if not str(self.entry.get("path", "")).endswith(":batch"):
+            return None
+        try:
+            results = json.loads(str(self.entry.get("response") or "")).get("results")
+        except (ValueError, AttributeError):
+            return None
+        wanted = self.event.get("event_id")
+        if not isinstance(results, list):
+            return None
+        return next((r for r in results if isinstance(r, dict) and r.get("event_id") == wanted), None)
 
     @property
     def accepted(self) -> bool:
@@ -271,7 +295,27 @@ def _events_in(body: str) -> list[dict[str, Any]]:
         return []
     if isinstance(document, dict) and isinstance(document.get("events"), list):
         return [e for e in document["events"] if isinstance(e, dict)]
+    if isinstance(document, list):  # a batch not wrapped as {"events": [...]}: EVT-01 judges the form
+        return [e for e in document if isinstance(e, dict)]
     return [document] if isinstance(document, dict) else []
+
+
+def body_form(entry: dict[str, Any]) -> str:
+    """What a push to the exchange holds (EVT-01): `event` (one event object), `batch` ({"events": [...]}),
+    `array` (a bare list) or `other`; a body cut off in the log is read by its opening."""
+    text = str(entry.get("request", "")).strip()
+    try:
+        if text.startswith("<"):
+            kind, document = from_xml(parse_xml(text))
+            return "batch" if isinstance(document.get("events"), list) or kind in ("events", "batch") else "event"
+        document = json.loads(text)
+    except Exception:
+        return "array" if text.startswith("[") else "batch" if re.match(r'\{\s*"events"\s*:', text) else "event"
+    if isinstance(document, list):
+        return "array"
+    if isinstance(document, dict):
+        return "batch" if isinstance(document.get("events"), list) else "event"
+    return "other"
 
 
 class Clock:

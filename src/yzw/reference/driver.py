@@ -384,7 +384,7 @@ def review(system: ReferenceSystem, number: str) -> None:
     for step in system.parts.review_steps:
         current = system.application(number)
         if current is not None and step in allowed_steps(current["last_step"], current["suspended_at"]):
-            record_event(system, number, step, {}, handler=CLERK)
+            record_event(system, number, step, system.parts.step_payload(step, current, {}), handler=CLERK)
 
 
 def bj_payload(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:

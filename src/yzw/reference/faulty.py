@@ -3553,6 +3553,81 @@ def _payload_renamed(step_code: str, member: str, renamed: str) -> Callable[[str
     return payload
 
 
+def _payload_not_an_object(steps: frozenset[str], written: Any) -> Callable[[str, dict[str, Any], dict[str, Any]], Any]:
+    """EVT-02 broken: the payload of `steps`, which carry no data, is written as `written` (null, []) instead of
+    the object {} the norm names."""
+
+    def payload(step: str, found: dict[str, Any], params: dict[str, Any]) -> Any:
+        return written if step in steps else step_payload(step, found, params)
+
+    return payload
+
+
+def _seq_from_zero(db: Any, row: Any) -> int:
+    """EVT-03 broken: seq is the event's index in the application's list, counted from 0."""
+    return 0 if row[3] is None else int(row[1]) + 1
+
+
+def _seq_across_applications(db: Any, row: Any) -> int:
+    """EVT-03 broken: seq is drawn from one running number for all the system's events, not counted per
+    application (only the system's first application starts at 1)."""
+    return int(db.execute("SELECT COALESCE(MAX(last_seq), 0) FROM applications").fetchone()[0]) + 1
+
+
+BEFORE_THE_CASE = frozenset({"SB", "BZ", "BZJ", "BYSL", "SL"})  # the steps the intake module writes
+
+
+def _case_events_without_application_no(path: str, body: str) -> tuple[bytes, str]:
+    """EVT-02 broken: the case module's serializer keys the events from CB on by the case: it writes case_no and
+    leaves application_no out."""
+    event = json.loads(body)
+    if path != EVENTS or event.get("step") in BEFORE_THE_CASE:
+        return body.encode(), JSON
+    return json.dumps({k: v for k, v in event.items() if k != "application_no"}, ensure_ascii=False).encode(), JSON
+
+
+def _backlog_batched(url: str, wrap: Callable[[list[Any]], Any]) -> Callable[[ReferenceSystem], Awaitable[int]]:
+    """EVT-01 broken: an event alone goes as the clean outbox sends it, but when several events of an application
+    wait (complete queues CB, SH, PZ and BJ at once; a backlog after an outage) they go together in one push to
+    `url`, as `wrap` writes them, and are settled by its answer."""
+
+    async def push_round(system: ReferenceSystem) -> int:
+        delivered = 0
+        for row in system.parts.ready(system):
+            waiting = system.store.rows(
+                "SELECT id, body, attempts, path FROM outbox WHERE state = 'pending' AND path = ? AND id >= ? AND "
+                "application_no = (SELECT application_no FROM outbox WHERE id = ?) ORDER BY id",
+                EVENTS,
+                row["id"],
+                row["id"],
+            )
+            if row["path"] != EVENTS or len(waiting) < 2:
+                delivered += settle(system, row, *await send(system, row["path"], row["body"]))
+                continue
+            batch = json.dumps(wrap([json.loads(one["body"]) for one in waiting]), ensure_ascii=False).encode()
+            try:
+                answer = await system.client.request(
+                    "POST", system.parts.event_exchange(system) + url, content=batch, headers={"Content-Type": JSON}
+                )
+                status, text = answer.status_code, answer.text[:300]
+            except (httpx.HTTPError, OSError) as exc:
+                status, text = 0, f"{type(exc).__name__}: {exc}"
+            for one in waiting:
+                delivered += settle(system, one, status, text)
+        return delivered
+
+    return push_round
+
+
+def _sl_without(member: str) -> Callable[[str, dict[str, Any], dict[str, Any], dt.datetime], dict[str, Any]]:
+    """ACC-03 broken: the SL payload leaves `member` out (the acceptance desk's form has no field for it)."""
+
+    def payload(case_no: str, found: dict[str, Any], entry: dict[str, Any], due: dt.datetime) -> dict[str, Any]:
+        return {k: v for k, v in sl_payload(case_no, found, entry, due).items() if k != member}
+
+    return payload
+
+
 def _refusal_reason_renamed(params: dict[str, Any]) -> dict[str, Any]:
     """ACC-01 broken: the BYSL payload names the reason `refuse_reason`, as the refusal letter's form field."""
     return {"refuse_reason": bysl_payload(params)["reason"]}
@@ -4413,4 +4488,15 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "push_round": _outbox_with_its_own_token,
         "token_scope": " ".join(name for name in SCOPES.split() if name != "exchange:write"),
     },
+    # depth: EVT-02.22, EVT-02.23 (issue 13)
+    "review-payload-null": {"step_payload": _payload_not_an_object(frozenset({"CB", "SH", "PZ"}), None)},
+    "resumption-payload-list": {"step_payload": _payload_not_an_object(frozenset({"HF"}), [])},
+    # depth: EVT-01.13, EVT-01.14, EVT-02.2, EVT-03.1, EVT-03.3, ACC-03.2, ACC-03.6 (issue 13)
+    "case-events-without-application-no": {"push_form": _case_events_without_application_no},
+    "seq-from-zero": {"event_seq": _seq_from_zero},
+    "seq-across-applications": {"event_seq": _seq_across_applications},
+    "backlog-batch-to-single-url": {"push_round": _backlog_batched(EVENTS, lambda events: {"events": events})},
+    "backlog-batch-unwrapped": {"push_round": _backlog_batched(EVENTS + ":batch", lambda events: events)},
+    "sl-without-application-no": {"sl_payload": _sl_without("application_no")},
+    "sl-without-due-time": {"sl_payload": _sl_without("promised_due_at")},
 }

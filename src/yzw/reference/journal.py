@@ -54,6 +54,7 @@ def record_event(
         event = _event(
             system, number, step, row, payload, case_no or row[2], handler or system.parts.own_handler(system)
         )
+        event["seq"] = system.parts.event_seq(db, row)
         if occurred_at is not None:
             event["occurred_at"] = occurred_at
         reported = system.parts.step_reported(step, row[3])
@@ -71,6 +72,12 @@ def record_event(
 def every_step_reported(step: str, last_step: str | None) -> bool:
     """EVT-01: every step is pushed, whatever came before it (an SL after SB or BZJ as after nothing)."""
     return True
+
+
+def next_in_application(db: Db, row: Any) -> int:
+    """EVT-03: seq counts the application's own events, 1, 2, … without gaps (`row`: the application as it
+    stands, its last seq second)."""
+    return int(row[1]) + 1
 
 
 def written_at_once(step: str) -> dt.timedelta:

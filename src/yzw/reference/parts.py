@@ -224,6 +224,8 @@ class Parts:
     supplements_state: Callable[[ReferenceSystem, str], Json] = intake.waiting_for_supplements  # 404, then 409
     bzj_payload: Callable[[Json, Json], Json] = intake.supplied  # the supplements' materials, the file after them
     supplements_answer: Callable[[str], Response] = intake.supplements_taken
+    # depth: EVT-01.13, EVT-01.14, EVT-02.2, EVT-03.1, EVT-03.3 (issue 13)
+    event_seq: Callable[[Any, Any], int] = journal.next_in_application  # the next event's seq (EVT-03)
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

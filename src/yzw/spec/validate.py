@@ -72,11 +72,16 @@ def _validate_json(kind: str, document: Any) -> list[Finding]:
     return sorted(unique.values(), key=lambda f: f.path)
 
 
+SEQ_START = "EVT-03"  # an event's seq below 1: "seq starts at 1" is EVT-03's rule for that number
+
+
 def _finding(kind: str, document: Any, error: Any) -> Finding:
     steps = list(error.instance_path)
     reason = error.message
     name = type(error.kind).__name__
     requirement = _requirement(kind, document, steps)
+    if name == "Minimum" and _event_at(kind, document, steps)[1] == ["seq"]:
+        requirement = SEQ_START  # the number's own rule: seq starts at 1 (the key words' attribution)
     if name == "Format" and error.kind.format in FORMATS:
         problem = format_problem(error.kind.format, error.instance)
         if problem is not None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from yzw.conformance.nodes import Push
+from yzw.conformance.nodes import Push, body_form
 from yzw.conformance.violations import Violation
 from yzw.spec import validate
 from yzw.spec.events import first_violation
@@ -35,17 +35,44 @@ def accepted(pushes: Iterable[Push]) -> None:
 
 
 PAYLOAD_RULES = frozenset({"ACC-01", "ACC-03", "ACC-05", "EVT-05"})  # EVT-02 names their payloads by them
+ORDER_RULES = frozenset({"EVT-03", "EVT-04"})  # a seq below 1 is EVT-03's (seq starts at 1), not the shape's
 
 
 def _owned_by(finding: Finding, step: object, rule: str) -> bool:
     """Which event rule a schema finding belongs to: the BYSL, SL, BZ/BZJ and BJ payloads are those of the rules
     EVT-02 names for them (ACC-01, ACC-03, ACC-05, EVT-05: the schema's x-requirement); code rules and the findings
     the norm's attribution rule gives another chapter (ACC-06, MSG-03: yzw.spec.findings) their own."""
-    if finding.requirement.startswith("CODE-") or finding.requirement in ATTRIBUTED:
+    if finding.requirement.startswith("CODE-") or finding.requirement in ATTRIBUTED | ORDER_RULES:
         return finding.requirement == rule
     if finding.path.startswith("/payload") and finding.requirement in PAYLOAD_RULES:
         return finding.requirement == rule
     return rule == "EVT-02"
+
+
+def pushed_in_form(pushes: Iterable[Push]) -> None:
+    """EVT-01: one event goes alone, as the event object, to /exchange/v1/events; a batch goes wrapped as
+    {"events": [...]} to /exchange/v1/events:batch."""
+    for push in pushes:
+        path = str(push.entry.get("path", ""))
+        wanted = "batch" if path.endswith(":batch") else "event"
+        form = body_form(push.entry)
+        if form != wanted:
+            raise Violation(
+                f"a push to {path} holds {FORMS[form]}, not {FORMS[wanted]}",
+                'one event object to POST /exchange/v1/events; {"events": [...]} to POST /exchange/v1/events:batch',
+                f"{FORMS[form]} at POST {path}, answered {push.status} {push.answer[:200]}",
+                'push a single event as the event object to /exchange/v1/events and a batch wrapped as {"events": '
+                "[...]} (at most 500) to /exchange/v1/events:batch",
+                _where(push),
+            )
+
+
+FORMS = {
+    "event": "one event object",
+    "batch": 'a batch {"events": [...]}',
+    "array": "a bare JSON array of events",
+    "other": "no event",
+}
 
 
 def schema_valid(pushes: Iterable[Push], rule: str) -> None:
@@ -201,7 +228,7 @@ def case_steps(pushes: Iterable[Push]) -> list[Any]:
     ]
 
 
-ORDER_MEMBERS = ("/seq", "/step", "/occurred_at")  # what EVT-03 and EVT-04 read of each event
+ORDER_MEMBERS = ("/application_no", "/seq", "/step", "/occurred_at")  # what EVT-03 and EVT-04 read of each event
 
 
 def _misshapen(finding: Finding) -> bool:
