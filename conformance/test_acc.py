@@ -522,6 +522,7 @@ AFTER_REFUSAL = (  # every §11 action that would push a step, with the params i
         "ACC-06.7",
         "ACC-06.8",
         "ACC-06.9",
+        "ACC-06.10",
         "EVT-01.4",
     ],
 )
@@ -529,9 +530,12 @@ def test_a_refused_application_gets_no_case_no_and_no_further_event(
     scenario: Scenario, driver: Driver, platform: Nodes, sut: SignedClient, target: Target
 ) -> None:
     """After BYSL nothing moves: every driver action, a second refusal included, is refused (409 STATE_INVALID),
-    supplements are refused, no event of any kind follows, and neither BYSL, the driver's answer nor the status
-    query carries a case_no."""
-    application = scenario.submitted()
+    supplements are refused, the platform's re-send of the number reopens nothing (the first 202 for the same
+    body, 409 APPLICATION_CONFLICT for another), no event of any kind follows, the status stays refused, and
+    neither BYSL, the driver's answer nor the status query carries a case_no."""
+    application = scenario.application()
+    first = scenario.submit(application)
+    answered(first, (200, 202), fix="take a valid application (APP-01)")
     number = application["application_no"]
     refusal = driver.act("refuse", number, reason=REASON)
     said = body_of(refusal) if refusal is not None and refusal.status_code == 200 else None
@@ -557,6 +561,7 @@ def test_a_refused_application_gets_no_case_no_and_no_further_event(
         "STATE_INVALID",
         fix="take no supplements for a refused application",
     )
+    _resent_after_refusal(scenario, application, first)
     pushes = platform.wait_for(lambda: platform.pushes(number), lambda found: len(found) > 1, 1.0)
     attributed_to(distinct(pushes), "ACC-06")
     equal(
@@ -568,6 +573,14 @@ def test_a_refused_application_gets_no_case_no_and_no_further_event(
     )
     status = sut.request("GET", f"{target.base_url}{APPLICATIONS}/{number}")
     body = status.json() if status.status_code == 200 else {}
+    if isinstance(body, dict) and status.status_code == 200:
+        equal(
+            "the status of a refused application the platform sent again",
+            body.get("status"),
+            "refused",
+            fix="keep a refused application refused: a re-send of its number reopens nothing",
+            where=f"GET {APPLICATIONS}/{number}",
+        )
     if isinstance(body, dict) and body.get("case_no"):
         raise Violation(
             "the status query gives a refused application a case_no",
@@ -576,6 +589,29 @@ def test_a_refused_application_gets_no_case_no_and_no_further_event(
             "leave case_no out of the status of an application refused before SL",
             f"GET {APPLICATIONS}/{number}",
         )
+
+
+def _resent_after_refusal(scenario: Scenario, application: dict[str, Any], first: httpx.Response) -> None:
+    """The platform sends a refused application again (APP-04): the same body gets the first 202 again, with its
+    received_at, and another body under the number 409 APPLICATION_CONFLICT; the number is not filed anew."""
+    number = application["application_no"]
+    fix = "answer a re-send of a refused number as APP-04 says: the refusal ends the application, not the number"
+    again = scenario.submit(application)
+    answered(again, first.status_code, fix=fix)
+    equal(
+        "the received_at of the answer to a refused application sent again",
+        _received_at(again),
+        _received_at(first),
+        fix=fix,
+        where=f"POST {APPLICATIONS} {number} after its BYSL",
+    )
+    changed = {**application, "form": {"changed": "补充后重新申报"}}
+    answered(scenario.submit(changed), 409, "APPLICATION_CONFLICT", fix=fix)
+
+
+def _received_at(answer: httpx.Response) -> object:
+    body = body_of(answer)
+    return body.get("received_at") if isinstance(body, dict) else None
 
 
 @pytest.mark.requirement(

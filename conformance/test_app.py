@@ -18,10 +18,10 @@ from yzw.codes.checksums import mod_11_2_check
 from yzw.codes.lists import code_list, zhejiang_divisions
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import first_step
-from yzw.conformance.checks.licenses import licenses_verified
+from yzw.conformance.checks.licenses import licenses_verified, verifications
 from yzw.conformance.driver import seen
 from yzw.conformance.nodes import Nodes, distinct
-from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
+from yzw.conformance.scenario import APPLICATIONS, TAKEN, WINDOW_SYSTEM_MEMBERS, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
 from yzw.run.items import FILE_MATERIAL, LICENSE_MATERIAL, TWO_LICENSE_MATERIALS
@@ -792,13 +792,32 @@ def test_every_license_material_is_verified_not_only_the_first(scenario: Scenari
 
 
 @pytest.mark.requirement(
-    "APP-05", clauses=["APP-05.1", "APP-05.5", "EVT-01.2", "LIC-02.1", "LIC-02.3", "SIG-01.3", "SIG-03.3", "SIG-05.5"]
+    "APP-05",
+    clauses=[
+        "APP-05.1",
+        "APP-05.3",
+        "APP-05.5",
+        "APP-05.6",
+        "APP-05.8",
+        "EVT-01.2",
+        "LIC-02.1",
+        "LIC-02.3",
+        "SIG-01.3",
+        "SIG-03.3",
+        "SIG-05.5",
+    ],
 )
-def test_a_revoked_license_material_is_verified_and_not_accepted(scenario: Scenario) -> None:
+def test_a_revoked_license_material_is_verified_and_not_accepted(
+    scenario: Scenario, platform: Nodes, sut: SignedClient, target: Target
+) -> None:
+    """A license the library holds as revoked is verified and noticed (BZ), not accepted: on an online
+    application, on a window and an agent-point one (the clerk's sight of the original is no verification), and
+    when it comes with the supplements after the notice (verified before the next decision)."""
     scenario.use(LICENSE_MATERIAL)
-    application, _, answer = scenario.accepted_with_revoked_license()
+    application, material, answer = scenario.accepted_with_revoked_license()
     answered(answer, TAKEN, fix="take the application; verify licenses before deciding")
-    decided = first_step(scenario.steps(application["application_no"], "BZ"), ("SL", "BZ", "BYSL"))
+    number = application["application_no"]
+    decided = first_step(scenario.steps(number, "BZ"), ("SL", "BZ", "BYSL"))
     if decided is None:  # no SL, BZ or BYSL at all: a decision not pushed is ACC-01's
         pytest.skip("not-applicable: no first decision was pushed to judge (see ACC-01)")
     equal(
@@ -806,14 +825,104 @@ def test_a_revoked_license_material_is_verified_and_not_accepted(scenario: Scena
         decided,
         "BZ",
         fix="verify license materials with the library and treat non-valid ones as missing",
-        where=f"application {application['application_no']}",
+        where=f"application {number}",
+    )
+    for channel in ("window", "agent"):
+        params = scenario.window_params(channel=channel)
+        revoked = scenario.license_materials(params)[0]["license_id"]
+        platform.set_license_status(revoked, "revoked")
+        window_no = scenario.window_apply(params)[1]
+        if window_no is None:
+            continue  # a window application not taken is APP-06's
+        scenario.driver.act("accept", window_no)
+        _revoked_license_noticed(scenario, platform, window_no, revoked, _holder(params), f"a {channel} application")
+    _revoked_supplement_noticed(scenario, platform, sut, target, application, material)
+
+
+def _holder(application: dict[str, Any]) -> object:
+    """APP-05: the holder a license is verified for, the applicant's id_number or uscc."""
+    applicant = application["applicant"]
+    return applicant.get("id_number") or applicant.get("uscc")
+
+
+def _revoked_supplement_noticed(
+    scenario: Scenario,
+    platform: Nodes,
+    sut: SignedClient,
+    target: Target,
+    application: dict[str, Any],
+    material: dict[str, Any],
+) -> None:
+    """After the notice, the applicant supplies another license the library holds as revoked: accept verifies it
+    before deciding, and notices it again (BZ), not SL."""
+    number = application["application_no"]
+    if not scenario.came(number, "BZ").accepted:
+        pytest.skip("not-applicable: the exchange refused the BZ, so supplements rightly wait (EVT-07)")
+    listed = {m["material_code"]: m for m in scenario.item["materials"]}
+    supplied = scenario.license_for(listed[material["material_code"]], application["applicant"])
+    platform.set_license_status(supplied["license_id"], "revoked")
+    taken = sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json={"materials": [supplied]})
+    if taken.status_code != 200:
+        pytest.skip(f"not-applicable: the supplements were not taken ({taken.status_code}; see ACC-05)")
+    since = scenario.came(number, "BZJ").event.get("seq")
+    scenario.driver.act("accept", number)
+    _revoked_license_noticed(
+        scenario,
+        platform,
+        number,
+        supplied["license_id"],
+        _holder(application),
+        "an application after its supplements",
+        since if isinstance(since, int) else 0,
     )
 
 
-@pytest.mark.requirement("APP-05", clauses=["APP-01.9", "APP-05.1", "APP-05.4", "CODE-09.9", "LIC-02.1"])
+def _revoked_license_noticed(
+    scenario: Scenario,
+    platform: Nodes,
+    number: str,
+    license_id: str,
+    holder: object,
+    what: str,
+    since: int = 0,
+    calls_before: int = 0,
+) -> None:
+    """The decision after seq `since` on `what` presenting a license the library holds as revoked: a verify
+    call for it and the applicant (more than `calls_before`), and BZ, not SL."""
+
+    def decisions(pushes: list[Any]) -> list[Any]:
+        return [p for p in distinct(pushes) if _seq_after(p, since) and p.event.get("step") in ("SL", "BZ", "BYSL")]
+
+    found = decisions(platform.wait_for(lambda: platform.pushes(number), lambda pushes: bool(decisions(pushes))))
+    platform.observe(found)
+    if not found:  # a decision not pushed is ACC-01's
+        pytest.skip(f"not-applicable: no decision on {what} was pushed to judge (see ACC-01)")
+    decided = found[0].event.get("step")
+    calls = verifications(platform, license_id, holder)
+    if calls <= calls_before or decided != "BZ":
+        raise Violation(
+            f"a revoked license on {what} was " + ("accepted" if decided == "SL" else f"decided {decided}"),
+            f"POST /license/v1/licenses/verify {{license_id: {license_id}, holder_id: {holder}}} before the "
+            "decision, and BZ listing the license (revoked)",
+            f"{calls - calls_before} verify call(s) for it; the decision {decided}",
+            "verify every license material with the library before each decision, whatever the channel and "
+            "whenever it came, and treat one that is not valid as missing (BZ)",
+            f"application {number}",
+        )
+
+
+def _seq_after(push: Any, since: int) -> bool:
+    seq = push.event.get("seq")
+    return isinstance(seq, int) and seq > since
+
+
+@pytest.mark.requirement(
+    "APP-05", clauses=["APP-01.9", "APP-05.1", "APP-05.4", "APP-05.5", "APP-05.7", "CODE-09.9", "LIC-02.1"]
+)
 def test_a_legal_applicants_licenses_are_verified_for_its_credit_code(scenario: Scenario, platform: Nodes) -> None:
     """Every license material is verified with the library, holder_id = the applicant's uscc for a legal
-    applicant, before the decision: valid licenses let the application be accepted."""
+    applicant, before the decision: valid licenses let the application be accepted. The library then revokes one
+    and the applicant presents it on a new application: verified again for that one, and noticed (BZ)."""
     scenario.use(LICENSE_MATERIAL)
     application = scenario.application(applicant="legal")
     licenses = scenario.license_materials(application)
@@ -839,6 +948,26 @@ def test_a_legal_applicants_licenses_are_verified_for_its_credit_code(scenario: 
         fix="accept when every license is valid for the applicant",
         where=f"application {number}",
     )
+    if licenses:
+        _revoked_since_noticed(scenario, platform, application, licenses[0])
+
+
+def _revoked_since_noticed(
+    scenario: Scenario, platform: Nodes, application: dict[str, Any], material: dict[str, Any]
+) -> None:
+    """A license verified valid for an accepted application, revoked since, presented on the applicant's next
+    application: verified for that one (an earlier result does not stand for it) and noticed (BZ)."""
+    platform.set_license_status(material["license_id"], "revoked")
+    again = {**scenario.application(applicant="legal"), "applicant": application["applicant"]}
+    again["materials"] = application["materials"]
+    holder = _holder(application)
+    before = verifications(platform, material["license_id"], holder)
+    answered(scenario.submit(again), TAKEN, fix="take the application; verify licenses before deciding")
+    scenario.driver.act("accept", again["application_no"])
+    what = "an application presenting a license revoked since another application was accepted with it"
+    _revoked_license_noticed(
+        scenario, platform, again["application_no"], material["license_id"], holder, what, calls_before=before
+    )
 
 
 @pytest.mark.requirement(
@@ -863,7 +992,8 @@ def test_window_and_agent_applications_are_announced_with_sb_and_go_on_like_onli
     """Taken at the window or an agent point: SB first (seq 1) carrying the application as taken under the
     number issued, and then the same events as an online application (SL as seq 2)."""
     for channel in ("window", "agent"):
-        answer, number = scenario.window_apply(scenario.window_params(channel=channel))
+        params = scenario.window_params(channel=channel)
+        answer, number = scenario.window_apply(params)
         answered(
             seen(answer, f"took the {channel} application"),
             200,
@@ -887,6 +1017,15 @@ def test_window_and_agent_applications_are_announced_with_sb_and_go_on_like_onli
                 "send the application the clerk took, as APP-01 defines it, as the SB payload",
                 f"SB of {number}",
             )
+        typed = {k: v for k, v in params.items() if k not in WINDOW_SYSTEM_MEMBERS}
+        changed = [k for k in typed if taken.get(k) != typed[k]]
+        equal(
+            f"the members {changed} of the SB payload of the {channel} application, as the clerk gave them",
+            {k: taken.get(k) for k in changed},
+            {k: typed[k] for k in changed},
+            fix="send the application as taken, every member the clerk gave (agent included) unchanged, as SB",
+            where=f"SB of {number}",
+        )
     scenario.driver.act("accept", str(number))
     sl = scenario.came(str(number), "SL")  # an acceptance not pushed is EVT-01's (ACC-01.1)
     equal(

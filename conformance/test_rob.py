@@ -14,7 +14,7 @@ from yzw.conformance.checks.events import case_steps
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.fuzz import probe
 from yzw.conformance.nodes import Nodes, distinct
-from yzw.conformance.scenario import TAKEN, Scenario
+from yzw.conformance.scenario import TAKEN, WINDOW_SYSTEM_MEMBERS, Scenario
 from yzw.conformance.violations import Violation
 from yzw.run.items import E_LICENSE, LICENSE_MATERIAL
 from yzw.run.target import Target
@@ -319,9 +319,6 @@ def test_a_login_while_the_idp_fails_answers_503_without_a_session(
         platform.clear_faults("province")
         answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=f"when the IdP's {path} {outage}: {OUTAGE_FIX}")
         answered(raw.get(target.base_url + "/yzw/v1/session"), 401, fix="create no session when the IdP cannot answer")
-
-
-WINDOW_SYSTEM_MEMBERS = ("application_no", "channel", "submitted_at", "division_code")  # what the system adds (APP-06)
 
 
 @pytest.mark.requirement("ROB-02", clauses=["ROB-02.1", "ROB-02.5", "ROB-02.6", "ROB-02.7", "ROB-02.9", "ROB-02.11"])

@@ -23,6 +23,7 @@ from yzw.run.target import Target
 APPLICATIONS = "/yzw/v1/applications"
 FULL_CASE = ("SL", "CB", "SH", "PZ", "BJ", "SD")
 TAKEN = (200, 202)  # only APP-01 judges the exact 202; elsewhere any 2xx means the system took it
+WINDOW_SYSTEM_MEMBERS = ("application_no", "channel", "submitted_at", "division_code")  # what the system adds (APP-06)
 
 
 def neighbour(division_code: str) -> str:

@@ -3648,14 +3648,20 @@ def _no_refusal_while_awaiting_supplements(last_step: str | None, suspended_at: 
     return allowed - {"BYSL"} if last_step == "BZ" else allowed
 
 
-async def _as_first_filed(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
-    """ACC-05 broken: completeness is checked on the application as first filed; the supplements are kept apart
-    (in the BZJ events) and never counted, so a supplemented application is noticed again instead of accepted."""
+def _supplied_codes(system: ReferenceSystem, number: str) -> set[str]:
+    """The material codes the application's supplements brought (its BZJ events)."""
     supplied: set[str] = set()
-    for (body,) in system.store.rows("SELECT body FROM outbox WHERE application_no = ?", found["application_no"]):
+    for (body,) in system.store.rows("SELECT body FROM outbox WHERE application_no = ?", number):
         event = json.loads(body)
         if event.get("step") == "BZJ":
             supplied |= {str(m["material_code"]) for m in event["payload"]["materials"]}
+    return supplied
+
+
+async def _as_first_filed(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    """ACC-05 broken: completeness is checked on the application as first filed; the supplements are kept apart
+    (in the BZJ events) and never counted, so a supplemented application is noticed again instead of accepted."""
+    supplied = _supplied_codes(system, found["application_no"])
     body = found["body"]
     filed = {**body, "materials": [m for m in body["materials"] if m["material_code"] not in supplied]}
     return await missing_materials(system, {**found, "body": filed}, entry)
@@ -3787,6 +3793,76 @@ def _case_no_by_utc_day(system: ReferenceSystem, params: dict[str, Any]) -> str:
 def _window_number_by_utc_day(division: str, digit: str, day: dt.date, dept_seq: str, serial: int) -> str:
     """CODE-05 broken: the number the window issues is dated by the UTC day, whatever day the desk is in."""
     return compose.system_application_no(division, digit, _utc_day(), dept_seq, serial)
+
+
+# depth: APP-05, ACC-06, APP-06 (issue 13, cold review items 6, 7, 8, 13, 19)
+def _as_checked(materials: list[dict[str, Any]], trusted: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """The materials with the licenses `trusted` picks taken as checked papers (never sent to the library)."""
+    return [{**m, "kind": "file"} if m.get("kind") == "license" and trusted(m) else m for m in materials]
+
+
+async def _supplied_licenses_trusted(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """APP-05 broken: a license that came with the supplements is taken as checked (the applicant brought it in
+    after the notice, the clerk saw it), so only the licenses of the application as first filed are verified."""
+    supplied = _supplied_codes(system, found["application_no"])
+    body = found["body"]
+    materials = _as_checked(body["materials"], lambda m: str(m["material_code"]) in supplied)
+    return await missing_materials(system, {**found, "body": {**body, "materials": materials}}, entry)
+
+
+_VALID_LICENSES: dict[int, set[tuple[str, str]]] = {}  # license-verified-once's cache, per system
+
+
+async def _valid_remembered(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """APP-05 broken: a license the library once verified valid for a holder is remembered as valid (a cache to
+    spare the library), so a license revoked since is taken on an earlier application's result."""
+    known = _VALID_LICENSES.setdefault(id(system), set())
+    if (license_id, holder) in known:
+        return "valid"
+    status = await verify_license(system, license_id, holder)
+    if status == "valid":
+        known.add((license_id, holder))
+    return status
+
+
+async def _window_licenses_seen(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """APP-05 broken: the clerk saw the original at the counter, so the licenses of a window or agent-point
+    application are taken as present, never verified with the library; only online applications' are."""
+    body = found["body"]
+    if body.get("channel") not in ("window", "agent"):
+        return await missing_materials(system, found, entry)
+    materials = _as_checked(body["materials"], lambda m: True)
+    return await missing_materials(system, {**found, "body": {**body, "materials": materials}}, entry)
+
+
+def _refused_number_reopened(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """ACC-06 broken: 不予受理 is taken to end the filing, not the number: the platform's re-send of a refused
+    application is taken as the applicant's new attempt, stored over the refused one (received again, a new
+    received_at), whether its body is the same or not."""
+    if known is None or known["last_step"] != "BYSL":
+        return first_answer(system, known, document)
+    received_at = now_text()
+    answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
+    system.store.execute(
+        "UPDATE applications SET body = ?, received_at = ?, answer = ?, updated_at = ?, last_step = NULL, "
+        "case_no = NULL WHERE application_no = ?",
+        json.dumps(document, ensure_ascii=False),
+        received_at,
+        json.dumps(answer),
+        received_at,
+        document["application_no"],
+    )
+    return JSONResponse(answer, status_code=202)
+
+
+def _sb_without_agent(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06 broken: the SB is built from the window form's model, which has no field for the agent point's
+    代办人, so an agent-point application's SB leaves `agent` out (the application keeps it)."""
+    return announce(system, {k: v for k, v in application.items() if k != "agent"})
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -4499,4 +4575,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "backlog-batch-unwrapped": {"push_round": _backlog_batched(EVENTS + ":batch", lambda events: events)},
     "sl-without-application-no": {"sl_payload": _sl_without("application_no")},
     "sl-without-due-time": {"sl_payload": _sl_without("promised_due_at")},
+    # depth: APP-05, ACC-06, APP-06 (issue 13, cold review items 6, 7, 8, 13, 19)
+    "supplied-license-unverified": {"missing_of": _supplied_licenses_trusted},
+    "license-verified-once": {"license_status": _valid_remembered},
+    "window-licenses-unverified": {"missing_of": _window_licenses_seen},
+    "refused-number-reopened": {"answer_again": _refused_number_reopened},
+    "sb-without-agent": {"window_announcement": _sb_without_agent},
 }

@@ -31,3 +31,14 @@ def licenses_verified(platform: Nodes) -> set[tuple[Any, Any]]:
     for entry in calls:
         platform.evidence.observed(entry, platform.target.province_url)
     return {(sent.get("license_id"), sent.get("holder_id")) for sent in map(request_body, calls)}
+
+
+def verifications(platform: Nodes, license_id: object, holder_id: object) -> int:
+    """How many times the system asked the library to verify this license for this holder (APP-05), each call
+    kept as evidence."""
+    calls = platform.traffic("province", "/license/v1/licenses/verify", "POST")
+    asked = [(e, request_body(e)) for e in calls]
+    mine = [e for e, sent in asked if (sent.get("license_id"), sent.get("holder_id")) == (license_id, holder_id)]
+    for entry in mine:
+        platform.evidence.observed(entry, platform.target.province_url)
+    return len(mine)
