@@ -268,6 +268,20 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
                 f"the number issued for an application of channel {channel}",
             )
         issued.append(str(number))
+    for _ in range(_serials_until_check_x(issued[-1], 18, 22)):  # CODE-05.14: the check value 10 is written X
+        answer, number = scenario.window_apply(scenario.window_params())
+        answered(seen(answer, "issued an application_no for a window application"), 200, fix=TAKE_AT_WINDOW)
+        code(
+            "application_no",
+            number,
+            "a window application_no whose check value is 10 (written X)",
+            channel="window",
+            dept_seq=registration.dept_seq,
+            division_code=registration.division_code,
+        )
+        issued.append(str(number))
+        if mod_11_2_check(str(number)[:22]) == "X":
+            break
     equal(
         "the application numbers issued",
         len(set(issued)),
@@ -350,6 +364,14 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
                 where,
             )
         numbers.append(str(case_no))
+    for _ in range(_serials_until_check_x(numbers[-1], 17, 23)):  # CODE-06.5: the check value 10 is written X
+        number = scenario.submitted()["application_no"]
+        driver.act("accept", number)
+        case_no = scenario.pushed(number, "SL").event.get("case_no")
+        where = f"the case_no of the SL event of {number}, whose check value is 10 (written X)"
+        code("case_no", case_no, where, division_code=registration.division_code, dept_seq=registration.dept_seq)
+        if mod_11_2_check(str(case_no)[:23]) == "X":
+            break
     if numbers[0] == numbers[1] or (numbers[0][9:17] == numbers[1][9:17] and numbers[1][17:23] <= numbers[0][17:23]):
         raise Violation(
             "case numbers of one department and day do not increase",
@@ -358,6 +380,20 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
             "keep one persistent daily serial per department and never reuse a number",
             "two acceptances in a row",
         )
+
+
+def _serials_until_check_x(number: str, start: int, stop: int, most: int = 30) -> int:
+    """How many more numbers a system counting its serial (positions start+1 … stop) up by one issues before one
+    whose MOD 11-2 check value is 10, written X (CODE-05, CODE-06): 0 when `number` is no number or none comes
+    within `most` (27 at most, whatever the day). A system counting otherwise is judged on the numbers it gives."""
+    body = number[:-1]
+    if not number[start:stop].isdigit():
+        return 0
+    serial, width = int(number[start:stop]), stop - start
+    for count in range(1, most + 1):
+        if mod_11_2_check(body[:start] + f"{serial + count:0{width}d}" + body[stop:]) == "X":
+            return count
+    return 0
 
 
 def _day_of(text: object) -> str:

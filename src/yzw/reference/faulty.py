@@ -3779,6 +3779,13 @@ def _window_number_by_utc_day(division: str, digit: str, day: dt.date, dept_seq:
     return compose.system_application_no(division, digit, _utc_day(), dept_seq, serial)
 
 
+def _case_no_check_ten_as_digits(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: the check character is the check value printed as a number, so the value 10 comes out as
+    "10" (a 25-character case_no) instead of X."""
+    number = issue_case_no(system, params)
+    return number[:-1] + "10" if number.endswith("X") else number
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4483,4 +4490,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "divisions-table-2018": {"code_check": _divisions_table_2018},
     "legal-kind-1-taken": {"code_check": _legal_kind_1_taken},
     "number-dated-before-today": {"code_check": _number_dated_before_today},
+    # depth: CODE-06.5, the check value 10 (X) reached on purpose (review item 16)
+    "case-check-ten-as-digits": {"case_no": _case_no_check_ten_as_digits},
 }
