@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,7 +20,7 @@ from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.codes import code
 from yzw.conformance.checks.events import times_in_zone
 from yzw.conformance.checks.licenses import licenses_sent_on_approval
-from yzw.conformance.driver import Driver, seen
+from yzw.conformance.driver import Driver, HttpDriver, seen
 from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
@@ -282,12 +285,27 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
         issued.append(str(number))
         if mod_11_2_check(str(number)[:22]) == "X":
             break
+    for answer, number in _at_once(scenario, lambda _: scenario.window_apply(scenario.window_params()), AT_ONCE):
+        answered(
+            seen(answer, "issued an application_no for one of several window applications"), 200, fix=TAKE_AT_WINDOW
+        )
+        where = f"the application_no issued for one of {AT_ONCE} window applications taken at the same moment"
+        code(
+            "application_no",
+            number,
+            where,
+            channel="window",
+            dept_seq=registration.dept_seq,
+            division_code=registration.division_code,
+        )
+        issued.append(str(number))
     equal(
         "the application numbers issued",
         len(set(issued)),
         len(issued),
-        fix="give every application a new number: the dept_seq and a daily sequence that never repeats",
-        where=f"window_apply three times: {', '.join(issued)}",
+        fix="give every application a new number: the dept_seq and a daily sequence that never repeats, also when "
+        "several clerks take applications at the same moment (draw the sequence in one atomic step)",
+        where=f"window_apply one after another and {AT_ONCE} at once: {', '.join(issued)}",
     )
 
 
@@ -370,8 +388,24 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
         case_no = scenario.pushed(number, "SL").event.get("case_no")
         where = f"the case_no of the SL event of {number}, whose check value is 10 (written X)"
         code("case_no", case_no, where, division_code=registration.division_code, dept_seq=registration.dept_seq)
+        numbers.append(str(case_no))
         if mod_11_2_check(str(case_no)[:23]) == "X":
             break
+    together = [scenario.submitted()["application_no"] for _ in range(AT_ONCE)]
+    for answer in _at_once(scenario, lambda number: driver.act("accept", number), together):
+        answered(seen(answer, "accepted one of several applications at the same moment"), 200, fix="accept it")
+    at_once = [str(scenario.pushed(number, "SL").event.get("case_no")) for number in together]
+    for number, case_no in zip(together, at_once, strict=True):
+        where = f"the case_no of {number}, one of {AT_ONCE} applications accepted at the same moment"
+        code("case_no", case_no, where, division_code=registration.division_code, dept_seq=registration.dept_seq)
+    equal(
+        f"the count of distinct new case numbers given to {AT_ONCE} applications accepted at the same moment",
+        len(set(at_once) - set(numbers)),
+        AT_ONCE,
+        fix="never give two cases one number: draw the daily serial in one atomic step (a sequence or a locked "
+        "counter), not as the highest serial so far plus one",
+        where=f"accept of {', '.join(together)} at once: {', '.join(at_once)}",
+    )
     if numbers[0] == numbers[1] or (numbers[0][9:17] == numbers[1][9:17] and numbers[1][17:23] <= numbers[0][17:23]):
         raise Violation(
             "case numbers of one department and day do not increase",
@@ -380,6 +414,20 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
             "keep one persistent daily serial per department and never reuse a number",
             "two acceptances in a row",
         )
+
+
+T = TypeVar("T")
+AT_ONCE = 8  # clerks acting at the same moment (CODE-05.13, CODE-06.8)
+
+
+def _at_once(scenario: Scenario, act: Callable[[Any], T], arguments: Iterable[Any] | int) -> list[T]:
+    """`act` over the arguments (or as many times) all at the same moment through the system's driver, one after
+    another through a driver that is a person."""
+    work = list(range(arguments)) if isinstance(arguments, int) else list(arguments)
+    if not isinstance(scenario.driver, HttpDriver):
+        return [act(argument) for argument in work]
+    with ThreadPoolExecutor(len(work)) as pool:
+        return list(pool.map(act, work))
 
 
 def _serials_until_check_x(number: str, start: int, stop: int, most: int = 30) -> int:

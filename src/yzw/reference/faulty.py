@@ -3786,6 +3786,35 @@ def _case_no_check_ten_as_digits(system: ReferenceSystem, params: dict[str, Any]
     return number[:-1] + "10" if number.endswith("X") else number
 
 
+_FORM_SERIAL: contextvars.ContextVar[int | None] = contextvars.ContextVar("form_serial", default=None)
+
+
+def _highest_case_serial_today(system: ReferenceSystem) -> int:
+    """SELECT MAX(serial) over today's case numbers of the department (0 when none)."""
+    prefix = f"{system.registration.division_code}{system.registration.dept_seq}{today_cn():%Y%m%d}"
+    rows = system.store.rows("SELECT case_no FROM applications WHERE case_no LIKE ?", prefix + "%")
+    return max((int(str(row[0])[17:23]) for row in rows), default=0)
+
+
+async def _acceptance_form_numbered_first(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """CODE-06 broken: the acceptance form is numbered when it opens, with the day's highest case serial plus one,
+    and the case is written only after the item and the licenses are checked; nothing reserves the number."""
+    if request.get("action") != "accept":
+        return await carry_out(system, request)
+    token = _FORM_SERIAL.set(_highest_case_serial_today(system) + 1)
+    try:
+        return await carry_out(system, request)
+    finally:
+        _FORM_SERIAL.reset(token)
+
+
+def _case_no_of_the_form(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    serial = _FORM_SERIAL.get()
+    if serial is None:
+        return issue_case_no(system, params)
+    return compose.case_no(system.registration.division_code, system.registration.dept_seq, today_cn(), serial)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4492,4 +4521,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "number-dated-before-today": {"code_check": _number_dated_before_today},
     # depth: CODE-06.5, the check value 10 (X) reached on purpose (review item 16)
     "case-check-ten-as-digits": {"case_no": _case_no_check_ten_as_digits},
+    # depth: CODE-06.8 under clerks acting at the same moment (review item 15)
+    "case-serial-max-plus-one": {
+        "desk": lambda system: nullcontext(),
+        "driver_action": _acceptance_form_numbered_first,
+        "case_no": _case_no_of_the_form,
+    },
 }
