@@ -271,7 +271,7 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
                 f"the number issued for an application of channel {channel}",
             )
         issued.append(str(number))
-    for _ in range(_serials_until_check_x(issued[-1], 18, 22)):  # CODE-05.14: the check value 10 is written X
+    for _ in range(_more_until_check_x(scenario, issued[-1], 18, 22)):  # CODE-05.14: the check value 10 is written X
         answer, number = scenario.window_apply(scenario.window_params())
         answered(seen(answer, "issued an application_no for a window application"), 200, fix=TAKE_AT_WINDOW)
         code(
@@ -382,7 +382,7 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
                 where,
             )
         numbers.append(str(case_no))
-    for _ in range(_serials_until_check_x(numbers[-1], 17, 23)):  # CODE-06.5: the check value 10 is written X
+    for _ in range(_more_until_check_x(scenario, numbers[-1], 17, 23)):  # CODE-06.5: the check value 10 is written X
         number = scenario.submitted()["application_no"]
         driver.act("accept", number)
         case_no = scenario.pushed(number, "SL").event.get("case_no")
@@ -391,7 +391,7 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
         numbers.append(str(case_no))
         if mod_11_2_check(str(case_no)[:23]) == "X":
             break
-    together = [scenario.submitted()["application_no"] for _ in range(AT_ONCE)]
+    together = [scenario.submitted()["application_no"] for _ in range(AT_ONCE if isinstance(driver, HttpDriver) else 0)]
     for answer in _at_once(scenario, lambda number: driver.act("accept", number), together):
         answered(seen(answer, "accepted one of several applications at the same moment"), 200, fix="accept it")
     at_once = [str(scenario.pushed(number, "SL").event.get("case_no")) for number in together]
@@ -401,7 +401,7 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
     equal(
         f"the count of distinct new case numbers given to {AT_ONCE} applications accepted at the same moment",
         len(set(at_once) - set(numbers)),
-        AT_ONCE,
+        len(together),
         fix="never give two cases one number: draw the daily serial in one atomic step (a sequence or a locked "
         "counter), not as the highest serial so far plus one",
         where=f"accept of {', '.join(together)} at once: {', '.join(at_once)}",
@@ -421,13 +421,18 @@ AT_ONCE = 8  # clerks acting at the same moment (CODE-05.13, CODE-06.8)
 
 
 def _at_once(scenario: Scenario, act: Callable[[Any], T], arguments: Iterable[Any] | int) -> list[T]:
-    """`act` over the arguments (or as many times) all at the same moment through the system's driver, one after
-    another through a driver that is a person."""
+    """`act` over the arguments (or as many times) all at the same moment through the system's driver; nothing
+    through a driver that is a person, who cannot act eight times at once."""
     work = list(range(arguments)) if isinstance(arguments, int) else list(arguments)
     if not isinstance(scenario.driver, HttpDriver):
-        return [act(argument) for argument in work]
+        return []
     with ThreadPoolExecutor(len(work)) as pool:
         return list(pool.map(act, work))
+
+
+def _more_until_check_x(scenario: Scenario, number: str, start: int, stop: int) -> int:
+    """As many more numbers as the system's driver is asked for to reach the check value 10; none of a person."""
+    return _serials_until_check_x(number, start, stop) if isinstance(scenario.driver, HttpDriver) else 0
 
 
 def _serials_until_check_x(number: str, start: int, stop: int, most: int = 30) -> int:
