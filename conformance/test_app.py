@@ -14,8 +14,10 @@ import httpx
 import pytest
 
 from yzw.client import SignedClient
+from yzw.codes import compose
 from yzw.codes.checksums import mod_11_2_check
-from yzw.codes.lists import code_list, zhejiang_divisions
+from yzw.codes.lists import code_list, national_divisions, zhejiang_divisions
+from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import first_step
 from yzw.conformance.checks.licenses import licenses_verified, verifications
@@ -413,6 +415,42 @@ def _retired_item(scenario: Scenario, application: dict[str, Any]) -> None:
     application |= {"item_code": item["item_code"], "item_version": item["version"]}
 
 
+def _number_part(index: int, text: str) -> Change:
+    """Write `text` into the application's own number at `index`, the check character recomputed (CODE-05)."""
+
+    def change(scenario: Scenario, application: dict[str, Any]) -> None:
+        number = application["application_no"]
+        body = number[:index] + text + number[index + len(text) : 22]
+        application["application_no"] = body + mod_11_2_check(body)
+
+    return change
+
+
+def _division(code: str) -> tuple[Change, ...]:
+    """The application of division `code`: its division_code and its number's division part."""
+    return _set("division_code", lambda s: code), _number_part(0, code)
+
+
+def _id_ending_in_lowercase_x(scenario: Scenario) -> str:
+    """A valid ID number whose check character is X, written x (CODE-01: the character is upper-case X)."""
+    fake = scenario.factory.fake
+    division, born = fake.division_code(), fake.birth_date()
+    numbers = (compose.id_number(division, born, sequence) for sequence in range(1, 1000))
+    return next(number for number in numbers if number.endswith("X")).lower()
+
+
+def _id_of_abolished_division(scenario: Scenario) -> str:
+    """A valid ID number of a person born in a Zhejiang division abolished since (CODE-01: current or historical)."""
+    abolished = sorted(
+        d.code for d in national_divisions().values() if d.code.startswith("33") and d.last_year is not None
+    )
+    return compose.id_number(abolished[-1], scenario.factory.fake.birth_date(), 123)
+
+
+def _now(scenario: Scenario) -> str:
+    return dt.datetime.now(CN_TZ).replace(microsecond=0).isoformat()
+
+
 def _no_zhejiang_division(scenario: Scenario) -> str:
     """Six digits that look like a Hangzhou code but name no division of the province (330199, CODE-03)."""
     return next(code for code in (f"3301{n:02d}" for n in range(99, 0, -1)) if code not in zhejiang_divisions())
@@ -478,6 +516,63 @@ REFUSED_ON_INTAKE = {  # what the application breaks: (applicant kind, changes, 
             ("date", "dated on a day that does not exist"),
         )
     },
+    **{
+        f"an application_no dated {day}, no real day (CODE-05)": (
+            "person",
+            (_number_part(7, day),),
+            "APPLICATION_NO_INVALID",
+        )
+        for day in ("20260230", "20250229", "20260431")
+    },
+    "an agent-point application numbered with the web digit 1": (
+        "person",
+        (_set("channel", lambda scenario: "agent"),),
+        "APPLICATION_NO_INVALID",
+    ),
+    "a web application numbered with the agent-point digit 5": (
+        "person",
+        (_number_part(6, "5"),),
+        "APPLICATION_NO_INVALID",
+    ),
+    **{
+        f"an application_no whose division part {code} is no current Zhejiang division (CODE-03)": (
+            "person",
+            (_number_part(0, code),),
+            "APPLICATION_NO_INVALID",
+        )
+        for code in ("330199", "330104")
+    },
+    **{
+        f"a division_code {code} {name}, abolished {year} (CODE-03: the current list)": (
+            "person",
+            (_set("division_code", lambda scenario, c=code: c),),
+            "CODE_INVALID",
+        )
+        for code, name, year in (("330103", "下城区", 2021), ("330104", "江干区", 2021), ("330185", "临安市", 2017))
+    },
+    **{
+        f"{whose} ID number {what} (CODE-01)": (
+            applicant,
+            (_set(f"{where}/id_number", value),),
+            "APPLICANT_INVALID",
+        )
+        for applicant, where, whose in (
+            ("person", "applicant", "an applicant's"),
+            ("legal", "applicant/legal_rep", "a legal representative's"),
+        )
+        for what, value in (
+            ("of 17 characters", _bad("id_number", "length")),
+            ("holding a letter", _bad("id_number", "charset")),
+            ("opening with no division code", _bad("id_number", "division")),
+            ("born tomorrow", _bad("id_number", "future_birth_date")),
+            ("ending in a lowercase x", _id_ending_in_lowercase_x),
+        )
+    },
+    "a legal applicant of kind 1, the natural person's (CODE-09)": (
+        "legal",
+        (_set("applicant/kind", lambda scenario: "1"),),
+        "APPLICANT_INVALID",
+    ),
     "a division_code outside the province (CODE-03)": ("person", (BAD_DIVISION,), "CODE_INVALID"),
     "a six-digit division_code that is no Zhejiang division (CODE-03)": (
         "person",
@@ -561,6 +656,28 @@ TAKEN_ON_INTAKE = {  # valid applications a system that checks too much refuses
         (_without("applicant", "kind"),),
     ),
     "an administrative body (kind 6)": ("legal", (_set("applicant/kind", lambda s: "6"),)),
+    "an application_no dated today (+08:00) (CODE-05: not later than today)": (
+        "person",
+        (_number_part(7, f"{today_cn():%Y%m%d}"), _set("submitted_at", _now)),
+    ),
+    **{
+        f"an application of {code} {name}, a division since {year} (CODE-03: the current list)": (
+            "person",
+            _division(code),
+        )
+        for code, name, year in (("330113", "临平区", 2021), ("330114", "钱塘区", 2021), ("330383", "龙港市", 2019))
+    },
+    "an applicant born in a division abolished since (CODE-01: a current or historical division)": (
+        "person",
+        (_set("applicant/id_number", _id_of_abolished_division),),
+    ),
+    **{
+        f"a holder of certificate type {id_type} with its own number (CODE-01 applies to 111 only)": (
+            "person",
+            (_set("applicant/id_type", lambda s, t=id_type: t), _set("applicant/id_number", lambda s, n=number: n)),
+        )
+        for id_type, number in (("553", "USA110075010101"), ("516", "H0123456700"), ("990", "QT-2026-0001"))
+    },
     "an enterprise (kind 2) whose credit code another registering authority issued (CODE-02 judges the set, the "
     "length and C18 only)": (
         "legal",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,7 +20,7 @@ from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.codes import code
 from yzw.conformance.checks.events import times_in_zone
 from yzw.conformance.checks.licenses import licenses_sent_on_approval
-from yzw.conformance.driver import Driver, seen
+from yzw.conformance.driver import Driver, HttpDriver, seen
 from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
@@ -268,12 +271,41 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
                 f"the number issued for an application of channel {channel}",
             )
         issued.append(str(number))
+    for _ in range(_more_until_check_x(scenario, issued[-1], 18, 22)):  # CODE-05.14: the check value 10 is written X
+        answer, number = scenario.window_apply(scenario.window_params())
+        answered(seen(answer, "issued an application_no for a window application"), 200, fix=TAKE_AT_WINDOW)
+        code(
+            "application_no",
+            number,
+            "a window application_no whose check value is 10 (written X)",
+            channel="window",
+            dept_seq=registration.dept_seq,
+            division_code=registration.division_code,
+        )
+        issued.append(str(number))
+        if mod_11_2_check(str(number)[:22]) == "X":
+            break
+    for answer, number in _at_once(scenario, lambda _: scenario.window_apply(scenario.window_params()), AT_ONCE):
+        answered(
+            seen(answer, "issued an application_no for one of several window applications"), 200, fix=TAKE_AT_WINDOW
+        )
+        where = f"the application_no issued for one of {AT_ONCE} window applications taken at the same moment"
+        code(
+            "application_no",
+            number,
+            where,
+            channel="window",
+            dept_seq=registration.dept_seq,
+            division_code=registration.division_code,
+        )
+        issued.append(str(number))
     equal(
         "the application numbers issued",
         len(set(issued)),
         len(issued),
-        fix="give every application a new number: the dept_seq and a daily sequence that never repeats",
-        where=f"window_apply three times: {', '.join(issued)}",
+        fix="give every application a new number: the dept_seq and a daily sequence that never repeats, also when "
+        "several clerks take applications at the same moment (draw the sequence in one atomic step)",
+        where=f"window_apply one after another and {AT_ONCE} at once: {', '.join(issued)}",
     )
 
 
@@ -350,6 +382,30 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
                 where,
             )
         numbers.append(str(case_no))
+    for _ in range(_more_until_check_x(scenario, numbers[-1], 17, 23)):  # CODE-06.5: the check value 10 is written X
+        number = scenario.submitted()["application_no"]
+        driver.act("accept", number)
+        case_no = scenario.pushed(number, "SL").event.get("case_no")
+        where = f"the case_no of the SL event of {number}, whose check value is 10 (written X)"
+        code("case_no", case_no, where, division_code=registration.division_code, dept_seq=registration.dept_seq)
+        numbers.append(str(case_no))
+        if mod_11_2_check(str(case_no)[:23]) == "X":
+            break
+    together = [scenario.submitted()["application_no"] for _ in range(AT_ONCE if isinstance(driver, HttpDriver) else 0)]
+    for answer in _at_once(scenario, lambda number: driver.act("accept", number), together):
+        answered(seen(answer, "accepted one of several applications at the same moment"), 200, fix="accept it")
+    at_once = [str(scenario.pushed(number, "SL").event.get("case_no")) for number in together]
+    for number, case_no in zip(together, at_once, strict=True):
+        where = f"the case_no of {number}, one of {AT_ONCE} applications accepted at the same moment"
+        code("case_no", case_no, where, division_code=registration.division_code, dept_seq=registration.dept_seq)
+    equal(
+        f"the count of distinct new case numbers given to {AT_ONCE} applications accepted at the same moment",
+        len(set(at_once) - set(numbers)),
+        len(together),
+        fix="never give two cases one number: draw the daily serial in one atomic step (a sequence or a locked "
+        "counter), not as the highest serial so far plus one",
+        where=f"accept of {', '.join(together)} at once: {', '.join(at_once)}",
+    )
     if numbers[0] == numbers[1] or (numbers[0][9:17] == numbers[1][9:17] and numbers[1][17:23] <= numbers[0][17:23]):
         raise Violation(
             "case numbers of one department and day do not increase",
@@ -358,6 +414,39 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
             "keep one persistent daily serial per department and never reuse a number",
             "two acceptances in a row",
         )
+
+
+T = TypeVar("T")
+AT_ONCE = 8  # clerks acting at the same moment (CODE-05.13, CODE-06.8)
+
+
+def _at_once(scenario: Scenario, act: Callable[[Any], T], arguments: Iterable[Any] | int) -> list[T]:
+    """`act` over the arguments (or as many times) all at the same moment through the system's driver; nothing
+    through a driver that is a person, who cannot act eight times at once."""
+    work = list(range(arguments)) if isinstance(arguments, int) else list(arguments)
+    if not isinstance(scenario.driver, HttpDriver):
+        return []
+    with ThreadPoolExecutor(len(work)) as pool:
+        return list(pool.map(act, work))
+
+
+def _more_until_check_x(scenario: Scenario, number: str, start: int, stop: int) -> int:
+    """As many more numbers as the system's driver is asked for to reach the check value 10; none of a person."""
+    return _serials_until_check_x(number, start, stop) if isinstance(scenario.driver, HttpDriver) else 0
+
+
+def _serials_until_check_x(number: str, start: int, stop: int, most: int = 30) -> int:
+    """How many more numbers a system counting its serial (positions start+1 … stop) up by one issues before one
+    whose MOD 11-2 check value is 10, written X (CODE-05, CODE-06): 0 when `number` is no number or none comes
+    within `most` (27 at most, whatever the day). A system counting otherwise is judged on the numbers it gives."""
+    body = number[:-1]
+    if not number[start:stop].isdigit():
+        return 0
+    serial, width = int(number[start:stop]), stop - start
+    for count in range(1, most + 1):
+        if mod_11_2_check(body[:start] + f"{serial + count:0{width}d}" + body[stop:]) == "X":
+            return count
+    return 0
 
 
 def _day_of(text: object) -> str:

@@ -1791,6 +1791,71 @@ def _app_numbered_as_web(document: Any, codes: Codes) -> Codes:
     return codes
 
 
+_DAY_PATTERN = re.compile(r"\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+
+
+def _number_date_by_pattern(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: the number's date part is checked by a pattern (month 01-12, day 01-31), not as a calendar
+    day, so 30 February or 31 April passes."""
+    number = str(document.get("application_no", "")) if isinstance(document, dict) else ""
+    problem = check("application_no", number, channel=document.get("channel"))
+    if problem is not None and problem.defect == "date" and _DAY_PATTERN.fullmatch(number[7:15]):
+        return {code: found for code, found in codes.items() if code != "APPLICATION_NO_INVALID"}
+    return codes
+
+
+def _divisions_of(year: int) -> frozenset[str]:
+    """The Zhejiang division codes of GB/T 2260 as published for `year`."""
+    return frozenset(
+        d.code
+        for d in national_divisions().values()
+        if d.code.startswith("33") and (d.first_year or 0) <= year and (d.last_year or year + 1) > year
+    )
+
+
+def _divisions_table_2018(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: intake's division table is GB/T 2260 as of 2018, never updated: 临平区 330113, 钱塘区 330114
+    (2021) and 龙港市 330383 (2019) are refused, 下城区 330103 and 江干区 330104 (abolished 2021) taken, in
+    division_code and in the number's division part alike."""
+    if not isinstance(document, dict):
+        return codes
+    table, codes = _divisions_of(2018), dict(codes)
+    division, number = str(document.get("division_code", "")), str(document.get("application_no", ""))
+    if division in table:
+        codes.pop("CODE_INVALID", None)
+    elif "CODE_INVALID" not in codes:
+        codes["CODE_INVALID"] = [
+            Finding("/division_code", "division_code", f"{division} is not in the table", "CODE-03")
+        ]
+    problem = check("application_no", number, channel=document.get("channel"))
+    if problem is not None and problem.defect == "division" and number[:6] in table:
+        codes.pop("APPLICATION_NO_INVALID", None)
+    elif problem is None and number[:6] not in table:
+        found = Finding("/application_no", "application_no", f"division {number[:6]} is not in the table", "CODE-05")
+        codes["APPLICATION_NO_INVALID"] = [found]
+    return codes
+
+
+def _legal_kind_1_taken(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: `kind` is checked against the whole 申请人类型 table (1 自然人 included), not the
+    legal-person kinds, so a legal applicant of kind 1 is taken."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    if isinstance(applicant, dict) and applicant.get("type") == "legal" and applicant.get("kind") == "1":
+        kept = [f for f in codes.get("APPLICANT_INVALID", []) if f.path != "/applicant/kind"]
+        return {code: found for code, found in {**codes, "APPLICANT_INVALID": kept}.items() if found}
+    return codes
+
+
+def _number_dated_before_today(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: the number's date must be before today (`date < today`), so a number issued today is
+    refused."""
+    number = str(document.get("application_no", "")) if isinstance(document, dict) else ""
+    if len(number) == 23 and number[7:15] == f"{today_cn():%Y%m%d}":
+        found = Finding("/application_no", "application_no", "the date part is not before today", "CODE-05")
+        return {**codes, "APPLICATION_NO_INVALID": [*codes.get("APPLICATION_NO_INVALID", []), found]}
+    return codes
+
+
 def _legal_kind_other_than(*known: str) -> Callable[[dict[str, Any], dict[str, Any]], str | None]:
     def refused(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
         kind = person.get("kind")
@@ -3865,6 +3930,42 @@ def _sb_without_agent(system: ReferenceSystem, application: dict[str, Any]) -> d
     return announce(system, {k: v for k, v in application.items() if k != "agent"})
 
 
+def _case_no_check_ten_as_digits(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: the check character is the check value printed as a number, so the value 10 comes out as
+    "10" (a 25-character case_no) instead of X."""
+    number = issue_case_no(system, params)
+    return number[:-1] + "10" if number.endswith("X") else number
+
+
+_FORM_SERIAL: contextvars.ContextVar[int | None] = contextvars.ContextVar("form_serial", default=None)
+
+
+def _highest_case_serial_today(system: ReferenceSystem) -> int:
+    """SELECT MAX(serial) over today's case numbers of the department (0 when none)."""
+    prefix = f"{system.registration.division_code}{system.registration.dept_seq}{today_cn():%Y%m%d}"
+    rows = system.store.rows("SELECT case_no FROM applications WHERE case_no LIKE ?", prefix + "%")
+    return max((int(str(row[0])[17:23]) for row in rows), default=0)
+
+
+async def _acceptance_form_numbered_first(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """CODE-06 broken: the acceptance form is numbered when it opens, with the day's highest case serial plus one,
+    and the case is written only after the item and the licenses are checked; nothing reserves the number."""
+    if request.get("action") != "accept":
+        return await carry_out(system, request)
+    token = _FORM_SERIAL.set(_highest_case_serial_today(system) + 1)
+    try:
+        return await carry_out(system, request)
+    finally:
+        _FORM_SERIAL.reset(token)
+
+
+def _case_no_of_the_form(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    serial = _FORM_SERIAL.get()
+    if serial is None:
+        return issue_case_no(system, params)
+    return compose.case_no(system.registration.division_code, system.registration.dept_seq, today_cn(), serial)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4581,4 +4682,17 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "window-licenses-unverified": {"missing_of": _window_licenses_seen},
     "refused-number-reopened": {"answer_again": _refused_number_reopened},
     "sb-without-agent": {"window_announcement": _sb_without_agent},
+    # depth: the codes intake judges (issue 13, review items 1-4)
+    "number-date-by-pattern": {"code_check": _number_date_by_pattern},
+    "divisions-table-2018": {"code_check": _divisions_table_2018},
+    "legal-kind-1-taken": {"code_check": _legal_kind_1_taken},
+    "number-dated-before-today": {"code_check": _number_dated_before_today},
+    # depth: CODE-06.5, the check value 10 (X) reached on purpose (review item 16)
+    "case-check-ten-as-digits": {"case_no": _case_no_check_ten_as_digits},
+    # depth: CODE-06.8 under clerks acting at the same moment (review item 15)
+    "case-serial-max-plus-one": {
+        "desk": lambda system: nullcontext(),
+        "driver_action": _acceptance_form_numbered_first,
+        "case_no": _case_no_of_the_form,
+    },
 }
