@@ -3353,10 +3353,18 @@ def _meta_refresh_page(sid: str) -> Response:
     return HTMLResponse('<!doctype html><meta http-equiv="refresh" content="0; url=/"><title>OK</title>')
 
 
-def _session_of_person(sid: str, user: dict[str, Any]) -> str:
+def _session_of_person(system: ReferenceSystem, request: Request, sid: str, user: dict[str, Any]) -> str:
     """SSO-07 broken: the session id is derived from the person (a hash of the user_id, one session row per person),
     so every login of one person sets the same cookie value."""
     return hashlib.sha256(f"yzw-session:{user['user_id']}".encode()).hexdigest()
+
+
+def _own_session_kept(system: ReferenceSystem, request: Request, sid: str, user: dict[str, Any]) -> str:
+    """SSO-07 broken: a person who signs on again while the browser still holds their own live session keeps that
+    session ("already signed in": the row is refreshed, no new id); anyone else gets a fresh one."""
+    held = request.cookies.get(system.parts.session_cookie_name, "")
+    row = system.store.one("SELECT user_id FROM sessions WHERE sid = ?", held) if held else None
+    return held if row and row[0] == user["user_id"] else sid
 
 
 # --- depth: ACC-01 … ACC-06 (issue 13, part 3) ---
@@ -4413,4 +4421,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "push_round": _outbox_with_its_own_token,
         "token_scope": " ".join(name for name in SCOPES.split() if name != "exchange:write"),
     },
+    # depth: SSO-07.6/.7, EVT-05.6, EVT-04.3/.4, EVT-02 (cold review, issue 13)
+    "own-session-kept-on-relogin": {"session_for": _own_session_kept},
 }

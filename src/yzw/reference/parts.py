@@ -217,7 +217,7 @@ class Parts:
     # depth: SSO-01, SSO-07
     ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
     login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
-    session_for: Callable[[str, Json], str] = sso.as_generated  # the session id of this login (SSO-07)
+    session_for: Callable[[ReferenceSystem, Request, str, Json], str] = sso.as_generated  # this login's id (SSO-07)
     session_kept: Callable[[Json], bool] = sso.every_user  # whether the login stores a session (SSO-04)
     login_sets_cookie: Callable[[Request], bool] = sso.every_login  # whether the login answer sets it (SSO-07)
     # depth: the supplements (ACC-05, ACC-06)
