@@ -595,10 +595,19 @@ def test_the_bj_payload_has_result_documents_and_licenses(scenario: Scenario) ->
 
 @pytest.mark.requirement("EVT-05", clauses=["EVT-05.5", "EVT-05.6"])
 def test_a_denial_is_completed_as_denied_with_its_reason(scenario: Scenario) -> None:
-    """`complete` with result denied: BJ says denied, gives the reason, and lists no e-license."""
+    """`complete` with result denied: BJ says denied, gives the reason, and lists no e-license. A denial without a
+    reason, or with a blank one, is refused (422) or still goes up with a reason the system gives: never without."""
     application, _ = scenario.accepted()
     number = application["application_no"]
-    scenario.driver.act("complete", number, result="denied", reason=DENIAL)
+    asked = "with the clerk's reason"
+    probes = (({}, "without a reason"), ({"reason": "  "}, 'with reason "  "')) if scenario.target.driver_url else ()
+    for bare, told in probes:  # an operator is never asked to leave the reason out
+        answer = scenario.driver.act("complete", number, result="denied", **bare)
+        if answer is not None and answer.is_success:
+            asked = told  # the system took the denial: its BJ must name a reason all the same
+            break
+    else:
+        scenario.driver.act("complete", number, result="denied", reason=DENIAL)
     bj = scenario.came(number, "BJ")  # a BJ not pushed is EVT-01's
     schema_valid([bj], "EVT-05")
     payload = bj.event.get("payload") or {}
@@ -606,8 +615,9 @@ def test_a_denial_is_completed_as_denied_with_its_reason(scenario: Scenario) -> 
         "the BJ payload of a denial (result, reason given, licenses)",
         (payload.get("result"), bool(str(payload.get("reason") or "").strip()), payload.get("licenses")),
         ("denied", True, []),
-        fix="send result denied with the clerk's reason, and no e-license, when the application is denied",
-        where=f"BJ of {number}",
+        fix="send result denied with the clerk's reason, and no e-license, when the application is denied; refuse "
+        "complete with result denied and no reason or a blank one (422 PARAMS_INVALID)",
+        where=f"BJ of {number} (complete denied {asked})",
     )
 
 

@@ -3367,6 +3367,14 @@ def _own_session_kept(system: ReferenceSystem, request: Request, sid: str, user:
     return held if row and row[0] == user["user_id"] else sid
 
 
+def _denial_reason_defaulted(params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: complete checks the result only; a denial without a reason goes on with an empty one (the form's
+    reason field is optional), so its BJ says denied with reason ""."""
+    if str(params.get("result", "approved")) not in ("approved", "denied"):
+        raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied")
+    return {**params, "reason": str(params.get("reason") or "")}
+
+
 # --- depth: ACC-01 … ACC-06 (issue 13, part 3) ---
 
 
@@ -4423,4 +4431,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     },
     # depth: SSO-07.6/.7, EVT-05.6, EVT-04.3/.4, EVT-02 (cold review, issue 13)
     "own-session-kept-on-relogin": {"session_for": _own_session_kept},
+    "denial-reason-optional": {"complete_params": _denial_reason_defaulted},
 }

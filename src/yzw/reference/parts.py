@@ -123,6 +123,7 @@ class Parts:
     refusal_case_no: Callable[[ReferenceSystem], str | None] = driver.no_case_no
     review_steps: tuple[str, ...] = ("CB", "SH", "PZ")
     bj_payload: Callable[[str, list[str], Json], Json] = driver.bj_payload
+    complete_params: Callable[[Json], Json] = driver.complete_params  # §11 complete's params, checked (EVT-05)
     license_id: Callable[[ReferenceSystem, Json, str], str] = driver.license_number
     license_issue: Callable[[ReferenceSystem, Json], Awaitable[None]] = driver.issue_license
     license_owner: Callable[[Json], Json] = driver.license_owner  # the issued e-license's holder (LIC-01)
