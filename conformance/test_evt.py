@@ -564,16 +564,33 @@ def test_event_times_are_ordered_and_plausible(scenario: Scenario) -> None:
 def test_events_never_precede_the_platforms_submitted_at(scenario: Scenario) -> None:
     """2026.2: with the platform's clock ahead of the system's, the system takes submitted_at as the earliest
     occurred_at, and the times stay non-decreasing after it; a driver's calendar_date (§11) moves only the due
-    time, never the SL's occurred_at."""
+    time, never the SL's occurred_at. So for every first decision, not the acceptance only: a BZ (accept on an
+    application lacking a required material), a BYSL and a CH."""
     now = dt.datetime.now(CN_TZ).replace(microsecond=0)
     end_of_day = now.replace(hour=23, minute=59, second=59)  # the number's date is the submission's (CODE-05)
     ahead = min(now + dt.timedelta(seconds=limits().clock_skew_seconds / 2), end_of_day)
     application = scenario.submitted(submitted=ahead)
     number = application["application_no"]
     scenario.driver.act("accept", number, calendar_date=ELSEWHERE_DAY.isoformat())
+    required = [m["material_code"] for m in scenario.item.get("materials", []) if m.get("required")]
+    others = {
+        step: scenario.submitted(submitted=ahead, omit=tuple(required[:1]) if step == "BZ" else ())
+        for step in ("BZ", "BYSL", "CH")
+        if step != "BZ" or required
+    }
+    decisions = {
+        "BZ": ("accept", {}),
+        "BYSL": ("refuse", {"reason": DENIAL}),
+        "CH": ("withdraw", {"reason": "申请人撤回"}),
+    }
+    for step, other in others.items():
+        act, params = decisions[step]
+        scenario.driver.act(act, other["application_no"], **params)
     scenario.pushed(number, "SL")
     scenario.driver.act("advance", number)
     in_order(distinct(scenario.steps(number, "SL", "CB")), "EVT-04", application["submitted_at"])
+    for step, other in others.items():
+        in_order(distinct(scenario.steps(other["application_no"], step)), "EVT-04", other["submitted_at"])
 
 
 @pytest.mark.requirement("EVT-05", clauses=["EVT-01.7", "EVT-05.1", "EVT-05.2", "EVT-05.3", "EVT-05.4"])

@@ -69,7 +69,16 @@ from yzw.reference.driver import (
 )
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health, supplements_taken, waiting_for_supplements
-from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, queue, record_event, send, settle
+from yzw.reference.journal import (
+    EVENTS,
+    SYSTEM_NAME,
+    is_refusal,
+    not_before_submission,
+    queue,
+    record_event,
+    send,
+    settle,
+)
 from yzw.reference.services import (
     clerks_action,
     evaluation_record,
@@ -3375,6 +3384,13 @@ def _denial_reason_defaulted(params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "reason": str(params.get("reason") or "")}
 
 
+def _submission_floor_on_acceptance_only(application: dict[str, Any], last_time: str | None, step: str) -> str | None:
+    """EVT-04 broken: the fix for a platform clock ahead of the system's went into the acceptance code only: an SL is
+    never dated before submitted_at, every other step only never before the previous event, so a first decision
+    other than acceptance (BZ, BYSL, CH) takes the system's clock and precedes submitted_at."""
+    return not_before_submission(application, last_time, step) if step == "SL" else last_time
+
+
 # --- depth: ACC-01 … ACC-06 (issue 13, part 3) ---
 
 
@@ -3941,7 +3957,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # 2026.2 events
     "status-follows-delivered": {"status_step": _last_delivered_step},
     "handler-generic-system": {"own_handler": _generic_handler},
-    "time-before-submission": {"earliest_time": lambda application, last_time: None},
+    "time-before-submission": {"earliest_time": lambda application, last_time, step: None},
     "evaluation-outside-outbox": {"evaluation_push": _pushed_at_once, "rectification_push": _pushed_at_once},
     "refused-reissued": {"on_refusal": _reissued},
     # deeper APP-07
@@ -4432,4 +4448,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: SSO-07.6/.7, EVT-05.6, EVT-04.3/.4, EVT-02 (cold review, issue 13)
     "own-session-kept-on-relogin": {"session_for": _own_session_kept},
     "denial-reason-optional": {"complete_params": _denial_reason_defaulted},
+    "submission-floor-on-acceptance-only": {"earliest_time": _submission_floor_on_acceptance_only},
 }

@@ -193,7 +193,7 @@ class Parts:
     # 2026.2 events (APP-07, EVT-02, EVT-04)
     status_step: Callable[[ReferenceSystem, Json], str | None] = intake.last_step
     own_handler: Callable[[ReferenceSystem], dict[str, str]] = journal.own_handler
-    earliest_time: Callable[[Json, str | None], str | None] = journal.not_before_submission
+    earliest_time: Callable[[Json, str | None, str], str | None] = journal.not_before_submission  # (…, step)
     on_refusal: Callable[[ReferenceSystem, Any, str], None] = journal.alert_operator
     receipt_taken: Callable[[str], bool] = journal.any_receipt  # EVT-08: the 2xx answer's text
     # depth: ACC-05, ACC-06, EVT-01, EVT-02, EVT-07
