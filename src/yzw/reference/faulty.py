@@ -3687,6 +3687,22 @@ def _fk_flattened(event: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in event.items() if k != "payload"}, **event["payload"]}
 
 
+def _fk_division_of_case(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's division_code is read off the case number (its first six digits: the system's own division), not
+    the application's."""
+    return {**event, "division_code": str(event["case_no"])[:6]}
+
+
+def _bzj_by_the_bz_clerk(system: ReferenceSystem, number: str) -> dict[str, str]:
+    """EVT-02 broken: the BZJ is filed under the clerk who asked for the supplements (the BZ's handler), as if the
+    clerk had received them, not under the system that took them from the platform."""
+    for (body,) in system.store.rows("SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC", number):
+        event = json.loads(body)
+        if event.get("step") == "BZ":
+            return dict(event["handler"])
+    return dict(CLERK)
+
+
 # --- depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3) ---
 
 
@@ -4449,4 +4465,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "own-session-kept-on-relogin": {"session_for": _own_session_kept},
     "denial-reason-optional": {"complete_params": _denial_reason_defaulted},
     "submission-floor-on-acceptance-only": {"earliest_time": _submission_floor_on_acceptance_only},
+    "fk-division-of-case-no": {"feedback": _fk_built_by_hand(_fk_division_of_case)},
+    "bzj-under-the-bz-clerk": {"bzj_handler": _bzj_by_the_bz_clerk},
 }

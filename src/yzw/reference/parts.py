@@ -224,6 +224,7 @@ class Parts:
     # depth: the supplements (ACC-05, ACC-06)
     supplements_state: Callable[[ReferenceSystem, str], Json] = intake.waiting_for_supplements  # 404, then 409
     bzj_payload: Callable[[Json, Json], Json] = intake.supplied  # the supplements' materials, the file after them
+    bzj_handler: Callable[[ReferenceSystem, str], dict[str, str]] = intake.system_receives  # EVT-02: the system
     supplements_answer: Callable[[str], Response] = intake.supplements_taken
 
 
