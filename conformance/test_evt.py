@@ -302,7 +302,18 @@ def test_events_carry_every_member_and_the_steps_payload(scenario: Scenario, tar
 
 @pytest.mark.requirement(
     "EVT-02",
-    clauses=["EVT-02.3", "EVT-02.15", "EVT-02.16", "EVT-02.18", "EVT-02.19", "EVT-02.22", "EVT-02.23", "EVT-02.25"],
+    clauses=[
+        "EVT-02.3",
+        "EVT-02.15",
+        "EVT-02.16",
+        "EVT-02.18",
+        "EVT-02.19",
+        "EVT-02.22",
+        "EVT-02.23",
+        "EVT-02.25",
+        "EVT-02.27",
+        "EVT-02.28",
+    ],
 )
 def test_every_step_of_a_winding_case_carries_its_members_and_payload(
     scenario: Scenario, target: Target, sut: SignedClient
@@ -333,6 +344,7 @@ def test_every_step_of_a_winding_case_carries_its_members_and_payload(
     pushes = distinct(scenario.steps(number, *wanted))
     schema_valid(pushes, "EVT-02")
     consistent(pushes, application, target.registration.dept_uscc)
+    _names_the_system([p for p in pushes if p.event.get("step") == "BZJ"], target)  # the platform brought them
 
 
 @pytest.mark.requirement("EVT-02", clauses=["EVT-02.14"])
@@ -365,13 +377,22 @@ def test_an_online_application_is_not_announced_with_sb(scenario: Scenario) -> N
         "EVT-02.10",
         "EVT-02.12",
         "EVT-02.13",
+        "EVT-02.16",
         "EVT-02.27",
         "EVT-02.28",
     ],
 )
 def test_events_the_system_makes_itself_name_the_system(scenario: Scenario, sut: SignedClient, target: Target) -> None:
-    """2026.2: an FK (the answer to a card notice) is the system's own event: its handler is the system's app_id."""
-    application, _, case_no = scenario.case()
+    """2026.2: an FK (the answer to a card notice) is the system's own event: its handler is the system's app_id;
+    like every event it names the application's division (one filed in another division of the province), item
+    and case."""
+    application = scenario.application()
+    application["division_code"] = neighbour(target.registration.division_code)
+    answered(scenario.submit(application), TAKEN, fix="take a valid application filed in any division of the province")
+    scenario.driver.act("accept", application["application_no"])
+    case_no = scenario.pushed(application["application_no"], "SL").event.get("case_no")
+    if not case_no:
+        pytest.skip("not-applicable: the SL event carried no case_no to go on with (see ACC-02)")
     answered(
         sut.request("POST", target.base_url + NOTICES, json=scenario.factory.notice(case_no)),
         200,
@@ -379,18 +400,25 @@ def test_events_the_system_makes_itself_name_the_system(scenario: Scenario, sut:
     )
     pushes = distinct(scenario.steps(application["application_no"], "FK"))
     schema_valid(pushes, "EVT-02")  # the system's own event has every member of EVT-02, as the clerk's do
-    fk = next((p for p in pushes if p.event.get("step") == "FK"), None)
-    if fk is None:
+    fk = [p for p in pushes if p.event.get("step") == "FK"]
+    if not fk:
         pytest.skip("not-applicable: no FK came to judge (SUP-02 judges the answer to a notice, EVT-01 held steps)")
-    handler = fk.event.get("handler") if isinstance(fk.event.get("handler"), dict) else {}
-    if handler.get("id") != target.app_id or not str(handler.get("name") or "").strip():
-        raise Violation(
-            "an event the system made by itself does not name the system as its handler",
-            f'handler {{"id": "{target.app_id}", "name": <non-empty>}} (the registered app_id)',
-            handler,
-            "give events no clerk made (BZJ, FK) the handler {id: the system's app_id, name: the system's name}",
-            f"FK of {application['application_no']}",
-        )
+    _names_the_system(fk, target)
+    consistent(pushes, application, target.registration.dept_uscc)
+
+
+def _names_the_system(pushes: list[Push], target: Target) -> None:
+    """EVT-02: events the system makes by itself (BZJ, FK) carry the handler {id: its app_id, name: non-empty}."""
+    for push in pushes:
+        handler = push.event.get("handler") if isinstance(push.event.get("handler"), dict) else {}
+        if handler.get("id") != target.app_id or not str(handler.get("name") or "").strip():
+            raise Violation(
+                "an event the system made by itself does not name the system as its handler",
+                f'handler {{"id": "{target.app_id}", "name": <non-empty>}} (the registered app_id)',
+                handler,
+                "give events no clerk made (BZJ, FK) the handler {id: the system's app_id, name: the system's name}",
+                f"{push.event.get('step')} of {push.event.get('application_no')}",
+            )
 
 
 @pytest.mark.requirement(
@@ -573,16 +601,33 @@ def test_event_times_are_ordered_and_plausible(scenario: Scenario) -> None:
 def test_events_never_precede_the_platforms_submitted_at(scenario: Scenario) -> None:
     """2026.2: with the platform's clock ahead of the system's, the system takes submitted_at as the earliest
     occurred_at, and the times stay non-decreasing after it; a driver's calendar_date (§11) moves only the due
-    time, never the SL's occurred_at."""
+    time, never the SL's occurred_at. So for every first decision, not the acceptance only: a BZ (accept on an
+    application lacking a required material), a BYSL and a CH."""
     now = dt.datetime.now(CN_TZ).replace(microsecond=0)
     end_of_day = now.replace(hour=23, minute=59, second=59)  # the number's date is the submission's (CODE-05)
     ahead = min(now + dt.timedelta(seconds=limits().clock_skew_seconds / 2), end_of_day)
     application = scenario.submitted(submitted=ahead)
     number = application["application_no"]
     scenario.driver.act("accept", number, calendar_date=ELSEWHERE_DAY.isoformat())
+    required = [m["material_code"] for m in scenario.item.get("materials", []) if m.get("required")]
+    others = {
+        step: scenario.submitted(submitted=ahead, omit=tuple(required[:1]) if step == "BZ" else ())
+        for step in ("BZ", "BYSL", "CH")
+        if step != "BZ" or required
+    }
+    decisions = {
+        "BZ": ("accept", {}),
+        "BYSL": ("refuse", {"reason": DENIAL}),
+        "CH": ("withdraw", {"reason": "申请人撤回"}),
+    }
+    for step, other in others.items():
+        act, params = decisions[step]
+        scenario.driver.act(act, other["application_no"], **params)
     scenario.pushed(number, "SL")
     scenario.driver.act("advance", number)
     in_order(distinct(scenario.steps(number, "SL", "CB")), "EVT-04", application["submitted_at"])
+    for step, other in others.items():
+        in_order(distinct(scenario.steps(other["application_no"], step)), "EVT-04", other["submitted_at"])
 
 
 @pytest.mark.requirement("EVT-05", clauses=["EVT-01.7", "EVT-05.1", "EVT-05.2", "EVT-05.3", "EVT-05.4"])
@@ -604,10 +649,19 @@ def test_the_bj_payload_has_result_documents_and_licenses(scenario: Scenario) ->
 
 @pytest.mark.requirement("EVT-05", clauses=["EVT-05.5", "EVT-05.6"])
 def test_a_denial_is_completed_as_denied_with_its_reason(scenario: Scenario) -> None:
-    """`complete` with result denied: BJ says denied, gives the reason, and lists no e-license."""
+    """`complete` with result denied: BJ says denied, gives the reason, and lists no e-license. A denial without a
+    reason, or with a blank one, is refused (422) or still goes up with a reason the system gives: never without."""
     application, _ = scenario.accepted()
     number = application["application_no"]
-    scenario.driver.act("complete", number, result="denied", reason=DENIAL)
+    asked = "with the clerk's reason"
+    probes = (({}, "without a reason"), ({"reason": "  "}, 'with reason "  "')) if scenario.target.driver_url else ()
+    for bare, told in probes:  # an operator is never asked to leave the reason out
+        answer = scenario.driver.act("complete", number, result="denied", **bare)
+        if answer is not None and answer.is_success:
+            asked = told  # the system took the denial: its BJ must name a reason all the same
+            break
+    else:
+        scenario.driver.act("complete", number, result="denied", reason=DENIAL)
     bj = scenario.came(number, "BJ")  # a BJ not pushed is EVT-01's
     schema_valid([bj], "EVT-05")
     payload = bj.event.get("payload") or {}
@@ -615,8 +669,9 @@ def test_a_denial_is_completed_as_denied_with_its_reason(scenario: Scenario) -> 
         "the BJ payload of a denial (result, reason given, licenses)",
         (payload.get("result"), bool(str(payload.get("reason") or "").strip()), payload.get("licenses")),
         ("denied", True, []),
-        fix="send result denied with the clerk's reason, and no e-license, when the application is denied",
-        where=f"BJ of {number}",
+        fix="send result denied with the clerk's reason, and no e-license, when the application is denied; refuse "
+        "complete with result denied and no reason or a blank one (422 PARAMS_INVALID)",
+        where=f"BJ of {number} (complete denied {asked})",
     )
 
 

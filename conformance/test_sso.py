@@ -433,16 +433,18 @@ def test_login_sets_a_fresh_protected_session_cookie(
     someone = person(scenario)
     first = _login(raw, platform, someone, {})
     name, value = _session_cookie_of(first, target, raw)
-    again = _cookie_value(_login(raw, platform, someone, {}), name)
-    if again == value:
-        raise Violation(
-            "two logins of one person set the same session id",
-            "a freshly generated session id at every login",
-            f"{name}=<the same value> after the second login of {someone['user_id']}",
-            "generate the session id at random at every login; never derive it from the person",
-            "Set-Cookie of the login redirect",
-        )
-    for held in (PLANTED, value):
+    for held_by, brought in (("no cookie", {}), ("the person's own live session", {name: value})):
+        again = _cookie_value(_login(raw, platform, someone, brought), name)
+        if again == value:
+            raise Violation(
+                "two logins of one person set the same session id",
+                "a freshly generated session id at every login",
+                f"{name}=<the same value> after a second login of {someone['user_id']} bringing {held_by}",
+                "generate the session id at random at every login, also for a person already signed in; never "
+                "derive it from the person",
+                "Set-Cookie of the login redirect",
+            )
+    for held in (PLANTED, value, *_cookies_before_login(target, raw, scenario, name)):
         user = person(scenario)
         answer = _login(raw, platform, user, {name: held})
         session_cookie(answer.headers.get_list("set-cookie"), held, target.base_url.startswith("https"), name)
@@ -451,7 +453,7 @@ def test_login_sets_a_fresh_protected_session_cookie(
         if who.status_code == 200 and isinstance(body := body_of(who), dict) and body.get("user_id") == user["user_id"]:
             raise Violation(
                 "the session id the browser held before the login became the new person's session",
-                f"{name}={'<an unknown id>' if held == PLANTED else '<an earlier session of the system>'} "
+                f"{name}={'<an unknown id>' if held == PLANTED else '<a session id the system set earlier>'} "
                 "still unauthenticated for the new person after the login",
                 f"GET {SESSION} with it answers {user['user_id']}",
                 "generate a new session id at every login and never adopt the one the browser brings",
@@ -483,15 +485,30 @@ def _cookie_value(answer: httpx.Response, name: str) -> str | None:
     return None
 
 
+def _cookies_before_login(target: Target, raw: httpx.Client, scenario: Scenario, name: str) -> list[str]:
+    """The values of the session cookie the system sets before anyone signs on: to a refused hand-off, at the apply
+    entry without a session (a system may keep an anonymous session, e.g. for the page to go back to)."""
+    raw.cookies.clear()
+    visits = (f"{target.sso_url}?ticket={FORGED_TICKET}", _entry(target, str(scenario.item["item_code"])))
+    values = {_cookie_value(raw.get(url), name) for url in visits}
+    raw.cookies.clear()
+    return sorted(v for v in values if v)
+
+
 def _session_cookie_of(answer: httpx.Response, target: Target, raw: httpx.Client) -> tuple[str, str]:
-    """The cookie the login set that opens the session (the system names it as it likes)."""
+    """The cookie the login set that opens the session (the system names it as it likes); every cookie that opens
+    it alone is a session cookie, and each must carry the flags."""
     set_cookies = answer.headers.get_list("set-cookie")
     pairs = [c.split(";", 1)[0].strip().split("=", 1) for c in set_cookies]
+    openers = []
     for name, value in (p for p in pairs if len(p) == 2):
         raw.cookies.clear()
         if raw.get(target.base_url + SESSION, headers={"Cookie": f"{name}={value}"}).status_code == 200:
             session_cookie(set_cookies, PLANTED, target.base_url.startswith("https"), name)
-            return name, value
+            openers.append((name, value))
+    raw.cookies.clear()
+    if openers:
+        return openers[0]
     session_cookie(set_cookies, PLANTED, target.base_url.startswith("https"))
     raise Violation(
         "no cookie the login set opens the session",

@@ -359,13 +359,20 @@ def _supplement_notice(system: ReferenceSystem, found: dict[str, Any], missing: 
 
 async def _complete(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """CB, SH, PZ where they have not happened, then BJ (EVT-05) — after the e-license is issued (LIC-01)."""
+    params = system.parts.complete_params(params)
     number, result = found["application_no"], str(params.get("result", "approved"))
-    if result not in ("approved", "denied") or (result == "denied" and not str(params.get("reason", "")).strip()):
-        raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied; denied needs params.reason")
     if not found.get("case_no"):  # an SL pushed before the back office assigned one
         raise ApiError(409, "STATE_INVALID", "the case has no case_no yet; the back office assigns it (ACC-02)")
     licenses = await system.parts.license_then_review(system, found, await _entry(system, found), result)
     return record_event(system, number, "BJ", system.parts.bj_payload(result, licenses, params), handler=CLERK)
+
+
+def complete_params(params: dict[str, Any]) -> dict[str, Any]:
+    """§11 complete, EVT-05: result approved or denied, and a denial names its reason (not blank): else 422."""
+    result = str(params.get("result", "approved"))
+    if result not in ("approved", "denied") or (result == "denied" and not str(params.get("reason", "")).strip()):
+        raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied; denied needs params.reason")
+    return params
 
 
 async def licensed_review(

@@ -69,7 +69,16 @@ from yzw.reference.driver import (
 )
 from yzw.reference.guard import answer_in_kind
 from yzw.reference.intake import STATUS, first_answer, health, supplements_taken, waiting_for_supplements
-from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, queue, record_event, send, settle
+from yzw.reference.journal import (
+    EVENTS,
+    SYSTEM_NAME,
+    is_refusal,
+    not_before_submission,
+    queue,
+    record_event,
+    send,
+    settle,
+)
 from yzw.reference.services import (
     clerks_action,
     evaluation_record,
@@ -3418,10 +3427,33 @@ def _meta_refresh_page(sid: str) -> Response:
     return HTMLResponse('<!doctype html><meta http-equiv="refresh" content="0; url=/"><title>OK</title>')
 
 
-def _session_of_person(sid: str, user: dict[str, Any]) -> str:
+def _session_of_person(system: ReferenceSystem, request: Request, sid: str, user: dict[str, Any]) -> str:
     """SSO-07 broken: the session id is derived from the person (a hash of the user_id, one session row per person),
     so every login of one person sets the same cookie value."""
     return hashlib.sha256(f"yzw-session:{user['user_id']}".encode()).hexdigest()
+
+
+def _own_session_kept(system: ReferenceSystem, request: Request, sid: str, user: dict[str, Any]) -> str:
+    """SSO-07 broken: a person who signs on again while the browser still holds their own live session keeps that
+    session ("already signed in": the row is refreshed, no new id); anyone else gets a fresh one."""
+    held = request.cookies.get(system.parts.session_cookie_name, "")
+    row = system.store.one("SELECT user_id FROM sessions WHERE sid = ?", held) if held else None
+    return held if row and row[0] == user["user_id"] else sid
+
+
+def _denial_reason_defaulted(params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: complete checks the result only; a denial without a reason goes on with an empty one (the form's
+    reason field is optional), so its BJ says denied with reason ""."""
+    if str(params.get("result", "approved")) not in ("approved", "denied"):
+        raise ApiError(422, "PARAMS_INVALID", "params.result is approved or denied")
+    return {**params, "reason": str(params.get("reason") or "")}
+
+
+def _submission_floor_on_acceptance_only(application: dict[str, Any], last_time: str | None, step: str) -> str | None:
+    """EVT-04 broken: the fix for a platform clock ahead of the system's went into the acceptance code only: an SL is
+    never dated before submitted_at, every other step only never before the previous event, so a first decision
+    other than acceptance (BZ, BYSL, CH) takes the system's clock and precedes submitted_at."""
+    return not_before_submission(application, last_time, step) if step == "SL" else last_time
 
 
 # --- depth: ACC-01 … ACC-06 (issue 13, part 3) ---
@@ -3801,6 +3833,22 @@ def _fk_flattened(event: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in event.items() if k != "payload"}, **event["payload"]}
 
 
+def _fk_division_of_case(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's division_code is read off the case number (its first six digits: the system's own division), not
+    the application's."""
+    return {**event, "division_code": str(event["case_no"])[:6]}
+
+
+def _bzj_by_the_bz_clerk(system: ReferenceSystem, number: str) -> dict[str, str]:
+    """EVT-02 broken: the BZJ is filed under the clerk who asked for the supplements (the BZ's handler), as if the
+    clerk had received them, not under the system that took them from the platform."""
+    for (body,) in system.store.rows("SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC", number):
+        event = json.loads(body)
+        if event.get("step") == "BZ":
+            return dict(event["handler"])
+    return dict(CLERK)
+
+
 # --- depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3) ---
 
 
@@ -4177,7 +4225,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # 2026.2 events
     "status-follows-delivered": {"status_step": _last_delivered_step},
     "handler-generic-system": {"own_handler": _generic_handler},
-    "time-before-submission": {"earliest_time": lambda application, last_time: None},
+    "time-before-submission": {"earliest_time": lambda application, last_time, step: None},
     "evaluation-outside-outbox": {"evaluation_push": _pushed_at_once, "rectification_push": _pushed_at_once},
     "refused-reissued": {"on_refusal": _reissued},
     # deeper APP-07
@@ -4695,4 +4743,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "driver_action": _acceptance_form_numbered_first,
         "case_no": _case_no_of_the_form,
     },
+    # depth: SSO-07.6/.7, EVT-05.6, EVT-04.3/.4, EVT-02 (cold review, issue 13)
+    "own-session-kept-on-relogin": {"session_for": _own_session_kept},
+    "denial-reason-optional": {"complete_params": _denial_reason_defaulted},
+    "submission-floor-on-acceptance-only": {"earliest_time": _submission_floor_on_acceptance_only},
+    "fk-division-of-case-no": {"feedback": _fk_built_by_hand(_fk_division_of_case)},
+    "bzj-under-the-bz-clerk": {"bzj_handler": _bzj_by_the_bz_clerk},
 }

@@ -205,8 +205,14 @@ def supplements(system: ReferenceSystem, number: str, document: Any) -> Response
     system.store.execute(
         "UPDATE applications SET body = ? WHERE application_no = ?", json.dumps(body, ensure_ascii=False), number
     )
-    record_event(system, number, "BZJ", system.parts.bzj_payload(document, body))
+    handler = system.parts.bzj_handler(system, number)
+    record_event(system, number, "BZJ", system.parts.bzj_payload(document, body), handler=handler)
     return system.parts.supplements_answer(number)
+
+
+def system_receives(system: ReferenceSystem, number: str) -> dict[str, str]:
+    """EVT-02: the platform forwarded the supplements and the system took them by itself: the BZJ names the system."""
+    return system.parts.own_handler(system)
 
 
 def waiting_for_supplements(system: ReferenceSystem, number: str) -> dict[str, Any]:

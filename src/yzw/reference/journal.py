@@ -108,7 +108,9 @@ def _event(
         "seq": row[1] + 1,
         "step": step,
         "occurred_at": _occurred(
-            system, system.parts.earliest_time(application, row[5] if row[1] else None), system.parts.step_lag(step)
+            system,
+            system.parts.earliest_time(application, row[5] if row[1] else None, step),
+            system.parts.step_lag(step),
         ),
         "division_code": system.parts.event_division(system, application),
         "dept_uscc": system.registration.dept_uscc,
@@ -140,9 +142,10 @@ def _occurred(system: ReferenceSystem, earliest: str | None, lag: dt.timedelta) 
     return system.parts.event_time(moment)
 
 
-def not_before_submission(application: dict[str, Any], last_time: str | None) -> str:
+def not_before_submission(application: dict[str, Any], last_time: str | None, step: str) -> str:
     """EVT-04: a system whose clock is behind the platform's takes `submitted_at` as the earliest occurred_at,
-    and an event never precedes the application's previous event (`last_time`, None before the first)."""
+    and an event never precedes the application's previous event (`last_time`, None before the first), whatever
+    the step."""
     times = [application["submitted_at"]] + ([last_time] if last_time else [])
     return str(max(times, key=dt.datetime.fromisoformat))
 

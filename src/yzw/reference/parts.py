@@ -123,6 +123,7 @@ class Parts:
     refusal_case_no: Callable[[ReferenceSystem], str | None] = driver.no_case_no
     review_steps: tuple[str, ...] = ("CB", "SH", "PZ")
     bj_payload: Callable[[str, list[str], Json], Json] = driver.bj_payload
+    complete_params: Callable[[Json], Json] = driver.complete_params  # §11 complete's params, checked (EVT-05)
     license_id: Callable[[ReferenceSystem, Json, str], str] = driver.license_number
     license_issue: Callable[[ReferenceSystem, Json], Awaitable[None]] = driver.issue_license
     license_owner: Callable[[Json], Json] = driver.license_owner  # the issued e-license's holder (LIC-01)
@@ -192,7 +193,7 @@ class Parts:
     # 2026.2 events (APP-07, EVT-02, EVT-04)
     status_step: Callable[[ReferenceSystem, Json], str | None] = intake.last_step
     own_handler: Callable[[ReferenceSystem], dict[str, str]] = journal.own_handler
-    earliest_time: Callable[[Json, str | None], str | None] = journal.not_before_submission
+    earliest_time: Callable[[Json, str | None, str], str | None] = journal.not_before_submission  # (…, step)
     on_refusal: Callable[[ReferenceSystem, Any, str], None] = journal.alert_operator
     receipt_taken: Callable[[str], bool] = journal.any_receipt  # EVT-08: the 2xx answer's text
     # depth: ACC-05, ACC-06, EVT-01, EVT-02, EVT-07
@@ -217,12 +218,13 @@ class Parts:
     # depth: SSO-01, SSO-07
     ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
     login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
-    session_for: Callable[[str, Json], str] = sso.as_generated  # the session id of this login (SSO-07)
+    session_for: Callable[[ReferenceSystem, Request, str, Json], str] = sso.as_generated  # this login's id (SSO-07)
     session_kept: Callable[[Json], bool] = sso.every_user  # whether the login stores a session (SSO-04)
     login_sets_cookie: Callable[[Request], bool] = sso.every_login  # whether the login answer sets it (SSO-07)
     # depth: the supplements (ACC-05, ACC-06)
     supplements_state: Callable[[ReferenceSystem, str], Json] = intake.waiting_for_supplements  # 404, then 409
     bzj_payload: Callable[[Json, Json], Json] = intake.supplied  # the supplements' materials, the file after them
+    bzj_handler: Callable[[ReferenceSystem, str], dict[str, str]] = intake.system_receives  # EVT-02: the system
     supplements_answer: Callable[[str], Response] = intake.supplements_taken
     # depth: EVT-01.13, EVT-01.14, EVT-02.2, EVT-03.1, EVT-03.3 (issue 13)
     event_seq: Callable[[Any, Any], int] = journal.next_in_application  # the next event's seq (EVT-03)

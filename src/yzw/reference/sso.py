@@ -151,7 +151,7 @@ def verified(keys: dict[str, str], record: dict[str, Any]) -> bool:
 
 def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) -> Response:
     """A session for the person the IdP vouched for, its cookie, and the way home (302)."""
-    sid = system.parts.session_for(system.parts.session_id(system, request), user)
+    sid = system.parts.session_for(system, request, system.parts.session_id(system, request), user)
     if system.parts.session_kept(user):
         system.store.execute(
             "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO "
@@ -178,7 +178,7 @@ def every_login(request: Request) -> bool:
     return True
 
 
-def as_generated(sid: str, user: dict[str, Any]) -> str:
+def as_generated(system: ReferenceSystem, request: Request, sid: str, user: dict[str, Any]) -> str:
     """SSO-07: the session id is the one generated for this login, whoever signs on."""
     return sid
 
