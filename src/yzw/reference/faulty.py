@@ -55,6 +55,7 @@ from yzw.reference.driver import (
     event_answer,
     issue_case_no,
     issue_license,
+    issued,
     license_number,
     license_owner,
     licensed_review,
@@ -3714,6 +3715,24 @@ def _window_number_by_utc_day(division: str, digit: str, day: dt.date, dept_seq:
     return compose.system_application_no(division, digit, _utc_day(), dept_seq, serial)
 
 
+GATEWAY_STATUSES = (502, 503, 504)  # what a gateway answers for a backend it cannot reach
+
+
+async def _issue_gateway_statuses_only(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """ROB-01 broken: only a gateway's statuses (502, 503, 504) are read as a library that cannot answer; a 500 is
+    taken for the library's own answer about this license, a refusal (409 LICENSE_REFUSED), not for an outage."""
+    try:
+        answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached") from None
+    if answer.status_code in GATEWAY_STATUSES:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
+    if answer.status_code not in (200, 201):
+        raise ApiError(409, "LICENSE_REFUSED", "the license library refused the e-license; no BJ was pushed")
+    if not issued(answer, license_):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library gave an answer that is not the license")
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4413,4 +4432,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "push_round": _outbox_with_its_own_token,
         "token_scope": " ".join(name for name in SCOPES.split() if name != "exchange:write"),
     },
+    # depth: ROB-01.28, any 5xx, not only a gateway's (issue 13, review 5)
+    "library-500-taken-as-refusal": {"license_issue": _issue_gateway_statuses_only},
 }
