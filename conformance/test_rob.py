@@ -200,20 +200,28 @@ def _down(platform: Nodes, path: str, outage: str) -> None:
         platform.fail_next(path, int(outage.removeprefix("answers ")), LIBRARY_DOWN_CALLS, node="province")
 
 
-@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.9", "ROB-01.19"])
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.8", "ROB-01.9", "ROB-01.19"])
 def test_a_platform_call_unanswered_within_its_budget_gives_503(
-    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, sut: SignedClient, target: Target
 ) -> None:
+    """The catalogue answers only after the call budget: the guide of an item the system has not seen and an
+    application for it (side by side: one wait) are both answered 503, and the application is not kept; every
+    call to the platform keeps the budget, intake's own too."""
     budget = limits().platform_call_seconds
     platform.slow_next("/catalog/v1/items", budget + SLOW_BEYOND_SECONDS, SLOW_CALLS)
     item = platform.create_item(scenario.new_item())  # after the slowdown: no system has it cached
-    answer = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}")
-    answered(
-        answer,
-        503,
-        "DEPENDENCY_UNAVAILABLE",
-        fix=f"give each call to the platform {budget:g} s; with no answer by then, answer 503 DEPENDENCY_UNAVAILABLE",
-    )
+    application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
+    fix = f"give each call to the platform {budget:g} s; with no answer by then, answer 503 DEPENDENCY_UNAVAILABLE"
+    try:
+        with ThreadPoolExecutor(2) as calls:
+            guide = calls.submit(raw.get, f"{target.base_url}/yzw/v1/items/{item['item_code']}")
+            intake = calls.submit(scenario.submit, application)
+        answered(guide.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+        answered(intake.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=f"{fix}, and keep nothing")
+    finally:
+        platform.clear_faults("province")
+    status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")
+    answered(status, 404, "APPLICATION_UNKNOWN", fix=f"{fix}, and keep nothing")
 
 
 @pytest.mark.requirement(

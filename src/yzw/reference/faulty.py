@@ -43,7 +43,7 @@ from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
 from yzw.reference import intake
-from yzw.reference.catalogue import active_for_department, item
+from yzw.reference.catalogue import active_for_department, item, item_of
 from yzw.reference.driver import (
     CLERK,
     absent,
@@ -3733,6 +3733,44 @@ async def _issue_gateway_statuses_only(system: ReferenceSystem, license_: dict[s
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library gave an answer that is not the license")
 
 
+SDK_TIMEOUT_SECONDS = 30.0  # a catalogue SDK's own default time-out
+
+
+async def _sdk_get(system: ReferenceSystem, url: str, force: bool) -> httpx.Response:
+    """A signed GET with the system's token and the SDK's own time-out."""
+    client = system.client
+    pending = client._token_request(force)
+    if pending is not None:
+        token_url, token_body, token_headers = pending
+        client.read_token(await client._http.post(token_url, content=token_body, headers=token_headers), client.token)
+    full, body, headers = client._signed("GET", url, {})
+    return await client._http.request("GET", full, content=body, headers=headers, timeout=SDK_TIMEOUT_SECONDS)
+
+
+async def _lookup_without_budget(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """ROB-01 broken: intake looks items up through the catalogue SDK, which keeps its own default time-out of 30 s
+    instead of the system's 3 s per call: a catalogue that answers late is waited for, and the application taken
+    after it, while the guide (the system's own client) answers 503."""
+    cached = system.items.get(item_code)
+    if cached is not None:
+        return cached
+    try:
+        answer = await _sdk_get(system, f"{system.province_url}/catalog/v1/items/{item_code}", force=False)
+        if answer.status_code == 401:  # a token refused: a new one, once (SIG-04), as the system's own client does
+            answer = await _sdk_get(system, f"{system.province_url}/catalog/v1/items/{item_code}", force=True)
+    except (httpx.HTTPError, OSError, TokenUnavailable):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the province catalogue cannot be reached") from None
+    if answer.status_code == 404:
+        return None
+    entry = item_of(answer) if answer.status_code == 200 else None
+    if entry is None:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code}")
+    system.items[item_code] = entry
+    system.etags[item_code] = answer.headers.get("ETag", "")
+    system.item_versions[(item_code, int(entry["version"]))] = entry
+    return entry
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4434,4 +4472,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     },
     # depth: ROB-01.28, any 5xx, not only a gateway's (issue 13, review 5)
     "library-500-taken-as-refusal": {"license_issue": _issue_gateway_statuses_only},
+    # depth: EVT-07.2, any 5xx retried (issue 13, review 20)
+    "internal-error-not-retried": {"gives_up": lambda status: status == 500 or is_refusal(status)},  # read as a bug
+    # depth: ROB-01.19 at intake (issue 13, review 11)
+    "intake-lookup-without-budget": {"item_lookup": _lookup_without_budget},
 }
