@@ -39,6 +39,7 @@ OUTAGE_FIX = (
     "when a platform service the request needs fails (5xx, no answer within the call budget, an answer that is not "
     "the norm's), answer 503 DEPENDENCY_UNAVAILABLE and change nothing"
 )
+DENIAL = "申请材料与实际情况不符，依法不予许可"  # a clerk's reason for a denial (EVT-05)
 VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '
 
 
@@ -144,6 +145,7 @@ def test_text_is_kept_verbatim(
     clauses=[
         "LIC-01.16",
         "LIC-01.17",
+        "ROB-01.4",
         "ROB-01.5",
         "ROB-01.6",
         "ROB-01.7",
@@ -159,7 +161,7 @@ def test_complete_without_the_license_library_answers_503_and_records_nothing(
 ) -> None:
     """The library answers 5xx (500, 502, 503, 504 in turn on one case), drops every connection, answers only after the
     call budget, then answers 200 with a gateway's envelope instead of the license: each time `complete` answers 503 and
-    records nothing."""
+    records nothing. A denial, which needs no e-license, is completed while the library drops every connection."""
     scenario.use(E_LICENSE)
     for family in EVERY_WAY:
         application, _, _ = scenario.case()  # one case for each family: 500, 502, 503 and 504 share theirs
@@ -180,6 +182,15 @@ def test_complete_without_the_license_library_answers_503_and_records_nothing(
                 f"obtain the e-license before recording any step; when the library {family}: 503, record nothing",
                 f"the driver's complete, then advance, on {number} while the library {family}",
             )
+    _down(platform, "/license/v1/licenses", DROPS)  # the last case, at CB: now denied, which needs no e-license
+    denial = seen(driver.act("complete", number, result="denied", reason=DENIAL), "answered complete")
+    platform.clear_faults("province")
+    answered(
+        denial,
+        200,
+        fix="a denial issues no e-license: complete it (BJ denied) whether the library answers or not; answer 503 only "
+        "when a service the request needs cannot be reached",
+    )
 
 
 def _each(family: str) -> tuple[str, ...]:
@@ -324,11 +335,12 @@ def test_a_login_while_the_idp_fails_answers_503_without_a_session(
     scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
 ) -> None:
     """Ticket validation answered 5xx (500, 502, 503, 504 in turn), dropped its connection, answered only after the call
-    budget, answered 200 with what is not a validation; then the IdP's public keys answered 5xx or dropped: the IdP
-    cannot answer, the ticket was not refused (503, not SSO-03's 401, not SSO-02's), and no session is made."""
+    budget, answered 200 with what is not a validation; then the IdP's public keys answered 5xx, dropped or answered
+    200 with a gateway's envelope: the IdP cannot answer, the ticket was not refused (503, not SSO-03's 401, not
+    SSO-02's), and no session is made."""
     ways = [
         (path, way)
-        for path, families in (("/idp/v1/tickets/validate", EVERY_WAY), ("/idp/v1/keys", OUTAGES))
+        for path, families in (("/idp/v1/tickets/validate", EVERY_WAY), ("/idp/v1/keys", (*OUTAGES, GARBLED)))
         for family in families
         for way in _each(family)
     ]

@@ -3771,6 +3771,23 @@ async def _lookup_without_budget(system: ReferenceSystem, item_code: str) -> dic
     return entry
 
 
+async def _license_drawn_first(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any], result: str
+) -> list[str]:
+    """ROB-01 broken: complete draws the case's e-license from the library before it looks at the result, and a
+    denial drops it again: a denial, which needs no license, is answered 503 while the library cannot be reached."""
+    licenses = await licensed_review(system, found, entry, "approved" if entry.get("license_type") else result)
+    return licenses if result == "approved" else []
+
+
+def _keys_taken_as_given(answer: httpx.Response) -> dict[str, str] | None:
+    """ROB-01 broken: the IdP's 200 is read for its keys without a look at it: a gateway's envelope instead of the
+    key list raises a KeyError, answered 500 instead of 503."""
+    if answer.status_code != 200:
+        return None
+    return {key["kid"]: key["public_key"] for key in answer.json()["keys"]}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4476,4 +4493,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "internal-error-not-retried": {"gives_up": lambda status: status == 500 or is_refusal(status)},  # read as a bug
     # depth: ROB-01.19 at intake (issue 13, review 11)
     "intake-lookup-without-budget": {"item_lookup": _lookup_without_budget},
+    "license-drawn-before-the-result": {"license_then_review": _license_drawn_first},
+    "keys-answer-unchecked": {"keys_of": _keys_taken_as_given},
 }
