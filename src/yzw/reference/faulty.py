@@ -3788,6 +3788,13 @@ def _keys_taken_as_given(answer: httpx.Response) -> dict[str, str] | None:
     return {key["kid"]: key["public_key"] for key in answer.json()["keys"]}
 
 
+def _number_read_first(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """ROB-01 broken: the number is read before the schema's findings are looked at (to tell a resend from a new
+    application early, MSG-04): a body without application_no, or a list there, fails with 500 instead of 400."""
+    system.application(document["application_no"])
+    return intake.as_found(system, document, findings)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4495,4 +4502,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "intake-lookup-without-budget": {"item_lookup": _lookup_without_budget},
     "license-drawn-before-the-result": {"license_then_review": _license_drawn_first},
     "keys-answer-unchecked": {"keys_of": _keys_taken_as_given},
+    # depth: ROB-01.1, a broken application_no (issue 13, review 12)
+    "number-read-before-schema": {"schema_check": _number_read_first},
 }
