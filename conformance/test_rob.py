@@ -289,8 +289,13 @@ def test_a_catalogue_outage_gives_503_and_keeps_nothing(
     or answers 200 with what is not an item; or the system's token is refused as expired and the IdP's token endpoint
     answers 5xx, drops the connection, answers only after the call budget or answers what is not a token: the item's
     guide and an application for it are answered 503 DEPENDENCY_UNAVAILABLE (never ITEM_UNKNOWN, never another 5xx), and
-    the application is not kept (the status query answers 404)."""
+    the application is not kept (the status query answers 404); a person signed on (before the catalogue fails) is
+    answered 503 at the item's apply entry too, not 404 ITEM_UNKNOWN."""
     item = platform.create_item(scenario.new_item())  # new: no system has it cached
+    signed_on = service == "catalogue"  # the hand-off needs the system's token: only a catalogue outage spares it
+    if signed_on:
+        user = {"user_id": "U-ROB-01-APPLY", "user_type": "person", "name": "张三", "auth_level": 4, "id_type": "111"}
+        raw.get(platform.login({**user, "id_number": scenario.factory.fake.person()["id_number"]}))
     for way in _each(outage):  # a 5xx: 500, 502, 503 and 504 in turn, the item still unseen after each
         if service == "catalogue":
             _down(platform, f"/catalog/v1/items/{item['item_code']}", way)
@@ -305,6 +310,9 @@ def test_a_catalogue_outage_gives_503_and_keeps_nothing(
                 intake = calls.submit(scenario.submit, application)
             answered(guide.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
             answered(intake.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+            if signed_on:
+                entry = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}/apply")
+                answered(entry, 503, "DEPENDENCY_UNAVAILABLE", fix=f"{fix}; the apply entry too")
         finally:
             platform.clear_faults("province")
         status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")

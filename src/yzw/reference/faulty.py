@@ -3795,6 +3795,17 @@ def _number_read_first(system: ReferenceSystem, document: Any, findings: list[Fi
     return intake.as_found(system, document, findings)
 
 
+async def _entry_outage_as_unknown(
+    system: ReferenceSystem, request: Request, item_code: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """ROB-01 broken: the apply entry shows "no such item" (404 ITEM_UNKNOWN) whenever the catalogue lookup fails,
+    an outage included, instead of 503 DEPENDENCY_UNAVAILABLE."""
+    try:
+        return await session_first(system, request, item_code)
+    except ApiError:
+        return session_user(system, request), None
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4504,4 +4515,5 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "keys-answer-unchecked": {"keys_of": _keys_taken_as_given},
     # depth: ROB-01.1, a broken application_no (issue 13, review 12)
     "number-read-before-schema": {"schema_check": _number_read_first},
+    "apply-entry-outage-as-unknown": {"entry_lookup": _entry_outage_as_unknown},
 }
