@@ -717,18 +717,19 @@ def test_events_reach_the_exchange_within_12_hours(scenario: Scenario, platform:
     ],
 )
 def test_a_5xx_is_retried_with_backoff_and_a_refused_body_is_not_resent(scenario: Scenario, platform: Nodes) -> None:
-    """Applications side by side, so that the waits overlap. The SL of the first is refused (422): it must not
-    come again, and the first's later steps wait behind it; the SLs of four more are refused with 400, 409, 413
-    and 415: none may come again. The SL of the second meets a 503 and then a dropped connection: it must come
-    again each time, after ≥ 1 s and then longer, the same event each time, until delivered, while the
-    second's CB waits for it and is delivered after it."""
+    """Applications side by side, so that the waits overlap. The SL of the first is refused (422): it must not come
+    again, and the first's later steps wait behind it; the SLs of four more are refused with 400, 409, 413 and 415: none
+    may come again. The SL of the second meets a 500 (any 5xx is retried, not 503 alone: the evaluation and
+    rectification checks meet 502 and 504) and then a dropped connection: it must come again each time, after ≥ 1 s and
+    then longer, the same event each time, until delivered, while the second's CB waits for it and is delivered after
+    it."""
     first, second = scenario.submitted()["application_no"], scenario.submitted()["application_no"]
     platform.fail_next(EXCHANGE, 422)
     scenario.driver.act("accept", first)
     refused = next((p for p in platform.wait_for(lambda: platform.pushes(first), _refused) if p.status == 422), None)
     scenario.driver.act("advance", first)  # its CB must wait behind the refused SL
     others = {status: _refused_with(scenario, platform, status) for status in REFUSALS}
-    platform.fail_next(EXCHANGE, 503)
+    platform.fail_next(EXCHANGE, RETRIED_STATUS)
     platform.drop_next(EXCHANGE)
     scenario.driver.act("accept", second)
     scenario.driver.act("advance", second)
@@ -750,6 +751,9 @@ def _refused_with(scenario: Scenario, platform: Nodes, status: int) -> tuple[str
     return number, next((p for p in found if p.status == status), None)
 
 
+RETRIED_STATUS = 500  # EVT-07: any 5xx is retried; the SL meets the server's own error, not a gateway's 503
+
+
 def _retried_with_backoff(platform: Nodes, number: str) -> None:
     budget = max(platform.wait_seconds, 10.0)  # back-off starts at ≥ 1 s and grows: 1 s + 2 s at least
     pushes = platform.wait_for(
@@ -766,7 +770,7 @@ def _retried_with_backoff(platform: Nodes, number: str) -> None:
         pytest.skip("not-applicable: the exchange refused the SL for its content (its rule judges it: EVT-02, ACC-03)")
     if delivered is None:
         raise Violation(
-            "an event answered 503, then cut off, was not delivered",
+            f"an event answered {RETRIED_STATUS}, then cut off, was not delivered",
             f"a retry after each failure, with back-off from ≥ {limits().first_retry_seconds:g} s, until delivered",
             f"{len(sl)} attempt(s) within {budget:g} s: {[p.status or 'connection dropped' for p in sl]}",
             "retry 5xx, time-outs and connection failures with growing back-off, without a limit; keep the event",
@@ -928,8 +932,8 @@ def _resent_after_delivery(pushes: list[Push]) -> list[tuple[str, list[int]]]:
     ],
 )
 def test_evaluations_are_delivered_like_events(scenario: Scenario, platform: Nodes) -> None:
-    """2026.2: an evaluation taken right after accept waits for the SL (here answered 503 once), and its own
-    503 is retried with back-off; the driver answers 200 because delivery is asynchronous (norm §11)."""
+    """2026.2: an evaluation taken right after accept waits for the SL (here answered 503 once), and its own 502 (a
+    gateway's: any 5xx) is retried with back-off; the driver answers 200 because delivery is asynchronous (norm §11)."""
     number = scenario.submitted()["application_no"]
     platform.fail_next(EXCHANGE, 503)
     scenario.driver.act("accept", number)
@@ -939,7 +943,7 @@ def test_evaluations_are_delivered_like_events(scenario: Scenario, platform: Nod
     case_no = sls[0].event.get("case_no") if sls else None  # the SL's, refused 503 or not (the answer is ACC-02's)
     if not case_no:
         pytest.skip("not-applicable: no SL named a case_no to evaluate (ACC-01, ACC-02 judge that)")
-    platform.fail_next(EVALUATIONS, 503)
+    platform.fail_next(EVALUATIONS, EVALUATION_FAILURE)
     answer = seen(scenario.driver.act("evaluate", case_no=case_no, level=1, comment="窗口服务评价"), "took it")
     answered(answer, 200, fix="queue the evaluation like an event and answer 200 (norm §11): never push it at once")
     budget = max(platform.wait_seconds, 8.0)  # two back-offs of ≥ 1 s
@@ -957,6 +961,9 @@ def test_evaluations_are_delivered_like_events(scenario: Scenario, platform: Nod
     if not delivered and sum(p.accepted and p.event.get("step") == "SL" for p in platform.pushes(number)) > 1:
         pytest.skip("not-applicable: the system kept sending the SL the exchange took, see EVT-08")
     _evaluation_delivered(tries, sl_at, case_no)
+
+
+EVALUATION_FAILURE = 502  # EVT-07: any 5xx is retried (the SL's 503, the event's 500, the rectification's 504)
 
 
 def _sl_taken_at(platform: Nodes, number: str) -> float | None:
@@ -981,7 +988,8 @@ def _evaluation_delivered(tries: list[dict[str, object]], sl_at: float, case_no:
         )
     gaps = [later - earlier for earlier, later, s in zip(times, times[1:], statuses, strict=False) if s >= 500]
     if gaps and gaps[0] < limits().first_retry_seconds - CLOCK_READING:
-        raise Violation("an evaluation answered 503 was sent again too soon", "≥ 1 s", f"{gaps[0]:.2f} s", fix, case_no)
+        title = f"an evaluation answered {EVALUATION_FAILURE} was sent again too soon"
+        raise Violation(title, "≥ 1 s", f"{gaps[0]:.2f} s", fix, case_no)
 
 
 def _token_retries(pushes: list[Push]) -> int:
@@ -1023,10 +1031,13 @@ def test_a_push_that_times_out_is_retried(scenario: Scenario, platform: Nodes) -
         )
 
 
+RECTIFICATION_FAILURE = 504  # EVT-07: any 5xx is retried
+
+
 @pytest.mark.requirement("EVT-07", clauses=["EVT-07.23"])
 def test_a_rectification_is_retried_with_backoff(scenario: Scenario, platform: Nodes) -> None:
-    """A bad review rectified while the exchange answers 503 to the rectification: the driver answers 200
-    (queued), and the rectification is sent again after ≥ 1 s until delivered."""
+    """A bad review rectified while the exchange answers 504 (a gateway's time-out: any 5xx) to the rectification: the
+    driver answers 200 (queued), and the rectification is sent again after ≥ 1 s until delivered."""
     _, sl, case_no = scenario.case()
     if sl.status in CONTENT_REFUSALS:
         pytest.skip("not-applicable: the exchange refused the case's SL for its content; what follows waits behind it")
@@ -1034,7 +1045,7 @@ def test_a_rectification_is_retried_with_backoff(scenario: Scenario, platform: N
     evaluation_id = (body_of(evaluation) or {}).get("evaluation_id") if evaluation.status_code == 200 else None
     if not evaluation_id:
         pytest.skip("not-applicable: the system took no bad review to rectify (see EVAL-01)")
-    platform.fail_next(RECTIFICATIONS, 503)
+    platform.fail_next(RECTIFICATIONS, RECTIFICATION_FAILURE)
     answer = seen(
         scenario.driver.act("rectify", case_no=case_no, evaluation_id=evaluation_id, action="已约谈窗口人员并整改"),
         "recorded the rectification",
@@ -1054,10 +1065,12 @@ def test_a_rectification_is_retried_with_backoff(scenario: Scenario, platform: N
     fix = "keep rectifications in the ordered outbox, retried with back-off from 1 s until delivered (EVT-07)"
     where = f"rectification of {evaluation_id}"
     if not any(200 <= s < 300 for s in statuses):
-        raise Violation("a rectification answered 503 was never delivered", "a 2xx after retries", statuses, fix, where)
+        title = f"a rectification answered {RECTIFICATION_FAILURE} was never delivered"
+        raise Violation(title, "a 2xx after retries", statuses, fix, where)
     if len(times) > 1 and times[1] - times[0] < limits().first_retry_seconds - CLOCK_READING:
         gap = f"{times[1] - times[0]:.2f} s"
-        raise Violation("a rectification answered 503 was sent again too soon", "≥ 1 s", gap, fix, where)
+        title = f"a rectification answered {RECTIFICATION_FAILURE} was sent again too soon"
+        raise Violation(title, "≥ 1 s", gap, fix, where)
 
 
 @pytest.mark.requirement("EVT-07", clauses=["EVT-07.25"])

@@ -28,28 +28,49 @@ VERIFY = "/license/v1/licenses/verify"
 DROPS = "drops the connection"
 SLOW = "answers only after the call budget"
 GARBLED = "answers 200 with what is not the norm's answer"
-OUTAGES = ("answers 503", DROPS)  # a 5xx, and a connection that fails (ROB-01: both mean unreachable)
+FAILS = "answers 5xx"
+FIVE_XX = (500, 502, 503, 504)  # ROB-01: "a 5xx", the server's own error and a gateway's, not the 503 alone
+OUTAGES = (FAILS, DROPS)  # a 5xx, and a connection that fails (ROB-01: both mean unreachable)
 EVERY_WAY = (*OUTAGES, SLOW, GARBLED)  # ROB-01: refused, no answer within 3 s, a 5xx, an answer not the norm's
-WAY_IDS = {"answers 503": "5xx", DROPS: "dropped", SLOW: "slow", GARBLED: "not-the-norms"}
+WAY_IDS = {FAILS: "5xx", DROPS: "dropped", SLOW: "slow", GARBLED: "not-the-norms"}
 GATEWAY_ENVELOPE = '{"code":0,"msg":"success","data":null}'  # an API gateway's own answer, none of the norm's
 TOKEN = "/idp/v1/oauth/token"
 OUTAGE_FIX = (
     "when a platform service the request needs fails (5xx, no answer within the call budget, an answer that is not "
     "the norm's), answer 503 DEPENDENCY_UNAVAILABLE and change nothing"
 )
+DENIAL = "申请材料与实际情况不符，依法不予许可"  # a clerk's reason for a denial (EVT-05)
 VERBATIM = ' 张 三 "O\'Brien" 😀 <script>1</script>; DROP TABLE x;-- '
+
+
+ABSENT = object()  # a member left out of the application
 
 
 @pytest.mark.requirement("ROB-01", clauses=["ROB-01.1"])
 @pytest.mark.parametrize(
     "change",
-    [{"materials": []}, {"form": {"备注": "\u0000\u001f" * 50}}, {"applicant": {"name": "名" * 5000}}],
-    ids=["no-materials", "control-characters", "very-long-name"],
+    [
+        {"materials": []},
+        {"form": {"备注": "\u0000\u001f" * 50}},
+        {"applicant": {"name": "名" * 5000}},
+        *({"application_no": number} for number in (ABSENT, None, 123, [], {}, "3" * 10_000)),
+    ],
+    ids=[
+        "no-materials",
+        "control-characters",
+        "very-long-name",
+        *(f"application-no-{how}" for how in ("absent", "null", "a-number", "a-list", "an-object", "10000-chars")),
+    ],
 )
 def test_edge_cases_never_give_5xx(scenario: Scenario, change: dict[str, object]) -> None:
+    """Bodies at the edge of the schema or past it (the number idempotency hangs on absent, null, not a string, far
+    too long): answered 2xx or 4xx, never 5xx (whether a 4xx is the right one is APP-02's to judge)."""
     application = scenario.application()
     for key, value in change.items():
         current = application.get(key)
+        if value is ABSENT:
+            application.pop(key, None)
+            continue
         application[key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) else value
     answer = scenario.submit(application)
     if answer.status_code >= 500:
@@ -142,6 +163,7 @@ def test_text_is_kept_verbatim(
     clauses=[
         "LIC-01.16",
         "LIC-01.17",
+        "ROB-01.4",
         "ROB-01.5",
         "ROB-01.6",
         "ROB-01.7",
@@ -155,17 +177,19 @@ def test_text_is_kept_verbatim(
 def test_complete_without_the_license_library_answers_503_and_records_nothing(
     scenario: Scenario, platform: Nodes, driver: Driver
 ) -> None:
-    """The library answers 5xx, drops every connection, answers only after the call budget, then answers 200 with
-    a gateway's envelope instead of the license: each time `complete` answers 503 and records nothing."""
+    """The library answers 5xx (500, 502, 503, 504 in turn on one case), drops every connection, answers only after the
+    call budget, then answers 200 with a gateway's envelope instead of the license: each time `complete` answers 503 and
+    records nothing. A denial, which needs no e-license, is completed while the library drops every connection."""
     scenario.use(E_LICENSE)
-    for outage in EVERY_WAY:
-        application, _, _ = scenario.case()
+    for family in EVERY_WAY:
+        application, _, _ = scenario.case()  # one case for each family: 500, 502, 503 and 504 share theirs
         number = application["application_no"]
-        _down(platform, "/license/v1/licenses", outage)
-        fix = f"obtain the e-license before recording any step; when the library {outage}, answer 503, record nothing"
-        answer = seen(driver.act("complete", number, result="approved"), "answered complete")
-        platform.clear_faults("province")
-        answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+        for outage in _each(family):
+            _down(platform, "/license/v1/licenses", outage)
+            fix = f"obtain the e-license before recording any step; when the library {outage}: 503, record nothing"
+            answer = seen(driver.act("complete", number, result="approved"), "answered complete")
+            platform.clear_faults("province")
+            answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
         after = seen(driver.act("advance", number), "advanced the case")
         step = (body_of(after) or {}).get("step")
         if after.status_code != 200 or step != "CB":
@@ -173,14 +197,28 @@ def test_complete_without_the_license_library_answers_503_and_records_nothing(
                 "complete recorded steps although the license library could not be reached",
                 "nothing recorded: the next advance takes CB",
                 f"advance answered {after.status_code} {after.text[:200]}",
-                fix,
-                f"the driver's complete, then advance, on {number} while the library {outage}",
+                f"obtain the e-license before recording any step; when the library {family}: 503, record nothing",
+                f"the driver's complete, then advance, on {number} while the library {family}",
             )
+    _down(platform, "/license/v1/licenses", DROPS)  # the last case, at CB: now denied, which needs no e-license
+    denial = seen(driver.act("complete", number, result="denied", reason=DENIAL), "answered complete")
+    platform.clear_faults("province")
+    answered(
+        denial,
+        200,
+        fix="a denial issues no e-license: complete it (BJ denied) whether the library answers or not; answer 503 only "
+        "when a service the request needs cannot be reached",
+    )
+
+
+def _each(family: str) -> tuple[str, ...]:
+    """The outages of one family, in the order tried: each 5xx status of FIVE_XX ("answers 500" …), else itself."""
+    return tuple(f"answers {status}" for status in FIVE_XX) if family == FAILS else (family,)
 
 
 def _down(platform: Nodes, path: str, outage: str) -> None:
-    """The province fails every call on `path` for the whole action: a 5xx, a dropped connection, an answer only
-    after the call budget, or a 200 that is not the norm's answer."""
+    """The province fails every call on `path` for the whole action: a 5xx ("answers 502"), a dropped connection,
+    an answer only after the call budget, or a 200 that is not the norm's answer."""
     if outage == DROPS:
         platform.drop_next(path, LIBRARY_DOWN_CALLS, node="province")
     elif outage == SLOW:
@@ -188,23 +226,31 @@ def _down(platform: Nodes, path: str, outage: str) -> None:
     elif outage == GARBLED:
         platform.misanswer_next(path, GATEWAY_ENVELOPE, LIBRARY_DOWN_CALLS)
     else:
-        platform.fail_next(path, 503, LIBRARY_DOWN_CALLS, node="province")
+        platform.fail_next(path, int(outage.removeprefix("answers ")), LIBRARY_DOWN_CALLS, node="province")
 
 
-@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.9", "ROB-01.19"])
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.5", "ROB-01.8", "ROB-01.9", "ROB-01.19"])
 def test_a_platform_call_unanswered_within_its_budget_gives_503(
-    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, sut: SignedClient, target: Target
 ) -> None:
+    """The catalogue answers only after the call budget: the guide of an item the system has not seen and an
+    application for it (side by side: one wait) are both answered 503, and the application is not kept; every
+    call to the platform keeps the budget, intake's own too."""
     budget = limits().platform_call_seconds
     platform.slow_next("/catalog/v1/items", budget + SLOW_BEYOND_SECONDS, SLOW_CALLS)
     item = platform.create_item(scenario.new_item())  # after the slowdown: no system has it cached
-    answer = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}")
-    answered(
-        answer,
-        503,
-        "DEPENDENCY_UNAVAILABLE",
-        fix=f"give each call to the platform {budget:g} s; with no answer by then, answer 503 DEPENDENCY_UNAVAILABLE",
-    )
+    application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
+    fix = f"give each call to the platform {budget:g} s; with no answer by then, answer 503 DEPENDENCY_UNAVAILABLE"
+    try:
+        with ThreadPoolExecutor(2) as calls:
+            guide = calls.submit(raw.get, f"{target.base_url}/yzw/v1/items/{item['item_code']}")
+            intake = calls.submit(scenario.submit, application)
+        answered(guide.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+        answered(intake.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=f"{fix}, and keep nothing")
+    finally:
+        platform.clear_faults("province")
+    status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")
+    answered(status, 404, "APPLICATION_UNKNOWN", fix=f"{fix}, and keep nothing")
 
 
 @pytest.mark.requirement(
@@ -239,29 +285,38 @@ def test_a_catalogue_outage_gives_503_and_keeps_nothing(
     service: str,
     outage: str,
 ) -> None:
-    """For an item the system has not seen, the catalogue answers 5xx, drops the connection or answers 200 with
-    what is not an item; or the system's token is refused as expired and the IdP's token endpoint answers 5xx, drops
-    the connection, answers only after the call budget or answers what is not a token: the item's guide and an
-    application for it are answered 503 DEPENDENCY_UNAVAILABLE (never ITEM_UNKNOWN, never another 5xx), and the
-    application is not kept (the status query answers 404)."""
+    """For an item the system has not seen, the catalogue answers 5xx (500, 502, 503, 504 in turn), drops the connection
+    or answers 200 with what is not an item; or the system's token is refused as expired and the IdP's token endpoint
+    answers 5xx, drops the connection, answers only after the call budget or answers what is not a token: the item's
+    guide and an application for it are answered 503 DEPENDENCY_UNAVAILABLE (never ITEM_UNKNOWN, never another 5xx), and
+    the application is not kept (the status query answers 404); a person signed on (before the catalogue fails) is
+    answered 503 at the item's apply entry too, not 404 ITEM_UNKNOWN."""
     item = platform.create_item(scenario.new_item())  # new: no system has it cached
-    if service == "catalogue":
-        _down(platform, f"/catalog/v1/items/{item['item_code']}", outage)
-    else:  # the system's token is refused as expired, and no new one can be had
-        platform.expire_tokens()
-        _down(platform, TOKEN, outage)
-    fix = f"when the {service} {outage}, answer 503 DEPENDENCY_UNAVAILABLE (not ITEM_UNKNOWN), keep nothing"
-    application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
-    try:  # side by side: a slow service costs the run one call budget, not two
-        with ThreadPoolExecutor(2) as calls:
-            guide = calls.submit(raw.get, f"{target.base_url}/yzw/v1/items/{item['item_code']}")
-            intake = calls.submit(scenario.submit, application)
-        answered(guide.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
-        answered(intake.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
-    finally:
-        platform.clear_faults("province")
-    status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")
-    answered(status, 404, "APPLICATION_UNKNOWN", fix=fix)
+    signed_on = service == "catalogue"  # the hand-off needs the system's token: only a catalogue outage spares it
+    if signed_on:
+        user = {"user_id": "U-ROB-01-APPLY", "user_type": "person", "name": "张三", "auth_level": 4, "id_type": "111"}
+        raw.get(platform.login({**user, "id_number": scenario.factory.fake.person()["id_number"]}))
+    for way in _each(outage):  # a 5xx: 500, 502, 503 and 504 in turn, the item still unseen after each
+        if service == "catalogue":
+            _down(platform, f"/catalog/v1/items/{item['item_code']}", way)
+        else:  # the system's token is refused as expired, and no new one can be had
+            platform.expire_tokens()
+            _down(platform, TOKEN, way)
+        fix = f"when the {service} {way}, answer 503 DEPENDENCY_UNAVAILABLE (not ITEM_UNKNOWN), keep nothing"
+        application = {**scenario.application(), "item_code": item["item_code"], "item_version": item["version"]}
+        try:  # side by side: a slow service costs the run one call budget, not two
+            with ThreadPoolExecutor(2) as calls:
+                guide = calls.submit(raw.get, f"{target.base_url}/yzw/v1/items/{item['item_code']}")
+                intake = calls.submit(scenario.submit, application)
+            answered(guide.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+            answered(intake.result(), 503, "DEPENDENCY_UNAVAILABLE", fix=fix)
+            if signed_on:
+                entry = raw.get(f"{target.base_url}/yzw/v1/items/{item['item_code']}/apply")
+                answered(entry, 503, "DEPENDENCY_UNAVAILABLE", fix=f"{fix}; the apply entry too")
+        finally:
+            platform.clear_faults("province")
+        status = sut.request("GET", f"{target.base_url}/yzw/v1/applications/{application['application_no']}")
+        answered(status, 404, "APPLICATION_UNKNOWN", fix=fix)
 
 
 @pytest.mark.requirement(
@@ -270,15 +325,15 @@ def test_a_catalogue_outage_gives_503_and_keeps_nothing(
 def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
     scenario: Scenario, platform: Nodes, driver: Driver
 ) -> None:
-    """The library answers 5xx to every verification, drops every connection, answers only after the call budget,
-    then answers 200 with a gateway's envelope instead of a status: each time `accept` answers 503
-    DEPENDENCY_UNAVAILABLE and decides nothing (no BZ: the license is not missing, the library is); once it
-    answers again, the case is accepted."""
+    """The library answers 5xx (500, 502, 503, 504 in turn) to every verification, drops every connection, answers only
+    after the call budget, then answers 200 with a gateway's envelope instead of a status: each time `accept` answers
+    503 DEPENDENCY_UNAVAILABLE and decides nothing (no BZ: the license is not missing, the library is); once it answers
+    again, the case is accepted."""
     scenario.use(LICENSE_MATERIAL)
     application = scenario.application()
     answered(scenario.submit(application), TAKEN, fix="take a valid application")
     number = application["application_no"]
-    for outage in EVERY_WAY:
+    for outage in (way for family in EVERY_WAY for way in _each(family)):
         _down(platform, VERIFY, outage)
         answer = seen(driver.act("accept", number), "answered accept")
         answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=OUTAGE_FIX)
@@ -305,10 +360,16 @@ def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
 def test_a_login_while_the_idp_fails_answers_503_without_a_session(
     scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
 ) -> None:
-    """Ticket validation answered 5xx, dropped its connection, answered only after the call budget, answered 200
-    with what is not a validation; then the IdP's public keys answered 5xx or dropped: the IdP cannot answer, the
-    ticket was not refused (503, not SSO-03's 401, not SSO-02's), and no session is made."""
-    ways = [("/idp/v1/tickets/validate", way) for way in EVERY_WAY] + [("/idp/v1/keys", way) for way in OUTAGES]
+    """Ticket validation answered 5xx (500, 502, 503, 504 in turn), dropped its connection, answered only after the call
+    budget, answered 200 with what is not a validation; then the IdP's public keys answered 5xx, dropped or answered
+    200 with a gateway's envelope: the IdP cannot answer, the ticket was not refused (503, not SSO-03's 401, not
+    SSO-02's), and no session is made."""
+    ways = [
+        (path, way)
+        for path, families in (("/idp/v1/tickets/validate", EVERY_WAY), ("/idp/v1/keys", (*OUTAGES, GARBLED)))
+        for family in families
+        for way in _each(family)
+    ]
     for path, outage in ways:
         user = {"user_id": "U-ROB-01", "user_type": "person", "name": "张三", "auth_level": 3, "id_type": "111"}
         user["id_number"] = scenario.factory.fake.person()["id_number"]

@@ -43,7 +43,7 @@ from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
 from yzw.reference import intake
-from yzw.reference.catalogue import active_for_department, item
+from yzw.reference.catalogue import active_for_department, item, item_of
 from yzw.reference.driver import (
     CLERK,
     absent,
@@ -55,6 +55,7 @@ from yzw.reference.driver import (
     event_answer,
     issue_case_no,
     issue_license,
+    issued,
     license_number,
     license_owner,
     licensed_review,
@@ -4014,6 +4015,97 @@ def _case_no_of_the_form(system: ReferenceSystem, params: dict[str, Any]) -> str
     return compose.case_no(system.registration.division_code, system.registration.dept_seq, today_cn(), serial)
 
 
+GATEWAY_STATUSES = (502, 503, 504)  # what a gateway answers for a backend it cannot reach
+
+
+async def _issue_gateway_statuses_only(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """ROB-01 broken: only a gateway's statuses (502, 503, 504) are read as a library that cannot answer; a 500 is
+    taken for the library's own answer about this license, a refusal (409 LICENSE_REFUSED), not for an outage."""
+    try:
+        answer = await system.client.request("POST", system.province_url + "/license/v1/licenses", json=license_)
+    except (httpx.HTTPError, OSError):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library cannot be reached") from None
+    if answer.status_code in GATEWAY_STATUSES:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
+    if answer.status_code not in (200, 201):
+        raise ApiError(409, "LICENSE_REFUSED", "the license library refused the e-license; no BJ was pushed")
+    if not issued(answer, license_):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the license library gave an answer that is not the license")
+
+
+SDK_TIMEOUT_SECONDS = 30.0  # a catalogue SDK's own default time-out
+
+
+async def _sdk_get(system: ReferenceSystem, url: str, force: bool) -> httpx.Response:
+    """A signed GET with the system's token and the SDK's own time-out."""
+    client = system.client
+    pending = client._token_request(force)
+    if pending is not None:
+        token_url, token_body, token_headers = pending
+        client.read_token(await client._http.post(token_url, content=token_body, headers=token_headers), client.token)
+    full, body, headers = client._signed("GET", url, {})
+    return await client._http.request("GET", full, content=body, headers=headers, timeout=SDK_TIMEOUT_SECONDS)
+
+
+async def _lookup_without_budget(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """ROB-01 broken: intake looks items up through the catalogue SDK, which keeps its own default time-out of 30 s
+    instead of the system's 3 s per call: a catalogue that answers late is waited for, and the application taken
+    after it, while the guide (the system's own client) answers 503."""
+    cached = system.items.get(item_code)
+    if cached is not None:
+        return cached
+    try:
+        answer = await _sdk_get(system, f"{system.province_url}/catalog/v1/items/{item_code}", force=False)
+        if answer.status_code == 401:  # a token refused: a new one, once (SIG-04), as the system's own client does
+            answer = await _sdk_get(system, f"{system.province_url}/catalog/v1/items/{item_code}", force=True)
+    except (httpx.HTTPError, OSError, TokenUnavailable):
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", "the province catalogue cannot be reached") from None
+    if answer.status_code == 404:
+        return None
+    entry = item_of(answer) if answer.status_code == 200 else None
+    if entry is None:
+        raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the province catalogue answered {answer.status_code}")
+    system.items[item_code] = entry
+    system.etags[item_code] = answer.headers.get("ETag", "")
+    system.item_versions[(item_code, int(entry["version"]))] = entry
+    return entry
+
+
+async def _license_drawn_first(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any], result: str
+) -> list[str]:
+    """ROB-01 broken: complete draws the case's e-license from the library before it looks at the result, and a
+    denial drops it again: a denial, which needs no license, is answered 503 while the library cannot be reached."""
+    licenses = await licensed_review(system, found, entry, "approved" if entry.get("license_type") else result)
+    return licenses if result == "approved" else []
+
+
+def _keys_taken_as_given(answer: httpx.Response) -> dict[str, str] | None:
+    """ROB-01 broken: the IdP's 200 is read for its keys without a look at it: a gateway's envelope instead of the
+    key list raises a KeyError, answered 500 instead of 503."""
+    if answer.status_code != 200:
+        return None
+    return {key["kid"]: key["public_key"] for key in answer.json()["keys"]}
+
+
+def _number_read_first(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """ROB-01 broken: the number is read before the schema's findings are looked at (to tell a resend from a new
+    application early, MSG-04): a body without application_no, or a list there, fails with 500 instead of 400."""
+    system.application(document["application_no"])
+    return intake.as_found(system, document, findings)
+
+
+async def _entry_outage_as_unknown(
+    system: ReferenceSystem, request: Request, item_code: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """ROB-01 broken: the apply entry shows "no such item" (404 ITEM_UNKNOWN) whenever the catalogue lookup fails,
+    an outage included, instead of 503 DEPENDENCY_UNAVAILABLE."""
+    try:
+        return await session_first(system, request, item_code)
+    except ApiError:
+        return session_user(system, request), None
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4749,4 +4841,15 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "submission-floor-on-acceptance-only": {"earliest_time": _submission_floor_on_acceptance_only},
     "fk-division-of-case-no": {"feedback": _fk_built_by_hand(_fk_division_of_case)},
     "bzj-under-the-bz-clerk": {"bzj_handler": _bzj_by_the_bz_clerk},
+    # depth: ROB-01.28, any 5xx, not only a gateway's (issue 13, review 5)
+    "library-500-taken-as-refusal": {"license_issue": _issue_gateway_statuses_only},
+    # depth: EVT-07.2, any 5xx retried (issue 13, review 20)
+    "internal-error-not-retried": {"gives_up": lambda status: status == 500 or is_refusal(status)},  # read as a bug
+    # depth: ROB-01.19 at intake (issue 13, review 11)
+    "intake-lookup-without-budget": {"item_lookup": _lookup_without_budget},
+    "license-drawn-before-the-result": {"license_then_review": _license_drawn_first},
+    "keys-answer-unchecked": {"keys_of": _keys_taken_as_given},
+    # depth: ROB-01.1, a broken application_no (issue 13, review 12)
+    "number-read-before-schema": {"schema_check": _number_read_first},
+    "apply-entry-outage-as-unknown": {"entry_lookup": _entry_outage_as_unknown},
 }

@@ -166,6 +166,7 @@ class Parts:
     idp_unavailable: Callable[[httpx.Response], bool] = sso.idp_unavailable  # ROB-01
     keys_unavailable: Callable[[Request], Response] = sso.keys_unavailable  # ROB-01: 503, no session
     keys_get: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.signed_get  # SIG-01, SIG-03
+    keys_of: Callable[[httpx.Response], dict[str, str] | None] = sso.keys_of  # ROB-01: not the norm's answer, None
     session_cookie: Callable[[Response, str, str, bool], None] = sso.set_session_cookie
     session_cookie_name: str = sso.COOKIE
     unreachable_status: int = 503  # ROB-01: what a request answers when a platform service cannot be reached

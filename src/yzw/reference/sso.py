@@ -45,6 +45,11 @@ def error_page(status: int, code: str, message: str) -> Response:
 async def _keys(system: ReferenceSystem) -> dict[str, str] | None:
     """SSO-02: the IdP's published keys by kid; None when the IdP cannot give them (ROB-01: 503)."""
     answer = await system.parts.keys_get(system, system.province_url + "/idp/v1/keys")
+    return system.parts.keys_of(answer)
+
+
+def keys_of(answer: httpx.Response) -> dict[str, str] | None:
+    """SSO-02: the keys of the IdP's 200 by kid; None for any other answer, or one that is not the norm's (ROB-01)."""
     try:
         body = answer.json() if answer.status_code == 200 else None
     except ValueError:
