@@ -430,6 +430,32 @@ def test_events_follow_the_norms_order(scenario: Scenario) -> None:
     in_order(distinct(pushes), "EVT-03")
 
 
+@pytest.mark.requirement("EVT-03", clauses=["EVT-03.6"])
+def test_a_window_application_supplemented_keeps_its_sb_first(
+    scenario: Scenario, sut: SignedClient, target: Target
+) -> None:
+    """SB, when present, is the application's first event and only there: a window application missing a file is
+    accepted (BZ), supplemented (BZJ) and accepted (SL), and its events stand in the norm's order, every push
+    judged (one the exchange refused as out of order included)."""
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    if not files:
+        pytest.skip("not-applicable: the item asks for no file a window application could lack")
+    params = scenario.window_params()
+    params["materials"] = [m for m in params["materials"] if m["material_code"] != files[0]]
+    _, number = scenario.window_apply(params)
+    if number is None:
+        pytest.skip("not-applicable: the system took no window application to go on from (APP-06 judges that)")
+    scenario.driver.act("accept", number)
+    _came(scenario, number, "BZ")
+    more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]}
+    sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
+    pushes = scenario.steps(number, "BZJ")
+    if any(p.event.get("step") == "BZJ" and p.accepted for p in pushes):
+        scenario.driver.act("accept", number)
+        pushes = scenario.steps(number, "SL")
+    in_order(distinct(pushes), "EVT-03")
+
+
 @pytest.mark.requirement(
     "EVT-03",
     clauses=[

@@ -4106,6 +4106,15 @@ async def _entry_outage_as_unknown(
         return session_user(system, request), None
 
 
+def _window_supplements_announced_again(system: ReferenceSystem, number: str) -> dict[str, str]:
+    """EVT-03 broken: the window module announces a window or agent-point application again as SB whenever its
+    file changes, so supplements taken for it push a second SB (after the BZ) before the BZJ."""
+    found = system.application(number)
+    if found is not None and found["body"].get("channel") in ("window", "agent"):
+        system.parts.window_announcement(system, found["body"])
+    return system.parts.own_handler(system)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4852,4 +4861,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: ROB-01.1, a broken application_no (issue 13, review 12)
     "number-read-before-schema": {"schema_check": _number_read_first},
     "apply-entry-outage-as-unknown": {"entry_lookup": _entry_outage_as_unknown},
+    # depth: EVT-03.6, SB only first (issue 13)
+    "window-supplements-announced-again": {"bzj_handler": _window_supplements_announced_again},
 }
