@@ -99,7 +99,7 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
 
     routes = [
         Route("/yzw/v1/health", health, methods=["GET"]),
-        Route("/yzw/v1/applications", submit, methods=["POST"]),
+        Route(system.parts.intake_path, submit, methods=["POST"]),
         Route("/yzw/v1/applications/{application_no}", status, methods=["GET"]),
         Route("/yzw/v1/applications/{application_no}/supplements", supplements, methods=["POST"]),
         Route("/yzw/v1/items/{item_code}", guide, methods=["GET"]),

@@ -4863,4 +4863,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "apply-entry-outage-as-unknown": {"entry_lookup": _entry_outage_as_unknown},
     # depth: EVT-03.6, SB only first (issue 13)
     "window-supplements-announced-again": {"bzj_handler": _window_supplements_announced_again},
+    # depth: APP-01.1 (issue 13)
+    "intake-behind-gateway-prefix": {"intake_path": "/api/yzw/v1/applications"},
 }

@@ -101,6 +101,7 @@ class Parts:
     ready: Callable[[ReferenceSystem], list[Any]] = journal.ready_in_order  # EVT-07: later events wait
     backoff: Callable[[int], float] = journal.backoff
     outbox_idle_seconds: float = 0.2  # how long an idle outbox sleeps before it looks again (EVT-06: real time)
+    intake_path: str = "/yzw/v1/applications"  # APP-01: where the platform POSTs applications
     outbox_woken: bool = True  # a queued event wakes the outbox at once (else it waits out its idle time)
     # the clerk's desk, the driver (ACC-01 … ACC-06, APP-05, APP-06, LIC-01, LIC-02, CODE-01 … CODE-09, ROB-02)
     desk: Callable[[ReferenceSystem], AbstractAsyncContextManager[Any]] = driver.one_desk
