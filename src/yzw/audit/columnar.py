@@ -97,10 +97,10 @@ def audit_sources(
         if tick:
             tick("read", outcome.records)
         judged = [pool.submit(judge_bucket, folder, bucket, sources, items, period) for bucket in range(buckets)]
-        for future in judged:
-            bad, count, counts, sizes = future.result()
-            outcome.bad += bad
-            outcome.records += count
+        for done in judged:
+            found, number, counts, sizes = done.result()
+            outcome.bad += found
+            outcome.records += number
             _merge(outcome.monitor, counts, sizes)
             if tick:
                 tick("judged", outcome.records)
@@ -285,15 +285,16 @@ def judge_bucket(
 def _screen(keys: list[str], events: list[dict[str, Any]]) -> tuple[list[bool], list[float | None]]:
     """Per record: is its application flagged for the row audit; the delay the monitor is given."""
     validator, steps = compiled("event"), frozenset(code_list("steps"))
-    seq, step, occurred, received, given, flag = [], [], [], [], [], []
+    seq, step, occurred, received, delays, flag = [], [], [], [], [], []
     for event in events:
         usable = _surely_usable(event, steps) and validator.is_valid(event) and not cross_field_findings("event", event)
         arrival, delay = event.get("received_at"), event.get("delay_seconds")
+        given: float | None = None
         if isinstance(arrival, str) and not TIME.fullmatch(arrival):
             usable = False  # a time the screen does not read itself
-        if type(delay) in (int, float, bool):
-            delay = float(delay)
-            usable = usable and math.isfinite(delay)
+        if isinstance(delay, int | float):  # as `_delay` reads it (a bool too)
+            given = float(delay)
+            usable = usable and math.isfinite(given)
         elif delay is not None:
             usable = False
         flag.append(not usable)
@@ -301,9 +302,9 @@ def _screen(keys: list[str], events: list[dict[str, Any]]) -> tuple[list[bool], 
         step.append(event.get("step") if usable else None)
         occurred.append(event.get("occurred_at") if usable else None)
         received.append(arrival if usable and isinstance(arrival, str) else None)
-        given.append(delay if usable else None)
+        delays.append(given if usable else None)
     frame = pl.DataFrame(
-        {"key": keys, "seq": seq, "step": step, "occ": occurred, "rec": received, "given": given, "flag": flag},
+        {"key": keys, "seq": seq, "step": step, "occ": occurred, "rec": received, "given": delays, "flag": flag},
         schema={
             "key": pl.String,
             "seq": pl.Int64,
@@ -328,8 +329,8 @@ def _surely_usable(event: dict[str, Any], steps: frozenset[str]) -> bool:
         value = event.get(member)
         if type(value) is not str or not value:
             return False
-    payload, occurred = event.get("payload"), event["occurred_at"]
-    if len(event["application_no"]) != APPLICATION_NO_LENGTH or event["step"] not in steps:
+    payload, occurred, step = event.get("payload"), event["occurred_at"], event["step"]
+    if len(event["application_no"]) != APPLICATION_NO_LENGTH or type(step) is not str or step not in steps:
         return False
     if type(event["seq"]) is not int or type(payload) is not dict or type(occurred) is not str:
         return False

@@ -1,0 +1,153 @@
+"""The columnar audit (yzw.audit.columnar) against today's row audit (tests/audit_oracle.py): the same bad
+records, record for record, the same record count and the same KPIs, on dumps with every defect kind."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import json
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.audit_oracle import oracle_audit
+
+from yzw.audit.columnar import audit_sources
+from yzw.fixtures.dumps import DEFECTS, generate
+from yzw.spec.xml import NS, to_xml
+
+SMALL_BUCKETS = 64 << 10  # many buckets, so that applications are spread and judged bucket by bucket
+
+
+def _same(paths: list[Path], period: tuple[dt.date, dt.date] | None = None) -> int:
+    """Assert the columnar audit equals the oracle on `paths`; the number of bad records."""
+    new = audit_sources(paths, {}, period, bucket_bytes=SMALL_BUCKETS)
+    old = oracle_audit(paths, {}, period)
+    assert new.records == old.records
+    assert [dataclasses.astuple(b) for b in new.bad] == [dataclasses.astuple(b) for b in old.bad]
+    assert new.monitor.report("county") == old.monitor.report("county")
+    return len(old.bad)
+
+
+def _events(applications: int, defect_rate: float, seed: int) -> list[dict[str, Any]]:
+    stream, _ = generate(3, applications, defect_rate, seed)
+    return list(stream)
+
+
+def _write(path: Path, events: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
+    return path
+
+
+def test_a_generated_dump_with_every_defect_kind(tmp_path: Path) -> None:
+    stream, defects = generate(3, 400, 0.3, 11)
+    assert {d.name for d in defects} == set(DEFECTS)
+    assert _same([_write(tmp_path / "events.jsonl", list(stream))]) == len(defects)
+
+
+def test_the_kpi_period_and_several_sources(tmp_path: Path) -> None:
+    first = _write(tmp_path / "a.jsonl", _events(150, 0.2, 2))
+    second = _write(tmp_path / "b.jsonl", _events(150, 0.2, 3))
+    assert _same([first, second], (dt.date(2026, 3, 1), dt.date(2026, 6, 30)))
+
+
+def _mutations(rng: random.Random) -> list[Any]:
+    """Ways to spoil any event (not only an application's last), each a function of the event."""
+    return [
+        lambda e: e.__setitem__("seq", float(e["seq"])),
+        lambda e: e.__setitem__("seq", str(e["seq"])),
+        lambda e: e.__setitem__("seq", True),
+        lambda e: e.__setitem__("seq", e["seq"] + rng.choice((-1, 1, 2))),
+        lambda e: e.__setitem__("step", rng.choice(("SL", "CB", "BJ", "FK", "HF", "GQ", "SD", "XX", ["SL"], None))),
+        lambda e: e.__setitem__("occurred_at", e["occurred_at"].replace("+08:00", "Z")),
+        lambda e: e.__setitem__("occurred_at", e["occurred_at"].replace("+08:00", "+09:00")),
+        lambda e: e.__setitem__("occurred_at", "2026-02-30T10:00:00+08:00"),
+        lambda e: e.__setitem__("occurred_at", "2020-01-01T00:00:00+08:00"),
+        lambda e: e.__setitem__("received_at", e["received_at"].replace("+08:00", "-05:00")),
+        lambda e: e.__setitem__("received_at", "2026-02-30T10:00:00+08:00"),
+        lambda e: e.__setitem__("received_at", 5),
+        lambda e: e.pop("received_at"),
+        lambda e: e.__setitem__("delay_seconds", rng.choice((10, 50_000, 1.5, None, "7", True))),
+        lambda e: e.__setitem__("payload", rng.choice(("x", None, [], {}))),
+        lambda e: e["payload"].__setitem__("promised_days", rng.choice((1.0, "5", None, 3))),
+        lambda e: e["payload"].__setitem__("licenses", "none"),
+        lambda e: e["payload"].__setitem__("promised_due_at", rng.choice(("soon", "2026-02-30T10:00:00+08:00"))),
+        lambda e: e.__setitem__("case_no", rng.choice((5, None, "x"))),
+        lambda e: e.__setitem__("application_no", rng.choice(("33", 42, "", ["x"]))),
+        lambda e: e.pop(rng.choice(("dept_uscc", "item_code", "division_code", "event_id", "handler"))),
+        lambda e: e.__setitem__("handler", {"id": "x", "name": ""}),
+        lambda e: e.__setitem__("dept_uscc", "91330106MA2XXXXXX0"),
+    ]
+
+
+@pytest.mark.parametrize("seed", [8, 12, 13])
+def test_random_defects_anywhere_in_an_application(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    mutations = _mutations(rng)
+    events: list[Any] = []
+    for generated in _events(300, 0.1, seed):
+        event = copy.deepcopy(generated)
+        if rng.random() < 0.08:
+            rng.choice(mutations)(event)
+        events.append(event)
+        if rng.random() < 0.01:
+            events.append(copy.deepcopy(event))  # pushed twice
+    for index in rng.sample(range(len(events) - 1), 10):  # arrived out of order
+        events[index], events[index + 1] = events[index + 1], events[index]
+    assert _same([_write(tmp_path / "random.jsonl", events)]) > 50
+
+
+def test_unreadable_lines_and_other_records(tmp_path: Path) -> None:
+    good = [json.dumps(e, ensure_ascii=False).encode() for e in _events(40, 0.1, 6)]
+    odd = [
+        b"",
+        b"   ",
+        b"\xff\xfe not utf-8",
+        b"[1, 2]",
+        b'{"application_no": "x", "applicant": {}, "materials": []}',
+        b"x" * (2 << 20),
+        b'{"seq": 18446744073709551616}',
+    ]
+    lines = good[:30] + odd + good[30:] + [good[0][:40]]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines))  # no newline at the end: the last record is cut off
+    assert _same([path]) >= len(odd) - 2
+
+
+def test_an_xml_dump(tmp_path: Path) -> None:
+    events = _events(60, 0.3, 7)
+    body = b"".join(
+        to_xml("event", {k: v for k, v in e.items() if k != "received_at"}).split(b"?>", 1)[1] for e in events
+    )
+    xml = tmp_path / "events.xml"
+    xml.write_bytes(f'<?xml version="1.0" encoding="utf-8"?><events xmlns="{NS}">'.encode() + body + b"</events>")
+    assert _same([xml])
+
+
+def test_a_mock_database_export(tmp_path: Path) -> None:
+    database = tmp_path / "platform.sqlite"
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE events (body TEXT, received_at TEXT, delay_seconds REAL, origin TEXT)")
+    rng = random.Random(9)
+    rows = []
+    for event in _events(80, 0.2, 8):
+        received = event.pop("received_at")
+        delay = rng.choice((None, 30.0, 50_000.0))
+        rows.append((json.dumps(event, ensure_ascii=False), received, delay, rng.choice(("system", "system", "node"))))
+    rows.append(("not json", "2026-03-01T00:00:00+08:00", None, "system"))
+    connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+    connection.commit()
+    connection.close()
+    assert _same([database])
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_split_of_a_file_does_not_matter(tmp_path: Path, workers: int) -> None:
+    path = _write(tmp_path / "events.jsonl", _events(120, 0.3, 10))
+    new = audit_sources([path], {}, workers=workers, bucket_bytes=SMALL_BUCKETS)
+    old = oracle_audit([path], {})
+    assert [dataclasses.astuple(b) for b in new.bad] == [dataclasses.astuple(b) for b in old.bad]
+    assert new.records == old.records
