@@ -23,21 +23,24 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import jsonschema_rs
 import polars as pl
 
 from yzw.audit.judge import APPLICATION_NO_LENGTH, EVENT_MEMBERS, Audit, BadRecord, _time
 from yzw.audit.reader import MAX_LINE, Line, parse_line
 from yzw.audit.sources import DATABASES, read_database, read_xml
 from yzw.codes.lists import code_list
+from yzw.codes.times import today_cn
 from yzw.errors import YzwError
 from yzw.spec.events import order_rules
 from yzw.spec.limits import limits
 from yzw.spec.monitoring import Monitor
 from yzw.spec.rules import cross_field_findings
-from yzw.spec.schemas import compiled
+from yzw.spec.schemas import FORMATS, compiled, format_problem, schema_documents
 
 BUCKET_BYTES = 12 << 20  # input bytes per bucket: the records of one bucket are in memory at once
 WORKERS = 2
@@ -284,10 +287,13 @@ def judge_bucket(
 
 def _screen(keys: list[str], events: list[dict[str, Any]]) -> tuple[list[bool], list[float | None]]:
     """Per record: is its application flagged for the row audit; the delay the monitor is given."""
-    validator, steps = compiled("event"), frozenset(code_list("steps"))
-    seq, step, occurred, received, delays, flag = [], [], [], [], [], []
+    validator, steps, recorded = _shape_validator(), frozenset(code_list("steps")), _RECORDED
+    recorded.clear()
+    seq, step, occurred, received, delays, flag, spans = [], [], [], [], [], [], []
     for event in events:
+        start = len(recorded)
         usable = _surely_usable(event, steps) and validator.is_valid(event) and not cross_field_findings("event", event)
+        spans.append((start, len(recorded)))
         arrival, delay = event.get("received_at"), event.get("delay_seconds")
         given: float | None = None
         if isinstance(arrival, str) and not TIME.fullmatch(arrival):
@@ -303,6 +309,10 @@ def _screen(keys: list[str], events: list[dict[str, Any]]) -> tuple[list[bool], 
         occurred.append(event.get("occurred_at") if usable else None)
         received.append(arrival if usable and isinstance(arrival, str) else None)
         delays.append(given if usable else None)
+    failing = _failing_codes(recorded)
+    if failing:  # a record with a coded value its code rule refuses: the row audit says which and why
+        flag = [bad or any(pair in failing for pair in recorded[a:b]) for bad, (a, b) in zip(flag, spans, strict=True)]
+    recorded.clear()
     frame = pl.DataFrame(
         {"key": keys, "seq": seq, "step": step, "occ": occurred, "rec": received, "given": delays, "flag": flag},
         schema={
@@ -380,3 +390,70 @@ def _rules_broken() -> pl.Expr:
     )
     late = (_delay() > limits().event_deadline_seconds).fill_null(False)
     return pl.col("flag") | ~seq_follows.fill_null(False) | ~order.fill_null(False) | ~in_time.fill_null(False) | late
+
+
+# The code rules (the schemas' named formats), judged once per distinct value of a bucket
+
+_RECORDED: list[tuple[str, str]] = []  # (format, value) of every coded value the shape validator met
+
+
+def _recorder(name: str) -> Callable[[str], bool]:
+    def record(value: str) -> bool:
+        _RECORDED.append((name, value))
+        return True
+
+    return record
+
+
+@cache
+def _shape_validator() -> Any:
+    """The event schema, its named formats recorded rather than checked (the code rules come after, per value).
+
+    Exact only while no format decides a branch (`if`, `anyOf`, `oneOf`, `not`); otherwise the full validator.
+    """
+    documents = schema_documents()
+    if any(_format_in_branch(document) for document in documents.values()):
+        return compiled("event")
+    registry = jsonschema_rs.Registry([(doc["$id"], doc) for doc in documents.values()])
+    formats = {name: _recorder(name) for name in FORMATS}
+    return jsonschema_rs.validator_for(documents["event"], registry=registry, formats=formats, validate_formats=True)
+
+
+def _format_in_branch(node: Any, branch: bool = False) -> bool:
+    if isinstance(node, list):
+        return any(_format_in_branch(item, branch) for item in node)
+    if not isinstance(node, dict):
+        return False
+    if branch and "format" in node:
+        return True
+    return any(
+        _format_in_branch(value, branch or key in ("if", "anyOf", "oneOf", "not", "contains"))
+        for key, value in node.items()
+    )
+
+
+def _failing_codes(recorded: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The distinct (format, value) pairs their code rule refuses: times in one Polars expression, the rest
+    through the codes package's checkers (remembered across buckets)."""
+    distinct = set(recorded)
+    times = [value for name, value in distinct if name == "yzw-datetime"]
+    sure = set(_surely_times(times)) if times else set()
+    today = today_cn()
+    return {
+        (name, value)
+        for name, value in distinct
+        if not (name == "yzw-datetime" and value in sure) and not _passes(name, value, today)
+    }
+
+
+def _surely_times(values: list[str]) -> list[str]:
+    """The values that are CODE-08 times for sure: spelt +08:00 with whole seconds, and a real instant."""
+    frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
+    parsed = pl.col("value").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False)
+    shaped = pl.col("value").str.contains(f"^{TIME.pattern}$") & pl.col("value").str.ends_with("+08:00")
+    return frame.filter(shaped & parsed.is_not_null())["value"].to_list()
+
+
+@lru_cache(maxsize=1 << 17)
+def _passes(name: str, value: str, today: Any) -> bool:
+    return format_problem(name, value, today) is None
