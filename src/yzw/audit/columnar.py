@@ -42,7 +42,7 @@ from yzw.spec.monitoring import Monitor
 from yzw.spec.rules import cross_field_findings
 from yzw.spec.schemas import FORMATS, compiled, format_problem, schema_documents
 
-BUCKET_BYTES = 12 << 20  # input bytes per bucket: the records of one bucket are in memory at once
+BUCKET_BYTES = 6 << 20  # input bytes per bucket: the records of one bucket are in memory at once
 WORKERS = 2
 SCAN = 1 << 20
 # The times the screen reads itself; any other spelling goes to the row audit (which parses with fromisoformat).
@@ -454,6 +454,6 @@ def _surely_times(values: list[str]) -> list[str]:
     return frame.filter(shaped & parsed.is_not_null())["value"].to_list()
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 16)
 def _passes(name: str, value: str, today: Any) -> bool:
     return format_problem(name, value, today) is None
