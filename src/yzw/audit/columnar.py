@@ -1,15 +1,16 @@
-"""`yzw audit` on both cores: records spread over buckets by application, each bucket screened in columns.
+"""`yzw audit` on both cores: records screened as they are read, spread over buckets by application, each
+bucket judged in columns.
 
-Pass 1 reads the sources (a JSON Lines file in two byte ranges, one per core) and writes each readable
-record to the bucket of its application (a hash of application_no) on disk; unreadable lines become bad
-records at once. Pass 2 takes one bucket at a time on each core, so memory stays flat whatever the input:
-it judges every record's shape with the compiled validator and screens the rest as Polars expressions over
-the bucket — the members the order judge and the KPIs read, EVT-03 order (per application in arrival order,
-against the transition table of specs/rules/events.yaml), EVT-04 times and EVT-06 delays. An application
-any of whose records the screen does not pass is judged again record by record (`Audit.feed`, the row
-audit), so each bad record gets the exact reason, member and requirement it always had; the records of
-the other applications go straight into the KPI monitor. The screen may flag a clean application (it then
-costs the row audit's time), never pass a bad one.
+Pass 1 reads the sources (a JSON Lines file in two byte ranges, one per core), parses each line once and
+screens its shape (`screen.Screen`: one schema validation per distinct masked record, the code rules once
+per distinct value in batches); it writes to the bucket of its application (a hash of application_no) on
+disk the few members the order judge and the KPIs read, and the raw line. Unreadable lines become bad
+records at once. Pass 2 takes one bucket at a time on each core, so memory stays flat whatever the input,
+and judges EVT-03 order, EVT-04 times and EVT-06 delays as Polars expressions (`order`). An application any
+of whose records the screen or those rules do not pass is judged again record by record from its raw lines
+(`Audit.feed`, the row audit), so each bad record gets the exact reason, member and requirement it always
+had; the other applications go straight into the KPI monitor. The screen may flag a clean application (it
+then costs the row audit's time), never pass a bad one.
 """
 
 from __future__ import annotations
@@ -17,41 +18,34 @@ from __future__ import annotations
 import marshal
 import math
 import multiprocessing
-import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import jsonschema_rs
-import polars as pl
+import orjson
 
-from yzw.audit.judge import APPLICATION_NO_LENGTH, EVENT_MEMBERS, Audit, BadRecord, _time
+from yzw.audit import codes, order
+from yzw.audit.judge import Audit, BadRecord
 from yzw.audit.reader import MAX_LINE, Line, parse_line
+from yzw.audit.screen import Screen, given_delay, kpi_payload
 from yzw.audit.sources import DATABASES, read_database, read_xml
-from yzw.codes.lists import code_list
-from yzw.codes.times import today_cn
 from yzw.errors import YzwError
-from yzw.spec.events import order_rules
-from yzw.spec.limits import limits
 from yzw.spec.monitoring import Monitor
-from yzw.spec.rules import cross_field_findings
-from yzw.spec.schemas import FORMATS, compiled, format_problem, schema_documents
 
-BUCKET_BYTES = 6 << 20  # input bytes per bucket: the records of one bucket are in memory at once
+BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucket are in memory at once
 WORKERS = 2
 SCAN = 1 << 20
-# The times the screen reads itself; any other spelling goes to the row audit (which parses with fromisoformat).
-TIME = re.compile(r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d[+-](?:[01]\d|2[0-3]):[0-5]\d")
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
-KPI_MEMBERS = ("promised_days", "legal_days")
+BATCH = 8192  # records whose coded values are judged together
 
 # source index, arrival ordinal within the source, line number, the raw line (JSON Lines) or the record
 Entry = tuple[int, int, int, bytes | dict[str, Any]]
+# application_no, source index, ordinal, line number, screened, seq, step, occurred_at, received_at,
+# given delay, delay_seconds present, KPI members (dept, division, item, case_no, payload), raw line or record
+Row = tuple[str, int, int, int, bool, Any, Any, Any, Any, Any, bool, Any, bytes | dict[str, Any]]
 Tick = Callable[[str, int], None]
 
 
@@ -129,21 +123,59 @@ def _merge(monitor: Monitor, counts: dict[str, dict[str, list[int]]], sizes: dic
 
 
 class _Buckets:
-    """The bucket files one reader writes (length-prefixed marshal entries), opened as records come."""
+    """The bucket files one reader writes: each record screened (its coded values judged by batch), then its
+    row written (length-prefixed marshal) to the bucket of its application."""
 
     def __init__(self, folder: str, count: int, name: str) -> None:
         self.folder, self.count, self.name = Path(folder), count, name
         self.handles: dict[int, BinaryIO] = {}
+        self.screen = Screen()
+        self.pending: list[tuple[list[Any], list[tuple[str, str]]]] = []
 
-    def put(self, record: dict[str, Any], entry: Entry) -> None:
-        bucket = zlib.crc32(str(record.get("application_no", "")).encode("utf-8", "surrogatepass")) % self.count
-        handle = self.handles.get(bucket)
-        if handle is None:
-            handle = self.handles[bucket] = (self.folder / f"b{bucket:05d}-{self.name}.bin").open("wb")
-        data = marshal.dumps(entry)
-        handle.write(len(data).to_bytes(4, "little") + data)
+    def put(self, record: dict[str, Any], head: tuple[int, int, int], raw: bytes | dict[str, Any], exact: bool) -> None:
+        """Screen a record (`exact`: parsed by orjson) and queue its row."""
+        ok, coded = self.screen.judge(record, exact)
+        usable, given = given_delay(record)
+        ok = ok and usable
+        arrival = record.get("received_at")
+        row: list[Any] = [str(record.get("application_no", "")), *head, ok, None, None, None, None, None, False, None]
+        if ok:
+            row[5:12] = (
+                record["seq"],
+                record["step"],
+                record["occurred_at"],
+                arrival if isinstance(arrival, str) else None,
+                given,
+                "delay_seconds" in record,
+                (
+                    record["dept_uscc"],
+                    record["division_code"],
+                    record["item_code"],
+                    record.get("case_no"),
+                    kpi_payload(record["payload"]),
+                ),
+            )
+        row.append(raw)
+        self.pending.append((row, coded))
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """The queued rows to their buckets, a row whose coded value its code rule refuses marked unscreened."""
+        refused = codes.failing({pair for _, coded in self.pending for pair in coded})
+        for row, coded in self.pending:
+            if refused and row[4] and any(pair in refused for pair in coded):
+                row[4] = False
+            bucket = zlib.crc32(row[0].encode("utf-8", "surrogatepass")) % self.count
+            handle = self.handles.get(bucket)
+            if handle is None:
+                handle = self.handles[bucket] = (self.folder / f"b{bucket:05d}-{self.name}.bin").open("wb")
+            data = marshal.dumps(tuple(row))
+            handle.write(len(data).to_bytes(4, "little") + data)
+        self.pending = []
 
     def close(self) -> None:
+        self.flush()
         for handle in self.handles.values():
             handle.close()
 
@@ -179,12 +211,19 @@ def split_jsonl(
                     continue
                 if not raw.strip():
                     continue
+                try:  # parsed once, here; the row audit parses again only the lines of flagged applications
+                    record = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    record = None
+                if isinstance(record, dict):
+                    out.put(record, (index, number, number), raw, True)
+                    continue
                 line = parse_line(source, number, raw)
                 if line.record is None:
                     bad.append(_unreadable(line))
                     count += 1
                 else:
-                    out.put(line.record, (index, number, number, raw))
+                    out.put(line.record, (index, number, number), raw, False)
     finally:
         out.close()
     return bad, count
@@ -232,7 +271,7 @@ def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[l
                 bad.append(_unreadable(line))
                 count += 1
             else:
-                out.put(line.record, (index, ordinal, line.number, line.record))
+                out.put(line.record, (index, ordinal, line.number), line.record, False)
     finally:
         out.close()
     return bad, count
@@ -241,7 +280,7 @@ def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[l
 # Pass 2: one bucket judged
 
 
-def _entries(folder: str, bucket: int) -> Iterator[Entry]:
+def _rows(folder: str, bucket: int) -> Iterator[Row]:
     for path in sorted(Path(folder).glob(f"b{bucket:05d}-*.bin")):
         with path.open("rb") as handle:
             while size := handle.read(4):
@@ -253,29 +292,33 @@ def judge_bucket(
     folder: str, bucket: int, sources: list[str], items: dict[str, Any], period: Any
 ) -> tuple[list[BadRecord], int, dict[str, dict[str, list[int]]], dict[str, int]]:
     """The bad records, record count and KPI counts of the applications of one bucket."""
-    rows: list[tuple[str, int, int, int, dict[str, Any]]] = []
-    for index, ordinal, number, data in _entries(folder, bucket):
-        record = parse_line(sources[index], number, data).record if isinstance(data, bytes) else data
-        assert record is not None  # pass 1 wrote records only
-        rows.append((str(record.get("application_no", "")), index, ordinal, number, record))
-    rows.sort(key=lambda row: row[:3])
+    rows = sorted(_rows(folder, bucket), key=lambda row: row[:3])
+    columns: dict[str, list[Any]] = {"key": [], "seq": [], "step": [], "occ": [], "rec": [], "given": [], "flag": []}
+    for row in rows:
+        ok = row[4]
+        columns["key"].append(row[0])
+        columns["seq"].append(row[5] if ok else None)
+        columns["step"].append(row[6] if ok else None)
+        columns["occ"].append(row[7] if ok else None)
+        columns["rec"].append(row[8] if ok else None)
+        columns["given"].append(row[9] if ok else None)
+        columns["flag"].append(not ok)
+    flagged, delays = order.judged(columns)
+    del columns
     audit = Audit(Monitor(items, period))
-    flagged, delays = _screen([row[0] for row in rows], [row[4] for row in rows])
     start = 0
     while start < len(rows):
         key, end = rows[start][0], start + 1
         while end < len(rows) and rows[end][0] == key:
             end += 1
         if flagged[start]:  # the row audit judges the whole application
-            for _, index, _, number, record in rows[start:end]:
+            for _, index, _, number, *_, raw in rows[start:end]:
+                record = parse_line(sources[index], number, raw).record if isinstance(raw, bytes) else raw
                 audit.feed(Line(sources[index], number, record))
             audit.finish_application()
         else:  # every event clean and accepted: what the row audit would give the monitor
             for position in range(start, end):
-                event, delay = rows[position][4], delays[position]
-                audit.monitor.add(
-                    event if delay is None or "delay_seconds" in event else {**event, "delay_seconds": delay}
-                )
+                audit.monitor.add(_kpi_event(rows[position], delays[position]))
             audit.monitor.fold(key)
             audit.records += end - start
         start = end
@@ -285,175 +328,21 @@ def judge_bucket(
     return audit.bad, audit.records, counts, dict(audit.monitor.sizes)
 
 
-def _screen(keys: list[str], events: list[dict[str, Any]]) -> tuple[list[bool], list[float | None]]:
-    """Per record: is its application flagged for the row audit; the delay the monitor is given."""
-    validator, steps, recorded = _shape_validator(), frozenset(code_list("steps")), _RECORDED
-    recorded.clear()
-    seq, step, occurred, received, delays, flag, spans = [], [], [], [], [], [], []
-    for event in events:
-        start = len(recorded)
-        usable = _surely_usable(event, steps) and validator.is_valid(event) and not cross_field_findings("event", event)
-        spans.append((start, len(recorded)))
-        arrival, delay = event.get("received_at"), event.get("delay_seconds")
-        given: float | None = None
-        if isinstance(arrival, str) and not TIME.fullmatch(arrival):
-            usable = False  # a time the screen does not read itself
-        if isinstance(delay, int | float):  # as `_delay` reads it (a bool too)
-            given = float(delay)
-            usable = usable and math.isfinite(given)
-        elif delay is not None:
-            usable = False
-        flag.append(not usable)
-        seq.append(event.get("seq") if usable else None)
-        step.append(event.get("step") if usable else None)
-        occurred.append(event.get("occurred_at") if usable else None)
-        received.append(arrival if usable and isinstance(arrival, str) else None)
-        delays.append(given if usable else None)
-    failing = _failing_codes(recorded)
-    if failing:  # a record with a coded value its code rule refuses: the row audit says which and why
-        flag = [bad or any(pair in failing for pair in recorded[a:b]) for bad, (a, b) in zip(flag, spans, strict=True)]
-    recorded.clear()
-    frame = pl.DataFrame(
-        {"key": keys, "seq": seq, "step": step, "occ": occurred, "rec": received, "given": delays, "flag": flag},
-        schema={
-            "key": pl.String,
-            "seq": pl.Int64,
-            "step": pl.String,
-            "occ": pl.String,
-            "rec": pl.String,
-            "given": pl.Float64,
-            "flag": pl.Boolean,
-        },
-    )
-    judged = frame.with_columns(_rules_broken().alias("broken"), _delay().alias("delay")).select(
-        pl.col("broken").any().over("key").alias("flagged"), "delay"
-    )
-    return judged["flagged"].to_list(), judged["delay"].to_list()
-
-
-def _surely_usable(event: dict[str, Any], steps: frozenset[str]) -> bool:
-    """True only when `unusable_member` finds nothing and the times are spelt as the screen reads them."""
-    if not event.keys() >= EVENT_MEMBERS:
-        return False
-    for member in ("application_no", "dept_uscc", "division_code", "item_code"):
-        value = event.get(member)
-        if type(value) is not str or not value:
-            return False
-    payload, occurred, step = event.get("payload"), event["occurred_at"], event["step"]
-    if len(event["application_no"]) != APPLICATION_NO_LENGTH or type(step) is not str or step not in steps:
-        return False
-    if type(event["seq"]) is not int or type(payload) is not dict or type(occurred) is not str:
-        return False
-    if event.get("case_no") is not None and type(event["case_no"]) is not str:
-        return False
-    if not TIME.fullmatch(occurred) or not _time(occurred):
-        return False
-    due = payload.get("promised_due_at", "")
-    if due != "" and not _time(due):
-        return False
-    if any(member in payload and type(payload[member]) is not int for member in KPI_MEMBERS):
-        return False
-    return "licenses" not in payload or type(payload["licenses"]) is list
-
-
-def _times() -> tuple[pl.Expr, pl.Expr]:
-    return (
-        pl.col("occ").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
-        pl.col("rec").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
-    )
-
-
-def _delay() -> pl.Expr:
-    """EVT-06's delay: delay_seconds where given, else received_at − occurred_at (None when unknown)."""
-    occurred, received = _times()
-    return pl.coalesce(pl.col("given"), (received - occurred).dt.total_seconds(fractional=True))
-
-
-def _rules_broken() -> pl.Expr:
-    """True for a record the row audit must judge: flagged already, or EVT-03/04/06 may refuse it."""
-    rules = order_rules()
-    pairs = [f">{step}" for step in rules.first] + [
-        f"{before}>{step}" for before, after in rules.after.items() if after is not None for step in after
-    ]
-    anywhere = sorted(rules.anywhere_after_acceptance)
-    step, occurred, received = pl.col("step"), *_times()
-    main = ~step.is_in(anywhere)
-    before = pl.when(main).then(step).forward_fill().shift(1).over("key")
-    order = (
-        pl.when(main)
-        .then(pl.concat_str([before.fill_null(""), step], separator=">").is_in(pairs))
-        .otherwise((step == rules.acceptance).cast(pl.Int32).cum_sum().shift(1).over("key").fill_null(0) > 0)
-    )
-    seq_follows = pl.col("seq") == pl.int_range(1, pl.len() + 1).over("key")
-    in_time = (occurred >= occurred.shift(1).over("key")).fill_null(True) & (
-        received.is_null() | (occurred <= received + pl.duration(seconds=rules.skew.total_seconds()))
-    )
-    late = (_delay() > limits().event_deadline_seconds).fill_null(False)
-    return pl.col("flag") | ~seq_follows.fill_null(False) | ~order.fill_null(False) | ~in_time.fill_null(False) | late
-
-
-# The code rules (the schemas' named formats), judged once per distinct value of a bucket
-
-_RECORDED: list[tuple[str, str]] = []  # (format, value) of every coded value the shape validator met
-
-
-def _recorder(name: str) -> Callable[[str], bool]:
-    def record(value: str) -> bool:
-        _RECORDED.append((name, value))
-        return True
-
-    return record
-
-
-@cache
-def _shape_validator() -> Any:
-    """The event schema, its named formats recorded rather than checked (the code rules come after, per value).
-
-    Exact only while no format decides a branch (`if`, `anyOf`, `oneOf`, `not`); otherwise the full validator.
-    """
-    documents = schema_documents()
-    if any(_format_in_branch(document) for document in documents.values()):
-        return compiled("event")
-    registry = jsonschema_rs.Registry([(doc["$id"], doc) for doc in documents.values()])
-    formats = {name: _recorder(name) for name in FORMATS}
-    return jsonschema_rs.validator_for(documents["event"], registry=registry, formats=formats, validate_formats=True)
-
-
-def _format_in_branch(node: Any, branch: bool = False) -> bool:
-    if isinstance(node, list):
-        return any(_format_in_branch(item, branch) for item in node)
-    if not isinstance(node, dict):
-        return False
-    if branch and "format" in node:
-        return True
-    return any(
-        _format_in_branch(value, branch or key in ("if", "anyOf", "oneOf", "not", "contains"))
-        for key, value in node.items()
-    )
-
-
-def _failing_codes(recorded: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The distinct (format, value) pairs their code rule refuses: times in one Polars expression, the rest
-    through the codes package's checkers (remembered across buckets)."""
-    distinct = set(recorded)
-    times = [value for name, value in distinct if name == "yzw-datetime"]
-    sure = set(_surely_times(times)) if times else set()
-    today = today_cn()
-    return {
-        (name, value)
-        for name, value in distinct
-        if not (name == "yzw-datetime" and value in sure) and not _passes(name, value, today)
+def _kpi_event(row: Row, delay: float | None) -> dict[str, Any]:
+    """The members of a clean event the monitor reads; its delay as the row audit gives it."""
+    dept, division, item, case_no, payload = row[11]
+    event = {
+        "application_no": row[0],
+        "dept_uscc": dept,
+        "division_code": division,
+        "item_code": item,
+        "case_no": case_no,
+        "step": row[6],
+        "occurred_at": row[7],
+        "payload": payload,
     }
-
-
-def _surely_times(values: list[str]) -> list[str]:
-    """The values that are CODE-08 times for sure: spelt +08:00 with whole seconds, and a real instant."""
-    frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
-    parsed = pl.col("value").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False)
-    shaped = pl.col("value").str.contains(f"^{TIME.pattern}$") & pl.col("value").str.ends_with("+08:00")
-    return frame.filter(shaped & parsed.is_not_null())["value"].to_list()
-
-
-@lru_cache(maxsize=1 << 16)
-def _passes(name: str, value: str, today: Any) -> bool:
-    return format_problem(name, value, today) is None
+    if row[10]:  # delay_seconds given (perhaps null): the monitor reads it as given
+        event["delay_seconds"] = row[9]
+    elif delay is not None:
+        event["delay_seconds"] = delay
+    return event

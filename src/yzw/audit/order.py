@@ -1,0 +1,81 @@
+"""EVT-03 order, EVT-04 times and EVT-06 delays as Polars expressions over a bucket of screened records.
+
+Columns: key (application_no), seq, step, occ and rec (occurred_at, received_at as written), given
+(delay_seconds when given), flag (the screen refused the record). Rows sorted by application, then arrival.
+An application any of whose rows `broken` marks is judged again by the row audit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from yzw.audit.codes import TIME_FORMAT
+from yzw.spec.events import order_rules
+from yzw.spec.limits import limits
+
+# A received_at the screen reads itself ([0-9]: Polars reads \d as any Unicode digit); else the row audit.
+RECEIVED = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+-](?:[01][0-9]|2[0-3]):[0-5][0-9]$"
+SCHEMA = {
+    "key": pl.String,
+    "seq": pl.Int64,
+    "step": pl.String,
+    "occ": pl.String,
+    "rec": pl.String,
+    "given": pl.Float64,
+    "flag": pl.Boolean,
+}
+
+
+def judged(columns: dict[str, list[Any]]) -> tuple[list[bool], list[float | None]]:
+    """Per row: is its application flagged for the row audit; the delay the KPI monitor is given."""
+    frame = pl.DataFrame(columns, schema=SCHEMA)
+    result = frame.with_columns(broken().alias("broken"), delay().alias("delay")).select(
+        pl.col("broken").any().over("key").alias("flagged"), "delay"
+    )
+    return result["flagged"].to_list(), result["delay"].to_list()
+
+
+def _times() -> tuple[pl.Expr, pl.Expr]:
+    return (
+        pl.col("occ").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
+        pl.col("rec").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False),
+    )
+
+
+def delay() -> pl.Expr:
+    """EVT-06's delay: delay_seconds where given, else received_at − occurred_at (None when unknown)."""
+    occurred, received = _times()
+    return pl.coalesce(pl.col("given"), (received - occurred).dt.total_seconds(fractional=True))
+
+
+def broken() -> pl.Expr:
+    """True for a record the row audit must judge: flagged already, or EVT-03/04/06 may refuse it."""
+    rules = order_rules()
+    pairs = [f">{step}" for step in rules.first] + [
+        f"{before}>{step}" for before, after in rules.after.items() if after is not None for step in after
+    ]
+    anywhere = sorted(rules.anywhere_after_acceptance)
+    step, occurred, received = pl.col("step"), *_times()
+    main = ~step.is_in(anywhere)
+    before = pl.when(main).then(step).forward_fill().shift(1).over("key")
+    order = (
+        pl.when(main)
+        .then(pl.concat_str([before.fill_null(""), step], separator=">").is_in(pairs))
+        .otherwise((step == rules.acceptance).cast(pl.Int32).cum_sum().shift(1).over("key").fill_null(0) > 0)
+    )
+    seq_follows = pl.col("seq") == pl.int_range(1, pl.len() + 1).over("key")
+    in_time = (occurred >= occurred.shift(1).over("key")).fill_null(True) & (
+        received.is_null() | (occurred <= received + pl.duration(seconds=rules.skew.total_seconds()))
+    )
+    late = (delay() > limits().event_deadline_seconds).fill_null(False)
+    unread = occurred.is_null() | (pl.col("rec").is_not_null() & ~pl.col("rec").str.contains(RECEIVED))
+    return (
+        pl.col("flag")
+        | unread
+        | ~seq_follows.fill_null(False)
+        | ~order.fill_null(False)
+        | ~in_time.fill_null(False)
+        | late
+    )
