@@ -19,7 +19,6 @@ import marshal
 import math
 import multiprocessing
 import tempfile
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -27,11 +26,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+import polars as pl
 
-from yzw.audit import codes, order
+from yzw.audit import codes, fastlane, kpis, order, rows
 from yzw.audit.judge import Audit, BadRecord
 from yzw.audit.reader import MAX_LINE, Line, parse_line
-from yzw.audit.screen import Screen, given_delay, kpi_payload
+from yzw.audit.screen import Screen
 from yzw.audit.sources import DATABASES, read_database, read_xml
 from yzw.errors import YzwError
 from yzw.spec.monitoring import Monitor
@@ -39,13 +39,7 @@ from yzw.spec.monitoring import Monitor
 BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucket are in memory at once
 WORKERS = 2
 SCAN = 1 << 20
-BATCH = 8192  # records whose coded values are judged together
-
-# source index, arrival ordinal within the source, line number, the raw line (JSON Lines) or the record
-Entry = tuple[int, int, int, bytes | dict[str, Any]]
-# application_no, source index, ordinal, line number, screened, seq, step, occurred_at, received_at,
-# given delay, delay_seconds present, KPI members (dept, division, item, case_no, payload), raw line or record
-Row = tuple[str, int, int, int, bool, Any, Any, Any, Any, Any, bool, Any, bytes | dict[str, Any]]
+BATCH = 20_000  # lines screened together (their coded values judged once per distinct value)
 Tick = Callable[[str, int], None]
 
 
@@ -119,65 +113,37 @@ def _merge(monitor: Monitor, counts: dict[str, dict[str, list[int]]], sizes: dic
         monitor.sizes[dept] += size
 
 
-# Pass 1: records to the buckets of their applications
+# Pass 1: records screened, to the buckets of their applications
 
 
 class _Buckets:
-    """The bucket files one reader writes: each record screened (its coded values judged by batch), then its
-    row written (length-prefixed marshal) to the bucket of its application."""
+    """The bucket files one reader writes: batches of screened rows (Arrow IPC), split by application."""
 
     def __init__(self, folder: str, count: int, name: str) -> None:
         self.folder, self.count, self.name = Path(folder), count, name
-        self.handles: dict[int, BinaryIO] = {}
         self.screen = Screen()
-        self.pending: list[tuple[list[Any], list[tuple[str, str]]]] = []
+        self.slow: list[dict[str, Any]] = []
+        self.batches = 0
 
-    def put(self, record: dict[str, Any], head: tuple[int, int, int], raw: bytes | dict[str, Any], exact: bool) -> None:
-        """Screen a record (`exact`: parsed by orjson) and queue its row."""
-        ok, coded = self.screen.judge(record, exact)
-        usable, given = given_delay(record)
-        ok = ok and usable
-        arrival = record.get("received_at")
-        row: list[Any] = [str(record.get("application_no", "")), *head, ok, None, None, None, None, None, False, None]
-        if ok:
-            row[5:12] = (
-                record["seq"],
-                record["step"],
-                record["occurred_at"],
-                arrival if isinstance(arrival, str) else None,
-                given,
-                "delay_seconds" in record,
-                (
-                    record["dept_uscc"],
-                    record["division_code"],
-                    record["item_code"],
-                    record.get("case_no"),
-                    kpi_payload(record["payload"]),
-                ),
-            )
-        row.append(raw)
-        self.pending.append((row, coded))
-        if len(self.pending) >= BATCH:
-            self.flush()
+    def slow_row(
+        self, record: dict[str, Any], head: tuple[int, int, int], raw: bytes, exact: bool, packed: bool = False
+    ) -> None:
+        """A record of the slow lane (parsed in Python), screened; written with the next batch."""
+        self.slow.append(rows.slow_row(self.screen, record, head, raw, exact, packed))
 
-    def flush(self) -> None:
-        """The queued rows to their buckets, a row whose coded value its code rule refuses marked unscreened."""
-        refused = codes.failing({pair for _, coded in self.pending for pair in coded})
-        for row, coded in self.pending:
-            if refused and row[4] and any(pair in refused for pair in coded):
-                row[4] = False
-            bucket = zlib.crc32(row[0].encode("utf-8", "surrogatepass")) % self.count
-            handle = self.handles.get(bucket)
-            if handle is None:
-                handle = self.handles[bucket] = (self.folder / f"b{bucket:05d}-{self.name}.bin").open("wb")
-            data = marshal.dumps(tuple(row))
-            handle.write(len(data).to_bytes(4, "little") + data)
-        self.pending = []
-
-    def close(self) -> None:
-        self.flush()
-        for handle in self.handles.values():
-            handle.close()
+    def write(self, frame: pl.DataFrame | None = None) -> None:
+        """A batch of fast-lane rows and the slow rows so far, each to the bucket of its application."""
+        parts = [frame] if frame is not None and len(frame) else []
+        if self.slow:
+            refused = codes.failing({pair for row in self.slow for pair in row["coded"]})
+            parts.append(rows.frame_of(self.slow, refused))
+            self.slow = []
+        if not parts:
+            return
+        batch = pl.concat(parts, how="vertical").with_columns((pl.col("key").hash(seed=7) % self.count).alias("bucket"))
+        for (bucket,), part in batch.partition_by("bucket", as_dict=True, include_key=False).items():
+            part.write_ipc(self.folder / f"b{bucket:05d}-{self.name}-{self.batches:06d}.arrow")
+        self.batches += 1
 
 
 def _unreadable(line: Line) -> BadRecord:
@@ -193,40 +159,72 @@ def split_jsonl(
     size = path.stat().st_size
     start, end = _boundary(path, size * part // parts), _boundary(path, size * (part + 1) // parts)
     out, bad, count, source = _Buckets(folder, buckets, f"s{index:04d}-p{part:03d}"), [], 0, str(path)
-    try:
-        with path.open("rb") as handle:
-            number, position = _lines_before(handle, start), start
-            handle.seek(start)
-            while position < end:
-                raw = handle.readline(max_line + 1)
-                if not raw:
-                    break
-                number, position = number + 1, position + len(raw)
-                if len(raw) > max_line and not raw.endswith(b"\n"):
-                    rest = _skip_rest(handle)
-                    position += rest
-                    problem = f"line longer than {max_line} bytes ({len(raw) + rest} bytes): skipped"
-                    bad.append(_unreadable(Line(source, number, None, problem)))
-                    count += 1
-                    continue
-                if not raw.strip():
-                    continue
-                try:  # parsed once, here; the row audit parses again only the lines of flagged applications
-                    record = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    record = None
-                if isinstance(record, dict):
-                    out.put(record, (index, number, number), raw, True)
-                    continue
-                line = parse_line(source, number, raw)
-                if line.record is None:
-                    bad.append(_unreadable(line))
-                    count += 1
-                else:
-                    out.put(line.record, (index, number, number), raw, False)
-    finally:
-        out.close()
+    numbers: list[int] = []
+    texts: list[bytes] = []
+    with path.open("rb") as handle:
+        number, position = _lines_before(handle, start), start
+        handle.seek(start)
+        while position < end:
+            raw = handle.readline(max_line + 1)
+            if not raw:
+                break
+            number, position = number + 1, position + len(raw)
+            if len(raw) > max_line and not raw.endswith(b"\n"):
+                rest = _skip_rest(handle)
+                position += rest
+                problem = f"line longer than {max_line} bytes ({len(raw) + rest} bytes): skipped"
+                bad.append(_unreadable(Line(source, number, None, problem)))
+                count += 1
+                continue
+            if not raw.strip():
+                continue
+            numbers.append(number)
+            texts.append(raw)
+            if len(texts) >= BATCH:
+                count += _batch(out, index, source, numbers, texts, bad)
+                numbers, texts = [], []
+        count += _batch(out, index, source, numbers, texts, bad)
     return bad, count
+
+
+def _batch(out: _Buckets, index: int, source: str, numbers: list[int], texts: list[bytes], bad: list[BadRecord]) -> int:
+    """Screen a batch of lines: the fast lane in Polars, the rest parsed here. The count of unreadable lines."""
+    if not texts:
+        return 0
+    raw = pl.Series("raw", texts, dtype=pl.Binary)
+    decoded = pl.Series("line", [_text(t) for t in texts], dtype=pl.String)
+    frame = fastlane.screened(decoded, out.screen).with_columns(
+        raw,
+        pl.lit(index, pl.Int32).alias("src"),
+        pl.Series("number", numbers, dtype=pl.Int64),
+    )
+    fast = frame.filter("fast")
+    unread = 0
+    for position in frame.select(pl.arg_where(~pl.col("fast"))).to_series().to_list():
+        text, number = texts[position], numbers[position]
+        try:  # the slow lane: parsed once, here
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            record = None
+        if isinstance(record, dict):
+            out.slow_row(record, (index, number, number), text, True)
+            continue
+        line = parse_line(source, number, text)
+        if line.record is None:
+            bad.append(_unreadable(line))
+            unread += 1
+        else:
+            out.slow_row(line.record, (index, number, number), text, False)
+    out.write(rows.fast_rows(fast))
+    return unread
+
+
+def _text(raw: bytes) -> str | None:
+    """The line as text for the fast lane (None: not UTF-8, the slow lane says why)."""
+    try:
+        return raw.rstrip(b"\n").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _skip_rest(handle: BinaryIO) -> int:
@@ -262,87 +260,55 @@ def _lines_before(handle: BinaryIO, start: int) -> int:
 
 
 def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[list[BadRecord], int]:
-    """An XML dump or a database into the buckets, in the order its reader gives."""
+    """An XML dump or a database into the buckets (the slow lane), in the order its reader gives."""
     out, bad, count = _Buckets(folder, buckets, f"s{index:04d}-p000"), [], 0
     reader: Iterator[Line] = read_xml(path) if path.suffix.lower() == ".xml" else read_database(path)
-    try:
-        for ordinal, line in enumerate(reader):
-            if line.record is None:
-                bad.append(_unreadable(line))
-                count += 1
-            else:
-                out.put(line.record, (index, ordinal, line.number), line.record, False)
-    finally:
-        out.close()
+    for ordinal, line in enumerate(reader):
+        if line.record is None:
+            bad.append(_unreadable(line))
+            count += 1
+        else:
+            out.slow_row(line.record, (index, ordinal, line.number), marshal.dumps(line.record), False, True)
+            if len(out.slow) >= BATCH:
+                out.write()
+    out.write()
     return bad, count
 
 
 # Pass 2: one bucket judged
 
 
-def _rows(folder: str, bucket: int) -> Iterator[Row]:
-    for path in sorted(Path(folder).glob(f"b{bucket:05d}-*.bin")):
-        with path.open("rb") as handle:
-            while size := handle.read(4):
-                yield marshal.loads(handle.read(int.from_bytes(size, "little")))
-        path.unlink()
-
-
 def judge_bucket(
     folder: str, bucket: int, sources: list[str], items: dict[str, Any], period: Any
 ) -> tuple[list[BadRecord], int, dict[str, dict[str, list[int]]], dict[str, int]]:
     """The bad records, record count and KPI counts of the applications of one bucket."""
-    rows = sorted(_rows(folder, bucket), key=lambda row: row[:3])
-    columns: dict[str, list[Any]] = {"key": [], "seq": [], "step": [], "occ": [], "rec": [], "given": [], "flag": []}
-    for row in rows:
-        ok = row[4]
-        columns["key"].append(row[0])
-        columns["seq"].append(row[5] if ok else None)
-        columns["step"].append(row[6] if ok else None)
-        columns["occ"].append(row[7] if ok else None)
-        columns["rec"].append(row[8] if ok else None)
-        columns["given"].append(row[9] if ok else None)
-        columns["flag"].append(not ok)
-    flagged, delays = order.judged(columns)
-    del columns
+    files = sorted(Path(folder).glob(f"b{bucket:05d}-*.arrow"))
+    if not files:
+        return [], 0, {}, {}
+    frame = pl.concat([pl.read_ipc(file) for file in files], how="vertical")
+    for file in files:
+        file.unlink()
+    frame = order.judged(frame.sort("key", "src", "ordinal", maintain_order=True))
     audit = Audit(Monitor(items, period))
-    start = 0
-    while start < len(rows):
-        key, end = rows[start][0], start + 1
-        while end < len(rows) and rows[end][0] == key:
-            end += 1
-        if flagged[start]:  # the row audit judges the whole application
-            for _, index, _, number, *_, raw in rows[start:end]:
-                record = parse_line(sources[index], number, raw).record if isinstance(raw, bytes) else raw
-                audit.feed(Line(sources[index], number, record))
-            audit.finish_application()
-        else:  # every event clean and accepted: what the row audit would give the monitor
-            for position in range(start, end):
-                audit.monitor.add(_kpi_event(rows[position], delays[position]))
-            audit.monitor.fold(key)
-            audit.records += end - start
-        start = end
-    counts = {
-        dept: {name: list(total) for name, total in named.items()} for dept, named in audit.monitor.counts.items()
-    }
-    return audit.bad, audit.records, counts, dict(audit.monitor.sizes)
-
-
-def _kpi_event(row: Row, delay: float | None) -> dict[str, Any]:
-    """The members of a clean event the monitor reads; its delay as the row audit gives it."""
-    dept, division, item, case_no, payload = row[11]
-    event = {
-        "application_no": row[0],
-        "dept_uscc": dept,
-        "division_code": division,
-        "item_code": item,
-        "case_no": case_no,
-        "step": row[6],
-        "occurred_at": row[7],
-        "payload": payload,
-    }
-    if row[10]:  # delay_seconds given (perhaps null): the monitor reads it as given
-        event["delay_seconds"] = row[9]
-    elif delay is not None:
-        event["delay_seconds"] = delay
-    return event
+    flagged = frame.filter("flagged")
+    for rows_of in flagged.partition_by("key", maintain_order=True):
+        for index, number, raw, packed in rows_of.select("src", "number", "raw", "packed").iter_rows():
+            record = marshal.loads(raw) if packed else parse_line(sources[index], number, raw).record
+            audit.feed(Line(sources[index], number, record))
+        audit.finish_application()
+    clean = frame.filter(~pl.col("flagged"))
+    audit.records += len(clean)
+    suspended = clean.filter(pl.col("step").is_in(kpis.SUSPENSION).any().over("key"))
+    for event in kpis.monitor_events(suspended):
+        audit.monitor.add(event)
+    for key in suspended["key"].unique(maintain_order=True).to_list():
+        audit.monitor.fold(key)
+    grouped, sizes = kpis.counts(clean.filter(~pl.col("key").is_in(suspended["key"].unique())), items, period)
+    for dept, named in audit.monitor.counts.items():
+        for name, (numerator, denominator) in named.items():
+            total = grouped.setdefault(dept, {}).setdefault(name, [0, 0])
+            total[0] += numerator
+            total[1] += denominator
+    for dept, size in audit.monitor.sizes.items():
+        sizes[dept] = sizes.get(dept, 0) + size
+    return audit.bad, audit.records, grouped, sizes

@@ -7,8 +7,6 @@ An application any of whose rows `broken` marks is judged again by the row audit
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from yzw.audit.codes import TIME_FORMAT
@@ -17,24 +15,20 @@ from yzw.spec.limits import limits
 
 # A received_at the screen reads itself ([0-9]: Polars reads \d as any Unicode digit); else the row audit.
 RECEIVED = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+-](?:[01][0-9]|2[0-3]):[0-5][0-9]$"
-SCHEMA = {
-    "key": pl.String,
-    "seq": pl.Int64,
-    "step": pl.String,
-    "occ": pl.String,
-    "rec": pl.String,
-    "given": pl.Float64,
-    "flag": pl.Boolean,
-}
 
 
-def judged(columns: dict[str, list[Any]]) -> tuple[list[bool], list[float | None]]:
-    """Per row: is its application flagged for the row audit; the delay the KPI monitor is given."""
-    frame = pl.DataFrame(columns, schema=SCHEMA)
-    result = frame.with_columns(broken().alias("broken"), delay().alias("delay")).select(
-        pl.col("broken").any().over("key").alias("flagged"), "delay"
+def judged(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows (sorted by application, then arrival) with `flagged` (its application goes to the row audit)
+    and `delay` (EVT-06's, for the KPIs). A row the screen did not pass is read as flagged, its members not."""
+    unread = ~pl.col("ok")
+    columns = ("seq", "step", "occ", "rec", "given")
+    return (
+        frame.with_columns([pl.when(unread).then(None).otherwise(pl.col(name)).alias(name) for name in columns])
+        .with_columns(unread.alias("flag"))
+        .with_columns(broken().alias("broken"), delay().alias("delay"))
+        .with_columns(pl.col("broken").any().over("key").alias("flagged"))
+        .drop("broken", "flag")
     )
-    return result["flagged"].to_list(), result["delay"].to_list()
 
 
 def _times() -> tuple[pl.Expr, pl.Expr]:

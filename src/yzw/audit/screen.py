@@ -12,6 +12,7 @@ record (the row audit then judges it), never pass a bad one.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from functools import cache
@@ -179,6 +180,60 @@ class Screen:
             self.verdicts[key] = verdict
         return verdict, codes
 
+    def offer(self, name: str, values: list[str]) -> None:
+        """Values of a format to take a placeholder from, if it has none yet (the first valid one)."""
+        if name not in self.placeholders:
+            today = today_cn()
+            for value in values[:64]:
+                if passes(name, value, today):
+                    self.placeholders[name] = value
+                    return
+
+    def masked_verdict(self, shape: str) -> bool:
+        """The verdict on a fast-lane record from its masked form (`fastlane.screened`), remembered."""
+        verdict = self.verdicts.get(shape)
+        if verdict is None:
+            verdict = self._shape_verdict(shape)
+            if len(self.verdicts) >= VERDICTS:
+                self.verdicts.clear()
+            self.verdicts[shape] = verdict
+        return verdict
+
+    def _shape_verdict(self, shape: str) -> bool:
+        no_case, seq, step, no_arrival, text = shape.split("\x1f", 4)
+        try:  # the tokens hold control characters: `strict` off, the layout let no other through
+            payload = json.loads(text, strict=False, object_pairs_hook=_unique)
+        except ValueError:
+            return False
+        names = ("yzw-application-no", "yzw-datetime", "yzw-division", "yzw-uscc", "yzw-item-code")
+        if not all(name in self.placeholders for name in names) or (
+            no_case == "false" and "yzw-case-no" not in self.placeholders
+        ):
+            return False
+        tokens = {token: self.placeholders.get(name) for name, token in TOKENS.items()}
+        if not isinstance(payload, dict) or None in (tokens[v] for v in _tokens_in(payload)):
+            return False
+        event = {
+            "event_id": SOME,
+            "application_no": self.placeholders["yzw-application-no"],
+            "case_no": None if no_case == "true" else self.placeholders["yzw-case-no"],
+            "seq": int(seq),
+            "step": step,
+            "occurred_at": self.placeholders["yzw-datetime"],
+            "division_code": self.placeholders["yzw-division"],
+            "dept_uscc": self.placeholders["yzw-uscc"],
+            "item_code": self.placeholders["yzw-item-code"],
+            "handler": {"id": TEXT, "name": TEXT},
+            "payload": {key: _untoken(value, tokens) for key, value in payload.items()},
+        }
+        if no_arrival == "false":
+            event["received_at"] = TEXT
+        return bool(
+            surely_usable(event, self.steps)
+            and self.validator.is_valid(event)
+            and not cross_field_findings("event", event)
+        )
+
     def _code(self, codes: list[tuple[str, str]], name: str, value: str) -> str:
         """The placeholder for a coded value (the first valid one of its format met; until then the value
         itself), the value kept for its code rule."""
@@ -234,8 +289,8 @@ class Screen:
         if step == "SL":
             due = payload.get("promised_due_at")
             if type(due) is str and TIME.fullmatch(due):
-                out["promised_due_at"] = self._code(codes, "yzw-datetime", due)  # ACC-03: the same as the event's (judged here), then masked alike
-            for member in ("case_no", "application_no"):
+                out["promised_due_at"] = self._code(codes, "yzw-datetime", due)
+            for member in ("case_no", "application_no"):  # ACC-03: the same as the event's (judged here)
                 if member in payload:
                     if payload[member] != event.get(member):
                         return None
@@ -251,6 +306,29 @@ class Screen:
             if type(payload.get(member)) is str:
                 out[member] = TEXT
         return out
+
+
+# The tokens of masked fast-lane values (fastlane.TOKENS): control characters, so never a value of that lane.
+TOKENS = {"yzw-case-no": "\x01C", "yzw-application-no": "\x01A", "yzw-datetime": "\x01T", "yzw-license-id": "\x01L"}
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object with no member twice (the row audit's parser keeps the last, the fast lane read the first)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a member given twice")
+    return found
+
+
+def _tokens_in(payload: dict[str, Any]) -> set[str]:
+    values = [v for value in payload.values() for v in (value if isinstance(value, list) else [value])]
+    return {v for v in values if isinstance(v, str) and v in TOKENS.values()}
+
+
+def _untoken(value: Any, tokens: dict[str, str | None]) -> Any:
+    if isinstance(value, list):
+        return [_untoken(item, tokens) for item in value]
+    return tokens.get(value, value) if isinstance(value, str) else value
 
 
 def surely_usable(event: dict[str, Any], steps: frozenset[str]) -> bool:
