@@ -290,12 +290,11 @@ def judge_bucket(
         file.unlink()
     frame = order.judged(frame.sort("key", "src", "ordinal", maintain_order=True))
     audit = Audit(Monitor(items, period))
-    flagged = frame.filter("flagged")
-    for rows_of in flagged.partition_by("key", maintain_order=True):
-        for index, number, raw, packed in rows_of.select("src", "number", "raw", "packed").iter_rows():
-            record = marshal.loads(raw) if packed else parse_line(sources[index], number, raw).record
-            audit.feed(Line(sources[index], number, record))
-        audit.finish_application()
+    flagged = frame.filter("flagged").select("src", "number", "raw", "packed")
+    for index, number, raw, packed in flagged.iter_rows():  # by application, as the row audit reads them
+        record = marshal.loads(raw) if packed else parse_line(sources[index], number, raw).record
+        audit.feed(Line(sources[index], number, record))
+    audit.finish_application()
     clean = frame.filter(~pl.col("flagged"))
     audit.records += len(clean)
     suspended = clean.filter(pl.col("step").is_in(kpis.SUSPENSION).any().over("key"))
