@@ -18,6 +18,9 @@ from yzw.audit.screen import TOKENS, Screen
 
 S = r'[^"\\\x00-\x1f]'  # a character of a string that needs no escape
 HEX = "[0-9a-fA-F]"
+FLAT = r"[^{}\\\x00-\x1f]"  # payload text outside nested objects: no escapes, no control characters
+PAYLOAD = rf"\{{(?:{FLAT}|\{{(?:{FLAT}|\{{{FLAT}*\}})*\}})*\}}"  # objects nested up to three deep
+READ = ("SL", "BJ", "SD")  # the steps whose payload members the fast lane reads: their payload must be flat
 TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+-](?:[01][0-9]|2[0-3]):[0-5][0-9]"
 LAYOUT = (
     rf'^\{{"event_id": ?"{HEX}{{8}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{12}}", ?'
@@ -30,7 +33,7 @@ LAYOUT = (
     rf'"dept_uscc": ?"(?P<dept>{S}+)", ?'
     rf'"item_code": ?"(?P<item>{S}+)", ?'
     rf'"handler": ?\{{"id": ?"{S}+", ?"name": ?"{S}+"\}}, ?'
-    r'"payload": ?(?P<payload>\{[^{}\\\x00-\x1f]*\})'
+    rf'"payload": ?(?P<payload>{PAYLOAD})'
     rf'(?:, ?"received_at": ?"(?P<rec>{S}+)")?\}}$'
 )
 LICENSE = rf'"(1\.2\.156\.{S}*)"'
@@ -43,8 +46,9 @@ def _member(name: str, value: str = rf"{S}*") -> str:
 def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
     """The lines' rows (see `rows.SCHEMA` less the placement columns); `fast` false for the slow lane's."""
     frame = pl.DataFrame({"line": lines}).with_columns(pl.col("line").str.extract_groups(LAYOUT).alias("m"))
+    flat = ~pl.col("payload").str.slice(1).str.contains("{", literal=True)
     frame = frame.unnest("m").with_columns(
-        pl.col("key").is_not_null().alias("fast"),
+        (pl.col("key").is_not_null() & (flat | ~pl.col("step").is_in(READ))).fill_null(False).alias("fast"),
         pl.col("seq").cast(pl.Int64),
         (pl.col("step") == "SL").alias("sl"),
         (pl.col("step") == "BJ").alias("bj"),
