@@ -18,6 +18,7 @@ from __future__ import annotations
 import marshal
 import math
 import multiprocessing
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,6 +71,7 @@ def audit_sources(
     buckets = max(1, math.ceil(sum(p.stat().st_size for p in paths) / bucket_bytes))
     outcome, sources = Outcome(Monitor(items, period)), [str(p) for p in paths]
     context = multiprocessing.get_context("spawn")  # Polars and threads do not survive a fork
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")  # one worker per core already: no threads to fight over it
     with tempfile.TemporaryDirectory(prefix="yzw-audit-") as folder, ProcessPoolExecutor(workers, context) as pool:
         splits: list[Future[tuple[list[BadRecord], int]]] = []
         for index, path in enumerate(paths):
