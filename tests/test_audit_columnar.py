@@ -16,7 +16,9 @@ import pytest
 from tests.audit_oracle import oracle_audit
 
 from yzw.audit.columnar import audit_sources
+from yzw.fixtures import make_faker
 from yzw.fixtures.dumps import DEFECTS, generate
+from yzw.fixtures.messages import MessageFactory
 from yzw.spec.xml import NS, to_xml
 
 SMALL_BUCKETS = 64 << 10  # many buckets, so that applications are spread and judged bucket by bucket
@@ -151,3 +153,101 @@ def test_the_split_of_a_file_does_not_matter(tmp_path: Path, workers: int) -> No
     old = oracle_audit([path], {})
     assert [dataclasses.astuple(b) for b in new.bad] == [dataclasses.astuple(b) for b in old.bad]
     assert new.records == old.records
+
+
+def _suspended_and_fed_back(seed: int) -> list[dict[str, Any]]:
+    """Applications suspended and resumed (GQ, HF), with FK notices and closings of every kind."""
+    factory, rng, events = MessageFactory(make_faker(seed)), random.Random(seed), []
+    shapes = [
+        ("SL", "CB", "GQ", "HF", "SH", "PZ", "BJ", "SD"),
+        ("SL", "GQ", "HF", "CB", "FK", "SH", "PZ", "BJ"),
+        ("SL", "CB", "FK", "CH"),
+        ("SL", "CB", "SH", "PZ", "BJ", "FK"),
+    ]
+    for index in range(60):
+        _, history = factory.case_history(rng.choice(shapes), channel=rng.choice(("web", "app", "window")))
+        for event in history:
+            event["received_at"] = (
+                dt.datetime.fromisoformat(event["occurred_at"]) + dt.timedelta(seconds=rng.randint(1, 120))
+            ).isoformat()
+        if index % 7 == 0:
+            history[-1]["payload"] = {**history[-1]["payload"], "result": "denied", "reason": "材料不符"}
+        events += history
+    return events
+
+
+def test_kpis_with_a_catalogue_and_suspensions(tmp_path: Path) -> None:
+    events = _events(200, 0.1, 14) + _suspended_and_fed_back(15)
+    rng = random.Random(16)
+    items = {
+        code: {
+            "item_code": code,
+            "online_depth": rng.choice((3, 4)),
+            "max_visits": rng.choice((0, 1, 2)),
+            **({"license_type": "x"} if rng.random() < 0.5 else {}),
+        }
+        for code in sorted({e["item_code"] for e in events})[1:]  # one item left out of the catalogue
+    }
+    path = _write(tmp_path / "catalogued.jsonl", events)
+    new = audit_sources([path], items, bucket_bytes=SMALL_BUCKETS)
+    old = oracle_audit([path], items)
+    assert [dataclasses.astuple(b) for b in new.bad] == [dataclasses.astuple(b) for b in old.bad]
+    assert new.monitor.report("city") == old.monitor.report("city")
+
+
+def _layouts(event: dict[str, Any], rng: random.Random) -> str:
+    """The same event written as other systems write it (separators, escapes, member order, duplicates)."""
+    kind = rng.randrange(6)
+    if kind == 0:
+        return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    if kind == 1:
+        return json.dumps(event)  # \\u escapes: the slow lane
+    if kind == 2:
+        return json.dumps(dict(reversed(list(event.items()))), ensure_ascii=False)
+    if kind == 3:
+        text = json.dumps(event, ensure_ascii=False)
+        return text[:-1] + ', "seq": 99}'  # a member given twice: the last one counts
+    if kind == 4:
+        return json.dumps(event, ensure_ascii=False) + "\r"
+    text = json.dumps(event, ensure_ascii=False)
+    return text.replace('"payload": {', '"payload": {"payload": {"case_no": "x"}, ', 1)
+
+
+def _spoilt(event: dict[str, Any], rng: random.Random) -> None:
+    """Defects in the members the fast lane masks or reads."""
+    payload = event["payload"]
+    choice = rng.randrange(9)
+    if choice == 0 and "case_no" in payload:
+        payload["case_no"] = payload["case_no"][:-1] + "0"
+    elif choice == 1 and "application_no" in payload:
+        payload["application_no"] = "x" * 23
+    elif choice == 2 and "licenses" in payload:
+        payload["licenses"] = (
+            [payload["licenses"][0][:-1] + "0", "1.2.156.3005.2.x"] if payload["licenses"] else ["\x01L"]
+        )
+    elif choice == 3:
+        event["event_id"] = event["event_id"].upper()[:-1] + "G"
+    elif choice == 4:
+        event["handler"] = {"id": "clerk", "name": rng.choice(("", 5, None))}
+    elif choice == 5 and "promised_due_at" in payload:
+        payload["promised_due_at"] = rng.choice(("2026-02-30T23:59:59+08:00", "0000-01-01T00:00:00+08:00", "\x01T"))
+    elif choice == 6:
+        event["occurred_at"] = rng.choice(("2026-02-29T10:00:00+08:00", "2026-03-01T10:00:00+09:00"))
+    elif choice == 7:
+        payload["method"] = rng.choice(("", 5, "paper"))
+    else:
+        event["application_no"] = event["application_no"][:-1] + rng.choice("0123456789X")
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_the_fast_lane_never_passes_what_the_row_audit_refuses(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    lines = []
+    for generated in _events(250, 0.1, seed):
+        event = copy.deepcopy(generated)
+        if rng.random() < 0.1:
+            _spoilt(event, rng)
+        lines.append(_layouts(event, rng) if rng.random() < 0.1 else json.dumps(event, ensure_ascii=False))
+    path = tmp_path / "layouts.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _same([path]) > 20

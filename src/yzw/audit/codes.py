@@ -40,6 +40,6 @@ def surely_times(values: list[str]) -> list[str]:
     return frame.filter(shaped & parsed.is_not_null())["value"].to_list()
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def passes(name: str, value: str, today: dt.date) -> bool:
     return format_problem(name, value, today) is None

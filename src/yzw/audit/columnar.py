@@ -15,6 +15,7 @@ then costs the row audit's time), never pass a bad one.
 
 from __future__ import annotations
 
+import io
 import marshal
 import math
 import multiprocessing
@@ -22,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,11 +39,12 @@ from yzw.audit.sources import DATABASES, read_database, read_xml
 from yzw.errors import YzwError
 from yzw.spec.monitoring import Monitor
 
-BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucket are in memory at once
+BUCKET_BYTES = 12 << 20  # input bytes per bucket: the screened rows of one bucket are in memory at once
 WORKERS = 2
 SCAN = 1 << 20
-BATCH = 20_000  # lines screened together (their coded values judged once per distinct value)
+BATCH = 4000  # lines screened together (their coded values judged once per distinct value)
 Tick = Callable[[str, int], None]
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 @dataclass
@@ -70,28 +73,25 @@ def audit_sources(
         raise YzwError(f"no such file: {', '.join(missing)} (give JSON Lines or XML dumps of events)")
     buckets = max(1, math.ceil(sum(p.stat().st_size for p in paths) / bucket_bytes))
     outcome, sources = Outcome(Monitor(items, period)), [str(p) for p in paths]
-    context = multiprocessing.get_context("spawn")  # Polars and threads do not survive a fork
-    os.environ.setdefault("POLARS_MAX_THREADS", "1")  # one worker per core already: no threads to fight over it
-    with tempfile.TemporaryDirectory(prefix="yzw-audit-") as folder, ProcessPoolExecutor(workers, context) as pool:
-        splits: list[Future[tuple[list[BadRecord], int]]] = []
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")  # one process per core already: no threads to fight over it
+    os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")  # Polars gives memory back
+    with tempfile.TemporaryDirectory(prefix="yzw-audit-") as folder, ExitStack() as stack:
+        pool = None
+        if workers > 1:  # this process is one of the workers: workers − 1 more (spawned: Polars does not fork)
+            pool = stack.enter_context(ProcessPoolExecutor(workers - 1, multiprocessing.get_context("spawn")))
+        splits: list[Call] = []
         for index, path in enumerate(paths):
             if _is_jsonl(path):
-                splits += [
-                    pool.submit(split_jsonl, path, index, part, workers, folder, buckets) for part in range(workers)
-                ]
-            else:  # XML and databases are read here, while the pool splits the JSON Lines files
-                bad, count = _split_records(path, index, folder, buckets)
-                outcome.bad += bad
-                outcome.records += count
-        for future in splits:
-            bad, count = future.result()
+                splits += [(split_jsonl, (path, index, part, workers, folder, buckets)) for part in range(workers)]
+            else:  # XML and databases are read here first, while the pool splits the JSON Lines files
+                splits.insert(0, (_split_records, (path, index, folder, buckets)))
+        for bad, count in _spread(pool, splits, workers):
             outcome.bad += bad
             outcome.records += count
         if tick:
             tick("read", outcome.records)
-        judged = [pool.submit(judge_bucket, folder, bucket, sources, items, period) for bucket in range(buckets)]
-        for done in judged:
-            found, number, counts, sizes = done.result()
+        judging: list[Call] = [(judge_bucket, (folder, bucket, sources, items, period)) for bucket in range(buckets)]
+        for found, number, counts, sizes in _spread(pool, judging, workers):
             outcome.bad += found
             outcome.records += number
             _merge(outcome.monitor, counts, sizes)
@@ -99,6 +99,15 @@ def audit_sources(
                 tick("judged", outcome.records)
     outcome.bad.sort(key=lambda bad: (bad.source, bad.line))
     return outcome
+
+
+def _spread(pool: ProcessPoolExecutor | None, calls: list[Call], share: int) -> Iterator[Any]:
+    """The results of the calls, in order: every `share`-th made here, the others by the pool meanwhile."""
+    futures: dict[int, Future[Any]] = {}
+    if pool is not None:
+        futures = {i: pool.submit(call, *args) for i, (call, args) in enumerate(calls) if i % share}
+    for i, (call, args) in enumerate(calls):
+        yield futures[i].result() if i in futures else call(*args)
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -119,13 +128,14 @@ def _merge(monitor: Monitor, counts: dict[str, dict[str, list[int]]], sizes: dic
 
 
 class _Buckets:
-    """The bucket files one reader writes: batches of screened rows (Arrow IPC), split by application."""
+    """The bucket files one reader writes: batches of screened rows split by application, appended to one file
+    per bucket as length-prefixed Arrow IPC streams (few files, whatever the input)."""
 
     def __init__(self, folder: str, count: int, name: str) -> None:
         self.folder, self.count, self.name = Path(folder), count, name
         self.screen = Screen()
         self.slow: list[dict[str, Any]] = []
-        self.batches = 0
+        self.handles: dict[int, BinaryIO] = {}
 
     def slow_row(
         self, record: dict[str, Any], head: tuple[int, int, int], raw: bytes, exact: bool, packed: bool = False
@@ -144,8 +154,28 @@ class _Buckets:
             return
         batch = pl.concat(parts, how="vertical").with_columns((pl.col("key").hash(seed=7) % self.count).alias("bucket"))
         for (bucket,), part in batch.partition_by("bucket", as_dict=True, include_key=False).items():
-            part.write_ipc(self.folder / f"b{bucket:05d}-{self.name}-{self.batches:06d}.arrow")
-        self.batches += 1
+            handle = self.handles.get(bucket)
+            if handle is None:
+                handle = self.handles[bucket] = (self.folder / f"b{bucket:05d}-{self.name}.arrows").open("wb")
+            stream = io.BytesIO()
+            part.write_ipc_stream(stream)
+            handle.write(len(stream.getbuffer()).to_bytes(8, "little") + stream.getbuffer())
+
+    def close(self) -> None:
+        self.write()
+        for handle in self.handles.values():
+            handle.close()
+
+
+def _bucket_rows(folder: str, bucket: int) -> pl.DataFrame | None:
+    """Every row written to a bucket (its files then removed), or None."""
+    parts = []
+    for path in sorted(Path(folder).glob(f"b{bucket:05d}-*.arrows")):
+        with path.open("rb") as handle:
+            while size := handle.read(8):
+                parts.append(pl.read_ipc_stream(io.BytesIO(handle.read(int.from_bytes(size, "little")))))
+        path.unlink()
+    return pl.concat(parts, how="vertical") if parts else None
 
 
 def _unreadable(line: Line) -> BadRecord:
@@ -186,6 +216,7 @@ def split_jsonl(
                 count += _batch(out, index, source, numbers, texts, bad)
                 numbers, texts = [], []
         count += _batch(out, index, source, numbers, texts, bad)
+    out.close()
     return bad, count
 
 
@@ -273,7 +304,7 @@ def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[l
             out.slow_row(line.record, (index, ordinal, line.number), marshal.dumps(line.record), False, True)
             if len(out.slow) >= BATCH:
                 out.write()
-    out.write()
+    out.close()
     return bad, count
 
 
@@ -284,18 +315,17 @@ def judge_bucket(
     folder: str, bucket: int, sources: list[str], items: dict[str, Any], period: Any
 ) -> tuple[list[BadRecord], int, dict[str, dict[str, list[int]]], dict[str, int]]:
     """The bad records, record count and KPI counts of the applications of one bucket."""
-    files = sorted(Path(folder).glob(f"b{bucket:05d}-*.arrow"))
-    if not files:
+    frame = _bucket_rows(folder, bucket)
+    if frame is None:
         return [], 0, {}, {}
-    frame = pl.concat([pl.read_ipc(file) for file in files], how="vertical")
-    for file in files:
-        file.unlink()
     frame = order.judged(frame.sort("key", "src", "ordinal", maintain_order=True))
     audit = Audit(Monitor(items, period))
     flagged = frame.filter("flagged").select("src", "number", "raw", "packed")
     for index, number, raw, packed in flagged.iter_rows():  # by application, as the row audit reads them
-        record = marshal.loads(raw) if packed else parse_line(sources[index], number, raw).record
-        audit.feed(Line(sources[index], number, record))
+        # a fast-lane line the screen refused may not even be JSON: parse_line says why, as the row audit does
+        audit.feed(
+            Line(sources[index], number, marshal.loads(raw)) if packed else parse_line(sources[index], number, raw)
+        )
     audit.finish_application()
     clean = frame.filter(~pl.col("flagged"))
     audit.records += len(clean)

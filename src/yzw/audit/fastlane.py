@@ -14,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from yzw.audit import codes
+from yzw.audit.judge import APPLICATION_NO_LENGTH
 from yzw.audit.screen import TOKENS, Screen
 
 S = r'[^"\\\x00-\x1f]'  # a character of a string that needs no escape
@@ -24,7 +25,7 @@ READ = ("SL", "BJ", "SD")  # the steps whose payload members the fast lane reads
 TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+-](?:[01][0-9]|2[0-3]):[0-5][0-9]"
 LAYOUT = (
     rf'^\{{"event_id": ?"{HEX}{{8}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{12}}", ?'
-    rf'"application_no": ?"(?P<key>{S}{{23}})", ?'
+    rf'"application_no": ?"(?P<key>{S}+)", ?'
     rf'"case_no": ?(?:null|"(?P<case_no>{S}+)"), ?'
     r'"seq": ?(?P<seq>[1-9][0-9]{0,8}), ?'
     r'"step": ?"(?P<step>[A-Z]{2,4})", ?'
@@ -45,10 +46,12 @@ def _member(name: str, value: str = rf"{S}*") -> str:
 
 def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
     """The lines' rows (see `rows.SCHEMA` less the placement columns); `fast` false for the slow lane's."""
-    frame = pl.DataFrame({"line": lines}).with_columns(pl.col("line").str.extract_groups(LAYOUT).alias("m"))
+    frame = pl.DataFrame({"line": lines}).select(pl.col("line").str.extract_groups(LAYOUT).alias("m"))
     flat = ~pl.col("payload").str.slice(1).str.contains("{", literal=True)
-    frame = frame.unnest("m").with_columns(
-        (pl.col("key").is_not_null() & (flat | ~pl.col("step").is_in(READ))).fill_null(False).alias("fast"),
+    frame = frame.unnest("m").with_columns(  # fast: the layout, and what `surely_usable` asks of the number
+        ((pl.col("key").str.len_chars() == APPLICATION_NO_LENGTH) & (flat | ~pl.col("step").is_in(READ)))
+        .fill_null(False)
+        .alias("fast"),
         pl.col("seq").cast(pl.Int64),
         (pl.col("step") == "SL").alias("sl"),
         (pl.col("step") == "BJ").alias("bj"),
@@ -107,7 +110,7 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
         & ~_any_refused(refused)
         & ~licenses.list.any().fill_null(False)
     )
-    return frame.with_columns(good.fill_null(False).alias("ok"))
+    return frame.with_columns(good.fill_null(False).alias("ok")).drop("shape", "license_texts", "p_case", "p_number")
 
 
 def refused_of(refused: set[tuple[str, str]], name: str) -> set[str]:

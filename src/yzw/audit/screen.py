@@ -33,6 +33,7 @@ UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 UUID_VALUE = re.compile(UUID[1:-1])  # fullmatch: no newline slips past `$`
 KPI_MEMBERS = ("promised_days", "legal_days")
 KPI_PAYLOAD = ("promised_due_at", "legal_days", "promised_days", "result", "reason", "licenses", "method")
+SHAPE_KEPT = 1024  # characters of a masked record worth remembering
 VERDICTS = 4096  # distinct masked records remembered: the common ones; unique ones (SB) would only fill memory
 TEXT, SOME = "x", "00000000-0000-0000-0000-000000000000"
 
@@ -194,9 +195,10 @@ class Screen:
         verdict = self.verdicts.get(shape)
         if verdict is None:
             verdict = self._shape_verdict(shape)
-            if len(self.verdicts) >= VERDICTS:
-                self.verdicts.clear()
-            self.verdicts[shape] = verdict
+            if len(shape) <= SHAPE_KEPT:  # a long one (an SB's whole application) is met once
+                if len(self.verdicts) >= VERDICTS:
+                    self.verdicts.clear()
+                self.verdicts[shape] = verdict
         return verdict
 
     def _shape_verdict(self, shape: str) -> bool:
