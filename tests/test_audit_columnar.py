@@ -15,10 +15,14 @@ from typing import Any
 import pytest
 from tests.audit_oracle import oracle_audit
 
+from yzw.audit.codes import surely_licenses
 from yzw.audit.columnar import audit_sources
 from yzw.fixtures import make_faker
+from yzw.fixtures.defects import DEFECTS as CODE_DEFECTS
+from yzw.fixtures.defects import invalid_value
 from yzw.fixtures.dumps import DEFECTS, generate
 from yzw.fixtures.messages import MessageFactory
+from yzw.spec.schemas import format_problem
 from yzw.spec.xml import NS, to_xml
 
 SMALL_BUCKETS = 64 << 10  # many buckets, so that applications are spread and judged bucket by bucket
@@ -251,3 +255,14 @@ def test_the_fast_lane_never_passes_what_the_row_audit_refuses(tmp_path: Path, s
     path = tmp_path / "layouts.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert _same([path]) > 20
+
+
+def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
+    fake, rng = make_faker(31), random.Random(31)
+    good = [fake.license_id() for _ in range(300)]
+    bad = [invalid_value(fake, "license_id", defect).value for defect in CODE_DEFECTS["license_id"] for _ in range(10)]
+    spoilt = [value[:-1] + rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for value in good]
+    odd = [good[0] + "\n", good[1][:-2]]  # (lower case or other digits make the checker itself raise)
+    values = good + bad + spoilt + odd
+    sure = set(surely_licenses(values))
+    assert sure == {value for value in values if format_problem("yzw-license-id", value) is None}

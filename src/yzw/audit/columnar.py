@@ -37,11 +37,13 @@ from yzw.audit.reader import MAX_LINE, Line, parse_line
 from yzw.audit.screen import Screen
 from yzw.audit.sources import DATABASES, read_database, read_xml
 from yzw.errors import YzwError
+from yzw.spec import schemas
 from yzw.spec.monitoring import Monitor
 
 BUCKET_BYTES = 12 << 20  # input bytes per bucket: the screened rows of one bucket are in memory at once
 WORKERS = 2
 SCAN = 1 << 20
+FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
 BATCH = 4000  # lines screened together (their coded values judged once per distinct value)
 Tick = Callable[[str, int], None]
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
@@ -152,6 +154,8 @@ class _Buckets:
             self.slow = []
         if not parts:
             return
+        if schemas._passes_on.cache_info().currsize > FORMATS_KEPT:  # nearly unique values: keep memory flat
+            schemas._passes_on.cache_clear()
         batch = pl.concat(parts, how="vertical").with_columns((pl.col("key").hash(seed=7) % self.count).alias("bucket"))
         for (bucket,), part in batch.partition_by("bucket", as_dict=True, include_key=False).items():
             handle = self.handles.get(bucket)
