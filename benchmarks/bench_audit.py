@@ -26,7 +26,7 @@ BASE_APPLICATIONS = 20_000
 ROOT = Path(__file__).resolve().parent.parent
 
 AUDIT = """
-import sys, time
+import resource, sys, time
 from pathlib import Path
 if __name__ == "__main__":
     started = time.perf_counter()
@@ -38,7 +38,9 @@ if __name__ == "__main__":
         from yzw.audit.columnar import audit_sources
         outcome = audit_sources([Path(sys.argv[1])], {})
     outcome.monitor.report("county")
-    print(outcome.records, len(outcome.bad), time.perf_counter() - started)
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(usage.ru_utime + usage.ru_stime for usage in used)
+    print(outcome.records, len(outcome.bad), time.perf_counter() - started, cpu)
 """
 
 
@@ -88,8 +90,8 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def _run(dump: Path, which: str) -> tuple[int, int, float, float]:
-    """Records, bad records, seconds and peak memory (MB, all processes) of one audit."""
+def _run(dump: Path, which: str) -> tuple[int, int, float, float, float]:
+    """Records, bad records, seconds, CPU seconds (all processes) and peak memory (MB, all processes)."""
     process = subprocess.Popen(
         [sys.executable, "-c", AUDIT, str(dump), which, str(ROOT)], stdout=subprocess.PIPE, text=True
     )
@@ -100,8 +102,8 @@ def _run(dump: Path, which: str) -> tuple[int, int, float, float]:
     output, _ = process.communicate()
     if process.returncode:
         raise SystemExit(f"the {which} audit failed (exit {process.returncode})")
-    records, bad, seconds = output.split()
-    return int(records), int(bad), float(seconds), peak / 2**20
+    records, bad, seconds, cpu = output.split()
+    return int(records), int(bad), float(seconds), float(cpu), peak / 2**20
 
 
 def main() -> None:
@@ -116,14 +118,15 @@ def main() -> None:
         written = _write_dump(dump, options.events)
         took = time.perf_counter() - started
         print(f"generated {written:,} events ({dump.stat().st_size / 2**20:,.0f} MiB) in {took:.0f} s (not timed)")
-    rates = {}
+    rates, cpus = {}, {}
     for which in ("columnar", "row") if options.compare else ("columnar",):
-        records, bad, seconds, peak = _run(dump, which)
-        rates[which] = records / seconds
+        records, bad, seconds, cpu, peak = _run(dump, which)
+        rates[which], cpus[which] = records / seconds, cpu
         print(f"{which}: {records:,} records in {seconds:.1f} s = {rates[which]:,.0f} records/s; {bad:,} bad")
-        print(f"{which}: peak memory {peak:,.0f} MB over all its processes")
+        print(f"{which}: {cpu:.1f} CPU s over all its processes; peak memory {peak:,.0f} MB over them")
     if options.compare:
-        print(f"columnar / row: {rates['columnar'] / rates['row']:.2f}x")
+        speed, saving = rates["columnar"] / rates["row"], cpus["row"] / cpus["columnar"]
+        print(f"columnar / row: {speed:.2f}x records/s, {saving:.2f}x less CPU")
     if options.dump is None:
         dump.unlink()
 
