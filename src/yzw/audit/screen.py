@@ -203,9 +203,8 @@ class Screen:
 
     def _shape_verdict(self, shape: str) -> bool:
         no_case, seq, step, no_arrival, text = shape.split("\x1f", 4)
-        try:  # the tokens hold control characters: `strict` off, the layout let no other through
-            payload = json.loads(text, strict=False, object_pairs_hook=_unique)
-        except ValueError:
+        payload = _payload_of(text)
+        if payload is None:
             return False
         names = ("yzw-application-no", "yzw-datetime", "yzw-division", "yzw-uscc", "yzw-item-code")
         if not all(name in self.placeholders for name in names) or (
@@ -312,6 +311,29 @@ class Screen:
 
 # The tokens of masked fast-lane values (fastlane.TOKENS): control characters, so never a value of that lane.
 TOKENS = {"yzw-case-no": "\x01C", "yzw-application-no": "\x01A", "yzw-datetime": "\x01T", "yzw-license-id": "\x01L"}
+
+
+def _payload_of(text: str) -> Any:
+    """A fast-lane payload's value, None when it is no JSON or gives a member twice. Its text has no escapes,
+    so every `":` ends a key: as many as the parsed objects hold members means none is given twice."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:  # tokens (control characters), NaN, huge integers: the careful reading
+        value = None
+    if value is not None and text.count('":') == _members(value):
+        return value
+    try:  # the tokens hold control characters: `strict` off, the layout let no other through
+        return json.loads(text, strict=False, object_pairs_hook=_unique)
+    except ValueError:
+        return None
+
+
+def _members(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_members(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_members(item) for item in value)
+    return 0
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
