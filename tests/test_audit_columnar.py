@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from tests.audit_oracle import oracle_audit
 
-from yzw.audit.codes import surely_licenses
+from yzw.audit.codes import NUMBERS, surely_licenses, surely_numbers
 from yzw.audit.columnar import audit_sources
+from yzw.codes.times import today_cn
 from yzw.fixtures import make_faker
 from yzw.fixtures.defects import DEFECTS as CODE_DEFECTS
 from yzw.fixtures.defects import invalid_value
@@ -266,3 +267,17 @@ def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
     values = good + bad + spoilt + odd
     sure = set(surely_licenses(values))
     assert sure == {value for value in values if format_problem("yzw-license-id", value) is None}
+
+
+@pytest.mark.parametrize("name", ["yzw-application-no", "yzw-case-no"])
+def test_numbers_vouched_for_in_bulk_are_those_the_checker_passes(name: str) -> None:
+    kind, fake, rng = name[4:].replace("-", "_"), make_faker(32), random.Random(32)
+    channels = ("web", "app", "window", "terminal", "agent")
+    good = [
+        fake.application_no(rng.choice(channels)) if kind == "application_no" else fake.case_no() for _ in range(500)
+    ]
+    bad = [invalid_value(fake, kind, defect).value for defect in CODE_DEFECTS[kind] for _ in range(10)]
+    spoilt = [value[:i] + rng.choice("0123456789X") + value[i + 1 :] for value in good for i in [rng.randrange(23)]]
+    values = [*good, *bad, *spoilt, good[0] + "\n", good[1][:-1] + "x"]  # (other digits make the checker raise)
+    sure = set(surely_numbers(values, NUMBERS[name], today_cn()))
+    assert sure == {value for value in values if format_problem(name, value) is None}

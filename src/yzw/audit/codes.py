@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import polars as pl
 
+from yzw.codes.division import check_division
 from yzw.codes.identity import check_uscc
-from yzw.codes.times import today_cn
+from yzw.codes.lists import channel_digits
+from yzw.codes.times import today_cn, yyyymmdd
 from yzw.spec.schemas import format_problem
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
@@ -25,12 +29,72 @@ SURE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][
 
 def failing(codes: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (format, value) pairs their code rule refuses."""
-    times = [value for name, value in codes if name == "yzw-datetime"]
-    licenses = [value for name, value in codes if name == "yzw-license-id"]
-    sure = {("yzw-datetime", value) for value in surely_times(times)} if times else set()
-    sure |= {("yzw-license-id", value) for value in surely_licenses(licenses)} if licenses else set()
     today = today_cn()
+    bulk: dict[str, Callable[[list[str], dt.date], list[str]]] = {
+        "yzw-datetime": lambda values, _: surely_times(values),
+        "yzw-license-id": lambda values, _: surely_licenses(values),
+        "yzw-application-no": lambda values, day: surely_numbers(values, NUMBERS["yzw-application-no"], day),
+        "yzw-case-no": lambda values, day: surely_numbers(values, NUMBERS["yzw-case-no"], day),
+    }
+    sure: set[tuple[str, str]] = set()
+    for name, vouch in bulk.items():
+        values = [value for format_name, value in codes if format_name == name]
+        sure |= {(name, value) for value in vouch(values, today)} if values else set()
     return {pair for pair in codes if pair not in sure and not passes(*pair, today)}
+
+
+@dataclass(frozen=True)
+class Number:
+    """The layout of a CODE-05/06 number as its checker reads it: length, where its date starts, the
+    requirement and name its checker gives the division part."""
+
+    length: int
+    date_at: int
+    requirement: str
+    what: str
+
+
+NUMBERS = {
+    "yzw-application-no": Number(23, 7, "CODE-05", "application_no"),
+    "yzw-case-no": Number(24, 9, "CODE-06", "case_no"),
+}
+
+
+def surely_numbers(values: list[str], number: Number, today: dt.date) -> list[str]:
+    """The values that are good CODE-05 application numbers (or CODE-06 case numbers) for sure: ASCII digits
+    (X last), a valid division (each distinct one judged by the codes package), for an application number a
+    channel digit, a real day not after today (each distinct one judged alike), the MOD 11-2 character."""
+    frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
+    frame = frame.filter(pl.col("value").str.contains(rf"^[0-9]{{{number.length - 1}}}[0-9X]$"))
+    if frame.is_empty():
+        return []
+    division = pl.col("value").str.slice(0, 6)
+    day = pl.col("value").str.slice(number.date_at, 8)
+    divisions = [d for d in frame.select(division.unique()).to_series().to_list() if _division_passes(d, number)]
+    days = [d for d in frame.select(day.unique()).to_series().to_list() if _day_passes(d, today)]
+    good = division.is_in(divisions) & day.is_in(days)
+    if number.requirement == "CODE-05":
+        good = good & pl.col("value").str.slice(6, 1).is_in(sorted(set(channel_digits().values())))
+    body = number.length - 1
+    total = pl.sum_horizontal(
+        [pl.col("value").str.slice(i, 1).cast(pl.Int64) * pow(2, body - i, 11) for i in range(body)]
+    )
+    check = (total % 11).replace_strict(dict(enumerate(MOD_11_2)), return_dtype=pl.String)
+    return frame.filter(good & (pl.col("value").str.slice(body, 1) == check))["value"].to_list()
+
+
+MOD_11_2 = "10X98765432"  # checksums.mod_11_2_check's characters by the weighted sum mod 11
+
+
+@lru_cache(maxsize=1 << 12)
+def _division_passes(division: str, number: Number) -> bool:
+    return check_division(division, requirement=number.requirement, what=f"{number.what}'s division part") is None
+
+
+@lru_cache(maxsize=1 << 12)
+def _day_passes(text: str, today: dt.date) -> bool:
+    day = yyyymmdd(text)
+    return day is not None and day <= today
 
 
 def surely_times(values: list[str]) -> list[str]:
