@@ -98,7 +98,7 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
     screen.offer("yzw-license-id", frame["license_texts"].explode().drop_nulls().head(64).to_list())
     verdicts = {shape: screen.masked_verdict(shape) for shape in frame["shape"].drop_nulls().unique().to_list()}
     refused = codes.failing(_coded(frame))
-    licenses = pl.col("license_texts").list.eval(pl.element().is_in(list(refused_of(refused, "yzw-license-id"))))
+    licenses = pl.col("license_texts").list.eval(pl.element().is_in(list(_refused_of(refused, "yzw-license-id"))))
     sl_agrees = ~pl.col("sl") | (
         (pl.col("p_case").is_null() | (pl.col("p_case") == pl.col("case_no")).fill_null(False))
         & (pl.col("p_number").is_null() | (pl.col("p_number") == pl.col("key")))
@@ -113,7 +113,7 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
     return frame.with_columns(good.fill_null(False).alias("ok")).drop("shape", "license_texts", "p_case", "p_number")
 
 
-def refused_of(refused: set[tuple[str, str]], name: str) -> set[str]:
+def _refused_of(refused: set[tuple[str, str]], name: str) -> set[str]:
     return {value for format_name, value in refused if format_name == name}
 
 
@@ -142,6 +142,6 @@ def _any_refused(refused: set[tuple[str, str]]) -> pl.Expr:
     flags = [
         pl.col(column).is_in(list(values)).fill_null(False)
         for column, name in _CODED
-        if (values := refused_of(refused, name))
+        if (values := _refused_of(refused, name))
     ]
     return pl.any_horizontal(flags) if flags else pl.lit(False)

@@ -32,7 +32,6 @@ TIME = re.compile(r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d[+-](?:[0
 UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UUID_VALUE = re.compile(UUID[1:-1])  # fullmatch: no newline slips past `$`
 KPI_MEMBERS = ("promised_days", "legal_days")
-KPI_PAYLOAD = ("promised_due_at", "legal_days", "promised_days", "result", "reason", "licenses", "method")
 SHAPE_KEPT = 1024  # characters of a masked record worth remembering
 VERDICTS = 4096  # distinct masked records remembered: the common ones; unique ones (SB) would only fill memory
 TEXT, SOME = "x", "00000000-0000-0000-0000-000000000000"
@@ -390,8 +389,3 @@ def given_delay(event: dict[str, Any]) -> tuple[bool, float | None]:
             return False, None
         return math.isfinite(given), given
     return delay is None, None
-
-
-def kpi_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload members the KPI monitor reads."""
-    return {member: payload[member] for member in KPI_PAYLOAD if member in payload}
