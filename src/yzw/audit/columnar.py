@@ -48,6 +48,7 @@ BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucke
 WORKERS = 2
 SCAN = 1 << 20
 FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
+FLUSH_ROWS = 32_768  # rows held before they go to the buckets (a row is ~100 bytes: the line stays in its file)
 BATCH = 4000  # lines screened together (their coded values judged once per distinct value)
 Tick = Callable[[str, int], None]
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
@@ -157,17 +158,21 @@ class _Buckets:
         self.folder, self.count, self.name = Path(folder), count, name
         self.screen = Screen()
         self.slow: list[dict[str, Any]] = []
+        self.held: list[pl.DataFrame] = []
         self.handles: dict[int, BinaryIO] = {}
 
-    def slow_row(
-        self, record: dict[str, Any], head: tuple[int, int, int], raw: bytes, exact: bool, packed: bool = False
-    ) -> None:
+    def slow_row(self, record: dict[str, Any], head: tuple[int, int, int], where: int | bytes, exact: bool) -> None:
         """A record of the slow lane (parsed in Python), screened; written with the next batch."""
-        self.slow.append(rows.slow_row(self.screen, record, head, raw, exact, packed))
+        self.slow.append(rows.slow_row(self.screen, record, head, where, exact))
 
-    def write(self, frame: pl.DataFrame | None = None) -> None:
-        """A batch of fast-lane rows and the slow rows so far, each to the bucket of its application."""
-        parts = [frame] if frame is not None and len(frame) else []
+    def write(self, frame: pl.DataFrame | None = None, now: bool = False) -> None:
+        """A batch of fast-lane rows; once enough rows are held, they and the slow rows so
+        far go each to the bucket of its application (a few large streams, not many small ones); `now`: at once."""
+        if frame is not None and len(frame):
+            self.held.append(frame)
+        if not now and sum(len(part) for part in self.held) + len(self.slow) < FLUSH_ROWS:
+            return
+        parts, self.held = self.held, []
         if self.slow:
             refused = codes.failing({pair for row in self.slow for pair in row["coded"]})
             parts.append(rows.frame_of(self.slow, refused))
@@ -186,7 +191,7 @@ class _Buckets:
             handle.write(len(stream.getbuffer()).to_bytes(8, "little") + stream.getbuffer())
 
     def close(self) -> None:
-        self.write()
+        self.write(now=True)
         for handle in self.handles.values():
             handle.close()
 
@@ -216,6 +221,7 @@ def split_jsonl(
     start, end = _boundary(path, size * part // parts), _boundary(path, size * (part + 1) // parts)
     out, bad, count, source = _Buckets(folder, buckets, f"s{index:04d}-p{part:03d}"), [], 0, str(path)
     numbers: list[int] = []
+    offsets: list[int] = []
     texts: list[bytes] = []
     with path.open("rb") as handle:
         number, position = _lines_before(handle, start), start
@@ -235,43 +241,51 @@ def split_jsonl(
             if not raw.strip():
                 continue
             numbers.append(number)
+            offsets.append(position - len(raw))
             texts.append(raw)
             if len(texts) >= BATCH:
-                count += _batch(out, index, source, numbers, texts, bad)
-                numbers, texts = [], []
-        count += _batch(out, index, source, numbers, texts, bad)
+                count += _batch(out, (index, source), numbers, offsets, texts, bad)
+                numbers, offsets, texts = [], [], []
+        count += _batch(out, (index, source), numbers, offsets, texts, bad)
     out.close()
     return bad, count
 
 
-def _batch(out: _Buckets, index: int, source: str, numbers: list[int], texts: list[bytes], bad: list[BadRecord]) -> int:
+def _batch(
+    out: _Buckets,
+    origin: tuple[int, str],
+    numbers: list[int],
+    offsets: list[int],
+    texts: list[bytes],
+    bad: list[BadRecord],
+) -> int:
     """Screen a batch of lines: the fast lane in Polars, the rest parsed here. The count of unreadable lines."""
     if not texts:
         return 0
-    raw = pl.Series("raw", texts, dtype=pl.Binary)
+    index, source = origin
     decoded = pl.Series("line", [_text(t) for t in texts], dtype=pl.String)
     frame = fastlane.screened(decoded, out.screen).with_columns(
-        raw,
+        pl.Series("offset", offsets, dtype=pl.Int64),
         pl.lit(index, pl.Int32).alias("src"),
         pl.Series("number", numbers, dtype=pl.Int64),
     )
     fast = frame.filter("fast")
     unread = 0
     for position in frame.select(pl.arg_where(~pl.col("fast"))).to_series().to_list():
-        text, number = texts[position], numbers[position]
+        text, number, offset = texts[position], numbers[position], offsets[position]
         try:  # the slow lane: parsed once, here
             record = orjson.loads(text)
         except orjson.JSONDecodeError:
             record = None
         if isinstance(record, dict):
-            out.slow_row(record, (index, number, number), text, True)
+            out.slow_row(record, (index, number, number), offset, True)
             continue
         line = parse_line(source, number, text)
         if line.record is None:
             bad.append(_unreadable(line))
             unread += 1
         else:
-            out.slow_row(line.record, (index, number, number), text, False)
+            out.slow_row(line.record, (index, number, number), offset, False)
     out.write(rows.fast_rows(fast))
     del frame, fast
     _give_back()
@@ -327,9 +341,9 @@ def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[l
             bad.append(_unreadable(line))
             count += 1
         else:
-            out.slow_row(line.record, (index, ordinal, line.number), marshal.dumps(line.record), False, True)
+            out.slow_row(line.record, (index, ordinal, line.number), marshal.dumps(line.record), False)
             if len(out.slow) >= BATCH:
-                out.write()
+                out.write(now=True)  # records (not offsets) are held: flush often
     out.close()
     return bad, count
 
@@ -346,12 +360,19 @@ def judge_bucket(
         return [], 0, {}, {}
     frame = order.judged(frame.sort("key", "src", "ordinal", maintain_order=True))
     audit = Audit(Monitor(items, period))
-    flagged = frame.filter("flagged").select("src", "number", "raw", "packed")
-    for index, number, raw, packed in flagged.iter_rows():  # by application, as the row audit reads them
-        # a fast-lane line the screen refused may not even be JSON: parse_line says why, as the row audit does
-        audit.feed(
-            Line(sources[index], number, marshal.loads(raw)) if packed else parse_line(sources[index], number, raw)
-        )
+    flagged = frame.filter("flagged").select("src", "number", "offset", "raw", "packed")
+    with ExitStack() as stack:
+        handles: dict[int, BinaryIO] = {}
+        for index, number, offset, packed_record, packed in flagged.iter_rows():  # by application, in order
+            if not packed:
+                if index not in handles:
+                    handles[index] = stack.enter_context(Path(sources[index]).open("rb"))
+                handles[index].seek(offset)
+                raw = handles[index].readline(MAX_LINE + 1)
+                # a fast-lane line the screen refused may not even be JSON: parse_line says why, as before
+                audit.feed(parse_line(sources[index], number, raw))
+            else:
+                audit.feed(Line(sources[index], number, marshal.loads(packed_record)))
     audit.finish_application()
     clean = frame.filter(~pl.col("flagged"))
     audit.records += len(clean)

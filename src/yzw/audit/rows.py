@@ -1,5 +1,6 @@
 """The rows pass 1 writes and pass 2 reads: per record, where it is, whether the screen passed it, the
-members the order rules and the KPIs read, and the raw line (or the marshalled record) for the row audit."""
+members the order rules and the KPIs read, and where the row audit finds it again: the line's byte offset in
+its JSON Lines source (read again only for a flagged application), or the marshalled record (XML, databases)."""
 
 from __future__ import annotations
 
@@ -27,16 +28,17 @@ SCHEMA = {
     "result": pl.String,  # BJ: result
     "method": pl.String,  # SD: method
     "licenses": pl.Int64,  # BJ: how many licenses
-    "raw": pl.Binary,
-    "packed": pl.Boolean,  # raw is a marshalled record (XML, databases), not a JSON line
+    "offset": pl.Int64,  # where the line starts in its JSON Lines source
+    "raw": pl.Binary,  # the marshalled record of an XML or database source
+    "packed": pl.Boolean,  # raw holds the record (XML, databases), not offset
 }
 
 
 def slow_row(
-    screen: Screen, record: dict[str, Any], head: tuple[int, int, int], raw: bytes, exact: bool, packed: bool
+    screen: Screen, record: dict[str, Any], head: tuple[int, int, int], where: int | bytes, exact: bool
 ) -> dict[str, Any]:
-    """The row of a record parsed in Python (`exact`: by orjson), screened by `Screen.judge`; `packed`: raw
-    is the marshalled record, not its JSON line."""
+    """The row of a record parsed in Python (`exact`: by orjson), screened by `Screen.judge`; `where`: its
+    line's offset in a JSON Lines source, or the marshalled record."""
     ok, coded = screen.judge(record, exact)
     usable, given = given_delay(record)
     row: dict[str, Any] = {
@@ -45,8 +47,9 @@ def slow_row(
         "ordinal": head[1],
         "number": head[2],
         "ok": ok and usable,
-        "raw": raw,
-        "packed": packed,
+        "offset": where if isinstance(where, int) else None,
+        "raw": where if isinstance(where, bytes) else None,
+        "packed": isinstance(where, bytes),
         "coded": coded,
     }
     if row["ok"]:
@@ -86,5 +89,6 @@ def fast_rows(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("number").alias("ordinal"),
         pl.lit(None, pl.Float64).alias("given"),
         pl.lit(False).alias("has_given"),
+        pl.lit(None, pl.Binary).alias("raw"),
         pl.lit(False).alias("packed"),
     ).select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items()])
