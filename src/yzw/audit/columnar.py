@@ -5,13 +5,13 @@ Pass 1 reads the sources (a JSON Lines file in byte ranges, one per worker) and 
 line in the common layout takes the fast lane (`fastlane`: read by one regular expression in Polars, its
 shape judged per distinct masked record), any other the slow lane (parsed in Python, `screen.Screen.judge`);
 coded values are judged once per distinct value in batches (`codes`). It writes to the bucket of each
-record's application (a hash of application_no) the few members the rules and the KPIs read, and the raw
-line (`rows`). Unreadable lines become bad records at once. Pass 2 takes one bucket at a time per worker,
-so memory stays flat whatever the input: EVT-03 order, EVT-04 times and EVT-06 delays as Polars
-expressions (`order`). An application any of whose records the screen or those rules do not pass is judged
-again record by record from its raw lines (`Audit.feed`, the row audit), so each bad record gets the exact
-reason, member and requirement it always had; the KPIs of the others are group-bys (`kpis`). The screen
-may flag a clean application (it then costs the row audit's time), never pass a bad one.
+record's application (a hash of application_no) the few members the rules and the KPIs read, and where its
+line starts in the file (`rows`). Unreadable lines become bad records at once. Pass 2 takes one bucket at
+a time per worker, so memory stays flat whatever the input: EVT-03 order, EVT-04 times and EVT-06 delays
+as Polars expressions (`order`). An application any of whose records the screen or those rules do not pass
+is judged again record by record from its lines, read again (`Audit.feed`, the row audit), so each bad
+record gets the exact reason, member and requirement it always had; the KPIs of the others are group-bys
+(`kpis`). The screen may flag a clean application (it then costs the row audit's time), never pass a bad one.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucke
 WORKERS = 2
 SCAN = 1 << 20
 FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
-FLUSH_ROWS = 32_768  # rows held before they go to the buckets (a row is ~100 bytes: the line stays in its file)
+FLUSH_ROWS = 0  # rows held before they go to the buckets: none (held Polars rows keep their whole batch alive)
 BATCH = 4000  # lines screened together (their coded values judged once per distinct value)
 Tick = Callable[[str, int], None]
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
