@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint mutation bench bench-mock bench-reference bench-conformance bench-locust bench-audit bench-console clean
+.PHONY: demo test lint loop mutation bench bench-mock bench-reference bench-conformance bench-locust bench-audit bench-console clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "yzw-conform needs Python 3.11 or newer")'
@@ -32,6 +32,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check conftest.py src conformance loadtests tests benchmarks scripts
 	$(BIN)/ruff format --check conftest.py src conformance loadtests tests benchmarks scripts
 	$(BIN)/mypy
+
+## loop: every seeded fault over its whole chapter: fails its requirement and nothing but its declared collaterals
+# (make test checks each fault against its own requirement's checks only; this takes over an hour on 2 cores)
+loop: $(VENV)/.installed-test
+	YZW_LOOP_SCOPE=chapter $(BIN)/python -m pytest -n 2 --dist loadfile tests/test_loop_shard_0.py tests/test_loop_shard_1.py tests/test_loop_shard_2.py tests/test_loop_shard_3.py
 
 ## mutation: mutation testing of the reference system, the conformance run as the test (about an hour)
 # SAMPLE mutants per module of mutation/modules.yaml, seeded; survivors' diffs in build/mutation/.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from http import HTTPStatus
 
 import pytest
 
@@ -15,12 +16,13 @@ from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, equal
 from yzw.conformance.checks.codes import code
 from yzw.conformance.checks.events import times_in_zone
+from yzw.conformance.checks.licenses import licenses_sent_on_approval
 from yzw.conformance.driver import Driver, seen
-from yzw.conformance.nodes import Nodes, Push, request_body
+from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import E_LICENSE, FILE_MATERIAL, INSTANT, PUBLIC_SERVICE
+from yzw.run.items import FILE_MATERIAL, INSTANT, PUBLIC_SERVICE, SUB_ITEM
 from yzw.run.target import Target
 
 ELSEWHERE_DAY = dt.date(2025, 9, 26)  # a driver's calendar_date far from today (CODE-08's first vector)
@@ -179,18 +181,31 @@ def test_window_application_of_every_certificate_type_and_legal_kind_is_taken(sc
 
 @pytest.mark.requirement("CODE-04", clauses=["CODE-04.1", "CODE-04.2", "CODE-04.4", "CODE-04.5", "CODE-04.6"])
 def test_events_carry_the_items_implementation_code(scenario: Scenario) -> None:
+    """The SL of an online application and the SB of a window application (whose item the clerk picked) carry a
+    CODE-04 implementation code."""
     _, sl = scenario.accepted()
     code("item_code", sl.event.get("item_code"), "the item_code of the SL event")
+    _, number = scenario.window_apply(scenario.window_params())
+    if number is not None:  # a window application not taken is APP-06's
+        sb = scenario.pushed(str(number), "SB")
+        code("item_code", sb.event.get("item_code"), f"the item_code of the SB event of window application {number}")
 
 
-@pytest.mark.requirement("CODE-04", clauses=["CODE-04.7", "CODE-04.8"])
-@pytest.mark.parametrize("kind", ["public service", "instant"])
+KINDS_OF_ITEM = {
+    "public service": ("a 公共服务 item (type 20)", PUBLIC_SERVICE),
+    "instant": ("a 即办件 (case kind 1)", INSTANT),
+    "sub-item": ("a sub-item (sub-item number not 000)", SUB_ITEM),
+}
+
+
+@pytest.mark.requirement("CODE-04", clauses=["CODE-04.3", "CODE-04.7", "CODE-04.8"])
+@pytest.mark.parametrize("kind", list(KINDS_OF_ITEM))
 def test_items_of_every_type_and_case_kind_are_handled(scenario: Scenario, kind: str) -> None:
-    """A 公共服务 item (type 20) and a 即办件 (case kind 1, promised_days 0) of the department's own catalogue are
-    taken and accepted like any other: SL names the item and its promised_days. A department without such an
-    item: not applicable (the kit never invents one)."""
-    what = {"public service": "a 公共服务 item (type 20)", "instant": "a 即办件 (case kind 1)"}[kind]
-    item = scenario.use(PUBLIC_SERVICE if kind == "public service" else INSTANT)
+    """A 公共服务 item (type 20), a 即办件 (case kind 1, promised_days 0) and a sub-item of the department's own
+    catalogue are taken and accepted like any other: SL names the item and its promised_days. A department without
+    such an item: not applicable (the kit never invents one)."""
+    what, need = KINDS_OF_ITEM[kind]
+    item = scenario.use(need)
     application = scenario.application(item=item)
     number = application["application_no"]
     answered(scenario.submit(application), TAKEN, fix=f"take applications for every item of the catalogue, {what} too")
@@ -232,15 +247,6 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
     for channel in ("window", "agent", "window"):
         before = today_cn()
         answer, number = scenario.window_apply(scenario.window_params(channel=channel))
-        days = {before.strftime("%Y%m%d"), today_cn().strftime("%Y%m%d")}
-        if number is not None and str(number)[7:15] not in days:
-            raise Violation(
-                "the application_no is not dated on the day it was issued (+08:00)",
-                f"date part {' or '.join(sorted(days))} (today at +08:00)",
-                f"{str(number)[7:15]} in {number}",
-                "date the numbers issued on today's date at +08:00; the day turns at midnight in Beijing",
-                f"the number issued for an application of channel {channel}",
-            )
         answered(
             seen(answer, f"issued an application_no for an application of channel {channel}"), 200, fix=TAKE_AT_WINDOW
         )
@@ -252,6 +258,15 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
             dept_seq=registration.dept_seq,
             division_code=registration.division_code,
         )
+        days = {before.strftime("%Y%m%d"), today_cn().strftime("%Y%m%d")}
+        if number is not None and str(number)[7:15] not in days:
+            raise Violation(
+                "the application_no is not dated on the day it was issued (+08:00)",
+                f"date part {' or '.join(sorted(days))} (today at +08:00)",
+                f"{str(number)[7:15]} in {number}",
+                "date the numbers issued on today's date at +08:00; the day turns at midnight in Beijing",
+                f"the number issued for an application of channel {channel}",
+            )
         issued.append(str(number))
     equal(
         "the application numbers issued",
@@ -259,6 +274,32 @@ def test_window_and_agent_numbers_are_the_systems_own_and_never_repeat(scenario:
         len(issued),
         fix="give every application a new number: the dept_seq and a daily sequence that never repeats",
         where=f"window_apply three times: {', '.join(issued)}",
+    )
+
+
+@pytest.mark.requirement("CODE-05", clauses=["CODE-05.16"])
+@pytest.mark.parametrize("channel", ["app", "terminal"])
+def test_online_applications_keep_the_platforms_number(scenario: Scenario, channel: str) -> None:
+    """An application of the mobile app or a self-service terminal is numbered by the unified application system:
+    the system keeps that number, its SL carries it (the web's is judged in every chapter)."""
+    application = scenario.submitted(channel=channel)
+    number = application["application_no"]
+    answer = scenario.driver.act("accept", number)
+    if answer is not None and answer.status_code == HTTPStatus.NOT_FOUND:
+        raise Violation(
+            f"the system does not know an application of channel {channel} under the platform's number",
+            f"accept of {number} answered 200 (the number the platform issued and forwarded)",
+            f"{answer.status_code} {answer.text[:160]}",
+            "keep the platform's application_no of an online application (channels 1, 2, 4): issue none of your own",
+            f"the driver's accept of {number}",
+        )
+    sl = scenario.pushed(number, "SL")
+    equal(
+        f"the application_no of the SL of an application of channel {channel}",
+        sl.event.get("application_no"),
+        number,
+        fix="keep the platform's application_no of an online application (channels 1, 2, 4): issue none of your own",
+        where=f"the SL of {number}",
     )
 
 
@@ -283,12 +324,13 @@ def test_case_numbers_are_new_increasing_and_dated_on_acceptance(
     scenario: Scenario, target: Target, driver: Driver
 ) -> None:
     """Two acceptances of one department: each case_no follows the rule with the system's division and
-    dept_seq, carries the acceptance day (+08:00; a driver's calendar_date moves only the due time, §11), is new,
-    and the daily serial increases."""
+    dept_seq, carries the acceptance day (+08:00; not the day the application was submitted, the second one
+    yesterday; a driver's calendar_date moves only the due time, §11), is new, and the daily serial increases."""
     registration = target.registration
     before = today_cn()
     _, first, _ = scenario.case()
-    second_application = scenario.submitted()
+    yesterday = dt.datetime.now(CN_TZ).replace(microsecond=0) - dt.timedelta(days=1)
+    second_application = scenario.submitted(submitted=yesterday)  # submitted one day, accepted the next
     number = second_application["application_no"]
     driver.act("accept", number, calendar_date=ELSEWHERE_DAY.isoformat())
     second = scenario.pushed(number, "SL")
@@ -325,6 +367,11 @@ def _day_of(text: object) -> str:
         return ""
 
 
+def _steps_of(scenario: Scenario, number: str, step: str) -> list[Push]:
+    """The first push of `step` of the application, as a list: empty when none came (another rule judges that)."""
+    return [p for p in distinct(scenario.steps(number, step)) if p.event.get("step") == step][:1]
+
+
 @pytest.mark.requirement("CODE-06", clauses=["CODE-06.7"])
 def test_no_case_no_before_acceptance(scenario: Scenario, sut: SignedClient, target: Target) -> None:
     """A window application's SB, and an online application's BZ and BZJ, come before any acceptance: their
@@ -338,12 +385,12 @@ def test_no_case_no_before_acceptance(scenario: Scenario, sut: SignedClient, tar
     if files:
         number = scenario.submitted(omit=tuple(files[:1]))["application_no"]
         scenario.driver.act("accept", number)
-        bz = scenario.pushed(number, "BZ")
-        before_sl.append(bz)
+        notices = _steps_of(scenario, number, "BZ")  # a notice or supplements not pushed are ACC-01's, ACC-05's
+        before_sl += notices
         more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] in files[:1]]}
         sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
-        if bz.accepted:  # after a BZ the exchange refused, the system holds BZJ back (EVT-07)
-            before_sl.append(scenario.pushed(number, "BZJ"))
+        if notices and notices[0].accepted:  # after a BZ the exchange refused, the system holds BZJ back (EVT-07)
+            before_sl += _steps_of(scenario, number, "BZJ")
     if not before_sl:
         pytest.skip("not-applicable: no window application was taken and the item requires no file material")
     for push in before_sl:
@@ -379,15 +426,7 @@ def test_e_license_identifiers_follow_gb_t_36904(
 ) -> None:
     """The license_id follows GB/T 36904: its type code is the item's license_type, its issuer the system's
     department, and a new license is version 001."""
-    scenario.use(E_LICENSE)
-    application, _, _ = scenario.case()
-    driver.act("complete", application["application_no"], result="approved")
-    entries = platform.wait_for(platform.issued_licenses, bool)
-    if not entries:
-        scenario.pushed(application["application_no"], "BJ")  # nothing issued: say what did not happen
-    for entry in entries:
-        platform.evidence.observed(entry, platform.target.province_url)
-        license_ = request_body(entry)
+    for license_ in licenses_sent_on_approval(scenario, platform, driver):
         license_id = license_.get("license_id")
         where = "the license the system issued to the library"
         code("license_id", license_id, where)
@@ -410,6 +449,7 @@ def test_e_license_identifiers_follow_gb_t_36904(
 
 
 YEAR_END = dt.date(2025, 12, 31)  # CODE-08's third vector: the count runs into the next year's calendar
+WITHIN_A_YEAR = dt.date(2026, 9, 29)  # the control: a count that stays in one year (ACC-04's, not CODE-08's)
 
 
 @pytest.mark.requirement("CODE-08", clauses=["CODE-08.1", "CODE-08.2", "CODE-08.3", "CODE-08.12"])
@@ -420,6 +460,11 @@ def test_event_times_are_rfc3339_in_beijing_time(scenario: Scenario, driver: Dri
     days = int(scenario.item["promised_days"])
     if days == 0:
         return  # a 即办件 is due on its acceptance day: no working day is counted
+    control = scenario.submitted()["application_no"]
+    driver.act("accept", control, calendar_date=WITHIN_A_YEAR.isoformat())
+    counted = (scenario.pushed(control, "SL").event.get("payload") or {}).get("promised_due_at")
+    if counted != promised_due_at(WITHIN_A_YEAR, days).isoformat():
+        pytest.skip(f"not-applicable: the due time is wrong within one year ({WITHIN_A_YEAR}): ACC-04 judges it")
     number = scenario.submitted()["application_no"]
     driver.act("accept", number, calendar_date=YEAR_END.isoformat())
     due = (scenario.pushed(number, "SL").event.get("payload") or {}).get("promised_due_at")
@@ -432,3 +477,15 @@ def test_event_times_are_rfc3339_in_beijing_time(scenario: Scenario, driver: Dri
             "count working days on each year's State Council calendar, the next year's after 31 December",
             f"payload.promised_due_at of the SL of {number}, accepted with calendar_date {YEAR_END}",
         )
+
+
+@pytest.mark.requirement("CODE-08", clauses=["CODE-08.5", "CODE-08.6"])
+def test_license_times_and_dates_follow_the_rule(scenario: Scenario, platform: Nodes, driver: Driver) -> None:
+    """The e-license the system issues carries issued_at as an RFC 3339 time at +08:00 in whole seconds and its
+    validity dates as YYYY-MM-DD."""
+    for license_ in licenses_sent_on_approval(scenario, platform, driver):
+        where = "the license the system issued to the library"
+        code("datetime", license_.get("issued_at"), f"issued_at of {where}")
+        for member in ("valid_from", "valid_until"):
+            if license_.get(member) is not None or member == "valid_from":
+                code("date", license_.get(member), f"{member} of {where}")

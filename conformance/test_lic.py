@@ -9,11 +9,12 @@ import httpx
 import pytest
 
 from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.events import first_step
 from yzw.conformance.driver import Driver
 from yzw.conformance.nodes import Nodes, request_body
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
-from yzw.run.items import E_LICENSE
+from yzw.run.items import E_LICENSE, LICENSE_MATERIAL
 
 
 @pytest.mark.requirement(
@@ -86,6 +87,17 @@ def _refused_without_bj(platform: Nodes, refused: httpx.Response | None, number:
     if refused is not None:
         answered(refused, 409, "LICENSE_REFUSED", fix="answer complete 409 LICENSE_REFUSED when the library refuses")
         details = json.dumps((body_of(refused) or {}).get("details"), ensure_ascii=False)
+        content = [code for code in CONTENT_REFUSALS if code in details]
+        if LIBRARY_CODE not in details and content:
+            raise Violation(
+                "the library refused the e-license the system sent for its content",
+                "an e-license as LIC-01 gives it: license_type, name, holder {type person|legal, name, "
+                "id_number|uscc}, issuer {name, uscc}, issued_at (RFC 3339), valid_from (a date), case_no, "
+                "file {format ofd|pdf, size, sm3}",
+                details,
+                "send the e-license with the members, types and codes LIC-01 gives",
+                f"the driver's complete of {number}",
+            )
         if LIBRARY_CODE not in details:
             raise Violation(
                 "the 409 LICENSE_REFUSED does not name the library's code",
@@ -107,11 +119,12 @@ def _refused_without_bj(platform: Nodes, refused: httpx.Response | None, number:
 
 
 LIBRARY_CODE = "LICENSE_CONFLICT"  # what the mock library answers to a license it refuses
+CONTENT_REFUSALS = ("SCHEMA_INVALID", "CODE_INVALID")  # the library refuses the license sent, not the issue
 
 
 def _issued_before_bj(scenario: Scenario, platform: Nodes, number: str) -> dict[str, Any]:
     """The license BJ lists, as the library issued it (2xx) no later than the BJ push."""
-    bj = scenario.pushed(number, "BJ")
+    bj = scenario.came(number, "BJ")  # a BJ not pushed (or held behind a refused step) is EVT-01's
     licenses = (bj.event.get("payload") or {}).get("licenses", [])
     listed = [str(x.get("license_id") if isinstance(x, dict) else x) for x in licenses]
     entries = platform.issued_licenses()
@@ -207,12 +220,36 @@ def test_a_revoked_license_is_listed_as_missing_with_its_status(scenario: Scenar
                 fix="treat a non-valid license as missing: accept pushes BZ and answers 200 {ok: true, step: BZ}",
                 where=f"the driver's accept of {number}",
             )
-        bz = scenario.pushed(number, "BZ")
-        missing = {m.get("material_code"): m.get("reason") for m in (bz.event.get("payload") or {}).get("missing", [])}
+        bz = scenario.came(number, "BZ")  # a BZ not pushed is ACC-01's
+        listed = (bz.event.get("payload") or {}).get("missing", [])
+        missing = {m.get("material_code"): m.get("reason") for m in listed if isinstance(m, dict)}  # else ACC-05's
         equal(
             f"the reason BZ gives for a license the library verifies {status}",
             missing.get(material["material_code"]),
             status,
             fix="list a non-valid license as missing with its verification status as the reason",
             where=f"BZ of {number}",
+        )
+
+
+@pytest.mark.requirement("LIC-02", clauses=["LIC-02.2"])
+def test_a_valid_license_is_not_missing_however_often_it_is_presented(scenario: Scenario) -> None:
+    """One person presents the same valid license on two applications: the library verifies it valid each time, so
+    neither lists it missing and both are accepted (SL); a license is not used up by an application."""
+    scenario.use(LICENSE_MATERIAL)
+    first = scenario.application()
+    second = scenario.application()
+    second["applicant"] = first["applicant"]
+    presented = {m["material_code"]: m for m in first["materials"] if m["kind"] == "license"}
+    second["materials"] = [presented.get(m["material_code"], m) for m in second["materials"]]
+    for application in (first, second):
+        number = application["application_no"]
+        answered(scenario.submit(application), (200, 202), fix="take the application; verify licenses before deciding")
+        scenario.driver.act("accept", number)
+        equal(
+            "the first decision on an application whose licenses the library verifies valid",
+            first_step(scenario.steps(number, "SL"), ("SL", "BZ", "BYSL")),
+            "SL",
+            fix="treat a license the library verifies valid as present, on every application that presents it",
+            where=f"application {number}" + (" (the license's second application)" if application is second else ""),
         )

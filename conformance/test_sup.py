@@ -10,6 +10,7 @@ import pytest
 
 from yzw.client import SignedClient
 from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.events import CONTENT_REFUSALS
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import Scenario
@@ -58,8 +59,8 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
         2.0,
     )
     platform.observe(pushes)
-    fks = [p.event.get("payload") if isinstance(p.event.get("payload"), dict) else {} for p in pushes]
-    fks = [payload for p, payload in zip(pushes, fks, strict=True) if p.event.get("step") == "FK"]
+    fks = [p.event.get("payload") for p in pushes if p.event.get("step") == "FK"]
+    fks = [payload for payload in fks if isinstance(payload, dict)]  # no payload object: EVT-02's
     unexplained = [payload for payload in fks if not isinstance(payload.get("explanation"), str)]
     if unexplained:
         raise Violation(
@@ -68,6 +69,12 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
             unexplained[0],
             "explain in payload.explanation what is done about the card",
             f"FK of application {number}",
+        )
+    held = next((p for p in pushes if not p.accepted and p.status in CONTENT_REFUSALS), None)
+    if held is not None:  # an FK without a payload object, or another member wrong, is EVT-02's (its schema)
+        pytest.skip(
+            f"not-applicable: the exchange refused the {held.event.get('step')} for its content ({held.status}), so "
+            "the FKs after it rightly wait (EVT-07); EVT-02 judges the event"
         )
     equal(
         "the notice_id of each FK (a yellow card sent twice, then a red card)",
@@ -150,6 +157,7 @@ def _rectifications_of(platform: Nodes, evaluation: dict[str, object]) -> list[d
         "EVAL-01.7",
         "EVAL-01.8",
         "EVAL-01.9",
+        "EVAL-01.10",
         "EVAL-01.12",
         "EVAL-01.13",
         "EVAL-01.14",
@@ -186,8 +194,8 @@ def test_a_window_evaluation_is_pushed(scenario: Scenario, driver: Driver, platf
                 f"evaluate level {level} of case {case_no}",
             )
         taken[evaluation_id] = (level, comment)
-    entries = platform.wait_for(
-        lambda: _evaluations_of(platform, case_no),
+    entries = platform.wait_for(  # found by evaluation_id: what each names (its case_no too) is judged below
+        lambda: [(e, b) for e, b in _evaluations_of(platform, None) if str(b.get("evaluation_id")) in taken],
         lambda found: set(taken) <= {str(b.get("evaluation_id")) for e, b in found if _took(e)},
     )
     for entry, _ in entries:
@@ -207,7 +215,8 @@ def test_a_window_evaluation_is_pushed(scenario: Scenario, driver: Driver, platf
             "the pushed evaluation (case_no, level, comment, channel)",
             (body.get("case_no"), body.get("level"), body.get("comment"), body.get("channel")),
             (case_no, level, comment, "window"),
-            fix="push the level and comment as taken (5 非常满意 … 1 非常不满意, an empty comment as ''), and "
+            fix="push the case_no evaluated, the level and comment as taken (5 非常满意 … 1 非常不满意, an empty "
+            "comment as ''), and "
             "channel window when the evaluate params name none",
             where=f"POST /exchange/v1/evaluations {evaluation_id}",
         )
@@ -233,15 +242,15 @@ def _took(entry: dict[str, object]) -> bool:
     return 200 <= int(str(entry.get("status") or 0)) < 300
 
 
-def _evaluations_of(platform: Nodes, case_no: str) -> list[tuple[dict[str, object], dict[str, object]]]:
-    """The evaluations pushed for a case, each with its parsed body."""
+def _evaluations_of(platform: Nodes, case_no: str | None) -> list[tuple[dict[str, object], dict[str, object]]]:
+    """The evaluations pushed for a case (None: for any case), each with its parsed body."""
     found = []
     for entry in platform.traffic("exchange", "/exchange/v1/evaluations", "POST"):
         try:
             body = json.loads(str(entry.get("request")))
         except ValueError:
             continue
-        if isinstance(body, dict) and body.get("case_no") == case_no:
+        if isinstance(body, dict) and case_no in (None, body.get("case_no")):
             found.append((entry, body))
     return found
 

@@ -37,13 +37,14 @@ def _rate(name: str) -> Any:
 
 
 class _Ledger:
-    """One JSON line per application: its number and the status intake answered (PERF-02); flushed at the end."""
+    """One JSON line per answer: the number, the status intake answered and, for a 202, its received_at (PERF-02:
+    a number answered 202 with two different received_at was kept twice); flushed at the end."""
 
     def __init__(self) -> None:
         self.file = (Path(PLAN.ledger_dir) / f"ledger-{os.getpid()}.jsonl").open("a", encoding="utf-8")
 
-    def write(self, number: str, status: int) -> None:
-        self.file.write(f'{{"application_no": "{number}", "status": {status}}}\n')
+    def write(self, number: str, status: int, received_at: str | None = None) -> None:
+        self.file.write(json.dumps({"application_no": number, "status": status, "received_at": received_at}) + "\n")
 
     def flush(self, **_: Any) -> None:
         self.file.flush()
@@ -116,10 +117,27 @@ class IntakeUser(FastHttpUser):
     @task
     def apply(self) -> None:
         number, body = APPLICATION_POOL.next()
-        answer = self.client.post(APPLICATIONS, data=body, headers=_signed("POST", APPLICATIONS, body), name="intake")
-        LEDGER.write(number, answer.status_code)  # locust counts 4xx, 5xx and no answer as failures itself
-        if answer.status_code == 202:
+        if random.random() < float(SCENARIOS["intake"].get("resend_share", 0)):
+            # The unified application system's retry: the same application again after its time-out, whether
+            # or not the first answer came (a slow first one is still being kept when the retry arrives).
+            gevent.spawn_later(
+                float(SCENARIOS["intake"]["resend_after_seconds"]), self._send, number, body, "intake (resend)"
+            )
+        self._send(number, body, "intake")
+
+    def _send(self, number: str, body: bytes, name: str) -> None:
+        answer = self.client.post(APPLICATIONS, data=body, headers=_signed("POST", APPLICATIONS, body), name=name)
+        LEDGER.write(number, answer.status_code, _received_at(answer) if answer.status_code == 202 else None)
+        if answer.status_code == 202 and name == "intake":  # locust counts 4xx, 5xx and no answer as failures
             SENT.append(number)
+
+
+def _received_at(answer: Any) -> str | None:
+    try:
+        found = json.loads(answer.content or b"null")
+    except ValueError:
+        return None
+    return str(found["received_at"]) if isinstance(found, dict) and "received_at" in found else None
 
 
 class StatusUser(FastHttpUser):

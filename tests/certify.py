@@ -40,6 +40,7 @@ def certify(
     wait: float = 3.0,
     flavour: str = "clean",
     registration: Registration = REGISTRATION,
+    only: frozenset[str] = frozenset(),
 ) -> Conformance:
     """A conformance run (no reports) against a fresh reference system (of a flavour) with the given faults,
     configured as the demo department unless `registration` names another (with its own catalogue)."""
@@ -49,6 +50,7 @@ def certify(
             sut=write_record(folder, pointed_record(reference)),
             platform=platform.urls["province"],
             chapters=chapters,
+            only=only,
             wait=wait,
         )
         return run_suites(Conformance.start(options))
@@ -72,7 +74,13 @@ def findings(conformance: Conformance, requirements: set[str]) -> str:
     )
 
 
-def judge_fault(platform: RunningPlatform, folder: Path, name: str, chapters: frozenset[str] = frozenset()) -> None:
+def judge_fault(
+    platform: RunningPlatform,
+    folder: Path,
+    name: str,
+    chapters: frozenset[str] = frozenset(),
+    only: frozenset[str] = frozenset(),
+) -> None:
     """The self-test rule for one fault: a run (over `chapters`, all when empty) fails the fault's requirement
     and nothing but its declared collaterals; a concurrency fault fails nothing in a sequential run.
 
@@ -81,13 +89,13 @@ def judge_fault(platform: RunningPlatform, folder: Path, name: str, chapters: fr
     fault's doing. A collateral the fault really causes fails both runs; the first run's findings are shown."""
     fault = catalogue()[name]
     allowed = set() if fault.under_load else {fault.requirement, *fault.also}
-    run = certify(platform, folder, (name,), chapters)
+    run = certify(platform, folder, (name,), chapters, only=only)
     failed = not_passed(run)
     if not fault.under_load:
         assert fault.requirement in failed, findings(run, {fault.requirement}) or f"{fault.requirement} passed"
     if failed <= allowed:
         return
     first = findings(run, failed - allowed)
-    again = not_passed(certify(platform, folder, (name,), chapters))
+    again = not_passed(certify(platform, folder, (name,), chapters, only=only))
     assert again <= allowed, f"{sorted(again - allowed)} failed twice; the first run said:\n{first}"
     log.warning("%s: %s failed once, not again (load?):\n%s", name, sorted(failed - allowed), first)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 from tests.conftest import REPO
-from tests.mock_helpers import wait_until
+from tests.mock_helpers import free_port_base, wait_until
 from tests.processes import run_yzw
 from typer.testing import CliRunner
 
@@ -21,6 +21,7 @@ from yzw.cli import app
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
 from yzw.register import load_register
+from yzw.spec.coverage import clause_coverage
 from yzw.spec.xml import to_xml
 
 runner = CliRunner()
@@ -181,6 +182,12 @@ def test_spec_coverage_by_clause_counts_checks_and_faults_per_chapter() -> None:
     assert run("spec", "coverage", "--clauses", "--strict")[0] == (1 if open_count else 0)
 
 
+def test_clauses_only_a_full_load_observes_show_the_load_judgement() -> None:
+    rows = {row.clause.id: row for row in clause_coverage({})}
+    assert rows["PERF-01.3"].checks == ("gate.py::judge",)  # the province rate: `yzw load --tier province`
+    assert rows["PERF-02.5"].checks == ("ledger.py::check",)
+
+
 def test_mock_up_runs_for_a_bounded_time_and_prints_its_nodes(tmp_path: Path) -> None:
     record = MessageFactory(make_faker(8)).sut()
     result = run_yzw(
@@ -232,7 +239,7 @@ def _free_port() -> int:
 
 
 def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
-    base = _free_port()
+    base = free_port_base()  # the province, city and county nodes take base … base + 2
     platform = subprocess.Popen(
         [
             sys.executable,
@@ -243,7 +250,7 @@ def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
             "--port-base",
             str(base),
             "--duration",
-            "20",
+            "60",  # stopped when the test ends; long enough on a loaded machine
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

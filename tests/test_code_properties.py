@@ -96,3 +96,21 @@ def test_person_has_the_chosen_division_and_age(seed: int, age: int) -> None:
     years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     assert (number[:6], years) == ("330106", age)
     assert check("id_number", number) is None
+
+
+@FAST
+@given(
+    seed=SEEDS,
+    kind=st.sampled_from(GENERATED),
+    at=st.integers(min_value=0, max_value=40),
+    other=st.sampled_from(["٠", "٣", "０", "５", "a", "z", "é", "中", "\x00", " "]),
+)
+def test_a_character_no_code_holds_is_a_problem_not_a_crash(seed: int, kind: str, at: int, other: str) -> None:
+    """Other scripts' digits pass str.isdigit() and a Unicode \\d: every checker names them as a problem
+    (a pushed event or an audited record with one got a 500 or a traceback)."""
+    fake = make_faker(seed)
+    value = getattr(fake, {"division": "division_code", "datetime": "timestamp"}.get(kind, kind))()
+    at = min(at, len(value) - 1)
+    for changed in (value[:at] + other + value[at + 1 :], value.lower()):
+        if changed != value:
+            assert check(kind, changed) is not None, f"{kind} {changed!r} taken"

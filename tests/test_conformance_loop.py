@@ -1,9 +1,10 @@
 """The loop test: the conformance suites against the reference system, clean and with every seeded fault.
 
-Clean, every requirement passes (through `yzw demo`, which also writes the reports). With a fault, the run
-over the chapter of the fault's requirement fails that requirement and nothing but its declared
-collaterals (tests/fault_loop.py, run in the shards tests/test_loop_shard_*.py so that both workers share the
-faults); a sample of faults also gets a full run. This proves the checks are real.
+Clean, every requirement passes (through `yzw demo`, which also writes the reports). With a fault, the
+checks of the fault's requirement fail it (`make loop`: the run over its whole chapter fails that requirement
+and nothing but its declared collaterals; tests/fault_loop.py, run in the shards tests/test_loop_shard_*.py
+so that both workers share the faults); a sample of faults also gets a full run. This proves the checks are
+real.
 """
 
 from __future__ import annotations

@@ -113,6 +113,20 @@ def test_a_rejected_request_does_not_burn_its_nonce() -> None:
     assert _verify(_request(), nonces) is None
 
 
+def test_the_nonce_memory_keeps_the_600_s_window_and_forgets_what_left_it() -> None:
+    now = [1_795_829_400.0]
+    nonces = NonceMemory(clock=lambda: now[0])
+    assert nonces.claim("app", "n-first")
+    for second in range(1, 1_000):  # a long run: a nonce a second
+        now[0] += 1
+        assert nonces.claim("app", f"n-{second}")
+        assert not nonces.claim("app", f"n-{second}")  # replayed at once
+    assert nonces.size <= 601  # what left the window is forgotten (no unbounded growth)
+    assert not nonces.claim("app", "n-500")  # 499 s ago: still a replay
+    assert nonces.claim("app", "n-first")  # 999 s ago: outside the window, fresh again
+    assert not nonces.claim("app", "n-first")
+
+
 def test_sm2_signed_bytes_follow_the_norms_example() -> None:
     user = {"name": "张三", "user_id": "U1", "auth_level": 3}
     assert signed_bytes(user, "2026-11-28T09:30:00+08:00") == (

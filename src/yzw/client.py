@@ -18,6 +18,8 @@ import httpx
 
 from yzw.signing import signed_headers
 
+SignHeaders = Callable[..., dict[str, str]]  # signing.signed_headers' signature: the four SIG-01 headers
+
 TOKEN_PATH = "/idp/v1/oauth/token"
 RENEW_ON = ("TOKEN_EXPIRED", "TOKEN_INVALID")  # SIG-04
 REFRESH_MARGIN = 60  # seconds before expiry when a token is renewed (SIG-04 allows the last 60 s)
@@ -42,8 +44,8 @@ class Token:
     expires_at: float = 0.0
     requests: int = field(default=0)
 
-    def fresh(self) -> bool:
-        return bool(self.value) and time.time() < self.expires_at - REFRESH_MARGIN
+    def fresh(self, margin: float = REFRESH_MARGIN) -> bool:
+        return bool(self.value) and time.time() < self.expires_at - margin
 
 
 def _prepare(
@@ -54,6 +56,7 @@ def _prepare(
     json: Any,
     content: bytes | None,
     headers: dict[str, str] | None,
+    sign: SignHeaders = signed_headers,
 ) -> tuple[str, bytes, dict[str, str]]:
     """The final URL, body bytes and headers (signed over the path and raw query actually sent)."""
     query = urlencode(params or {}, doseq=True)
@@ -68,16 +71,15 @@ def _prepare(
     if json is not None and content is None:
         out.setdefault("Content-Type", "application/json")
     nonce = secrets.token_hex(credentials.nonce_bytes)
-    out.update(
-        signed_headers(
-            credentials.app_id, credentials.secret, method, parts.path or "/", parts.query, body, nonce=nonce
-        )
-    )
+    out.update(sign(credentials.app_id, credentials.secret, method, parts.path or "/", parts.query, body, nonce=nonce))
     return full, body, out
 
 
-def _token_form(credentials: Credentials) -> bytes:
-    return urlencode({"grant_type": "client_credentials", "scope": credentials.scope}).encode()
+def token_form(credentials: Credentials, token: Token) -> tuple[bytes, dict[str, str]]:
+    """SIG-03: the token request's body and headers: a form with `grant_type=client_credentials` and the
+    scopes, no bearer (the token in hand, stale or not, stays out of it)."""
+    form = urlencode({"grant_type": "client_credentials", "scope": credentials.scope}).encode()
+    return form, {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class TokenUnavailable(httpx.HTTPError):
@@ -123,21 +125,19 @@ class _Signer:
         self.token = Token()
         self.reuse_token = True  # SIG-04; the reference system's fault token-per-request turns it off
         self.read_token: Callable[[httpx.Response, Token], None] = read_token  # SIG-03, ROB-01
+        self.sign: SignHeaders = signed_headers  # SIG-01
+        self.refresh_margin: float = REFRESH_MARGIN  # SIG-04: renewed no earlier than the token's last 60 s
+        self.retry_refused = True  # SIG-04: a call refused for its token is retried (once) with a new one
+        self.token_form: Callable[[Credentials, Token], tuple[bytes, dict[str, str]]] = token_form  # SIG-03
 
     def _token_request(self, force: bool) -> tuple[str, bytes, dict[str, str]] | None:
         """The token request to send first, or None when no token is needed or the cached one is fresh."""
-        if self.credentials.token_url is None or (not force and self.reuse_token and self.token.fresh()):
+        if self.credentials.token_url is None or (
+            not force and self.reuse_token and self.token.fresh(self.refresh_margin)
+        ):
             return None
-        form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return _prepare(
-            self.credentials,
-            "POST",
-            self.credentials.token_url,
-            None,
-            None,
-            _token_form(self.credentials),
-            form_headers,
-        )
+        form, form_headers = self.token_form(self.credentials, self.token)
+        return _prepare(self.credentials, "POST", self.credentials.token_url, None, None, form, form_headers, self.sign)
 
     def _authorization(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token.value}"} if self.credentials.token_url else {}
@@ -145,7 +145,14 @@ class _Signer:
     def _signed(self, method: str, url: str, options: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
         extra = {**(options.get("headers") or {}), **self._authorization()}
         return _prepare(
-            self.credentials, method, url, options.get("params"), options.get("json"), options.get("content"), extra
+            self.credentials,
+            method,
+            url,
+            options.get("params"),
+            options.get("json"),
+            options.get("content"),
+            extra,
+            self.sign,
         )
 
 
@@ -175,6 +182,9 @@ class SignedClient(_Signer):
         for _ in range(self.credentials.retries):
             if not _needs_new_token(response, self.credentials.renew_on):
                 break
+            if not self.retry_refused:
+                self.token = Token()  # the next call fetches a new one; this one stays refused
+                break
             response = self._send(method, url, options, force=True)
         return response
 
@@ -199,6 +209,9 @@ class AsyncSignedClient(_Signer):
         response = await self._send(method, url, options, force=False)
         for _ in range(self.credentials.retries):
             if not _needs_new_token(response, self.credentials.renew_on):
+                break
+            if not self.retry_refused:
+                self.token = Token()  # the next call fetches a new one; this one stays refused
                 break
             response = await self._send(method, url, options, force=True)
         return response

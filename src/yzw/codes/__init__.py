@@ -86,15 +86,15 @@ KINDS: dict[str, CodeKind] = {
 # Shapes that suggest a kind; a value may fit several (an all-digit USCC looks like an ID number).
 _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("license_id", re.compile(re.escape(LICENSE_PREFIX) + ".*")),
-    ("datetime", re.compile(r"\d{4}-\d{2}-\d{2}[T ].*")),
-    ("date", re.compile(r"\d{4}-\d{2}-\d{2}")),
-    ("id_number", re.compile(r"\d{17}[\dXx]")),
-    ("uscc", re.compile(r"[0-9A-Z]{18}")),
-    ("item_code", re.compile(r"[0-9A-Z]{31}")),
-    ("case_no", re.compile(r"\d{23}[\dX]")),
-    ("application_no", re.compile(r"\d{22}[\dX]")),
-    ("base_code", re.compile(r"\d{12}")),
-    ("division", re.compile(r"\d{6}")),
+    ("datetime", re.compile(r"\d{4}-\d{2}-\d{2}[T ].*", re.ASCII)),
+    ("date", re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)),
+    ("id_number", re.compile(r"\d{17}[\dXx]", re.ASCII)),
+    ("uscc", re.compile(r"[0-9A-Z]{18}", re.ASCII)),
+    ("item_code", re.compile(r"[0-9A-Z]{31}", re.ASCII)),
+    ("case_no", re.compile(r"\d{23}[\dX]", re.ASCII)),
+    ("application_no", re.compile(r"\d{22}[\dX]", re.ASCII)),
+    ("base_code", re.compile(r"\d{12}", re.ASCII)),
+    ("division", re.compile(r"\d{6}", re.ASCII)),
 )
 
 

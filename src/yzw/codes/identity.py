@@ -10,8 +10,8 @@ from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.problem import DIGITS, CodeProblem, charset_problem, check_problem, length_problem, not_in_list
 from yzw.codes.times import today_cn, yyyymmdd
 
-_ID_SHAPE = re.compile(r"\d{17}[\dX]")
-_USCC_SHAPE = re.compile(f"[{USCC_ALPHABET}]{{18}}")
+_ID_SHAPE = re.compile(r"\d{17}[\dX]", re.ASCII)
+_USCC_SHAPE = re.compile(f"[{USCC_ALPHABET}]{{18}}", re.ASCII)
 ID_CARD_TYPE = "111"
 
 

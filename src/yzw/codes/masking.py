@@ -10,9 +10,9 @@ import re
 
 SECRETS = r"app_secret|platform_secret|client_secret|access_token|refresh_token|ticket|secret"
 SECRET_FIELDS = re.compile(rf'("(?:{SECRETS})"\s*:\s*)"[^"]*"')
-SECRET_ELEMENTS = re.compile(rf"<({SECRETS})>[^<]*</\1>")
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+SECRET_ELEMENTS = re.compile(rf"<({SECRETS})>[^<]*</\1>", re.ASCII)
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])", re.ASCII)
+PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)", re.ASCII)
 SECRET_QUERY = re.compile(rf"((?:{SECRETS}|token)=)[^&\s\"]+")
 
 

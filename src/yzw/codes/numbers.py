@@ -17,7 +17,7 @@ SYSTEM_CHANNELS = ("window", "agent")  # channels whose numbers the departmental
 
 @cache
 def _shape_pattern(length: int) -> re.Pattern[str]:
-    return re.compile(rf"\d{{{length - 1}}}[\dX]")
+    return re.compile(rf"\d{{{length - 1}}}[\dX]", re.ASCII)
 
 
 def _shape(requirement: str, value: str, length: int, what: str) -> CodeProblem | None:

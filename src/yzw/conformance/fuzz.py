@@ -90,7 +90,7 @@ def _probe_operation(operation: Any, client: Any, url: str, responses: dict[str,
         except httpx.TimeoutException:
             problems.append(f"{label}: no answer within {limits().answer_seconds:g} s")
             return
-        problem = _judged(answer, responses)
+        problem = _judged(answer, responses, headers.get("Content-Type", ""))
         if problem:
             problems.append(f"{label}: {problem}")
 
@@ -98,7 +98,8 @@ def _probe_operation(operation: Any, client: Any, url: str, responses: dict[str,
     return problems
 
 
-def _judged(answer: httpx.Response, responses: dict[str, Any]) -> str | None:
+def _judged(answer: httpx.Response, responses: dict[str, Any], sent: str = "") -> str | None:
+    """The problem with an answer to a request sent as `sent` (its media type), or None."""
     body: Any = None
     if answer.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -108,8 +109,16 @@ def _judged(answer: httpx.Response, responses: dict[str, Any]) -> str | None:
     if answer.status_code >= 500 and not (isinstance(body, dict) and body.get("code") == "DEPENDENCY_UNAVAILABLE"):
         return f"{answer.status_code} {answer.text[:200]!r}"
     kind = kind_of(responses, answer.status_code)
+    answered_in_kind = _xml(sent) and _xml(answer.headers.get("content-type", ""))  # MSG-01: XML for XML
+    if kind is not None and body is None and answer.content and not answered_in_kind:  # an answer none can read
+        media = answer.headers.get("content-type") or "no Content-Type"
+        return f"{answer.status_code} answer is {media}, not the JSON of {kind}: {answer.text[:80]!r}"
     if kind is not None and body is not None:
         findings = validate(kind, body)
         if findings:
             return f"{answer.status_code} answer breaks {kind}: {findings[0].path} {findings[0].reason}"
     return None
+
+
+def _xml(media: str) -> bool:
+    return media.split(";", maxsplit=1)[0].strip().lower() in ("application/xml", "text/xml")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from yzw.errors import YzwError
+from yzw.load.clauses import judges
 
 INTAKE = "intake"
 
@@ -64,6 +65,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         raise YzwError(f"locust wrote no statistics ({exc}); see its output above") from None
 
 
+@judges("PERF-01", clauses=["PERF-01.1", "PERF-01.2", "PERF-01.3", "PERF-01.4", "PERF-01.5"])
 def judge(figures: Figures, slo: dict[str, Any], sustained_share: float) -> list[str]:
     """The ways the run missed the tier's SLO (PERF-01); empty when it met it."""
     problems = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,26 +10,36 @@ from pathlib import Path
 import httpx
 
 from yzw.client import Credentials, SignedClient
+from yzw.load.clauses import judges
 from yzw.run.target import Target
 
 CONFLICT = 409  # a number that existed before the run: nothing new was kept (specs/DECISIONS.md, PERF-02)
 CHECKERS = 8
 
 
-def entries(folder: Path) -> Iterator[tuple[str, int]]:
+def entries(folder: Path) -> Iterator[tuple[str, int, str | None]]:
+    """Each answer of the run: number, status, and the received_at of a 202 (None for other answers)."""
     for path in sorted(folder.glob("ledger-*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 record = json.loads(line)
-                yield str(record["application_no"]), int(record["status"])
+                yield str(record["application_no"]), int(record["status"]), record.get("received_at")
 
 
+@judges("PERF-02", clauses=["PERF-02.1", "PERF-02.2", "PERF-02.3", "PERF-02.4", "PERF-02.5"])
 def check(target: Target, folder: Path) -> tuple[int, list[str]]:
-    """How many applications were checked, and the problems found (lost, doubled or kept after refusal)."""
+    """How many applications were checked, and the problems found (lost, doubled or kept after refusal).
+
+    Doubled: a number answered 202 with two different received_at, so kept twice (a repeat gets the first
+    answer again: APP-04). The load sends a share of applications again after a time-out (specs/rules/slo.yaml).
+    """
     answers: dict[str, list[int]] = {}
-    for number, status in entries(folder):
+    received: dict[str, set[str]] = {}
+    for number, status, received_at in entries(folder):
         answers.setdefault(number, []).append(status)
-    doubled = [n for n, statuses in answers.items() if Counter(statuses)[202] > 1]
+        if status == 202 and received_at is not None:
+            received.setdefault(number, set()).add(received_at)
+    doubled = [n for n, times in received.items() if len(times) > 1]
     client = SignedClient(Credentials(target.grant.app_id, target.grant.secret))
 
     def known(number: str) -> tuple[str, int, str | None]:
@@ -47,7 +56,10 @@ def check(target: Target, folder: Path) -> tuple[int, list[str]]:
             results = list(pool.map(known, answers))
     finally:
         client.close()
-    problems = [f"{n} was sent twice in one run and answered 202 twice" for n in doubled[:5]]
+    problems = [
+        f"{n} was answered 202 twice with different received_at ({', '.join(sorted(received[n]))}): kept twice"
+        for n in doubled[:5]
+    ]
     for number, status, found in results:
         taken = 202 in answers[number]
         if taken and (status != 200 or found != number):

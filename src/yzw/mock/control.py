@@ -17,7 +17,7 @@ from yzw.mock.exchange import recorded
 from yzw.mock.idp import issue_ticket
 from yzw.mock.own_items import OWN_ITEMS, restore_own_items
 from yzw.mock.pipeline import Call, endpoint
-from yzw.mock.platform import PLATFORM_APP_ID, Fault, Platform
+from yzw.mock.platform import PLATFORM_APP_ID, Fault, Platform, caller_of
 from yzw.mock.scope import reset_system, system_of
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import ApiError, finding_details
@@ -26,7 +26,7 @@ from yzw.spec.catalogue import check_items
 from yzw.spec.monitoring import department_report
 from yzw.sut import PlatformGrant, Registration
 
-FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license")
+FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license", "short_token", "rotate_key")
 
 
 def _json(call: Call) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def _matches(entry: dict[str, Any], query: Any) -> bool:
         return False
     if query.get("min_status", "").isdigit() and int(entry.get("status") or 0) < int(query["min_status"]):
         return False
-    return not (query.get("app_id") and entry.get("app_id") != query["app_id"])
+    return not (query.get("app_id") and caller_of(entry) != query["app_id"])
 
 
 @endpoint(signed=False)

@@ -16,17 +16,21 @@ from yzw.serving.errors import ApiError
 from yzw.serving.http import FORM
 from yzw.spec.limits import limits
 
+SHORT_TOKEN_SECONDS = 150  # a token a check can watch: renewal is fine only in its last 60 s (SIG-04)
+
 
 @endpoint(kind="token-request", media=(FORM,))
 async def issue_token(call: Call) -> Response:
     """POST /idp/v1/oauth/token: a token for the union of the scopes asked (SIG-05: no unknown names)."""
     asked = frozenset(str(call.document["scope"]).split())  # the schema admits only the norm's names (SIG-05)
-    token = call.platform.issue_token(str(call.app_id), asked)
+    short = call.platform.take_flag("short_token", call.app_id)  # SIG-04: a check watches the token's lifetime
+    lifetime = SHORT_TOKEN_SECONDS if short else limits().token_lifetime_seconds
+    token = call.platform.issue_token(str(call.app_id), asked, lifetime)
     return JSONResponse(
         {
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": limits().token_lifetime_seconds,
+            "expires_in": lifetime,
             "scope": " ".join(sorted(asked)),
         }
     )
@@ -62,14 +66,16 @@ async def validate_ticket(call: Call) -> Response:
         raise ApiError(400, "TICKET_USED", "the ticket was used already (SSO-03)")
     platform.store.execute("UPDATE tickets SET used = 1 WHERE ticket = ?", ticket)
     user, issued_at = json.loads(row["user_record"]), _now_text()
-    signature = platform.key.sign(user, issued_at)
+    key = platform.next_key if platform.take_flag("rotate_key", call.app_id) else platform.key  # SSO-02: by kid
+    signature = key.sign(user, issued_at)
     if platform.take_flag("forge_signature", call.app_id):
-        signature = platform.key.sign({**user, "auth_level": 4}, issued_at)  # a valid signature over other bytes
-    return JSONResponse({"user": user, "issued_at": issued_at, "kid": platform.key.kid, "signature": signature})
+        signature = key.sign({**user, "auth_level": 4}, issued_at)  # a valid signature over other bytes
+    return JSONResponse({"user": user, "issued_at": issued_at, "kid": key.kid, "signature": signature})
 
 
 @endpoint(signed=False)
 async def keys(call: Call) -> Response:
-    """GET /idp/v1/keys: the IdP's SM2 public keys (SSO-02)."""
-    key = call.platform.key
-    return JSONResponse({"keys": [{"kid": key.kid, "alg": "SM2", "public_key": key.public_key_hex}]})
+    """GET /idp/v1/keys: the IdP's SM2 public keys (SSO-02), the next one published ahead of its use (listed
+    first: a system picks the key the answer's kid names)."""
+    published = (call.platform.next_key, call.platform.key)
+    return JSONResponse({"keys": [{"kid": k.kid, "alg": "SM2", "public_key": k.public_key_hex} for k in published]})

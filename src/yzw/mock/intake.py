@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -34,8 +34,9 @@ HISTORY_FIELDS = tuple(f.name for f in fields(History))
 
 
 def receipt_id(node: str) -> str:
-    """A receipt id unique across replica processes and restarts (EVT-08): the node, then a random UUID."""
-    return f"R-{node}-{uuid.uuid4().hex}"
+    """A receipt id unique across replica processes and restarts (EVT-08): the node, then 128 random bits
+    as 32 hex digits (a UUID's text without the UUID object, which costs more than the rest of the id)."""
+    return f"R-{node}-{os.urandom(16).hex()}"
 
 
 _clock: list[Any] = [0, ""]  # the second last asked for, and its text

@@ -135,7 +135,9 @@ class Observe:
             "t": round(now, 3),  # the arrival to the millisecond, for back-off intervals (EVT-07)
             "app_id": wanted.get(b"x-yzw-app-id"),
             "bearer": (wanted.get(b"authorization") or "").startswith("Bearer "),  # SIG-03; the token stays out
+            "bearer_app": self._bearer_app(wanted.get(b"authorization")),  # who an unsigned call came from (SIG-01)
             "if_none_match": wanted.get(b"if-none-match"),  # CAT-01: the ETag the system echoes
+            "content_type": wanted.get(b"content-type"),  # SIG-03: the token request is a form
         }
         request_body, response_body = bytearray(), bytearray()
 
@@ -168,6 +170,13 @@ class Observe:
             )  # decoded when read (/_mock/traffic), not on the hot path
             with self.platform.traffic_lock:
                 self.platform.traffic[self.node.name].append(entry)
+
+    def _bearer_app(self, authorization: str | None) -> str | None:
+        """The app a bearer token was issued to (by this process, revoked or forgotten since): a call signed wrongly
+        or not at all is still the system's own when it carries the system's token (SIG-01)."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return None
+        return self.platform.token_owners.get(authorization.removeprefix("Bearer ").strip())
 
     async def _fault(self, scope: Scope, path: str, app_id: str | None, receive: Receive, send: Send) -> bool:
         """Apply a matching fault (one for every caller, or for the calling system); True when it answered in the
@@ -251,7 +260,7 @@ async def _drain(receive: Receive) -> None:
         pass
 
 
-OBSERVED = (b"x-yzw-app-id", b"authorization", b"if-none-match")
+OBSERVED = (b"x-yzw-app-id", b"authorization", b"if-none-match", b"content-type")
 
 
 def _observed_headers(scope: Scope) -> dict[bytes, str]:

@@ -7,6 +7,7 @@ testing: the traffic log, injected faults and one-shot flags.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import secrets
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yzw.codes import compose
+from yzw.codes.calendar import default_calendar
+from yzw.errors import SpecError
 from yzw.mock.own_items import keep_own_items
 from yzw.mock.topology import Topology
 from yzw.serving.store import Store
@@ -28,6 +31,14 @@ from yzw.sut import Registration
 PLATFORM_APP_ID = "yzw-platform"
 TRAFFIC_KEPT = 20_000  # per node
 CACHE_SECONDS = 1.0  # how long a replica trusts its copy of a token or of the clock
+
+TOKEN_OWNERS_KEPT = 100_000  # tokens whose owner the traffic log can still name
+
+
+def caller_of(entry: dict[str, Any]) -> str | None:
+    """Which system a logged request came from: its X-Yzw-App-Id, or, unsigned, the app its bearer token was
+    issued to (a system's own call even when it forgot to sign it, SIG-01)."""
+    return entry.get("app_id") or entry.get("bearer_app")
 
 
 @dataclass
@@ -101,10 +112,12 @@ class Platform:
     topology: Topology
     store: Store
     key: SigningKey = field(default_factory=lambda: SigningKey.generate("idp-2026"))
+    next_key: SigningKey = field(default_factory=lambda: SigningKey.generate("idp-2027"))  # published ahead (SSO-02)
     platform_secret: str = ""
     urls: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # app_id → (secret, kind)
     tokens: dict[str, TokenRecord] = field(default_factory=dict)
+    token_owners: dict[str, str] = field(default_factory=dict)  # every token this process issued: whose (traffic)
     nonces: dict[str, Nonces] = field(default_factory=dict)
     traffic: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
     traffic_lock: threading.Lock = field(default_factory=threading.Lock)  # one system's traffic is forgotten alone
@@ -116,6 +129,7 @@ class Platform:
 
     def __post_init__(self) -> None:
         self.platform_secret = self.platform_secret or _platform_secret(self.store)
+        _preload_calendar()
         shared = self.store.dialect != "sqlite"  # SQLite serves one process: memory is enough and faster
         for node in self.topology.nodes:
             self.nonces[node.name] = SharedNonces(self.store, node.name) if shared else NonceMemory()
@@ -167,9 +181,9 @@ class Platform:
         return [system for system in self.systems() if system.dept_uscc == dept_uscc]
 
     # tokens -----------------------------------------------------------------------------------------------
-    def issue_token(self, app_id: str, scopes: frozenset[str]) -> str:
+    def issue_token(self, app_id: str, scopes: frozenset[str], lifetime: int | None = None) -> str:
         token, now = secrets.token_urlsafe(24), time.time()
-        expires_at = now + limits().token_lifetime_seconds  # SIG-03
+        expires_at = now + (lifetime or limits().token_lifetime_seconds)  # SIG-03
         self.store.execute(
             "INSERT INTO tokens (token, app_id, scope, expires_at, issued_at) VALUES (?, ?, ?, ?, ?)",
             token,
@@ -179,6 +193,9 @@ class Platform:
             now,
         )
         self.tokens[token] = TokenRecord(app_id, scopes, expires_at, read_at=now)
+        if len(self.token_owners) > TOKEN_OWNERS_KEPT:
+            self.token_owners.clear()
+        self.token_owners[token] = app_id  # kept after a reset or a revocation: an old token still names its app
         return token
 
     def token(self, value: str) -> TokenRecord | None:
@@ -266,3 +283,10 @@ class Platform:
                 self.flags[key] -= 1
                 return True
         return False
+
+
+def _preload_calendar() -> None:
+    """Read the working-day calendar before the first push: supervision needs it for the first case, and
+    reading it then would stall the first pushes of a run by the time the YAML takes to load."""
+    with contextlib.suppress(SpecError):  # a broken calendar is reported where it is used
+        default_calendar()

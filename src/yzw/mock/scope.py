@@ -15,7 +15,7 @@ import re
 
 from yzw.mock.catalog import load_demo_catalogue
 from yzw.mock.own_items import restore_own_items
-from yzw.mock.platform import Platform
+from yzw.mock.platform import Platform, caller_of
 from yzw.serving.errors import ApiError
 from yzw.serving.store import Db
 from yzw.sut import Registration
@@ -61,7 +61,7 @@ def reset_system(platform: Platform, system: Registration) -> None:
             platform.delivered.remove(entry)
     with platform.traffic_lock:
         for log in platform.traffic.values():
-            kept = [entry for entry in log if entry.get("app_id") != app_id]
+            kept = [entry for entry in log if caller_of(entry) != app_id]
             log.clear()
             log.extend(kept)
 
@@ -103,7 +103,7 @@ def _pushed_numbers(platform: Platform, app_id: str) -> set[str]:
     found: set[str] = set()
     for log in platform.traffic.values():
         for entry in list(log):
-            if entry.get("app_id") == app_id and str(entry.get("path", "")).startswith("/exchange/"):
+            if caller_of(entry) == app_id and str(entry.get("path", "")).startswith("/exchange/"):
                 body = entry.get("request") or b""
                 text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
                 found.update(a or b for a, b in NUMBER_IN_BODY.findall(text))

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import math
 import time
+from functools import lru_cache
 from typing import Any
 
 from yzw.codes.calendar import default_calendar
@@ -80,7 +81,9 @@ def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
     """
     offsets = platform.clock_offsets()  # read before the transaction: the store's lock is not re-entrant
     latest = time.time() + max(offsets.values(), default=0.0)  # the clock furthest on
-    raised = []
+    raised: list[dict[str, Any]] = []
+    checked: list[tuple[float | None, str, str]] = []
+    nows: dict[float, dt.datetime] = {}  # each department clock's now, read once a tick
     with platform.store.transaction() as db:
         rows = db.execute(
             "SELECT application_no, body, next_check FROM cases WHERE node = ? AND next_check <= ?", (node.name, latest)
@@ -88,7 +91,9 @@ def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
         for key, body, due_check in rows.fetchall():
             case = json.loads(body)
             offset = offsets.get(case["dept_uscc"], offsets.get("", 0.0))
-            now = dt.datetime.fromtimestamp(time.time() + offset, CN_TZ).replace(microsecond=0)
+            now = nows.get(offset)
+            if now is None:
+                now = nows[offset] = dt.datetime.fromtimestamp(time.time() + offset, CN_TZ).replace(microsecond=0)
             if due_check > now.timestamp():  # its department's clock is behind the furthest one
                 continue
             try:
@@ -96,9 +101,9 @@ def raise_cards(platform: Platform, node: NodeSpec) -> list[dict[str, Any]]:
                 upcoming = next_check(case, now)
             except CalendarYearMissing:
                 upcoming = None
-            db.execute(
-                "UPDATE cases SET next_check = ? WHERE node = ? AND application_no = ?", (upcoming, node.name, key)
-            )
+            checked.append((upcoming, node.name, key))
+        if checked:
+            db.executemany("UPDATE cases SET next_check = ? WHERE node = ? AND application_no = ?", checked)
     return raised
 
 
@@ -106,19 +111,26 @@ def next_check(case: dict[str, Any], now: dt.datetime) -> float | None:
     """The next moment a card could become due for the case (a day's start), or None when none can."""
     if case.get("closed_at") or case.get("suspended_since") or not case.get("promised_due_at"):
         return None
-    calendar, due = default_calendar(), due_day(case)
+    due = due_day(case)
     if due is None:
         return None
-    warning_day, left = due, max(1, math.ceil(limits().warning_share * int(case.get("promised_days") or 0)))
+    moments = _card_moments(due, int(case.get("promised_days") or 0), legal_day(case))
+    future = [moment for moment in moments if moment > now.timestamp()]
+    return min(future) if future else None
+
+
+@lru_cache(maxsize=4096)
+def _card_moments(due: dt.date, promised_days: int, legal: dt.date | None) -> tuple[float, ...]:
+    """The starts of the days a card can become due: the warning day, the day after the due day, the day
+    after one more working day, and the day after the legal limit (the cases of a day share them)."""
+    calendar = default_calendar()
+    warning_day, left = due, max(1, math.ceil(limits().warning_share * promised_days))
     while left > 0:
         warning_day -= dt.timedelta(days=1)
         left -= calendar.is_working_day(warning_day)
-    legal = legal_day(case)
     days = [warning_day, due + dt.timedelta(days=1), calendar.add_working_days(due, 1) + dt.timedelta(days=1)]
     days += [legal + dt.timedelta(days=1)] if legal else []
-    moments = [dt.datetime.combine(day, dt.time(), CN_TZ).timestamp() for day in days]
-    future = [moment for moment in moments if moment > now.timestamp()]
-    return min(future) if future else None
+    return tuple(dt.datetime.combine(day, dt.time(), CN_TZ).timestamp() for day in days)
 
 
 def _insert_cards(

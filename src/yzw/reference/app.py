@@ -15,7 +15,7 @@ from yzw.reference import driver, intake, services, sso
 from yzw.reference.guard import Call, route, system_pipeline
 from yzw.reference.journal import pusher
 from yzw.reference.system import ReferenceSystem
-from yzw.serving.errors import ApiError, exception_handlers
+from yzw.serving.errors import ApiError
 
 
 @route(parse=True)
@@ -25,7 +25,7 @@ async def submit(call: Call) -> Response:
 
 @route()
 async def status(call: Call) -> Response:
-    return intake.status(call.system, call.request.path_params["application_no"])
+    return call.system.parts.status_query(call.system, call.request.path_params["application_no"])
 
 
 @route("supplements")
@@ -45,7 +45,7 @@ async def catalog_notice(call: Call) -> Response:
 
 @route("notice")
 async def supervision_notice(call: Call) -> Response:
-    return services.supervision_notice(call.system, dict(call.document))
+    return call.system.parts.notice_answer(call.system, dict(call.document))
 
 
 @route("logout")
@@ -55,23 +55,29 @@ async def logout(call: Call) -> Response:
 
 async def health(request: Request) -> Response:
     system: ReferenceSystem = request.app.state.system
-    return await system.parts.health(request)
+    return await system.parts.public_gate(request) or await system.parts.health(request)
 
 
 async def guide(request: Request) -> Response:
     system: ReferenceSystem = request.app.state.system
-    return await system.parts.guide_page(request)
+    return await system.parts.public_gate(request) or await system.parts.guide_page(request)
 
 
 async def hand_off(request: Request) -> Response:
-    return await sso.hand_off(request.app.state.system, request)
+    system: ReferenceSystem = request.app.state.system
+    return await system.parts.public_gate(request) or await sso.hand_off(system, request)
 
 
 async def session(request: Request) -> Response:
-    return sso.session(request.app.state.system, request)
+    system: ReferenceSystem = request.app.state.system
+    return await system.parts.public_gate(request) or sso.session(system, request)
 
 
 async def apply_entry(request: Request) -> Response:
+    system: ReferenceSystem = request.app.state.system
+    refused = await system.parts.public_gate(request)
+    if refused is not None:
+        return refused
     try:
         return await sso.apply_entry(request.app.state.system, request, request.path_params["item_code"])
     except ApiError as error:  # a browser-facing endpoint (MSG-02)
@@ -104,6 +110,6 @@ def create_reference_app(system: ReferenceSystem) -> Starlette:
         Route("/yzw/v1/supervision/notices", supervision_notice, methods=["POST"]),
         Route("/_driver/actions", actions, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers("system"))
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=system.parts.route_errors("system"))
     app.state.system, app.state.pipeline = system, system_pipeline(system)
     return app

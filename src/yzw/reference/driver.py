@@ -397,7 +397,8 @@ def bj_payload(result: str, licenses: list[str], params: dict[str, Any]) -> dict
 
 async def _issue_license(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> str:
     license_id = system.parts.license_id(system, entry, found["case_no"])
-    await system.parts.license_issue(system, _license(system, found, entry, license_id))
+    license_ = system.parts.license_document(_license(system, found, entry, license_id), entry, found)
+    await system.parts.license_issue(system, license_)
     return license_id
 
 
@@ -423,6 +424,11 @@ def _license(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, An
         "case_no": case_no,
         "file": {"format": "ofd", "size": len(document), "sm3": sm3_hex(document)},
     }
+
+
+def license_as_built(license_: dict[str, Any], entry: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """LIC-01: the e-license as built from the case (`found`) and the item's catalogue `entry`, sent as it is."""
+    return license_
 
 
 def license_owner(applicant: dict[str, Any]) -> dict[str, Any]:
@@ -494,7 +500,7 @@ def _keep(system: ReferenceSystem, application: dict[str, Any]) -> None:
 
 def _window_application(system: ReferenceSystem, params: dict[str, Any], channel: str) -> dict[str, Any]:
     """The clerk's entry as an application, under the next number of the window's channel (CODE-05)."""
-    number = compose.system_application_no(
+    number = system.parts.window_number(
         system.parts.window_division(system),
         system.parts.window_digit(channel),
         today_cn(),

@@ -7,7 +7,10 @@ Each replacement breaks the requirement the catalogue names for its fault, and n
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
+import hashlib
+import hmac as std_hmac
 import html
 import json
 import re
@@ -19,18 +22,23 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext, suppress
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
 
+import gmalg
 import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from yzw.client import Token
+from yzw.client import AsyncSignedClient, Credentials, SignHeaders, Token, TokenUnavailable
 from yzw.codes import check, compose
 from yzw.codes.calendar import default_calendar, promised_due_at
-from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, uscc_check
+from yzw.codes.checksums import USCC_ALPHABET, mod_11_2_check, mod_37_36_check, uscc_check
+from yzw.codes.license import PREFIX as LICENSE_PREFIX
 from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
@@ -42,13 +50,16 @@ from yzw.reference.driver import (
     allowed_steps,
     announce,
     bj_payload,
+    bysl_payload,
     carry_out,
     event_answer,
     issue_case_no,
     issue_license,
     license_number,
+    license_owner,
     licensed_review,
     missing_materials,
+    next_window_serial,
     one_per_bad_review,
     reason_given,
     review,
@@ -57,19 +68,28 @@ from yzw.reference.driver import (
     verify_license,
 )
 from yzw.reference.guard import answer_in_kind
-from yzw.reference.intake import STATUS, first_answer, health
-from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, record_event, send, settle
-from yzw.reference.services import clerks_action, evaluation_record, guide_page
-from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user
+from yzw.reference.intake import STATUS, first_answer, health, supplements_taken, waiting_for_supplements
+from yzw.reference.journal import EVENTS, SYSTEM_NAME, is_refusal, queue, record_event, send, settle
+from yzw.reference.services import (
+    clerks_action,
+    evaluation_record,
+    guide_page,
+    send_rectification,
+    supervision_notice,
+)
+from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user, verified
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
-from yzw.serving.errors import ApiError, error_response
-from yzw.serving.http import JSON, XML, prefers_html
+from yzw.serving.errors import ApiError, error_response, exception_handlers
+from yzw.serving.http import JSON, XML, prefers_html, read_body
 from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
 from yzw.signing import (
+    HEADER_APP_ID,
     HEADER_NONCE,
+    HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
     NONCE_SYNTAX,
     SIG02_ORDER,
+    SIGNATURE_HEADERS,
     TIMESTAMP_WINDOW,
     UNRESERVED,
     NonceMemory,
@@ -79,19 +99,24 @@ from yzw.signing import (
     Stage,
     app_known,
     canonical_query,
+    canonical_string,
     header_syntax,
     headers_present,
+    new_nonce,
     nonce_fresh,
     query_pairs,
+    signature,
     signature_matches,
+    sm3_hex,
     timestamp_window,
 )
+from yzw.sm2 import DEFAULT_UID, signed_bytes
 from yzw.spec import validate
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
 from yzw.spec.schemas import schema_documents
 from yzw.spec.xml import NS as XML_NS
-from yzw.spec.xml import from_xml, xsd_errors
+from yzw.spec.xml import from_xml, to_xml, xsd_errors
 
 # The members of an application the strict parser of unknown-fields-refused knows (the norm's, today).
 APPLICANT_KINDS = frozenset(code_list("applicant_kinds"))  # CODE-09's legal-person kinds
@@ -163,6 +188,81 @@ def _stored_again(system: ReferenceSystem, known: dict[str, Any] | None, documen
 async def _synchronous_lookup() -> None:
     """A synchronous lookup per application (PERF-01)."""
     await asyncio.sleep(0.9)
+
+
+async def _synchronous_archive_write() -> None:
+    """PERF-01 broken: a synchronous 30 ms archive write inside the async handler blocks the whole server, so
+    intake serves one application at a time: about 33 a second, below every tier's rate, whatever the hardware."""
+    time.sleep(0.03)
+
+
+def _status_numbered_by_case(found: dict[str, Any], state: str) -> dict[str, Any]:
+    """APP-07 broken: the status answer's application_no is filled from the case record, so from acceptance on
+    it carries the case_no instead of the number queried."""
+    answer = intake.status_answer(found, state)
+    if found["case_no"]:
+        answer["application_no"] = found["case_no"]
+    return answer
+
+
+def _draft_kept_on_refusal(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """PERF-02 broken: every application is saved as a draft before it is validated (so that no citizen's input
+    is lost), and the draft stays when the application is refused 400: the status query knows it."""
+    number = document.get("application_no") if isinstance(document, dict) else None
+    if findings and isinstance(number, str) and system.application(number) is None:
+        received_at = now_text()
+        draft = {"application_no": number, "received_at": received_at, "status": "draft"}
+        intake.insert_application(system, document, draft, received_at)
+    return intake.as_found(system, document, findings)
+
+
+def _logout_route_missing(user_id: str) -> Response:
+    """SSO-06 broken: the system never mapped the IdP's logout call (it logs people out only from its own menu):
+    POST /yzw/v1/sso/logout is an unknown route, and nothing ends."""
+    return ApiError(404, "NOT_FOUND", "no route POST /yzw/v1/sso/logout").response()
+
+
+def _no_sessions_ended(system: ReferenceSystem, user_id: str) -> None:
+    """logout-route-missing, second half: the unmapped call ends no session."""
+
+
+async def _slow_archive_lookup() -> None:
+    """resend-kept-twice, first half: a 1.5 s archive lookup before the application is stored."""
+    await asyncio.sleep(1.5)
+
+
+def _upserted_without_second_look(
+    system: ReferenceSystem, document: Any, answer: dict[str, Any], received_at: str
+) -> Response | None:
+    """APP-04 / PERF-02 broken: the duplicate check runs only when an application arrives, and it is stored with
+    an upsert, so a repeat that arrives while the first is still being handled is kept again, replacing it, and
+    answered with its own received_at."""
+    intake.insert_application(system, document, answer, received_at, verb="INSERT OR REPLACE")
+    return None
+
+
+SHED_ABOVE = 5  # applications in flight (more than a certification's concurrent sample of 4 sends at once)
+_IN_FLIGHT = [0]
+_SHED: contextvars.ContextVar[bool] = contextvars.ContextVar("shed", default=False)
+
+
+async def _counted_archive_write() -> None:
+    """overload-shed-after-keeping, first half: each application is counted in flight during a 120 ms archive
+    write, and the guard decides on arrival whether it is one too many (the decision stays with the request)."""
+    _SHED.set(_IN_FLIGHT[0] >= SHED_ABOVE)
+    _IN_FLIGHT[0] += 1
+    try:
+        await asyncio.sleep(0.12)
+    finally:
+        _IN_FLIGHT[0] -= 1
+
+
+def _shed_after_keeping(system: ReferenceSystem, document: Any) -> None:
+    """PERF-02 broken: the overload guard sits in post-processing, after the application was stored, so an
+    application it sheds is answered 503 and kept all the same."""
+    intake.announced_by_platform(system, document)
+    if _SHED.get():
+        raise ApiError(503, "OVERLOADED", "too many applications at once; try again later")
 
 
 async def _from_own_list(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
@@ -1924,6 +2024,1590 @@ async def _everything_in_one_batch(system: ReferenceSystem) -> int:
     return delivered
 
 
+# depth: APP, CAT, LIC, SUP, EVAL, ROB (appetc)
+def _schema_refusing(path: str, reason: str, wrong: Callable[[dict[str, Any]], bool]) -> Callable[..., list[Finding]]:
+    """APP-01 broken: the vendor's request model is narrower than the schema: it refuses what `wrong` picks out
+    (a finding at `path`, so 400 SCHEMA_INVALID for a valid application)."""
+
+    def check(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+        if isinstance(document, dict) and wrong(document):
+            return [*findings, Finding(path, path.rsplit("/", 1)[-1], reason, "APP-01")]
+        return findings
+
+    return check
+
+
+# SIG-01, SIG-03 in the system's own calls (depth-sigsso)
+CanonicalRule = Callable[[str, str, str | bytes, str, str, bytes], str]
+MacRule = Callable[[str, str], str]
+
+
+def _vendor_signer(
+    canonical: CanonicalRule = canonical_string,
+    mac: MacRule = signature,
+    stamp: Callable[[], str] = lambda: str(int(time.time())),
+    unsigned: Callable[[str], bool] = lambda path: False,
+    key: Callable[[ReferenceSystem, str], str] = lambda system, secret: secret,
+    app_id: Callable[[ReferenceSystem, str], str] = lambda system, own: own,
+) -> Callable[[ReferenceSystem], SignHeaders]:
+    """The system's own signing (SIG-01) as a vendor wrote it: its canonical string, its MAC, its timestamp,
+    its key and app id, and the paths it forgot to sign."""
+
+    def signer_of(system: ReferenceSystem) -> SignHeaders:
+        def sign(
+            own_app_id: str,
+            secret: str,
+            method: str,
+            path: str,
+            raw_query: str | bytes = "",
+            body: bytes = b"",
+            *,
+            timestamp: int | None = None,
+            nonce: str | None = None,
+        ) -> dict[str, str]:
+            if unsigned(path):
+                return {}
+            when, nonce = stamp(), nonce or new_nonce()
+            return {
+                HEADER_APP_ID: app_id(system, own_app_id),
+                HEADER_TIMESTAMP: when,
+                HEADER_NONCE: nonce,
+                HEADER_SIGNATURE: mac(key(system, secret), canonical(method, path, raw_query, when, nonce, body)),
+            }
+
+        return sign
+
+    return signer_of
+
+
+def _lines(method: str, path: str, query: str, stamp: str, nonce: str, body_hash: str) -> str:
+    return "\n".join((method, path, query, stamp, nonce, body_hash))
+
+
+def _hmac_sha256(secret: str, message: str) -> str:
+    """SIG-01 broken: HMAC-SHA256, as most cloud APIs sign, not HMAC-SM3."""
+    return std_hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _utf16_keyed(secret: str, message: str) -> str:
+    """SIG-01 broken: the key is the secret's UTF-16LE bytes (C#'s Encoding.Unicode.GetBytes), not its UTF-8."""
+    mac = crypto_hmac.HMAC(secret.encode("utf-16-le"), hashes.SM3())
+    mac.update(message.encode())
+    return mac.finalize().hex()
+
+
+def _lowercase_method(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the method as the HTTP library names it internally, lower case."""
+    return _lines(method.lower(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _path_within_service(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the path relative to the service's base URL (`/events`), as the route table names it,
+    not the path sent (`/exchange/v1/events`)."""
+    relative = "/" + "/".join(path.split("/")[3:])
+    return _lines(method.upper(), relative, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _query_line_dropped(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: a request without a query leaves the CANONICAL_QUERY line out (five lines, not six)."""
+    query = canonical_query(raw_query)
+    lines = (method.upper(), path, *((query,) if query else ()), stamp, nonce, sm3_hex(body))
+    return "\n".join(lines)
+
+
+def _nonce_before_timestamp(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: nonce and timestamp swapped in the canonical string (the headers' alphabetical order)."""
+    return _lines(method.upper(), path, canonical_query(raw_query), nonce, stamp, sm3_hex(body))
+
+
+def _body_serialized_again(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: the body hash is over the document serialized once more (compact), not the bytes sent."""
+    if body:
+        with suppress(ValueError):
+            body = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode()
+    return _lines(method.upper(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _no_body_no_hash(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: a request without a body leaves the hash line empty instead of the SM3 of nothing."""
+    return _lines(method.upper(), path, canonical_query(raw_query), stamp, nonce, sm3_hex(body) if body else "")
+
+
+def _trailing_newline(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+    """SIG-01 broken: every line, the last too, ends with a newline."""
+    return canonical_string(method, path, raw_query, stamp, nonce, body) + "\n"
+
+
+def _under(*prefixes: str) -> Callable[[str], bool]:
+    return lambda path: path.startswith(prefixes)
+
+
+def _token_request(grant_type: str = "client_credentials", *, as_json: bool = False, bearer: bool = False) -> Any:
+    """SIG-03's token request as a vendor wrote it: its grant type, a JSON body, a stale bearer on it."""
+
+    def form(credentials: Credentials, token: Token) -> tuple[bytes, dict[str, str]]:
+        fields = {"grant_type": grant_type, "scope": credentials.scope}
+        if as_json:
+            body, headers = json.dumps(fields).encode(), {"Content-Type": "application/json"}
+        else:
+            body, headers = urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        if bearer and token.value:
+            headers["Authorization"] = f"Bearer {token.value}"
+        return body, headers
+
+    return form
+
+
+# SIG-01 CANONICAL_QUERY on the receiving side (depth-sigsso)
+def _split_on_semicolons_too(raw_query: str | bytes) -> str:
+    """SIG-01 broken: pairs split on `;` as well as `&` (the old HTML form rule of parse_qsl before 3.9.2)."""
+    raw = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
+    pairs = [pair for part in raw.split(";") for pair in query_pairs(part.encode("latin-1"))]
+    return _encoded(sorted(pairs))
+
+
+def _empty_pairs_kept(raw_query: str | bytes) -> str:
+    """SIG-01 broken: `a=1&&b=2` keeps its empty pair, as the name `` with an empty value (`=`)."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    pairs = query_pairs(raw) + [("", "")] * sum(1 for segment in raw.split(b"&") if raw and not segment)
+    return _encoded(sorted(pairs))
+
+
+def _decoded_pairs(raw: bytes, decode: Callable[[bytes], str]) -> list[tuple[str, str]]:
+    """The raw query's non-empty `name=value` pairs, each part decoded by a vendor's rule."""
+    pairs = []
+    for segment in raw.split(b"&"):
+        if segment:
+            name, _, value = segment.partition(b"=")
+            pairs.append((decode(name), decode(value)))
+    return pairs
+
+
+def _plus_kept(raw_query: str | bytes) -> str:
+    """SIG-01 broken: names and values decoded by URI rules (`unquote`), so `+` stays a plus, not a space."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    return _encoded(sorted(_decoded_pairs(raw, lambda part: unquote_to_bytes(part).decode("utf-8", "replace"))))
+
+
+def _read_as_latin1(raw_query: str | bytes) -> str:
+    """SIG-01 broken: decoded bytes read as ISO-8859-1 (a servlet container's default), not UTF-8."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    return _encoded(
+        sorted(_decoded_pairs(raw, lambda part: unquote_to_bytes(part.replace(b"+", b" ")).decode("latin-1")))
+    )
+
+
+def _bad_escapes_kept_raw(raw_query: str | bytes) -> str:
+    """SIG-01 broken: a value whose escapes do not decode is taken raw into the canonical query (`%zz`, not
+    `%25zz`)."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    parts = []
+    for segment in sorted(filter(None, raw.split(b"&"))):
+        encoded = []
+        for piece in segment.partition(b"=")[::2]:
+            text = piece.decode("latin-1")
+            bad = re.search(r"%(?![0-9A-Fa-f]{2})", text)
+            encoded.append(text if bad else quote(unquote_to_bytes(piece.replace(b"+", b" ")), safe=UNRESERVED))
+        parts.append(tuple(encoded))
+    return "&".join(f"{name}={value}" for name, value in sorted(parts))
+
+
+def _bad_bytes_dropped(raw_query: str | bytes) -> str:
+    """SIG-01 broken: bytes that are not UTF-8 are dropped (errors="ignore"), not read as U+FFFD."""
+    raw = raw_query.encode("latin-1") if isinstance(raw_query, str) else raw_query
+    return _encoded(sorted(_decoded_pairs(raw, _utf8_ignoring_bad_bytes)))
+
+
+def _utf8_ignoring_bad_bytes(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", "ignore")
+
+
+def _pairs_as_sent(raw_query: str | bytes) -> str:
+    """SIG-01 broken: the pairs are re-encoded in the order they came, never sorted."""
+    return _encoded(query_pairs(raw_query))
+
+
+def _spaces_as_plus(raw_query: str | bytes) -> str:
+    """SIG-01 broken: re-encoded with form rules (`quote_plus`), so a space becomes `+`, not `%20`."""
+    return "&".join(
+        f"{quote_plus(n, safe=UNRESERVED)}={quote_plus(v, safe=UNRESERVED)}" for n, v in sorted(query_pairs(raw_query))
+    )
+
+
+def _scopes_without(scope: str) -> str:
+    """SIG-05 broken: the token asks for the scopes of the modules the vendor wired first, one of them missing."""
+    return " ".join(name for name in SCOPES.split() if name != scope)
+
+
+def _own_secret_as_fallback(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-02 broken: the system was first tested with its own secret; the fallback stayed, so a platform request
+    whose signature fails with the platform_secret is tried again with the system's own app_secret."""
+    try:
+        check_signature(pipeline, call, route)
+    except ApiError as refusal:
+        if route.signer != "platform" or refusal.code != "SIGNATURE_INVALID":
+            raise
+        system: ReferenceSystem = call.request.app.state.system
+        secrets_ = {system.platform_app_id: system.registration.app_secret}
+        own = replace(pipeline, keys=lambda call, route: secrets_.get)
+        verify_signature(own, call, route, call.request.scope["query_string"])
+
+
+def _signature_filter_at(path: str) -> Callable[[Request], Awaitable[Response | None]]:
+    """SIG-02 broken: the authentication filter covers /yzw/v1/* but for a list of exceptions, and this public path
+    was left off the list: without the four headers it is refused 401 SIGNATURE_MISSING."""
+    pattern = re.compile(path)
+
+    async def gate(request: Request) -> Response | None:
+        if pattern.fullmatch(request.url.path) and not all(request.headers.get(name) for name in SIGNATURE_HEADERS):
+            return error_response(401, "SIGNATURE_MISSING", "missing signature header(s) (SIG-01)")
+        return None
+
+    return gate
+
+
+# SSO-02: how the identity record is verified (depth-sigsso)
+KeyChoice = Callable[[dict[str, str], dict[str, Any]], str | None]
+
+
+def _by_kid(keys: dict[str, str], record: dict[str, Any]) -> str | None:
+    return keys.get(record.get("kid", ""))
+
+
+def _sm2_verified(
+    data_of: Callable[[dict[str, Any], str], bytes] = signed_bytes,
+    key_of: KeyChoice = _by_kid,
+    uid_of: Callable[[dict[str, Any]], bytes] = lambda user: DEFAULT_UID,
+    der: bool = False,
+) -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 as a vendor verified it: the bytes, the key, the SM2 user id and the signature's form it chose."""
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        key = key_of(keys, record)
+        if key is None:
+            return False
+        try:
+            signature_ = bytes.fromhex(str(record["signature"]))
+            if der:
+                r_int, s_int = decode_dss_signature(signature_)
+                r, s_ = r_int.to_bytes(32, "big"), s_int.to_bytes(32, "big")
+            else:
+                r, s_ = signature_[:32], signature_[32:]
+            verifier = gmalg.SM2(pk=bytes.fromhex(key), uid=uid_of(record["user"]))
+            return bool(verifier.verify(data_of(record["user"], str(record["issued_at"])), r, s_))
+        except (ValueError, gmalg.errors.GMError):
+            return False
+
+    return check
+
+
+def _applicant_is(kind: str, lacks: str) -> Callable[[dict[str, Any]], bool]:
+    """An applicant of type `kind` without the member `lacks`."""
+
+    def wrong(document: dict[str, Any]) -> bool:
+        applicant = document.get("applicant")
+        return isinstance(applicant, dict) and applicant.get("type") == kind and lacks not in applicant
+
+    return wrong
+
+
+def _repeat_answered_200(system: ReferenceSystem, known: dict[str, Any] | None, document: Any) -> Response | None:
+    """APP-04 broken: an identical repeat is answered with the first answer, but 200 ("already have it")."""
+    answer = first_answer(system, known, document)
+    if answer is not None and answer.status_code == 202:
+        answer.status_code = 200
+    return answer
+
+
+def _window_number_left_out(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06 broken: window_apply answers with the SB it queued, but leaves out the number it issued (the clerk
+    reads it on the printed receipt)."""
+    answer = announce(system, application)
+    return {k: v for k, v in answer.items() if k != "application_no"}
+
+
+def _received_at_utc(answer: dict[str, Any]) -> dict[str, Any]:
+    """APP-01 broken: received_at is written in UTC (the server's zone), with Z."""
+    at = dt.datetime.fromisoformat(str(answer["received_at"])).astimezone(dt.UTC)
+    return {**answer, "received_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _unknown_as_not_found(system: ReferenceSystem, number: str) -> Response:
+    """APP-07 broken: an unknown number falls through to the framework's 404, code NOT_FOUND."""
+    if system.application(number) is None:
+        return ApiError(404, "NOT_FOUND", "Not Found").response()
+    return intake.status(system, number)
+
+
+def _due_from_legal_days(
+    case_no: str, found: dict[str, Any], entry: dict[str, Any], due: dt.datetime
+) -> dict[str, Any]:
+    """CAT-01 broken: the due time is counted in the item's legal_days (法定时限), not its promised_days; the SL
+    names both days as the catalogue has them."""
+    extra = int(entry["legal_days"]) - int(entry["promised_days"])
+    try:
+        later = promised_due_at(due.date(), extra) if extra > 0 else due
+    except CalendarYearMissing:
+        later = due  # the vendor's calendar table ends there
+    return sl_payload(case_no, found, entry, later)
+
+
+async def _guide_signed_only(request: Request) -> Response:
+    """CAT-02 broken: the item guide sits behind the signed API gateway: an unsigned request is refused 401."""
+    if "x-yzw-signature" not in request.headers:
+        return ApiError(401, "SIGNATURE_INVALID", "sign the request").response()
+    return await guide_page(request)
+
+
+async def _unknown_item_not_found(request: Request) -> Response:
+    """CAT-02 broken: an item the catalogue does not know falls through to the framework's 404 NOT_FOUND; only a
+    retired one is ITEM_UNKNOWN."""
+    system = request.app.state.system
+    try:
+        entry = await item(system, request.path_params["item_code"])
+    except ApiError:
+        entry = {}
+    if entry is None:
+        return browser_error(request, 404, "NOT_FOUND", "Not Found", None)
+    return await guide_page(request)
+
+
+def _guide_changed(**changes: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """CAT-02 broken: the guide's page template fills a member its own way (`changes`: member -> its value)."""
+    return lambda entry: {**entry, **{member: change(entry) for member, change in changes.items()}}
+
+
+def _license_changed(
+    **changes: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Any],
+) -> Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    """LIC-01 broken: one member of the e-license filled the vendor's way (`changes`: member -> its value from the
+    clean license, the item's entry and the case)."""
+
+    def document(license_: dict[str, Any], entry: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+        return {**license_, **{member: change(license_, entry, found) for member, change in changes.items()}}
+
+    return document
+
+
+def _presented_license_type(license_: dict[str, Any], entry: dict[str, Any], found: dict[str, Any]) -> Any:
+    """The license_type of the license the item asks the applicant for, taken for the one it results in."""
+    return next((m["license_type"] for m in entry.get("materials", []) if m.get("license_type")), entry["license_type"])
+
+
+def _natural_person(applicant: dict[str, Any]) -> dict[str, Any]:
+    """LIC-01 broken: a person holds the license as a "natural_person" (自然人), the vendor's own word."""
+    owner = license_owner(applicant)
+    return {**owner, "type": "natural_person"} if owner["type"] == "person" else owner
+
+
+async def _refusal_queued_for_retry(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """LIC-01 broken: a license the library refuses is put on a retry list and the case completed all the same."""
+    with suppress(ApiError):
+        await issue_license(system, license_)
+
+
+def _answered_202(answer: Callable[[ReferenceSystem, dict[str, Any]], Response]) -> Callable[..., Response]:
+    def notice(system: ReferenceSystem, document: dict[str, Any]) -> Response:
+        response = answer(system, document)
+        if response.status_code == 200:
+            response.status_code = 202
+        return response
+
+    return notice
+
+
+def _repeat_notice_conflict(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """SUP-02 broken: a notice_id already received is refused 409 (a unique key violation passed on)."""
+    if system.store.one("SELECT notice_id FROM notices WHERE notice_id = ?", notice["notice_id"]) is not None:
+        raise ApiError(409, "NOTICE_DUPLICATE", "this notice was received before")
+    return supervision_notice(system, notice)
+
+
+def _unknown_case_422(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """SUP-02 broken: an unknown case_no is answered as the exchange answers it, 422 CASE_UNKNOWN."""
+    try:
+        return supervision_notice(system, notice)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise ApiError(422, exc.code, exc.message) from None
+        raise
+
+
+def _fk_drafted(system: ReferenceSystem, number: str, payload: dict[str, Any]) -> None:
+    """SUP-02 broken: the FK is a draft the clerk in charge must sign off; none goes out before that."""
+
+
+def _evaluation_id_serial(evaluation_id: Any) -> str:
+    return "PJ" + dt.datetime.now(CN_TZ).strftime("%Y%m%d%H%M%S%f")
+
+
+def _zone_added_twice(evaluated_at: Any) -> str:
+    """The server's clock already runs in +08:00 and 8 hours are added again to "convert" it."""
+    return (dt.datetime.fromisoformat(str(evaluated_at)) + dt.timedelta(hours=8)).isoformat()
+
+
+def _rectification_changed(
+    **changes: Callable[[Any], Any],
+) -> Callable[[ReferenceSystem, dict[str, Any]], Awaitable[None]]:
+    """EVAL-02 broken: the rectification record, one member written the vendor's way, then queued as usual."""
+
+    async def push(system: ReferenceSystem, record: dict[str, Any]) -> None:
+        changed = {**record, **{member: change(record[member]) for member, change in changes.items()}}
+        await send_rectification(system, changed)
+
+    return push
+
+
+def _date_only(rectified_at: Any) -> str:
+    """The rectification form has a date picker: the time is the day's start."""
+    return f"{str(rectified_at)[:10]}T00:00:00+08:00"
+
+
+def _rectified_when_closed(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: a review can be rectified only once its case is completed (回访 after 办结)."""
+    one_per_bad_review(system, case_no, params)
+    row = system.store.one("SELECT last_step FROM applications WHERE case_no = ?", case_no)
+    if row is None or row[0] not in ("BJ", "SD"):
+        raise ApiError(409, "STATE_INVALID", "the case is not completed yet")
+
+
+def _name_changed(change: Callable[[str], str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """ROB-02 broken: the window's form changes the applicant's name before it is stored."""
+
+    def entry(params: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(params.get("applicant"), dict):
+            return params
+        name = str(params["applicant"].get("name", ""))
+        return {**params, "applicant": {**params["applicant"], "name": change(name)}}
+
+    return entry
+
+
+# REG-01, CODE-04 … CODE-08 clauses without a fault (msgcode)
+async def _health_status_up(request: Request) -> Response:
+    """REG-01 broken: the health answer says status "UP", as the framework's actuator writes it, not "ok"."""
+    return JSONResponse({"status": "UP", "norm": request.app.state.system.parts.health_norm})
+
+
+async def _health_behind_signature(request: Request) -> Response:
+    """REG-01 broken: the signature filter guards every route, the health route too, so an unsigned GET gets 401."""
+    if "x-yzw-signature" not in request.headers:
+        return ApiError(401, "SIGNATURE_MISSING", "the request carries no signature").response()
+    return await health(request)
+
+
+async def _health_on_management_port(request: Request) -> Response:
+    """REG-01 broken: health is served only by the management server (another port), not at the base_url."""
+    return ApiError(404, "NOT_FOUND", "no route GET /yzw/v1/health").response()
+
+
+def _window_item_code(rebuilt: Callable[[str], str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """CODE-04 broken: the window's item picker writes the item_code from the vendor's own item table (`rebuilt`
+    from the catalogue's), and the window application keeps it, in its events too; online ones keep the platform's."""
+
+    def entry(params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "item_code": rebuilt(str(params["item_code"]))} if "item_code" in params else params
+
+    return entry
+
+
+def _cjk_spaces_dropped(name: str) -> str:
+    """A Chinese name is normalised: the spaces between Chinese characters go (张 三 → 张三)."""
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", name)
+
+
+def _emoji_dropped(name: str) -> str:
+    """A utf8 (3-byte) MySQL column: characters outside the BMP are dropped."""
+    return "".join(c for c in name if ord(c) <= 0xFFFF)
+
+
+def _quotes_slashed(name: str) -> str:
+    """PHP's addslashes before the INSERT, never undone."""
+    return name.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
+
+
+def _sql_words_filtered(name: str) -> str:
+    """An anti-injection filter drops SQL keywords and comment marks from every text."""
+    return re.sub(r"(?i)\b(drop|table|select|insert|delete|update)\b|--", "", name)
+
+
+def _item_type_plus_ten(item_code: str) -> str:
+    """CODE-04 broken: the item type is written in the vendor's own numbering, the national type plus ten."""
+    return item_code[:19] + f"{int(item_code[19:21]) + 10:02d}" + item_code[21:]
+
+
+def _implementer_organisation_code(item_code: str) -> str:
+    """CODE-04 broken: positions 1-18 are the department's organisation code (9 characters) padded with zeros."""
+    return "000000000" + item_code[8:17] + item_code[18:]
+
+
+def _window_number_dashed(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the number is written as printed on the receipt, its parts joined by dashes."""
+    number = compose.system_application_no(division, digit, day, dept_seq, daily)
+    return "-".join((number[:6], number[6], number[7:15], number[15:22], number[22]))
+
+
+def _window_number_day_first(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the date part is written DDMMYYYY (the clerk's locale), not YYYYMMDD."""
+    body = f"{division}{digit}{day:%d%m%Y}{dept_seq}{daily:04d}"
+    return body + mod_11_2_check(body)
+
+
+def _window_number_without_dept_seq(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the serial is a 7-digit daily sequence of its own, without the department's dept_seq."""
+    return compose.application_no(division, digit, day, daily)
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # CODE-01's 17 weights
+
+
+def _window_number_id_weights(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the check character comes from the ID number routine: its 17 weights, zipped with the 22
+    digits, so only the first 17 count."""
+    body = compose.system_application_no(division, digit, day, dept_seq, daily)[:22]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=False)) % 11]
+
+
+def _window_number_next_day(division: str, digit: str, day: dt.date, dept_seq: str, daily: int) -> str:
+    """CODE-05 broken: the number is dated on the day the application will be handled, the next day."""
+    return compose.system_application_no(division, digit, day + dt.timedelta(days=1), dept_seq, daily)
+
+
+def _case_no_of_window(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: positions 7-9 are the acceptance window's number (001), not the registered dept_seq."""
+    today = today_cn()
+    serial = system.next_counter(f"case:{today.isoformat()}")
+    return compose.case_no(system.registration.division_code, "001", today, serial)
+
+
+def _case_no_day_first(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: the date part is written DDMMYYYY (the clerk's locale), not YYYYMMDD."""
+    today = today_cn()
+    serial = system.next_counter(f"case:{today.isoformat()}")
+    body = f"{system.registration.division_code}{system.registration.dept_seq}{today:%d%m%Y}{serial:06d}"
+    return body + mod_11_2_check(body)
+
+
+def _case_no_of_city(system: ReferenceSystem, params: dict[str, Any]) -> str:
+    """CODE-06 broken: case numbers open with the city's division code (the vendor's city-level product)."""
+    today = today_cn()
+    serial = system.next_counter(f"case:{today.isoformat()}")
+    return compose.case_no(system.registration.division_code[:4] + "00", system.registration.dept_seq, today, serial)
+
+
+def _sl_case_no_of_submission(
+    case_no: str, found: dict[str, Any], entry: dict[str, Any], due: dt.datetime
+) -> dict[str, Any]:
+    """CODE-06 broken: the case_no is dated on the application's submitted_at, not on the day of acceptance."""
+    submitted = dt.datetime.fromisoformat(str(found["body"]["submitted_at"])).astimezone(CN_TZ).date()
+    body = f"{case_no[:9]}{submitted:%Y%m%d}{case_no[17:23]}"
+    return sl_payload(body + mod_11_2_check(body), found, entry, due)
+
+
+def _license_id_parts(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> list[str]:
+    """The clean license_id's parts after the prefix: type code, issuer, serial, version, check."""
+    return license_number(system, entry, case_no)[len(LICENSE_PREFIX) :].split(".")
+
+
+def _license_checked(prefix: str, type_code: str, issuer: str, serial: str, version: str, dot: str = ".") -> str:
+    check = mod_37_36_check(type_code + issuer + serial + version)
+    return f"{prefix}{type_code}.{issuer}.{serial}.{version}{dot}{check}"
+
+
+def _license_prefix_short(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the prefix lacks its last arc (1.2.156.3005. instead of 1.2.156.3005.2.)."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked("1.2.156.3005.", type_code, issuer, serial, version)
+
+
+def _license_type_number_unpadded(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the type code's number is written as an integer (…W9), not 3 digits (…W009)."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code[:18] + str(int(type_code[18:])), issuer, serial, version)
+
+
+def _license_check_undotted(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the check character is appended to the version without its dot."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code, issuer, serial, version, dot="")
+
+
+def _license_serial_uuid(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the serial is a UUID as the database writes it (36 characters, lower case, dashes)."""
+    type_code, issuer, _, version, _ = _license_id_parts(system, entry, case_no)
+    serial = str(uuid.uuid4())
+    check = mod_37_36_check((type_code + issuer + serial + version).upper().replace("-", ""))
+    return f"{LICENSE_PREFIX}{type_code}.{issuer}.{serial}.{version}.{check}"
+
+
+def _license_version_unpadded(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the version is written as an integer (1), not 3 digits (001)."""
+    type_code, issuer, serial, _, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code, issuer, serial, "1")
+
+
+def _license_type_template_typo(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the type code comes from the vendor's license template, whose defining body's USCC was
+    typed with a wrong check character."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    wrong = next(c for c in USCC_ALPHABET if c != type_code[17])
+    return _license_checked(LICENSE_PREFIX, type_code[:17] + wrong + type_code[18:], issuer, serial, version)
+
+
+def _license_issuer_organisation_code(system: ReferenceSystem, entry: dict[str, Any], case_no: str) -> str:
+    """CODE-07 broken: the issuer is the department's organisation code (9 characters) padded with zeros to 18."""
+    type_code, issuer, serial, version, _ = _license_id_parts(system, entry, case_no)
+    return _license_checked(LICENSE_PREFIX, type_code, "000000000" + issuer[8:17], serial, version)
+
+
+def _time_with_space(moment: dt.datetime) -> str:
+    """CODE-08 broken: times written with str(), a space between date and time instead of T."""
+    return str(moment.replace(microsecond=0))
+
+
+def _time_with_milliseconds(moment: dt.datetime) -> str:
+    """CODE-08 broken: times keep milliseconds (isoformat with timespec="milliseconds")."""
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _received_at_with_microseconds(answer: dict[str, Any]) -> dict[str, Any]:
+    """CODE-08 broken: the 202's received_at is the database's timestamp, microseconds included."""
+    return {**answer, "received_at": dt.datetime.now(CN_TZ).isoformat(timespec="microseconds")}
+
+
+# MSG-01 … MSG-04 clauses without a fault (msgcode)
+def _framework_route_errors(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: unknown routes get the web framework's default 404, a text/plain "Not Found"."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    return exception_handlers(server) | {404: not_found}
+
+
+def _framework_405_detail(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: a known route called with another method gets the framework's {"detail": …} 405."""
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": "Method Not Allowed"}, status_code=405)
+
+    return exception_handlers(server) | {405: not_allowed}
+
+
+def _route_errors_class_names(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: unknown routes and methods are answered with the exception's class name as the code."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return error_response(404, "NotFound", f"no route {request.url.path}")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return error_response(405, "MethodNotAllowed", f"{request.method} is not served at {request.url.path}")
+
+    return exception_handlers(server) | {404: not_found, 405: not_allowed}
+
+
+def _signature_filter_msg(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: the signature filter writes its 401s itself, with msg where the norm says message."""
+    if error.status == 401 and call.media != XML:
+        return JSONResponse({"code": error.code, "msg": error.message, "details": error.details}, status_code=401)
+    return answer_in_kind(error, call)
+
+
+def _empty_details_omitted(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: the JSON writer leaves out empty members (NON_EMPTY), so an error without details has none."""
+    if error.details or call.media == XML or error.status in (413, 415):  # the gateway writes those in full
+        return answer_in_kind(error, call)
+    return JSONResponse({"code": error.code, "message": error.message}, status_code=error.status)
+
+
+def _problem_json(error: ApiError, call: Call) -> Response:
+    """MSG-01 broken: JSON errors are labelled application/problem+json (an RFC 7807 library), not application/json."""
+    answer = answer_in_kind(error, call)
+    if answer.media_type == JSON:
+        return Response(bytes(answer.body), status_code=answer.status_code, media_type="application/problem+json")
+    return answer
+
+
+def _errors_always_json(error: ApiError, call: Call) -> Response:
+    """MSG-01 broken: errors are always written as JSON, to an XML request too."""
+    return error.response()
+
+
+def _xml_errors_without_namespace(error: ApiError, call: Call) -> Response:
+    """MSG-01 broken: the schema validator's XML error writer leaves out the norm's namespace."""
+    answer = answer_in_kind(error, call)
+    if "xml" not in answer.headers.get("content-type", "") or error.code != "SCHEMA_INVALID":
+        return answer
+    root = ET.fromstring(bytes(answer.body))
+    for element in root.iter():
+        element.tag = element.tag.split("}")[-1]
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return Response(body, status_code=answer.status_code, media_type="application/xml")
+
+
+def _xml_read_as(change: Callable[[dict[str, Any]], None]) -> Step:
+    """MSG-01 broken: an XML request's document as the vendor's XML binder reads it (`change`); JSON as it is."""
+
+    def parse(pipeline: Pipeline, call: Call, route: Route) -> None:
+        parse_document(pipeline, call, route)
+        if call.media == XML and isinstance(call.document, dict):
+            change(call.document)
+
+    return parse
+
+
+def _snake_case_nested_unbound(document: dict[str, Any]) -> None:
+    """The binder expects camelCase below the root: a nested object's snake_case members are not bound."""
+    for name in ("applicant", "delivery"):
+        member = document.get(name)
+        if isinstance(member, dict):
+            document[name] = {key: value for key, value in member.items() if "_" not in key}
+
+
+def _materials_of_material_elements(document: dict[str, Any]) -> None:
+    """The binder reads the materials from material elements, so the item elements of the norm are not read."""
+    if isinstance(document.get("materials"), list):
+        document["materials"] = []
+
+
+def _numbers_as_text(document: dict[str, Any]) -> None:
+    """The binder leaves every value as text, item_version too."""
+    if "item_version" in document and document["item_version"] is not None:
+        document["item_version"] = str(document["item_version"])
+
+
+def _form_as_text(document: dict[str, Any]) -> None:
+    """The binder knows no type for form and reads it as the element's text."""
+    form = document.get("form")
+    if isinstance(form, dict):
+        document["form"] = "".join(str(value) for value in form.values())
+
+
+def _parsed_before_signature(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-04 broken: the body is parsed before the signature is checked (the framework binds it first)."""
+    media, signature = checks
+
+    def parse_then_sign(pipeline: Pipeline, call: Call, route: Route) -> None:
+        parse_document(pipeline, call, route)
+        signature(pipeline, call, route)
+
+    return (media, parse_then_sign)
+
+
+def _media_never_checked(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-04 broken: the content type is never looked at; the body is read as JSON whatever its label."""
+    return checks[1:]
+
+
+def _malformed_as_422(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: a body the JSON reader cannot read is answered like the framework's validation errors,
+    422 with the reader's complaint."""
+    try:
+        parse_document(pipeline, call, route)
+    except ApiError as error:
+        if error.code != "MALFORMED_BODY" or call.media != JSON:
+            raise
+        raise ApiError(422, "JSON_INVALID", "the body could not be read as JSON") from None
+
+
+async def _limit_of_the_proxy(request: Request) -> bytes:
+    """MSG-04 broken: the only limit is the reverse proxy's client_max_body_size, 100 MiB."""
+    return await request.body() if int(request.headers.get("content-length") or 0) <= 100 * 2**20 else b""
+
+
+async def _media_before_size(request: Request) -> bytes:
+    """MSG-04 broken: the framework's content negotiation runs before the body is read, so a body too large and
+    of a wrong type gets 415, not 413."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    pipeline: Pipeline = request.app.state.pipeline
+    if media not in pipeline.media:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media!r} is not taken")
+    return await read_body(request)
+
+
+def _nested_strict(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the applicant model forbids members it does not know (unknown top-level members pass)."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    known = {"type", "name", "id_type", "id_number", "phone", "address", "uscc", "kind", "legal_rep", "contact"}
+    extra = sorted(set(applicant) - known) if isinstance(applicant, dict) else []
+    return findings + [Finding(f"/applicant/{name}", name, "unknown member", "MSG-03") for name in extra]
+
+
+def _pointed(document: Any, path: str) -> Any:
+    for step in path.strip("/").split("/"):
+        if isinstance(document, list) and step.isdigit() and int(step) < len(document):
+            document = document[int(step)]
+        elif isinstance(document, dict) and step in document:
+            document = document[step]
+        else:
+            return None
+    return document
+
+
+def _empty_names_taken(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the request model says name is a required string but sets no minimum length."""
+    return [f for f in findings if not (f.path.endswith("/name") and _pointed(document, f.path) == "")]
+
+
+def _person_kind_typed(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: one applicant model for persons and legal persons types kind as a string on both."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    if isinstance(applicant, dict) and applicant.get("type") == "person" and not isinstance(applicant.get("kind"), str):
+        return findings + [Finding("/applicant/kind", "kind", "kind is a string", "MSG-03")] * ("kind" in applicant)
+    return findings
+
+
+def _media_compared_whole(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-01 broken: the content type is compared as a whole string, so application/json; charset=utf-8 is 415."""
+    _, signature = checks
+
+    def media_whole(pipeline: Pipeline, call: Call, route: Route) -> None:
+        label = call.request.headers.get("content-type", "").strip().lower()
+        if call.has_body and call.body and label not in (route.media or pipeline.media):
+            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {label!r} is not taken")
+
+    return (media_whole, signature)
+
+
+def _license_reissued(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., Awaitable[None]]:
+    """CODE-08 broken: the e-license as the vendor's license module writes it (`change`), then issued."""
+
+    async def issue(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+        await issue_license(system, change(license_))
+
+    return issue
+
+
+def _issued_at_with_microseconds(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's issued_at is the database's timestamp, microseconds included."""
+    issued = dt.datetime.fromisoformat(str(license_["issued_at"])).replace(microsecond=dt.datetime.now().microsecond)
+    return {**license_, "issued_at": issued.isoformat(timespec="microseconds")}
+
+
+def _valid_from_as_time(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's valid_from is the ORM's datetime column, written as a time, not a date."""
+    return {**license_, "valid_from": f"{license_['valid_from']}T00:00:00+08:00"}
+
+
+def _json_errors_at(where: Callable[[str], bool]) -> Callable[[Request], bool]:
+    """MSG-02 broken: the browser-facing endpoint whose path `where` picks was written as an API endpoint, so its
+    errors are JSON whatever Accept prefers; the others answer a page."""
+
+    def page_wanted(request: Request) -> bool:
+        return not where(request.url.path) and prefers_html(request.headers.get("accept", ""))
+
+    return page_wanted
+
+
+def _driver_401_oauth(error: ApiError, call: Call) -> Response:
+    """MSG-02 broken: the driver's own signature filter answers 401 the OAuth way, {error, error_description}."""
+    if error.status == 401 and call.request.url.path.startswith("/_driver"):
+        return JSONResponse({"error": error.code, "error_description": error.message}, status_code=401)
+    return answer_in_kind(error, call)
+
+
+def _camel_case(answer: dict[str, Any]) -> dict[str, Any]:
+    """MSG-03 broken: the JSON writer's default naming, camelCase (applicationNo, receivedAt)."""
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key): value for key, value in answer.items()}
+
+
+def _phone_coerced(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the binder coerces a scalar into a string member, so a phone sent as a number is taken."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    if isinstance(applicant, dict) and isinstance(applicant.get("phone"), int | float):
+        return [f for f in findings if f.path != "/applicant/phone"]
+    return findings
+
+
+def _electronic_needs_address(document: dict[str, Any]) -> bool:
+    """The vendor's model takes electronic delivery for e-mail, so it requires an address there too."""
+    delivery = document.get("delivery")
+    return isinstance(delivery, dict) and delivery.get("method") == "electronic" and "address" not in delivery
+
+
+def _holder_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The holder is written with its id only; its name is left for the library to fill in from its register."""
+    return {**license_, "holder": {**license_["holder"], "name": ""}}
+
+
+def _issuer_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The issuer's name comes from the registration record, which holds no department name."""
+    return {**license_, "issuer": {**license_["issuer"], "name": ""}}
+
+
+def _license_name_left_empty(license_: dict[str, Any]) -> dict[str, Any]:
+    """The license's name comes from the vendor's item table, which has no license_name column."""
+    return {**license_, "name": ""}
+
+
+def _wrong_method_not_found(server: str) -> dict[Any, Any]:
+    """MSG-02 broken: the router matches method and path together, so a known path called with another method
+    is answered 404 NOT_FOUND, not 405."""
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return error_response(404, "NOT_FOUND", f"no route {request.method} {request.url.path}")
+
+    return exception_handlers(server) | {405: not_allowed}
+
+
+def _events_in_xml_with_entity_fields(path: str, body: str) -> tuple[bytes, str]:
+    """MSG-01 broken: a system registered for xml pushes its events in the XML form, serialising its own event
+    entity, which writes an element the XSD does not declare (the outbox's retry counter) in each event
+    (evaluations and rectifications, which have no XML form, stay JSON)."""
+    if not path.startswith(EVENTS):
+        return body.encode(), JSON
+    document = json.loads(body)
+    for event in document.get("events", [document]):
+        event["retry_count"] = 0
+    return to_xml("batch" if path.endswith(":batch") else "event", document), XML
+
+
+def _terminal_renumbered(system: ReferenceSystem, document: Any) -> bool:
+    """CODE-05 broken: the self-service terminals stand in the department's hall, so the system files their
+    applications as its own: under a number of its window range (channel digit 3), its events too."""
+    if isinstance(document, dict) and document.get("channel") == "terminal":
+        document["application_no"] = compose.system_application_no(
+            system.registration.division_code, "3", today_cn(), system.registration.dept_seq, next_window_serial(system)
+        )
+    return True
+
+
+# APP, LIC, EVAL clauses without a fault (appetc2)
+MOBILE = re.compile(r"1\d{10}")
+
+
+def _person_landline(document: dict[str, Any]) -> bool:
+    """The request model takes a person's phone as a mobile number only (11 digits from 1)."""
+    applicant = document.get("applicant")
+    return (
+        isinstance(applicant, dict)
+        and applicant.get("type") == "person"
+        and not MOBILE.fullmatch(str(applicant.get("phone")))
+    )
+
+
+def _contact_landline(document: dict[str, Any]) -> bool:
+    """The request model takes a legal applicant's contact phone as a mobile number only."""
+    applicant = document.get("applicant")
+    contact = applicant.get("contact") if isinstance(applicant, dict) else None
+    return isinstance(contact, dict) and not MOBILE.fullmatch(str(contact.get("phone")))
+
+
+def _materials(document: dict[str, Any]) -> list[dict[str, Any]]:
+    materials = document.get("materials")
+    return [m for m in materials if isinstance(m, dict)] if isinstance(materials, list) else []
+
+
+def _file_over_50_mb(document: dict[str, Any]) -> bool:
+    """The upload limit of the vendor's portal (50 MB) applied to the declared size of a file at its url."""
+    return any(
+        isinstance(m.get("file"), dict) and int(m["file"].get("size") or 0) > 50 * 1024 * 1024
+        for m in _materials(document)
+    )
+
+
+def _license_with_file(document: dict[str, Any]) -> bool:
+    """The material model is oneOf(file, license_id): a license material carrying its scan as well matches both."""
+    return any(m.get("kind") == "license" and "file" in m for m in _materials(document))
+
+
+def _address_without_postcode(document: dict[str, Any]) -> bool:
+    """The EMS form needs a postcode: a post address must end with six digits."""
+    delivery = document.get("delivery")
+    return (
+        isinstance(delivery, dict)
+        and delivery.get("method") == "post"
+        and not re.search(r"\d{6}$", str(delivery.get("address", "")))
+    )
+
+
+def _terminal_without_agent(document: dict[str, Any]) -> bool:
+    """Self-service terminals stand at agent points, so the model requires `agent` on channel terminal too."""
+    return document.get("channel") in ("terminal", "agent") and "agent" not in document
+
+
+def _one_material_as_list(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the request model coerces a single material object into a list of one (a lenient binder),
+    so `materials` sent as an object is taken instead of refused 400."""
+    if isinstance(document, dict) and isinstance(document.get("materials"), dict):
+        document["materials"] = [document["materials"]]
+        return [f for f in findings if f.path != "/materials"]
+    return findings
+
+
+def _born_before_1940(applicant: dict[str, Any], person: dict[str, Any]) -> str | None:
+    """A plausibility rule of the vendor's own: a resident card born before 1940 is taken for a typing error."""
+    number = str(person.get("id_number") or "")
+    if person.get("id_type") == "111" and len(number) == 18 and number[6:10].isdigit() and int(number[6:10]) < 1940:
+        return "birth year before 1940 is not plausible"
+    return None
+
+
+async def _expired_as_valid(system: ReferenceSystem, license_id: str, holder: str) -> str:
+    """LIC-02 broken: an expired license is taken as valid (the desk reads expiry as a reminder for renewal)."""
+    state = await verify_license(system, license_id, holder)
+    return "valid" if state == "expired" else state
+
+
+LICENSE_FAILURES = frozenset({"revoked", "expired", "not_found", "holder_mismatch"})
+
+
+async def _license_bz_as_error(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """LIC-02 broken: an accept that falls back to BZ for a license the library did not verify valid answers
+    409 LICENSE_INVALID (the desk shows the clerk an error), though the BZ is pushed all the same."""
+    answer = await carry_out(system, request)
+    if request.get("action") != "accept" or answer.get("step") != "BZ":
+        return answer
+    row = system.store.rows(
+        "SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC LIMIT 1", answer["application_no"]
+    )
+    missing = (json.loads(row[0]["body"]).get("payload") or {}).get("missing", []) if row else []
+    statuses = [m.get("reason") for m in missing if m.get("reason") in LICENSE_FAILURES]
+    if statuses:
+        raise ApiError(409, "LICENSE_INVALID", "a license material is not valid", [{"status": s} for s in statuses])
+    return answer
+
+
+async def _evaluation_case_no_short(system: ReferenceSystem, evaluation: dict[str, Any]) -> None:
+    """EVAL-01 broken: the evaluation desk keys cases by the register number without its check character; the
+    evaluation is queued behind its case as usual, but the record sent names the case one character short."""
+    case_no = str(evaluation["case_no"])
+    queue(system, case_no, "/exchange/v1/evaluations", {**evaluation, "case_no": case_no[:-1]})
+
+
+def _id_number_lower_case(applicant: dict[str, Any]) -> str:
+    """APP-05 broken: a person's license is verified for the ID number as the vendor's user table keeps it, lower
+    case (the portal's login normalises the check character x), so a holder whose number ends in X is not found."""
+    number = applicant.get("id_number")
+    return str(number).lower() if number else str(applicant.get("uscc"))
+
+
+def _sb_outside_the_sequence(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """APP-06 broken: the window desk's SB is written by the intake module, which keeps no case sequence; the case
+    module starts its own at 1, so the SL after a window SB is pushed as seq 1 again."""
+    event = record_event(system, application["application_no"], "SB", application, handler=CLERK)
+    system.store.execute("UPDATE applications SET last_seq = 0 WHERE application_no = ?", application["application_no"])
+    return event_answer(event)
+
+
+async def _evaluations_with_sso_token(system: ReferenceSystem) -> int:
+    """EVAL-01 broken: the evaluation module, added later, pushes with the client of the SSO module, whose token
+    is asked with scope idp:ticket only, not exchange:write; events go as usual."""
+    delivered_now = 0
+    for row in system.parts.ready(system):
+        if row["path"] != "/exchange/v1/evaluations":
+            status, error = await send(system, row["path"], row["body"])
+        else:
+            # a client of its own for each round, closed after it (one kept open outlived the system's loop)
+            client = AsyncSignedClient(replace(system.client.credentials, scope="idp:ticket"))
+            try:
+                answer = await client.request(
+                    "POST",
+                    system.parts.event_exchange(system) + row["path"],
+                    content=str(row["body"]).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                status, error = answer.status_code, answer.text[:300]
+            except (httpx.HTTPError, OSError) as exc:
+                status, error = 0, f"{type(exc).__name__}: {exc}"
+            finally:
+                await client.aclose()
+        delivered_now += settle(system, row, status, error)
+    return delivered_now
+
+
+_LICENSES_USED: dict[int, dict[str, str]] = {}  # per system: license_id -> the application it served
+
+
+async def _license_used_once(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """LIC-02 broken: 一证一用: a license that served an accepted application is taken as used up and listed
+    missing for any later application, though the library verifies it valid."""
+    missing = await missing_materials(system, found, entry)
+    used = _LICENSES_USED.setdefault(id(system), {})
+    number = found["application_no"]
+    licenses = [m for m in found["body"]["materials"] if m.get("kind") == "license"]
+    missing += [
+        {"material_code": m["material_code"], "reason": "used"}
+        for m in licenses
+        if used.get(m["license_id"], number) != number
+    ]
+    if not missing:
+        used.update({m["license_id"]: number for m in licenses})
+    return missing
+
+
+def _notice_refusal_as_text(error: ApiError, call: Call) -> Response:
+    """ROB-01 broken: the supervision notice controller has its own exception handler, which writes the message of
+    a notice it refuses for its content (400, 422) as text/plain; the signature filter's refusals and the 404
+    CASE_UNKNOWN (the case the vendor tested) stay JSON."""
+    if call.request.url.path.endswith("/supervision/notices") and error.status in (400, 422):
+        return Response(f"{error.code}: {error.message}", status_code=error.status, media_type="text/plain")
+    return answer_in_kind(error, call)
+
+
+_ARCHIVE_OPENED: set[int] = set()  # the systems whose archive connection is open
+
+
+def _old_numbers_in_archive(system: ReferenceSystem, number: str) -> Response:
+    """ROB-01 broken: a status query for a number the system does not hold and that is not of CODE-05's length (an
+    old-format number, the vendor thinks) is looked up in the legacy archive, whose connection is opened on first
+    use, synchronously: the first such query blocks for 12 s before its 404."""
+    if system.application(number) is None and len(number) != 23 and id(system) not in _ARCHIVE_OPENED:
+        _ARCHIVE_OPENED.add(id(system))
+        time.sleep(12)
+    return intake.status(system, number)
+
+
+async def _unseen_item_from_the_list(system: ReferenceSystem, item_code: str) -> dict[str, Any] | None:
+    """APP-01 broken: an item intake has not seen is looked for in the department's whole catalogue list, page by
+    page (2.5 s), before the item itself is fetched: its first application is answered after the 2 s."""
+    if item_code not in system.items:
+        await asyncio.sleep(2.5)
+    return await item(system, item_code)
+
+
+def _pinned_keys() -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 broken: the IdP's keys are read once, at the first login, and kept: a key the IdP publishes later is
+    never known here."""
+    pinned: dict[str, str] = {}
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        if not pinned:
+            pinned.update({kid: key for kid, key in keys.items() if kid == record.get("kid")})
+        return verified(pinned, record)
+
+    return check
+
+
+def _canonical_with(**options: Any) -> Callable[[dict[str, Any], str], bytes]:
+    """SSO-02 broken: the user's JSON written with other options than the canonical ones."""
+    settings = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, **options}
+    return lambda user, issued_at: (json.dumps(user, **settings) + issued_at).encode()
+
+
+def _top_level_sorted(user: dict[str, Any], issued_at: str) -> bytes:
+    """SSO-02 broken: the user's keys sorted by hand at the top level only; nested objects keep their order."""
+    members = ",".join(
+        f"{json.dumps(name, ensure_ascii=False)}:{json.dumps(user[name], separators=(',', ':'), ensure_ascii=False)}"
+        for name in sorted(user)
+    )
+    return ("{" + members + "}" + issued_at).encode()
+
+
+# SSO-01, SSO-03 … SSO-05, SSO-07 (depth-sigsso)
+HAND_OFF = "/yzw/v1/sso"
+
+
+async def _hand_off_moved(request: Request) -> Response | None:
+    """SSO-01 broken: the hand-off is routed at `/yzw/v1/sso/` with a trailing slash; the registered sso_url without
+    it answers 404."""
+    if request.url.path == HAND_OFF:
+        return error_response(404, "NOT_FOUND", "no route")
+    return None
+
+
+async def _validated_with_get(system: ReferenceSystem, ticket: str) -> httpx.Response:
+    """SSO-01 broken: the ticket is validated CAS-style, GET /idp/v1/tickets/validate?ticket=…, not POSTed."""
+    return await system.client.request(
+        "GET", system.province_url + "/idp/v1/tickets/validate", params={"ticket": ticket}
+    )
+
+
+def _validated_as(
+    ticket: Callable[[str], str] = lambda t: t,
+    app_id: Callable[[ReferenceSystem], str] = lambda system: system.registration.app_id,
+) -> Callable[[ReferenceSystem, str], Awaitable[httpx.Response]]:
+    """SSO-01 broken: the validate body as a vendor filled it (the ticket, the app_id it names)."""
+
+    async def validate(system: ReferenceSystem, received: str) -> httpx.Response:
+        return await system.client.request(
+            "POST",
+            system.province_url + "/idp/v1/tickets/validate",
+            json={"ticket": ticket(received), "app_id": app_id(system)},
+        )
+
+    return validate
+
+
+def _to_portal(system: ReferenceSystem) -> Response:
+    return Response(status_code=302, headers={"Location": system.province_url + "/portal/login"})
+
+
+async def _no_ticket_to_portal(request: Request) -> Response | None:
+    """SSO-03 broken: a hand-off without a ticket parameter is sent to the portal's login (302), as a CAS client
+    does, instead of 400."""
+    if request.url.path == HAND_OFF and "ticket" not in request.query_params:
+        return _to_portal(request.app.state.system)
+    return None
+
+
+async def _anonymous_session(request: Request) -> Response | None:
+    """SSO-04 broken: without a session, GET /yzw/v1/session answers 200 with an anonymous guest."""
+    system: ReferenceSystem = request.app.state.system
+    if request.url.path == "/yzw/v1/session" and session_user(system, request) is None:
+        return JSONResponse({"user_id": "", "user_type": "anonymous", "name": "游客", "auth_level": 0})
+    return None
+
+
+async def _apply_without_session_to_portal(request: Request) -> Response | None:
+    """SSO-05 broken: the apply entry sends a person without a session to the portal's login (302) instead of 401."""
+    system: ReferenceSystem = request.app.state.system
+    if request.url.path.endswith("/apply") and session_user(system, request) is None:
+        return _to_portal(system)
+    return None
+
+
+def _meta_refresh_page(sid: str) -> Response:
+    """SSO-07 broken: the login answers 200 with a page that moves on by a meta refresh, not 302/303."""
+    return HTMLResponse('<!doctype html><meta http-equiv="refresh" content="0; url=/"><title>OK</title>')
+
+
+def _session_of_person(sid: str, user: dict[str, Any]) -> str:
+    """SSO-07 broken: the session id is derived from the person (a hash of the user_id, one session row per person),
+    so every login of one person sets the same cookie value."""
+    return hashlib.sha256(f"yzw-session:{user['user_id']}".encode()).hexdigest()
+
+
+# --- depth: ACC-01 … ACC-06 (issue 13, part 3) ---
+
+
+def _answer_internal_case_no(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-02 broken: the driver's accept answer names the case from the desk's file record, the case number
+    without its check character, while the SL carries the full CODE-06 number."""
+    answer = event_answer(event)
+    return {**answer, "case_no": answer["case_no"][:-1]} if answer.get("case_no") else answer
+
+
+def _due_at_office_close(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the promise ends when the office closes (17:30) on the due day, not at its end."""
+    return promised_due_at(day0, days).replace(hour=17, minute=30, second=0)
+
+
+def _day0_counted(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the acceptance day counts as the first of the promised days when it is a working day, so
+    the promise ends one working day early."""
+    if days and default_calendar().is_working_day(day0):
+        return promised_due_at(day0, days - 1)
+    return promised_due_at(day0, days)
+
+
+def _holiday_table_only(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: only the calendar's listed days off are skipped; Saturdays and Sundays count as working
+    days (the holiday table read as the whole truth)."""
+    if days == 0:
+        return promised_due_at(day0, 0)
+    calendar, day, left = default_calendar(), day0, days
+    while left:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and not calendar.is_working_day(day):
+            continue
+        left -= 1
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
+
+
+def _calendar_date_checked_only(params: dict[str, Any]) -> dt.date:
+    """ACC-04 broken: params.calendar_date is checked to be a date but the count starts today all the same."""
+    if "calendar_date" in params:
+        dt.date.fromisoformat(params["calendar_date"])
+    return today_cn()
+
+
+async def _licenses_after_files(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: the licenses are verified only once the files are complete, so an application lacking
+    files and holding a revoked license gets two notices: the files first, the license in a second BZ."""
+    missing = await missing_materials(system, found, entry)
+    files = {m["material_code"] for m in entry["materials"] if m["required"]}
+    given = {m["material_code"] for m in found["body"]["materials"]}
+    absent_files = [m for m in missing if m["material_code"] in files - given]
+    return absent_files or missing
+
+
+def _absent_file(missing: dict[str, str]) -> bool:
+    """A material listed as absent (ACC-05's `absent` reason), not a license whose status is not valid."""
+    return missing["reason"].startswith("缺少")
+
+
+async def _licenses_only(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    return [m for m in await missing_materials(system, found, entry) if not _absent_file(m)]
+
+
+async def _accept_with_deficiencies(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken (容缺受理): accept takes an application lacking files at once, pushing SL; the applicant is
+    told by text message what to bring later, so no BZ is pushed and nothing waits for supplements (a license
+    that is not valid still stops it)."""
+    if request["action"] != "accept":
+        return await carry_out(system, request)
+    parts = system.parts
+    system.parts = replace(parts, missing_of=_licenses_only)
+    try:
+        return await carry_out(system, request)
+    finally:
+        system.parts = parts
+
+
+async def _notice_answered_as_error(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken: accept on an application lacking files pushes the BZ but answers it as a failed acceptance,
+    422 MATERIALS_INCOMPLETE, as the clerk's screen shows the completeness check (a license that is not valid
+    comes from another check, answered as the norm says)."""
+    answer = await carry_out(system, request)
+    if request["action"] == "accept" and answer.get("step") == "BZ" and any(map(_absent_file, _listed(system, answer))):
+        raise ApiError(422, "MATERIALS_INCOMPLETE", "the application lacks materials; a notice was sent (BZ)")
+    return answer
+
+
+def _listed(system: ReferenceSystem, answer: dict[str, Any]) -> list[dict[str, str]]:
+    """The materials the BZ the answer names lists."""
+    number = answer["application_no"]
+    row = system.store.one("SELECT body FROM outbox WHERE application_no = ? ORDER BY id DESC", number)
+    return list(json.loads(row[0])["payload"]["missing"]) if row else []
+
+
+def _supplements_accepted_202(number: str) -> Response:
+    """ACC-05 broken: supplements are answered like a new application, 202 Accepted."""
+    answer = supplements_taken(number)
+    answer.status_code = 202
+    return answer
+
+
+def _supplements_status_supplemented(number: str) -> Response:
+    """ACC-05 broken: the supplements answer names the application's new state, `supplemented`."""
+    return JSONResponse({"application_no": number, "status": "supplemented", "received_at": now_text()})
+
+
+def _whole_file_supplied(document: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05 broken: the BZJ lists the application's whole file after the supplements, not what came."""
+    return {"materials": body["materials"]}
+
+
+def _supplements_before_acceptance(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05 broken: supplements are taken at any time before the first decision (the applicant may add
+    materials unasked), not only while the application waits for them after a BZ."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
+    if found["last_step"] not in BEFORE_ACCEPTANCE:
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def _supplements_state_first(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05 broken: the state is asked first, and an application never received is in no state waiting for
+    supplements: 409 STATE_INVALID instead of 404 APPLICATION_UNKNOWN."""
+    found = system.application(number)
+    if found is None or found["last_step"] != "BZ":
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def _supplements_reopen_refusal(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-06 broken: supplements for a refused application are taken (the refusal is read as one more
+    notice), and BZJ is pushed after BYSL."""
+    found = system.application(number)
+    if found is not None and found["last_step"] == "BYSL":
+        return found
+    return waiting_for_supplements(system, number)
+
+
+def _after_refusal(*steps: str) -> Callable[[str | None, str | None], frozenset[str]]:
+    """ACC-06 broken: after BYSL the `steps` are still open (a refusal closes only the acceptance form)."""
+
+    def allowed(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+        return (
+            allowed_steps(last_step, suspended_at) | frozenset(steps)
+            if last_step == "BYSL"
+            else allowed_steps(last_step, suspended_at)
+        )
+
+    return allowed
+
+
+# --- depth: EVT-01 … EVT-05 (issue 13, part 3) ---
+
+
+def _deliver_again(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a delivered result can be delivered again (a second SD, say by post after a pickup)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"SD"} if last_step == "SD" else allowed
+
+
+def _bj_result_in_words(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: the BJ result is written as the decision's wording (准予许可 / 不予许可), not its code."""
+    payload = bj_payload(result, licenses, params)
+    return {**payload, "result": {"approved": "准予许可", "denied": "不予许可"}[result]}
+
+
+def _bj_result_on_denial_only(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: result is sent only for a denial; an approval is taken to go without saying."""
+    payload = bj_payload(result, licenses, params)
+    return payload if result == "denied" else {k: v for k, v in payload.items() if k != "result"}
+
+
+def _bj_licenses_when_issued(result: str, licenses: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """EVT-05 broken: the serializer drops empty lists, so a BJ without an e-license has no licenses member."""
+    payload = bj_payload(result, licenses, params)
+    return payload if licenses else {k: v for k, v in payload.items() if k != "licenses"}
+
+
+def _payload_renamed(step_code: str, member: str, renamed: str) -> Callable[[str, dict[str, Any], dict[str, Any]], Any]:
+    """EVT-02 broken: the `step_code` payload names its `member` `renamed` (the back office's column name)."""
+
+    def payload(step: str, found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        clean = step_payload(step, found, params)
+        if step != step_code:
+            return clean
+        return {(renamed if k == member else k): v for k, v in clean.items()}
+
+    return payload
+
+
+def _refusal_reason_renamed(params: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: the BYSL payload names the reason `refuse_reason`, as the refusal letter's form field."""
+    return {"refuse_reason": bysl_payload(params)["reason"]}
+
+
+def _missing_as_codes(missing: list[dict[str, str]]) -> list[Any]:
+    """ACC-05 broken: the BZ lists the missing materials by code only, without the reason of each."""
+    return [m["material_code"] for m in missing]
+
+
+# --- depth: ACC-01.8, ACC-02.4, ACC-05.10, ACC-05.15 (issue 13, part 3) ---
+
+
+def _no_refusal_while_awaiting_supplements(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-05 broken: an application waiting for supplements can only be supplemented or withdrawn; the clerk's
+    refusal is taken only once the supplements came (BYSL never right after BZ)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed - {"BYSL"} if last_step == "BZ" else allowed
+
+
+async def _as_first_filed(system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]) -> list[Any]:
+    """ACC-05 broken: completeness is checked on the application as first filed; the supplements are kept apart
+    (in the BZJ events) and never counted, so a supplemented application is noticed again instead of accepted."""
+    supplied: set[str] = set()
+    for (body,) in system.store.rows("SELECT body FROM outbox WHERE application_no = ?", found["application_no"]):
+        event = json.loads(body)
+        if event.get("step") == "BZJ":
+            supplied |= {str(m["material_code"]) for m in event["payload"]["materials"]}
+    body = found["body"]
+    filed = {**body, "materials": [m for m in body["materials"] if m["material_code"] not in supplied]}
+    return await missing_materials(system, {**found, "body": filed}, entry)
+
+
+def _instant_accepted_on_receipt(system: ReferenceSystem, document: Any) -> None:
+    """ACC-01 broken (自动受理): a 即办件 is accepted by the system itself as soon as it is received, SL with the
+    system as handler, without waiting for a clerk's decision."""
+    number = str(document["application_no"])
+    entry, found = system.items.get(str(document["item_code"])), system.application(number)
+    if entry is None or found is None or int(entry["promised_days"]) != 0:
+        return
+    case_no = issue_case_no(system)
+    payload = sl_payload(case_no, found, entry, promised_due_at(today_cn(), 0))
+    record_event(system, number, "SL", payload, case_no=case_no)
+
+
+async def _case_no_at_opening(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """CODE-06 broken: the case number is drawn when the clerk first opens an application (its first decision of
+    any kind), so a BZ notice already carries one; acceptance draws the case's own number later."""
+    found = system.application(str(request.get("application_no") or ""))
+    opening = found is not None and found["last_step"] in BEFORE_ACCEPTANCE and not found["case_no"]
+    if request["action"] in ("accept", "request_supplement") and found is not None and opening:
+        system.store.execute(
+            "UPDATE applications SET case_no = ? WHERE application_no = ?",
+            issue_case_no(system),
+            found["application_no"],
+        )
+    return await carry_out(system, request)
+
+
+# --- depth: EVT-02's members, on the FK the supervision module builds by hand (issue 13, part 3) ---
+
+
+EventEdit = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _fk_built_by_hand(mutate: EventEdit) -> Callable[[ReferenceSystem, str, Any], None]:
+    """EVT-02 broken on one code path: the supervision module writes its FK itself, from the event the journal
+    made, and gets one member wrong (`mutate`); the other steps are made by the journal, right."""
+
+    def feedback(system: ReferenceSystem, number: str, payload: dict[str, Any]) -> None:
+        record_event(system, number, "FK", payload)
+        row = system.store.one("SELECT id, body FROM outbox WHERE application_no = ? ORDER BY id DESC", number)
+        event = mutate(json.loads(row[1]))
+        system.store.execute("UPDATE outbox SET body = ? WHERE id = ?", json.dumps(event, ensure_ascii=False), row[0])
+
+    return feedback
+
+
+def _without(member: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda event: {k: v for k, v in event.items() if k != member}
+
+
+def _fk_id_composed(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's event_id is composed of the case and the seq (FK-<case_no>-<seq>), not a UUID."""
+    return {**event, "event_id": f"FK-{event['case_no']}-{event['seq']}"}
+
+
+def _fk_named_db(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's step is named DB (督办, the notice's kind), not FK."""
+    return {**event, "step": "DB"}
+
+
+def _fk_handler_id_only(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's handler is the system's app_id alone, without a name."""
+    return {**event, "handler": {"id": event["handler"]["id"]}}
+
+
+def _fk_flattened(event: dict[str, Any]) -> dict[str, Any]:
+    """The FK's notice_id and explanation stand at the top of the event; there is no payload."""
+    return {**{k: v for k, v in event.items() if k != "payload"}, **event["payload"]}
+
+
+# --- depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3) ---
+
+
+async def _dispatch_takes_a_seq(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """EVT-03 broken: handing an accepted case straight to completion (分办 to the approving office) is an internal
+    step that takes the next seq but is never pushed, so the CB `complete` fills in comes with a gap in seq."""
+    found = system.application(str(request.get("application_no") or ""))
+    if request["action"] == "complete" and found is not None and found["last_step"] == "SL":
+        system.store.execute(
+            "UPDATE applications SET last_seq = last_seq + 1 WHERE application_no = ?", found["application_no"]
+        )
+    return await carry_out(system, request)
+
+
+def _cb_again_after_cb(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a case under 承办 can be taken on again (reassigned to another handler), so advance after
+    CB pushes a second CB instead of moving on to SH."""
+    allowed = allowed_steps(last_step, suspended_at)
+    phase = suspended_at if last_step == "HF" else last_step
+    return allowed | {"CB"} if phase == "CB" else allowed
+
+
+async def _review_backdated(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
+    """EVT-04 broken: the review steps `complete` fills in (CB, SH, PZ) are dated at the application's filing
+    time, as if reviewed when it came, so they precede the SL."""
+    answer = await carry_out(system, request)
+    if request["action"] == "complete":
+        number = str(answer["application_no"])
+        found = system.application(number)
+        filed = found["body"]["submitted_at"] if found else None
+        for row_id, body in system.store.rows("SELECT id, body FROM outbox WHERE application_no = ?", number):
+            event = json.loads(body)
+            if event.get("step") in ("CB", "SH", "PZ") and filed:
+                event["occurred_at"] = filed
+                system.store.execute(
+                    "UPDATE outbox SET body = ? WHERE id = ? AND state = 'pending'",
+                    json.dumps(event, ensure_ascii=False),
+                    row_id,
+                )
+    return answer
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -1954,6 +3638,12 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "every-id-checked-as-resident-card": {"schema_check": _passports_checked_as_id_cards},
     "no-idempotency": {"answer_again": _stored_again},
     "slow-intake": {"intake_pause": _synchronous_lookup},
+    "intake-one-at-a-time": {"intake_pause": _synchronous_archive_write},
+    "status-numbered-by-case": {"status_answer": _status_numbered_by_case},
+    "logout-route-missing": {"logout_answer": _logout_route_missing, "end_sessions": _no_sessions_ended},
+    "draft-kept-on-refusal": {"schema_check": _draft_kept_on_refusal},
+    "resend-kept-twice": {"intake_pause": _slow_archive_lookup, "store_once": _upserted_without_second_look},
+    "overload-shed-after-keeping": {"intake_pause": _counted_archive_write, "on_received": _shed_after_keeping},
     "items-from-own-list": {"item_lookup": _from_own_list},
     "crash-on-empty-materials": {"keeps": _crashes_on_empty_materials},
     "loses-applications": {"keeps": _loses_one_in_five},
@@ -2278,4 +3968,327 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
         "window_entry": _window_form(_window_uscc(_org_code_digits_only, "the organisation code is not 8 digits"))
     },
     "sb-carries-case-no": {"window_announcement": _sb_with_case_no},
+    # depth: APP, CAT, LIC, SUP, EVAL, ROB (appetc)
+    "legal-kind-required": {
+        "schema_check": _schema_refusing("/applicant/kind", "kind is required", _applicant_is("legal", "kind"))
+    },
+    "intake-answers-receipt-id": {"intake_answer": lambda answer: {**answer, "application_no": str(uuid.uuid4())}},
+    "received-at-utc": {"intake_answer": _received_at_utc},
+    "intake-answers-accepted": {"intake_answer": lambda answer: {**answer, "status": "accepted"}},
+    "division-checked-before-number": {
+        "code_order": ("CODE_INVALID", "APPLICATION_NO_INVALID", "ITEM_UNKNOWN", "APPLICANT_INVALID")
+    },
+    "repeat-answered-200": {"answer_again": _repeat_answered_200},
+    "window-number-left-out": {"window_announcement": _window_number_left_out},
+    "status-submitted-first": {"status_of": {**STATUS, None: "submitted"}.__getitem__},
+    "status-sb-accepted": {"status_of": {**STATUS, "SB": "accepted"}.__getitem__},
+    "status-unknown-not-found": {"status_query": _unknown_as_not_found},
+    "due-from-legal-days": {"sl_payload": _due_from_legal_days},
+    "guide-signed-only": {"guide_page": _guide_signed_only},
+    "guide-unknown-not-found": {"guide_page": _unknown_item_not_found},
+    "guide-name-with-department": {"guide": _guide_changed(name=lambda e: f"{e['dept']['name']} {e['name']}")},
+    "guide-legal-as-promised": {"guide": _guide_changed(legal_days=lambda e: e["promised_days"])},
+    "guide-promised-as-legal": {"guide": _guide_changed(promised_days=lambda e: e["legal_days"])},
+    "guide-auth-level-1": {"guide": _guide_changed(required_auth_level=lambda e: 1)},
+    "guide-visits-one": {"guide": _guide_changed(max_visits=lambda e: 1)},
+    "license-type-presented": {"license_document": _license_changed(license_type=_presented_license_type)},
+    "license-holder-natural-person": {"license_owner": _natural_person},
+    "license-issuer-text": {
+        "license_document": _license_changed(issuer=lambda lic, entry, found: entry["dept"]["name"])
+    },
+    "license-dates-as-times": {
+        "license_document": _license_changed(valid_from=lambda lic, entry, found: lic["issued_at"])
+    },
+    "license-application-no": {
+        "license_document": _license_changed(case_no=lambda lic, entry, found: found["application_no"])
+    },
+    "license-file-mime": {
+        "license_document": _license_changed(
+            file=lambda lic, entry, found: {**lic["file"], "format": "application/ofd"}
+        )
+    },
+    "license-refusal-retried-later": {"license_issue": _refusal_queued_for_retry},
+    "card-notice-answered-202": {"notice_answer": _answered_202(supervision_notice)},
+    "notice-repeat-conflict": {"notice_answer": _repeat_notice_conflict},
+    "notice-unknown-case-422": {"notice_answer": _unknown_case_422},
+    "fk-drafted": {"feedback": _fk_drafted},
+    "evaluation-id-serial": {"evaluation_of": _evaluation_with(evaluation_id=_evaluation_id_serial)},
+    "evaluation-zone-twice": {"evaluation_of": _evaluation_with(evaluated_at=_zone_added_twice)},
+    "evaluate-answers-desk-id": {"evaluation_answer": lambda answer: {**answer, "evaluation_id": str(uuid.uuid4())}},
+    "rectification-id-uppercase": {"rectification_push": _rectification_changed(evaluation_id=str.upper)},
+    "rectification-action-template": {"rectification_action": lambda params: "已整改"},
+    "rectified-at-date-only": {"rectification_push": _rectification_changed(rectified_at=_date_only)},
+    "rectified-when-closed": {"rectifiable": _rectified_when_closed},
+    "name-cjk-spaces-dropped": {"window_entry": _name_changed(_cjk_spaces_dropped)},
+    "name-emoji-dropped": {"window_entry": _name_changed(_emoji_dropped)},
+    "name-quotes-slashed": {"window_entry": _name_changed(_quotes_slashed)},
+    "name-sql-words-filtered": {"window_entry": _name_changed(_sql_words_filtered)},
+    "name-html-escaped": {"window_entry": _name_changed(html.escape)},
+    # REG-01, CODE-04 … CODE-08 clauses without a fault (msgcode)
+    "health-status-up": {"health": _health_status_up},
+    "health-behind-signature": {"health": _health_behind_signature},
+    "health-on-management-port": {"health": _health_on_management_port},
+    "item-type-local-numbering": {
+        "window_entry": _window_item_code(_item_type_plus_ten),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "item-code-organisation-code": {
+        "window_entry": _window_item_code(_implementer_organisation_code),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "item-level-unset": {
+        "window_entry": _window_item_code(lambda item_code: item_code[:18] + "0" + item_code[19:]),
+        "window_unchecked": frozenset({"/item_code"}),
+    },
+    "window-number-dashed": {
+        "window_number": _window_number_dashed,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "window-number-day-first": {
+        "window_number": _window_number_day_first,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "window-number-without-dept-seq": {"window_number": _window_number_without_dept_seq},
+    "window-number-id-weights": {
+        "window_number": _window_number_id_weights,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "window-number-next-day": {
+        "window_number": _window_number_next_day,
+        "window_unchecked": frozenset({"/application_no"}),
+    },
+    "case-no-window-number": {"case_no": _case_no_of_window},
+    "case-no-day-first": {"case_no": _case_no_day_first},
+    "case-no-city-division": {"case_no": _case_no_of_city},
+    "case-no-dated-by-submission": {"sl_payload": _sl_case_no_of_submission},
+    "license-prefix-short": {"license_id": _license_prefix_short},
+    "license-type-number-unpadded": {"license_id": _license_type_number_unpadded},
+    "license-check-undotted": {"license_id": _license_check_undotted},
+    "license-serial-uuid": {"license_id": _license_serial_uuid},
+    "license-version-unpadded": {"license_id": _license_version_unpadded},
+    "license-type-template-typo": {"license_id": _license_type_template_typo},
+    "license-issuer-organisation-code": {"license_id": _license_issuer_organisation_code},
+    "event-time-with-space": {"event_time": _time_with_space},
+    "event-time-milliseconds": {"event_time": _time_with_milliseconds},
+    "received-at-microseconds": {"intake_answer": _received_at_with_microseconds},
+    # MSG-01 … MSG-04 clauses without a fault (msgcode)
+    "unknown-route-plain-404": {"route_errors": _framework_route_errors},
+    "method-not-allowed-detail": {"route_errors": _framework_405_detail},
+    "route-errors-class-names": {"route_errors": _route_errors_class_names},
+    "signature-errors-msg": {"error_answer": _signature_filter_msg},
+    "empty-details-omitted": {"error_answer": _empty_details_omitted},
+    "problem-json-errors": {"error_answer": _problem_json},
+    "xml-errors-in-json": {"error_answer": _errors_always_json},
+    "xml-errors-without-namespace": {"error_answer": _xml_errors_without_namespace},
+    "xml-nested-camel-case": {"body_parser": _xml_read_as(_snake_case_nested_unbound)},
+    "xml-materials-of-material-elements": {"body_parser": _xml_read_as(_materials_of_material_elements)},
+    "xml-numbers-as-text": {"body_parser": _xml_read_as(_numbers_as_text)},
+    "xml-form-as-text": {"body_parser": _xml_read_as(_form_as_text)},
+    "parsed-before-signature": {"check_order": _parsed_before_signature},
+    "content-type-ignored": {"check_order": _media_never_checked},
+    "malformed-json-422": {"body_parser": _malformed_as_422},
+    "body-limit-of-the-proxy": {"body_reader": _limit_of_the_proxy},
+    "media-before-size": {"body_reader": _media_before_size},
+    "nested-members-refused": {"schema_check": _nested_strict},
+    "empty-names-taken": {"schema_check": _empty_names_taken},
+    "person-kind-typed": {"schema_check": _person_kind_typed},
+    "json-charset-refused": {"check_order": _media_compared_whole},
+    "sub-items-unknown": {"item_lookup": _items_where(lambda entry: str(entry.get("item_code"))[-3:] == "000")},
+    "license-issued-at-microseconds": {"license_issue": _license_reissued(_issued_at_with_microseconds)},
+    "license-valid-from-as-time": {"license_issue": _license_reissued(_valid_from_as_time)},
+    "administrative-bodies-refused": {
+        "code_check": _applicant_refused(_legal_kind_other_than("2", "3", "4", "5", "9"))
+    },
+    "sso-hand-off-json-errors": {"page_wanted": _json_errors_at(lambda path: path.endswith("/sso"))},
+    "session-json-errors": {"page_wanted": _json_errors_at(lambda path: path == "/yzw/v1/session")},
+    "guide-json-errors": {
+        "page_wanted": _json_errors_at(lambda path: path.startswith("/yzw/v1/items/") and not path.endswith("/apply"))
+    },
+    "apply-entry-json-errors": {"page_wanted": _json_errors_at(lambda path: path.endswith("/apply"))},
+    "driver-401-oauth": {"error_answer": _driver_401_oauth},
+    "intake-answer-camel-case": {"intake_answer": _camel_case},
+    "phone-coerced-from-number": {"schema_check": _phone_coerced},
+    "electronic-delivery-needs-address": {
+        "schema_check": _refusing("/delivery/address", "required", _electronic_needs_address)
+    },
+    "license-holder-name-empty": {"license_issue": _license_reissued(_holder_name_left_empty)},
+    "license-issuer-name-empty": {"license_issue": _license_reissued(_issuer_name_left_empty)},
+    "license-name-empty": {"license_issue": _license_reissued(_license_name_left_empty)},
+    "events-as-text-plain": {"push_form": lambda path, body: (body.encode(), "text/plain;charset=UTF-8")},
+    "xml-events-entity-fields": {"push_form": _events_in_xml_with_entity_fields},
+    "wrong-method-not-found": {"route_errors": _wrong_method_not_found},
+    "terminal-renumbered": {"keeps": _terminal_renumbered},
+    # APP, LIC, EVAL clauses without a fault (appetc2)
+    "person-phone-mobile-only": {
+        "schema_check": _refusing("/applicant/phone", "not a mobile number", _person_landline)
+    },
+    "contact-phone-mobile-only": {
+        "schema_check": _refusing("/applicant/contact/phone", "not a mobile number", _contact_landline)
+    },
+    "file-size-capped": {"schema_check": _refusing("/materials", "file larger than 50 MB", _file_over_50_mb)},
+    "license-material-one-of": {
+        "schema_check": _refusing("/materials", "matches file and license", _license_with_file)
+    },
+    "post-address-needs-postcode": {
+        "schema_check": _refusing("/delivery/address", "no postcode", _address_without_postcode)
+    },
+    "agent-required-at-terminals": {"schema_check": _refusing("/agent", "required", _terminal_without_agent)},
+    "one-material-taken-as-list": {"schema_check": _one_material_as_list},
+    "id-born-before-1940-refused": {"code_check": _applicant_refused(_born_before_1940)},
+    "license-expired-taken-as-valid": {"license_status": _expired_as_valid},
+    "license-bz-answered-409": {"driver_action": _license_bz_as_error},
+    "refused-connection-unhandled": {
+        "item_lookup": _own_lookup((httpx.TimeoutException, httpx.HTTPStatusError, TokenUnavailable))
+    },
+    "evaluation-case-no-without-check": {"evaluation_push": _evaluation_case_no_short},
+    "holder-id-lower-case": {"license_holder": _id_number_lower_case},
+    "window-sequence-restarted": {"window_announcement": _sb_outside_the_sequence},
+    "evaluation-token-of-sso": {"push_round": _evaluations_with_sso_token},
+    "license-used-once": {"missing_of": _license_used_once},
+    "notice-refusal-as-text": {"error_answer": _notice_refusal_as_text},
+    "archive-opened-on-first-query": {"status_query": _old_numbers_in_archive},
+    "unseen-item-from-the-list": {"item_lookup": _unseen_item_from_the_list},
+    # SIG-01, SIG-03 in the system's own calls (depth-sigsso)
+    "own-calls-timestamp-in-ms": {"request_signer": _vendor_signer(stamp=lambda: str(int(time.time() * 1000)))},
+    "own-signature-upper-hex": {
+        "request_signer": _vendor_signer(mac=lambda secret, message: signature(secret, message).upper())
+    },
+    "own-calls-hmac-sha256": {"request_signer": _vendor_signer(mac=_hmac_sha256)},
+    "own-calls-keyed-with-platform-secret": {
+        "request_signer": _vendor_signer(key=lambda system, secret: system.platform_secret)
+    },
+    "own-calls-key-utf16": {"request_signer": _vendor_signer(mac=_utf16_keyed)},
+    "own-calls-method-lowercase": {"request_signer": _vendor_signer(canonical=_lowercase_method)},
+    "own-calls-path-within-service": {"request_signer": _vendor_signer(canonical=_path_within_service)},
+    "own-calls-empty-query-line-dropped": {"request_signer": _vendor_signer(canonical=_query_line_dropped)},
+    "own-calls-nonce-before-timestamp": {"request_signer": _vendor_signer(canonical=_nonce_before_timestamp)},
+    "own-calls-body-serialized-again": {"request_signer": _vendor_signer(canonical=_body_serialized_again)},
+    "own-calls-empty-body-unhashed": {"request_signer": _vendor_signer(canonical=_no_body_no_hash)},
+    "own-calls-trailing-newline": {"request_signer": _vendor_signer(canonical=_trailing_newline)},
+    "own-calls-department-as-app-id": {
+        "request_signer": _vendor_signer(app_id=lambda system, own: system.registration.dept_uscc)
+    },
+    "exchange-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/exchange/"))},
+    "catalogue-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/catalog/"))},
+    "license-calls-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/license/"))},
+    "token-request-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/idp/v1/oauth/"))},
+    "ticket-validation-unsigned": {"request_signer": _vendor_signer(unsigned=_under("/idp/v1/tickets/"))},
+    "token-grant-client-credential": {"token_form": _token_request("client_credential")},
+    "token-request-as-json": {"token_form": _token_request(as_json=True)},
+    "token-request-carries-bearer": {"token_form": _token_request(bearer=True)},
+    # SIG-01 CANONICAL_QUERY on the receiving side (depth-sigsso)
+    "query-split-on-semicolons": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_split_on_semicolons_too)},
+    "query-empty-pairs-kept": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_empty_pairs_kept)},
+    "query-plus-kept": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_plus_kept)},
+    "query-read-as-latin1": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_read_as_latin1)},
+    "query-bad-escapes-kept-raw": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_bad_escapes_kept_raw)},
+    "query-bad-bytes-dropped": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_bad_bytes_dropped)},
+    "query-pairs-unsorted": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_pairs_as_sent)},
+    "query-spaces-as-plus": {"signature_check": _verified_in(*SIG02_ORDER, query_rule=_spaces_as_plus)},
+    # SIG-04, SIG-05 (depth-sigsso)
+    "token-expiry-not-renewed": {"token_renewed_on": ("TOKEN_INVALID",)},
+    "token-refusal-not-retried": {"token_refused_retried": False},
+    "token-renewed-five-minutes-early": {"token_margin": 300},
+    "scope-without-exchange-write": {"token_scope": _scopes_without("exchange:write")},
+    "scope-without-catalog-read": {"token_scope": _scopes_without("catalog:read")},
+    "scope-without-license-read": {"token_scope": _scopes_without("license:read")},
+    "scope-without-license-write": {"token_scope": _scopes_without("license:write")},
+    "scope-without-idp-ticket": {"token_scope": _scopes_without("idp:ticket")},
+    # SIG-02: keys and the public endpoints (depth-sigsso)
+    "platform-verified-with-own-secret-too": {"signature_check": _own_secret_as_fallback},
+    "health-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/health")},
+    "hand-off-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/sso")},
+    "session-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/session")},
+    "guide-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+")},
+    "apply-entry-behind-signature-filter": {"public_gate": _signature_filter_at(r"/yzw/v1/items/[^/]+/apply")},
+    # SSO-02: how the identity record is verified (depth-sigsso)
+    "sm2-first-key-taken": {
+        "identity_check": _sm2_verified(key_of=lambda keys, record: next(iter(keys.values()), None))
+    },
+    "sm2-keys-pinned": {"identity_check": _pinned_keys()},
+    "sm2-message-prehashed": {
+        "identity_check": _sm2_verified(
+            data_of=lambda user, issued_at: bytes.fromhex(sm3_hex(signed_bytes(user, issued_at)))
+        )
+    },
+    "sm2-user-id-of-person": {"identity_check": _sm2_verified(uid_of=lambda user: str(user["user_id"]).encode())},
+    "sm2-signature-read-as-der": {"identity_check": _sm2_verified(der=True)},
+    "sm2-json-unsorted": {"identity_check": _sm2_verified(data_of=_canonical_with(sort_keys=False))},
+    "sm2-json-top-level-sorted": {"identity_check": _sm2_verified(data_of=_top_level_sorted)},
+    "sm2-json-with-spaces": {"identity_check": _sm2_verified(data_of=_canonical_with(separators=(", ", ": ")))},
+    "sm2-json-ascii-escaped": {"identity_check": _sm2_verified(data_of=_canonical_with(ensure_ascii=True))},
+    "sm2-issued-at-quoted": {
+        "identity_check": _sm2_verified(data_of=lambda user, issued_at: signed_bytes(user, json.dumps(issued_at)))
+    },
+    # SSO-01, SSO-03 … SSO-05, SSO-07 (depth-sigsso)
+    "hand-off-at-trailing-slash": {"public_gate": _hand_off_moved},
+    "ticket-validated-cas-style": {"ticket_validation": _validated_with_get},
+    "ticket-sent-without-prefix": {"ticket_validation": _validated_as(ticket=lambda t: t.removeprefix("ST-"))},
+    "validation-names-department": {
+        "ticket_validation": _validated_as(app_id=lambda system: system.registration.dept_uscc)
+    },
+    "hand-off-without-ticket-to-portal": {"public_gate": _no_ticket_to_portal},
+    "session-local-account-id": {"session_view": lambda user: {**user, "user_id": f"local-{user['user_id']}"}},
+    "session-name-masked": {"session_view": lambda user: {**user, "name": str(user["name"])[:1] + "*"}},
+    "anonymous-session-200": {"public_gate": _anonymous_session},
+    "auth-level-above-only": {
+        "auth_level_enough": lambda user, entry: int(user["auth_level"]) > int(entry["required_auth_level"])
+    },
+    "apply-entry-to-portal-login": {"public_gate": _apply_without_session_to_portal},
+    "login-answers-page": {"login_answer": _meta_refresh_page},
+    "session-id-from-user": {"session_for": _session_of_person},
+    "token-from-oauth2-default-path": {"token_path": "/oauth2/token"},
+    # depth: ACC-01 … ACC-06 (issue 13, part 3)
+    "refusal-not-pushed": {"unreported_steps": frozenset({"BYSL"})},
+    "accept-answer-internal-case-no": {"driver_answer": _answer_internal_case_no},
+    "promised-days-as-legal": {"sl_payload": _sl_with("promised_days", lambda entry: entry["legal_days"])},
+    "due-at-office-close": {"due_date": _due_at_office_close},
+    "day0-counted": {"due_date": _day0_counted},
+    "weekends-counted-as-working": {"due_date": _holiday_table_only},
+    "calendar-date-ignored": {"day0": _calendar_date_checked_only},
+    "licenses-noticed-after-files": {"missing_of": _licenses_after_files},
+    "accepted-with-deficiencies": {"driver_action": _accept_with_deficiencies},
+    "notice-answered-as-error": {"driver_action": _notice_answered_as_error},
+    "supplements-answered-202": {"supplements_answer": _supplements_accepted_202},
+    "supplements-status-supplemented": {"supplements_answer": _supplements_status_supplemented},
+    "supplements-not-pushed": {"unreported_steps": frozenset({"BZJ"})},
+    "bzj-lists-whole-file": {"bzj_payload": _whole_file_supplied},
+    "supplements-unasked-taken": {"supplements_state": _supplements_before_acceptance},
+    "supplements-unknown-409": {"supplements_state": _supplements_state_first},
+    "refused-takes-supplements": {"supplements_state": _supplements_reopen_refusal},
+    "refused-can-be-accepted": {"next_steps": _after_refusal("SL")},
+    "supplement-notice-after-refusal": {"next_steps": _after_refusal("BZ")},
+    "refused-case-steps-open": {"next_steps": _after_refusal("CB", "GQ")},
+    # depth: EVT-01 … EVT-05 (issue 13, part 3)
+    "delivery-not-pushed": {"unreported_steps": frozenset({"SD"})},
+    "second-delivery-taken": {"next_steps": _deliver_again},
+    "notice-not-pushed": {"unreported_steps": frozenset({"BZ"})},
+    "token-without-exchange-scope": {"token_scope": SCOPES.replace("exchange:write ", "")},
+    "bj-result-in-words": {"bj_payload": _bj_result_in_words},
+    "bj-result-on-denial-only": {"bj_payload": _bj_result_on_denial_only},
+    "bj-licenses-when-issued": {"bj_payload": _bj_licenses_when_issued},
+    "sd-method-renamed": {"step_payload": _payload_renamed("SD", "method", "delivery_method")},
+    "ch-reason-renamed": {"step_payload": _payload_renamed("CH", "reason", "withdraw_reason")},
+    "bysl-reason-renamed": {"bysl_payload": _refusal_reason_renamed},
+    "bz-missing-as-codes": {"missing_listed": _missing_as_codes},
+    # depth: ACC-01.8, ACC-02.4, ACC-05.10, ACC-05.15 (issue 13, part 3)
+    "no-refusal-while-awaiting-supplements": {"next_steps": _no_refusal_while_awaiting_supplements},
+    "completeness-checked-as-first-filed": {"missing_of": _as_first_filed},
+    "instant-items-auto-accepted": {"on_received": _instant_accepted_on_receipt},
+    "case-no-drawn-at-opening": {"driver_action": _case_no_at_opening},
+    # depth: EVT-02's members, on the FK the supervision module builds by hand (issue 13, part 3)
+    "fk-event-id-composed": {"feedback": _fk_built_by_hand(_fk_id_composed)},
+    "fk-without-seq": {"feedback": _fk_built_by_hand(_without("seq"))},
+    "fk-step-named-db": {"feedback": _fk_built_by_hand(_fk_named_db)},
+    "fk-time-left-to-exchange": {"feedback": _fk_built_by_hand(_without("occurred_at"))},
+    "fk-without-division": {"feedback": _fk_built_by_hand(_without("division_code"))},
+    "fk-without-dept": {"feedback": _fk_built_by_hand(_without("dept_uscc"))},
+    "fk-without-item-code": {"feedback": _fk_built_by_hand(_without("item_code"))},
+    "fk-handler-without-name": {"feedback": _fk_built_by_hand(_fk_handler_id_only)},
+    "fk-payload-flattened": {"feedback": _fk_built_by_hand(_fk_flattened)},
+    # depth: EVT-01.7, EVT-03.2, EVT-03.13, EVT-04.1 (issue 13, part 3)
+    "completion-not-pushed": {"unreported_steps": frozenset({"BJ"})},
+    "dispatch-takes-a-seq": {"driver_action": _dispatch_takes_a_seq},
+    "cb-again-after-cb": {"next_steps": _cb_again_after_cb},
+    "review-backdated": {"driver_action": _review_backdated},
 }

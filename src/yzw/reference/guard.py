@@ -56,3 +56,9 @@ def route(
 ) -> Callable[[Callable[[Call], Awaitable[Response]]], Callable[[Request], Awaitable[Response]]]:
     """A signed route of the reference system; `kind` names the schema its body must follow."""
     return serving.endpoint(serving.Route(signer=signer, kind=kind, parse=parse), Call)
+
+
+async def open_door(request: Request) -> Response | None:
+    """SIG-02: the public and browser-facing endpoints (health, the item guide, the hand-off, the session, the apply
+    entry) are served without signature headers: nothing stops a request here."""
+    return None

@@ -105,22 +105,40 @@ def _refuse_codes(codes: dict[str, list[Finding]], order: tuple[str, ...]) -> No
 def _kept(system: ReferenceSystem, document: Any) -> Response:
     """Keep the application and answer it (APP-01), unless the same one arrived meanwhile (APP-04)."""
     received_at = now_text()
-    answer = {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
+    answer = system.parts.intake_answer(
+        {"application_no": document["application_no"], "received_at": received_at, "status": "received"}
+    )
     if not system.parts.keeps(system, document):
         return JSONResponse(answer, status_code=202)  # answered, never kept
-    earlier = _earlier_answer(system.application(document["application_no"]), document)
-    if earlier is not None:  # the same application arrived again while this one awaited the catalogue
+    earlier = system.parts.store_once(system, document, answer, received_at)
+    if earlier is not None:
         return earlier
+    system.parts.on_received(system, document)
+    return JSONResponse(answer, status_code=system.parts.intake_status)
+
+
+def store_once(system: ReferenceSystem, document: Any, answer: dict[str, Any], received_at: str) -> Response | None:
+    """Store the application with its answer, unless the same one arrived while this one awaited the catalogue:
+    the first answer then (APP-04; kept once, PERF-02). Judged again here, not only on arrival."""
+    earlier = _earlier_answer(system.application(document["application_no"]), document)
+    if earlier is not None:
+        return earlier
+    insert_application(system, document, answer, received_at)
+    return None
+
+
+def insert_application(
+    system: ReferenceSystem, document: Any, answer: dict[str, Any], received_at: str, verb: str = "INSERT"
+) -> None:
+    """The application's row with its first answer (`verb` INSERT OR REPLACE: a seeded fault's upsert)."""
     system.store.execute(
-        "INSERT INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
+        f"{verb} INTO applications (application_no, body, received_at, answer, updated_at) VALUES (?, ?, ?, ?, ?)",
         document["application_no"],
         json.dumps(document, ensure_ascii=False),
         received_at,
         json.dumps(answer, ensure_ascii=False),
         received_at,
     )
-    system.parts.on_received(system, document)
-    return JSONResponse(answer, status_code=system.parts.intake_status)
 
 
 def announced_by_platform(system: ReferenceSystem, document: Any) -> None:
@@ -171,18 +189,35 @@ def last_step(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
 
 def supplements(system: ReferenceSystem, number: str, document: Any) -> Response:
     """POST …/supplements (ACC-05): taken only while the application waits for them; BZJ follows."""
-    found = system.application(number)
-    if found is None:
-        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
-    if found["last_step"] != "BZ":
-        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    found = system.parts.supplements_state(system, number)
     body = found["body"]
     given = {m["material_code"]: m for m in document["materials"]}
     body["materials"] = [given.pop(m["material_code"], m) for m in body["materials"]] + list(given.values())
     system.store.execute(
         "UPDATE applications SET body = ? WHERE application_no = ?", json.dumps(body, ensure_ascii=False), number
     )
-    record_event(system, number, "BZJ", {"materials": document["materials"]})
+    record_event(system, number, "BZJ", system.parts.bzj_payload(document, body))
+    return system.parts.supplements_answer(number)
+
+
+def waiting_for_supplements(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05: an unknown application is 404 APPLICATION_UNKNOWN; one not waiting for supplements (no BZ just
+    before: received, supplemented, accepted or refused, ACC-06) is 409 STATE_INVALID."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
+    if found["last_step"] != "BZ":
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+def supplied(document: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """ACC-05: the BZJ payload lists the materials that came with the supplements, not the whole file."""
+    return {"materials": document["materials"]}
+
+
+def supplements_taken(number: str) -> Response:
+    """ACC-05: 200 {application_no, status: received, received_at}."""
     return JSONResponse({"application_no": number, "status": "received", "received_at": now_text()})
 
 

@@ -187,15 +187,21 @@ async def push_once(system: ReferenceSystem) -> int:
     return delivered_now
 
 
+def as_json(path: str, body: str) -> tuple[bytes, str]:
+    """MSG-01: a pushed body is the stored JSON text, UTF-8, labelled application/json."""
+    return body.encode(), "application/json"
+
+
 async def send(system: ReferenceSystem, path: str, body: str) -> tuple[int, str]:
     """POST one event (or evaluation, rectification) to the exchange: the status and the answer's text (status 0
     when none came)."""
+    content, media = system.parts.push_form(path, body)
     try:
         answer = await system.client.request(
             "POST",
             system.parts.event_exchange(system) + path,
-            content=body.encode(),
-            headers={"Content-Type": "application/json"},
+            content=content,
+            headers={"Content-Type": media},
         )
     except (httpx.HTTPError, OSError) as exc:
         return 0, f"{type(exc).__name__}: {exc}"

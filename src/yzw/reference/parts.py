@@ -26,15 +26,16 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
-from yzw.client import RENEW_ON, Token, read_token
+from yzw.client import REFRESH_MARGIN, RENEW_ON, Credentials, SignHeaders, Token, read_token, token_form
+from yzw.codes import compose
 from yzw.codes.calendar import promised_due_at
 from yzw.errors import CalendarYearMissing, YzwError
 from yzw.reference import catalogue, driver, guard, intake, journal, services, sso
 from yzw.reference.faulty import REGISTRY
-from yzw.reference.system import SCOPES, ReferenceSystem
+from yzw.reference.system import SCOPES, ReferenceSystem, own_signer
 from yzw.serving import http
 from yzw.serving import pipeline as serving
-from yzw.serving.errors import ApiError
+from yzw.serving.errors import ApiError, exception_handlers
 from yzw.serving.pipeline import Step
 from yzw.signing import Nonces
 from yzw.spec.findings import Finding
@@ -80,6 +81,7 @@ class Parts:
     item_lookup: ItemLookup = catalogue.item  # where intake finds the application's item
     item_answer: Callable[[Any], Json | None] = catalogue.item_of  # None: not the norm's answer, 503 (ROB-01)
     keeps: Callable[[ReferenceSystem, Any], bool] = intake.keeps
+    store_once: Callable[[ReferenceSystem, Any, Json, str], Response | None] = intake.store_once  # APP-04, PERF-02
     intake_status: int = 202
     status_of: Callable[[str | None], str] = intake.STATUS.__getitem__  # the status after the last step
     status_answer: Callable[[Json, str], Json] = intake.status_answer  # the status query's answer (APP-07)
@@ -91,6 +93,7 @@ class Parts:
     step_lag: Callable[[str], dt.timedelta] = journal.written_at_once  # EVT-06: when a step is written
     event_time: Callable[[dt.datetime], str] = dt.datetime.isoformat  # occurred_at as written
     event_exchange: Callable[[ReferenceSystem], str] = journal.own_exchange
+    push_form: Callable[[str, str], tuple[bytes, str]] = journal.as_json  # a pushed body and its label (MSG-01)
     delivered: Callable[[int], bool] = journal.delivered
     gives_up: Callable[[int], bool] = journal.is_refusal
     attempts_limit: float = float("inf")  # EVT-07: retried until delivered
@@ -126,6 +129,7 @@ class Parts:
     window_digit: Callable[[str], str] = driver.CHANNEL_DIGIT.__getitem__
     window_division: Callable[[ReferenceSystem], str] = driver.own_division
     window_serial: Callable[[ReferenceSystem], int] = driver.next_window_serial
+    window_number: Callable[[str, str, dt.date, str, int], str] = compose.system_application_no  # CODE-05
     window_unchecked: frozenset[str] = frozenset()  # paths of a window application taken without a check
     window_announcement: Callable[[ReferenceSystem, Json], Json] = driver.announce
     # the platform's other calls and the evaluations (CAT-02, CAT-03, SUP-02, EVAL-01, EVAL-02)
@@ -148,6 +152,7 @@ class Parts:
     body_reader: Callable[[Request], Awaitable[bytes]] = http.read_body  # 413 over 10 MiB, not at it (MSG-04)
     body_parser: Step = serving.parse_document
     error_answer: Callable[[ApiError, serving.Call], Response] = guard.answer_in_kind
+    route_errors: Callable[[str], dict[Any, Any]] = exception_handlers  # unknown routes and methods (MSG-02)
     # single sign-on (SSO-01 … SSO-07)
     early_session: Callable[[ReferenceSystem, str], str | None] = sso.no_early_session
     ticket_of: Callable[[Request], str | None] = sso.ticket_of
@@ -168,6 +173,7 @@ class Parts:
     # 2026.2 messages, signing, SSO
     entry_lookup: EntryLookup = sso.session_first
     prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
+    page_wanted: Callable[[Request], bool] = sso.page_wanted  # on each browser-facing endpoint (MSG-02)
     error_page: Callable[[int, str, str], Response] = sso.error_page  # the page keeps the error's status (MSG-02)
     calendar_refusal: Callable[[CalendarYearMissing], ApiError] = driver.year_named  # no file path (MSG-02)
     # 2026.2 catalogue, evaluation, driver, robustness (CAT-01, EVAL-02, LIC-01, ROB-01)
@@ -193,6 +199,26 @@ class Parts:
     push_round: Callable[[ReferenceSystem], Awaitable[int]] = journal.push_once  # one pass of the outbox (EVT-01)
     on_received: Callable[[ReferenceSystem, Json], None] = intake.announced_by_platform  # no SB online (EVT-02)
     missing_of: Callable[[ReferenceSystem, Json, Json], Awaitable[list[dict[str, str]]]] = driver.missing_materials
+    # depth: APP-01, APP-07, LIC-01, SUP-02
+    intake_answer: Callable[[Json], Json] = unchanged  # the 202 answer as built (APP-01)
+    status_query: Callable[[ReferenceSystem, str], Response] = intake.status  # GET …/applications/{no} (APP-07)
+    license_document: Callable[[Json, Json, Json], Json] = driver.license_as_built  # the e-license sent (LIC-01)
+    notice_answer: Callable[[ReferenceSystem, Json], Response] = services.supervision_notice  # SUP-02
+    # depth: SIG-01, SIG-03 (the system's own calls)
+    request_signer: Callable[[ReferenceSystem], SignHeaders] = own_signer  # how its calls are signed (SIG-01)
+    token_form: Callable[[Credentials, Token], tuple[bytes, dict[str, str]]] = token_form  # the token request
+    token_margin: int = REFRESH_MARGIN  # SIG-04: seconds before expiry when the token is renewed
+    token_refused_retried: bool = True  # SIG-04: the call refused for its token is sent again with the new one
+    # depth: SIG-02 (the public endpoints)
+    public_gate: Callable[[Request], Awaitable[Response | None]] = guard.open_door  # None: served unsigned
+    # depth: SSO-01, SSO-07
+    ticket_validation: Callable[[ReferenceSystem, str], Awaitable[httpx.Response]] = sso.validate_ticket
+    login_answer: Callable[[str], Response] = sso.redirect_home  # 302 (SSO-07)
+    session_for: Callable[[str, Json], str] = sso.as_generated  # the session id of this login (SSO-07)
+    # depth: the supplements (ACC-05, ACC-06)
+    supplements_state: Callable[[ReferenceSystem, str], Json] = intake.waiting_for_supplements  # 404, then 409
+    bzj_payload: Callable[[Json, Json], Json] = intake.supplied  # the supplements' materials, the file after them
+    supplements_answer: Callable[[str], Response] = intake.supplements_taken
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

@@ -25,9 +25,15 @@ def browser_error(
 ) -> Response:
     """MSG-02: the error body, or an HTML page when the request's Accept prefers text/html (q-values)."""
     system: ReferenceSystem = request.app.state.system
-    if system.parts.prefers_html(request.headers.get("accept", "")):
+    if system.parts.page_wanted(request):
         return system.parts.error_page(status, code, message)
     return error_response(status, code, message, details)
+
+
+def page_wanted(request: Request) -> bool:
+    """MSG-02: each browser-facing endpoint answers its errors as a page when Accept prefers text/html."""
+    system: ReferenceSystem = request.app.state.system
+    return system.parts.prefers_html(request.headers.get("accept", ""))
 
 
 def error_page(status: int, code: str, message: str) -> Response:
@@ -60,11 +66,7 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
         return browser_error(request, 400, "TICKET_MISSING", "the hand-off carries no ticket (SSO-03)")
     early = system.parts.early_session(system, ticket)
     try:
-        answer = await system.client.request(
-            "POST",
-            system.province_url + "/idp/v1/tickets/validate",
-            json={"ticket": ticket, "app_id": system.registration.app_id},
-        )
+        answer = await system.parts.ticket_validation(system, ticket)
         keys = await _keys(system) if answer.status_code == 200 else {}
     except (httpx.HTTPError, OSError):
         return browser_error(
@@ -83,6 +85,20 @@ async def hand_off(system: ReferenceSystem, request: Request) -> Response:
     if not system.parts.identity_check(keys, record):
         return browser_error(request, 401, "SIGNATURE_INVALID", "the identity record's SM2 signature fails (SSO-02)")
     return _signed_in(system, request, record["user"])
+
+
+async def validate_ticket(system: ReferenceSystem, ticket: str) -> httpx.Response:
+    """SSO-01: POST {province}/idp/v1/tickets/validate {"ticket", "app_id"}: the ticket as received, the own app_id."""
+    return await system.client.request(
+        "POST",
+        system.province_url + "/idp/v1/tickets/validate",
+        json={"ticket": ticket, "app_id": system.registration.app_id},
+    )
+
+
+def redirect_home(sid: str) -> Response:
+    """SSO-07: a successful login answers 302 to a page of the system's choosing."""
+    return RedirectResponse("/", status_code=302)
 
 
 def keys_unavailable(request: Request) -> Response:
@@ -135,7 +151,7 @@ def verified(keys: dict[str, str], record: dict[str, Any]) -> bool:
 
 def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) -> Response:
     """A session for the person the IdP vouched for, its cookie, and the way home (302)."""
-    sid = system.parts.session_id(system, request)
+    sid = system.parts.session_for(system.parts.session_id(system, request), user)
     system.store.execute(
         "INSERT INTO sessions (sid, user_id, user_record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO "
         "UPDATE SET user_id = excluded.user_id, user_record = excluded.user_record, created_at = excluded.created_at",
@@ -144,9 +160,14 @@ def _signed_in(system: ReferenceSystem, request: Request, user: dict[str, Any]) 
         json.dumps(user, ensure_ascii=False),
         now_text(),
     )
-    response = RedirectResponse("/", status_code=302)
+    response = system.parts.login_answer(sid)
     system.parts.session_cookie(response, system.parts.session_cookie_name, sid, request.url.scheme == "https")
     return response
+
+
+def as_generated(sid: str, user: dict[str, Any]) -> str:
+    """SSO-07: the session id is the one generated for this login, whoever signs on."""
+    return sid
 
 
 def fresh_sid(system: ReferenceSystem, request: Request) -> str:

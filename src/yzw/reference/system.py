@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from yzw.client import AsyncSignedClient, Credentials
+from yzw.client import AsyncSignedClient, Credentials, SignHeaders
 from yzw.codes.times import CN_TZ
 from yzw.serving.store import Store
+from yzw.signing import signed_headers
 from yzw.sut import PlatformGrant, Registration
 
 if TYPE_CHECKING:
@@ -32,6 +33,11 @@ CREATE TABLE IF NOT EXISTS reviews (evaluation_id TEXT PRIMARY KEY, case_no TEXT
     level INTEGER NOT NULL, rectified INTEGER NOT NULL DEFAULT 0);
 """
 SCOPES = "exchange:write catalog:read license:read license:write idp:ticket"  # SIG-05: the union it needs
+
+
+def own_signer(system: ReferenceSystem) -> SignHeaders:
+    """SIG-01: the system signs its calls as the norm says, with its own app_id and app_secret."""
+    return signed_headers
 
 
 def now_text() -> str:
@@ -94,6 +100,10 @@ class ReferenceSystem:
             self._client.reuse_token = self.parts.token_reuse
             self._client.read_token = self.parts.token_answer
             self._client.credentials.nonce_bytes = self.parts.nonce_bytes
+            self._client.sign = self.parts.request_signer(self)
+            self._client.token_form = self.parts.token_form
+            self._client.refresh_margin = self.parts.token_margin
+            self._client.retry_refused = self.parts.token_refused_retried
         return self._client
 
     def next_counter(self, key: str) -> int:

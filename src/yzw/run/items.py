@@ -48,6 +48,7 @@ TWO_FILE_MATERIALS = Need("requires two file materials", lambda i: _required_fil
 AUTH_ABOVE_ONE = Need("requires an authentication level above 1", lambda i: int(i["required_auth_level"]) > 1)
 PUBLIC_SERVICE = Need("is a 公共服务 item (type 20)", lambda i: str(i["type"]) == "20")
 INSTANT = Need("is a 即办件 (case_kind 1)", lambda i: str(i["case_kind"]) == "1")
+SUB_ITEM = Need("is a sub-item (sub-item number not 000)", lambda i: str(i["item_code"])[-3:] != "000")
 TWO_LICENSE_MATERIALS = Need(
     "has two license-typed materials", lambda i: sum("license_type" in m for m in i["materials"]) >= 2
 )

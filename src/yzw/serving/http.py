@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from yzw.errors import YzwError
 from yzw.serving.errors import ApiError
 from yzw.spec.limits import limits
 from yzw.spec.validate import Unreadable
@@ -43,6 +44,8 @@ def parse_body(body: bytes, content_type: str) -> Any:
         raise ApiError(400, "XML_FORBIDDEN_CONSTRUCT", f"{exc} (MSG-05)") from None
     except (Unreadable, XmlMalformed, ValueError) as exc:  # bad UTF-8, bad JSON, NaN
         raise ApiError(400, "MALFORMED_BODY", f"the body is not well-formed: {exc} (MSG-04)") from None
+    except YzwError as exc:  # well-formed XML that is no message of the XML form (a root outside the namespace)
+        raise ApiError(400, "SCHEMA_INVALID", str(exc), [{"path": "/", "reason": str(exc)}]) from None
 
 
 def _not_json(name: str) -> None:

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -83,20 +84,30 @@ def _strings(node: ast.expr) -> list[str]:
     return []
 
 
+LOAD_JUDGEMENTS = Path(__file__).resolve().parent.parent / "load"  # yzw.load's source: read, never imported
+
+
 @cache
 def marked_tests() -> tuple[Marked, ...]:
-    """Every conformance test with a `requirement(...)` marker, read from the suites' source (no import)."""
+    """Every conformance test with a `requirement(...)` marker, and every load judgement with a `judges(...)`
+    mark (PERF's tier rates and full-load ledger, which `yzw load` observes), read from source (no import)."""
     found = []
-    for path in sorted(content_path("conformance").rglob("*.py")):
+    sources = [*sorted(content_path("conformance").rglob("*.py")), *sorted(LOAD_JUDGEMENTS.glob("*.py"))]
+    for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef):
                 continue
             for mark in node.decorator_list:
-                if isinstance(mark, ast.Call) and getattr(mark.func, "attr", None) == "requirement":
+                if isinstance(mark, ast.Call) and _mark_name(mark.func) in ("requirement", "judges"):
                     ids = tuple(s for arg in mark.args for s in _strings(arg))
                     clauses = tuple(s for kw in mark.keywords if kw.arg == "clauses" for s in _strings(kw.value))
                     found.append(Marked(path.name, node.name, ids, clauses))
     return tuple(found)
+
+
+def _mark_name(func: ast.expr) -> str | None:
+    """`pytest.mark.requirement` → requirement; `judges` → judges."""
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
 
 
 def _check_requirements() -> dict[str, set[str]]:

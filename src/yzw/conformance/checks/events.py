@@ -34,13 +34,18 @@ def accepted(pushes: Iterable[Push]) -> None:
             )
 
 
+PAYLOAD_RULES = frozenset({"ACC-01", "ACC-03", "ACC-05", "EVT-05"})  # EVT-02 names their payloads by them
+
+
 def _owned_by(finding: Finding, step: object, rule: str) -> bool:
-    """Which event rule a schema finding belongs to: the BJ payload is EVT-05's; code rules and the findings
+    """Which event rule a schema finding belongs to: the BYSL, SL, BZ/BZJ and BJ payloads are those of the rules
+    EVT-02 names for them (ACC-01, ACC-03, ACC-05, EVT-05: the schema's x-requirement); code rules and the findings
     the norm's attribution rule gives another chapter (ACC-06, MSG-03: yzw.spec.findings) their own."""
     if finding.requirement.startswith("CODE-") or finding.requirement in ATTRIBUTED:
         return finding.requirement == rule
-    bj_payload = step == "BJ" and finding.path.startswith("/payload")
-    return rule == ("EVT-05" if bj_payload else "EVT-02")
+    if finding.path.startswith("/payload") and finding.requirement in PAYLOAD_RULES:
+        return finding.requirement == rule
+    return rule == "EVT-02"
 
 
 def schema_valid(pushes: Iterable[Push], rule: str) -> None:
@@ -121,7 +126,9 @@ def attributed_to(pushes: Sequence[Push], rule: str) -> None:
 
 
 def in_order(pushes: Sequence[Push], rule: str, submitted_at: str | None = None) -> None:
-    """EVT-03 (order) or EVT-04 (times, arrival included): the first violation of `rule` in the pushed events."""
+    """EVT-03 (order) or EVT-04 (times, arrival included): the first violation of `rule` in the pushed events;
+    an event without a seq, step or occurred_at of EVT-02's shape is EVT-02's, and left out of the order."""
+    pushes = [p for p in pushes if not any(_misshapen(f) for f in validate("event", p.event))]
     events = [{**p.event, "received_at": p.entry.get("at")} for p in pushes]
     numbers = {str(e.get("application_no")) for e in events}
     finding = first_violation(events, dict.fromkeys(numbers, submitted_at) if submitted_at else None)
@@ -192,6 +199,33 @@ def case_steps(pushes: Iterable[Push]) -> list[Any]:
         for p in pushes
         if not (p.event.get("step") == "SB" and str(p.event.get("application_no") or "")[6:7] not in SYSTEM_CHANNELS)
     ]
+
+
+ORDER_MEMBERS = ("/seq", "/step", "/occurred_at")  # what EVT-03 and EVT-04 read of each event
+
+
+def _misshapen(finding: Finding) -> bool:
+    """A member the order reads is missing or no step code: EVT-02's finding (a time's format is CODE-08's and
+    stays in the order)."""
+    return finding.path in ORDER_MEMBERS and finding.requirement == "EVT-02"
+
+
+CONTENT_REFUSALS = (400, 422)  # EVT-08: schema, code, order or time; judged by the rule of that content
+
+
+def judged_prefix(
+    pushes: Iterable[Push], wanted: Sequence[str], aside: frozenset[str] = frozenset()
+) -> tuple[list[Any], list[str]]:
+    """The steps pushed and the steps wanted, up to the first push the exchange refused for its content (400,
+    422): that refusal is judged by the rule of its content (EVT-02 … EVT-05, CODE), and the steps after it
+    rightly wait behind it (EVT-07), so a check of which steps were pushed compares no further. Steps `aside`
+    (FK) and events with no step code or seq (EVT-02's) are not compared, but a refusal of one ends the
+    comparison too."""
+    kept = [p for p in pushes if (p.accepted or p.status in CONTENT_REFUSALS) and case_steps([p])]
+    refused = next((i for i, p in enumerate(kept) if not p.accepted), None)
+    compared = [p for p in (kept if refused is None else kept[: refused + 1]) if p.event.get("step") not in aside]
+    steps = case_steps(p for p in compared if not any(_misshapen(f) for f in validate("event", p.event)))
+    return steps, list(wanted) if refused is None else list(wanted)[: len(steps)]
 
 
 def first_step(pushes: Iterable[Push], steps: Sequence[str]) -> str | None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import httpx
+import pytest
 
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.violations import Violation
@@ -68,3 +72,25 @@ def session_cookie(set_cookies: list[str], planted: str, secure: bool, name: str
                 "generate a new session id at login and set it HttpOnly, SameSite=Lax (Secure over https)",
                 "Set-Cookie of the login redirect",
             )
+
+
+def sign_on(nodes: Nodes, browser: httpx.Client, user: dict[str, Any], **options: Any) -> httpx.Response:
+    """The portal hands the person to the system (SSO-01) and the browser follows: the system's answer.
+
+    A login the system refuses (401, 403) although the IdP validated its ticket is the system refusing the IdP's
+    valid identity record: SSO-02's check judges that; any other refusal of a fresh ticket SSO-01's. A check that
+    needs a signed-on person does not apply then.
+    """
+    answer = browser.get(nodes.login(user), **options)
+    if answer.status_code >= 400:
+        last = nodes.traffic("province", VALIDATE_PATH, "POST")[-1:]
+        if last and last[0].get("status") == 200 and answer.status_code in (401, 403):
+            pytest.skip(
+                "not-applicable: the system refused a login whose ticket the IdP validated (SSO-02 judges how it "
+                "verifies the identity record)"
+            )
+        pytest.skip(
+            f"not-applicable: the system answered {answer.status_code} to a person handed over with a fresh ticket "
+            "(SSO-01 judges the hand-off and the validation)"
+        )
+    return answer

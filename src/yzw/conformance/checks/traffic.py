@@ -11,6 +11,26 @@ from yzw.conformance.violations import Violation
 from yzw.spec import validate
 
 TOKEN_PATH = "/idp/v1/oauth/token"
+RESENT_AFTER = 0.5  # seconds: a call on the refused path this much later is the refused call sent again, not a twin
+
+
+def stray_calls(nodes: Nodes, since: float) -> list[dict[str, Any]]:
+    """Calls since `since` that name no registered caller: without X-Yzw-App-Id and without a token of any
+    system, or refused APP_UNKNOWN. When the system made no call under its own app_id, these are its calls."""
+    strays: list[dict[str, Any]] = []
+    watched: set[str] = set()
+    for name, url in nodes.urls.items():
+        if url in watched:
+            continue
+        watched.add(url)
+        for entry in nodes.traffic(name, "/", own=False):
+            if float(entry.get("t", 0)) < since or str(entry.get("path", "")).startswith("/_mock"):
+                continue
+            anonymous = not entry.get("app_id") and not entry.get("bearer_app")
+            if anonymous or (entry.get("status") == 401 and '"APP_UNKNOWN"' in str(entry.get("response", ""))):
+                strays.append(entry)
+                nodes.evidence.observed(entry, url)
+    return strays
 
 
 def own_calls(nodes: Nodes) -> list[dict[str, Any]]:
@@ -70,6 +90,7 @@ def bearer_on_every_call(calls: list[dict[str, Any]]) -> None:
 
 def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> None:
     """SIG-04: one token, plus one per token refusal; after a refusal, a new token and one retry that works."""
+    calls = sorted(calls, key=lambda e: float(e.get("t", 0)))  # in time, across the nodes
     refusals = [
         (index, e)
         for index, e in enumerate(calls)
@@ -85,7 +106,28 @@ def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> 
             "the province IdP's traffic",
         )
     for index, refused in refusals:
-        retried = [e for e in calls[index + 1 :] if e["path"] == refused["path"] and e.get("status") != 401]
+        later = calls[index + 1 :]
+        token_at = next((k for k, e in enumerate(later) if e["path"] == TOKEN_PATH and e.get("status") == 200), None)
+        resent = [  # the refused call sent again, seconds later, before any new token: with the refused token
+            e
+            for e in later[:token_at]
+            if (e["path"], e.get("node")) == (refused["path"], refused.get("node"))
+            and float(e.get("t", 0)) - float(refused.get("t", 0)) >= RESENT_AFTER
+        ]
+        if token_at is None or resent:
+            raise Violation(
+                "after a token refusal no new token was fetched before the call went again",
+                "a token request (POST /idp/v1/oauth/token) right after the refusal, then the call once more",
+                f"401 {str(refused.get('response'))[:120]}; then "
+                + (
+                    f"{resent[0].get('method')} {resent[0].get('path')} again without a new token"
+                    if resent
+                    else "no token request"
+                ),
+                "on 401 TOKEN_EXPIRED or TOKEN_INVALID, fetch a new token and retry the call once with it",
+                f"{refused.get('method')} {refused.get('path')} at {refused.get('node')}",
+            )
+        retried = [e for e in later if e["path"] == refused["path"] and e.get("status") != 401]
         if not retried:
             raise Violation(
                 "after a token refusal the call was not retried with a new token",
@@ -96,10 +138,31 @@ def tokens_reused(calls: list[dict[str, Any]], token_codes: tuple[str, ...]) -> 
             )
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def token_requests_are_forms(calls: list[dict[str, Any]]) -> None:
+    """SIG-03: every token request is a form (application/x-www-form-urlencoded) with
+    `grant_type=client_credentials`."""
+    for entry in (e for e in calls if e["path"] == TOKEN_PATH):
+        media = str(entry.get("content_type") or "").split(";")[0].strip().lower()
+        form = dict(parse_qsl(str(entry.get("request", ""))))
+        if media != FORM or form.get("grant_type") != "client_credentials":
+            raise Violation(
+                "a token request is not a client-credentials form",
+                f"Content-Type: {FORM}; grant_type=client_credentials&scope=…",
+                f"Content-Type: {entry.get('content_type')}; body {str(entry.get('request', ''))[:150]}",
+                "POST the token request as a form: grant_type=client_credentials and scope (space-separated names)",
+                f"POST {TOKEN_PATH} at {entry.get('node')}",
+            )
+
+
 def token_requests_valid(calls: list[dict[str, Any]]) -> None:
-    """SIG-05: every token request is a client-credentials form asking only for the norm's scopes."""
+    """SIG-05: every token request asks only for the norm's scopes (its form is SIG-03's to judge)."""
     for entry in (e for e in calls if e["path"] == TOKEN_PATH):  # none at all is SIG-03's to judge
         form = dict(parse_qsl(str(entry.get("request", ""))))
+        if form.get("grant_type") != "client_credentials":
+            continue  # no client-credentials form: SIG-03
         findings = validate("token-request", form)
         if findings:
             raise Violation(
