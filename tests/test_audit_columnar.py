@@ -87,7 +87,17 @@ def _mutations(rng: random.Random) -> list[Any]:
         lambda e: e.pop(rng.choice(("dept_uscc", "item_code", "division_code", "event_id", "handler"))),
         lambda e: e.__setitem__("handler", {"id": "x", "name": ""}),
         lambda e: e.__setitem__("dept_uscc", "91330106MA2XXXXXX0"),
+        lambda e: e.__setitem__(rng.choice(("application_no", "case_no", "division_code")), _other_digits(e, rng)),
+        lambda e: e.__setitem__("occurred_at", e["occurred_at"].replace("0", "٠")),
     ]
+
+
+def _other_digits(event: dict[str, Any], rng: random.Random) -> str:
+    """A member's digits partly written in another script (Arabic-Indic, full-width): a named CODE problem."""
+    value = str(event.get("application_no") or "")
+    return "".join(
+        chr(ord(c) + rng.choice((0x630, 0xFEE0))) if c.isdigit() and rng.random() < 0.2 else c for c in value
+    )
 
 
 @pytest.mark.parametrize("seed", [8, 12, 13])
@@ -221,7 +231,7 @@ def _layouts(event: dict[str, Any], rng: random.Random) -> str:
 def _spoilt(event: dict[str, Any], rng: random.Random) -> None:
     """Defects in the members the fast lane masks or reads."""
     payload = event["payload"]
-    choice = rng.randrange(9)
+    choice = rng.randrange(10)
     if choice == 0 and "case_no" in payload:
         payload["case_no"] = payload["case_no"][:-1] + "0"
     elif choice == 1 and "application_no" in payload:
@@ -240,8 +250,10 @@ def _spoilt(event: dict[str, Any], rng: random.Random) -> None:
         event["occurred_at"] = rng.choice(("2026-02-29T10:00:00+08:00", "2026-03-01T10:00:00+09:00"))
     elif choice == 7:
         payload["method"] = rng.choice(("", 5, "paper"))
+    elif choice == 8:
+        event["application_no"] = event["application_no"][:-1] + rng.choice("0123456789X٠５")
     else:
-        event["application_no"] = event["application_no"][:-1] + rng.choice("0123456789X")
+        payload["promised_due_at" if "promised_due_at" in payload else "x"] = "２026-03-01T10:00:00+08:00"
 
 
 @pytest.mark.parametrize("seed", [21, 22])
@@ -263,7 +275,7 @@ def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
     good = [fake.license_id() for _ in range(300)]
     bad = [invalid_value(fake, "license_id", defect).value for defect in CODE_DEFECTS["license_id"] for _ in range(10)]
     spoilt = [value[:-1] + rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for value in good]
-    odd = [good[0] + "\n", good[1][:-2]]  # (lower case or other digits make the checker itself raise)
+    odd = [good[0] + "\n", good[1][:-2], *_digits_of_other_scripts(good[2])]  # (lower case: the checker raises)
     values = good + bad + spoilt + odd
     sure = set(surely_licenses(values))
     assert sure == {value for value in values if format_problem("yzw-license-id", value) is None}
@@ -278,6 +290,16 @@ def test_numbers_vouched_for_in_bulk_are_those_the_checker_passes(name: str) -> 
     ]
     bad = [invalid_value(fake, kind, defect).value for defect in CODE_DEFECTS[kind] for _ in range(10)]
     spoilt = [value[:i] + rng.choice("0123456789X") + value[i + 1 :] for value in good for i in [rng.randrange(23)]]
-    values = [*good, *bad, *spoilt, good[0] + "\n", good[1][:-1] + "x"]  # (other digits make the checker raise)
+    values = [*good, *bad, *spoilt, good[0] + "\n", good[1][:-1] + "x", *_digits_of_other_scripts(good[2])]
     sure = set(surely_numbers(values, NUMBERS[name], today_cn()))
     assert sure == {value for value in values if format_problem(name, value) is None}
+
+
+def _digits_of_other_scripts(value: str) -> list[str]:
+    """The value with each of its ASCII digits in turn written as an Arabic-Indic or a full-width one."""
+    return [
+        value[:i] + chr(ord(char) + offset) + value[i + 1 :]
+        for i, char in enumerate(value)
+        if char.isdigit()
+        for offset in (0x630, 0xFEE0)
+    ]

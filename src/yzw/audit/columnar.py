@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import io
 import marshal
 import math
 import multiprocessing
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,7 +33,7 @@ from typing import Any, BinaryIO
 import orjson
 import polars as pl
 
-from yzw.audit import codes, fastlane, kpis, order, rows
+from yzw.audit import buckets, codes, fastlane, kpis, order, rows
 from yzw.audit.judge import Audit, BadRecord
 from yzw.audit.reader import MAX_LINE, Line, parse_line
 from yzw.audit.screen import Screen
@@ -48,7 +46,6 @@ BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucke
 WORKERS = 2
 SCAN = 1 << 20
 FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
-FLUSH_ROWS = 0  # rows held before they go to the buckets: none (held Polars rows keep their whole batch alive)
 BATCH = 4000  # lines screened together (their coded values judged once per distinct value)
 Tick = Callable[[str, int], None]
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
@@ -80,8 +77,6 @@ def audit_sources(
         raise YzwError(f"no such file: {', '.join(missing)} (give JSON Lines or XML dumps of events)")
     buckets = max(1, math.ceil(sum(p.stat().st_size for p in paths) / bucket_bytes))
     outcome, sources = Outcome(Monitor(items, period)), [str(p) for p in paths]
-    os.environ.setdefault("POLARS_MAX_THREADS", "1")  # one process per core already: no threads to fight over it
-    os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")  # Polars gives memory back
     with tempfile.TemporaryDirectory(prefix="yzw-audit-") as folder, ExitStack() as stack:
         pool = None
         if workers > 1:  # this process is one of the workers: workers − 1 more (spawned: Polars does not fork)
@@ -151,60 +146,36 @@ def _merge(monitor: Monitor, counts: dict[str, dict[str, list[int]]], sizes: dic
 
 
 class _Buckets:
-    """The bucket files one reader writes: batches of screened rows split by application, appended to one file
-    per bucket as length-prefixed Arrow IPC streams (few files, whatever the input)."""
+    """What one reader sends to the buckets: batches of fast-lane rows, and slow-lane rows screened here."""
 
     def __init__(self, folder: str, count: int, name: str) -> None:
-        self.folder, self.count, self.name = Path(folder), count, name
         self.screen = Screen()
         self.slow: list[dict[str, Any]] = []
-        self.held: list[pl.DataFrame] = []
-        self.handles: dict[int, BinaryIO] = {}
+        self.writer = buckets.Writer(folder, count, name)
 
     def slow_row(self, record: dict[str, Any], head: tuple[int, int, int], where: int | bytes, exact: bool) -> None:
         """A record of the slow lane (parsed in Python), screened; written with the next batch."""
         self.slow.append(rows.slow_row(self.screen, record, head, where, exact))
 
-    def write(self, frame: pl.DataFrame | None = None, now: bool = False) -> None:
-        """A batch of fast-lane rows; once enough rows are held, they and the slow rows so
-        far go each to the bucket of its application (a few large streams, not many small ones); `now`: at once."""
-        if frame is not None and len(frame):
-            self.held.append(frame)
-        if not now and sum(len(part) for part in self.held) + len(self.slow) < FLUSH_ROWS:
-            return
-        parts, self.held = self.held, []
+    def write(self, frame: pl.DataFrame | None = None) -> None:
+        """A batch of fast-lane rows, and the slow rows so far (their coded values judged together)."""
+        if frame is not None:
+            self.writer.add(frame)
         if self.slow:
             refused = codes.failing({pair for row in self.slow for pair in row["coded"]})
-            parts.append(rows.frame_of(self.slow, refused))
+            self.writer.add(rows.frame_of(self.slow, refused))
             self.slow = []
-        if not parts:
-            return
-        if schemas._passes_on.cache_info().currsize > FORMATS_KEPT:  # nearly unique values: keep memory flat
-            schemas._passes_on.cache_clear()
-        batch = pl.concat(parts, how="vertical").with_columns((pl.col("key").hash(seed=7) % self.count).alias("bucket"))
-        for (bucket,), part in batch.partition_by("bucket", as_dict=True, include_key=False).items():
-            handle = self.handles.get(bucket)
-            if handle is None:
-                handle = self.handles[bucket] = (self.folder / f"b{bucket:05d}-{self.name}.arrows").open("wb")
-            stream = io.BytesIO()
-            part.write_ipc_stream(stream)
-            handle.write(len(stream.getbuffer()).to_bytes(8, "little") + stream.getbuffer())
+        _forget_formats()
 
     def close(self) -> None:
-        self.write(now=True)
-        for handle in self.handles.values():
-            handle.close()
+        self.write()
+        self.writer.flush()
 
 
-def _bucket_rows(folder: str, bucket: int) -> pl.DataFrame | None:
-    """Every row written to a bucket (its files then removed), or None."""
-    parts = []
-    for path in sorted(Path(folder).glob(f"b{bucket:05d}-*.arrows")):
-        with path.open("rb") as handle:
-            while size := handle.read(8):
-                parts.append(pl.read_ipc_stream(io.BytesIO(handle.read(int.from_bytes(size, "little")))))
-        path.unlink()
-    return pl.concat(parts, how="vertical") if parts else None
+def _forget_formats() -> None:
+    """The validator's remembered format answers dropped once many: nearly every value is met once."""
+    if schemas._passes_on.cache_info().currsize > FORMATS_KEPT:
+        schemas._passes_on.cache_clear()
 
 
 def _unreadable(line: Line) -> BadRecord:
@@ -343,7 +314,7 @@ def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[l
         else:
             out.slow_row(line.record, (index, ordinal, line.number), marshal.dumps(line.record), False)
             if len(out.slow) >= BATCH:
-                out.write(now=True)  # records (not offsets) are held: flush often
+                out.write()  # records (not offsets) are held: screened and serialised often
     out.close()
     return bad, count
 
@@ -355,7 +326,7 @@ def judge_bucket(
     folder: str, bucket: int, sources: list[str], items: dict[str, Any], period: Any
 ) -> tuple[list[BadRecord], int, dict[str, dict[str, list[int]]], dict[str, int]]:
     """The bad records, record count and KPI counts of the applications of one bucket."""
-    frame = _bucket_rows(folder, bucket)
+    frame = buckets.read(folder, bucket)
     if frame is None:
         return [], 0, {}, {}
     frame = order.judged(frame.sort("key", "src", "ordinal", maintain_order=True))
@@ -390,5 +361,6 @@ def judge_bucket(
     for dept, size in audit.monitor.sizes.items():
         sizes[dept] = sizes.get(dept, 0) + size
     del frame, flagged, clean, suspended
+    _forget_formats()
     _give_back()
     return audit.bad, audit.records, grouped, sizes
