@@ -2,9 +2,9 @@
 every reader as length-prefixed Arrow IPC streams (one file per bucket and reader), read back one bucket at a
 time.
 
-A reader holds its batches as IPC bytes (compact: a held Polars frame would keep its whole batch's buffers
-alive) until `HELD_BYTES` are held, then splits them all by bucket at once: each flush writes one stream per
-bucket. Writing each small batch straight to every bucket made streams of a few rows each, so a bucket's
+A reader holds its batches' rows (Polars frames: measured, they keep only their own rows' buffers, not their
+batch's lines) until `HELD_BYTES` are held, then splits them all by bucket at once: each flush writes one
+stream per bucket. Writing each small batch straight to every bucket made streams of a few rows each, so a bucket's
 streams, their headers on disk and the frames read back all grew with the input (1,250 streams per bucket at
 5,000,000 events); now they grow with input / HELD_BYTES, and each bucket file is opened only to append.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-HELD_BYTES = 4 << 20  # IPC bytes of screened rows a reader holds before they go to the buckets
+HELD_BYTES = 4 << 20  # bytes of screened rows a reader holds before they go to the buckets
 SEED = 7  # of the hash that puts an application in its bucket
 
 
@@ -25,17 +25,15 @@ class Writer:
 
     def __init__(self, folder: str, count: int, name: str, held_bytes: int = HELD_BYTES) -> None:
         self.folder, self.count, self.name, self.held_bytes = Path(folder), count, name, held_bytes
-        self.held: list[bytes] = []
+        self.held: list[pl.DataFrame] = []
         self.size = 0
 
     def add(self, frame: pl.DataFrame) -> None:
         """A batch of rows (rows.SCHEMA); written with the others once enough are held."""
         if not len(frame):
             return
-        stream = io.BytesIO()
-        frame.write_ipc_stream(stream)
-        self.held.append(stream.getvalue())
-        self.size += len(self.held[-1])
+        self.held.append(frame)
+        self.size += frame.estimated_size()
         if self.size >= self.held_bytes:
             self.flush()
 
@@ -43,10 +41,8 @@ class Writer:
         """Every held row to the bucket of its application: one stream per bucket."""
         if not self.held:
             return
-        frames = [pl.read_ipc_stream(io.BytesIO(data)) for data in self.held]
+        batch = pl.concat(self.held, how="vertical").with_columns(bucket_of(pl.col("key"), self.count).alias("bucket"))
         self.held, self.size = [], 0
-        batch = pl.concat(frames, how="vertical").with_columns(bucket_of(pl.col("key"), self.count).alias("bucket"))
-        del frames
         for (bucket,), part in batch.partition_by("bucket", as_dict=True, include_key=False).items():
             stream = io.BytesIO()
             part.write_ipc_stream(stream)
