@@ -33,7 +33,7 @@ class Writer:
         if not len(frame):
             return
         self.held.append(frame)
-        self.size += frame.estimated_size()
+        self.size += int(frame.estimated_size())
         if self.size >= self.held_bytes:
             self.flush()
 

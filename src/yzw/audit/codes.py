@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,18 +30,20 @@ SURE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][
 
 def failing(codes: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (format, value) pairs their code rule refuses."""
-    today = today_cn()
-    bulk: dict[str, Callable[[list[str], dt.date], list[str]]] = {
-        "yzw-datetime": lambda values, _: surely_times(values),
-        "yzw-license-id": lambda values, _: surely_licenses(values),
-        "yzw-application-no": lambda values, day: surely_numbers(values, NUMBERS["yzw-application-no"], day),
-        "yzw-case-no": lambda values, day: surely_numbers(values, NUMBERS["yzw-case-no"], day),
-    }
-    sure: set[tuple[str, str]] = set()
-    for name, vouch in bulk.items():
-        values = [value for format_name, value in codes if format_name == name]
-        sure |= {(name, value) for value in vouch(values, today)} if values else set()
-    return {pair for pair in codes if pair not in sure and not passes(*pair, today)}
+    today, by_name = today_cn(), defaultdict(list)
+    for name, value in codes:
+        by_name[name].append(value)
+    return {(name, value) for name, values in by_name.items() for value in refused(name, values, today)}
+
+
+def refused(name: str, values: list[str] | pl.Series, today: dt.date) -> set[str]:
+    """The distinct values of a format its code rule refuses: those vouched for in bulk first (in Polars,
+    no Python object per value), the codes package's checker (remembered) for the rest."""
+    series = pl.Series("value", values, dtype=pl.String).drop_nulls().unique()
+    vouch = _BULK.get(name)
+    if vouch is not None and len(series):
+        series = series.filter(~series.is_in(vouch(series, today)))
+    return {value for value in series.to_list() if not passes(name, value, today)}
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ NUMBERS = {
 }
 
 
-def surely_numbers(values: list[str], number: Number, today: dt.date) -> list[str]:
+def surely_numbers(values: list[str] | pl.Series, number: Number, today: dt.date) -> list[str]:
     """The values that are good CODE-05 application numbers (or CODE-06 case numbers) for sure: ASCII digits
     (X last), a valid division (each distinct one judged by the codes package), for an application number a
     channel digit, a real day not after today (each distinct one judged alike), the MOD 11-2 character."""
@@ -97,7 +100,7 @@ def _day_passes(text: str, today: dt.date) -> bool:
     return day is not None and day <= today
 
 
-def surely_times(values: list[str]) -> list[str]:
+def surely_times(values: list[str] | pl.Series) -> list[str]:
     """The values that are CODE-08 times for sure: spelt +08:00 with whole seconds, and a real instant."""
     frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
     parsed = pl.col("value").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False)
@@ -115,11 +118,11 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # CODE-07's MOD 37,36 alphabe
 INDEX = {char: position for position, char in enumerate(ALPHABET)}
 
 
-def surely_licenses(values: list[str]) -> list[str]:
+def surely_licenses(values: list[str] | pl.Series) -> list[str]:
     """The values that are CODE-07 license ids for sure: the layout `check_license_id` asks, both USCCs valid
     (judged once per distinct USCC), and the ISO/IEC 7064 MOD 37,36 check character right."""
     sure = []
-    for value in values:
+    for value in values.to_list() if isinstance(values, pl.Series) else values:
         found = LICENSE.fullmatch(value)
         if found is None or not (_uscc_passes(found[1]) and _uscc_passes(found[2])):
             continue
@@ -140,6 +143,14 @@ def _mod_37_36(text: str) -> str:
 @lru_cache(maxsize=1 << 12)
 def _uscc_passes(uscc: str) -> bool:
     return check_uscc(uscc, requirement="CODE-07", what="USCC") is None
+
+
+_BULK: dict[str, Callable[[pl.Series, dt.date], list[str]]] = {
+    "yzw-datetime": lambda values, _: surely_times(values),
+    "yzw-license-id": lambda values, _: surely_licenses(values),
+    "yzw-application-no": lambda values, day: surely_numbers(values, NUMBERS["yzw-application-no"], day),
+    "yzw-case-no": lambda values, day: surely_numbers(values, NUMBERS["yzw-case-no"], day),
+}
 
 
 @lru_cache(maxsize=1 << 14)

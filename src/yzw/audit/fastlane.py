@@ -16,6 +16,7 @@ import polars as pl
 from yzw.audit import codes
 from yzw.audit.judge import APPLICATION_NO_LENGTH
 from yzw.audit.screen import TOKENS, Screen
+from yzw.codes.times import today_cn
 
 S = r'[^"\\\x00-\x1f]'  # a character of a string that needs no escape
 HEX = "[0-9a-fA-F]"
@@ -97,8 +98,8 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
         screen.offer(name, frame[column].drop_nulls().head(64).to_list())
     screen.offer("yzw-license-id", frame["license_texts"].explode().drop_nulls().head(64).to_list())
     verdicts = {shape: screen.masked_verdict(shape) for shape in frame["shape"].drop_nulls().unique().to_list()}
-    refused = codes.failing(_coded(frame))
-    licenses = pl.col("license_texts").list.eval(pl.element().is_in(list(_refused_of(refused, "yzw-license-id"))))
+    refused = _refused(frame)
+    licenses = pl.col("license_texts").list.eval(pl.element().is_in(list(refused.get("yzw-license-id", ()))))
     sl_agrees = ~pl.col("sl") | (
         (pl.col("p_case").is_null() | (pl.col("p_case") == pl.col("case_no")).fill_null(False))
         & (pl.col("p_number").is_null() | (pl.col("p_number") == pl.col("key")))
@@ -113,10 +114,6 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
     return frame.with_columns(good.fill_null(False).alias("ok")).drop("shape", "license_texts", "p_case", "p_number")
 
 
-def _refused_of(refused: set[tuple[str, str]], name: str) -> set[str]:
-    return {value for format_name, value in refused if format_name == name}
-
-
 _CODED = (
     ("key", "yzw-application-no"),
     ("case_no", "yzw-case-no"),
@@ -128,20 +125,19 @@ _CODED = (
 )
 
 
-def _coded(frame: pl.DataFrame) -> set[tuple[str, str]]:
-    """Every distinct (format, value) of the fast lane's coded members."""
-    found: set[tuple[str, str]] = set()
+def _refused(frame: pl.DataFrame) -> dict[str, set[str]]:
+    """The values of the fast lane's coded members their code rules refuse, by format (each distinct value
+    judged once, as a column: `codes.refused`)."""
+    columns: dict[str, list[pl.Series]] = {}
     for column, name in _CODED:
-        found |= {(name, value) for value in frame[column].drop_nulls().unique().to_list()}
-    for value in frame["license_texts"].explode().drop_nulls().unique().to_list():
-        found.add(("yzw-license-id", value))
-    return found
+        columns.setdefault(name, []).append(frame[column])
+    columns["yzw-license-id"] = [frame["license_texts"].explode()]
+    today = today_cn()
+    return {name: codes.refused(name, pl.concat(parts).alias("value"), today) for name, parts in columns.items()}
 
 
-def _any_refused(refused: set[tuple[str, str]]) -> pl.Expr:
+def _any_refused(refused: dict[str, set[str]]) -> pl.Expr:
     flags = [
-        pl.col(column).is_in(list(values)).fill_null(False)
-        for column, name in _CODED
-        if (values := _refused_of(refused, name))
+        pl.col(column).is_in(list(values)).fill_null(False) for column, name in _CODED if (values := refused[name])
     ]
     return pl.any_horizontal(flags) if flags else pl.lit(False)
