@@ -212,7 +212,7 @@ def test_kpis_with_a_catalogue_and_suspensions(tmp_path: Path) -> None:
 
 def _layouts(event: dict[str, Any], rng: random.Random) -> str:
     """The same event written as other systems write it (separators, escapes, member order, duplicates)."""
-    kind = rng.randrange(6)
+    kind = rng.randrange(7)
     if kind == 0:
         return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     if kind == 1:
@@ -225,6 +225,9 @@ def _layouts(event: dict[str, Any], rng: random.Random) -> str:
     if kind == 4:
         return json.dumps(event, ensure_ascii=False) + "\r"
     text = json.dumps(event, ensure_ascii=False)
+    if kind == 6 and event["payload"]:  # a payload member given twice: the row audit reads the last one
+        first = next(iter(event["payload"]))
+        return text.replace('"payload": {', f'"payload": {{"{first}": "dup", ', 1)
     return text.replace('"payload": {', '"payload": {"payload": {"case_no": "x"}, ', 1)
 
 

@@ -63,14 +63,14 @@ NUMBERS = {
 }
 
 
-def surely_numbers(values: list[str] | pl.Series, number: Number, today: dt.date) -> list[str]:
+def surely_numbers(values: list[str] | pl.Series, number: Number, today: dt.date) -> pl.Series:
     """The values that are good CODE-05 application numbers (or CODE-06 case numbers) for sure: ASCII digits
     (X last), a valid division (each distinct one judged by the codes package), for an application number a
     channel digit, a real day not after today (each distinct one judged alike), the MOD 11-2 character."""
     frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
     frame = frame.filter(pl.col("value").str.contains(rf"^[0-9]{{{number.length - 1}}}[0-9X]$"))
     if frame.is_empty():
-        return []
+        return frame["value"]
     division = pl.col("value").str.slice(0, 6)
     day = pl.col("value").str.slice(number.date_at, 8)
     divisions = [d for d in frame.select(division.unique()).to_series().to_list() if _division_passes(d, number)]
@@ -83,7 +83,7 @@ def surely_numbers(values: list[str] | pl.Series, number: Number, today: dt.date
         [pl.col("value").str.slice(i, 1).cast(pl.Int64) * pow(2, body - i, 11) for i in range(body)]
     )
     check = (total % 11).replace_strict(dict(enumerate(MOD_11_2)), return_dtype=pl.String)
-    return frame.filter(good & (pl.col("value").str.slice(body, 1) == check))["value"].to_list()
+    return frame.filter(good & (pl.col("value").str.slice(body, 1) == check))["value"]
 
 
 MOD_11_2 = "10X98765432"  # checksums.mod_11_2_check's characters by the weighted sum mod 11
@@ -100,13 +100,13 @@ def _day_passes(text: str, today: dt.date) -> bool:
     return day is not None and day <= today
 
 
-def surely_times(values: list[str] | pl.Series) -> list[str]:
+def surely_times(values: list[str] | pl.Series) -> pl.Series:
     """The values that are CODE-08 times for sure: spelt +08:00 with whole seconds, and a real instant."""
     frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
     parsed = pl.col("value").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False)
     year_one = pl.col("value").str.slice(0, 4) != "0000"  # Python's datetime starts at year 1, Polars' does not
     shaped = pl.col("value").str.contains(SURE_TIME) & year_one
-    return frame.filter(shaped & parsed.is_not_null())["value"].to_list()
+    return frame.filter(shaped & parsed.is_not_null())["value"]
 
 
 # CODE-07's layout as `check_license_id` reads it, ASCII digits only (Python's isdigit takes more: stricter)
@@ -145,7 +145,7 @@ def _uscc_passes(uscc: str) -> bool:
     return check_uscc(uscc, requirement="CODE-07", what="USCC") is None
 
 
-_BULK: dict[str, Callable[[pl.Series, dt.date], list[str]]] = {
+_BULK: dict[str, Callable[[pl.Series, dt.date], list[str] | pl.Series]] = {
     "yzw-datetime": lambda values, _: surely_times(values),
     "yzw-license-id": lambda values, _: surely_licenses(values),
     "yzw-application-no": lambda values, day: surely_numbers(values, NUMBERS["yzw-application-no"], day),

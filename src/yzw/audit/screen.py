@@ -319,20 +319,13 @@ def _payload_of(text: str) -> Any:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:  # tokens (control characters), NaN, huge integers: the careful reading
         value = None
-    if value is not None and text.count('":') == _members(value):
+    # orjson writes each member of the value as `"key":`, and no string of it holds a quote (no escapes)
+    if value is not None and text.count('":') == orjson.dumps(value).count(b'":'):
         return value
     try:  # the tokens hold control characters: `strict` off, the layout let no other through
         return json.loads(text, strict=False, object_pairs_hook=_unique)
     except ValueError:
         return None
-
-
-def _members(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_members(item) for item in value.values())
-    if isinstance(value, list):
-        return sum(_members(item) for item in value)
-    return 0
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
