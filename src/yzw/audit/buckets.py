@@ -51,6 +51,7 @@ class Writer:
 
 
 def bucket_of(key: pl.Expr, count: int) -> pl.Expr:
+    """The bucket of an application: every record of it, from any reader, lands in the same one."""
     return key.hash(seed=SEED) % count
 
 
