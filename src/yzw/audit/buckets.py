@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-HELD_BYTES = 4 << 20  # bytes of screened rows a reader holds before they go to the buckets
+HELD_BYTES = 2 << 20  # bytes of screened rows a reader holds before they go to the buckets
 SEED = 7  # of the hash that puts an application in its bucket
 
 

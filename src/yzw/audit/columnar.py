@@ -47,7 +47,7 @@ BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucke
 WORKERS = 2
 SCAN = 1 << 20
 FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
-BATCH = 4000  # lines screened together (their coded values judged once per distinct value)
+BATCH = 6000  # lines screened together (their coded values judged once per distinct value; 8000: ≈ +25 MB)
 Tick = Callable[[str, int], None]
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
