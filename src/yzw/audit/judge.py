@@ -18,9 +18,10 @@ EVENT_MEMBERS = frozenset({"event_id", "application_no", "seq", "step", "occurre
 APPLICATION_NO_LENGTH = 23  # CODE-05
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BadRecord:
-    """One record the audit refuses: where it is, which requirement it breaks, the member and the reason."""
+    """One record the audit refuses: where it is, which requirement it breaks, the member and the reason.
+    (Slots: an audit holds every one of them, ≈ 1 % of a dump's records.)"""
 
     source: str
     line: int

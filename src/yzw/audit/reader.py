@@ -42,7 +42,7 @@ def read_jsonl(path: Path, max_line: int = MAX_LINE) -> Iterator[Line]:
                 yield Line(str(path), number, None, f"line longer than {max_line} bytes ({skipped} bytes): skipped")
                 continue
             if raw.strip():
-                yield _parsed(str(path), number, raw)
+                yield parse_line(str(path), number, raw)
 
 
 def _skip_rest(handle: BinaryIO) -> int:
@@ -54,7 +54,8 @@ def _skip_rest(handle: BinaryIO) -> int:
     return skipped
 
 
-def _parsed(source: str, number: int, raw: bytes) -> Line:
+def parse_line(source: str, number: int, raw: bytes) -> Line:
+    """One non-blank line of a JSON Lines file as a record, or why it holds none."""
     try:
         record = orjson.loads(raw)  # the fast path; a line it refuses is read again below to say why
     except orjson.JSONDecodeError:

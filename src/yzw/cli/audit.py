@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,15 +11,12 @@ import typer
 import yaml
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-from yzw.audit.grouping import by_application
+from yzw.audit.columnar import audit_sources
 from yzw.audit.judge import Audit
-from yzw.audit.reader import Line
-from yzw.audit.sources import lines
 from yzw.audit.write import write_audit
 from yzw.cli.output import out
 from yzw.content import content_path
 from yzw.errors import YzwError
-from yzw.spec.monitoring import Monitor
 
 TIERS = ("county", "city", "province")
 
@@ -41,20 +37,15 @@ def audit(
     if tier not in TIERS:
         raise typer.BadParameter(f"choose one of {', '.join(TIERS)}", param_hint="--tier")
     items, window = _items(catalog), _period(period)
-    state, started = Audit(Monitor(items, window)), time.perf_counter()
+    started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=out, transient=True) as progress:
         task = progress.add_task("reading", total=None)
 
         def show(stage: str, count: int) -> None:
             rate = count / max(time.perf_counter() - started, 1e-9)
-            progress.update(task, description=f"{stage} {count:,} records ({rate:,.0f}/s), {len(state.bad):,} bad")
+            progress.update(task, description=f"{stage} {count:,} records ({rate:,.0f}/s)")
 
-        for line in by_application(_counted(lines(sources), lambda n: show("read", n))):
-            state.feed(line)
-            if state.records % 5000 == 0:
-                show("judged", state.records)
-        state.finish_application()
-    state.bad = state.sorted_bad()
+        state = audit_sources(sources, items, window, show).as_audit()
     seconds = time.perf_counter() - started
     summary = {
         "records": state.records,
@@ -69,13 +60,6 @@ def audit(
     paths = write_audit(state, kpis, report_dir, summary)
     _show(state, kpis, summary, paths)
     raise typer.Exit(1 if state.bad else 0)
-
-
-def _counted(source: Iterable[Line], tick: Callable[[int], None]) -> Iterator[Line]:
-    for count, line in enumerate(source, 1):
-        if count % 5000 == 0:
-            tick(count)
-        yield line
 
 
 def _period(text: str | None) -> tuple[dt.date, dt.date] | None:
