@@ -36,7 +36,7 @@ import polars as pl
 
 from yzw.audit import buckets, codes, fastlane, kpis, order, rows
 from yzw.audit.judge import Audit, BadRecord
-from yzw.audit.reader import MAX_LINE, Line, parse_line
+from yzw.audit.reader import MAX_LINE, Line, parse_line, skip_rest
 from yzw.audit.screen import Screen
 from yzw.audit.sources import DATABASES, read_database, read_xml
 from yzw.errors import YzwError
@@ -204,7 +204,7 @@ def split_jsonl(
                 break
             number, position = number + 1, position + len(raw)
             if len(raw) > max_line and not raw.endswith(b"\n"):
-                rest = _skip_rest(handle)
+                rest = skip_rest(handle)
                 position += rest
                 problem = f"line longer than {max_line} bytes ({len(raw) + rest} bytes): skipped"
                 bad.append(_unreadable(Line(source, number, None, problem)))
@@ -270,15 +270,6 @@ def _text(raw: bytes) -> str | None:
         return raw.rstrip(b"\n").decode("utf-8")
     except UnicodeDecodeError:
         return None
-
-
-def _skip_rest(handle: BinaryIO) -> int:
-    skipped = 0
-    while chunk := handle.readline(SCAN):
-        skipped += len(chunk)
-        if chunk.endswith(b"\n"):
-            break
-    return skipped
 
 
 def _boundary(path: Path, offset: int) -> int:

@@ -38,14 +38,15 @@ def read_jsonl(path: Path, max_line: int = MAX_LINE) -> Iterator[Line]:
                 return
             number += 1
             if len(raw) > max_line and not raw.endswith(b"\n"):
-                skipped = len(raw) + _skip_rest(handle)
+                skipped = len(raw) + skip_rest(handle)
                 yield Line(str(path), number, None, f"line longer than {max_line} bytes ({skipped} bytes): skipped")
                 continue
             if raw.strip():
                 yield parse_line(str(path), number, raw)
 
 
-def _skip_rest(handle: BinaryIO) -> int:
+def skip_rest(handle: BinaryIO) -> int:
+    """Read past the rest of an overlong line (its newline included): the bytes skipped."""
     skipped = 0
     while chunk := handle.readline(CHUNK):
         skipped += len(chunk)
