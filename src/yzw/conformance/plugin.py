@@ -19,7 +19,7 @@ from yzw.conformance.nodes import Clock, Nodes
 from yzw.conformance.operator import Operator, capture_of
 from yzw.conformance.scenario import Scenario
 from yzw.conformance.session import Conformance
-from yzw.conformance.violations import Violation
+from yzw.conformance.violations import Violation, unanswered
 from yzw.errors import YzwError
 from yzw.register import Requirement, load_register
 from yzw.run.options import RunOptions, split_ids
@@ -113,8 +113,11 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = yield
     run = item.config.stash.get(RUN, None)
     if run is not None:
-        if call.excinfo is not None and isinstance(call.excinfo.value, Violation):
-            report.longrepr = call.excinfo.value.render(requirement_ids(item))
+        violation = call.excinfo.value if call.excinfo is not None else None
+        if violation is not None and not isinstance(violation, Violation) and call.when == "call":
+            violation = unanswered(violation, (run.target.base_url, run.target.driver_url or ""))
+        if isinstance(violation, Violation):
+            report.longrepr = violation.render(requirement_ids(item))
         run.phase(item, report, requirement_ids(item), _evidence(item), clause_ids(item))
     return report
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from yzw.codes import CodeProblem
 
 RECEIVED_SHOWN = 300
@@ -43,3 +45,25 @@ class Violation(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+
+def unanswered(error: BaseException, system_urls: tuple[str, ...]) -> Violation | None:
+    """A call to the system under test that got no answer (refused, dropped, timed out) is the system's failure,
+    not the kit's: a violation of the check's requirement, with the call. None for anything else (a call to the
+    mock platform that broke is the kit's error)."""
+    if not isinstance(error, httpx.TransportError):
+        return None
+    try:
+        request = error.request
+    except RuntimeError:  # raised before a request was made
+        return None
+    url = str(request.url)
+    if not any(base and url.startswith(base.rstrip("/")) for base in system_urls):
+        return None
+    return Violation(
+        "the system did not answer",
+        "an HTTP answer to every call (ROB-01: within its time budget, never a dropped connection)",
+        f"{type(error).__name__}: {error}",
+        "answer every request, an error included; see the evidence for the request that got no answer",
+        f"{request.method} {request.url.path}",
+    )
