@@ -51,10 +51,10 @@ def record_event(
             "WHERE application_no = ?",
             (number,),
         ).fetchone()
+        seq = system.parts.event_seq(db, row)
         event = _event(
-            system, number, step, row, payload, case_no or row[2], handler or system.parts.own_handler(system)
+            system, number, step, row, seq, payload, case_no or row[2], handler or system.parts.own_handler(system)
         )
-        event["seq"] = system.parts.event_seq(db, row)
         if occurred_at is not None:
             event["occurred_at"] = occurred_at
         reported = system.parts.step_reported(step, row[3])
@@ -95,6 +95,7 @@ def _event(
     number: str,
     step: str,
     row: Any,
+    seq: int,
     payload: dict[str, Any],
     case_no: str | None,
     handler: dict[str, str],
@@ -105,7 +106,7 @@ def _event(
         "event_id": str(uuid.uuid4()),
         "application_no": number,
         "case_no": case_no,
-        "seq": row[1] + 1,
+        "seq": seq,
         "step": step,
         "occurred_at": _occurred(
             system,
