@@ -34,6 +34,11 @@ OUTAGES = (FAILS, DROPS)  # a 5xx, and a connection that fails (ROB-01: both mea
 EVERY_WAY = (*OUTAGES, SLOW, GARBLED)  # ROB-01: refused, no answer within 3 s, a 5xx, an answer not the norm's
 WAY_IDS = {FAILS: "5xx", DROPS: "dropped", SLOW: "slow", GARBLED: "not-the-norms"}
 GATEWAY_ENVELOPE = '{"code":0,"msg":"success","data":null}'  # an API gateway's own answer, none of the norm's
+GATEWAY_PAGE = "<html><body><h1>502 Bad Gateway</h1></body></html>"  # a proxy's page, not even JSON, under a 200
+GARBLED_FORMS = {  # ROB-01: "an answer that is not the norm's", JSON or not
+    f"{GARBLED} (a gateway's JSON envelope)": (GATEWAY_ENVELOPE, "application/json"),
+    f"{GARBLED} (a proxy's HTML page)": (GATEWAY_PAGE, "text/html"),
+}
 TOKEN = "/idp/v1/oauth/token"
 OUTAGE_FIX = (
     "when a platform service the request needs fails (5xx, no answer within the call budget, an answer that is not "
@@ -212,7 +217,10 @@ def test_complete_without_the_license_library_answers_503_and_records_nothing(
 
 
 def _each(family: str) -> tuple[str, ...]:
-    """The outages of one family, in the order tried: each 5xx status of FIVE_XX ("answers 500" …), else itself."""
+    """The outages of one family, in the order tried: each 5xx status of FIVE_XX ("answers 500" …), each garbled
+    form, else itself."""
+    if family == GARBLED:
+        return tuple(GARBLED_FORMS)
     return tuple(f"answers {status}" for status in FIVE_XX) if family == FAILS else (family,)
 
 
@@ -223,8 +231,9 @@ def _down(platform: Nodes, path: str, outage: str) -> None:
         platform.drop_next(path, LIBRARY_DOWN_CALLS, node="province")
     elif outage == SLOW:
         platform.slow_next(path, limits().platform_call_seconds + SLOW_BEYOND_SECONDS, LIBRARY_DOWN_CALLS)
-    elif outage == GARBLED:
-        platform.misanswer_next(path, GATEWAY_ENVELOPE, LIBRARY_DOWN_CALLS)
+    elif outage in GARBLED_FORMS:
+        body, media = GARBLED_FORMS[outage]
+        platform.misanswer_next(path, body, LIBRARY_DOWN_CALLS, content_type=media)
     else:
         platform.fail_next(path, int(outage.removeprefix("answers ")), LIBRARY_DOWN_CALLS, node="province")
 
@@ -333,11 +342,12 @@ def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
     application = scenario.application()
     answered(scenario.submit(application), TAKEN, fix="take a valid application")
     number = application["application_no"]
-    for outage in (way for family in EVERY_WAY for way in _each(family)):
+    ways = [way for family in EVERY_WAY for way in _each(family)]
+    for outage in ways:
         _down(platform, VERIFY, outage)
         answer = seen(driver.act("accept", number), "answered accept")
         answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=OUTAGE_FIX)
-        last = outage == EVERY_WAY[-1]  # a push is looked for after each outage, and waited for after the last
+        last = outage == ways[-1]  # a push is looked for after each outage, and waited for after the last
         early = platform.wait_for(lambda: [p for p in platform.pushes(number) if case_steps([p])], bool, last * 0.5)
         platform.clear_faults("province")
         if early:
