@@ -25,5 +25,6 @@ def test_a_dropped_call_to_the_system_is_a_violation_naming_the_call() -> None:
 
 def test_a_broken_call_to_the_mock_platform_stays_the_kits_error() -> None:
     assert unanswered(_dropped("http://127.0.0.1:8700/_mock/traffic"), SYSTEM) is None
+    assert unanswered(_dropped("http://127.0.0.1:86001/yzw/v1/health"), SYSTEM) is None  # another port, not a prefix
     assert unanswered(ValueError("a bug in a check"), SYSTEM) is None
     assert unanswered(httpx.ConnectError("refused"), SYSTEM) is None  # no request attached: nothing to blame

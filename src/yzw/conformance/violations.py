@@ -57,8 +57,7 @@ def unanswered(error: BaseException, system_urls: tuple[str, ...]) -> Violation 
         request = error.request
     except RuntimeError:  # raised before a request was made
         return None
-    url = str(request.url)
-    if not any(base and url.startswith(base.rstrip("/")) for base in system_urls):
+    if not any(base and _under(request.url, httpx.URL(base)) for base in system_urls):
         return None
     return Violation(
         "the system did not answer",
@@ -67,3 +66,9 @@ def unanswered(error: BaseException, system_urls: tuple[str, ...]) -> Violation 
         "answer every request, an error included; see the evidence for the request that got no answer",
         f"{request.method} {request.url.path}",
     )
+
+
+def _under(url: httpx.URL, base: httpx.URL) -> bool:
+    """Whether `url` is on the same origin as `base` and below its path (port 86001 is not under 8600)."""
+    same_origin = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+    return same_origin and url.path.startswith(base.path.rstrip("/"))
