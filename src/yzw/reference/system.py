@@ -118,7 +118,8 @@ class ReferenceSystem:
         event when it is written, as EVT-06 expects; a system whose parts poll only (`outbox_woken` off) waits."""
         if self._outbox_bell is not None and self.parts.outbox_woken:
             loop, bell = self._outbox_bell
-            loop.call_soon_threadsafe(bell.set)
+            if not loop.is_closed():  # a request finishing while the system stops: the pusher is gone
+                loop.call_soon_threadsafe(bell.set)
 
     def next_counter(self, key: str) -> int:
         """The next value of a persistent counter (daily serials survive restarts, CODE-06)."""
