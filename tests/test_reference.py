@@ -145,8 +145,12 @@ def test_events_are_retried_through_exchange_failures_and_never_doubled(
     assert _act(desk, reference, "accept", application_no=application["application_no"]).json()["step"] == "SL"
     number = application["application_no"]
     assert wait_until(lambda: len(mock_events(platform_nodes, "county", number)) == 1, timeout=15)
-    attempts = reference.system.store.one("SELECT attempts FROM outbox WHERE application_no = ?", number)["attempts"]
-    assert attempts == 3
+
+    def outbox() -> dict[str, Any]:
+        return reference.system.store.one("SELECT state, attempts FROM outbox WHERE application_no = ?", number)
+
+    assert wait_until(lambda: outbox()["state"] == "delivered", timeout=5)  # marked after the exchange's answer
+    assert outbox()["attempts"] == 3
 
 
 def test_a_suspension_and_resume_then_completion(

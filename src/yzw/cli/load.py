@@ -111,7 +111,10 @@ def _summary(target: Target, request: LoadRequest, folder: Path, locust_code: in
             "sustained_rate": round(figures.sustained_rate, 1),
         },
         "checked_applications": checked,
-        "verdicts": {name: {"passed": not problems, "problems": problems[:20]} for name, problems in verdicts.items()},
+        "verdicts": {
+            name: {"passed": not problems, "problems": problems[:20], "count": len(problems)}
+            for name, problems in verdicts.items()
+        },
         "passed": not any(verdicts.values()),
         "locust_html": str(folder / "locust.html"),
         "generator": _generator(target.base_url),
@@ -138,7 +141,9 @@ def _show(summary: dict[str, Any], folder: Path) -> None:
     out.print(table)
     for name, verdict in summary["verdicts"].items():
         mark = "[green]✓ pass[/]" if verdict["passed"] else "[red]✗ fail[/]"
-        out.print(f"{mark} {name}" + ("" if verdict["passed"] else ": " + "; ".join(verdict["problems"][:3])))
+        more = verdict["count"] - 3
+        shown = "; ".join(verdict["problems"][:3]) + (f"; and {more} more" if more > 0 else "")
+        out.print(f"{mark} {name}" + ("" if verdict["passed"] else ": " + shown))
     out.print(f"checked {summary['checked_applications']} applications by the status query (PERF-02)")
     out.print(summary["generator"])
     out.print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import zip_longest
 from pathlib import Path
 
 import httpx
@@ -56,14 +57,20 @@ def check(target: Target, folder: Path) -> tuple[int, list[str]]:
             results = list(pool.map(known, answers))
     finally:
         client.close()
-    problems = [
+    doubles = [
         f"{n} was answered 202 twice with different received_at ({', '.join(sorted(received[n]))}): kept twice"
-        for n in doubled[:5]
+        for n in doubled
     ]
+    lost, kept = [], []
     for number, status, found in results:
         taken = 202 in answers[number]
         if taken and (status != 200 or found != number):
-            problems.append(f"{number} was answered 202 but the status query says {status} (lost)")
+            lost.append(f"{number} was answered 202 but the status query says {status} (lost)")
         elif not taken and CONFLICT not in answers[number] and status != 404:
-            problems.append(f"{number} was refused ({answers[number]}) but the status query knows it (kept)")
-    return len(results), problems
+            kept.append(f"{number} was refused ({answers[number]}) but the status query knows it (kept)")
+    return len(results), _each_kind_first(lost, kept, doubles)
+
+
+def _each_kind_first(*kinds: list[str]) -> list[str]:
+    """The problems taken in turn from each kind, so that the first few shown name every kind found."""
+    return [problem for row in zip_longest(*kinds) for problem in row if problem is not None]
