@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from yzw.client import Credentials, SignedClient
-from yzw.conformance.checks.answers import answered, body_of, equal
+from yzw.conformance.checks.answers import answered, body_of, equal, error_body
 from yzw.conformance.checks.events import case_steps
 from yzw.conformance.driver import Driver, seen
 from yzw.conformance.fuzz import probe
@@ -99,6 +99,39 @@ def test_generated_requests_never_give_5xx_or_answers_outside_their_schemas(targ
             "handle every input the OpenAPI allows or refuses with a 4xx error body",
             "schemathesis over specs/openapi/department.yaml",
         )
+
+
+ODD_BODIES = {  # ROB-01 "however malformed": bodies a parser or a schema validator may choke on
+    "50000 nested arrays": b"[" * 50_000 + b"]" * 50_000,
+    "50000 nested objects": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    "300 nested objects": b'{"form":' * 300 + b"{}" + b"}" * 300,  # past a validator's depth, within a parser's
+    "a string": b'"application"',
+    "null": b"null",
+    "a number": b"0",
+    "an array": b"[]",
+}
+
+
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.1", "ROB-01.3"])
+def test_odd_bodies_never_give_5xx(target: Target, sut: SignedClient) -> None:
+    """Deeply nested JSON (a recursive parser or validator overflows) and roots that are no object, signed, to the
+    intake and the driver: answered 4xx with an error body, never 5xx (which 4xx is MSG-04's and APP-02's to judge;
+    JSON allows any nesting, so 400 MALFORMED_BODY and 400 SCHEMA_INVALID are both the norm's)."""
+    desk = SignedClient(Credentials(target.app_id, target.registration.app_secret)) if target.driver_url else None
+    calls = [(sut, target.base_url + "/yzw/v1/applications")]
+    if desk is not None:
+        calls.append((desk, f"{target.driver_url}/actions"))
+    try:
+        for client, url in calls:
+            for name, body in ODD_BODIES.items():
+                answer = client.request("POST", url, content=body, headers={"Content-Type": "application/json"})
+                if answer.status_code >= 500:
+                    answered(answer, (400, 422), fix=f"refuse a body of {name} with a 4xx; never fail with 5xx")
+                if answer.status_code >= 400:
+                    error_body(answer)
+    finally:
+        if desk is not None:
+            desk.close()
 
 
 @pytest.mark.requirement(

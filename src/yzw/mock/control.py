@@ -21,7 +21,7 @@ from yzw.mock.platform import PLATFORM_APP_ID, Fault, Platform, caller_of
 from yzw.mock.scope import reset_system, system_of
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import ApiError, finding_details
-from yzw.spec import validate
+from yzw.spec import validate_value
 from yzw.spec.catalogue import check_items
 from yzw.spec.monitoring import department_report
 from yzw.sut import PlatformGrant, Registration
@@ -52,7 +52,7 @@ def grant_for(platform: Platform, registration: Registration) -> PlatformGrant:
 async def register_system(call: Call) -> Response:
     """POST /_mock/systems: register a departmental system from its sut record; answers its credentials."""
     record = _json(call)
-    findings = validate("sut", record)
+    findings = validate_value("sut", record)
     if findings:
         raise ApiError(400, "SCHEMA_INVALID", "the registration record is invalid", finding_details(findings))
     if isinstance(record.get("catalog"), str):
@@ -252,12 +252,12 @@ async def portal_login(call: Call) -> Response:
     """POST /_mock/portal/login {"user": {...}, "app_id"?, "state"?}: a ticket, and the hand-off URL (SSO-01)."""
     request = _json(call)
     user = request.get("user")
-    if not isinstance(user, dict) or validate("user", user):
+    if not isinstance(user, dict) or validate_value("user", user):
         raise ApiError(
             400,
             "SCHEMA_INVALID",
             "user must be a user record (specs/schemas/user.schema.json)",
-            finding_details(validate("user", user)) if isinstance(user, dict) else [],
+            finding_details(validate_value("user", user)) if isinstance(user, dict) else [],
         )
     ticket = issue_ticket(call.platform, user)
     system = next((s for s in call.platform.systems() if s.app_id == request.get("app_id")), None)
@@ -280,7 +280,7 @@ async def change_item(call: Call) -> Response:
         raise ApiError(404, "ITEM_UNKNOWN", f"no item {code}")
     retire = bool(change.pop("retire", False))
     updated = {**item, **change, "version": item["version"] + 1, "status": "retired" if retire else item["status"]}
-    findings = validate("item", updated)
+    findings = validate_value("item", updated)
     if findings:
         raise ApiError(400, "SCHEMA_INVALID", "the changed item is invalid", finding_details(findings))
     save_version(store, updated)
@@ -291,7 +291,7 @@ async def change_item(call: Call) -> Response:
 
 
 def _created(store: Any, item: dict[str, Any]) -> Response:
-    findings = validate("item", item)
+    findings = validate_value("item", item)
     if findings:
         raise ApiError(400, "SCHEMA_INVALID", "the new item is invalid", finding_details(findings))
     save_version(store, item)

@@ -16,7 +16,7 @@ from yzw.mock.platform import Platform
 from yzw.mock.topology import NodeSpec
 from yzw.serving.errors import ApiError, finding_details
 from yzw.serving.http import JSON, XML
-from yzw.spec import validate
+from yzw.spec import validate_value
 from yzw.spec.findings import Finding
 from yzw.spec.limits import limits
 
@@ -53,7 +53,7 @@ async def push_batch(call: Call) -> Response:
     results: list[dict[str, Any] | None] = []
     accepted: list[tuple[dict[str, Any], list[Finding]]] = []
     for event in events:
-        findings = validate("event", event) if isinstance(event, dict) else []
+        findings = validate_value("event", event) if isinstance(event, dict) else []
         schema = [f for f in findings if not f.requirement.startswith("CODE-")]
         if not isinstance(event, dict) or schema:
             error = error_body("SCHEMA_INVALID", "the event breaks its schema", finding_details(schema))

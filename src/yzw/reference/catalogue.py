@@ -9,7 +9,7 @@ import httpx
 from yzw.codes import check_item_code
 from yzw.reference.system import ReferenceSystem
 from yzw.serving.errors import ApiError
-from yzw.spec import validate
+from yzw.spec import validate_value
 
 
 async def item(system: ReferenceSystem, item_code: str, refresh: bool = False) -> dict[str, Any] | None:
@@ -52,7 +52,7 @@ def item_of(answer: httpx.Response) -> dict[str, Any] | None:
         entry = answer.json()
     except ValueError:
         return None
-    return entry if isinstance(entry, dict) and not validate("item", entry) else None
+    return entry if isinstance(entry, dict) and not validate_value("item", entry) else None
 
 
 def filed_version(system: ReferenceSystem, application: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

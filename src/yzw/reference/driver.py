@@ -22,7 +22,7 @@ from yzw.reference.journal import record_event
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, finding_details
 from yzw.signing import sm3_hex
-from yzw.spec import validate
+from yzw.spec import validate_value
 from yzw.spec.events import order_rules
 
 CLERK = {"id": "clerk-021-01", "name": "王芳"}
@@ -230,7 +230,7 @@ async def verify_license(system: ReferenceSystem, license_id: str, holder: str) 
         body = answer.json() if answer.status_code == 200 else None
     except ValueError:
         body = None
-    if body is None or validate("license-status", body):  # a 5xx or an answer that is not the norm's (ROB-01)
+    if body is None or validate_value("license-status", body):  # a 5xx or an answer that is not the norm's (ROB-01)
         raise ApiError(503, "DEPENDENCY_UNAVAILABLE", f"the license library answered {answer.status_code}")
     return str(body["status"])
 
@@ -476,7 +476,8 @@ def issued(answer: httpx.Response, license_: dict[str, Any]) -> bool:
         body = answer.json()
     except ValueError:
         return False
-    return isinstance(body, dict) and body.get("license_id") == license_["license_id"] and not validate("license", body)
+    matches = isinstance(body, dict) and body.get("license_id") == license_["license_id"]
+    return matches and not validate_value("license", body)
 
 
 def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, Any]:
@@ -485,7 +486,7 @@ def _window_apply(system: ReferenceSystem, params: dict[str, Any]) -> dict[str, 
     if channel not in ("window", "agent"):
         raise ApiError(422, "PARAMS_INVALID", "window_apply takes channel window or agent")
     application = _window_application(system, system.parts.window_entry(params), channel)
-    findings = [f for f in validate("application", application) if f.path not in system.parts.window_unchecked]
+    findings = [f for f in validate_value("application", application) if f.path not in system.parts.window_unchecked]
     if findings:
         raise ApiError(422, "PARAMS_INVALID", "params is not an application (APP-01)", finding_details(findings))
     _keep(system, application)

@@ -4095,6 +4095,32 @@ def _number_read_first(system: ReferenceSystem, document: Any, findings: list[Fi
     return intake.as_found(system, document, findings)
 
 
+def _number_looked_up_first(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """ROB-01 broken: the number is looked up (`document.get`) before the schema's findings are looked at, with a
+    guard for a missing or odd number but none for the body itself: a body that is a string, a number or a list,
+    not an object, fails with 500 instead of 400."""
+    number = document.get("application_no")
+    if isinstance(number, str):
+        system.application(number)
+    return intake.as_found(system, document, findings)
+
+
+def _unguarded_recursive_parser(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """ROB-01 broken: a recursive JSON parser with no depth guard: a body nested past the interpreter's recursion
+    limit raises RecursionError, answered 500 instead of 400."""
+    if call.media == JSON and call.has_body and call.body.strip() and (route.kind is not None or route.parse):
+        try:
+            call.document = json.loads(call.body, parse_constant=_no_constants)
+            return
+        except ValueError:
+            pass  # the clean parser says what is wrong; a RecursionError is no ValueError and goes up
+    parse_document(pipeline, call, route)
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 async def _entry_outage_as_unknown(
     system: ReferenceSystem, request: Request, item_code: str
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -4865,4 +4891,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "window-supplements-announced-again": {"bzj_handler": _window_supplements_announced_again},
     # depth: APP-01.1 (issue 13)
     "intake-behind-gateway-prefix": {"intake_path": "/api/yzw/v1/applications"},
+    # depth: ROB-01.1, bodies a parser or a handler chokes on
+    "body-assumed-an-object": {"schema_check": _number_looked_up_first},
+    "deep-json-unguarded": {"body_parser": _unguarded_recursive_parser},
 }

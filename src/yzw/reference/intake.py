@@ -12,7 +12,7 @@ from yzw.reference.catalogue import active_for_department
 from yzw.reference.journal import record_event
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, finding_details
-from yzw.spec import validate
+from yzw.spec import validate_value
 from yzw.spec.events import status_after
 from yzw.spec.findings import Finding
 
@@ -42,7 +42,7 @@ def _split(findings: list[Finding]) -> tuple[list[Finding], dict[str, list[Findi
 
 def _judged(system: ReferenceSystem, document: Any) -> tuple[list[Finding], dict[str, list[Finding]]]:
     """The application's schema findings and code findings, as this system sees them."""
-    schema, codes = _split(validate("application", document))
+    schema, codes = _split(validate_value("application", document))
     return system.parts.schema_check(system, document, schema), system.parts.code_check(document, codes)
 
 

@@ -15,7 +15,7 @@ from yzw.reference.catalogue import active_for_department, item
 from yzw.reference.system import ReferenceSystem, now_text
 from yzw.serving.errors import error_response
 from yzw.sm2 import verify
-from yzw.spec import validate
+from yzw.spec import validate_value
 
 COOKIE = "sid"  # the session cookie's name (a part: the alternative flavour names it otherwise)
 
@@ -54,7 +54,7 @@ def keys_of(answer: httpx.Response) -> dict[str, str] | None:
         body = answer.json() if answer.status_code == 200 else None
     except ValueError:
         body = None
-    if body is None or validate("keys", body):
+    if body is None or validate_value("keys", body):
         return None
     return {key["kid"]: key["public_key"] for key in body["keys"]}
 
@@ -120,7 +120,7 @@ def idp_unavailable(answer: httpx.Response) -> bool:
     if answer.status_code != 200:
         return True
     try:
-        return bool(validate("ticket-validation", answer.json()))
+        return bool(validate_value("ticket-validation", answer.json()))
     except ValueError:
         return True
 

@@ -44,6 +44,8 @@ def parse_body(body: bytes, content_type: str) -> Any:
         raise ApiError(400, "XML_FORBIDDEN_CONSTRUCT", f"{exc} (MSG-05)") from None
     except (Unreadable, XmlMalformed, ValueError) as exc:  # bad UTF-8, bad JSON, NaN
         raise ApiError(400, "MALFORMED_BODY", f"the body is not well-formed: {exc} (MSG-04)") from None
+    except RecursionError:  # nested deeper than the parser goes: refused, never a 5xx (ROB-01)
+        raise ApiError(400, "MALFORMED_BODY", "the body is nested too deeply to be read (MSG-04)") from None
     except YzwError as exc:  # well-formed XML that is no message of the XML form (a root outside the namespace)
         raise ApiError(400, "SCHEMA_INVALID", str(exc), [{"path": "/", "reason": str(exc)}]) from None
 

@@ -21,7 +21,7 @@ from yzw.serving.errors import ApiError, finding_details
 from yzw.serving.http import JSON, parse_body, raw_path, read_body
 from yzw.signing import SIG02_ORDER, Nonces, Stage, canonical_query, verify
 from yzw.spec.findings import Finding
-from yzw.spec.validate import validate as validate_document
+from yzw.spec.validate import validate_value as validate_document
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 

@@ -13,7 +13,9 @@ from yzw.spec.rules import cross_field_findings
 from yzw.spec.schemas import FORMATS, compiled, format_problem, message_kinds, payload_requirement, root_requirement
 from yzw.spec.xml import XmlForbidden, XmlMalformed, from_xml, parse_xml
 
-__all__ = ["Unreadable", "detect_kind", "message_kinds", "validate"]
+__all__ = ["Unreadable", "detect_kind", "message_kinds", "validate", "validate_value"]
+
+MAX_DEPTH = 255  # jsonschema-rs refuses deeper documents ("Recursion limit reached")
 
 EVENT_LISTS = ("batch", "events", "case")  # kinds whose `events` members are events
 
@@ -60,13 +62,23 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def validate_value(kind: str, document: Any) -> list[Finding]:
+    """Findings for a message already parsed: any JSON value, a string root too, is judged as data, never read
+    as text (a body `"x"` is a string that is no object, not YAML to parse)."""
+    return _validate_json(kind, document)
+
+
 def _validate_json(kind: str, document: Any) -> list[Finding]:
     validator = compiled(kind)
-    findings = (
-        []
-        if validator.is_valid(document)
-        else [_finding(kind, document, error) for error in validator.iter_errors(document)]
-    )
+    try:
+        findings = (
+            []
+            if validator.is_valid(document)
+            else [_finding(kind, document, error) for error in validator.iter_errors(document)]
+        )
+    except ValueError:  # the validator walks at most MAX_DEPTH levels: deeper is no message of the norm's
+        reason = f"nested deeper than {MAX_DEPTH} levels"
+        return [Finding("", "", reason, _requirement(kind, document, []))]
     findings += cross_field_findings(kind, document)
     unique = {(f.path, f.reason): f for f in findings}
     return sorted(unique.values(), key=lambda f: f.path)
