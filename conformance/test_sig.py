@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
+import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -232,6 +234,16 @@ def _within_window(target: Target, raw: httpx.Client) -> httpx.Response:
     return _get(target, raw, _headers(target, stamp=_ago(CLOCKS_APART - WINDOW)))
 
 
+def _nonces_of_every_valid_form(target: Target, raw: httpx.Client) -> httpx.Response:
+    """Nonces the norm allows that the kit's own traffic never shows (it sends 32 lower-case hex characters): 16 and
+    64 characters, a UUID in upper case with its dashes; each fresh, each must be served."""
+    for nonce in (secrets.token_hex(8), secrets.token_hex(32)):
+        answer = _get(target, raw, _headers(target, nonce=nonce))
+        if answer.status_code != SERVED[0]:
+            return answer
+    return _get(target, raw, _headers(target, nonce=str(uuid.uuid4()).upper()))
+
+
 Send = Callable[[Target, httpx.Client], httpx.Response]
 SERVED = (404, "APPLICATION_UNKNOWN")
 # defect: how the request is sent, the status and code the norm asks, the fix
@@ -266,6 +278,22 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         lambda t, r: _get(t, r, _headers(t, nonce="0f3c2a9e")),
         (401, "SIGNATURE_INVALID"),
         "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID",
+    ),
+    "nonce-of-15-characters": (
+        lambda t, r: _get(t, r, _headers(t, nonce=secrets.token_hex(8)[:15])),
+        (401, "SIGNATURE_INVALID"),
+        "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID: 15 characters are one too few",
+    ),
+    "nonce-of-65-characters": (
+        lambda t, r: _get(t, r, _headers(t, nonce=secrets.token_hex(33)[:65])),
+        (401, "SIGNATURE_INVALID"),
+        "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID: 65 characters are one too many",
+    ),
+    "nonces-of-every-valid-form": (
+        _nonces_of_every_valid_form,
+        SERVED,
+        "take every nonce of 16-64 characters of [A-Za-z0-9-] (upper case and `-` included), not only the 32 "
+        "lower-case hex characters the kit usually sends",
     ),
     "nonce-with-underscore": (
         lambda t, r: _get(t, r, _headers(t, nonce="0f3c2a9e_6d1b4c8e")),
@@ -350,6 +378,7 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         "SIG-02.15",
         "SIG-02.16",
         "SIG-02.17",
+        "SIG-01.9",
         "SIG-02.18",
         "SIG-02.19",
         "SIG-02.20",

@@ -4141,6 +4141,22 @@ def _window_supplements_announced_again(system: ReferenceSystem, number: str) ->
     return system.parts.own_handler(system)
 
 
+# depth: SIG-02 receiving, realistic vendor mistakes (issue 13, review 2 a2, a11, a20)
+_TRAFFIC_NONCE = re.compile(r"[0-9a-f]{32}")
+
+
+def _nonce_as_seen_in_traffic(request: Presented) -> Rejection | None:
+    """Header syntax written from the platform's test traffic: a nonce is 32 lower-case hex characters (SIG-02)."""
+    if not request.header(HEADER_TIMESTAMP).isdigit() or not _TRAFFIC_NONCE.fullmatch(request.header(HEADER_NONCE)):
+        return Rejection("SIGNATURE_INVALID", "the nonce is not 32 hex characters")
+    return None
+
+
+_nonce_syntax_from_traffic = _verified_in(
+    headers_present, app_known, _nonce_as_seen_in_traffic, timestamp_window, signature_matches, nonce_fresh
+)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4894,4 +4910,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: ROB-01.1, bodies a parser or a handler chokes on
     "body-assumed-an-object": {"schema_check": _number_looked_up_first},
     "deep-json-unguarded": {"body_parser": _unguarded_recursive_parser},
+    # depth: SIG-02 receiving (issue 13, review 2 a2, a11, a20)
+    "nonce-syntax-from-traffic": {"signature_check": _nonce_syntax_from_traffic},
 }
