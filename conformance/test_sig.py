@@ -206,6 +206,14 @@ def _replayed_elsewhere(target: Target, raw: httpx.Client) -> httpx.Response:
     return _get(target, raw, headers, OTHER_STATUS)
 
 
+def _replayed_with_a_new_timestamp(target: Target, raw: httpx.Client) -> httpx.Response:
+    """A served request's nonce again, with a new timestamp and a valid signature over both, on another path: the
+    nonce alone was seen (a replay store keyed by the signature or by nonce and timestamp misses it)."""
+    nonce = new_nonce()
+    _get(target, raw, _headers(target, nonce=nonce, stamp=_ago(5)))
+    return _get(target, raw, _headers(target, OTHER_STATUS, nonce=nonce, stamp=_ago(1)), OTHER_STATUS)
+
+
 def _forged_then_genuine(target: Target, raw: httpx.Client) -> httpx.Response:
     """A forged request must not burn its nonce: the genuine one with the same nonce is served."""
     nonce = new_nonce()
@@ -341,6 +349,12 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         (401, "NONCE_REPLAYED"),
         f"refuse a nonce seen from the app in the last {limits().nonce_window_seconds} s",
     ),
+    "replayed-nonce-new-timestamp": (
+        _replayed_with_a_new_timestamp,
+        (401, "NONCE_REPLAYED"),
+        f"remember the nonce itself per app id for {limits().nonce_window_seconds} s: the same nonce with another "
+        "timestamp (or path, or signature) is a replay",
+    ),
     "replayed-elsewhere": (
         _replayed_elsewhere,
         (401, "SIGNATURE_INVALID"),
@@ -398,7 +412,10 @@ def _unsigned(raw: httpx.Client, url: str, document: dict[str, object]) -> httpx
     return raw.post(url, json=document)
 
 
-@pytest.mark.requirement("SIG-02", clauses=["SIG-02.1", "SIG-02.2", "SIG-02.23", "SIG-02.25", "SIG-02.26", "SIG-02.27"])
+@pytest.mark.requirement(
+    "SIG-02",
+    clauses=["SIG-02.1", "SIG-02.2", "SIG-02.9", "SIG-02.10", "SIG-02.23", "SIG-02.25", "SIG-02.26", "SIG-02.27"],
+)
 def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_nothing(
     target: Target, raw: httpx.Client, scenario: Scenario
 ) -> None:
@@ -415,6 +432,7 @@ def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_noth
         "APPLICATION_UNKNOWN",
         fix="a request refused with 401 must have no effect: keep nothing of a forged application",
     )
+    _replayed_application(target, raw, body)
     item = {"item_code": scenario.item["item_code"], "version": int(scenario.item["version"]) + 1, "change": "updated"}
     notice = {"notice_id": f"N-{number}", "case_no": "0" * 22, "card": "yellow"}
     calls = (
@@ -429,6 +447,37 @@ def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_noth
             "SIGNATURE_MISSING",
             fix=f"serve {what} ({path}) only to requests signed by the platform; refuse unsigned ones first",
         )
+        _forged_post(target, raw, path, document, what)
+
+
+def _replayed_application(target: Target, raw: httpx.Client, body: bytes) -> None:
+    """The platform's signed application, then the very same bytes and headers again (captured and replayed): the
+    second is refused NONCE_REPLAYED, whatever the first was answered (intake's idempotency is no replay check)."""
+    headers = {**_headers(target, APPLICATIONS, method="POST", body=body), "Content-Type": JSON}
+    first = raw.post(target.base_url + APPLICATIONS, content=body, headers=headers)
+    if first.status_code == HTTPStatus.UNAUTHORIZED:
+        answered(first, 202, fix="verify the platform's signed POST /yzw/v1/applications and serve it (SIG-02)")
+    answered(
+        raw.post(target.base_url + APPLICATIONS, content=body, headers=headers),
+        401,
+        "NONCE_REPLAYED",
+        fix="check the nonce on every signed route, POST /yzw/v1/applications included: a signed request sent again "
+        "byte for byte is a replay (401 NONCE_REPLAYED), not a resend for APP-04",
+    )
+
+
+def _forged_post(target: Target, raw: httpx.Client, path: str, document: dict[str, object], what: str) -> None:
+    """A call carrying all four headers, signed with a wrong secret: refused SIGNATURE_INVALID (not only checked for
+    the headers' presence)."""
+    body = json.dumps(document, ensure_ascii=False).encode()
+    forged = _headers(target, path, secret=target.grant.secret + "x", method="POST", body=body)
+    answered(
+        raw.post(target.base_url + path, content=body, headers={**forged, "Content-Type": JSON}),
+        401,
+        "SIGNATURE_INVALID",
+        fix=f"verify the HMAC-SM3 signature of {what} ({path}) with the platform_secret, not only that the headers "
+        "are there",
+    )
 
 
 @pytest.mark.requirement("SIG-02", clauses=["SIG-02.30", "SIG-02.31", "SIG-02.32", "SIG-02.33", "SIG-02.34"])

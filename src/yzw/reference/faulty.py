@@ -4157,6 +4157,42 @@ _nonce_syntax_from_traffic = _verified_in(
 )
 
 
+def _nonce_with_its_timestamp(request: Presented) -> Rejection | None:
+    """The replay store keyed by nonce and timestamp together: the same nonce with a new timestamp is fresh."""
+    app_id, nonce = request.header(HEADER_APP_ID), request.header(HEADER_NONCE)
+    if not request.nonces.claim(app_id, f"{nonce}@{request.header(HEADER_TIMESTAMP)}"):
+        return Rejection("NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last 600 s")
+    return None
+
+
+_replays_keyed_by_timestamp = _verified_in(
+    headers_present, app_known, header_syntax, timestamp_window, signature_matches, _nonce_with_its_timestamp
+)
+_no_nonce_memory = _verified_in(headers_present, app_known, header_syntax, timestamp_window, signature_matches)
+
+
+def _intake_replays_left_to_idempotency(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """The nonce is not checked on POST /applications: intake answers a resend with its first answer anyway."""
+    if call.request.method == "POST" and call.request.url.path.endswith("/applications"):
+        _no_nonce_memory(pipeline, call, route)
+    else:
+        check_signature(pipeline, call, route)
+
+
+def _presence_only_at(*suffixes: str) -> Step:
+    """Routes ending so sit behind a callback filter that checks the headers are there and the app is known, its
+    HMAC check left for later: any signature is taken (SIG-02)."""
+    presence = _verified_in(headers_present, app_known)
+
+    def check(pipeline: Pipeline, call: Call, route: Route) -> None:
+        if call.request.url.path.endswith(suffixes):
+            presence(pipeline, call, route)
+        else:
+            check_signature(pipeline, call, route)
+
+    return check
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4912,4 +4948,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "deep-json-unguarded": {"body_parser": _unguarded_recursive_parser},
     # depth: SIG-02 receiving (issue 13, review 2 a2, a11, a20)
     "nonce-syntax-from-traffic": {"signature_check": _nonce_syntax_from_traffic},
+    "nonce-keyed-with-timestamp": {"signature_check": _replays_keyed_by_timestamp},
+    "intake-replays-left-to-idempotency": {"signature_check": _intake_replays_left_to_idempotency},
+    "callbacks-signature-presence-only": {
+        "signature_check": _presence_only_at("/supplements", "/catalog/notifications", "/supervision/notices")
+    },
+    "logout-signature-presence-only": {"signature_check": _presence_only_at("/sso/logout")},
 }
