@@ -480,6 +480,34 @@ def _forged_post(target: Target, raw: httpx.Client, path: str, document: dict[st
     )
 
 
+def _reversed_keys(value: object) -> object:
+    """The same JSON value, each object's members in reverse order."""
+    if isinstance(value, dict):
+        return {key: _reversed_keys(member) for key, member in reversed(list(value.items()))}
+    if isinstance(value, list):
+        return [_reversed_keys(member) for member in value]
+    return value
+
+
+@pytest.mark.requirement("SIG-01", clauses=["SIG-01.31", "SIG-01.32"])
+def test_a_body_is_verified_over_its_raw_bytes_whatever_its_layout(
+    target: Target, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """The platform's serialiser is not the kit's: an application signed as sent, compact, its members in reverse
+    order and every non-ASCII character escaped (`\\u8425`), is the same JSON value and verifies over those raw
+    bytes. How intake then answers is APP's to judge; a 401 is SIG-01's."""
+    body = json.dumps(_reversed_keys(scenario.application()), separators=(",", ":"), ensure_ascii=True).encode()
+    headers = {**_headers(target, APPLICATIONS, method="POST", body=body), "Content-Type": JSON}
+    answer = raw.post(target.base_url + APPLICATIONS, content=body, headers=headers)
+    if answer.status_code == HTTPStatus.UNAUTHORIZED:
+        answered(
+            answer,
+            202,
+            fix="hash the raw body bytes as received (hex(SM3(raw body bytes))), before any JSON parsing: a compact "
+            "body, other key order or \\uXXXX escapes are the bytes the platform signed",
+        )
+
+
 @pytest.mark.requirement("SIG-02", clauses=["SIG-02.30", "SIG-02.31", "SIG-02.32", "SIG-02.33", "SIG-02.34"])
 def test_the_public_endpoints_are_served_without_signature_headers(
     scenario: Scenario, target: Target, raw: httpx.Client
