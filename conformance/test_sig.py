@@ -581,15 +581,20 @@ def _own_calls_or_skip(platform: Nodes) -> list[dict[str, object]]:
 
 @pytest.mark.requirement("SIG-04", clauses=["SIG-03.6", "SIG-04.1", "SIG-04.3", "SIG-04.4", "SIG-04.5", "SIG-05.2"])
 def test_the_token_is_reused_and_refreshed_once_when_it_expires(
-    scenario: Scenario, driver: Driver, platform: Nodes
+    scenario: Scenario, driver: Driver, platform: Nodes, raw: httpx.Client
 ) -> None:
     """One token; after the IdP expires it (401 TOKEN_EXPIRED) and after it revokes it (401 TOKEN_INVALID), a new
-    token and the refused call once more."""
+    token and the refused call once more. The first call to meet the refusal is in turn the catalogue's or the
+    exchange's, the ticket validation (a person signing on) and the e-license issue (a case completed): each
+    module renews the one token and retries."""
     _case_through_the_platform(scenario, driver)
     platform.expire_tokens()
     _case_through_the_platform(scenario, driver)
     platform.revoke_tokens()
     _case_through_the_platform(scenario, driver)
+    platform.expire_tokens()
+    _login(platform, raw, scenario)
+    _licensed_case_completed_after_expiry(scenario, driver, platform)
     tokens_reused(
         [call for call in own_calls(platform) if call.get("bearer") or call["path"] == TOKEN_PATH], TOKEN_CODES
     )
@@ -618,6 +623,20 @@ def test_signed_calls_to_the_browser_endpoints_are_served_all_the_same(
             200,
             fix="serve a public or browser endpoint all the same when the call carries signature headers (SIG-02)",
         )
+
+
+def _licensed_case_completed_after_expiry(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """A case of an item that ends in an e-license, accepted and pushed; the token expires just before `complete`,
+    whose first platform call is then (for most systems) the library's license issue."""
+    scenario.prefer(E_LICENSE)
+    application = scenario.application()
+    number = application["application_no"]
+    if scenario.submit(application).status_code == HTTPStatus.ACCEPTED:
+        driver.act("accept", number)
+        scenario.steps(number, "SL")  # the outbox is idle: the next refusal is met by complete's own calls
+        platform.expire_tokens()
+        driver.act("complete", number, result="approved")
+        scenario.steps(number, "BJ")
 
 
 SHORT_TOKENS = 5  # every token of the check is short-lived: one renewed too early is short again

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
 
 import gmalg
@@ -42,7 +42,7 @@ from yzw.codes.license import PREFIX as LICENSE_PREFIX
 from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
-from yzw.reference import intake
+from yzw.reference import intake, sso
 from yzw.reference.catalogue import active_for_department, item, item_of
 from yzw.reference.driver import (
     CLERK,
@@ -4199,12 +4199,44 @@ def _body_reserialised(pipeline: Pipeline, call: Call, route: Route) -> None:
     fails its signature."""
     received = call.body
     if call.media == JSON and received:
-        with suppress(ValueError):  # not JSON: the raw bytes, as before
+        with suppress(ValueError, RecursionError):  # not JSON, or too deep: the raw bytes, as before
             call.body = json.dumps(json.loads(received), ensure_ascii=False).encode()
     try:
         check_signature(pipeline, call, route)
     finally:
         call.body = received
+
+
+class _OneSend:
+    """The shared signed client without its 401-renew-retry wrapper: one send with the token it holds (SIG-04)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        response: httpx.Response = await self._client._send(method, url, options, force=False)
+        return response
+
+
+class _ModuleWithoutRetry:
+    """A module given the system's token and signer but calling the platform through its own plain HTTP code."""
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+        self.client = _OneSend(system.client)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._system, name)
+
+
+async def _ticket_validated_without_retry(system: ReferenceSystem, ticket: str) -> httpx.Response:
+    """SIG-04 broken: the SSO module validates tickets with the shared token but no renew-and-retry on 401."""
+    return await sso.validate_ticket(cast(ReferenceSystem, _ModuleWithoutRetry(system)), ticket)
+
+
+async def _license_issued_without_retry(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """SIG-04 broken: the license issuer posts with the shared token but no renew-and-retry on 401."""
+    await issue_license(cast(ReferenceSystem, _ModuleWithoutRetry(system)), license_)
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -4969,4 +5001,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     },
     "logout-signature-presence-only": {"signature_check": _presence_only_at("/sso/logout")},
     "body-reserialised-before-hashing": {"signature_check": _body_reserialised},
+    "ticket-validation-not-renewed": {"ticket_validation": _ticket_validated_without_retry},
+    "license-issue-not-renewed": {"license_issue": _license_issued_without_retry},
 }
