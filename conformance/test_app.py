@@ -27,7 +27,7 @@ from yzw.conformance.scenario import APPLICATIONS, TAKEN, WINDOW_SYSTEM_MEMBERS,
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
 from yzw.run.items import FILE_MATERIAL, LICENSE_MATERIAL, TWO_LICENSE_MATERIALS
-from yzw.run.target import Target
+from yzw.run.target import SIGNATURE_CODES, Target
 from yzw.spec import validate
 from yzw.spec.events import status_after
 from yzw.spec.limits import limits
@@ -810,6 +810,8 @@ def test_the_same_application_again_gets_the_same_answer(
         "POST", target.base_url + APPLICATIONS, content=reordered, headers={"Content-Type": "application/json"}
     )
     fix = "compare the repeat as a JSON value (key order and whitespace are not part of it), not as text"
+    if third.status_code == 401 and (body_of(third) or {}).get("code") in SIGNATURE_CODES:
+        pytest.skip("not-applicable: the re-serialised repeat was refused for its signature (SIG-01 judges the hash)")
     answered(third, TAKEN, fix=fix)
     equal("the answer to the repeat with other key order", third.json(), first.json(), fix=fix, where="the third 202")
     changed = {**application, "form": {"changed": "另一份表单"}}

@@ -22,7 +22,7 @@ from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
 from yzw.run.items import FILE_MATERIAL
-from yzw.run.target import UNKNOWN_APPLICATION_NO, Target
+from yzw.run.target import SIGNATURE_CODES, UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import signed_headers
 from yzw.spec.limits import limits
 from yzw.spec.xml import NS as XML_NS
@@ -653,6 +653,8 @@ def test_an_oversized_body_is_refused_first(scenario: Scenario, target: Target, 
         content=text + b" " * (limit - len(text)),
         headers={"Content-Type": "application/json"},
     )
+    if at_limit.status_code == 401 and (body_of(at_limit) or {}).get("code") in SIGNATURE_CODES:
+        pytest.skip("not-applicable: the padded body was refused for its signature (SIG-01 judges the hash)")
     answered(at_limit, TAKEN, fix=f"take a body of exactly {limit} bytes: only a body over the limit is 413")
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
+import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -204,6 +206,14 @@ def _replayed_elsewhere(target: Target, raw: httpx.Client) -> httpx.Response:
     return _get(target, raw, headers, OTHER_STATUS)
 
 
+def _replayed_with_a_new_timestamp(target: Target, raw: httpx.Client) -> httpx.Response:
+    """A served request's nonce again, with a new timestamp and a valid signature over both, on another path: the
+    nonce alone was seen (a replay store keyed by the signature or by nonce and timestamp misses it)."""
+    nonce = new_nonce()
+    _get(target, raw, _headers(target, nonce=nonce, stamp=_ago(5)))
+    return _get(target, raw, _headers(target, OTHER_STATUS, nonce=nonce, stamp=_ago(1)), OTHER_STATUS)
+
+
 def _forged_then_genuine(target: Target, raw: httpx.Client) -> httpx.Response:
     """A forged request must not burn its nonce: the genuine one with the same nonce is served."""
     nonce = new_nonce()
@@ -230,6 +240,16 @@ def _within_window(target: Target, raw: httpx.Client) -> httpx.Response:
     if earlier.status_code == 401:
         return earlier
     return _get(target, raw, _headers(target, stamp=_ago(CLOCKS_APART - WINDOW)))
+
+
+def _nonces_of_every_valid_form(target: Target, raw: httpx.Client) -> httpx.Response:
+    """Nonces the norm allows that the kit's own traffic never shows (it sends 32 lower-case hex characters): 16 and
+    64 characters, a UUID in upper case with its dashes; each fresh, each must be served."""
+    for nonce in (secrets.token_hex(8), secrets.token_hex(32)):
+        answer = _get(target, raw, _headers(target, nonce=nonce))
+        if answer.status_code != SERVED[0]:
+            return answer
+    return _get(target, raw, _headers(target, nonce=str(uuid.uuid4()).upper()))
 
 
 Send = Callable[[Target, httpx.Client], httpx.Response]
@@ -266,6 +286,22 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         lambda t, r: _get(t, r, _headers(t, nonce="0f3c2a9e")),
         (401, "SIGNATURE_INVALID"),
         "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID",
+    ),
+    "nonce-of-15-characters": (
+        lambda t, r: _get(t, r, _headers(t, nonce=secrets.token_hex(8)[:15])),
+        (401, "SIGNATURE_INVALID"),
+        "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID: 15 characters are one too few",
+    ),
+    "nonce-of-65-characters": (
+        lambda t, r: _get(t, r, _headers(t, nonce=secrets.token_hex(33)[:65])),
+        (401, "SIGNATURE_INVALID"),
+        "refuse a nonce outside [A-Za-z0-9-]{16,64} as SIGNATURE_INVALID: 65 characters are one too many",
+    ),
+    "nonces-of-every-valid-form": (
+        _nonces_of_every_valid_form,
+        SERVED,
+        "take every nonce of 16-64 characters of [A-Za-z0-9-] (upper case and `-` included), not only the 32 "
+        "lower-case hex characters the kit usually sends",
     ),
     "nonce-with-underscore": (
         lambda t, r: _get(t, r, _headers(t, nonce="0f3c2a9e_6d1b4c8e")),
@@ -313,6 +349,12 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         (401, "NONCE_REPLAYED"),
         f"refuse a nonce seen from the app in the last {limits().nonce_window_seconds} s",
     ),
+    "replayed-nonce-new-timestamp": (
+        _replayed_with_a_new_timestamp,
+        (401, "NONCE_REPLAYED"),
+        f"remember the nonce itself per app id for {limits().nonce_window_seconds} s: the same nonce with another "
+        "timestamp (or path, or signature) is a replay",
+    ),
     "replayed-elsewhere": (
         _replayed_elsewhere,
         (401, "SIGNATURE_INVALID"),
@@ -350,6 +392,7 @@ SIGNING_DEFECTS: dict[str, tuple[Send, tuple[int, str], str]] = {
         "SIG-02.15",
         "SIG-02.16",
         "SIG-02.17",
+        "SIG-01.9",
         "SIG-02.18",
         "SIG-02.19",
         "SIG-02.20",
@@ -369,7 +412,10 @@ def _unsigned(raw: httpx.Client, url: str, document: dict[str, object]) -> httpx
     return raw.post(url, json=document)
 
 
-@pytest.mark.requirement("SIG-02", clauses=["SIG-02.1", "SIG-02.2", "SIG-02.23", "SIG-02.25", "SIG-02.26", "SIG-02.27"])
+@pytest.mark.requirement(
+    "SIG-02",
+    clauses=["SIG-02.1", "SIG-02.2", "SIG-02.9", "SIG-02.10", "SIG-02.23", "SIG-02.25", "SIG-02.26", "SIG-02.27"],
+)
 def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_nothing(
     target: Target, raw: httpx.Client, scenario: Scenario
 ) -> None:
@@ -386,6 +432,7 @@ def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_noth
         "APPLICATION_UNKNOWN",
         fix="a request refused with 401 must have no effect: keep nothing of a forged application",
     )
+    _replayed_application(target, raw, body)
     item = {"item_code": scenario.item["item_code"], "version": int(scenario.item["version"]) + 1, "change": "updated"}
     notice = {"notice_id": f"N-{number}", "case_no": "0" * 22, "card": "yellow"}
     calls = (
@@ -399,6 +446,65 @@ def test_every_signed_endpoint_refuses_unsigned_calls_and_a_refusal_changes_noth
             401,
             "SIGNATURE_MISSING",
             fix=f"serve {what} ({path}) only to requests signed by the platform; refuse unsigned ones first",
+        )
+        _forged_post(target, raw, path, document, what)
+
+
+def _replayed_application(target: Target, raw: httpx.Client, body: bytes) -> None:
+    """The platform's signed application, then the very same bytes and headers again (captured and replayed): the
+    second is refused NONCE_REPLAYED, whatever the first was answered (intake's idempotency is no replay check)."""
+    headers = {**_headers(target, APPLICATIONS, method="POST", body=body), "Content-Type": JSON}
+    first = raw.post(target.base_url + APPLICATIONS, content=body, headers=headers)
+    if first.status_code == HTTPStatus.UNAUTHORIZED:
+        answered(first, 202, fix="verify the platform's signed POST /yzw/v1/applications and serve it (SIG-02)")
+    answered(
+        raw.post(target.base_url + APPLICATIONS, content=body, headers=headers),
+        401,
+        "NONCE_REPLAYED",
+        fix="check the nonce on every signed route, POST /yzw/v1/applications included: a signed request sent again "
+        "byte for byte is a replay (401 NONCE_REPLAYED), not a resend for APP-04",
+    )
+
+
+def _forged_post(target: Target, raw: httpx.Client, path: str, document: dict[str, object], what: str) -> None:
+    """A call carrying all four headers, signed with a wrong secret: refused SIGNATURE_INVALID (not only checked for
+    the headers' presence)."""
+    body = json.dumps(document, ensure_ascii=False).encode()
+    forged = _headers(target, path, secret=target.grant.secret + "x", method="POST", body=body)
+    answered(
+        raw.post(target.base_url + path, content=body, headers={**forged, "Content-Type": JSON}),
+        401,
+        "SIGNATURE_INVALID",
+        fix=f"verify the HMAC-SM3 signature of {what} ({path}) with the platform_secret, not only that the headers "
+        "are there",
+    )
+
+
+def _reversed_keys(value: object) -> object:
+    """The same JSON value, each object's members in reverse order."""
+    if isinstance(value, dict):
+        return {key: _reversed_keys(member) for key, member in reversed(list(value.items()))}
+    if isinstance(value, list):
+        return [_reversed_keys(member) for member in value]
+    return value
+
+
+@pytest.mark.requirement("SIG-01", clauses=["SIG-01.31", "SIG-01.32"])
+def test_a_body_is_verified_over_its_raw_bytes_whatever_its_layout(
+    target: Target, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """The platform's serialiser is not the kit's: an application signed as sent, compact, its members in reverse
+    order and every non-ASCII character escaped (`\\u8425`), is the same JSON value and verifies over those raw
+    bytes. How intake then answers is APP's to judge; a 401 is SIG-01's."""
+    body = json.dumps(_reversed_keys(scenario.application()), separators=(",", ":"), ensure_ascii=True).encode()
+    headers = {**_headers(target, APPLICATIONS, method="POST", body=body), "Content-Type": JSON}
+    answer = raw.post(target.base_url + APPLICATIONS, content=body, headers=headers)
+    if answer.status_code == HTTPStatus.UNAUTHORIZED:
+        answered(
+            answer,
+            202,
+            fix="hash the raw body bytes as received (hex(SM3(raw body bytes))), before any JSON parsing: a compact "
+            "body, other key order or \\uXXXX escapes are the bytes the platform signed",
         )
 
 
@@ -475,15 +581,20 @@ def _own_calls_or_skip(platform: Nodes) -> list[dict[str, object]]:
 
 @pytest.mark.requirement("SIG-04", clauses=["SIG-03.6", "SIG-04.1", "SIG-04.3", "SIG-04.4", "SIG-04.5", "SIG-05.2"])
 def test_the_token_is_reused_and_refreshed_once_when_it_expires(
-    scenario: Scenario, driver: Driver, platform: Nodes
+    scenario: Scenario, driver: Driver, platform: Nodes, raw: httpx.Client
 ) -> None:
     """One token; after the IdP expires it (401 TOKEN_EXPIRED) and after it revokes it (401 TOKEN_INVALID), a new
-    token and the refused call once more."""
+    token and the refused call once more. The first call to meet the refusal is in turn the catalogue's or the
+    exchange's, the ticket validation (a person signing on) and the e-license issue (a case completed): each
+    module renews the one token and retries."""
     _case_through_the_platform(scenario, driver)
     platform.expire_tokens()
     _case_through_the_platform(scenario, driver)
     platform.revoke_tokens()
     _case_through_the_platform(scenario, driver)
+    platform.expire_tokens()
+    _login(platform, raw, scenario)
+    _licensed_case_completed_after_expiry(scenario, driver, platform)
     tokens_reused(
         [call for call in own_calls(platform) if call.get("bearer") or call["path"] == TOKEN_PATH], TOKEN_CODES
     )
@@ -512,6 +623,20 @@ def test_signed_calls_to_the_browser_endpoints_are_served_all_the_same(
             200,
             fix="serve a public or browser endpoint all the same when the call carries signature headers (SIG-02)",
         )
+
+
+def _licensed_case_completed_after_expiry(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """A case of an item that ends in an e-license, accepted and pushed; the token expires just before `complete`,
+    whose first platform call is then (for most systems) the library's license issue."""
+    scenario.prefer(E_LICENSE)
+    application = scenario.application()
+    number = application["application_no"]
+    if scenario.submit(application).status_code == HTTPStatus.ACCEPTED:
+        driver.act("accept", number)
+        scenario.steps(number, "SL")  # the outbox is idle: the next refusal is met by complete's own calls
+        platform.expire_tokens()
+        driver.act("complete", number, result="approved")
+        scenario.steps(number, "BJ")
 
 
 SHORT_TOKENS = 5  # every token of the check is short-lived: one renewed too early is short again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +16,7 @@ from yzw.conformance.scenario import Scenario
 from yzw.conformance.violations import Violation
 from yzw.run.items import AUTH_ABOVE_ONE
 from yzw.run.target import Target
+from yzw.signing import signed_headers
 from yzw.spec.limits import limits
 
 SESSION = "/yzw/v1/session"
@@ -350,6 +352,19 @@ def _other_departments_item(platform: Nodes, target: Target) -> str | None:
     )
 
 
+def _forged_logout(target: Target, raw: httpx.Client, user_id: str) -> None:
+    """A logout carrying all four signature headers, signed with a wrong secret: 401 SIGNATURE_INVALID."""
+    body = json.dumps({"user_id": user_id}).encode()
+    forged = signed_headers(target.grant.app_id, target.grant.secret + "x", "POST", LOGOUT, body=body)
+    answered(
+        raw.post(target.base_url + LOGOUT, content=body, headers={**forged, "Content-Type": "application/json"}),
+        401,
+        "SIGNATURE_INVALID",
+        fix="verify the logout call's HMAC-SM3 signature with the platform_secret, not only that the headers are "
+        "there (SIG-02)",
+    )
+
+
 @pytest.mark.requirement(
     "SSO-06",
     clauses=["SSO-04.1", "SSO-04.2", "SSO-04.10", "SSO-06.1", "SSO-06.2", "SSO-06.3", "SSO-06.4", "SSO-06.5"],
@@ -370,7 +385,9 @@ def test_single_logout_ends_the_persons_sessions_within_5_s(
             "SIGNATURE_MISSING",
             fix="serve POST /yzw/v1/sso/logout only to the platform's signed calls (SIG-02)",
         )
+        _forged_logout(target, raw, user["user_id"])
         answered(raw.get(target.base_url + SESSION), 200, fix="an unsigned logout call must end no session")
+        answered(other.get(target.base_url + SESSION), 200, fix="a logout call refused 401 must end no session")
         platform.logout(user["user_id"])
         sessions = [browser.cookies for browser in (raw, other)]
         _session_endpoint_tells(target)

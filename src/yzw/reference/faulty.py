@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
 
 import gmalg
@@ -42,7 +42,7 @@ from yzw.codes.license import PREFIX as LICENSE_PREFIX
 from yzw.codes.lists import code_list, national_divisions
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.errors import CalendarYearMissing
-from yzw.reference import intake
+from yzw.reference import intake, sso
 from yzw.reference.catalogue import active_for_department, item, item_of
 from yzw.reference.driver import (
     CLERK,
@@ -4141,6 +4141,104 @@ def _window_supplements_announced_again(system: ReferenceSystem, number: str) ->
     return system.parts.own_handler(system)
 
 
+# depth: SIG-02 receiving, realistic vendor mistakes (issue 13, review 2 a2, a11, a20)
+_TRAFFIC_NONCE = re.compile(r"[0-9a-f]{32}")
+
+
+def _nonce_as_seen_in_traffic(request: Presented) -> Rejection | None:
+    """Header syntax written from the platform's test traffic: a nonce is 32 lower-case hex characters (SIG-02)."""
+    if not request.header(HEADER_TIMESTAMP).isdigit() or not _TRAFFIC_NONCE.fullmatch(request.header(HEADER_NONCE)):
+        return Rejection("SIGNATURE_INVALID", "the nonce is not 32 hex characters")
+    return None
+
+
+_nonce_syntax_from_traffic = _verified_in(
+    headers_present, app_known, _nonce_as_seen_in_traffic, timestamp_window, signature_matches, nonce_fresh
+)
+
+
+def _nonce_with_its_timestamp(request: Presented) -> Rejection | None:
+    """The replay store keyed by nonce and timestamp together: the same nonce with a new timestamp is fresh."""
+    app_id, nonce = request.header(HEADER_APP_ID), request.header(HEADER_NONCE)
+    if not request.nonces.claim(app_id, f"{nonce}@{request.header(HEADER_TIMESTAMP)}"):
+        return Rejection("NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last 600 s")
+    return None
+
+
+_replays_keyed_by_timestamp = _verified_in(
+    headers_present, app_known, header_syntax, timestamp_window, signature_matches, _nonce_with_its_timestamp
+)
+_no_nonce_memory = _verified_in(headers_present, app_known, header_syntax, timestamp_window, signature_matches)
+
+
+def _intake_replays_left_to_idempotency(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """The nonce is not checked on POST /applications: intake answers a resend with its first answer anyway."""
+    if call.request.method == "POST" and call.request.url.path.endswith("/applications"):
+        _no_nonce_memory(pipeline, call, route)
+    else:
+        check_signature(pipeline, call, route)
+
+
+def _presence_only_at(*suffixes: str) -> Step:
+    """Routes ending so sit behind a callback filter that checks the headers are there and the app is known, its
+    HMAC check left for later: any signature is taken (SIG-02)."""
+    presence = _verified_in(headers_present, app_known)
+
+    def check(pipeline: Pipeline, call: Call, route: Route) -> None:
+        if call.request.url.path.endswith(suffixes):
+            presence(pipeline, call, route)
+        else:
+            check_signature(pipeline, call, route)
+
+    return check
+
+
+def _body_reserialised(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SIG-01 broken: the filter hashes a JSON body as the framework writes its parsed value back out
+    (json.dumps), not the raw bytes received: a body laid out otherwise (compact, other key order, \\u escapes)
+    fails its signature."""
+    received = call.body
+    if call.media == JSON and received:
+        with suppress(ValueError, RecursionError):  # not JSON, or too deep: the raw bytes, as before
+            call.body = json.dumps(json.loads(received), ensure_ascii=False).encode()
+    try:
+        check_signature(pipeline, call, route)
+    finally:
+        call.body = received
+
+
+class _OneSend:
+    """The shared signed client without its 401-renew-retry wrapper: one send with the token it holds (SIG-04)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        response: httpx.Response = await self._client._send(method, url, options, force=False)
+        return response
+
+
+class _ModuleWithoutRetry:
+    """A module given the system's token and signer but calling the platform through its own plain HTTP code."""
+
+    def __init__(self, system: ReferenceSystem) -> None:
+        self._system = system
+        self.client = _OneSend(system.client)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._system, name)
+
+
+async def _ticket_validated_without_retry(system: ReferenceSystem, ticket: str) -> httpx.Response:
+    """SIG-04 broken: the SSO module validates tickets with the shared token but no renew-and-retry on 401."""
+    return await sso.validate_ticket(cast(ReferenceSystem, _ModuleWithoutRetry(system)), ticket)
+
+
+async def _license_issued_without_retry(system: ReferenceSystem, license_: dict[str, Any]) -> None:
+    """SIG-04 broken: the license issuer posts with the shared token but no renew-and-retry on 401."""
+    await issue_license(cast(ReferenceSystem, _ModuleWithoutRetry(system)), license_)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4894,4 +4992,15 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: ROB-01.1, bodies a parser or a handler chokes on
     "body-assumed-an-object": {"schema_check": _number_looked_up_first},
     "deep-json-unguarded": {"body_parser": _unguarded_recursive_parser},
+    # depth: SIG-02 receiving (issue 13, review 2 a2, a11, a20)
+    "nonce-syntax-from-traffic": {"signature_check": _nonce_syntax_from_traffic},
+    "nonce-keyed-with-timestamp": {"signature_check": _replays_keyed_by_timestamp},
+    "intake-replays-left-to-idempotency": {"signature_check": _intake_replays_left_to_idempotency},
+    "callbacks-signature-presence-only": {
+        "signature_check": _presence_only_at("/supplements", "/catalog/notifications", "/supervision/notices")
+    },
+    "logout-signature-presence-only": {"signature_check": _presence_only_at("/sso/logout")},
+    "body-reserialised-before-hashing": {"signature_check": _body_reserialised},
+    "ticket-validation-not-renewed": {"ticket_validation": _ticket_validated_without_retry},
+    "license-issue-not-renewed": {"license_issue": _license_issued_without_retry},
 }
