@@ -4141,6 +4141,41 @@ def _window_supplements_announced_again(system: ReferenceSystem, number: str) ->
     return system.parts.own_handler(system)
 
 
+# depth: CODE-01 and CODE-09 on the whole country's IDs, birth-date edges (issue 13, review 2 a1, a6, a13)
+def _ids_of_the_province(applicant: dict[str, Any]) -> str | None:
+    """The window's ID number field checks positions 1-6 against the province's division list (CODE-03's
+    Zhejiang codes, current and abolished), on the applicant and on the legal representative alike."""
+    for person in (applicant, applicant.get("legal_rep")):
+        if isinstance(person, dict) and person.get("id_type") == "111":
+            number = str(person.get("id_number", ""))
+            if not number.startswith("33"):
+                return f"{number}: positions 1-6 are no Zhejiang division code"
+    return None
+
+
+def _legal_rep_read_as_id_card(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: the legal representative's block is the resident-card form of the person applicant, so
+    the representative's number is held to CODE-01 whatever its id_type (a passport holder is refused)."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    rep = applicant.get("legal_rep") if isinstance(applicant, dict) else None
+    if not isinstance(rep, dict) or rep.get("id_type") in (None, "111"):
+        return codes
+    if check("id_number", str(rep.get("id_number", ""))) is None:
+        return codes
+    found = Finding("/applicant/legal_rep/id_number", "id_number", "not a valid ID number", "CODE-01")
+    return {**codes, "APPLICANT_INVALID": [*codes.get("APPLICANT_INVALID", []), found]}
+
+
+def _born_from_today_on(number: str) -> bool:
+    """The birth date must be before today (`birth < today`), so a baby born today is refused."""
+    return number[6:14] >= f"{today_cn():%Y%m%d}"
+
+
+def _february_of_28_days(number: str) -> bool:
+    """The birth date is checked against a month table with February at 28 days: 29 February is refused."""
+    return number[10:14] == "0229"
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4894,4 +4929,13 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: ROB-01.1, bodies a parser or a handler chokes on
     "body-assumed-an-object": {"schema_check": _number_looked_up_first},
     "deep-json-unguarded": {"body_parser": _unguarded_recursive_parser},
+    # depth: CODE-01 and CODE-09 on the whole country's IDs, birth-date edges (issue 13, review 2 a1, a6, a13)
+    "id-division-of-the-province": {"window_entry": _window_form(_ids_of_the_province)},
+    "legal-rep-read-as-id-card": {"code_check": _legal_rep_read_as_id_card},
+    "id-born-before-today": {
+        "window_entry": _window_form(_window_id(_born_from_today_on, "the birth date is not before today"))
+    },
+    "id-february-of-28-days": {
+        "window_entry": _window_form(_window_id(_february_of_28_days, "the birth date is no real day"))
+    },
 }
