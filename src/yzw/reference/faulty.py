@@ -4176,6 +4176,43 @@ def _february_of_28_days(number: str) -> bool:
     return number[10:14] == "0229"
 
 
+# depth: ACC-04 on a plain acceptance, its calendar at the edges (issue 13, review 2 b4, a12, a7)
+def _counted_from_submission(found: dict[str, Any], params: dict[str, Any], day: dt.date) -> dt.date:
+    """ACC-04 broken: without a driver's calendar_date the count starts on the day the application was made
+    (申请之日, a local rule), not on the acceptance day."""
+    if "calendar_date" in params:
+        return day
+    return dt.datetime.fromisoformat(str(found["body"]["submitted_at"])).astimezone(CN_TZ).date()
+
+
+def _spring_festival_of_seven_days(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: a hand-made calendar gives the 2026 Spring Festival the usual seven days (15-21 February,
+    the weekend and 16-20 February off): its eighth day, Monday 23 February 2026, counts as a working day."""
+    if days == 0:
+        return promised_due_at(day0, 0)
+    calendar, day, left = default_calendar(), day0, days
+    while left:
+        day += dt.timedelta(days=1)
+        if day == dt.date(2026, 2, 23) or calendar.is_working_day(day):
+            left -= 1
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
+
+
+def _calendar_checked_for_day0(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the acceptance day's year is looked up in the calendar first (CALENDAR_YEAR_MISSING when
+    it is not there), then the count asks each day `holiday → off, workday → on, else Monday to Friday`, so a
+    count running past 31 December of the last year held goes on with weekends only."""
+    if days == 0:
+        return promised_due_at(day0, 0)
+    calendar = default_calendar()
+    calendar.is_working_day(day0)  # CalendarYearMissing for day 0's year
+    day, left = day0, days
+    while left:
+        day += dt.timedelta(days=1)
+        left -= calendar.is_working_day(day) if day.year in calendar.years else day.weekday() < 5
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4938,4 +4975,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "id-february-of-28-days": {
         "window_entry": _window_form(_window_id(_february_of_28_days, "the birth date is no real day"))
     },
+    # depth: ACC-04 on a plain acceptance, its calendar at the edges (issue 13, review 2 b4, a12, a7)
+    "due-counted-from-submission": {"counted_from": _counted_from_submission},
+    "spring-festival-of-seven-days": {"due_date": _spring_festival_of_seven_days},
+    "calendar-checked-for-day0-only": {"due_date": _calendar_checked_for_day0},
 }
