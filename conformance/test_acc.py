@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from yzw.client import SignedClient
-from yzw.codes.calendar import promised_due_at
+from yzw.codes.calendar import default_calendar, promised_due_at
 from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import attributed_to, case_steps, field_equal, first_step, schema_valid
@@ -17,12 +18,17 @@ from yzw.conformance.driver import Driver, seen, without_params
 from yzw.conformance.nodes import Nodes, Push, distinct
 from yzw.conformance.scenario import APPLICATIONS, Scenario
 from yzw.conformance.violations import Violation
+from yzw.errors import CalendarYearMissing
 from yzw.run.items import FILE_MATERIAL, TWO_FILE_MATERIALS
 from yzw.run.target import Target
 
 NO_DATE = "2026-02-30"  # §11: a calendar_date that is no date is a bad param (422)
 HOLIDAY_EVE = dt.date(2026, 9, 29)  # day 0 two days before the National Day holiday (CODE-08 calendar)
 WEEKEND_DAY0 = dt.date(2026, 10, 3)  # a Saturday inside the National Day holiday: still day 0 (ACC-04)
+NORM_VECTOR_DAYS = (  # CODE-08's own vectors: day 1 of each is an adjusted working weekend day, whatever promised_days
+    dt.date(2025, 9, 26),  # National Day 2025, Sunday 28 September worked
+    dt.date(2026, 2, 13),  # Spring Festival 2026 (16-23 February off), Saturday 14 February worked
+)
 END_OF_DAY = dt.time(23, 59, 59, tzinfo=CN_TZ)
 REASON = "申请事项不属于本机关职权范围"
 
@@ -165,7 +171,7 @@ def test_the_promised_due_time_counts_working_days(scenario: Scenario, driver: D
     refusal = driver.act("accept", orphan, calendar_date=gap.isoformat())
     if int(scenario.item["promised_days"]) == 0:  # a 即办件 needs no calendar: the next check judges it
         refusal, orphan = None, ""
-    for day0 in (HOLIDAY_EVE, WEEKEND_DAY0):
+    for day0 in (HOLIDAY_EVE, WEEKEND_DAY0, *NORM_VECTOR_DAYS):
         application = scenario.submitted()
         driver.act("accept", application["application_no"], calendar_date=day0.isoformat())
         sl = scenario.pushed(application["application_no"], "SL")
@@ -177,6 +183,8 @@ def test_the_promised_due_time_counts_working_days(scenario: Scenario, driver: D
             fix="count working days on the State Council calendar (holidays and adjusted days), day 0 = the "
             f"acceptance day whatever kind of day it is (here {day0}, {day0:%A})",
         )
+    _a_plain_acceptance_counts_from_the_acceptance_day(scenario, driver)
+    _a_count_into_a_year_the_calendar_lacks(scenario, driver, platform)
     sls = [p for p in distinct(platform.pushes(orphan)) if p.event.get("step") == "SL"] if orphan else []
     if sls:
         raise Violation(
@@ -202,6 +210,87 @@ def test_the_promised_due_time_counts_working_days(scenario: Scenario, driver: D
 def _gap_day() -> dt.date:
     """A day of a year no calendar holds yet (the State Council publishes one year ahead)."""
     return dt.date(today_cn().year + 5, 3, 2)
+
+
+def _a_plain_acceptance_counts_from_the_acceptance_day(scenario: Scenario, driver: Driver) -> None:
+    """ACC-04 without a driver's calendar_date: day 0 is the day the application is accepted (+08:00: today, read
+    before and after the acceptance, or the SL's own date), not the day it was made. Not judged when that count
+    needs a year the kit's calendar lacks (the gap check judges such an acceptance)."""
+    days = int(scenario.item["promised_days"])
+    before = today_cn()
+    try:
+        promised_due_at(before + dt.timedelta(days=1), days)
+    except CalendarYearMissing:
+        return
+    application, sl = scenario.accepted()
+    days0 = {before, today_cn()}
+    with contextlib.suppress(TypeError, ValueError):
+        days0.add(dt.datetime.fromisoformat(str(sl.event.get("occurred_at"))).astimezone(CN_TZ).date())
+    allowed = sorted(promised_due_at(day0, days).isoformat() for day0 in days0)
+    due = (_with_due_time(sl).event.get("payload") or {}).get("promised_due_at")
+    if due not in allowed:
+        raise Violation(
+            "the due time of an acceptance without calendar_date is not counted from the acceptance day",
+            f"{' or '.join(allowed)} ({days} working days after day 0 = the acceptance day, {before})",
+            due,
+            "count from the day the application is accepted (day 0), not from the day it was made or received",
+            f"payload.promised_due_at of the SL of {application['application_no']} (submitted_at "
+            f"{application['submitted_at']}), accepted without calendar_date",
+        )
+
+
+def _a_count_into_a_year_the_calendar_lacks(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """CODE-08: a count from 31 December of the last year the kit's calendar holds runs into the next year: either
+    refused naming that year (no SL), or, by a system that holds that year, never counted on weekends only (New
+    Year's Day, a public holiday every year, is then a weekday)."""
+    days = int(scenario.item["promised_days"])
+    day0 = dt.date(default_calendar().years[-1], 12, 31)
+    if days == 0:
+        return  # a 即办件 counts no working day
+    number = scenario.submitted()["application_no"]
+    answer = driver.act("accept", number, calendar_date=day0.isoformat())
+    where = f"the driver's accept of {number} with calendar_date {day0}, {days} working days"
+    if answer is not None and answer.status_code != 200:
+        sls = [p for p in distinct(platform.pushes(number)) if p.event.get("step") == "SL"]
+        if sls:
+            raise Violation(
+                "an SL was pushed although the acceptance was refused",
+                f"no SL (the answer was {answer.status_code})",
+                sls[0].event.get("payload"),
+                "refuse an acceptance whose due time needs a year the calendar lacks, and push nothing",
+                where,
+            )
+        if answer.status_code == 422 and str(day0.year + 1) not in answer.text:
+            raise Violation(
+                "the refusal does not name the year the count runs into",
+                f"the year {day0.year + 1} in the error's message or details (day 0 is in {day0.year}, held)",
+                answer.text[:200],
+                "name the year whose calendar is missing: the one the count reaches",
+                where,
+            )
+        return
+    new_year = dt.date(day0.year + 1, 1, 1)
+    due = (_with_due_time(scenario.pushed(number, "SL")).event.get("payload") or {}).get("promised_due_at")
+    guessed = _weekdays_only(day0, days)
+    if new_year.weekday() < 5 and due == guessed.isoformat():
+        raise Violation(
+            "working days in a year the calendar lacks were counted on weekends only",
+            f"422 CALENDAR_YEAR_MISSING naming {day0.year + 1}, or a due time on that year's calendar "
+            f"(New Year's Day {new_year} is a public holiday)",
+            due,
+            "never fall back to weekends only: refuse the acceptance when the count reaches a year not in the "
+            "calendar, whatever year day 0 is in",
+            where,
+        )
+
+
+def _weekdays_only(day0: dt.date, days: int) -> dt.datetime:
+    """The `days`-th Monday-to-Friday after day0, 23:59:59+08:00: the count CODE-08 forbids as a fallback."""
+    day = day0
+    while days:
+        day += dt.timedelta(days=1)
+        days -= day.weekday() < 5
+    return dt.datetime.combine(day, END_OF_DAY)
 
 
 @pytest.mark.requirement("ACC-04", clauses=["ACC-04.7", "ACC-04.8"])

@@ -1412,3 +1412,86 @@ def test_a_persons_licenses_are_verified_for_the_id_number_as_sent(scenario: Sce
         fix="accept when every license is valid for the applicant",
         where=f"application {number}",
     )
+
+
+# depth: CODE-01 and CODE-09 on the whole country's IDs and on birth-date edges (issue 13, review 2 a1, a6, a13)
+def _born(birth: Callable[[], str], division: str = "") -> Callable[[Scenario], str]:
+    """A valid ID number born on `birth()` (YYYYMMDD, read when the application is made), of `division` (the
+    system's own when empty); the check character is right even when the date is no date."""
+
+    def number(scenario: Scenario) -> str:
+        body = f"{division or scenario.target.registration.division_code}{birth()}123"
+        return body + mod_11_2_check(body)
+
+    return number
+
+
+def _legal_rep(id_type: str, number: Callable[[Scenario], str]) -> tuple[Change, ...]:
+    return (_set("applicant/legal_rep/id_type", lambda s: id_type), _set("applicant/legal_rep/id_number", number))
+
+
+TAKEN_WHOEVER = {  # valid applicants a system with a narrower rule than CODE-01/CODE-09 refuses
+    "a citizen of Beijing, CODE-01's own vector 11010519491231002X (a division code of the whole country)": (
+        "person",
+        (_set("applicant/id_number", lambda s: "11010519491231002X"),),
+    ),
+    "a citizen born in 110103 崇文区 (Beijing, abolished 2010)": (
+        "person",
+        (_set("applicant/id_number", _born(lambda: "19750308", "110103")),),
+    ),
+    "a company whose representative was born in 440305 南山区 (Shenzhen)": (
+        "legal",
+        _legal_rep("111", _born(lambda: "19680701", "440305")),
+    ),
+    "a company whose representative holds a passport (414, CODE-01 applies to 111 only)": (
+        "legal",
+        _legal_rep("414", lambda s: "E12345678"),
+    ),
+    "a company whose representative holds a foreigner's permanent residence card (553)": (
+        "legal",
+        _legal_rep("553", lambda s: "USA110075010101"),
+    ),
+    **{
+        f"a citizen born on {day} (a real day: a leap year's 29 February)": (
+            "person",
+            (_set("applicant/id_number", _born(lambda d=day: d)),),
+        )
+        for day in ("19960229", "20000229")
+    },
+    "a citizen born today (+08:00): not after today": (
+        "person",
+        (_set("applicant/id_number", _born(lambda: f"{today_cn():%Y%m%d}")),),
+    ),
+}
+REFUSED_WHOEVER = {  # invalid ID numbers a system with a wider rule takes
+    "born on 19000229 (1900 was no leap year)": _born(lambda: "19000229"),
+    **{
+        f"of {division}, a real province and city but no county (GB/T 2260 has no such code)": _born(
+            lambda: "19800517", division
+        )
+        for division in ("330199", "110199")
+    },
+}
+
+
+@pytest.mark.requirement(
+    "APP-03",
+    clauses=["APP-03.4", "APP-03.10", "APP-03.12", "APP-03.16", "APP-03.18", "CODE-01.4", "CODE-01.5", "CODE-01.7"],
+)
+def test_ids_of_the_whole_country_and_every_real_birth_day_are_taken(scenario: Scenario) -> None:
+    """CODE-01 as the norm writes it, no narrower and no wider: IDs of any GB/T 2260 division (another province's,
+    an abolished one), born on 29 February of a leap year or today, and a representative's non-111 certificate
+    are taken; 29 February 1900 and a county code that does not exist are refused."""
+    for case, (applicant, changes) in TAKEN_WHOEVER.items():
+        answered(
+            _intake_answers(scenario, applicant, changes),
+            TAKEN,
+            fix=f"take the application of {case}: APP-03 refuses only codes that fail their rule",
+        )
+    for case, number in REFUSED_WHOEVER.items():
+        answered(
+            _intake_answers(scenario, "person", (_set("applicant/id_number", number),)),
+            422,
+            "APPLICANT_INVALID",
+            fix=f"refuse an applicant whose ID number is {case} with 422 APPLICANT_INVALID (CODE-01)",
+        )

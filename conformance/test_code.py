@@ -85,6 +85,66 @@ def test_window_application_with_a_bad_id_number_is_refused(scenario: Scenario) 
         _refused_at_window(scenario, "id_number", invalid_value(scenario.factory.fake, "id_number", defect).value)
 
 
+CODE_01_VECTOR = "11010519491231002X"  # the norm's vector: a citizen of Beijing 朝阳区
+NO_COUNTY = ("330199", "110199")  # a real province and city, no such county (GB/T 2260 has neither)
+
+
+def _id_with_birth(division: str, birth: str, sequence: int = 123) -> str:
+    """An ID number of `division` with the birth date part `birth` (YYYYMMDD, a real day or not), its check right."""
+    body = f"{division}{birth}{sequence:03d}"
+    return body + mod_11_2_check(body)
+
+
+@pytest.mark.requirement("CODE-01", clauses=["CODE-01.6", "CODE-01.7", "CODE-01.8"])
+def test_window_takes_ids_of_the_whole_country(scenario: Scenario) -> None:
+    """The first six digits are any division code of GB/T 2260, not the province's: the norm's vector (Beijing),
+    a legal representative born in Shenzhen and a person born in 崇文区 (Beijing, abolished 2010) are taken; a
+    code of a real province and city but no county is refused."""
+    people = {
+        f"an ID number of Beijing, the norm's vector ({CODE_01_VECTOR})": CODE_01_VECTOR,
+        "an ID number of 110103 崇文区 (Beijing, abolished 2010)": compose.id_number("110103", dt.date(1975, 3, 8), 42),
+    }
+    for what, number in people.items():
+        _taken_at_window(scenario, {"id_type": "111", "id_number": number}, "person", what)
+    params = scenario.window_params("legal")
+    shenzhen = compose.id_number("440305", dt.date(1968, 7, 1), 315)
+    params["applicant"]["legal_rep"] |= {"id_type": "111", "id_number": shenzhen}
+    answer, _ = scenario.window_apply(params)
+    answered(
+        seen(answer, f"took the window application of a company whose representative was born in 南山区 ({shenzhen})"),
+        200,
+        fix="take any valid ID number: its first six digits are a division code of the whole country (GB/T 2260)",
+    )
+    for division in NO_COUNTY:
+        _refused_at_window(scenario, "id_number", _id_with_birth(division, "19800517"))
+
+
+@pytest.mark.requirement("CODE-01", clauses=["CODE-01.4", "CODE-01.5"])
+def test_window_takes_every_real_birth_day_up_to_today(scenario: Scenario) -> None:
+    """The birth date is a real day not after today (+08:00): 29 February of a leap year and today are taken,
+    29 February 1900 (no leap year) is refused."""
+    division = scenario.target.registration.division_code
+    for birth in ("19960229", "20000229", f"{today_cn():%Y%m%d}"):
+        number = _id_with_birth(division, birth)
+        _taken_at_window(scenario, {"id_type": "111", "id_number": number}, "person", f"an ID number born {birth}")
+    _refused_at_window(scenario, "id_number", _id_with_birth(division, "19000229"))
+
+
+@pytest.mark.requirement("CODE-09", clauses=["CODE-09.18"])
+def test_window_takes_a_representative_of_any_certificate(scenario: Scenario) -> None:
+    """CODE-01 applies to 111 numbers only, a legal representative's too: a passport or a foreigner's permanent
+    residence card on the representative is taken with its own number."""
+    for id_type, number in (("414", "E12345678"), ("553", CERTIFICATES["553"])):
+        params = scenario.window_params("legal")
+        params["applicant"]["legal_rep"] |= {"id_type": id_type, "id_number": number}
+        answer, _ = scenario.window_apply(params)
+        answered(
+            seen(answer, f"took the window application of a company whose representative holds {id_type} {number}"),
+            200,
+            fix="judge a representative's number as an ID number (CODE-01) only when its id_type is 111",
+        )
+
+
 @pytest.mark.requirement("CODE-02", clauses=["CODE-02.1", "CODE-02.2", "CODE-02.3"])
 def test_window_application_with_a_bad_credit_code_is_refused(scenario: Scenario) -> None:
     for defect in ("check", "length", "charset"):

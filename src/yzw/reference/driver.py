@@ -248,7 +248,7 @@ async def _accept(system: ReferenceSystem, found: dict[str, Any], params: dict[s
     missing = await system.parts.missing_of(system, found, entry)
     if missing:
         return _supplement_notice(system, found, missing)
-    due = _due(system, params, entry)
+    due = _due(system, found, params, entry)
     payload = system.parts.sl_payload(system.parts.case_no(system, params), found, entry, due)
     return record_event(
         system,
@@ -266,10 +266,11 @@ def accepted_now(params: dict[str, Any]) -> str | None:
     return None
 
 
-def _due(system: ReferenceSystem, params: dict[str, Any], entry: dict[str, Any]) -> dt.datetime:
+def _due(system: ReferenceSystem, found: dict[str, Any], params: dict[str, Any], entry: dict[str, Any]) -> dt.datetime:
     """ACC-04: the promised due time, counted from params.calendar_date (today by default)."""
     try:
-        return system.parts.due_date(system.parts.day0(params), int(entry["promised_days"]))
+        day = system.parts.counted_from(found, params, system.parts.day0(params))
+        return system.parts.due_date(day, int(entry["promised_days"]))
     except ValueError:
         raise ApiError(422, "PARAMS_INVALID", "params.calendar_date is a date, YYYY-MM-DD") from None
     except CalendarYearMissing as exc:
@@ -279,6 +280,11 @@ def _due(system: ReferenceSystem, params: dict[str, Any], entry: dict[str, Any])
 def day0(params: dict[str, Any]) -> dt.date:
     """§11: day 0 of the due time, params.calendar_date when driven (a value that is no date: ValueError)."""
     return dt.date.fromisoformat(params["calendar_date"]) if "calendar_date" in params else today_cn()
+
+
+def day0_as_given(found: dict[str, Any], params: dict[str, Any], day: dt.date) -> dt.date:
+    """ACC-04: day 0 is the acceptance day (or the driver's calendar_date), whatever the application's own dates."""
+    return day
 
 
 def year_named(exc: CalendarYearMissing) -> ApiError:

@@ -4237,6 +4237,76 @@ async def _ticket_validated_without_retry(system: ReferenceSystem, ticket: str) 
 async def _license_issued_without_retry(system: ReferenceSystem, license_: dict[str, Any]) -> None:
     """SIG-04 broken: the license issuer posts with the shared token but no renew-and-retry on 401."""
     await issue_license(cast(ReferenceSystem, _ModuleWithoutRetry(system)), license_)
+# depth: CODE-01 and CODE-09 on the whole country's IDs, birth-date edges (issue 13, review 2 a1, a6, a13)
+def _ids_of_the_province(applicant: dict[str, Any]) -> str | None:
+    """The window's ID number field checks positions 1-6 against the province's division list (CODE-03's
+    Zhejiang codes, current and abolished), on the applicant and on the legal representative alike."""
+    for person in (applicant, applicant.get("legal_rep")):
+        if isinstance(person, dict) and person.get("id_type") == "111":
+            number = str(person.get("id_number", ""))
+            if not number.startswith("33"):
+                return f"{number}: positions 1-6 are no Zhejiang division code"
+    return None
+
+
+def _legal_rep_read_as_id_card(document: Any, codes: Codes) -> Codes:
+    """APP-03 broken: the legal representative's block is the resident-card form of the person applicant, so
+    the representative's number is held to CODE-01 whatever its id_type (a passport holder is refused)."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    rep = applicant.get("legal_rep") if isinstance(applicant, dict) else None
+    if not isinstance(rep, dict) or rep.get("id_type") in (None, "111"):
+        return codes
+    if check("id_number", str(rep.get("id_number", ""))) is None:
+        return codes
+    found = Finding("/applicant/legal_rep/id_number", "id_number", "not a valid ID number", "CODE-01")
+    return {**codes, "APPLICANT_INVALID": [*codes.get("APPLICANT_INVALID", []), found]}
+
+
+def _born_from_today_on(number: str) -> bool:
+    """The birth date must be before today (`birth < today`), so a baby born today is refused."""
+    return number[6:14] >= f"{today_cn():%Y%m%d}"
+
+
+def _february_of_28_days(number: str) -> bool:
+    """The birth date is checked against a month table with February at 28 days: 29 February is refused."""
+    return number[10:14] == "0229"
+
+
+# depth: ACC-04 on a plain acceptance, its calendar at the edges (issue 13, review 2 b4, a12, a7)
+def _counted_from_submission(found: dict[str, Any], params: dict[str, Any], day: dt.date) -> dt.date:
+    """ACC-04 broken: without a driver's calendar_date the count starts on the day the application was made
+    (申请之日, a local rule), not on the acceptance day."""
+    if "calendar_date" in params:
+        return day
+    return dt.datetime.fromisoformat(str(found["body"]["submitted_at"])).astimezone(CN_TZ).date()
+
+
+def _spring_festival_of_seven_days(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: a hand-made calendar gives the 2026 Spring Festival the usual seven days (15-21 February,
+    the weekend and 16-20 February off): its eighth day, Monday 23 February 2026, counts as a working day."""
+    if days == 0:
+        return promised_due_at(day0, 0)
+    calendar, day, left = default_calendar(), day0, days
+    while left:
+        day += dt.timedelta(days=1)
+        if day == dt.date(2026, 2, 23) or calendar.is_working_day(day):
+            left -= 1
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
+
+
+def _calendar_checked_for_day0(day0: dt.date, days: int) -> dt.datetime:
+    """ACC-04 broken: the acceptance day's year is looked up in the calendar first (CALENDAR_YEAR_MISSING when
+    it is not there), then the count asks each day `holiday → off, workday → on, else Monday to Friday`, so a
+    count running past 31 December of the last year held goes on with weekends only."""
+    if days == 0:
+        return promised_due_at(day0, 0)
+    calendar = default_calendar()
+    calendar.is_working_day(day0)  # CalendarYearMissing for day 0's year
+    day, left = day0, days
+    while left:
+        day += dt.timedelta(days=1)
+        left -= calendar.is_working_day(day) if day.year in calendar.years else day.weekday() < 5
+    return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
 
 
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
@@ -5003,4 +5073,17 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "body-reserialised-before-hashing": {"signature_check": _body_reserialised},
     "ticket-validation-not-renewed": {"ticket_validation": _ticket_validated_without_retry},
     "license-issue-not-renewed": {"license_issue": _license_issued_without_retry},
+    # depth: CODE-01 and CODE-09 on the whole country's IDs, birth-date edges (issue 13, review 2 a1, a6, a13)
+    "id-division-of-the-province": {"window_entry": _window_form(_ids_of_the_province)},
+    "legal-rep-read-as-id-card": {"code_check": _legal_rep_read_as_id_card},
+    "id-born-before-today": {
+        "window_entry": _window_form(_window_id(_born_from_today_on, "the birth date is not before today"))
+    },
+    "id-february-of-28-days": {
+        "window_entry": _window_form(_window_id(_february_of_28_days, "the birth date is no real day"))
+    },
+    # depth: ACC-04 on a plain acceptance, its calendar at the edges (issue 13, review 2 b4, a12, a7)
+    "due-counted-from-submission": {"counted_from": _counted_from_submission},
+    "spring-festival-of-seven-days": {"due_date": _spring_festival_of_seven_days},
+    "calendar-checked-for-day0-only": {"due_date": _calendar_checked_for_day0},
 }

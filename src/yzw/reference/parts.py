@@ -230,6 +230,8 @@ class Parts:
     supplements_answer: Callable[[str], Response] = intake.supplements_taken
     # depth: EVT-01.13, EVT-01.14, EVT-02.2, EVT-03.1, EVT-03.3 (issue 13)
     event_seq: Callable[[Any, Any], int] = journal.next_in_application  # the next event's seq (EVT-03)
+    # depth: ACC-04 on a plain acceptance (issue 13, review 2 b4)
+    counted_from: Callable[[Json, Json, dt.date], dt.date] = driver.day0_as_given  # (application, params, day 0)
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
