@@ -4237,6 +4237,8 @@ async def _ticket_validated_without_retry(system: ReferenceSystem, ticket: str) 
 async def _license_issued_without_retry(system: ReferenceSystem, license_: dict[str, Any]) -> None:
     """SIG-04 broken: the license issuer posts with the shared token but no renew-and-retry on 401."""
     await issue_license(cast(ReferenceSystem, _ModuleWithoutRetry(system)), license_)
+
+
 # depth: CODE-01 and CODE-09 on the whole country's IDs, birth-date edges (issue 13, review 2 a1, a6, a13)
 def _ids_of_the_province(applicant: dict[str, Any]) -> str | None:
     """The window's ID number field checks positions 1-6 against the province's division list (CODE-03's
