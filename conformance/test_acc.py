@@ -62,8 +62,8 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
 
 @pytest.mark.requirement("ACC-01", clauses=["ACC-01.1", "ACC-01.6", "ACC-01.11", "ACC-01.12"])
 def test_one_first_decision_named_by_the_drivers_answer(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
-    """accept without `params` (read as {}) answers 200 naming the SL it queued; a second accept is 409 and
-    pushes nothing."""
+    """accept without `params` (read as {}) answers 200 naming the SL it queued; a second accept, and a
+    request for supplements after it, are 409 and push nothing."""
     number = scenario.submitted()["application_no"]
     first = without_params(driver, "accept", number)
     if first is not None:
@@ -81,6 +81,14 @@ def test_one_first_decision_named_by_the_drivers_answer(scenario: Scenario, driv
     second = driver.act("accept", number)
     if second is not None:
         answered(second, 409, "STATE_INVALID", fix="take one first decision: a second accept is 409 STATE_INVALID")
+    supplement = driver.act("request_supplement", number)  # 补正 after 受理: a second decision too
+    if supplement is not None:
+        answered(
+            supplement,
+            409,
+            "STATE_INVALID",
+            fix="take one first decision: request_supplement on an accepted case is 409 STATE_INVALID (no BZ after SL)",
+        )
     pushes = platform.wait_for(lambda: distinct(platform.pushes(number)), lambda found: len(found) > 1, 0.5)
     equal(
         "the events of an application accepted twice",

@@ -4141,6 +4141,46 @@ def _window_supplements_announced_again(system: ReferenceSystem, number: str) ->
     return system.parts.own_handler(system)
 
 
+# cold review round 2, item b5: transitions never tried (issue 13)
+CASE_PHASES = ("SL", "CB", "SH", "PZ", "HF")  # an accepted case, not suspended, not completed
+
+
+def _supplements_asked_while_processing(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-01 broken: 补正 is allowed at any time before completion, so request_supplement on an accepted case
+    pushes a BZ after the SL (a second decision)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"BZ"} if last_step in CASE_PHASES else allowed
+
+
+def _material_added_to_the_notice(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: while the applicant's supplements are awaited the clerk may "add a material" to the
+    notice, so request_supplement after a BZ pushes a second BZ."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"BZ"} if last_step == "BZ" else allowed
+
+
+def _suspension_extended(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a suspension is extended by suspending the case again, so suspend on a suspended case
+    pushes a second GQ."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"GQ"} if last_step == "GQ" else allowed
+
+
+def _resume_without_suspension(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: resume is offered on every case in progress (a button always shown), so a case that was
+    never suspended gets an HF without a GQ."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"HF"} if last_step in ("SL", "CB", "SH", "PZ") else allowed
+
+
+def _active_case(system: ReferenceSystem, case_no: str) -> Any:
+    """EVT-03 / SUP-02 broken: notices are matched against the cases being worked on, so a notice on a suspended
+    case is answered 404 CASE_UNKNOWN and gets no FK."""
+    return system.store.one(
+        "SELECT application_no FROM applications WHERE case_no = ? AND last_step IS NOT 'GQ'", case_no
+    )
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4894,4 +4934,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: ROB-01.1, bodies a parser or a handler chokes on
     "body-assumed-an-object": {"schema_check": _number_looked_up_first},
     "deep-json-unguarded": {"body_parser": _unguarded_recursive_parser},
+    # cold review round 2, item b5: transitions never tried (issue 13)
+    "supplements-asked-while-processing": {"next_steps": _supplements_asked_while_processing},
+    "material-added-to-the-notice": {"next_steps": _material_added_to_the_notice},
+    "suspension-extended": {"next_steps": _suspension_extended},
+    "resume-without-suspension": {"next_steps": _resume_without_suspension},
+    "notices-refused-while-suspended": {"notice_case": _active_case},
 }
