@@ -452,29 +452,60 @@ def test_an_application_waiting_for_supplements_can_be_refused(scenario: Scenari
 
 
 @pytest.mark.requirement("ACC-01", clauses=["ACC-01.8"])
-def test_no_decision_is_made_before_a_clerk_acts(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+def test_no_decision_is_made_before_a_clerk_acts(
+    scenario: Scenario, driver: Driver, platform: Nodes, sut: SignedClient, target: Target
+) -> None:
     """A complete application, of the department's usual item and (when it has one) of a 即办件, waits for the
-    clerk: no SL, BYSL or BZ before the driver's (or the operator's) decision, which then answers 200."""
+    clerk: no SL, BYSL or BZ before the driver's (or the operator's) decision, which then answers 200. So does
+    one whose supplements completed its file (ACC-05: after the BZJ it is decided again, by a clerk)."""
     numbers = [scenario.submitted()["application_no"]]
     instant = [item for item in scenario.nodes.catalogue() if _instant_of(scenario, item)][:1]
     numbers += [scenario.submitted(item=item)["application_no"] for item in instant]
-    for number in numbers:
-        early = platform.wait_for(
-            lambda n=number: distinct(platform.pushes(n)),
-            lambda found: first_step(found, DECISIONS) is not None,
-            DECIDED_ALONE_SECONDS,
-        )
-        if first_step(early, DECISIONS) is not None:
+    since = dict.fromkeys(numbers, 0)  # the seq after which a decision would be the system's own
+    supplemented = _supplemented(scenario, driver, sut, target)
+    if supplemented is not None:
+        since[supplemented[0]] = supplemented[1]
+    early = platform.wait_for(
+        lambda: {n: [p for p in distinct(platform.pushes(n)) if _seq(p) > since[n]] for n in since},
+        lambda found: any(first_step(pushes, DECISIONS) is not None for pushes in found.values()),
+        DECIDED_ALONE_SECONDS,
+    )
+    for number, pushes in early.items():
+        if first_step(pushes, DECISIONS) is not None:
             raise Violation(
                 "the system decided on an application by itself",
-                "no SL, BYSL or BZ before a clerk decides (through the driver or at the window)",
-                [f"{p.event.get('step')} by {p.event.get('handler')}" for p in early],
-                "leave every first decision to a clerk: never accept, refuse or notify automatically on receipt",
+                "no SL, BYSL or BZ before a clerk decides (through the driver or at the window)"
+                + (", also after the BZJ" if since[number] else ""),
+                [f"{p.event.get('step')} by {p.event.get('handler')}" for p in pushes],
+                "leave every decision to a clerk: never accept, refuse or notify automatically on receipt or "
+                "once supplements complete the file",
                 f"application {number}",
             )
+    for number in since:
         answer = driver.act("accept", number)
         if answer is not None:
-            answered(answer, 200, fix="take the clerk's first decision on an application nobody decided yet")
+            answered(answer, 200, fix="take the clerk's decision on an application nobody decided yet")
+
+
+def _supplemented(scenario: Scenario, driver: Driver, sut: SignedClient, target: Target) -> tuple[str, int] | None:
+    """An application missing a file, asked for it (BZ), supplemented (BZJ): its number and the BZJ's seq; None
+    when the item asks for no file or a step never came (ACC-05 and EVT-01 judge those)."""
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    if not files:
+        return None
+    number = scenario.submitted(omit=(files[0],))["application_no"]
+    driver.act("request_supplement", number)
+    if not any(p.event.get("step") == "BZ" for p in scenario.steps(number, "BZ")):
+        return None
+    more = [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]
+    _supplied(sut, target, number, more)
+    bzj = [p for p in distinct(scenario.steps(number, "BZJ")) if p.event.get("step") == "BZJ"]
+    return (number, _seq(bzj[0])) if bzj else None
+
+
+def _seq(push: Push) -> int:
+    seq = push.event.get("seq")
+    return seq if isinstance(seq, int) else 0
 
 
 DECISIONS = ("SL", "BYSL", "BZ")  # ACC-01: the first decisions, each a clerk's

@@ -47,6 +47,7 @@ from yzw.reference.catalogue import active_for_department, item, item_of
 from yzw.reference.driver import (
     CLERK,
     absent,
+    act,
     allowed_steps,
     announce,
     bj_payload,
@@ -4181,6 +4182,28 @@ def _active_case(system: ReferenceSystem, case_no: str) -> Any:
     )
 
 
+# cold review round 2, item b6: a decision made alone after supplements (issue 13)
+_AUTO_ACCEPTANCES: set[asyncio.Task[None]] = set()  # the tasks running, kept from the garbage collector
+
+
+def _accepted_once_complete(system: ReferenceSystem, number: str) -> None:
+    """ACC-01 broken (自动受理 after 补正): once the supplements complete the file (every required material there,
+    every license valid), the system accepts the application by itself, without waiting for the clerk's new
+    decision; the clerk's accept that follows is answered 409."""
+    task = asyncio.get_running_loop().create_task(_accept_if_complete(system, number))
+    _AUTO_ACCEPTANCES.add(task)
+    task.add_done_callback(_AUTO_ACCEPTANCES.discard)
+
+
+async def _accept_if_complete(system: ReferenceSystem, number: str) -> None:
+    found = system.application(number)
+    entry = await system.parts.case_item(system, str(found["body"]["item_code"])) if found is not None else None
+    if found is None or entry is None or await system.parts.missing_of(system, found, entry):
+        return
+    with suppress(ApiError):
+        await act(system, {"action": "accept", "application_no": number})
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4940,4 +4963,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "suspension-extended": {"next_steps": _suspension_extended},
     "resume-without-suspension": {"next_steps": _resume_without_suspension},
     "notices-refused-while-suspended": {"notice_case": _active_case},
+    # cold review round 2, item b6: a decision made alone after supplements (issue 13)
+    "accepted-once-supplements-complete": {"after_supplements": _accepted_once_complete},
 }

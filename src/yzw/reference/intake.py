@@ -207,7 +207,12 @@ def supplements(system: ReferenceSystem, number: str, document: Any) -> Response
     )
     handler = system.parts.bzj_handler(system, number)
     record_event(system, number, "BZJ", system.parts.bzj_payload(document, body), handler=handler)
+    system.parts.after_supplements(system, number)
     return system.parts.supplements_answer(number)
+
+
+def clerk_decides(system: ReferenceSystem, number: str) -> None:
+    """ACC-05 / ACC-01: after the BZJ the application is decided again, by a clerk: nothing is decided here."""
 
 
 def system_receives(system: ReferenceSystem, number: str) -> dict[str, str]:
