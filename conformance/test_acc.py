@@ -28,7 +28,18 @@ REASON = "申请事项不属于本机关职权范围"
 
 
 @pytest.mark.requirement(
-    "ACC-01", clauses=["ACC-01.2", "ACC-01.3", "ACC-01.4", "ACC-01.8", "ACC-01.9", "ACC-01.10", "EVT-01.4", "EVT-02.20"]
+    "ACC-01",
+    clauses=[
+        "ACC-01.2",
+        "ACC-01.3",
+        "ACC-01.4",
+        "ACC-01.8",
+        "ACC-01.9",
+        "ACC-01.10",
+        "ACC-01.12",
+        "EVT-01.4",
+        "EVT-02.20",
+    ],
 )
 def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driver: Driver) -> None:
     """No refusal without a reason (422); BYSL carries it; a decided (accepted) application is 409 before its
@@ -41,8 +52,9 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
         answered(unknown, 404, "APPLICATION_UNKNOWN", fix="answer 404 APPLICATION_UNKNOWN for a number never received")
     bare = driver.act("refuse", number)
     answered(seen(bare, "refused without a reason"), 422, fix="refuse only with a reason (BYSL needs one)")
-    driver.act("refuse", number, reason=REASON)
+    refused = driver.act("refuse", number, reason=REASON)
     bysl = scenario.pushed(number, "BYSL")
+    _names_the_event(refused, bysl, "refuse", number)
     schema_valid([bysl], "ACC-01")  # EVT-02: the BYSL payload is {reason}, ACC-01's
     if not str((bysl.event.get("payload") or {}).get("reason", "")).strip():
         raise Violation(
@@ -308,21 +320,23 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     scenario.pushed(number, "SL")
 
 
-@pytest.mark.requirement("ACC-01", clauses=["ACC-01.5", "EVT-01.2", "EVT-02.18"])
+@pytest.mark.requirement("ACC-01", clauses=["ACC-01.5", "ACC-01.12", "EVT-01.2", "EVT-02.18"])
 def test_a_clerks_request_for_supplements_is_pushed_as_bz(scenario: Scenario, driver: Driver) -> None:
     """The clerk asks for supplements (§11 `request_supplement`) on an application lacking a required file:
-    200 naming a BZ, and the BZ notice lists the file."""
+    200 naming the BZ it queued, and the BZ notice lists the file."""
     scenario.use(FILE_MATERIAL)
     files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
     number = scenario.submitted(omit=(files[0],))["application_no"]
+    asked = driver.act("request_supplement", number)
     _answered_bz(
-        driver.act("request_supplement", number),
+        asked,
         "request_supplement",
         "let the clerk ask for supplements while the application awaits its first decision: push BZ and "
         "answer 200 {ok: true, step: BZ, ...} (§11 request_supplement)",
         number,
     )
     bz = scenario.pushed(number, "BZ")
+    _names_the_event(asked, bz, "request_supplement", number)
     listed = [_code(m) for m in (bz.event.get("payload") or {}).get("missing", [])]
     if files[0] not in listed:
         raise Violation(
@@ -679,6 +693,20 @@ def test_an_application_refused_while_waiting_for_supplements_ends_there(
         fix="push nothing after BYSL",
         where=f"application {number}",
     )
+
+
+def _names_the_event(answer: httpx.Response | None, push: Push, action: str, number: str) -> None:
+    """§11 / ACC-01.12: a decision's 200 names the event it queued, as pushed (a person's action: no answer)."""
+    if answer is not None and answer.status_code == 200:
+        body = body_of(answer) or {}
+        keys = ("application_no", "step", "seq", "event_id")
+        equal(
+            f"the driver's answer to {action}",
+            {k: body.get(k) for k in ("ok", *keys)},
+            {k: push.event.get(k) for k in keys} | {"ok": True},
+            fix="answer 200 {ok: true, application_no, step, seq, event_id} naming the event queued (§11)",
+            where=f"the driver's {action} of {number} vs the {push.event.get('step')} pushed",
+        )
 
 
 def _answered_bz(answer: httpx.Response | None, action: str, fix: str, number: str) -> None:

@@ -4204,6 +4204,21 @@ async def _accept_if_complete(system: ReferenceSystem, number: str) -> None:
         await act(system, {"action": "accept", "application_no": number})
 
 
+# cold review round 2, item b15: the driver's answers to refuse and request_supplement (issue 13)
+def _refusal_answered_bare(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: a refusal makes no case, so the refuse handler answers a bare {ok, application_no, step}:
+    no seq, no event_id."""
+    answer = event_answer(event)
+    return {k: answer[k] for k in ("ok", "application_no", "step")} if event["step"] == "BYSL" else answer
+
+
+def _notice_id_as_event_id(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: request_supplement answers the id of the supplement notice document it drew up (a UUID of
+    its own) as `event_id`, not the id of the BZ event it queued."""
+    answer = event_answer(event)
+    return answer | {"event_id": str(uuid.uuid4())} if event["step"] == "BZ" else answer
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4965,4 +4980,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "notices-refused-while-suspended": {"notice_case": _active_case},
     # cold review round 2, item b6: a decision made alone after supplements (issue 13)
     "accepted-once-supplements-complete": {"after_supplements": _accepted_once_complete},
+    # cold review round 2, item b15: the driver's answers to refuse and request_supplement (issue 13)
+    "refusal-answered-bare": {"driver_answer": _refusal_answered_bare},
+    "bz-answer-names-the-notice": {"driver_answer": _notice_id_as_event_id},
 }
