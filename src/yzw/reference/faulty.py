@@ -4219,6 +4219,33 @@ def _notice_id_as_event_id(event: dict[str, Any]) -> dict[str, Any]:
     return answer | {"event_id": str(uuid.uuid4())} if event["step"] == "BZ" else answer
 
 
+# cold review round 2, item b7: rectify's errors in the norm's order (issue 13)
+def _rectification_params_first(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: the request is validated (`@NotBlank action`) before the review is looked at, so an empty
+    action on a level 5 or an already rectified review is 422 PARAMS_INVALID instead of 409 STATE_INVALID."""
+    clerks_action(params)
+    one_per_bad_review(system, case_no, params)
+
+
+def _rectification_level_first(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: the review is found by its evaluation_id alone and its level judged before its case, so a
+    good review of another case is 409 STATE_INVALID instead of 422 EVALUATION_UNKNOWN."""
+    row = system.store.one("SELECT level FROM reviews WHERE evaluation_id = ?", str(params.get("evaluation_id") or ""))
+    if row is not None and row[0] > 2:  # levels 3 to 5 are good reviews
+        raise ApiError(409, "STATE_INVALID", f"a level {row[0]} review gets no rectification (EVAL-02)")
+    one_per_bad_review(system, case_no, params)
+
+
+# cold review round 2, item b8: the evaluation level's lower bound (issue 13)
+def _level_capped_above_only(case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01 broken: the level is checked with `if level > 5` only, so a level 0 or -1 is taken (200) and
+    pushed."""
+    level = params.get("level")
+    if isinstance(level, int) and level > 5:
+        raise ApiError(422, "PARAMS_INVALID", "params.level is at most 5 (EVAL-01)")
+    return evaluation_record(case_no, {**params, "level": 1}) | {"level": level}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4983,4 +5010,9 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # cold review round 2, item b15: the driver's answers to refuse and request_supplement (issue 13)
     "refusal-answered-bare": {"driver_answer": _refusal_answered_bare},
     "bz-answer-names-the-notice": {"driver_answer": _notice_id_as_event_id},
+    # cold review round 2, item b7: rectify's errors in the norm's order (issue 13)
+    "rectification-params-first": {"rectifiable": _rectification_params_first},
+    "rectification-level-first": {"rectifiable": _rectification_level_first},
+    # cold review round 2, item b8: the evaluation level's lower bound (issue 13)
+    "evaluation-level-capped-above-only": {"evaluation_of": _level_capped_above_only},
 }
