@@ -41,12 +41,13 @@ EMPTY_COMMENT_LEVEL = 3
 def test_a_card_notice_gets_one_fk_even_when_repeated(
     scenario: Scenario, sut: SignedClient, target: Target, platform: Nodes
 ) -> None:
-    """A yellow card sent twice and a red card on one case: each answered 200, one FK per notice_id, each FK
-    naming its notice and explaining."""
+    """A yellow card sent twice, a red card and a second yellow card (a new notice_id) on one case: each answered
+    200, one FK per notice_id (not per card), each FK naming its notice and explaining."""
     application, _, case_no = scenario.case()
     yellow = scenario.factory.notice(case_no)
     red = {**scenario.factory.notice(case_no), "card": "red"}
-    for notice in (yellow, yellow, red):
+    yellow_again = scenario.factory.notice(case_no)  # a yellow card raised again: a notice of its own
+    for notice in (yellow, yellow, red, yellow_again):
         answered(
             sut.request("POST", target.base_url + NOTICES, json=notice),
             200,
@@ -55,7 +56,7 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
     number = application["application_no"]
     pushes = platform.wait_for(
         lambda: distinct(platform.pushes(number)),
-        lambda found: sum(p.event.get("step") == "FK" for p in found) >= 3,
+        lambda found: sum(p.event.get("step") == "FK" for p in found) >= 4,  # a repeat's FK is waited for
         2.0,
     )
     platform.observe(pushes)
@@ -77,9 +78,9 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
             "the FKs after it rightly wait (EVT-07); EVT-02 judges the event"
         )
     equal(
-        "the notice_id of each FK (a yellow card sent twice, then a red card)",
+        "the notice_id of each FK (a yellow card sent twice, a red card, a second yellow card)",
         sorted(str(payload.get("notice_id")) for payload in fks),
-        sorted([yellow["notice_id"], red["notice_id"]]),
+        sorted([yellow["notice_id"], red["notice_id"], yellow_again["notice_id"]]),
         fix="push one FK per notice_id, yellow or red, with payload.notice_id the notice's; ignore repeats",
         where=f"application {number}",
     )

@@ -4246,6 +4246,23 @@ def _level_capped_above_only(case_no: str, params: dict[str, Any]) -> dict[str, 
     return evaluation_record(case_no, {**params, "level": 1}) | {"level": level}
 
 
+# cold review round 2, item b10: one FK per notice_id, not per card (issue 13)
+_CARDS_ANSWERED: dict[int, set[tuple[str, str]]] = {}  # per system: the (case_no, card) already answered
+
+
+def _one_fk_per_card(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """SUP-02 broken: repeats are recognised by (case_no, card), "the case already answered its yellow card", so
+    a second yellow card of the case under a new notice_id is answered 200 and gets no FK."""
+    if system.parts.notice_case(system, notice["case_no"]) is None:
+        return supervision_notice(system, notice)  # 404 CASE_UNKNOWN
+    answered_cards = _CARDS_ANSWERED.setdefault(id(system), set())
+    card = (str(notice["case_no"]), str(notice["card"]))
+    if card in answered_cards:
+        return JSONResponse({"notice_id": notice["notice_id"]})
+    answered_cards.add(card)
+    return supervision_notice(system, notice)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5015,4 +5032,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "rectification-level-first": {"rectifiable": _rectification_level_first},
     # cold review round 2, item b8: the evaluation level's lower bound (issue 13)
     "evaluation-level-capped-above-only": {"evaluation_of": _level_capped_above_only},
+    # cold review round 2, item b10: one FK per notice_id, not per card (issue 13)
+    "one-fk-per-card": {"notice_answer": _one_fk_per_card},
 }
