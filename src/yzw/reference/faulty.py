@@ -4263,6 +4263,16 @@ def _one_fk_per_card(system: ReferenceSystem, notice: dict[str, Any]) -> Respons
     return supervision_notice(system, notice)
 
 
+# cold review round 2, item b12: the e-license's issuer.uscc (issue 13)
+COUNTY_GOVERNMENT_USCC = "11330105002500287C"  # a deployment setting: the county government's code
+
+
+def _issuer_from_settings(license_: dict[str, Any], entry: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """LIC-01 broken: issuer.uscc comes from a deployment setting holding the county government's USCC, not the
+    issuing department's (the license_id's issuer part is still the department's)."""
+    return license_ | {"issuer": {**license_["issuer"], "uscc": COUNTY_GOVERNMENT_USCC}}
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5034,4 +5044,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "evaluation-level-capped-above-only": {"evaluation_of": _level_capped_above_only},
     # cold review round 2, item b10: one FK per notice_id, not per card (issue 13)
     "one-fk-per-card": {"notice_answer": _one_fk_per_card},
+    # cold review round 2, item b12: the e-license's issuer.uscc (issue 13)
+    "license-issuer-from-settings": {"license_document": _issuer_from_settings},
 }
