@@ -4273,6 +4273,15 @@ def _issuer_from_settings(license_: dict[str, Any], entry: dict[str, Any], found
     return license_ | {"issuer": {**license_["issuer"], "uscc": COUNTY_GOVERNMENT_USCC}}
 
 
+# cold review round 2, item b11: a retired item under a version the system once held (issue 13)
+async def _item_by_named_version(system: ReferenceSystem, document: Any) -> dict[str, Any] | None:
+    """CAT-03 broken: intake resolves the item by (item_code, item_version) from the versions the system keeps
+    (CAT-03.6), asking the catalogue only for a version it never held, so a new application naming a retired
+    item's old version is taken."""
+    held = system.item_versions.get((str(document["item_code"]), document.get("item_version")))
+    return held if held is not None else await intake.current_item(system, document)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5046,4 +5055,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "one-fk-per-card": {"notice_answer": _one_fk_per_card},
     # cold review round 2, item b12: the e-license's issuer.uscc (issue 13)
     "license-issuer-from-settings": {"license_document": _issuer_from_settings},
+    # cold review round 2, item b11: a retired item under a version the system once held (issue 13)
+    "retired-item-by-held-version": {"intake_item": _item_by_named_version},
 }

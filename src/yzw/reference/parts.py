@@ -232,6 +232,7 @@ class Parts:
     event_seq: Callable[[Any, Any], int] = journal.next_in_application  # the next event's seq (EVT-03)
     # cold review round 2 (issue 13)
     after_supplements: Callable[[ReferenceSystem, str], None] = intake.clerk_decides  # after the BZJ (ACC-01)
+    intake_item: Callable[[ReferenceSystem, Any], Awaitable[Json | None]] = intake.current_item  # CAT-03
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
