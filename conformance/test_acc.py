@@ -34,7 +34,18 @@ REASON = "申请事项不属于本机关职权范围"
 
 
 @pytest.mark.requirement(
-    "ACC-01", clauses=["ACC-01.2", "ACC-01.3", "ACC-01.4", "ACC-01.8", "ACC-01.9", "ACC-01.10", "EVT-01.4", "EVT-02.20"]
+    "ACC-01",
+    clauses=[
+        "ACC-01.2",
+        "ACC-01.3",
+        "ACC-01.4",
+        "ACC-01.8",
+        "ACC-01.9",
+        "ACC-01.10",
+        "ACC-01.12",
+        "EVT-01.4",
+        "EVT-02.20",
+    ],
 )
 def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driver: Driver) -> None:
     """No refusal without a reason (422); BYSL carries it; a decided (accepted) application is 409 before its
@@ -47,8 +58,9 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
         answered(unknown, 404, "APPLICATION_UNKNOWN", fix="answer 404 APPLICATION_UNKNOWN for a number never received")
     bare = driver.act("refuse", number)
     answered(seen(bare, "refused without a reason"), 422, fix="refuse only with a reason (BYSL needs one)")
-    driver.act("refuse", number, reason=REASON)
+    refused = driver.act("refuse", number, reason=REASON)
     bysl = scenario.pushed(number, "BYSL")
+    _names_the_event(refused, bysl, "refuse", number)
     schema_valid([bysl], "ACC-01")  # EVT-02: the BYSL payload is {reason}, ACC-01's
     if not str((bysl.event.get("payload") or {}).get("reason", "")).strip():
         raise Violation(
@@ -68,8 +80,8 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
 
 @pytest.mark.requirement("ACC-01", clauses=["ACC-01.1", "ACC-01.6", "ACC-01.11", "ACC-01.12"])
 def test_one_first_decision_named_by_the_drivers_answer(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
-    """accept without `params` (read as {}) answers 200 naming the SL it queued; a second accept is 409 and
-    pushes nothing."""
+    """accept without `params` (read as {}) answers 200 naming the SL it queued; a second accept, and a
+    request for supplements after it, are 409 and push nothing."""
     number = scenario.submitted()["application_no"]
     first = without_params(driver, "accept", number)
     if first is not None:
@@ -87,6 +99,14 @@ def test_one_first_decision_named_by_the_drivers_answer(scenario: Scenario, driv
     second = driver.act("accept", number)
     if second is not None:
         answered(second, 409, "STATE_INVALID", fix="take one first decision: a second accept is 409 STATE_INVALID")
+    supplement = driver.act("request_supplement", number)  # 补正 after 受理: a second decision too
+    if supplement is not None:
+        answered(
+            supplement,
+            409,
+            "STATE_INVALID",
+            fix="take one first decision: request_supplement on an accepted case is 409 STATE_INVALID (no BZ after SL)",
+        )
     pushes = platform.wait_for(lambda: distinct(platform.pushes(number)), lambda found: len(found) > 1, 0.5)
     equal(
         "the events of an application accepted twice",
@@ -389,21 +409,23 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     scenario.pushed(number, "SL")
 
 
-@pytest.mark.requirement("ACC-01", clauses=["ACC-01.5", "EVT-01.2", "EVT-02.18"])
+@pytest.mark.requirement("ACC-01", clauses=["ACC-01.5", "ACC-01.12", "EVT-01.2", "EVT-02.18"])
 def test_a_clerks_request_for_supplements_is_pushed_as_bz(scenario: Scenario, driver: Driver) -> None:
     """The clerk asks for supplements (§11 `request_supplement`) on an application lacking a required file:
-    200 naming a BZ, and the BZ notice lists the file."""
+    200 naming the BZ it queued, and the BZ notice lists the file."""
     scenario.use(FILE_MATERIAL)
     files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
     number = scenario.submitted(omit=(files[0],))["application_no"]
+    asked = driver.act("request_supplement", number)
     _answered_bz(
-        driver.act("request_supplement", number),
+        asked,
         "request_supplement",
         "let the clerk ask for supplements while the application awaits its first decision: push BZ and "
         "answer 200 {ok: true, step: BZ, ...} (§11 request_supplement)",
         number,
     )
     bz = scenario.pushed(number, "BZ")
+    _names_the_event(asked, bz, "request_supplement", number)
     listed = [_code(m) for m in (bz.event.get("payload") or {}).get("missing", [])]
     if files[0] not in listed:
         raise Violation(
@@ -533,29 +555,60 @@ def test_an_application_waiting_for_supplements_can_be_refused(scenario: Scenari
 
 
 @pytest.mark.requirement("ACC-01", clauses=["ACC-01.8"])
-def test_no_decision_is_made_before_a_clerk_acts(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+def test_no_decision_is_made_before_a_clerk_acts(
+    scenario: Scenario, driver: Driver, platform: Nodes, sut: SignedClient, target: Target
+) -> None:
     """A complete application, of the department's usual item and (when it has one) of a 即办件, waits for the
-    clerk: no SL, BYSL or BZ before the driver's (or the operator's) decision, which then answers 200."""
+    clerk: no SL, BYSL or BZ before the driver's (or the operator's) decision, which then answers 200. So does
+    one whose supplements completed its file (ACC-05: after the BZJ it is decided again, by a clerk)."""
     numbers = [scenario.submitted()["application_no"]]
     instant = [item for item in scenario.nodes.catalogue() if _instant_of(scenario, item)][:1]
     numbers += [scenario.submitted(item=item)["application_no"] for item in instant]
-    for number in numbers:
-        early = platform.wait_for(
-            lambda n=number: distinct(platform.pushes(n)),
-            lambda found: first_step(found, DECISIONS) is not None,
-            DECIDED_ALONE_SECONDS,
-        )
-        if first_step(early, DECISIONS) is not None:
+    since = dict.fromkeys(numbers, 0)  # the seq after which a decision would be the system's own
+    supplemented = _supplemented(scenario, driver, sut, target)
+    if supplemented is not None:
+        since[supplemented[0]] = supplemented[1]
+    early = platform.wait_for(
+        lambda: {n: [p for p in distinct(platform.pushes(n)) if _seq(p) > since[n]] for n in since},
+        lambda found: any(first_step(pushes, DECISIONS) is not None for pushes in found.values()),
+        DECIDED_ALONE_SECONDS,
+    )
+    for number, pushes in early.items():
+        if first_step(pushes, DECISIONS) is not None:
             raise Violation(
                 "the system decided on an application by itself",
-                "no SL, BYSL or BZ before a clerk decides (through the driver or at the window)",
-                [f"{p.event.get('step')} by {p.event.get('handler')}" for p in early],
-                "leave every first decision to a clerk: never accept, refuse or notify automatically on receipt",
+                "no SL, BYSL or BZ before a clerk decides (through the driver or at the window)"
+                + (", also after the BZJ" if since[number] else ""),
+                [f"{p.event.get('step')} by {p.event.get('handler')}" for p in pushes],
+                "leave every decision to a clerk: never accept, refuse or notify automatically on receipt or "
+                "once supplements complete the file",
                 f"application {number}",
             )
+    for number in since:
         answer = driver.act("accept", number)
         if answer is not None:
-            answered(answer, 200, fix="take the clerk's first decision on an application nobody decided yet")
+            answered(answer, 200, fix="take the clerk's decision on an application nobody decided yet")
+
+
+def _supplemented(scenario: Scenario, driver: Driver, sut: SignedClient, target: Target) -> tuple[str, int] | None:
+    """An application missing a file, asked for it (BZ), supplemented (BZJ): its number and the BZJ's seq; None
+    when the item asks for no file or a step never came (ACC-05 and EVT-01 judge those)."""
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    if not files:
+        return None
+    number = scenario.submitted(omit=(files[0],))["application_no"]
+    driver.act("request_supplement", number)
+    if not any(p.event.get("step") == "BZ" for p in scenario.steps(number, "BZ")):
+        return None
+    more = [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]
+    _supplied(sut, target, number, more)
+    bzj = [p for p in distinct(scenario.steps(number, "BZJ")) if p.event.get("step") == "BZJ"]
+    return (number, _seq(bzj[0])) if bzj else None
+
+
+def _seq(push: Push) -> int:
+    seq = push.event.get("seq")
+    return seq if isinstance(seq, int) else 0
 
 
 DECISIONS = ("SL", "BYSL", "BZ")  # ACC-01: the first decisions, each a clerk's
@@ -729,6 +782,20 @@ def test_an_application_refused_while_waiting_for_supplements_ends_there(
         fix="push nothing after BYSL",
         where=f"application {number}",
     )
+
+
+def _names_the_event(answer: httpx.Response | None, push: Push, action: str, number: str) -> None:
+    """§11 / ACC-01.12: a decision's 200 names the event it queued, as pushed (a person's action: no answer)."""
+    if answer is not None and answer.status_code == 200:
+        body = body_of(answer) or {}
+        keys = ("application_no", "step", "seq", "event_id")
+        equal(
+            f"the driver's answer to {action}",
+            {k: body.get(k) for k in ("ok", *keys)},
+            {k: push.event.get(k) for k in keys} | {"ok": True},
+            fix="answer 200 {ok: true, application_no, step, seq, event_id} naming the event queued (§11)",
+            where=f"the driver's {action} of {number} vs the {push.event.get('step')} pushed",
+        )
 
 
 def _answered_bz(answer: httpx.Response | None, action: str, fix: str, number: str) -> None:

@@ -264,13 +264,15 @@ def test_a_retirement_refuses_new_applications_and_keeps_those_filed(
             where,
         )
     platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, _notice_budget(platform))
-    later = {**scenario.application(), "item_code": code, "item_version": item["version"] + 1}
-    answered(
-        scenario.submit(later),
-        422,
-        "ITEM_UNKNOWN",
-        fix="on a `retired` notice fetch the item again and refuse new applications for it with ITEM_UNKNOWN",
-    )
+    for version in (item["version"] + 1, item["version"]):  # the retired version, and the one filed before
+        later = {**scenario.application(), "item_code": code, "item_version": version}
+        answered(
+            scenario.submit(later),
+            422,
+            "ITEM_UNKNOWN",
+            fix="on a `retired` notice fetch the item again and refuse every new application for it with "
+            "ITEM_UNKNOWN, also one naming a version received before (only those filed before are decided on it)",
+        )
     number = filed["application_no"]
     accept = driver.act("accept", number)
     if accept is not None:

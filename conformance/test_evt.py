@@ -485,8 +485,10 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
 ) -> None:
     """One walk through the transitions a system could get wrong (§11: `409 STATE_INVALID` for an action the
     state does not allow, nothing pushed). A: no suspension before SL; while it waits for supplements no
-    accept (BZJ first); a card notice's FK takes the application's next seq; while suspended no advance and
-    no complete; a resume goes on from the suspended phase; withdraw on a suspended case; nothing after CH.
+    accept and no second BZ (BZJ first); a card notice's FK takes the application's next seq; no resume
+    without a suspension; while suspended no second suspension, no advance and no complete, yet a card
+    notice gets its FK; a resume goes on from the suspended phase; withdraw on a suspended case; nothing
+    after CH.
     B: withdrawn before acceptance. C: completed and delivered: no suspension, no withdrawal, yet a notice
     gets its FK; no second delivery."""
     files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
@@ -499,6 +501,7 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
         scenario.driver.act("accept", a)
         _came(scenario, a, "BZ")
         _not_allowed(scenario, "accept", a, "SL right after BZ (supplements not received: BZJ first)")
+        _not_allowed(scenario, "request_supplement", a, "a second BZ while supplements are awaited (BZJ first)")
         more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]}
         sut.request("POST", f"{target.base_url}{APPLICATIONS}/{a}/supplements", json=more)
         _came(scenario, a, "BZJ")
@@ -508,7 +511,11 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
     if case_a:
         _noticed(scenario, sut, target, str(case_a))
     scenario.driver.act("advance", a)
+    _not_allowed(scenario, "resume", a, "HF on a case that is not suspended (HF only follows a GQ)")
     driven = [scenario.driver.act("suspend", a, **dict(WINDING)["suspend"])]
+    _not_allowed(scenario, "suspend", a, "a second GQ on a suspended case (HF or CH first)", dict(WINDING)["suspend"])
+    if case_a:
+        _noticed(scenario, sut, target, str(case_a))  # a card notice while suspended: 200 and its FK (EVT-03.5)
     _not_allowed(scenario, "advance", a, "a review step right after GQ (resume first)")
     _not_allowed(scenario, "complete", a, "BJ on a suspended case (resume first)", {"result": "approved"})
     driven.append(scenario.driver.act("resume", a))

@@ -158,19 +158,21 @@ def _issued_before_bj(scenario: Scenario, platform: Nodes, number: str) -> dict[
 def _license_names_the_case(
     scenario: Scenario, license_: dict[str, Any], applicant: dict[str, Any], case_no: object
 ) -> None:
-    """LIC-01: the item's license_type and license_name, the applicant as holder, the case's case_no."""
+    """LIC-01: the item's license_type and license_name, the applicant as holder, the department as issuer (its
+    uscc; the name is free), the case's case_no."""
     code = "id_number" if applicant["type"] == "person" else "uscc"
     wanted = {
         "license_type": scenario.item["license_type"],
         "name": scenario.item.get("license_name"),
         "holder": {"type": applicant["type"], "name": applicant["name"], code: applicant[code]},
+        "issuer": {"uscc": scenario.target.registration.dept_uscc},
         "case_no": case_no,
     }
     for member, value in wanted.items():
         if value is None:
             continue  # an item without license_name: the catalogue names nothing to compare with
         received = license_.get(member)
-        if member == "holder" and isinstance(received, dict):
+        if isinstance(value, dict) and isinstance(received, dict):
             received = {k: received.get(k) for k in value}  # more members are allowed
         equal(
             f"the e-license's {member}",
@@ -180,6 +182,8 @@ def _license_names_the_case(
                 "license_type": "issue the license_type of the item's catalogue entry",
                 "name": "name the license with the item's license_name",
                 "holder": f"issue the license to the applicant: type {applicant['type']}, its name and {code}",
+                "issuer": "name the issuing department (the system's registered dept_uscc) as issuer.uscc, as in the "
+                "license_id's issuer part (CODE-07)",
                 "case_no": "name the case the license results from (its case_no)",
             }[member],
             where=f"POST /license/v1/licenses {license_.get('license_id')}",

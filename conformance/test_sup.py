@@ -41,12 +41,13 @@ EMPTY_COMMENT_LEVEL = 3
 def test_a_card_notice_gets_one_fk_even_when_repeated(
     scenario: Scenario, sut: SignedClient, target: Target, platform: Nodes
 ) -> None:
-    """A yellow card sent twice and a red card on one case: each answered 200, one FK per notice_id, each FK
-    naming its notice and explaining."""
+    """A yellow card sent twice, a red card and a second yellow card (a new notice_id) on one case: each answered
+    200, one FK per notice_id (not per card), each FK naming its notice and explaining."""
     application, _, case_no = scenario.case()
     yellow = scenario.factory.notice(case_no)
     red = {**scenario.factory.notice(case_no), "card": "red"}
-    for notice in (yellow, yellow, red):
+    yellow_again = scenario.factory.notice(case_no)  # a yellow card raised again: a notice of its own
+    for notice in (yellow, yellow, red, yellow_again):
         answered(
             sut.request("POST", target.base_url + NOTICES, json=notice),
             200,
@@ -55,7 +56,7 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
     number = application["application_no"]
     pushes = platform.wait_for(
         lambda: distinct(platform.pushes(number)),
-        lambda found: sum(p.event.get("step") == "FK" for p in found) >= 3,
+        lambda found: sum(p.event.get("step") == "FK" for p in found) >= 4,  # a repeat's FK is waited for
         2.0,
     )
     platform.observe(pushes)
@@ -77,9 +78,9 @@ def test_a_card_notice_gets_one_fk_even_when_repeated(
             "the FKs after it rightly wait (EVT-07); EVT-02 judges the event"
         )
     equal(
-        "the notice_id of each FK (a yellow card sent twice, then a red card)",
+        "the notice_id of each FK (a yellow card sent twice, a red card, a second yellow card)",
         sorted(str(payload.get("notice_id")) for payload in fks),
-        sorted([yellow["notice_id"], red["notice_id"]]),
+        sorted([yellow["notice_id"], red["notice_id"], yellow_again["notice_id"]]),
         fix="push one FK per notice_id, yellow or red, with payload.notice_id the notice's; ignore repeats",
         where=f"application {number}",
     )
@@ -257,7 +258,8 @@ def _evaluations_of(platform: Nodes, case_no: str | None) -> list[tuple[dict[str
 
 @pytest.mark.requirement("EVAL-01", clauses=["EVAL-01.2", "EVAL-01.11", "EVAL-01.16", "EVAL-01.19"])
 def test_an_evaluation_carries_the_channel_it_was_taken_on(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
-    """Level 4 on the terminal, pushed with that channel; a level 6 and a channel fax are bad params (422)."""
+    """Level 4 on the terminal, pushed with that channel; a level 6, 0 or -1 and a channel fax are bad params
+    (422)."""
     case_no, evaluation = _evaluated(scenario, driver, 4, channel="terminal")
     wanted = str(evaluation.get("evaluation_id"))
     pushed = [json.loads(str(e["request"])) for e in _pushed_to(platform, "/exchange/v1/evaluations", wanted)]
@@ -268,7 +270,8 @@ def test_an_evaluation_carries_the_channel_it_was_taken_on(scenario: Scenario, d
         fix="push the channel the evaluation was taken on (the evaluate action's params.channel; window by default)",
         where=f"POST /exchange/v1/evaluations for case {case_no}",
     )
-    for bad, params in (("level 6", {"level": 6}), ("channel fax", {"level": 4, "channel": "fax"})):
+    levels = [(f"level {level}", {"level": level}) for level in (6, 0, -1)]  # 5 非常满意 … 1 非常不满意, no other
+    for bad, params in (*levels, ("channel fax", {"level": 4, "channel": "fax"})):
         answer = seen(driver.act("evaluate", case_no=case_no, comment="窗口服务评价", **params), "took it")
         answered(answer, 422, fix=f"refuse evaluate with {bad}: 422 (levels 1–5, channels as in APP-01; norm §11)")
 
@@ -332,6 +335,13 @@ def test_a_rectification_of_a_bad_review_is_pushed(scenario: Scenario, driver: D
         )
     again = _rectify(driver, case_no, worst)
     answered(again, 409, "STATE_INVALID", fix="take one rectification per bad review; refuse a second (norm §11)")
+    answered(
+        _rectify(driver, case_no, worst, action=""),
+        409,
+        "STATE_INVALID",
+        fix="judge the review's state before the params: a second rectify is 409 STATE_INVALID, its action empty "
+        "or not (norm §11)",
+    )
     counts = platform.wait_for(
         lambda: [len(_rectifications_of(platform, e)) for e in (worst, bad)], lambda found: found == [1, 1]
     )
@@ -344,9 +354,27 @@ def test_a_rectification_of_a_bad_review_is_pushed(scenario: Scenario, driver: D
     )
 
 
-@pytest.mark.requirement("EVAL-02", clauses=["EVAL-02.9", "EVAL-02.10", "EVAL-02.11", "EVAL-02.16"])
+@pytest.mark.requirement("EVAL-02", clauses=["EVAL-02.9", "EVAL-02.10", "EVAL-02.11", "EVAL-02.14", "EVAL-02.16"])
 def test_a_good_review_gets_no_rectification(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
+    """Levels 5, 4 and 3 get no rectification (409 STATE_INVALID), also with an empty action (the state before
+    the params); a level 5 review named under another case is no evaluation of that case (422 EVALUATION_UNKNOWN,
+    before its level is looked at)."""
     case_no, best = _evaluated(scenario, driver, 5, judged=False)
+    _, _, other_case = scenario.case()
+    answered(
+        _rectify(driver, case_no, best, action=""),
+        409,
+        "STATE_INVALID",
+        fix="judge the review's state before the params: rectify of a level 5 review is 409 STATE_INVALID, its "
+        "action empty or not (norm §11)",
+    )
+    answered(
+        _rectify(driver, other_case, best),
+        422,
+        "EVALUATION_UNKNOWN",
+        fix="look the evaluation up among the case's own before its level: a review of another case is 422 "
+        "EVALUATION_UNKNOWN (norm §11)",
+    )
     reviews = ((5, best), *((level, _evaluation(driver, case_no, level, judged=False)) for level in (4, 3)))
     for level, evaluation in reviews:
         answered(

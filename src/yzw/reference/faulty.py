@@ -47,6 +47,7 @@ from yzw.reference.catalogue import active_for_department, item, item_of
 from yzw.reference.driver import (
     CLERK,
     absent,
+    act,
     allowed_steps,
     announce,
     bj_payload,
@@ -4311,6 +4312,146 @@ def _calendar_checked_for_day0(day0: dt.date, days: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59, tzinfo=CN_TZ))
 
 
+# cold review round 2, item b5: transitions never tried (issue 13)
+CASE_PHASES = ("SL", "CB", "SH", "PZ", "HF")  # an accepted case, not suspended, not completed
+
+
+def _supplements_asked_while_processing(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """ACC-01 broken: 补正 is allowed at any time before completion, so request_supplement on an accepted case
+    pushes a BZ after the SL (a second decision)."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"BZ"} if last_step in CASE_PHASES else allowed
+
+
+def _material_added_to_the_notice(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: while the applicant's supplements are awaited the clerk may "add a material" to the
+    notice, so request_supplement after a BZ pushes a second BZ."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"BZ"} if last_step == "BZ" else allowed
+
+
+def _suspension_extended(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: a suspension is extended by suspending the case again, so suspend on a suspended case
+    pushes a second GQ."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"GQ"} if last_step == "GQ" else allowed
+
+
+def _resume_without_suspension(last_step: str | None, suspended_at: str | None) -> frozenset[str]:
+    """EVT-03 broken: resume is offered on every case in progress (a button always shown), so a case that was
+    never suspended gets an HF without a GQ."""
+    allowed = allowed_steps(last_step, suspended_at)
+    return allowed | {"HF"} if last_step in ("SL", "CB", "SH", "PZ") else allowed
+
+
+def _active_case(system: ReferenceSystem, case_no: str) -> Any:
+    """EVT-03 / SUP-02 broken: notices are matched against the cases being worked on, so a notice on a suspended
+    case is answered 404 CASE_UNKNOWN and gets no FK."""
+    return system.store.one(
+        "SELECT application_no FROM applications WHERE case_no = ? AND last_step IS NOT 'GQ'", case_no
+    )
+
+
+# cold review round 2, item b6: a decision made alone after supplements (issue 13)
+_AUTO_ACCEPTANCES: set[asyncio.Task[None]] = set()  # the tasks running, kept from the garbage collector
+
+
+def _accepted_once_complete(system: ReferenceSystem, number: str) -> None:
+    """ACC-01 broken (自动受理 after 补正): once the supplements complete the file (every required material there,
+    every license valid), the system accepts the application by itself, without waiting for the clerk's new
+    decision; the clerk's accept that follows is answered 409."""
+    task = asyncio.get_running_loop().create_task(_accept_if_complete(system, number))
+    _AUTO_ACCEPTANCES.add(task)
+    task.add_done_callback(_AUTO_ACCEPTANCES.discard)
+
+
+async def _accept_if_complete(system: ReferenceSystem, number: str) -> None:
+    found = system.application(number)
+    entry = await system.parts.case_item(system, str(found["body"]["item_code"])) if found is not None else None
+    if found is None or entry is None or await system.parts.missing_of(system, found, entry):
+        return
+    with suppress(ApiError):
+        await act(system, {"action": "accept", "application_no": number})
+
+
+# cold review round 2, item b15: the driver's answers to refuse and request_supplement (issue 13)
+def _refusal_answered_bare(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: a refusal makes no case, so the refuse handler answers a bare {ok, application_no, step}:
+    no seq, no event_id."""
+    answer = event_answer(event)
+    return {k: answer[k] for k in ("ok", "application_no", "step")} if event["step"] == "BYSL" else answer
+
+
+def _notice_id_as_event_id(event: dict[str, Any]) -> dict[str, Any]:
+    """ACC-01 broken: request_supplement answers the id of the supplement notice document it drew up (a UUID of
+    its own) as `event_id`, not the id of the BZ event it queued."""
+    answer = event_answer(event)
+    return answer | {"event_id": str(uuid.uuid4())} if event["step"] == "BZ" else answer
+
+
+# cold review round 2, item b7: rectify's errors in the norm's order (issue 13)
+def _rectification_params_first(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: the request is validated (`@NotBlank action`) before the review is looked at, so an empty
+    action on a level 5 or an already rectified review is 422 PARAMS_INVALID instead of 409 STATE_INVALID."""
+    clerks_action(params)
+    one_per_bad_review(system, case_no, params)
+
+
+def _rectification_level_first(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
+    """EVAL-02 broken: the review is found by its evaluation_id alone and its level judged before its case, so a
+    good review of another case is 409 STATE_INVALID instead of 422 EVALUATION_UNKNOWN."""
+    row = system.store.one("SELECT level FROM reviews WHERE evaluation_id = ?", str(params.get("evaluation_id") or ""))
+    if row is not None and row[0] > 2:  # levels 3 to 5 are good reviews
+        raise ApiError(409, "STATE_INVALID", f"a level {row[0]} review gets no rectification (EVAL-02)")
+    one_per_bad_review(system, case_no, params)
+
+
+# cold review round 2, item b8: the evaluation level's lower bound (issue 13)
+def _level_capped_above_only(case_no: str, params: dict[str, Any]) -> dict[str, Any]:
+    """EVAL-01 broken: the level is checked with `if level > 5` only, so a level 0 or -1 is taken (200) and
+    pushed."""
+    level = params.get("level")
+    if isinstance(level, int) and level > 5:
+        raise ApiError(422, "PARAMS_INVALID", "params.level is at most 5 (EVAL-01)")
+    return evaluation_record(case_no, {**params, "level": 1}) | {"level": level}
+
+
+# cold review round 2, item b10: one FK per notice_id, not per card (issue 13)
+_CARDS_ANSWERED: dict[int, set[tuple[str, str]]] = {}  # per system: the (case_no, card) already answered
+
+
+def _one_fk_per_card(system: ReferenceSystem, notice: dict[str, Any]) -> Response:
+    """SUP-02 broken: repeats are recognised by (case_no, card), "the case already answered its yellow card", so
+    a second yellow card of the case under a new notice_id is answered 200 and gets no FK."""
+    if system.parts.notice_case(system, notice["case_no"]) is None:
+        return supervision_notice(system, notice)  # 404 CASE_UNKNOWN
+    answered_cards = _CARDS_ANSWERED.setdefault(id(system), set())
+    card = (str(notice["case_no"]), str(notice["card"]))
+    if card in answered_cards:
+        return JSONResponse({"notice_id": notice["notice_id"]})
+    answered_cards.add(card)
+    return supervision_notice(system, notice)
+
+
+# cold review round 2, item b12: the e-license's issuer.uscc (issue 13)
+COUNTY_GOVERNMENT_USCC = "11330105002500287C"  # a deployment setting: the county government's code
+
+
+def _issuer_from_settings(license_: dict[str, Any], entry: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """LIC-01 broken: issuer.uscc comes from a deployment setting holding the county government's USCC, not the
+    issuing department's (the license_id's issuer part is still the department's)."""
+    return license_ | {"issuer": {**license_["issuer"], "uscc": COUNTY_GOVERNMENT_USCC}}
+
+
+# cold review round 2, item b11: a retired item under a version the system once held (issue 13)
+async def _item_by_named_version(system: ReferenceSystem, document: Any) -> dict[str, Any] | None:
+    """CAT-03 broken: intake resolves the item by (item_code, item_version) from the versions the system keeps
+    (CAT-03.6), asking the catalogue only for a version it never held, so a new application naming a retired
+    item's old version is taken."""
+    held = system.item_versions.get((str(document["item_code"]), document.get("item_version")))
+    return held if held is not None else await intake.current_item(system, document)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5088,4 +5229,26 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "due-counted-from-submission": {"counted_from": _counted_from_submission},
     "spring-festival-of-seven-days": {"due_date": _spring_festival_of_seven_days},
     "calendar-checked-for-day0-only": {"due_date": _calendar_checked_for_day0},
+    # cold review round 2, item b5: transitions never tried (issue 13)
+    "supplements-asked-while-processing": {"next_steps": _supplements_asked_while_processing},
+    "material-added-to-the-notice": {"next_steps": _material_added_to_the_notice},
+    "suspension-extended": {"next_steps": _suspension_extended},
+    "resume-without-suspension": {"next_steps": _resume_without_suspension},
+    "notices-refused-while-suspended": {"notice_case": _active_case},
+    # cold review round 2, item b6: a decision made alone after supplements (issue 13)
+    "accepted-once-supplements-complete": {"after_supplements": _accepted_once_complete},
+    # cold review round 2, item b15: the driver's answers to refuse and request_supplement (issue 13)
+    "refusal-answered-bare": {"driver_answer": _refusal_answered_bare},
+    "bz-answer-names-the-notice": {"driver_answer": _notice_id_as_event_id},
+    # cold review round 2, item b7: rectify's errors in the norm's order (issue 13)
+    "rectification-params-first": {"rectifiable": _rectification_params_first},
+    "rectification-level-first": {"rectifiable": _rectification_level_first},
+    # cold review round 2, item b8: the evaluation level's lower bound (issue 13)
+    "evaluation-level-capped-above-only": {"evaluation_of": _level_capped_above_only},
+    # cold review round 2, item b10: one FK per notice_id, not per card (issue 13)
+    "one-fk-per-card": {"notice_answer": _one_fk_per_card},
+    # cold review round 2, item b12: the e-license's issuer.uscc (issue 13)
+    "license-issuer-from-settings": {"license_document": _issuer_from_settings},
+    # cold review round 2, item b11: a retired item under a version the system once held (issue 13)
+    "retired-item-by-held-version": {"intake_item": _item_by_named_version},
 }

@@ -83,7 +83,7 @@ async def _item_checked(
     """The code findings with ITEM_UNKNOWN for an item not active in this department (APP-03, CAT-01),
     less the codes this system does not check."""
     if "ITEM_UNKNOWN" not in codes:
-        entry = await system.parts.item_lookup(system, document["item_code"])
+        entry = await system.parts.intake_item(system, document)
         if not active_for_department(system, entry):
             codes["ITEM_UNKNOWN"] = [
                 Finding("/item_code", "item_code", "not an active item of this department", "APP-03")
@@ -97,6 +97,12 @@ async def _item_checked(
         if code not in system.parts.unchecked_codes
     }
     return {code: found for code, found in checked.items() if found}
+
+
+async def current_item(system: ReferenceSystem, document: Any) -> dict[str, Any] | None:
+    """CAT-03: a new application is taken on the item's current catalogue entry, whatever item_version it names
+    (a retired item is ITEM_UNKNOWN even under a version the system once held)."""
+    return await system.parts.item_lookup(system, document["item_code"])
 
 
 def _refuse_codes(codes: dict[str, list[Finding]], order: tuple[str, ...]) -> None:
@@ -207,7 +213,12 @@ def supplements(system: ReferenceSystem, number: str, document: Any) -> Response
     )
     handler = system.parts.bzj_handler(system, number)
     record_event(system, number, "BZJ", system.parts.bzj_payload(document, body), handler=handler)
+    system.parts.after_supplements(system, number)
     return system.parts.supplements_answer(number)
+
+
+def clerk_decides(system: ReferenceSystem, number: str) -> None:
+    """ACC-05 / ACC-01: after the BZJ the application is decided again, by a clerk: nothing is decided here."""
 
 
 def system_receives(system: ReferenceSystem, number: str) -> dict[str, str]:

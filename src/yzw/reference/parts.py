@@ -232,6 +232,9 @@ class Parts:
     event_seq: Callable[[Any, Any], int] = journal.next_in_application  # the next event's seq (EVT-03)
     # depth: ACC-04 on a plain acceptance (issue 13, review 2 b4)
     counted_from: Callable[[Json, Json, dt.date], dt.date] = driver.day0_as_given  # (application, params, day 0)
+    # cold review round 2 (issue 13)
+    after_supplements: Callable[[ReferenceSystem, str], None] = intake.clerk_decides  # after the BZJ (ACC-01)
+    intake_item: Callable[[ReferenceSystem, Any], Awaitable[Json | None]] = intake.current_item  # CAT-03
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
