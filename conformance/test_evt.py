@@ -147,6 +147,68 @@ def test_every_step_is_pushed_to_the_own_tiers_exchange(scenario: Scenario, targ
     )
 
 
+@pytest.mark.requirement("EVT-01", clauses=["EVT-01.12"])
+def test_every_kind_of_step_goes_to_the_own_tiers_exchange(
+    scenario: Scenario, sut: SignedClient, target: Target
+) -> None:
+    """EVT-01.12 for the steps a completed case does not make: a window application (SB) lacking a file (BZ),
+    supplemented (BZJ), accepted (SL), answered on a card notice (FK), suspended (GQ), resumed (HF) and
+    withdrawn (CH); another refused (BYSL). Each push is judged where it went as soon as it came (the kit reads
+    the own exchange and the province's together, so where a push went is judged here): one sent elsewhere
+    leaves a seq gap at the own exchange, which refuses the application's later events."""
+    files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    params = scenario.window_params()
+    params["materials"] = [m for m in params["materials"] if m["material_code"] not in files[:1]]
+    _, window = scenario.window_apply(params)
+    number = window
+    if number is None:  # no window desk: an online application instead (APP-06 judges window_apply)
+        online = scenario.application(omit=tuple(files[:1]))
+        answered(scenario.submit(online), TAKEN, fix="take a valid application (APP-01)")
+        number = str(online["application_no"])
+    refused = scenario.submitted()["application_no"]
+    scenario.driver.act("refuse", refused, reason="申请事项不属于本机关职权范围")
+    _pushed_here(scenario, target, refused, "BYSL")
+    if window is not None:
+        _pushed_here(scenario, target, number, "SB")
+    scenario.driver.act("accept", number)
+    if files:
+        _pushed_here(scenario, target, number, "BZ")
+        more = {"materials": [m for m in scenario.application()["materials"] if m["material_code"] == files[0]]}
+        sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
+        _pushed_here(scenario, target, number, "BZJ")
+        scenario.driver.act("accept", number)
+    case_no = _pushed_here(scenario, target, number, "SL").event.get("case_no")
+    if case_no:
+        _noticed(scenario, sut, target, str(case_no))
+        _pushed_here(scenario, target, number, "FK")
+    for action, step, params_ in (
+        ("suspend", "GQ", dict(WINDING)["suspend"]),
+        ("resume", "HF", {}),
+        ("withdraw", "CH", {"reason": "申请人撤回"}),
+    ):
+        scenario.driver.act(action, number, **params_)
+        _pushed_here(scenario, target, number, step)
+
+
+def _pushed_here(scenario: Scenario, target: Target, number: str, step: str) -> Push:
+    """The push of `step` once it came, every push of the application so far judged where it went (EVT-01.12);
+    `not-applicable` when the step never came (the checks of each step judge that)."""
+    pushes = scenario.steps(number, step)
+    elsewhere = [p for p in pushes if p.node_url != target.exchange_url]
+    if elsewhere:
+        raise Violation(
+            "an event went to another exchange than the one of the system's own tier",
+            f"every event pushed to {target.exchange_url} (the exchange the registration answered)",
+            [f"{p.event.get('seq')}:{p.event.get('step')} to {p.node_url}" for p in elsewhere],
+            "push every step (SB, BZ, BZJ, BYSL, GQ, HF, CH, FK included) to the exchange of the own tier",
+            f"application {number}",
+        )
+    found = [p for p in distinct(pushes) if p.event.get("step") == step]
+    if not found:
+        pytest.skip(f"not-applicable: the system pushed no {step} of {number} to judge (see EVT-01)")
+    return found[0]
+
+
 @pytest.mark.requirement("EVT-01", clauses=["ACC-01.1", "EVT-01.5"])
 def test_an_application_taken_at_the_window_is_accepted_with_sl(scenario: Scenario) -> None:
     """The acceptance of an application the system took itself (window, agent point) is pushed as SL like an
@@ -539,6 +601,7 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
     }
     for number, wanted in walks.items():
         pushes = distinct(scenario.steps(number, *wanted, *(["FK"] if number != b and case_a else [])))
+        _elsewhere_aside(pushes, target, number)
         _unpushed_aside(pushes, {a: driven, b: driven_b}.get(number, []), number)
         in_order(pushes, "EVT-03")
         taken, expected = judged_prefix(pushes, wanted, aside=frozenset({"FK"}))
@@ -588,6 +651,14 @@ def _unpushed_aside(pushes: list[Push], driven: list[Any], number: str) -> None:
     lost = sorted((said & set(UNPUSHED_WATCH)) - {str(p.event.get("step")) for p in pushes})
     if lost and all(p.accepted for p in pushes):
         pytest.skip(f"not-applicable: the driver queued {lost} of {number} but never pushed them (see EVT-01)")
+
+
+def _elsewhere_aside(pushes: list[Push], target: Target, number: str) -> None:
+    """`not-applicable` when an event of the walk went to another exchange than the own tier's: the own exchange
+    then sees a seq gap (and refuses what follows it); where a push goes is EVT-01's finding, not one of order."""
+    elsewhere = sorted({str(p.event.get("step")) for p in pushes if p.node_url != target.exchange_url})
+    if elsewhere:
+        pytest.skip(f"not-applicable: {elsewhere} of {number} went to another exchange than the own tier's (EVT-01)")
 
 
 def _came(scenario: Scenario, number: str, step: str) -> Push:

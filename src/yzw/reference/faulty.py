@@ -4452,6 +4452,27 @@ async def _item_by_named_version(system: ReferenceSystem, document: Any) -> dict
     return held if held is not None else await intake.current_item(system, document)
 
 
+# cold review round 2, item b13: where each step is pushed (issue 13)
+async def _feedback_to_the_province(system: ReferenceSystem) -> int:
+    """EVT-01 broken: "supervision is provincial": the supervision module's FK (督办反馈) goes to the province's
+    exchange, whose platform raised the card, while every other event goes to the exchange of the own tier."""
+    delivered_now = 0
+    for row in system.parts.ready(system):
+        if row["path"] == EVENTS and json.loads(row["body"]).get("step") == "FK":
+            content, media = system.parts.push_form(row["path"], row["body"])
+            try:
+                answer = await system.client.request(
+                    "POST", system.province_url + row["path"], content=content, headers={"Content-Type": media}
+                )
+                status, error = answer.status_code, answer.text[:300]
+            except (httpx.HTTPError, OSError) as exc:
+                status, error = 0, f"{type(exc).__name__}: {exc}"
+        else:
+            status, error = await send(system, row["path"], row["body"])
+        delivered_now += settle(system, row, status, error)
+    return delivered_now
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5251,4 +5272,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "license-issuer-from-settings": {"license_document": _issuer_from_settings},
     # cold review round 2, item b11: a retired item under a version the system once held (issue 13)
     "retired-item-by-held-version": {"intake_item": _item_by_named_version},
+    # cold review round 2, item b13: where each step is pushed (issue 13)
+    "feedback-to-the-province": {"push_round": _feedback_to_the_province},
 }
