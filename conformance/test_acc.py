@@ -16,10 +16,10 @@ from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import attributed_to, case_steps, field_equal, first_step, schema_valid
 from yzw.conformance.driver import Driver, seen, without_params
 from yzw.conformance.nodes import Nodes, Push, distinct
-from yzw.conformance.scenario import APPLICATIONS, Scenario
+from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.errors import CalendarYearMissing
-from yzw.run.items import FILE_MATERIAL, TWO_FILE_MATERIALS
+from yzw.run.items import FILE_MATERIAL, TWO_FILE_MATERIALS, Need
 from yzw.run.target import Target
 
 NO_DATE = "2026-02-30"  # §11: a calendar_date that is no date is a bad param (422)
@@ -31,6 +31,9 @@ NORM_VECTOR_DAYS = (  # CODE-08's own vectors: day 1 of each is an adjusted work
 )
 END_OF_DAY = dt.time(23, 59, 59, tzinfo=CN_TZ)
 REASON = "申请事项不属于本机关职权范围"
+REQUIRED_LICENSE_MATERIAL = Need(
+    "requires a license-typed material", lambda i: any(m["required"] and "license_type" in m for m in i["materials"])
+)
 
 
 @pytest.mark.requirement(
@@ -407,6 +410,60 @@ def test_one_notice_lists_every_missing_material_then_supplements_are_decided(
     )
     driver.act("accept", number)
     scenario.pushed(number, "SL")
+    answered(  # accepted: no longer waiting for supplements, though it was noticed once (ACC-05.12)
+        _supplied(sut, target, number, more[:1]),
+        409,
+        "STATE_INVALID",
+        fix="take supplements only while the application waits for them after a BZ, not once it is accepted",
+    )
+
+
+@pytest.mark.requirement("ACC-05", clauses=["ACC-05.1", "ACC-05.4", "ACC-05.5"])
+def test_a_license_typed_material_is_judged_as_given(scenario: Scenario, driver: Driver) -> None:
+    """A required license-typed material is a required material like a file: omitted, accept pushes BZ listing
+    it. CAT-01's `license_type` names a license the applicant *may* present: the material presented as a
+    scanned file (kind file) is present, and accept pushes SL."""
+    scenario.use(REQUIRED_LICENSE_MATERIAL)
+    code = next(m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" in m)
+    lacking = scenario.submitted(omit=(code,))["application_no"]
+    _answered_bz(
+        driver.act("accept", lacking),
+        "accept on an application lacking a required license-typed material",
+        "count a required license-typed material absent as missing like a file: push BZ listing it, not SL",
+        lacking,
+    )
+    bz = scenario.came(lacking, "BZ")  # an SL instead fails the driver's answer above; none at all is ACC-01's
+    listed = [_code(m) for m in (bz.event.get("payload") or {}).get("missing", [])]
+    if code not in listed:
+        raise Violation(
+            "the BZ does not list a required license-typed material the application lacks",
+            f"payload.missing naming {code}",
+            listed,
+            "list every required material absent, license-typed ones included, in the one BZ",
+            f"BZ of {lacking}",
+        )
+    scanned = scenario.application()
+    scanned["materials"] = [_as_scan(m) if m["material_code"] == code else m for m in scanned["materials"]]
+    answered(scenario.submit(scanned), TAKEN, fix="take a license-typed material presented as a file (APP-01)")
+    number = scanned["application_no"]
+    accepted = driver.act("accept", number)
+    if accepted is not None:
+        equal(
+            "the driver's answer to accept on an application whose license-typed material is a scanned file",
+            (accepted.status_code, (body_of(accepted) or {}).get("step")),
+            (200, "SL"),
+            fix="take a license-typed material presented as a scanned file as present (CAT-01: a license the "
+            "applicant may present): accept pushes SL",
+            where=f"the driver's accept of {number}",
+        )
+    scenario.pushed(number, "SL")
+
+
+def _as_scan(material: dict[str, Any]) -> dict[str, Any]:
+    """The license-typed material as the applicant's scanned copy (kind file) instead of the e-license."""
+    code = material["material_code"]
+    file = {"name": f"{code}扫描件.pdf", "size": 204_800, "sm3": "0" * 64, "url": f"https://files.example/{code}.pdf"}
+    return {"material_code": code, "name": material["name"], "kind": "file", "file": file}
 
 
 @pytest.mark.requirement("ACC-01", clauses=["ACC-01.5", "ACC-01.12", "EVT-01.2", "EVT-02.18"])

@@ -4473,6 +4473,46 @@ async def _feedback_to_the_province(system: ReferenceSystem) -> int:
     return delivered_now
 
 
+# cold review round 2, item b14: supplements after SL, license-typed materials omitted or scanned (issue 13)
+def _supplements_once_noticed(system: ReferenceSystem, number: str) -> dict[str, Any]:
+    """ACC-05 broken: the guard asks whether the applicant was ever sent a supplement notice (a BZ in the
+    application's history), not whether the application waits for supplements now: supplements after the SL
+    that followed the BZJ are taken (200) and pushed as BZJ; a refused one stays closed."""
+    found = system.application(number)
+    if found is None:
+        raise ApiError(404, "APPLICATION_UNKNOWN", f"no application {number} was received")
+    bodies = system.store.rows("SELECT body FROM outbox WHERE application_no = ?", number)
+    noticed = any(json.loads(row["body"]).get("step") == "BZ" for row in bodies)
+    if not noticed or found["last_step"] == "BYSL":
+        raise ApiError(409, "STATE_INVALID", f"application {number} is not waiting for supplements")
+    return found
+
+
+async def _uploads_counted_only(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: completeness is judged over the file uploads the catalogue asks for; license-typed
+    materials are left to the license module, which verifies only the licenses given, so a required
+    license-typed material that is absent is never listed (accept pushes SL)."""
+    uploads = {**entry, "materials": [m for m in entry["materials"] if "license_type" not in m]}
+    return await missing_materials(system, found, uploads)
+
+
+async def _scans_of_licenses_missing(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: a license-typed material counts only as an e-license: one presented as a scanned file
+    (kind file) is listed as missing, so accept pushes BZ for a complete application."""
+    missing = await missing_materials(system, found, entry)
+    licensed = {m["material_code"] for m in entry["materials"] if "license_type" in m}
+    scans = [
+        {"material_code": m["material_code"], "reason": "须提供电子证照"}
+        for m in found["body"]["materials"]
+        if m["material_code"] in licensed and m.get("kind") != "license"
+    ]
+    return missing + scans
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5274,4 +5314,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "retired-item-by-held-version": {"intake_item": _item_by_named_version},
     # cold review round 2, item b13: where each step is pushed (issue 13)
     "feedback-to-the-province": {"push_round": _feedback_to_the_province},
+    # cold review round 2, item b14: supplements after SL, license-typed materials omitted or scanned (issue 13)
+    "supplements-once-noticed": {"supplements_state": _supplements_once_noticed},
+    "license-materials-not-counted": {"missing_of": _uploads_counted_only},
+    "license-scan-taken-as-missing": {"missing_of": _scans_of_licenses_missing},
 }
