@@ -214,6 +214,60 @@ def test_an_application_filed_before_a_change_is_decided_on_its_version(
     )
 
 
+ADDED_MATERIAL = {"material_code": "M901", "name": "新增申请材料（场所平面图）", "required": True}
+
+
+@pytest.mark.requirement("CAT-03", clauses=["CAT-02.9", "CAT-03.3", "CAT-03.4"])
+def test_a_change_of_materials_is_applied_to_the_guide_and_new_applications(
+    scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target, driver: Driver
+) -> None:
+    """CAT-03 for the materials, not only the days: an item the system has served is changed to require one more
+    file. Within the notice budget the guide lists the new version's materials (CAT-02), and a new application
+    under the new version that lacks the added file is not accepted: accept pushes BZ listing it."""
+    item = platform.create_item(scenario.new_item())  # changed below: an item no other check uses
+    code = str(item["item_code"])
+    answered(_guide(raw, target, code), 200, fix="serve the guide of every active item of the catalogue (CAT-01)")
+    changed = platform.change_item(code, materials=[*item["materials"], ADDED_MATERIAL])
+    budget = _notice_budget(platform)
+    shown = platform.wait_for(
+        lambda: (body_of(_guide(raw, target, code)) or {}).get("materials"),
+        lambda materials: materials == changed["materials"],
+        budget,
+    )
+    equal(
+        f"the guide's materials {budget:g} s after a change notice",
+        shown,
+        changed["materials"],
+        fix="on a change notice fetch the item again and apply the whole new version, its materials included",
+        where=f"GET /yzw/v1/items/{code} (version {changed['version']})",
+    )
+    later = scenario.application(omit=(ADDED_MATERIAL["material_code"],), item=changed)
+    answered(scenario.submit(later), TAKEN, fix="take applications under the item's current version (CAT-03)")
+    number = later["application_no"]
+    accepted = driver.act("accept", number)
+    if accepted is not None:
+        equal(
+            "the driver's answer to accept on an application lacking a material the new version requires",
+            (accepted.status_code, (body_of(accepted) or {}).get("step")),
+            (200, "BZ"),
+            fix="judge a new application complete against the item's current version: push BZ listing the "
+            "material the change added",
+            where=f"the driver's accept of {number} (version {changed['version']})",
+        )
+    listed = [
+        m.get("material_code") if isinstance(m, dict) else m
+        for m in (scenario.came(number, "BZ").event.get("payload") or {}).get("missing", [])
+    ]
+    if ADDED_MATERIAL["material_code"] not in listed:
+        raise Violation(
+            "the BZ does not list the material the item's new version requires",
+            f"payload.missing naming {ADDED_MATERIAL['material_code']}",
+            listed,
+            "judge a new application against the item's current version, its materials included",
+            f"BZ of {number}",
+        )
+
+
 SLOW_CATALOGUE = 1.0  # seconds the catalogue takes to answer while a notice is delivered (CAT-03: answered at once)
 
 

@@ -4513,6 +4513,29 @@ async def _scans_of_licenses_missing(
     return missing + scans
 
 
+# cold review round 2, item b17: a change of the item's materials (issue 13)
+_MATERIAL_REFETCHES: set[asyncio.Task[None]] = set()  # background refetches of the fault below, kept till done
+
+
+async def _materials_kept_on_notice(system: ReferenceSystem, notice: dict[str, Any]) -> None:
+    """CAT-03 broken: a change notice refreshes the item's own fields (days, name, levels) in the background,
+    while its required materials, kept in a table of their own that a nightly job synchronises, stay as first
+    fetched: the guide lists the old materials and a new application is judged complete against them."""
+    task = asyncio.get_running_loop().create_task(_refreshed_but_materials(system, notice["item_code"]))
+    _MATERIAL_REFETCHES.add(task)
+    task.add_done_callback(_MATERIAL_REFETCHES.discard)
+
+
+async def _refreshed_but_materials(system: ReferenceSystem, code: str) -> None:
+    held = system.items.get(code)
+    with suppress(ApiError):
+        fresh = await item(system, code, refresh=True)
+        if held is not None and fresh is not None:
+            kept = {**fresh, "materials": held["materials"]}
+            system.items[code] = kept
+            system.item_versions[(code, int(fresh["version"]))] = kept
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5318,4 +5341,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "supplements-once-noticed": {"supplements_state": _supplements_once_noticed},
     "license-materials-not-counted": {"missing_of": _uploads_counted_only},
     "license-scan-taken-as-missing": {"missing_of": _scans_of_licenses_missing},
+    # cold review round 2, item b17: a change of the item's materials (issue 13)
+    "materials-kept-on-notice": {"change_refetch": _materials_kept_on_notice},
 }
