@@ -16,7 +16,9 @@ from yzw.codes.calendar import default_calendar
 from yzw.conformance.checks.answers import answered, body_of, error_body, media, no_secrets, where_of, xml_error
 from yzw.conformance.checks.events import attributed_to
 from yzw.conformance.checks.licenses import licenses_sent_on_approval
+from yzw.conformance.checks.sso import sign_on
 from yzw.conformance.driver import Driver
+from yzw.conformance.fuzz import ERROR_SHAPE, probed_once
 from yzw.conformance.nodes import Nodes
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
@@ -781,3 +783,68 @@ def test_xml_supplements_with_a_doctype_are_refused(
         "XML_FORBIDDEN_CONSTRUCT",
         fix="parse XML supplements with the same hardened parser as applications (no DOCTYPE, no entities)",
     )
+
+
+@pytest.mark.requirement("MSG-02", clauses=["MSG-02.1", "MSG-02.2", "MSG-02.3", "MSG-02.5"])
+def test_generated_requests_get_the_norms_error_bodies(
+    target: Target, sut: SignedClient, fuzz_memo: dict[str, Any]
+) -> None:
+    """The run's fuzz (ROB-01's: yzw.conformance.fuzz) on every endpoint of department.yaml: each error it provokes
+    has the error body (a wrong shape of an error is MSG-02's, which states every error of every endpoint)."""
+    problems = probed_once(fuzz_memo, target, sut).get(ERROR_SHAPE, [])
+    if problems:
+        raise Violation(
+            f"{len(problems)} generated request(s) got an error outside the norm's error shape",
+            '{"code": "<UPPER_SNAKE>", "message": "...", "details": [...]} for every error of every endpoint',
+            "; ".join(problems[:5]),
+            "answer every error, of every endpoint, with the MSG-02 body labelled application/json",
+            "schemathesis over specs/openapi/department.yaml",
+        )
+
+
+def _labelled_json(answer: httpx.Response | None, what: str) -> None:
+    """MSG-01: a 2xx JSON answer is labelled application/json (its body is its chapter's to judge)."""
+    if answer is None or not 200 <= answer.status_code < 300 or not answer.content:
+        return
+    received = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+    if received != "application/json":
+        raise Violation(
+            f"a JSON answer ({what}) is not labelled application/json",
+            "Content-Type application/json (MSG-01)",
+            f"{answer.status_code} {received or 'no media type'} {answer.text[:120]!r}",
+            "label every JSON answer application/json: the health, session and guide answers, the supplements' "
+            "and the driver's answers too (not a framework's own type such as an actuator's)",
+            where_of(answer),
+        )
+
+
+@pytest.mark.requirement("MSG-01", clauses=["MSG-01.2"])
+def test_the_other_json_answers_are_labelled_application_json(
+    scenario: Scenario, platform: Nodes, driver: Driver, target: Target, sut: SignedClient, raw: httpx.Client
+) -> None:
+    """The health answer, the item guide, a driver action's answer, the supplements' 200 and the session: each JSON
+    answer is labelled application/json (asked for with Accept application/json)."""
+    wanted = {"Accept": "application/json"}
+    _labelled_json(raw.get(target.base_url + "/yzw/v1/health", headers=wanted), "the health answer")
+    scenario.use(FILE_MATERIAL)
+    guide = raw.get(f"{target.base_url}/yzw/v1/items/{scenario.item['item_code']}", headers=wanted)
+    _labelled_json(guide, "the item guide")
+    files = [m for m in scenario.application()["materials"] if m["kind"] == "file"]
+    if files:
+        number = scenario.submitted(omit=(files[0]["material_code"],))["application_no"]
+        accepted = driver.act("accept", number)
+        _labelled_json(accepted if target.driver_url else None, "the driver's answer to accept")
+        scenario.pushed(number, "BZ")
+        supplied = sut.request(
+            "POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json={"materials": files[:1]}
+        )
+        _labelled_json(supplied, "the supplements' 200")
+    user = {
+        "user_id": f"U{scenario.factory.fake.numerify('############')}",
+        "user_type": "person",
+        "auth_level": 3,
+        "id_type": "111",
+    }
+    applicant = scenario.factory.fake.person()
+    sign_on(platform, raw, {**user, "name": applicant["name"], "id_number": applicant["id_number"]})
+    _labelled_json(raw.get(target.base_url + "/yzw/v1/session", headers=wanted), "the session")

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from yzw.client import SignedClient
 from yzw.conformance.checks.answers import answered, body_of, equal, media
 from yzw.conformance.checks.sso import VALIDATE_PATH, session_cookie, sign_on, validated_with_the_idp
 from yzw.conformance.nodes import Nodes
@@ -533,4 +534,40 @@ def _session_cookie_of(answer: httpx.Response, target: Target, raw: httpx.Client
         ", ".join(name for name, *_ in pairs) or "no cookie",
         "set the session cookie the session endpoint reads (SSO-04)",
         "the login redirect",
+    )
+
+
+@pytest.mark.requirement("SSO-06", clauses=["SSO-06.1", "SSO-06.3", "SSO-06.5", "MSG-03.4"])
+def test_single_logout_of_anyone_is_answered_200_and_more_members_are_ignored(
+    target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario, sut: SignedClient
+) -> None:
+    """The IdP fans every logout out to every system: the logout of a person who never signed on here is answered
+    200 too; a logout carrying a member the norm does not define (MSG-03: ignored) is answered 200 and still ends
+    the person's session."""
+    stranger = f"U{scenario.factory.fake.numerify('############')}"
+    answered(
+        sut.request("POST", target.base_url + LOGOUT, json={"user_id": stranger}),
+        200,
+        fix="answer the IdP's logout 200 whether or not the person has a session here (nothing to end is no error)",
+    )
+    user = person(scenario)
+    sign_on(platform, raw, user)
+    answered(raw.get(target.base_url + SESSION), 200, fix="keep the session after a valid login")
+    answered(
+        sut.request("POST", target.base_url + LOGOUT, json={"user_id": user["user_id"], "x_session_index": "1"}),
+        200,
+        fix="ignore members the norm does not define in the logout call (MSG-03) and end the person's sessions",
+    )
+    _session_endpoint_tells(target)
+    ended = platform.wait_for(
+        lambda: httpx.get(target.base_url + SESSION, cookies=raw.cookies).status_code,
+        lambda status: status == 401,
+        limits().logout_seconds + 1.0,
+    )
+    equal(
+        "the session after a logout with a member more",
+        ended,
+        401,
+        fix="end every session of the person on the IdP's logout call, whatever other members it carries",
+        where="GET /yzw/v1/session with the browser's cookie",
     )

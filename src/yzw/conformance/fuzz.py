@@ -1,4 +1,8 @@
-"""ROB-01 by property-based testing: schemathesis generates requests from department.yaml, signed as the norm asks."""
+"""ROB-01 by property-based testing: schemathesis generates requests from department.yaml, signed as the norm asks.
+
+One fuzz per run: its findings go by the norm's attribution rule (a wrong shape of an answer carries ROB-01 only
+when no chapter states that answer): 5xx and hangs to ROB-01, error answers outside the error shape to MSG-02
+(every error of every endpoint); a 2xx outside its schema is its chapter's, judged there on real requests."""
 
 from __future__ import annotations
 
@@ -13,13 +17,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core import NotSet
 
-from yzw.client import SignedClient
+from yzw.client import Credentials, SignedClient
 from yzw.content import content_path
+from yzw.run.target import Target
 from yzw.spec import validate
 from yzw.spec.limits import limits
 
 SECURITY_HEADERS = {"authorization", "x-yzw-app-id", "x-yzw-nonce", "x-yzw-signature", "x-yzw-timestamp"}
 DRIVER_PATH = "/actions"
+EXAMPLES_PER_OPERATION = 8
+ROBUSTNESS = "ROB-01"  # 5xx, hangs, and answers no chapter states
+ERROR_SHAPE = "MSG-02"  # errors are {code, message, details}: every error of every endpoint
+Findings = dict[str, list[str]]  # by the requirement the norm's attribution rule gives them
 
 
 def documented(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
@@ -58,23 +67,42 @@ def department_spec() -> Path:
 
 def probe(
     base_url: str, driver_url: str | None, portal: SignedClient, desk: SignedClient | None, examples: int
-) -> list[str]:
-    """Problems found: 5xx (other than 503 DEPENDENCY_UNAVAILABLE), hangs, answers outside their schemas."""
+) -> Findings:
+    """Problems found, by requirement: 5xx (other than 503 DEPENDENCY_UNAVAILABLE) and hangs (ROB-01), error
+    answers outside the error shape (MSG-02), 2xx answers outside their schema where no chapter states them."""
     spec = department_spec()
-    responses, problems = documented(spec), []
+    responses, problems = documented(spec), Findings()
     for result in schemathesis.openapi.from_path(str(spec)).get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]  # department.yaml is validated by the kit's tests
         if operation.path == DRIVER_PATH and (desk is None or driver_url is None):
             continue
         client, url = (desk, driver_url) if operation.path == DRIVER_PATH else (portal, base_url)
-        problems += _probe_operation(
-            operation, client, str(url), responses[(operation.method.upper(), operation.path)], examples
+        stated = bool(operation.definition.raw.get("x-requirements"))
+        found = _probe_operation(
+            operation, client, str(url), responses[(operation.method.upper(), operation.path)], examples, stated
         )
+        for requirement, texts in found.items():
+            problems.setdefault(requirement, []).extend(texts)
     return problems
 
 
-def _probe_operation(operation: Any, client: Any, url: str, responses: dict[str, Any], examples: int) -> list[str]:
-    problems: list[str] = []
+def probed_once(memo: dict[str, Findings], target: Target, portal: SignedClient) -> Findings:
+    """The run's one fuzz (the checks of ROB-01 and MSG-02 share it), with the driver signed as the system."""
+    if "findings" not in memo:
+        signer = Credentials(target.app_id, target.registration.app_secret)
+        desk = SignedClient(signer, timeout=limits().answer_seconds) if target.driver_url else None
+        try:
+            memo["findings"] = probe(target.base_url, target.driver_url, portal, desk, EXAMPLES_PER_OPERATION)
+        finally:
+            if desk is not None:
+                desk.close()
+    return memo["findings"]
+
+
+def _probe_operation(
+    operation: Any, client: Any, url: str, responses: dict[str, Any], examples: int, stated: bool = False
+) -> Findings:
+    problems: Findings = {}
 
     @given(case=operation.as_strategy())
     @settings(
@@ -88,11 +116,12 @@ def _probe_operation(operation: Any, client: Any, url: str, responses: dict[str,
                 case.method, url + case.formatted_path, params=case.query or None, content=content, headers=headers
             )
         except httpx.TimeoutException:
-            problems.append(f"{label}: no answer within {limits().answer_seconds:g} s")
+            problems.setdefault(ROBUSTNESS, []).append(f"{label}: no answer within {limits().answer_seconds:g} s")
             return
         problem = _judged(answer, responses, headers.get("Content-Type", ""))
-        if problem:
-            problems.append(f"{label}: {problem}")
+        owner = _owner(answer.status_code, problem, stated)
+        if problem and owner:
+            problems.setdefault(owner, []).append(f"{label}: {problem}")
 
     send()
     return problems
@@ -101,7 +130,7 @@ def _probe_operation(operation: Any, client: Any, url: str, responses: dict[str,
 def _judged(answer: httpx.Response, responses: dict[str, Any], sent: str = "") -> str | None:
     """The problem with an answer to a request sent as `sent` (its media type), or None."""
     body: Any = None
-    if answer.headers.get("content-type", "").startswith("application/json"):
+    if _json_label(answer.headers.get("content-type", "")):  # its label is MSG-01's, judged on real answers
         try:
             body = answer.json()
         except ValueError:
@@ -118,6 +147,25 @@ def _judged(answer: httpx.Response, responses: dict[str, Any], sent: str = "") -
         if findings:
             return f"{answer.status_code} answer breaks {kind}: {findings[0].path} {findings[0].reason}"
     return None
+
+
+def _owner(status: int, problem: str | None, stated: bool) -> str | None:
+    """The requirement a problem with an answer of `status` carries: a 5xx is ROB-01's, an error outside the error
+    shape MSG-02's; a 2xx outside its schema is ROB-01's only where no requirement states the operation (the
+    driver), else its chapter's, whose checks judge that answer on real requests (None: not judged here)."""
+    if problem is None:
+        return None
+    if status >= 500 and not problem.startswith(f"{status} answer"):
+        return ROBUSTNESS
+    if status >= 400:
+        return ERROR_SHAPE
+    return None if stated else ROBUSTNESS
+
+
+def _json_label(media: str) -> bool:
+    """application/json or a JSON type of another name (application/problem+json): a body to read as JSON."""
+    kind = media.split(";", maxsplit=1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
 
 
 def _xml(media: str) -> bool:

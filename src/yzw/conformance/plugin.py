@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -151,6 +152,12 @@ def _run(request: pytest.FixtureRequest) -> Conformance:
 def target(request: pytest.FixtureRequest) -> Target:
     """The registered system: its record and what the platform gave it."""
     return _run(request).target
+
+
+@pytest.fixture(scope="session")
+def fuzz_memo() -> dict[str, Any]:
+    """The run's one fuzz, shared by the checks whose findings it holds (ROB-01, MSG-02): yzw.conformance.fuzz."""
+    return {}
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ from yzw.reference.services import (
     send_rectification,
     supervision_notice,
 )
-from yzw.reference.sso import browser_error, error_page, fresh_sid, session_first, session_user, verified
+from yzw.reference.sso import browser_error, end_sessions, error_page, fresh_sid, session_first, session_user, verified
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, error_response, exception_handlers
 from yzw.serving.http import JSON, XML, prefers_html, read_body
@@ -4536,6 +4536,34 @@ async def _refreshed_but_materials(system: ReferenceSystem, code: str) -> None:
             system.item_versions[(code, int(fresh["version"]))] = kept
 
 
+# review round 2, a15: the label of a JSON answer (MSG-01.2)
+async def _health_actuator_media(request: Request) -> Response:
+    """MSG-01 broken: health is the framework's actuator endpoint mapped to /yzw/v1/health, which labels its JSON
+    with the actuator's own media type, not application/json."""
+    answer = await health(request)
+    answer.headers["content-type"] = "application/vnd.spring-boot.actuator.v3+json"
+    return answer
+
+
+# review round 2, a16: the IdP's logout of a person without a session here, a logout with a member more (SSO-06)
+def _logout_of_a_stranger_unknown(system: ReferenceSystem, user_id: str) -> None:
+    """SSO-06 broken: the session service looks the person's sessions up before it ends them, and throws
+    UserNotFound (404 USER_UNKNOWN) when there are none, so the IdP's fan-out logout of a stranger is not 200."""
+    if system.store.one("SELECT 1 FROM sessions WHERE user_id = ?", user_id) is None:
+        raise ApiError(404, "USER_UNKNOWN", "no session for this user")
+    end_sessions(system, user_id)
+
+
+def _strict_logout_model(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """SSO-06 broken: the logout request model forbids extra members (Jackson FAIL_ON_UNKNOWN_PROPERTIES on that
+    one DTO), so the IdP's logout with a member more than user_id is refused 400 and ends nothing."""
+    parse_document(pipeline, call, route)
+    if route.kind == "logout" and isinstance(call.document, dict):
+        extra = [{"path": f"/{name}", "reason": "unknown member"} for name in call.document if name != "user_id"]
+        if extra:
+            raise ApiError(400, "SCHEMA_INVALID", "the body breaks the logout model", extra)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5343,4 +5371,9 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "license-scan-taken-as-missing": {"missing_of": _scans_of_licenses_missing},
     # cold review round 2, item b17: a change of the item's materials (issue 13)
     "materials-kept-on-notice": {"change_refetch": _materials_kept_on_notice},
+    # review round 2, a15: JSON answers labelled application/json beyond the intake's (MSG-01.2)
+    "health-actuator-media-type": {"health": _health_actuator_media},
+    # review round 2, a16: the IdP's logout of a stranger, a logout with a member more (SSO-06)
+    "logout-of-a-stranger-unknown": {"end_sessions": _logout_of_a_stranger_unknown},
+    "logout-model-strict": {"body_parser": _strict_logout_model},
 }

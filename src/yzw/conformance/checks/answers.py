@@ -52,15 +52,27 @@ def where_of(answer: httpx.Response) -> str:
 
 
 def answered(answer: httpx.Response, status: int | tuple[int, ...], code: str | None = None, *, fix: str) -> None:
-    """The answer has the expected status (one of them) and, for errors, the expected MSG-02 code."""
+    """The answer has the expected status (one of them) and, for errors, the expected MSG-02 code in an error body
+    of the norm's shape without internals (MSG-02: every error of every endpoint). A finding here carries the
+    calling check's requirement: the norm's attribution rule gives an answer's shape to the chapter stating it."""
     statuses = status if isinstance(status, tuple) else (status,)
     body = body_of(answer)
     received_code = body.get("code") if isinstance(body, dict) else None
     if answer.status_code in statuses and (code is None or received_code == code):
+        if answer.status_code >= 400 and not _page_asked(answer):
+            error_body(answer)  # MSG-02: every error of every endpoint; the finding is the calling check's
         return
     wanted = " or ".join(str(s) for s in statuses) + (f" with code {code}" if code else "")
     shown = f"{answer.status_code}" + (f" {received_code}" if received_code else "") + f" {answer.text[:200]!r}"
     raise Violation(f"answered {answer.status_code}, not {wanted}", wanted, shown, fix, where_of(answer))
+
+
+def _page_asked(answer: httpx.Response) -> bool:
+    """An HTML page answered to a request whose Accept names HTML (a browser-facing error; whether HTML was the
+    preferred type is MSG-02's media check): no JSON error body to judge."""
+    label = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+    accept = answer.request.headers.get("accept", "").lower()
+    return label == "text/html" and ("text/html" in accept or "text/*" in accept)
 
 
 def error_body(answer: httpx.Response) -> None:
