@@ -12,7 +12,7 @@ import pytest
 from yzw.client import Credentials, SignedClient
 from yzw.conformance.checks.answers import answered, body_of, equal, error_body
 from yzw.conformance.checks.events import case_steps
-from yzw.conformance.driver import Driver, seen
+from yzw.conformance.driver import Driver, HttpDriver, seen
 from yzw.conformance.fuzz import ROBUSTNESS, probed_once
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import TAKEN, WINDOW_SYSTEM_MEMBERS, Scenario
@@ -505,3 +505,44 @@ def _sent(platform: Nodes, path: str, evaluation_id: str) -> list[dict[str, obje
             platform.evidence.observed(entry, platform.target.exchange_url)
             bodies.append(body)
     return bodies
+
+
+# review 1 item 12: §11 `params` of another type than an object. `null` may be read as absent (MSG-01 takes a null
+# member as an absent one), so served or refused; a list or a string is no object: 4xx (400 or 422).
+WRONG_PARAMS = {"an empty list": [], "a list": ["calendar_date"], "a string": "calendar_date"}
+
+
+@pytest.mark.requirement("ROB-01", clauses=["ROB-01.1"])
+def test_driver_params_that_are_no_object_give_4xx_never_5xx(scenario: Scenario, driver: Driver) -> None:
+    """`window_apply` and `accept` (on an application it may accept) with params a list or a string: 4xx with an
+    error body; with params null: 2xx or 4xx (null read as absent), never 5xx. The null comes last: taken, it
+    accepts the application."""
+    if not isinstance(driver, HttpDriver):
+        pytest.skip("not-applicable: params of another type can only be sent to a driver")
+    number = scenario.submitted()["application_no"]
+    sends = [
+        *(
+            (f"window_apply with params {what}", {"action": "window_apply", "params": v})
+            for what, v in WRONG_PARAMS.items()
+        ),
+        ("window_apply with params null", {"action": "window_apply", "params": None}),
+        *(
+            (f"accept with params {what}", {"action": "accept", "application_no": number, "params": v})
+            for what, v in WRONG_PARAMS.items()
+        ),
+        ("accept with params null", {"action": "accept", "application_no": number, "params": None}),
+    ]
+    for what, body in sends:
+        answer = driver.client.request("POST", driver.url, json=body)
+        served = body["params"] is None and body["action"] == "accept" and answer.status_code == 200
+        if served:
+            continue
+        if not 400 <= answer.status_code < 500:
+            raise Violation(
+                f"{what} was answered {answer.status_code}",
+                "a 4xx with an error body (params is an object: 400 SCHEMA_INVALID or 422)",
+                f"{answer.status_code} {answer.text[:200]!r}",
+                f"refuse {what} with a 4xx; read params only once it is an object; never fail with 5xx",
+                f"POST {driver.url}",
+            )
+        error_body(answer)

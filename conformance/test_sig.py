@@ -408,6 +408,48 @@ def test_requests_that_break_signing_are_refused(target: Target, raw: httpx.Clie
     answered(send(target, raw), status, code, fix=fix)
 
 
+# review 1 item 12: timestamps no clock gives (a vendor parsing them into a 64-bit integer or a date overflows, one
+# reading them as a JavaScript Number takes a fraction); each is refused 401, never served and never a 5xx. Whether
+# it is refused for its syntax or for its distance from now is the system's reading: both codes are taken.
+ABSURD_TIMESTAMPS: dict[str, tuple[Callable[[], str], str]] = {
+    "25-digits": (
+        lambda: "9" * 25,
+        "refuse a timestamp of 25 digits with 401 TIMESTAMP_EXPIRED (or SIGNATURE_INVALID); never parse it into a "
+        "64-bit integer or a date that overflows",
+    ),
+    "negative": (
+        lambda: f"-{int(time.time())}",
+        "refuse a negative timestamp with 401 SIGNATURE_INVALID (Unix seconds are digits only)",
+    ),
+    "with-a-decimal-point": (
+        lambda: f"{int(time.time())}.5",
+        "refuse a timestamp with a decimal point with 401 SIGNATURE_INVALID: Unix seconds are whole, digits only",
+    ),
+}
+ABSURD_TIMESTAMP_CODES = ("SIGNATURE_INVALID", "TIMESTAMP_EXPIRED")
+
+
+@pytest.mark.requirement("SIG-02", clauses=["SIG-02.6", "SIG-02.7", "SIG-02.17"])
+@pytest.mark.parametrize("stamp", list(ABSURD_TIMESTAMPS))
+def test_absurd_timestamps_are_refused_never_served_or_failed(target: Target, raw: httpx.Client, stamp: str) -> None:
+    """A request otherwise well signed (the signature covers the timestamp as sent) whose timestamp is no Unix
+    second a clock gives: 401 with SIGNATURE_INVALID or TIMESTAMP_EXPIRED; served, another code or a 5xx fails."""
+    make, fix = ABSURD_TIMESTAMPS[stamp]
+    value = make()
+    answer = _get(target, raw, _headers(target, stamp=value))
+    body = body_of(answer)
+    code = body.get("code") if isinstance(body, dict) else None
+    if answer.status_code == 401 and code in ABSURD_TIMESTAMP_CODES:
+        return
+    raise Violation(
+        f"a request with X-Yzw-Timestamp {value[:30]!r} was answered {answer.status_code} {code or ''}".rstrip(),
+        f"401 with code {' or '.join(ABSURD_TIMESTAMP_CODES)}",
+        f"{answer.status_code} {answer.text[:200]!r}",
+        fix,
+        f"GET {STATUS} signed with that timestamp",
+    )
+
+
 def _unsigned(raw: httpx.Client, url: str, document: dict[str, object]) -> httpx.Response:
     return raw.post(url, json=document)
 

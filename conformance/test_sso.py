@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from http import HTTPStatus
 from typing import Any
 
@@ -571,3 +573,94 @@ def test_single_logout_of_anyone_is_answered_200_and_more_members_are_ignored(
         fix="end every session of the person on the IdP's logout call, whatever other members it carries",
         where="GET /yzw/v1/session with the browser's cookie",
     )
+
+
+# review 1 item 12: a session cookie under the system's own name that opens no session (garbage, a quote for a
+# lookup that pastes it into SQL, a long value, the real cookie truncated, an unsigned JWT): 401, never a session,
+# never a 5xx.
+GARBAGE_SESSIONS = ("x'OR'1'='1", "%ff%00{}<>'\\", "A" * 4096)
+
+
+def _b64url(document: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+
+def _unsigned_jwts(value: str, user: dict[str, Any]) -> list[str]:
+    """`alg: none` tokens: the system's own cookie re-headed `none` with its signature dropped when it is a JWT, and
+    one claiming the person (under the usual claim names) in any case."""
+    now = int(time.time())
+    claims = {**user, "sub": user["user_id"], "iat": now, "exp": now + 3600}
+    tokens = [f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}."]
+    parts = value.split(".")
+    if len(parts) == 3:
+        try:
+            header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        except ValueError:
+            header = None
+        if isinstance(header, dict) and "alg" in header:
+            tokens.append(f"{_b64url({**header, 'alg': 'none'})}.{parts[1]}.")
+    return tokens
+
+
+def _cookies_opening_nothing(
+    target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
+) -> tuple[str, list[tuple[str, str]]]:
+    """The system's session cookie name (a login shows it) and the values under it that open no session."""
+    someone = person(scenario)
+    raw.cookies.clear()
+    name, value = _opener(sign_on(platform, raw, someone), target, raw)
+    forged = [
+        *((f"garbage {v[:12]!r}", v) for v in GARBAGE_SESSIONS),
+        ("the session cookie truncated by half", value[: len(value) // 2]),
+        ("the session cookie without its last character", value[:-1]),
+        *(("an unsigned JWT (alg none)", token) for token in _unsigned_jwts(value, someone)),
+    ]
+    return name, [(what, v) for what, v in forged if v != value]
+
+
+def _opener(answer: httpx.Response, target: Target, raw: httpx.Client) -> tuple[str, str]:
+    """The cookie the login set that opens the session, found without judging its flags or the redirect (SSO-07's);
+    `not-applicable` when none does (SSO-04 and SSO-07 judge that)."""
+    for cookie in answer.headers.get_list("set-cookie"):
+        pair = cookie.split(";", 1)[0].strip().split("=", 1)
+        raw.cookies.clear()
+        if len(pair) == 2 and raw.get(target.base_url + SESSION, headers={"Cookie": "=".join(pair)}).status_code == 200:
+            raw.cookies.clear()
+            return pair[0], pair[1]
+    raw.cookies.clear()
+    pytest.skip("not-applicable: no cookie the login set opens the session (SSO-04 and SSO-07 judge the login)")
+
+
+@pytest.mark.requirement("SSO-04", clauses=["SSO-04.10"])
+def test_a_session_cookie_that_opens_no_session_answers_401(
+    target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """GET /yzw/v1/session with the system's own cookie name holding garbage, a truncated session id or an unsigned
+    JWT: 401 (no session), never 200 and never a 5xx."""
+    name, forged = _cookies_opening_nothing(target, platform, raw, scenario)
+    for what, value in forged:
+        raw.cookies.clear()
+        answer = raw.get(target.base_url + SESSION, headers={"Cookie": f"{name}={value}"})
+        answered(
+            answer,
+            401,
+            fix=f"answer GET {SESSION} 401 when the {name} cookie is {what}: it opens no session; never fail with 5xx",
+        )
+
+
+@pytest.mark.requirement("SSO-05", clauses=["SSO-05.5"])
+def test_the_apply_entry_answers_401_to_a_cookie_that_opens_no_session(
+    target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
+) -> None:
+    """The apply entry with the system's own cookie name holding garbage, a truncated session id or an unsigned
+    JWT: 401 (no session), never 200 or 403 and never a 5xx."""
+    name, forged = _cookies_opening_nothing(target, platform, raw, scenario)
+    entry = _entry(target, str(scenario.item["item_code"]))
+    for what, value in forged:
+        raw.cookies.clear()
+        answered(
+            raw.get(entry, headers={"Cookie": f"{name}={value}"}),
+            401,
+            fix=f"answer the apply entry 401 when the {name} cookie is {what}: it opens no session; never fail "
+            "with 5xx",
+        )

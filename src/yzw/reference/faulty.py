@@ -13,6 +13,7 @@ import hashlib
 import hmac as std_hmac
 import html
 import json
+import math
 import re
 import secrets
 import time
@@ -92,7 +93,16 @@ from yzw.reference.sso import browser_error, end_sessions, error_page, fresh_sid
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, error_response, exception_handlers
 from yzw.serving.http import JSON, XML, prefers_html, read_body
-from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
+from yzw.serving.pipeline import (
+    Call,
+    Pipeline,
+    Route,
+    Step,
+    check_schema_whole,
+    check_signature,
+    parse_document,
+    verify_signature,
+)
 from yzw.signing import (
     HEADER_APP_ID,
     HEADER_NONCE,
@@ -893,6 +903,61 @@ _any_nonce = _verified_in(
 )
 _future_taken = _verified_in(headers_present, app_known, header_syntax, _past_only, signature_matches, nonce_fresh)
 _narrow_window = _verified_in(headers_present, app_known, header_syntax, _minute_window, signature_matches, nonce_fresh)
+
+
+# review 1 item 12: absurd timestamps, malformed session cookies, driver params of another type (issue 13)
+def _window_over_a_datetime(request: Presented) -> Rejection | None:
+    """The window computed on a datetime made from the timestamp: 25 digits overflow the platform's time_t (an
+    OverflowError, a 500) instead of being refused 401 (SIG-02)."""
+    stamp = request.header(HEADER_TIMESTAMP)
+    sent = dt.datetime.fromtimestamp(int(stamp), CN_TZ)
+    if abs((dt.datetime.fromtimestamp(request.now, CN_TZ) - sent).total_seconds()) > TIMESTAMP_WINDOW:
+        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {stamp} is more than {TIMESTAMP_WINDOW} s from now")
+    return None
+
+
+def _timestamp_as_a_number(request: Presented) -> Rejection | None:
+    """Header syntax as JavaScript's `Number(stamp)` with a NaN check: `1796461773.5` (or `1.79e9`) is a number
+    within the window, so a fraction of a second is taken as Unix seconds (SIG-02)."""
+    try:
+        seconds = float(request.header(HEADER_TIMESTAMP))
+    except ValueError:
+        seconds = float("nan")
+    if math.isnan(seconds) or not NONCE_SYNTAX.fullmatch(request.header(HEADER_NONCE)):
+        return Rejection("SIGNATURE_INVALID", "the timestamp is not a number, or the nonce breaks its syntax")
+    if abs(request.now - seconds) > TIMESTAMP_WINDOW:
+        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {seconds} is more than {TIMESTAMP_WINDOW} s from now")
+    return None
+
+
+_timestamp_overflows = _verified_in(
+    headers_present, app_known, header_syntax, _window_over_a_datetime, signature_matches, nonce_fresh
+)
+_fractional_timestamp_taken = _verified_in(
+    headers_present, app_known, _timestamp_as_a_number, signature_matches, nonce_fresh
+)
+
+
+def _session_sql_concatenated(system: ReferenceSystem, request: Request) -> dict[str, Any] | None:
+    """SSO-04 broken: the session is looked up with the cookie pasted into the SQL, so a cookie with a quote is a
+    syntax error (500), and one such as `x'OR'1'='1` opens somebody's session."""
+    sid = request.cookies.get(system.parts.session_cookie_name, "")
+    if not sid:
+        return None
+    row = system.store.one(f"SELECT user_record FROM sessions WHERE sid = '{sid}'")  # the fault
+    return json.loads(row[0]) if row else None
+
+
+def _driver_params_untyped(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """§11 broken (ROB-01): the driver's request model types `params` as any JSON value and the action reads it as
+    `params or {}`: `[]` is taken as no params, and a non-empty list or a string reaches `params[...]` (500)."""
+    document = call.document
+    if route.kind == "driver-action" and isinstance(document, dict) and not isinstance(document.get("params"), dict):
+        call.document = {**document, "params": {}}
+    try:
+        check_schema_whole(pipeline, call, route)
+    finally:
+        call.document = document
 
 
 async def _item_first(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
@@ -5376,4 +5441,9 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # review round 2, a16: the IdP's logout of a stranger, a logout with a member more (SSO-06)
     "logout-of-a-stranger-unknown": {"end_sessions": _logout_of_a_stranger_unknown},
     "logout-model-strict": {"body_parser": _strict_logout_model},
+    # review 1 item 12: absurd timestamps, malformed session cookies, driver params of another type (issue 13)
+    "timestamp-overflows-a-datetime": {"signature_check": _timestamp_overflows},
+    "timestamp-read-as-a-number": {"signature_check": _fractional_timestamp_taken},
+    "session-cookie-pasted-into-sql": {"session_user": _session_sql_concatenated},
+    "driver-params-of-any-type": {"schema_step": _driver_params_untyped},
 }

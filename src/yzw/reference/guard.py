@@ -41,7 +41,7 @@ def system_pipeline(system: ReferenceSystem) -> serving.Pipeline:
 
     media = parts.accepted_media((JSON, XML) if registration.accepts_xml() else (JSON,))
     checks = parts.check_order((serving.check_media, parts.signature_check))
-    steps = (*checks, parts.body_parser, serving.check_schema_whole)
+    steps = (*checks, parts.body_parser, parts.schema_step)
     return serving.Pipeline(keys, remembered, media, steps=steps, render=parts.error_answer, reader=parts.body_reader)
 
 

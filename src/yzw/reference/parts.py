@@ -235,6 +235,9 @@ class Parts:
     # cold review round 2 (issue 13)
     after_supplements: Callable[[ReferenceSystem, str], None] = intake.clerk_decides  # after the BZJ (ACC-01)
     intake_item: Callable[[ReferenceSystem, Any], Awaitable[Json | None]] = intake.current_item  # CAT-03
+    # review 1 item 12: malformed sessions and driver bodies (issue 13)
+    session_user: Callable[[ReferenceSystem, Request], Json | None] = sso.session_user  # the cookie's session (SSO-04)
+    schema_step: Step = serving.check_schema_whole  # 400 SCHEMA_INVALID for any body breaking its schema (MSG-03)
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

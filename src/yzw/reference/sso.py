@@ -204,6 +204,8 @@ def no_early_session(system: ReferenceSystem, ticket: str) -> str | None:
 
 
 def session_user(system: ReferenceSystem, request: Request) -> dict[str, Any] | None:
+    """SSO-04: the session the cookie names, looked up by its value as a bound parameter; None for no cookie, an
+    unknown or a malformed one (401, never a 5xx)."""
     row = system.store.one(
         "SELECT user_record FROM sessions WHERE sid = ?", request.cookies.get(system.parts.session_cookie_name, "")
     )
@@ -212,7 +214,7 @@ def session_user(system: ReferenceSystem, request: Request) -> dict[str, Any] | 
 
 def session(system: ReferenceSystem, request: Request) -> Response:
     """GET /yzw/v1/session: the IdP's user record of this session (SSO-04)."""
-    user = session_user(system, request)
+    user = system.parts.session_user(system, request)
     if user is None:
         return browser_error(request, 401, "SESSION_REQUIRED", "no session: sign in through the portal")
     return JSONResponse(system.parts.session_view(user))
@@ -239,7 +241,7 @@ async def session_first(
     system: ReferenceSystem, request: Request, item_code: str
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """SSO-05: the session, then (only with one) the active item; without a session 401 comes first."""
-    user = session_user(system, request)
+    user = system.parts.session_user(system, request)
     if user is None:
         return None, None
     entry = await item(system, item_code)
