@@ -166,7 +166,20 @@ def _other_members(scenario: Scenario) -> dict[str, tuple[str, Callable[[dict[st
             "person",
             _with_member("delivery", "address", "浙江省杭州市西湖区文三路90号东部软件园1号楼"),
         ),
+        "an empty form (an object with no member)": ("person", lambda a: a.__setitem__("form", {})),
+        "a form with a number, a boolean, a list and a nested object": (
+            "person",
+            lambda a: a.__setitem__("form", dict(TYPED_FORM)),
+        ),
     }
+
+
+TYPED_FORM = {  # APP-01's form is an object: its members are the item's, of any JSON type
+    "面积": 120.5,
+    "连锁": True,
+    "经营项目": ["预包装食品", "散装食品"],
+    "负责人": {"姓名": "张三", "从业年限": 3},
+}
 
 
 FILE_300_MB = 300 * 1024 * 1024  # the file's declared size: the file itself lies at its url, not in the body
@@ -312,6 +325,42 @@ def _schema_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
             _schema_case(scenario, "legal", _drop(where, member)),
             f"/{where}/{member}",
         )
+    return cases | _required_member_cases(scenario)
+
+
+REQUIRED_MEMBERS = (  # APP-01's required top-level members (application_no: ROB-01's malformed-number cases)
+    "item_code",
+    "item_version",
+    "division_code",
+    "channel",
+    "submitted_at",
+    "applicant",
+    "form",
+    "materials",
+    "delivery",
+)
+
+
+def _required_member_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
+    """APP-02 beyond one member: every required top-level member dropped, and null (a DTO default or a null read
+    as absent takes either); two violations at once (details name both, a fail-fast validator names one); a
+    schema error with a bad number or an unknown item (400 before any 422). Pointers are separated by spaces."""
+    cases: dict[str, tuple[dict[str, Any], str]] = {}
+    for member in REQUIRED_MEMBERS:
+        cases[f"no {member}"] = (_schema_case(scenario, "person", _drop("", member)), f"/{member}")
+        cases[f"{member}: null"] = (_schema_case(scenario, "person", _put(member, None)), f"/{member}")
+    cases['two violations (no delivery, item_version "1")'] = (
+        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), a.update(item_version="1"))),
+        "/delivery /item_version",
+    )
+    cases["a schema error and a bad application_no check character (400 comes before 422)"] = (
+        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), BAD_NUMBER(scenario, a))),
+        "/delivery",
+    )
+    cases["a schema error and an item unknown to the catalogue (400 comes before 422)"] = (
+        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), _unknown_item(scenario, a))),
+        "/delivery",
+    )
     return cases
 
 
@@ -357,7 +406,7 @@ def test_each_schema_violation_is_refused_with_its_pointer_and_leaves_the_number
             or not isinstance(d.get("path"), str)
             or not str(d.get("reason") or "").strip()
         ]
-        if not details or wrong or not any(_points_at(d, pointer) for d in details):
+        if not details or wrong or not all(any(_points_at(d, p) for d in details) for p in pointer.split()):
             raise Violation(
                 "the schema error's details do not locate the violation",
                 f"details [{{path: {pointer!r} (a JSON pointer, or its parent for a missing member), reason: ...}}]",

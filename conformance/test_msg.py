@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -17,7 +18,7 @@ from yzw.conformance.checks.answers import answered, body_of, error_body, media,
 from yzw.conformance.checks.events import attributed_to
 from yzw.conformance.checks.licenses import licenses_sent_on_approval
 from yzw.conformance.driver import Driver
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
@@ -370,10 +371,13 @@ def test_json_answers_are_labelled_application_json(
             )
 
 
-@pytest.mark.requirement("MSG-03", clauses=["MSG-03.2", "MSG-03.3", "MSG-03.4"])
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.2", "MSG-03.3", "MSG-03.4", "MSG-03.6", "MSG-03.7", "MSG-03.10"])
 def test_unknown_members_are_ignored_at_every_level(
     scenario: Scenario, driver: Driver, target: Target, sut: SignedClient
 ) -> None:
+    """Unknown members are ignored in every request kind (application, catalogue notification, supplements,
+    supervision notice, logout); a required member missing or mistyped in any of them is 400 SCHEMA_INVALID."""
+    scenario.prefer(FILE_MATERIAL)  # supplements are judged on an application waiting for a file
     application = scenario.application()
     application["x_future_member"] = {"any": 1}
     application["applicant"]["x_nickname"] = "小李"
@@ -384,6 +388,13 @@ def test_unknown_members_are_ignored_at_every_level(
         200,
         fix="ignore unknown members in a catalogue change notice too (every request kind)",
     )
+    _refused_for_schema(
+        sut,
+        target.base_url + "/yzw/v1/catalog/notifications",
+        {"a catalogue change notice without change": {k: v for k, v in notice.items() if k != "change"}},
+        {'a catalogue change notice with version "2"': {**notice, "version": str(notice["version"])}},
+    )
+    _notice_and_logout_judged_by_schema(scenario, sut, target)
     files = [m for m in application["materials"] if m["kind"] == "file"]
     if not files:
         return
@@ -391,11 +402,57 @@ def test_unknown_members_are_ignored_at_every_level(
     number = waiting["application_no"]
     driver.act("accept", number)
     scenario.pushed(number, "BZ")
+    file_less = {k: v for k, v in files[0].items() if k != "file"}
+    _refused_for_schema(
+        sut,
+        f"{target.base_url}{APPLICATIONS}/{number}/supplements",
+        {"supplements without materials": {}, "supplements whose materials is no list": {"materials": "x"}},
+        {
+            "supplements with a material of empty name": {"materials": [{**files[0], "name": ""}]},
+            "supplements with a file material without file": {"materials": [file_less]},
+        },
+    )
     more = {"materials": [{**files[0], "x_scan_dpi": 300}], "x_note": "补交"}
     answered(
         sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more),
         200,
         fix="ignore unknown members in supplements too, at every level (every request kind)",
+    )
+
+
+def _refused_for_schema(sut: SignedClient, url: str, *cases: dict[str, Any]) -> None:
+    """Each body (what it is: the body) POSTed signed as the platform is refused 400 SCHEMA_INVALID (MSG-03)."""
+    for what, body in (pair for case in cases for pair in case.items()):
+        answered(
+            sut.request("POST", url, json=body),
+            400,
+            "SCHEMA_INVALID",
+            fix=f"validate every request kind against its schema: refuse {what} with 400 SCHEMA_INVALID",
+        )
+
+
+def _notice_and_logout_judged_by_schema(scenario: Scenario, sut: SignedClient, target: Target) -> None:
+    """MSG-03 on a supervision notice and a logout: a required member missing or mistyped is 400, an unknown one
+    is ignored (the notice names a case of the system's, so it is answered 200 with its FK)."""
+    logout = target.base_url + "/yzw/v1/sso/logout"
+    _refused_for_schema(sut, logout, {"a logout without user_id": {}})
+    answered(
+        sut.request("POST", logout, json={"user_id": f"U-{uuid.uuid4().hex[:12]}", "x_session_index": "1"}),
+        200,
+        fix="ignore unknown members in a logout call too (every request kind)",
+    )
+    _, _, case_no = scenario.case()
+    notice, url = scenario.factory.notice(case_no), target.base_url + "/yzw/v1/supervision/notices"
+    _refused_for_schema(
+        sut,
+        url,
+        {"a supervision notice without case_no": {k: v for k, v in notice.items() if k != "case_no"}},
+        {'a supervision notice of card "orange"': {**notice, "card": "orange"}},
+    )
+    answered(
+        sut.request("POST", url, json={**notice, "x_tier": "市"}),
+        200,
+        fix="ignore unknown members in a supervision notice too (every request kind)",
     )
 
 
@@ -416,6 +473,13 @@ def test_empty_lists_and_empty_texts_other_than_names_are_taken(scenario: Scenar
         scenario.submit(application),
         TAKEN,
         fix="take empty texts other than names (phone, address, form values): only name fields must be non-empty",
+    )
+    application = scenario.application(applicant="legal")
+    application["applicant"]["contact"]["phone"] = ""
+    answered(
+        scenario.submit(application),
+        TAKEN,
+        fix="take a legal applicant whose contact's phone is empty: only name fields must be non-empty",
     )
 
 
@@ -539,7 +603,8 @@ def test_code_values_the_system_sends_are_strings(scenario: Scenario, driver: Dr
 
 @pytest.mark.requirement("MSG-03", clauses=["APP-06.7", "MSG-03.11", "MSG-03.12"])
 def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver) -> None:
-    """2026.2: handler, applicant and material names in the events a system pushes (SB, then SL) are non-empty."""
+    """2026.2: handler, applicant and material names in the events a system pushes (SB, SL, then every other step)
+    are non-empty."""
     _, number = scenario.window_apply(scenario.window_params())
     if number is None:
         pytest.skip("not-applicable: no window application was taken (APP-06 judges window_apply)")
@@ -549,6 +614,24 @@ def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver
         return
     driver.act("accept", number)
     attributed_to([scenario.pushed(number, "SL")], "MSG-03")
+    attributed_to(distinct(_every_other_step(scenario, driver, number)), "MSG-03")
+
+
+def _every_other_step(scenario: Scenario, driver: Driver, number: str) -> list[Any]:
+    """The pushes of every step after SL (GQ, HF, the review steps complete fills in, BJ, SD) of the accepted
+    window application `number`, of a window application refused (BYSL) and of an online one withdrawn (CH)."""
+    driver.act("suspend", number, reason="等待现场核查", kind="现场核查", expected_days=3)
+    driver.act("resume", number)
+    driver.act("complete", number, result="approved")
+    driver.act("deliver", number)
+    pushes = scenario.steps(number, "GQ", "HF", "BJ", "SD")
+    _, refused = scenario.window_apply(scenario.window_params())
+    if refused is not None:
+        driver.act("refuse", refused, reason="申请事项不属于本机关职权范围")
+        pushes += scenario.steps(refused, "BYSL")
+    withdrawn = scenario.submitted()["application_no"]
+    driver.act("withdraw", withdrawn, reason="申请人撤回")
+    return pushes + scenario.steps(withdrawn, "CH")
 
 
 @pytest.mark.requirement("MSG-01", clauses=["MSG-01.3", "MSG-01.6", "MSG-01.9", "MSG-01.16"])

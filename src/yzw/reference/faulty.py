@@ -4141,6 +4141,89 @@ def _window_supplements_announced_again(system: ReferenceSystem, number: str) ->
     return system.parts.own_handler(system)
 
 
+# cold review round 2 (issue 13): APP-01, APP-02, APP-04, APP-07, MSG-03, MSG-04, CODE-08 (msgapp)
+def _members_defaulted(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the request model gives `form` and `materials` defaults ({} and [], pydantic style) and
+    reads null as absent, so an application without them, or with them null, is taken."""
+    if isinstance(document, dict):
+        for member, default in (("form", {}), ("materials", [])):
+            if document.get(member) is None:
+                document[member] = default
+                findings = [f for f in findings if f.path != f"/{member}"]
+    return findings
+
+
+def _first_violation_only(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the validator fails fast: it stops at the first violation, so details name one of several."""
+    return findings[:1]
+
+
+def _item_resolved_first(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: a request filter resolves the item from the system's item table before the body is
+    validated, so a broken application for an item the system does not hold is answered 422 ITEM_UNKNOWN."""
+    code = document.get("item_code") if isinstance(document, dict) else None
+    if findings and isinstance(code, str) and code not in system.items:
+        raise ApiError(422, "ITEM_UNKNOWN", f"no item {code} in the item table")
+    return findings
+
+
+def _form_of_texts(document: dict[str, Any]) -> bool:
+    """form typed Map<String, String>: a number, a boolean, a list or an object among its values is refused."""
+    form = document.get("form")
+    return isinstance(form, dict) and any(not isinstance(value, str) for value in form.values())
+
+
+def _contact_phone_blank(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the legal applicant's contact model has @NotBlank on phone (the person's phone has not), so
+    a legal applicant whose contact's phone is empty is refused 400."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    contact = applicant.get("contact") if isinstance(applicant, dict) else None
+    if isinstance(contact, dict) and contact.get("phone") == "":
+        return [*findings, Finding("/applicant/contact/phone", "phone", "must not be blank", "MSG-03")]
+    return findings
+
+
+def _sb_submitted_now_isoformat(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """CODE-08 broken: the window module stamps the SB's submitted_at with datetime.now(tz).isoformat() after the
+    clerk's entry was checked, so it keeps microseconds (…T10:00:00.123456+08:00)."""
+    now = dt.datetime.now(CN_TZ)
+    stamped = now.replace(microsecond=now.microsecond or 1).isoformat()
+    return announce(system, {**application, "submitted_at": stamped})
+
+
+def _status_updated_in_utc(found: dict[str, Any], state: str) -> dict[str, Any]:
+    """CODE-08 broken: the status answer reads updated_at from a UTC timestamp column and writes it with Z."""
+    answer = intake.status_answer(found, state)
+    moment = dt.datetime.fromisoformat(str(answer["updated_at"])).astimezone(dt.UTC)
+    return {**answer, "updated_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _review_steps_unnamed(step: str, handler: dict[str, str]) -> dict[str, str]:
+    """MSG-03 broken: the review steps complete fills in by itself (CB, SH, PZ) carry the clerk's id but an empty
+    name: the batch that writes them knows no clerk's name."""
+    return {**handler, "name": ""} if step in ("CB", "SH", "PZ") else handler
+
+
+def _notification_change_defaulted(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-03 broken: the catalogue notification model gives change a default ("updated") and reads null as
+    absent, so a notification without change is taken (200) and the item refetched."""
+    parse_document(pipeline, call, route)
+    if route.kind == "notification" and isinstance(call.document, dict) and call.document.get("change") is None:
+        call.document = {**call.document, "change": "updated"}
+
+
+def _notice_and_logout_strict(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-03 broken: the supervision notice and logout DTOs of the vendor's SSO and supervision modules fail on
+    unknown properties (Jackson's default), while the intake's models ignore them."""
+    parse_document(pipeline, call, route)
+    if route.kind in ("notice", "logout") and isinstance(call.document, dict):
+        known = set(schema_documents()[route.kind].get("properties", {}))
+        extra = [f"/{name}" for name in call.document if name not in known]
+        if extra:
+            details = [{"path": path, "reason": "unrecognized field"} for path in extra]
+            raise ApiError(400, "SCHEMA_INVALID", f"the body breaks the {route.kind} model", details)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4894,4 +4977,19 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # depth: ROB-01.1, bodies a parser or a handler chokes on
     "body-assumed-an-object": {"schema_check": _number_looked_up_first},
     "deep-json-unguarded": {"body_parser": _unguarded_recursive_parser},
+    # cold review round 2 (issue 13), review2-b item 1: APP-02 on every required member, two violations, 400 first
+    "form-and-materials-defaulted": {"schema_check": _members_defaulted},
+    "schema-fail-fast": {"schema_check": _first_violation_only},
+    "item-resolved-before-schema": {"schema_check": _item_resolved_first},
+    # cold review round 2 (issue 13), review2-b item 2: APP-01 / MSG-03, a typed form, an empty contact phone
+    "form-values-text-only": {"schema_check": _schema_refusing("/form", "form values must be strings", _form_of_texts)},
+    "contact-phone-not-blank": {"schema_check": _contact_phone_blank},
+    # cold review round 2 (issue 13), review2-a items 3, 4 / review2-b item 3: CODE-08 beyond the SL's times
+    "window-sb-submitted-with-microseconds": {"window_announcement": _sb_submitted_now_isoformat},
+    "status-updated-at-in-utc": {"status_answer": _status_updated_in_utc},
+    # cold review round 2 (issue 13), review2-a item 17: MSG-03 non-empty names on every step
+    "review-steps-unnamed": {"step_handler": _review_steps_unnamed},
+    # cold review round 2 (issue 13), review2-a item 5: MSG-03 on supplements, notices, notifications, logout
+    "notification-change-defaulted": {"body_parser": _notification_change_defaulted},
+    "notice-and-logout-strict": {"body_parser": _notice_and_logout_strict},
 }

@@ -230,6 +230,8 @@ class Parts:
     supplements_answer: Callable[[str], Response] = intake.supplements_taken
     # depth: EVT-01.13, EVT-01.14, EVT-02.2, EVT-03.1, EVT-03.3 (issue 13)
     event_seq: Callable[[Any, Any], int] = journal.next_in_application  # the next event's seq (EVT-03)
+    # cold review round 2 (issue 13): MSG-03 on every step
+    step_handler: Callable[[str, dict[str, str]], dict[str, str]] = journal.as_handed  # the handler a step names
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:
