@@ -91,7 +91,16 @@ from yzw.reference.sso import browser_error, error_page, fresh_sid, session_firs
 from yzw.reference.system import SCOPES, ReferenceSystem, now_text
 from yzw.serving.errors import ApiError, error_response, exception_handlers
 from yzw.serving.http import JSON, XML, prefers_html, read_body
-from yzw.serving.pipeline import Call, Pipeline, Route, Step, check_signature, parse_document, verify_signature
+from yzw.serving.pipeline import (
+    Call,
+    Pipeline,
+    Route,
+    Step,
+    check_media,
+    check_signature,
+    parse_document,
+    verify_signature,
+)
 from yzw.signing import (
     HEADER_APP_ID,
     HEADER_NONCE,
@@ -4224,6 +4233,39 @@ def _notice_and_logout_strict(pipeline: Pipeline, call: Call, route: Route) -> N
             raise ApiError(400, "SCHEMA_INVALID", f"the body breaks the {route.kind} model", details)
 
 
+async def _size_of_content_length(request: Request) -> bytes:
+    """MSG-04 broken: the size is judged on the Content-Length header only, so a chunked body of any size is read
+    whole (and refused later for something else)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits().max_body_bytes:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", "the body is over 10 MiB")
+    return await request.body()
+
+
+def _media_of_the_intake_only(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-04 broken: the media type is checked by the intake's own raw-body code only; the other endpoints read
+    any body as JSON whatever its label (a framework's default), so a JSON body labelled text/plain is served."""
+
+    def intake_media(pipeline: Pipeline, call: Call, route: Route) -> None:
+        if route.parse:
+            check_media(pipeline, call, route)
+
+    return tuple(intake_media if step is check_media else step for step in checks)
+
+
+def _secondary_parse_errors_as_schema(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: bodies of the endpoints other than the intake are bound by the framework, whose parse error
+    the vendor's global handler maps like a validation error, to 400 SCHEMA_INVALID."""
+    try:
+        parse_document(pipeline, call, route)
+    except ApiError as error:
+        if error.code != "MALFORMED_BODY" or route.parse:
+            raise
+        raise ApiError(
+            400, "SCHEMA_INVALID", "the request body is invalid", [{"path": "/", "reason": "invalid"}]
+        ) from None
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -4992,4 +5034,8 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # cold review round 2 (issue 13), review2-a item 5: MSG-03 on supplements, notices, notifications, logout
     "notification-change-defaulted": {"body_parser": _notification_change_defaulted},
     "notice-and-logout-strict": {"body_parser": _notice_and_logout_strict},
+    # cold review round 2 (issue 13), review2-a item 9: MSG-04 on every endpoint, a chunked body over 10 MiB
+    "body-size-of-content-length": {"body_reader": _size_of_content_length},
+    "media-of-the-intake-only": {"check_order": _media_of_the_intake_only},
+    "secondary-parse-errors-as-schema": {"body_parser": _secondary_parse_errors_as_schema},
 }
