@@ -21,7 +21,7 @@ from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import first_step
 from yzw.conformance.checks.licenses import licenses_verified, verifications
-from yzw.conformance.driver import seen
+from yzw.conformance.driver import Driver, seen
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, WINDOW_SYSTEM_MEMBERS, Scenario
 from yzw.conformance.violations import Violation
@@ -868,6 +868,57 @@ def test_the_same_application_again_gets_the_same_answer(
         "APPLICATION_CONFLICT",
         fix="refuse a different body under a known number with 409",
     )
+    for what, other in _differing_in_materials_or_delivery(scenario, application).items():
+        answered(
+            scenario.submit(other),
+            409,
+            "APPLICATION_CONFLICT",
+            fix=f"compare the whole body, materials and delivery included: refuse {what} under a known number with 409",
+        )
+
+
+def _differing_in_materials_or_delivery(scenario: Scenario, application: dict[str, Any]) -> dict[str, Any]:
+    """Bodies differing from `application` only in what a vendor keeps in child rows (APP-04: the same JSON value,
+    or another body): what differs, the body."""
+    added = {"material_code": "XFILE", "name": "其他材料", "kind": "file", "file": _scan()}
+    address = "浙江省杭州市西湖区文三路90号东部软件园1号楼"
+    return {
+        "a body with one more material": {**application, "materials": [*application["materials"], added]},
+        "a body with another delivery": {**application, "delivery": {"method": "post", "address": address}}
+        if application["delivery"] != {"method": "post", "address": address}
+        else {**application, "delivery": {"method": "pickup"}},
+    }
+
+
+@pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.2"])
+def test_a_repeat_after_supplements_gets_the_first_answer(
+    scenario: Scenario, sut: SignedClient, target: Target, driver: Driver
+) -> None:
+    """The platform's repeat of an application whose file supplements have since completed is still the same
+    body (the one it sent): the first 202 again, with its received_at, not a 409 against the file as it stands."""
+    scenario.prefer(FILE_MATERIAL)
+    files = [m for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    if not files:
+        pytest.skip("not-applicable: the department's items ask for no file to supplement")
+    application = scenario.application(omit=(files[0]["material_code"],))
+    first = scenario.submit(application)
+    answered(first, TAKEN, fix="take a valid application (APP-01)")
+    number = application["application_no"]
+    decision = driver.act("accept", number)
+    if decision is None:
+        scenario.steps(number, "BZ")
+    elif decision.status_code != 200 or decision.json().get("step") != "BZ":
+        pytest.skip("not-applicable: the incomplete application was not asked for supplements (ACC-05 judges it)")
+    more = {
+        "materials": [m for m in scenario.application()["materials"] if m["material_code"] == files[0]["material_code"]]
+    }
+    taken = sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
+    if taken.status_code != 200:
+        pytest.skip(f"not-applicable: the supplements were not taken ({taken.status_code}; ACC-05 judges it)")
+    again = scenario.submit(application)
+    fix = "compare a repeat with the body as it was received, not with the file the supplements completed"
+    answered(again, TAKEN, fix=fix)
+    equal("the answer to the repeat after supplements", again.json(), first.json(), fix=fix, where="the second 202")
 
 
 @pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.3"])

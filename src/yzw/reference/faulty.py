@@ -4266,6 +4266,34 @@ def _secondary_parse_errors_as_schema(pipeline: Pipeline, call: Call, route: Rou
         ) from None
 
 
+def _repeat_compared_with_the_file(
+    system: ReferenceSystem, known: dict[str, Any] | None, document: Any
+) -> Response | None:
+    """APP-04 broken: a repeat is compared with the application as it is stored now, whose materials the
+    supplements have completed, so the platform's repeat of the body it sent is answered 409 after supplements."""
+    if known is None:
+        return None
+    if known["body"] == document:
+        return JSONResponse(json.loads(known["answer"]), status_code=202)
+    raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body")
+
+
+def _repeat_compared_on_the_row(
+    system: ReferenceSystem, known: dict[str, Any] | None, document: Any
+) -> Response | None:
+    """APP-04 broken: a repeat is compared on the application row (number, item, applicant, form …) but not on
+    its child rows (materials, delivery), so a body differing only there gets the first 202."""
+    if known is None:
+        return None
+
+    def row(body: Any) -> Any:
+        return {k: v for k, v in body.items() if k not in ("materials", "delivery")} if isinstance(body, dict) else body
+
+    if row(intake.received_body(known)) == row(document):
+        return JSONResponse(json.loads(known["answer"]), status_code=202)
+    raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body")
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5038,4 +5066,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "body-size-of-content-length": {"body_reader": _size_of_content_length},
     "media-of-the-intake-only": {"check_order": _media_of_the_intake_only},
     "secondary-parse-errors-as-schema": {"body_parser": _secondary_parse_errors_as_schema},
+    # cold review round 2 (issue 13), review2-b item 9: APP-04 after supplements, materials and delivery compared
+    "repeat-compared-with-the-file": {"answer_again": _repeat_compared_with_the_file},
+    "repeat-compared-on-the-row": {"answer_again": _repeat_compared_on_the_row},
 }
