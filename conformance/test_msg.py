@@ -836,9 +836,10 @@ def test_malformed_json_is_refused_after_the_signature(
         )
 
 
-@pytest.mark.requirement("MSG-04", clauses=["APP-04.6", "APP-04.8", "MSG-04.14", "MSG-04.15"])
+@pytest.mark.requirement("APP-04", clauses=["APP-04.6", "APP-04.8", "MSG-04.14", "MSG-04.15"])
 def test_a_known_number_is_judged_by_its_schema_then_its_body_then_its_codes(scenario: Scenario) -> None:
-    """MSG-04's order after the parse: 400 SCHEMA_INVALID, then 409, then 422, for a number already received."""
+    """MSG-04's order after the parse: 400 SCHEMA_INVALID, then 409, then 422, for a number already received.
+    The answers are the intake's, so a finding carries APP-04 (key words; APP-04: "checked before the 422 checks")."""
     application = scenario.submitted()
     broken = {k: v for k, v in application.items() if k != "delivery"}
     answered(
