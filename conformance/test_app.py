@@ -1458,6 +1458,28 @@ def test_the_status_query_follows_a_refused_event_too(
     )
 
 
+@pytest.mark.requirement("APP-07", clauses=["APP-07.7", "APP-07.19"])
+def test_the_status_query_follows_an_event_still_queued(
+    scenario: Scenario, sut: SignedClient, target: Target, platform: Nodes
+) -> None:
+    """The status follows the last event the system produced, not the last one delivered: while the exchange
+    answers 503 (the SL waits in the outbox for its retry, a second or more later), the status is already
+    `accepted`, with the case_no the driver named."""
+    number = scenario.submitted()["application_no"]
+    platform.fail_next(EXCHANGE, 503, count=2)
+    decision = scenario.driver.act("accept", number)
+    if decision is None or decision.status_code != 200 or decision.json().get("step") != "SL":
+        pytest.skip("not-applicable: the driver made no SL to query after (ACC-01 judges the decision)")
+    status, body = _status(sut, target, number)
+    equal(
+        "the status query while the SL waits in the outbox (the exchange answered 503)",
+        (status, body.get("status"), body.get("case_no")),
+        (200, "accepted", decision.json().get("case_no")),
+        fix="answer the status of the last event produced, delivered or not: the SL queued makes it accepted",
+        where=f"GET {APPLICATIONS}/{number}",
+    )
+
+
 @pytest.mark.requirement("APP-03", clauses=["APP-03.10", "CODE-09.1"])
 def test_a_resident_card_of_any_age_is_taken(scenario: Scenario) -> None:
     """A 居民身份证 (111) passing CODE-01 is taken whatever the holder's age: CODE-01 judges the birth date only as a

@@ -4294,6 +4294,17 @@ def _repeat_compared_on_the_row(
     raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body")
 
 
+def _status_of_settled_events(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
+    """APP-07 broken: the 2026.2 fix done literally: the status follows the last event the exchange took or
+    refused for good (outbox rows delivered or refused), so an event still waiting for its retry is not shown."""
+    rows = system.store.rows(
+        "SELECT body FROM outbox WHERE application_no = ? AND state IN ('delivered', 'refused') ORDER BY id",
+        found["application_no"],
+    )
+    steps = [json.loads(row["body"]).get("step") for row in rows]
+    return next((str(step) for step in reversed(steps) if step != "FK"), None)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5069,4 +5080,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # cold review round 2 (issue 13), review2-b item 9: APP-04 after supplements, materials and delivery compared
     "repeat-compared-with-the-file": {"answer_again": _repeat_compared_with_the_file},
     "repeat-compared-on-the-row": {"answer_again": _repeat_compared_on_the_row},
+    # cold review round 2 (issue 13), review2-b item 16: APP-07 while an event is still queued
+    "status-of-settled-events": {"status_step": _status_of_settled_events},
 }
