@@ -1699,12 +1699,14 @@ def _material_kinds_unmodelled(system: ReferenceSystem, document: Any, findings:
 def _codes_coerced(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
     """MSG-03 broken: a lenient JSON binder coerces numbers into the string code members (111 → "111"), so a code
     sent as a JSON number is taken instead of refused."""
-    coerced = {f.path for f in findings if f.path in CODE_MEMBERS and "not of type" in f.reason}
-    for path in coerced:
+    coerced = set()
+    for path in {f.path for f in findings if f.path in CODE_MEMBERS and "not of type" in f.reason}:
         parent, member = document, path.strip("/").split("/")
         for step in member[:-1]:
             parent = parent[step]
-        parent[member[-1]] = str(parent[member[-1]])
+        if isinstance(parent[member[-1]], int | float) and not isinstance(parent[member[-1]], bool):
+            parent[member[-1]] = str(parent[member[-1]])  # a number, not a null (JSON null stays null)
+            coerced.add(path)
     return [f for f in findings if f.path not in coerced]
 
 
