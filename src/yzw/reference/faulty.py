@@ -4307,6 +4307,16 @@ def _status_of_settled_events(system: ReferenceSystem, found: dict[str, Any]) ->
     return next((str(step) for step in reversed(steps) if step != "FK"), None)
 
 
+async def _materials_checked_when_given(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: the completeness check runs over the uploaded files (an application with none is read as
+    "paper materials to follow at the window"), so an application without materials is accepted."""
+    if not found["body"]["materials"]:
+        return []
+    return await missing_materials(system, found, entry)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5084,4 +5094,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "repeat-compared-on-the-row": {"answer_again": _repeat_compared_on_the_row},
     # cold review round 2 (issue 13), review2-b item 16: APP-07 while an event is still queued
     "status-of-settled-events": {"status_step": _status_of_settled_events},
+    # cold review round 2 (issue 13), review2-b item 2: ACC-05 for an application without materials
+    "empty-materials-complete": {"missing_of": _materials_checked_when_given},
 }
