@@ -341,6 +341,11 @@ REQUIRED_MEMBERS = (  # APP-01's required top-level members (application_no: ROB
 )
 
 
+def _never_an_item(scenario: Scenario) -> str:
+    """A well-formed item code no catalogue holds: sub-item 999, which new_item never hands out (100-989)."""
+    return str(scenario.item["item_code"])[:-3] + "999"
+
+
 def _required_member_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
     """APP-02 beyond one member: every required top-level member dropped, and null (a DTO default or a null read
     as absent takes either); two violations at once (details name both, a fail-fast validator names one); a
@@ -358,7 +363,7 @@ def _required_member_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any]
         "/delivery",
     )
     cases["a schema error and an item unknown to the catalogue (400 comes before 422)"] = (
-        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), _unknown_item(scenario, a))),
+        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), a.update(item_code=_never_an_item(scenario)))),
         "/delivery",
     )
     return cases
