@@ -855,6 +855,32 @@ def _names_the_event(answer: httpx.Response | None, push: Push, action: str, num
         )
 
 
+@pytest.mark.requirement("ACC-05", clauses=["ACC-05.1", "ACC-05.4", "ACC-05.5"])
+def test_an_application_without_materials_is_asked_for_every_required_one(scenario: Scenario, driver: Driver) -> None:
+    """materials [] is valid at intake (MSG-03: an empty list where a list is required); the clerk's accept then
+    asks for every required material of the item in one BZ, as for any incomplete application."""
+    application = scenario.application()
+    application["materials"] = []
+    taken = scenario.submit(application)
+    if taken.status_code not in (200, 202):
+        pytest.skip(f"not-applicable: the application without materials was not taken ({taken.status_code}, MSG-03)")
+    number = application["application_no"]
+    _answered_bz(
+        driver.act("accept", number),
+        "accept on an application without materials",
+        "judge completeness against the item's required materials, also when none came: 200 {step: BZ}",
+        number,
+    )
+    bz = scenario.came(number, "BZ")
+    equal(
+        "the materials the BZ notice lists for an application without materials",
+        sorted(str(_code(m)) for m in (bz.event.get("payload") or {}).get("missing", [])),
+        sorted(str(m["material_code"]) for m in scenario.item["materials"] if m["required"]),
+        fix="list every required material of the item in the one BZ",
+        where=f"BZ of {number}",
+    )
+
+
 def _answered_bz(answer: httpx.Response | None, action: str, fix: str, number: str) -> None:
     """The driver's 200 names the BZ it queued (§11); a person's action (no driver answer) is judged by the BZ."""
     if answer is not None:

@@ -21,7 +21,7 @@ from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.checks.answers import answered, body_of, equal, json_answer
 from yzw.conformance.checks.events import first_step
 from yzw.conformance.checks.licenses import licenses_verified, verifications
-from yzw.conformance.driver import seen
+from yzw.conformance.driver import Driver, seen
 from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, WINDOW_SYSTEM_MEMBERS, Scenario
 from yzw.conformance.violations import Violation
@@ -166,7 +166,20 @@ def _other_members(scenario: Scenario) -> dict[str, tuple[str, Callable[[dict[st
             "person",
             _with_member("delivery", "address", "浙江省杭州市西湖区文三路90号东部软件园1号楼"),
         ),
+        "an empty form (an object with no member)": ("person", lambda a: a.__setitem__("form", {})),
+        "a form with a number, a boolean, a list and a nested object": (
+            "person",
+            lambda a: a.__setitem__("form", dict(TYPED_FORM)),
+        ),
     }
+
+
+TYPED_FORM = {  # APP-01's form is an object: its members are the item's, of any JSON type
+    "面积": 120.5,
+    "连锁": True,
+    "经营项目": ["预包装食品", "散装食品"],
+    "负责人": {"姓名": "张三", "从业年限": 3},
+}
 
 
 FILE_300_MB = 300 * 1024 * 1024  # the file's declared size: the file itself lies at its url, not in the body
@@ -312,6 +325,47 @@ def _schema_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
             _schema_case(scenario, "legal", _drop(where, member)),
             f"/{where}/{member}",
         )
+    return cases | _required_member_cases(scenario)
+
+
+REQUIRED_MEMBERS = (  # APP-01's required top-level members (application_no: ROB-01's malformed-number cases)
+    "item_code",
+    "item_version",
+    "division_code",
+    "channel",
+    "submitted_at",
+    "applicant",
+    "form",
+    "materials",
+    "delivery",
+)
+
+
+def _never_an_item(scenario: Scenario) -> str:
+    """A well-formed item code no catalogue holds: sub-item 999, which new_item never hands out (100-989)."""
+    return str(scenario.item["item_code"])[:-3] + "999"
+
+
+def _required_member_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
+    """APP-02 beyond one member: every required top-level member dropped, and null (a DTO default or a null read
+    as absent takes either); two violations at once (details name both, a fail-fast validator names one); a
+    schema error with a bad number or an unknown item (400 before any 422). Pointers are separated by spaces."""
+    cases: dict[str, tuple[dict[str, Any], str]] = {}
+    for member in REQUIRED_MEMBERS:
+        cases[f"no {member}"] = (_schema_case(scenario, "person", _drop("", member)), f"/{member}")
+        cases[f"{member}: null"] = (_schema_case(scenario, "person", _put(member, None)), f"/{member}")
+    cases['two violations (no delivery, item_version "1")'] = (
+        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), a.update(item_version="1"))),
+        "/delivery /item_version",
+    )
+    cases["a schema error and a bad application_no check character (400 comes before 422)"] = (
+        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), BAD_NUMBER(scenario, a))),
+        "/delivery",
+    )
+    cases["a schema error and an item unknown to the catalogue (400 comes before 422)"] = (
+        _schema_case(scenario, "person", lambda a: (a.pop("delivery"), a.update(item_code=_never_an_item(scenario)))),
+        "/delivery",
+    )
     return cases
 
 
@@ -357,7 +411,7 @@ def test_each_schema_violation_is_refused_with_its_pointer_and_leaves_the_number
             or not isinstance(d.get("path"), str)
             or not str(d.get("reason") or "").strip()
         ]
-        if not details or wrong or not any(_points_at(d, pointer) for d in details):
+        if not details or wrong or not all(any(_points_at(d, p) for d in details) for p in pointer.split()):
             raise Violation(
                 "the schema error's details do not locate the violation",
                 f"details [{{path: {pointer!r} (a JSON pointer, or its parent for a missing member), reason: ...}}]",
@@ -821,6 +875,57 @@ def test_the_same_application_again_gets_the_same_answer(
         "APPLICATION_CONFLICT",
         fix="refuse a different body under a known number with 409",
     )
+    for what, other in _differing_in_materials_or_delivery(scenario, application).items():
+        answered(
+            scenario.submit(other),
+            409,
+            "APPLICATION_CONFLICT",
+            fix=f"compare the whole body, materials and delivery included: refuse {what} under a known number with 409",
+        )
+
+
+def _differing_in_materials_or_delivery(scenario: Scenario, application: dict[str, Any]) -> dict[str, Any]:
+    """Bodies differing from `application` only in what a vendor keeps in child rows (APP-04: the same JSON value,
+    or another body): what differs, the body."""
+    added = {"material_code": "XFILE", "name": "其他材料", "kind": "file", "file": _scan()}
+    address = "浙江省杭州市西湖区文三路90号东部软件园1号楼"
+    return {
+        "a body with one more material": {**application, "materials": [*application["materials"], added]},
+        "a body with another delivery": {**application, "delivery": {"method": "post", "address": address}}
+        if application["delivery"] != {"method": "post", "address": address}
+        else {**application, "delivery": {"method": "pickup"}},
+    }
+
+
+@pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.2"])
+def test_a_repeat_after_supplements_gets_the_first_answer(
+    scenario: Scenario, sut: SignedClient, target: Target, driver: Driver
+) -> None:
+    """The platform's repeat of an application whose file supplements have since completed is still the same
+    body (the one it sent): the first 202 again, with its received_at, not a 409 against the file as it stands."""
+    scenario.prefer(FILE_MATERIAL)
+    files = [m for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    if not files:
+        pytest.skip("not-applicable: the department's items ask for no file to supplement")
+    application = scenario.application(omit=(files[0]["material_code"],))
+    first = scenario.submit(application)
+    answered(first, TAKEN, fix="take a valid application (APP-01)")
+    number = application["application_no"]
+    decision = driver.act("accept", number)
+    if decision is None:
+        scenario.steps(number, "BZ")
+    elif decision.status_code != 200 or decision.json().get("step") != "BZ":
+        pytest.skip("not-applicable: the incomplete application was not asked for supplements (ACC-05 judges it)")
+    more = {
+        "materials": [m for m in scenario.application()["materials"] if m["material_code"] == files[0]["material_code"]]
+    }
+    taken = sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more)
+    if taken.status_code != 200:
+        pytest.skip(f"not-applicable: the supplements were not taken ({taken.status_code}; ACC-05 judges it)")
+    again = scenario.submit(application)
+    fix = "compare a repeat with the body as it was received, not with the file the supplements completed"
+    answered(again, TAKEN, fix=fix)
+    equal("the answer to the repeat after supplements", again.json(), first.json(), fix=fix, where="the second 202")
 
 
 @pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.3"])
@@ -1368,6 +1473,28 @@ def test_the_status_query_follows_a_refused_event_too(
         (status, body.get("status")),
         (200, "accepted"),
         fix="answer the status of the last event produced, whether the exchange took it or refused it (APP-07)",
+        where=f"GET {APPLICATIONS}/{number}",
+    )
+
+
+@pytest.mark.requirement("APP-07", clauses=["APP-07.7", "APP-07.19"])
+def test_the_status_query_follows_an_event_still_queued(
+    scenario: Scenario, sut: SignedClient, target: Target, platform: Nodes
+) -> None:
+    """The status follows the last event the system produced, not the last one delivered: while the exchange
+    answers 503 (the SL waits in the outbox for its retry, a second or more later), the status is already
+    `accepted`, with the case_no the driver named."""
+    number = scenario.submitted()["application_no"]
+    platform.fail_next(EXCHANGE, 503, count=2)
+    decision = scenario.driver.act("accept", number)
+    if decision is None or decision.status_code != 200 or decision.json().get("step") != "SL":
+        pytest.skip("not-applicable: the driver made no SL to query after (ACC-01 judges the decision)")
+    status, body = _status(sut, target, number)
+    equal(
+        "the status query while the SL waits in the outbox (the exchange answered 503)",
+        (status, body.get("status"), body.get("case_no")),
+        (200, "accepted", decision.json().get("case_no")),
+        fix="answer the status of the last event produced, delivered or not: the SL queued makes it accepted",
         where=f"GET {APPLICATIONS}/{number}",
     )
 

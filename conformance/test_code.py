@@ -601,11 +601,27 @@ YEAR_END = dt.date(2025, 12, 31)  # CODE-08's third vector: the count runs into 
 WITHIN_A_YEAR = dt.date(2026, 9, 29)  # the control: a count that stays in one year (ACC-04's, not CODE-08's)
 
 
-@pytest.mark.requirement("CODE-08", clauses=["CODE-08.1", "CODE-08.2", "CODE-08.3", "CODE-08.12"])
-def test_event_times_are_rfc3339_in_beijing_time(scenario: Scenario, driver: Driver) -> None:
-    application, _ = scenario.accepted()
-    for path, value, push in times_in_zone(scenario.steps(application["application_no"], "SL")):
+@pytest.mark.requirement("CODE-08", clauses=["CODE-08.1", "CODE-08.2", "CODE-08.3", "CODE-08.4", "CODE-08.12"])
+def test_event_times_are_rfc3339_in_beijing_time(
+    scenario: Scenario, driver: Driver, sut: SignedClient, target: Target
+) -> None:
+    """Every time the system writes: those of every event of a completed case and of a window application refused
+    (SB, BYSL: the SB's submitted_at is the system's own), refused pushes included, and the status answer's
+    updated_at (CODE-08.4); then the working-day count across a year end."""
+    application, pushes = scenario.completed()
+    numbers = [str(application["application_no"])]
+    _, window_no = scenario.window_apply(scenario.window_params())
+    if window_no is not None:
+        driver.act("refuse", window_no, reason="申请事项不属于本机关职权范围")
+        pushes = [*pushes, *scenario.steps(window_no, "SB", "BYSL")]
+        numbers.append(window_no)
+    for path, value, push in times_in_zone(distinct(pushes)):
         code("datetime", value, f"{path} of event {push.event.get('step')}")
+    for number in numbers:
+        answer = sut.request("GET", f"{target.base_url}{APPLICATIONS}/{number}")
+        body = answer.json() if answer.status_code == 200 else None  # the status query itself is APP-07's
+        if isinstance(body, dict) and "updated_at" in body:
+            code("datetime", body["updated_at"], f"updated_at of GET {APPLICATIONS}/{number}")
     days = int(scenario.item["promised_days"])
     if days == 0:
         return  # a 即办件 is due on its acceptance day: no working day is counted

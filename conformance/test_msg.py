@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -19,7 +21,7 @@ from yzw.conformance.checks.licenses import licenses_sent_on_approval
 from yzw.conformance.checks.sso import sign_on
 from yzw.conformance.driver import Driver
 from yzw.conformance.fuzz import ERROR_SHAPE, probed_once
-from yzw.conformance.nodes import Nodes
+from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
@@ -372,10 +374,13 @@ def test_json_answers_are_labelled_application_json(
             )
 
 
-@pytest.mark.requirement("MSG-03", clauses=["MSG-03.2", "MSG-03.3", "MSG-03.4"])
+@pytest.mark.requirement("MSG-03", clauses=["MSG-03.2", "MSG-03.3", "MSG-03.4", "MSG-03.6", "MSG-03.7", "MSG-03.10"])
 def test_unknown_members_are_ignored_at_every_level(
     scenario: Scenario, driver: Driver, target: Target, sut: SignedClient
 ) -> None:
+    """Unknown members are ignored in every request kind (application, catalogue notification, supplements,
+    supervision notice, logout); a required member missing or mistyped in any of them is 400 SCHEMA_INVALID."""
+    scenario.prefer(FILE_MATERIAL)  # supplements are judged on an application waiting for a file
     application = scenario.application()
     application["x_future_member"] = {"any": 1}
     application["applicant"]["x_nickname"] = "小李"
@@ -386,6 +391,13 @@ def test_unknown_members_are_ignored_at_every_level(
         200,
         fix="ignore unknown members in a catalogue change notice too (every request kind)",
     )
+    _refused_for_schema(
+        sut,
+        target.base_url + "/yzw/v1/catalog/notifications",
+        {"a catalogue change notice without change": {k: v for k, v in notice.items() if k != "change"}},
+        {'a catalogue change notice with version "2"': {**notice, "version": str(notice["version"])}},
+    )
+    _notice_and_logout_judged_by_schema(scenario, sut, target)
     files = [m for m in application["materials"] if m["kind"] == "file"]
     if not files:
         return
@@ -393,11 +405,57 @@ def test_unknown_members_are_ignored_at_every_level(
     number = waiting["application_no"]
     driver.act("accept", number)
     scenario.pushed(number, "BZ")
+    file_less = {k: v for k, v in files[0].items() if k != "file"}
+    _refused_for_schema(
+        sut,
+        f"{target.base_url}{APPLICATIONS}/{number}/supplements",
+        {"supplements without materials": {}, "supplements whose materials is no list": {"materials": "x"}},
+        {
+            "supplements with a material of empty name": {"materials": [{**files[0], "name": ""}]},
+            "supplements with a file material without file": {"materials": [file_less]},
+        },
+    )
     more = {"materials": [{**files[0], "x_scan_dpi": 300}], "x_note": "补交"}
     answered(
         sut.request("POST", f"{target.base_url}{APPLICATIONS}/{number}/supplements", json=more),
         200,
         fix="ignore unknown members in supplements too, at every level (every request kind)",
+    )
+
+
+def _refused_for_schema(sut: SignedClient, url: str, *cases: dict[str, Any]) -> None:
+    """Each body (what it is: the body) POSTed signed as the platform is refused 400 SCHEMA_INVALID (MSG-03)."""
+    for what, body in (pair for case in cases for pair in case.items()):
+        answered(
+            sut.request("POST", url, json=body),
+            400,
+            "SCHEMA_INVALID",
+            fix=f"validate every request kind against its schema: refuse {what} with 400 SCHEMA_INVALID",
+        )
+
+
+def _notice_and_logout_judged_by_schema(scenario: Scenario, sut: SignedClient, target: Target) -> None:
+    """MSG-03 on a supervision notice and a logout: a required member missing or mistyped is 400, an unknown one
+    is ignored (the notice names a case of the system's, so it is answered 200 with its FK)."""
+    logout = target.base_url + "/yzw/v1/sso/logout"
+    _refused_for_schema(sut, logout, {"a logout without user_id": {}})
+    answered(
+        sut.request("POST", logout, json={"user_id": f"U-{uuid.uuid4().hex[:12]}", "x_session_index": "1"}),
+        200,
+        fix="ignore unknown members in a logout call too (every request kind)",
+    )
+    _, _, case_no = scenario.case()
+    notice, url = scenario.factory.notice(case_no), target.base_url + "/yzw/v1/supervision/notices"
+    _refused_for_schema(
+        sut,
+        url,
+        {"a supervision notice without case_no": {k: v for k, v in notice.items() if k != "case_no"}},
+        {'a supervision notice of card "orange"': {**notice, "card": "orange"}},
+    )
+    answered(
+        sut.request("POST", url, json={**notice, "x_tier": "市"}),
+        200,
+        fix="ignore unknown members in a supervision notice too (every request kind)",
     )
 
 
@@ -418,6 +476,13 @@ def test_empty_lists_and_empty_texts_other_than_names_are_taken(scenario: Scenar
         scenario.submit(application),
         TAKEN,
         fix="take empty texts other than names (phone, address, form values): only name fields must be non-empty",
+    )
+    application = scenario.application(applicant="legal")
+    application["applicant"]["contact"]["phone"] = ""
+    answered(
+        scenario.submit(application),
+        TAKEN,
+        fix="take a legal applicant whose contact's phone is empty: only name fields must be non-empty",
     )
 
 
@@ -541,16 +606,35 @@ def test_code_values_the_system_sends_are_strings(scenario: Scenario, driver: Dr
 
 @pytest.mark.requirement("MSG-03", clauses=["APP-06.7", "MSG-03.11", "MSG-03.12"])
 def test_names_the_system_sends_are_non_empty(scenario: Scenario, driver: Driver) -> None:
-    """2026.2: handler, applicant and material names in the events a system pushes (SB, then SL) are non-empty."""
+    """2026.2: handler, applicant and material names in the events a system pushes (SB, SL, then every other step)
+    are non-empty."""
     _, number = scenario.window_apply(scenario.window_params())
     if number is None:
         pytest.skip("not-applicable: no window application was taken (APP-06 judges window_apply)")
     sb = scenario.pushed(number, "SB")
     attributed_to([sb], "MSG-03")
-    if not sb.accepted:  # refused for another rule (EVT-02 …): the system holds the SL back, nothing more to judge
-        return
+    if sb.status in (400, 422):  # refused for another rule (EVT-02 …): the system holds the SL back, nothing more
+        return  # to judge (a 401 or a 5xx is retried: not the last word on the SB)
     driver.act("accept", number)
     attributed_to([scenario.pushed(number, "SL")], "MSG-03")
+    attributed_to(distinct(_every_other_step(scenario, driver, number)), "MSG-03")
+
+
+def _every_other_step(scenario: Scenario, driver: Driver, number: str) -> list[Any]:
+    """The pushes of every step after SL (GQ, HF, the review steps complete fills in, BJ, SD) of the accepted
+    window application `number`, of a window application refused (BYSL) and of an online one withdrawn (CH)."""
+    driver.act("suspend", number, reason="等待现场核查", kind="现场核查", expected_days=3)
+    driver.act("resume", number)
+    driver.act("complete", number, result="approved")
+    driver.act("deliver", number)
+    pushes = scenario.steps(number, "GQ", "HF", "BJ", "SD")
+    _, refused = scenario.window_apply(scenario.window_params())
+    if refused is not None:
+        driver.act("refuse", refused, reason="申请事项不属于本机关职权范围")
+        pushes += scenario.steps(refused, "BYSL")
+    withdrawn = scenario.submitted()["application_no"]
+    driver.act("withdraw", withdrawn, reason="申请人撤回")
+    return pushes + scenario.steps(withdrawn, "CH")
 
 
 @pytest.mark.requirement("MSG-01", clauses=["MSG-01.3", "MSG-01.6", "MSG-01.9", "MSG-01.16"])
@@ -660,6 +744,67 @@ def test_an_oversized_body_is_refused_first(scenario: Scenario, target: Target, 
     answered(at_limit, TAKEN, fix=f"take a body of exactly {limit} bytes: only a body over the limit is 413")
 
 
+MIB = 2**20
+
+
+def _over_the_limit_in_chunks() -> Iterator[bytes]:
+    """10 MiB + 1 byte sent chunked (no Content-Length): the size is known only once the body is read."""
+    for _ in range(limits().max_body_bytes // MIB):
+        yield b" " * MIB
+    yield b" " * (limits().max_body_bytes % MIB + 1)
+
+
+@pytest.mark.requirement("MSG-04", clauses=["MSG-04.1", "MSG-04.2", "MSG-04.4", "MSG-04.5", "MSG-04.6", "MSG-04.8"])
+def test_every_endpoint_refuses_malformed_and_mistyped_bodies(
+    scenario: Scenario, target: Target, raw: httpx.Client, sut: SignedClient, driver: Driver
+) -> None:
+    """MSG-04 beyond the intake: supplements (to an application waiting for them, so nothing else competes), a
+    catalogue change notice, a supervision notice and a logout, each signed as the platform: a JSON body labelled
+    text/plain is 415, unreadable JSON and an empty body are 400 MALFORMED_BODY; and a body over 10 MiB sent
+    chunked, without a Content-Length, is 413 at the intake."""
+    answer = raw.post(
+        target.base_url + APPLICATIONS, content=_over_the_limit_in_chunks(), headers={"Content-Type": "text/plain"}
+    )
+    answered(
+        answer,
+        413,
+        "PAYLOAD_TOO_LARGE",
+        fix="count the bytes as they are read, not only the Content-Length: a chunked body over 10 MiB is 413",
+    )
+    endpoints = {
+        "a catalogue change notice": "/yzw/v1/catalog/notifications",
+        "a supervision notice": "/yzw/v1/supervision/notices",
+        "a logout": "/yzw/v1/sso/logout",
+    }
+    scenario.prefer(FILE_MATERIAL)
+    files = [m for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
+    if files:
+        waiting = scenario.submitted(omit=(files[0]["material_code"],))["application_no"]
+        decision = driver.act("accept", waiting)
+        if decision is None:  # a person at the desk: the BZ tells
+            asked = any(p.event.get("step") == "BZ" for p in scenario.steps(waiting, "BZ"))
+        else:
+            asked = decision.status_code == 200 and decision.json().get("step") == "BZ"
+        if asked:  # else ACC-05 judges the missing file
+            endpoints["supplements"] = f"{APPLICATIONS}/{waiting}/supplements"
+    for what, path in endpoints.items():
+        url = target.base_url + path
+        mistyped = sut.request("POST", url, content=b'{"user_id": "U-1"}', headers={"Content-Type": "text/plain"})
+        answered(
+            mistyped,
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            fix=f"refuse {what} labelled text/plain with 415 UNSUPPORTED_MEDIA_TYPE, as the intake does",
+        )
+        for body, kind in ((b"{", "unreadable JSON"), (b"", "an empty body")):
+            answered(
+                sut.request("POST", url, content=body, headers={"Content-Type": "application/json"}),
+                400,
+                "MALFORMED_BODY",
+                fix=f"answer {what} with {kind} 400 MALFORMED_BODY, as the intake does (every endpoint)",
+            )
+
+
 def _signed_body(sut: SignedClient, target: Target, body: bytes, media_type: str) -> httpx.Response:
     return sut.request("POST", target.base_url + APPLICATIONS, content=body, headers={"Content-Type": media_type})
 
@@ -695,9 +840,10 @@ def test_malformed_json_is_refused_after_the_signature(
         )
 
 
-@pytest.mark.requirement("MSG-04", clauses=["APP-04.6", "APP-04.8", "MSG-04.14", "MSG-04.15"])
+@pytest.mark.requirement("APP-04", clauses=["APP-04.6", "APP-04.8", "MSG-04.14", "MSG-04.15"])
 def test_a_known_number_is_judged_by_its_schema_then_its_body_then_its_codes(scenario: Scenario) -> None:
-    """MSG-04's order after the parse: 400 SCHEMA_INVALID, then 409, then 422, for a number already received."""
+    """MSG-04's order after the parse: 400 SCHEMA_INVALID, then 409, then 422, for a number already received.
+    The answers are the intake's, so a finding carries APP-04 (key words; APP-04: "checked before the 422 checks")."""
     application = scenario.submitted()
     broken = {k: v for k, v in application.items() if k != "delivery"}
     answered(

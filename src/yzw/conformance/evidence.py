@@ -37,6 +37,14 @@ class Exchange:
     elapsed_ms: float | None = None
 
 
+def _sent(request: httpx.Request) -> bytes:
+    """The request's body; a streamed (chunked) body is not kept, only said."""
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        return b"(a streamed body, sent chunked)"
+
+
 @dataclass
 class Evidence:
     """What one test saw: the kit's own calls (httpx hooks) and the system's calls observed at the nodes."""
@@ -58,7 +66,7 @@ class Evidence:
                 request.method,
                 mask(str(request.url)),
                 _headers(request.headers),
-                _text(request.content),
+                _text(_sent(request)),
                 response.status_code,
                 _headers(response.headers),
                 _text(response.content),

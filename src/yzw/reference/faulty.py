@@ -98,6 +98,7 @@ from yzw.serving.pipeline import (
     Pipeline,
     Route,
     Step,
+    check_media,
     check_schema_whole,
     check_signature,
     parse_document,
@@ -1756,12 +1757,14 @@ def _material_kinds_unmodelled(system: ReferenceSystem, document: Any, findings:
 def _codes_coerced(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
     """MSG-03 broken: a lenient JSON binder coerces numbers into the string code members (111 → "111"), so a code
     sent as a JSON number is taken instead of refused."""
-    coerced = {f.path for f in findings if f.path in CODE_MEMBERS and "not of type" in f.reason}
-    for path in coerced:
+    coerced = set()
+    for path in {f.path for f in findings if f.path in CODE_MEMBERS and "not of type" in f.reason}:
         parent, member = document, path.strip("/").split("/")
         for step in member[:-1]:
             parent = parent[step]
-        parent[member[-1]] = str(parent[member[-1]])
+        if isinstance(parent[member[-1]], int | float) and not isinstance(parent[member[-1]], bool):
+            parent[member[-1]] = str(parent[member[-1]])  # a number, not a null (JSON null stays null)
+            coerced.add(path)
     return [f for f in findings if f.path not in coerced]
 
 
@@ -4629,6 +4632,171 @@ def _strict_logout_model(pipeline: Pipeline, call: Call, route: Route) -> None:
             raise ApiError(400, "SCHEMA_INVALID", "the body breaks the logout model", extra)
 
 
+# cold review round 2 (issue 13): APP-01, APP-02, APP-04, APP-07, MSG-03, MSG-04, CODE-08 (msgapp)
+def _members_defaulted(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the request model gives `form` and `materials` defaults ({} and [], pydantic style) and
+    reads null as absent, so an application without them, or with them null, is taken."""
+    if isinstance(document, dict):
+        for member, default in (("form", {}), ("materials", [])):
+            if document.get(member) is None:
+                document[member] = default
+                findings = [f for f in findings if f.path != f"/{member}"]
+    return findings
+
+
+def _first_violation_only(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: the validator fails fast: it stops at the first violation, so details name one of several."""
+    return findings[:1]
+
+
+def _item_resolved_first(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """APP-02 broken: a request filter resolves the item from the system's item table before the body is
+    validated, so a broken application for an item the system does not hold is answered 422 ITEM_UNKNOWN."""
+    code = document.get("item_code") if isinstance(document, dict) else None
+    if findings and isinstance(code, str) and code not in system.items:
+        raise ApiError(422, "ITEM_UNKNOWN", f"no item {code} in the item table")
+    return findings
+
+
+def _form_of_texts(document: dict[str, Any]) -> bool:
+    """form typed Map<String, String>: a number, a boolean, a list or an object among its values is refused."""
+    form = document.get("form")
+    return isinstance(form, dict) and any(not isinstance(value, str) for value in form.values())
+
+
+def _contact_phone_blank(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
+    """MSG-03 broken: the legal applicant's contact model has @NotBlank on phone (the person's phone has not), so
+    a legal applicant whose contact's phone is empty is refused 400."""
+    applicant = document.get("applicant") if isinstance(document, dict) else None
+    contact = applicant.get("contact") if isinstance(applicant, dict) else None
+    if isinstance(contact, dict) and contact.get("phone") == "":
+        return [*findings, Finding("/applicant/contact/phone", "phone", "must not be blank", "MSG-03")]
+    return findings
+
+
+def _sb_submitted_now_isoformat(system: ReferenceSystem, application: dict[str, Any]) -> dict[str, Any]:
+    """CODE-08 broken: the window module stamps the SB's submitted_at with datetime.now(tz).isoformat() after the
+    clerk's entry was checked, so it keeps microseconds (…T10:00:00.123456+08:00)."""
+    now = dt.datetime.now(CN_TZ)
+    stamped = now.replace(microsecond=now.microsecond or 1).isoformat()
+    return announce(system, {**application, "submitted_at": stamped})
+
+
+def _status_updated_in_utc(found: dict[str, Any], state: str) -> dict[str, Any]:
+    """CODE-08 broken: the status answer reads updated_at from a UTC timestamp column and writes it with Z."""
+    answer = intake.status_answer(found, state)
+    moment = dt.datetime.fromisoformat(str(answer["updated_at"])).astimezone(dt.UTC)
+    return {**answer, "updated_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _review_steps_unnamed(step: str, handler: dict[str, str]) -> dict[str, str]:
+    """MSG-03 broken: the review steps complete fills in by itself (CB, SH, PZ) carry the clerk's id but an empty
+    name: the batch that writes them knows no clerk's name."""
+    return {**handler, "name": ""} if step in ("CB", "SH", "PZ") else handler
+
+
+def _notification_change_defaulted(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-03 broken: the catalogue notification model gives change a default ("updated") and reads null as
+    absent, so a notification without change is taken (200) and the item refetched."""
+    parse_document(pipeline, call, route)
+    if route.kind == "notification" and isinstance(call.document, dict) and call.document.get("change") is None:
+        call.document = {**call.document, "change": "updated"}
+
+
+def _notice_and_logout_strict(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-03 broken: the supervision notice and logout DTOs of the vendor's SSO and supervision modules fail on
+    unknown properties (Jackson's default), while the intake's models ignore them."""
+    parse_document(pipeline, call, route)
+    if route.kind in ("notice", "logout") and isinstance(call.document, dict):
+        known = set(schema_documents()[route.kind].get("properties", {}))
+        extra = [f"/{name}" for name in call.document if name not in known]
+        if extra:
+            details = [{"path": path, "reason": "unrecognized field"} for path in extra]
+            raise ApiError(400, "SCHEMA_INVALID", f"the body breaks the {route.kind} model", details)
+
+
+async def _size_of_content_length(request: Request) -> bytes:
+    """MSG-04 broken: the size is judged on the Content-Length header only, so a chunked body of any size is read
+    whole (and refused later for something else)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits().max_body_bytes:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", "the body is over 10 MiB")
+    return await request.body()
+
+
+def _media_of_the_intake_only(checks: tuple[Step, ...]) -> tuple[Step, ...]:
+    """MSG-04 broken: the media type is checked by the intake's own raw-body code only; the other endpoints read
+    any body as JSON whatever its label (a framework's default), so a JSON body labelled text/plain is served."""
+
+    def intake_media(pipeline: Pipeline, call: Call, route: Route) -> None:
+        if route.parse:
+            check_media(pipeline, call, route)
+
+    return tuple(intake_media if step is check_media else step for step in checks)
+
+
+def _secondary_parse_errors_as_schema(pipeline: Pipeline, call: Call, route: Route) -> None:
+    """MSG-04 broken: bodies of the endpoints other than the intake are bound by the framework, whose parse error
+    the vendor's global handler maps like a validation error, to 400 SCHEMA_INVALID."""
+    try:
+        parse_document(pipeline, call, route)
+    except ApiError as error:
+        if error.code != "MALFORMED_BODY" or route.parse:
+            raise
+        raise ApiError(
+            400, "SCHEMA_INVALID", "the request body is invalid", [{"path": "/", "reason": "invalid"}]
+        ) from None
+
+
+def _repeat_compared_with_the_file(
+    system: ReferenceSystem, known: dict[str, Any] | None, document: Any
+) -> Response | None:
+    """APP-04 broken: a repeat is compared with the application as it is stored now, whose materials the
+    supplements have completed, so the platform's repeat of the body it sent is answered 409 after supplements."""
+    if known is None:
+        return None
+    if known["body"] == document:
+        return JSONResponse(json.loads(known["answer"]), status_code=202)
+    raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body")
+
+
+def _repeat_compared_on_the_row(
+    system: ReferenceSystem, known: dict[str, Any] | None, document: Any
+) -> Response | None:
+    """APP-04 broken: a repeat is compared on the application row (number, item, applicant, form …) but not on
+    its child rows (materials, delivery), so a body differing only there gets the first 202."""
+    if known is None:
+        return None
+
+    def row(body: Any) -> Any:
+        return {k: v for k, v in body.items() if k not in ("materials", "delivery")} if isinstance(body, dict) else body
+
+    if row(intake.received_body(known)) == row(document):
+        return JSONResponse(json.loads(known["answer"]), status_code=202)
+    raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body")
+
+
+def _status_of_settled_events(system: ReferenceSystem, found: dict[str, Any]) -> str | None:
+    """APP-07 broken: the 2026.2 fix done literally: the status follows the last event the exchange took or
+    refused for good (outbox rows delivered or refused), so an event still waiting for its retry is not shown."""
+    rows = system.store.rows(
+        "SELECT body FROM outbox WHERE application_no = ? AND state IN ('delivered', 'refused') ORDER BY id",
+        found["application_no"],
+    )
+    steps = [json.loads(row["body"]).get("step") for row in rows]
+    return next((str(step) for step in reversed(steps) if step != "FK"), None)
+
+
+async def _materials_checked_when_given(
+    system: ReferenceSystem, found: dict[str, Any], entry: dict[str, Any]
+) -> list[dict[str, str]]:
+    """ACC-05 broken: the completeness check runs over the uploaded files (an application with none is read as
+    "paper materials to follow at the window"), so an application without materials is accepted."""
+    if not found["body"]["materials"]:
+        return []
+    return await missing_materials(system, found, entry)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5446,4 +5614,30 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "timestamp-read-as-a-number": {"signature_check": _fractional_timestamp_taken},
     "session-cookie-pasted-into-sql": {"session_user": _session_sql_concatenated},
     "driver-params-of-any-type": {"schema_step": _driver_params_untyped},
+    # cold review round 2 (issue 13), review2-b item 1: APP-02 on every required member, two violations, 400 first
+    "form-and-materials-defaulted": {"schema_check": _members_defaulted},
+    "schema-fail-fast": {"schema_check": _first_violation_only},
+    "item-resolved-before-schema": {"schema_check": _item_resolved_first},
+    # cold review round 2 (issue 13), review2-b item 2: APP-01 / MSG-03, a typed form, an empty contact phone
+    "form-values-text-only": {"schema_check": _schema_refusing("/form", "form values must be strings", _form_of_texts)},
+    "contact-phone-not-blank": {"schema_check": _contact_phone_blank},
+    # cold review round 2 (issue 13), review2-a items 3, 4 / review2-b item 3: CODE-08 beyond the SL's times
+    "window-sb-submitted-with-microseconds": {"window_announcement": _sb_submitted_now_isoformat},
+    "status-updated-at-in-utc": {"status_answer": _status_updated_in_utc},
+    # cold review round 2 (issue 13), review2-a item 17: MSG-03 non-empty names on every step
+    "review-steps-unnamed": {"step_handler": _review_steps_unnamed},
+    # cold review round 2 (issue 13), review2-a item 5: MSG-03 on supplements, notices, notifications, logout
+    "notification-change-defaulted": {"body_parser": _notification_change_defaulted},
+    "notice-and-logout-strict": {"body_parser": _notice_and_logout_strict},
+    # cold review round 2 (issue 13), review2-a item 9: MSG-04 on every endpoint, a chunked body over 10 MiB
+    "body-size-of-content-length": {"body_reader": _size_of_content_length},
+    "media-of-the-intake-only": {"check_order": _media_of_the_intake_only},
+    "secondary-parse-errors-as-schema": {"body_parser": _secondary_parse_errors_as_schema},
+    # cold review round 2 (issue 13), review2-b item 9: APP-04 after supplements, materials and delivery compared
+    "repeat-compared-with-the-file": {"answer_again": _repeat_compared_with_the_file},
+    "repeat-compared-on-the-row": {"answer_again": _repeat_compared_on_the_row},
+    # cold review round 2 (issue 13), review2-b item 16: APP-07 while an event is still queued
+    "status-of-settled-events": {"status_step": _status_of_settled_events},
+    # cold review round 2 (issue 13), review2-b item 2: ACC-05 for an application without materials
+    "empty-materials-complete": {"missing_of": _materials_checked_when_given},
 }

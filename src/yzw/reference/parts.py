@@ -238,6 +238,8 @@ class Parts:
     # review 1 item 12: malformed sessions and driver bodies (issue 13)
     session_user: Callable[[ReferenceSystem, Request], Json | None] = sso.session_user  # the cookie's session (SSO-04)
     schema_step: Step = serving.check_schema_whole  # 400 SCHEMA_INVALID for any body breaking its schema (MSG-03)
+    # cold review round 2 (issue 13): MSG-03 on every step
+    step_handler: Callable[[str, dict[str, str]], dict[str, str]] = journal.as_handed  # the handler a step names
 
 
 def assemble(faults: Iterable[str], base: Mapping[str, Any] | None = None) -> Parts:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (application_no TEXT PRIMARY KEY, body TEXT NOT NULL,
     received_at TEXT NOT NULL, answer TEXT NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0, last_step TEXT,
-    case_no TEXT, updated_at TEXT NOT NULL, suspended_at TEXT);
+    case_no TEXT, updated_at TEXT NOT NULL, suspended_at TEXT, received_body TEXT);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, application_no TEXT NOT NULL,
     body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
     next_try REAL NOT NULL DEFAULT 0, last_error TEXT, path TEXT NOT NULL DEFAULT '/exchange/v1/events');
@@ -33,6 +33,14 @@ CREATE TABLE IF NOT EXISTS reviews (evaluation_id TEXT PRIMARY KEY, case_no TEXT
     level INTEGER NOT NULL, rectified INTEGER NOT NULL DEFAULT 0);
 """
 SCOPES = "exchange:write catalog:read license:read license:write idp:ticket"  # SIG-05: the union it needs
+
+
+def _opened(db: str) -> Store:
+    """The store, a database file of an earlier version given the column it lacks (received_body, APP-04)."""
+    store = Store(db, SCHEMA)
+    if store.one("SELECT name FROM pragma_table_info('applications') WHERE name = 'received_body'") is None:
+        store.execute("ALTER TABLE applications ADD COLUMN received_body TEXT")
+    return store
 
 
 def own_signer(system: ReferenceSystem) -> SignHeaders:
@@ -78,7 +86,7 @@ class ReferenceSystem:
             grant.secret,
             grant.province_url,
             grant.exchange_url,
-            Store(db, SCHEMA),
+            _opened(db),
             parts=parts,
         )
 
