@@ -314,13 +314,13 @@ def test_the_apply_entry_checks_the_authentication_level(
             )
 
 
-@pytest.mark.requirement("SSO-05", clauses=["SSO-05.1", "SSO-05.3", "SSO-05.4"])
+@pytest.mark.requirement("SSO-05", clauses=["SSO-05.1", "SSO-05.3", "SSO-05.4", "SSO-05.6"])
 def test_the_apply_entry_follows_the_catalogues_current_level(
     target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
 ) -> None:
     """A new item needing level 2 opens for a level 2 session; the catalogue then raises it to 3 in a new version
     (the change notice goes out): within the notice's time the same session is refused 403; lowered to 2 again,
-    it opens again."""
+    it opens again; retired, the same session gets 404 ITEM_UNKNOWN."""
     item = platform.create_item({**scenario.new_item(), "required_auth_level": 2})
     code = str(item["item_code"])
     entry = _entry(target, code)
@@ -337,6 +337,15 @@ def test_the_apply_entry_follows_the_catalogues_current_level(
             fix=f"compare the session's level with the item's current required_auth_level (now "
             f"{level}); fetch the item again on the catalogue's change notice (CAT-03)",
         )
+    platform.change_item(code, retire=True)
+    answer = platform.wait_for(lambda: raw.get(entry), lambda a: a.status_code == 404, budget)
+    answered(
+        answer,
+        404,
+        "ITEM_UNKNOWN",
+        fix="answer 404 ITEM_UNKNOWN at the apply entry for an item the catalogue retired (its status is no longer "
+        "active), also to a signed-in person; fetch the item again on the retired change notice (CAT-03)",
+    )
 
 
 def _entry(target: Target, item_code: str) -> str:

@@ -4629,6 +4629,17 @@ def _strict_logout_model(pipeline: Pipeline, call: Call, route: Route) -> None:
             raise ApiError(400, "SCHEMA_INVALID", "the body breaks the logout model", extra)
 
 
+# review round 2, a8: a retired item at the apply entry (SSO-05.6)
+async def _retired_items_open(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
+    """SSO-05 broken: the apply entry (a web front end of its own) looks the item up by code and department in its
+    item table, without the item's status: an item the catalogue retired still opens for a signed-in person."""
+    user = session_user(system, request)
+    if user is None:
+        return None, None
+    entry = await item(system, item_code)
+    return user, entry if entry is not None and entry["dept"]["uscc"] == system.registration.dept_uscc else None
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5446,4 +5457,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "timestamp-read-as-a-number": {"signature_check": _fractional_timestamp_taken},
     "session-cookie-pasted-into-sql": {"session_user": _session_sql_concatenated},
     "driver-params-of-any-type": {"schema_step": _driver_params_untyped},
+    # review round 2, a8: a retired item at the apply entry (SSO-05.6)
+    "apply-entry-retired-item-opens": {"entry_lookup": _retired_items_open},
 }
