@@ -4640,6 +4640,26 @@ async def _retired_items_open(system: ReferenceSystem, request: Request, item_co
     return user, entry if entry is not None and entry["dept"]["uscc"] == system.registration.dept_uscc else None
 
 
+# review round 2, a10: Accept wildcards at the browser-facing endpoints; the apply entry's refusals (MSG-02)
+def _named_types_only(accept: str) -> bool:
+    """MSG-02 broken: Accept read as a map of the types it names, text/html's q against application/json's, a type
+    not named counting 0: a wildcard range gives neither type anything (so `*/*` and no Accept still tie: JSON),
+    but `text/*` gets JSON and `text/html;q=0.5, */*` an HTML page."""
+    named: dict[str, float] = {}
+    for media_range in accept.split(","):
+        name, *params = (part.strip().lower() for part in media_range.split(";"))
+        q = next((param.partition("=")[2] for param in params if param.startswith("q=")), "1")
+        named[name] = float(q) if q.replace(".", "", 1).isdigit() else 0.0
+    return named.get("text/html", 0.0) > named.get(JSON, 0.0)
+
+
+def _entry_refusals_as_json(request: Request, status: int, code: str, message: str) -> Response:
+    """MSG-02 broken: the apply entry's session filter renders its login-required page (401), but the controller's
+    refusals (403 AUTH_LEVEL_INSUFFICIENT, 404 ITEM_UNKNOWN) go through the API's global exception handler: JSON
+    whatever the browser's Accept prefers."""
+    return error_response(status, code, message)
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5459,4 +5479,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "driver-params-of-any-type": {"schema_step": _driver_params_untyped},
     # review round 2, a8: a retired item at the apply entry (SSO-05.6)
     "apply-entry-retired-item-opens": {"entry_lookup": _retired_items_open},
+    # review round 2, a10: Accept wildcards at the browser-facing endpoints; the apply entry's refusals (MSG-02)
+    "accept-wildcards-ignored": {"prefers_html": _named_types_only},
+    "apply-entry-refusals-as-json": {"entry_refusal": _entry_refusals_as_json},
 }
