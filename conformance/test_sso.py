@@ -131,16 +131,18 @@ def test_a_valid_identity_record_signs_the_person_on(
 ) -> None:
     """Valid records as the IdP signs them: a Chinese name, a nested object whose keys come unsorted (the canonical
     JSON sorts them at every level, without spaces or \\u escapes), issued_at right after it; then one signed with the
-    IdP's next key, published ahead at /idp/v1/keys (listed first) and named by the answer's kid. Each signs on."""
+    IdP's next key, published ahead at /idp/v1/keys (listed first) and named by the answer's kid; then one signed
+    with a key the IdP makes and publishes only now, under a new kid (keys read once at start-up lack it). Each
+    signs on."""
     user = {
         **person(scenario),
         "address": {"zone": "西湖区", "city": "杭州市", "lines": [{"street": "文三路", "no": "90"}]},
     }
-    for rotated in (False, True):
+    for rotated in ("", "rotate_key", "new_key"):
         if rotated:
-            platform.flag("rotate_key")
+            platform.flag(rotated)
         raw.cookies.clear()
-        answer = raw.get(platform.login({**user, "user_id": f"{user['user_id']}{int(rotated)}"}))
+        answer = raw.get(platform.login({**user, "user_id": f"{user['user_id']}{len(rotated)}"}))
         validated = platform.traffic("province", VALIDATE_PATH, "POST")[-1:]
         if answer.status_code >= HTTPStatus.BAD_REQUEST and not (validated and validated[0].get("status") == 200):
             pytest.skip("not-applicable: the IdP validated no ticket of this login (SSO-01 says why)")
@@ -151,9 +153,14 @@ def test_a_valid_identity_record_signs_the_person_on(
                 "verified with the public key of GET {province}/idp/v1/keys the answer's kid names, over the "
                 "user's canonical JSON (keys "
                 "sorted at every level, `,` and `:` without spaces, UTF-8 without \\u escapes) followed by issued_at"
-                + (" — here signed with the IdP's next key, kid idp-2027, published ahead" if rotated else ""),
+                + {
+                    "": "",
+                    "rotate_key": " — here signed with the IdP's next key, kid idp-2027, published ahead",
+                    "new_key": " — here signed with a key the IdP published only now, under a kid new to the system",
+                }[rotated],
                 f"{answer.status_code} {answer.text[:200]}",
-                "verify exactly the bytes SSO-02 names, with the key the kid names, fetched from the IdP (not stored)",
+                "verify exactly the bytes SSO-02 names, with the key the kid names, fetched from the IdP (not stored; "
+                "fetch the keys again when the kid is one the system does not hold)",
                 "the hand-off after a valid ticket",
             )
 

@@ -4660,6 +4660,21 @@ def _entry_refusals_as_json(request: Request, status: int, code: str, message: s
     return error_response(status, code, message)
 
 
+# review round 2, a18: a key the IdP publishes after start-up (SSO-02.3)
+def _keys_loaded_once() -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 broken: the IdP's public keys are loaded once (the whole list, the key published ahead included, as a
+    @PostConstruct at start-up would) and never fetched again, not even for a kid they lack: a key the IdP
+    publishes later is never known here."""
+    loaded: dict[str, str] = {}
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        if not loaded:
+            loaded.update(keys)
+        return verified(loaded, record)
+
+    return check
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5482,4 +5497,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # review round 2, a10: Accept wildcards at the browser-facing endpoints; the apply entry's refusals (MSG-02)
     "accept-wildcards-ignored": {"prefers_html": _named_types_only},
     "apply-entry-refusals-as-json": {"entry_refusal": _entry_refusals_as_json},
+    # review round 2, a18: a key the IdP publishes after start-up (SSO-02.3)
+    "sm2-keys-loaded-at-start-up": {"identity_check": _keys_loaded_once()},
 }
