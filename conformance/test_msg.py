@@ -25,7 +25,7 @@ from yzw.conformance.nodes import Nodes, distinct
 from yzw.conformance.scenario import APPLICATIONS, TAKEN, Scenario
 from yzw.conformance.violations import Violation
 from yzw.fixtures.defects import invalid_value
-from yzw.run.items import FILE_MATERIAL
+from yzw.run.items import AUTH_ABOVE_ONE, FILE_MATERIAL
 from yzw.run.target import SIGNATURE_CODES, UNKNOWN_APPLICATION_NO, Target
 from yzw.signing import signed_headers
 from yzw.spec.limits import limits
@@ -322,6 +322,95 @@ def test_browser_facing_errors_follow_the_accept_q_values(
             )
         tie = raw.get(url, headers={"Accept": TIE})
         media(tie, "application/json", fix=f"answer JSON when Accept ({TIE}) gives both the same q (a tie is JSON)")
+        _wildcards_weighed(raw, url, answer.status_code)
+
+
+# review round 2, a10: the ranges `*/*` and `text/*` give their q to the types they cover (RFC 9110: the most
+# specific range naming a type gives its q); no Accept is `*/*`, a tie
+JSON_BY_WILDCARD = (None, "*/*", "text/html;q=0.5, */*")
+HTML_BY_WILDCARD = "text/*"
+
+
+def _wildcards_weighed(raw: httpx.Client, url: str, status: int) -> None:
+    """MSG-02: no Accept and `*/*` tie (JSON); `text/html;q=0.5, */*` gives JSON q=1 through `*/*` (JSON);
+    `text/*` gives text/html q=1 and JSON nothing (a page, with the error's status)."""
+    for accept in JSON_BY_WILDCARD:
+        request = raw.build_request("GET", url)
+        if accept is None:
+            del request.headers["Accept"]
+        else:
+            request.headers["Accept"] = accept
+        answer = raw.send(request)
+        shown = "no Accept header" if accept is None else f"Accept ({accept})"
+        media(
+            answer,
+            "application/json",
+            fix=f"answer JSON to {shown}: a wildcard range gives its q to every type it covers (RFC 9110), "
+            "so JSON has at least text/html's q (a tie is JSON); no Accept is */*",
+        )
+        error_body(answer)
+    page = raw.get(url, headers={"Accept": HTML_BY_WILDCARD})
+    media(
+        page,
+        "text/html",
+        fix=f"answer an HTML page to Accept ({HTML_BY_WILDCARD}): text/* gives text/html q=1 and application/json "
+        "nothing",
+    )
+    if page.status_code != status:
+        raise Violation(
+            "the HTML error page does not keep the error's status",
+            f"{status}, the status of the same error answered as JSON",
+            page.status_code,
+            "serve the HTML page with the error's status (401, 400, 404 …); only the body changes",
+            f"{where_of(page)} with Accept {HTML_BY_WILDCARD!r}",
+        )
+
+
+@pytest.mark.requirement("MSG-02", clauses=["MSG-02.18", "MSG-02.19", "MSG-02.20"])
+def test_the_apply_entrys_refusals_of_a_session_follow_the_accept_q_values(
+    scenario: Scenario, target: Target, platform: Nodes, raw: httpx.Client
+) -> None:
+    """A signed-in person at the apply entry: an unknown item (404 ITEM_UNKNOWN) and, for an item above level 1, a
+    session one level short (403 AUTH_LEVEL_INSUFFICIENT) are answered as pages with their status when Accept
+    prefers text/html, as JSON when it prefers JSON."""
+    scenario.prefer(AUTH_ABOVE_ONE)
+    code, needed = str(scenario.item["item_code"]), int(scenario.item["required_auth_level"])
+    fake = scenario.factory.fake
+    applicant = fake.person()
+    user = {
+        "user_id": f"U{fake.numerify('############')}",
+        "user_type": "person",
+        "name": applicant["name"],
+        "auth_level": max(needed - 1, 1),
+        "id_type": "111",
+        "id_number": applicant["id_number"],
+    }
+    sign_on(platform, raw, user)
+    entries = {f"{target.base_url}/yzw/v1/items/{code[:-3]}999/apply": (404, "ITEM_UNKNOWN")}
+    if needed > 1:
+        entries[f"{target.base_url}/yzw/v1/items/{code}/apply"] = (403, "AUTH_LEVEL_INSUFFICIENT")
+    for url, (status, error) in entries.items():
+        answered(
+            raw.get(url, headers={"Accept": PREFERS_JSON}),
+            status,
+            error,
+            fix="answer the apply entry's refusal of a signed-in person with its status and code (SSO-05)",
+        )
+        page = raw.get(url, headers={"Accept": PREFERS_HTML})
+        media(
+            page,
+            "text/html",
+            fix=f"answer the apply entry's {status} {error} with an HTML page when Accept ({PREFERS_HTML}) "
+            "prefers text/html, as its 401: every error of a browser-facing endpoint, not only the login page",
+        )
+        if page.status_code != status:
+            raise Violation(
+                "the HTML error page does not keep the error's status",
+                f"{status} ({error}), the status of the same error answered as JSON",
+                page.status_code,
+                "serve the HTML page with the error's status (403, 404 …); only the body changes",
+                f"{where_of(page)} with Accept {PREFERS_HTML!r}",
+            )
 
 
 @pytest.mark.requirement("MSG-02", clauses=["MSG-02.8"])

@@ -131,16 +131,18 @@ def test_a_valid_identity_record_signs_the_person_on(
 ) -> None:
     """Valid records as the IdP signs them: a Chinese name, a nested object whose keys come unsorted (the canonical
     JSON sorts them at every level, without spaces or \\u escapes), issued_at right after it; then one signed with the
-    IdP's next key, published ahead at /idp/v1/keys (listed first) and named by the answer's kid. Each signs on."""
+    IdP's next key, published ahead at /idp/v1/keys (listed first) and named by the answer's kid; then one signed
+    with a key the IdP makes and publishes only now, under a new kid (keys read once at start-up lack it). Each
+    signs on."""
     user = {
         **person(scenario),
         "address": {"zone": "西湖区", "city": "杭州市", "lines": [{"street": "文三路", "no": "90"}]},
     }
-    for rotated in (False, True):
+    for rotated in ("", "rotate_key", "new_key"):
         if rotated:
-            platform.flag("rotate_key")
+            platform.flag(rotated)
         raw.cookies.clear()
-        answer = raw.get(platform.login({**user, "user_id": f"{user['user_id']}{int(rotated)}"}))
+        answer = raw.get(platform.login({**user, "user_id": f"{user['user_id']}{len(rotated)}"}))
         validated = platform.traffic("province", VALIDATE_PATH, "POST")[-1:]
         if answer.status_code >= HTTPStatus.BAD_REQUEST and not (validated and validated[0].get("status") == 200):
             pytest.skip("not-applicable: the IdP validated no ticket of this login (SSO-01 says why)")
@@ -151,9 +153,14 @@ def test_a_valid_identity_record_signs_the_person_on(
                 "verified with the public key of GET {province}/idp/v1/keys the answer's kid names, over the "
                 "user's canonical JSON (keys "
                 "sorted at every level, `,` and `:` without spaces, UTF-8 without \\u escapes) followed by issued_at"
-                + (" — here signed with the IdP's next key, kid idp-2027, published ahead" if rotated else ""),
+                + {
+                    "": "",
+                    "rotate_key": " — here signed with the IdP's next key, kid idp-2027, published ahead",
+                    "new_key": " — here signed with a key the IdP published only now, under a kid new to the system",
+                }[rotated],
                 f"{answer.status_code} {answer.text[:200]}",
-                "verify exactly the bytes SSO-02 names, with the key the kid names, fetched from the IdP (not stored)",
+                "verify exactly the bytes SSO-02 names, with the key the kid names, fetched from the IdP (not stored; "
+                "fetch the keys again when the kid is one the system does not hold)",
                 "the hand-off after a valid ticket",
             )
 
@@ -314,13 +321,13 @@ def test_the_apply_entry_checks_the_authentication_level(
             )
 
 
-@pytest.mark.requirement("SSO-05", clauses=["SSO-05.1", "SSO-05.3", "SSO-05.4"])
+@pytest.mark.requirement("SSO-05", clauses=["SSO-05.1", "SSO-05.3", "SSO-05.4", "SSO-05.6"])
 def test_the_apply_entry_follows_the_catalogues_current_level(
     target: Target, platform: Nodes, raw: httpx.Client, scenario: Scenario
 ) -> None:
     """A new item needing level 2 opens for a level 2 session; the catalogue then raises it to 3 in a new version
     (the change notice goes out): within the notice's time the same session is refused 403; lowered to 2 again,
-    it opens again."""
+    it opens again; retired, the same session gets 404 ITEM_UNKNOWN."""
     item = platform.create_item({**scenario.new_item(), "required_auth_level": 2})
     code = str(item["item_code"])
     entry = _entry(target, code)
@@ -337,6 +344,15 @@ def test_the_apply_entry_follows_the_catalogues_current_level(
             fix=f"compare the session's level with the item's current required_auth_level (now "
             f"{level}); fetch the item again on the catalogue's change notice (CAT-03)",
         )
+    platform.change_item(code, retire=True)
+    answer = platform.wait_for(lambda: raw.get(entry), lambda a: a.status_code == 404, budget)
+    answered(
+        answer,
+        404,
+        "ITEM_UNKNOWN",
+        fix="answer 404 ITEM_UNKNOWN at the apply entry for an item the catalogue retired (its status is no longer "
+        "active), also to a signed-in person; fetch the item again on the retired change notice (CAT-03)",
+    )
 
 
 def _entry(target: Target, item_code: str) -> str:

@@ -160,3 +160,17 @@ def test_licenses_issue_verify_revoke_expire(system: System) -> None:
     assert status(holder) == "revoked"
     httpx.post(control, json={"status": "expired"})
     assert status(holder) == "expired"
+
+
+def test_a_key_made_now_is_published_and_signs_the_next_validation(system: System) -> None:
+    """SSO-02 (review round 2, a18): the flag new_key makes a key under a new kid at the next validation,
+    publishes it before that answer goes out, and signs that answer with it; the validation after is as before."""
+    before = {k["kid"] for k in httpx.get(system.urls["province"] + "/idp/v1/keys").json()["keys"]}
+    httpx.post(system.urls["province"] + "/_mock/flags", json={"new_key": 1}).raise_for_status()
+    record = _validate(system, _login(system)).json()
+    keys = httpx.get(system.urls["province"] + "/idp/v1/keys").json()["keys"]
+    assert validate("keys", {"keys": keys}) == []
+    assert record["kid"] not in before
+    key = next(k["public_key"] for k in keys if k["kid"] == record["kid"])
+    assert sm2_verify(key, record["user"], record["issued_at"], record["signature"])
+    assert _validate(system, _login(system)).json()["kid"] in before

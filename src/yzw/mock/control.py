@@ -26,7 +26,7 @@ from yzw.spec.catalogue import check_items
 from yzw.spec.monitoring import department_report
 from yzw.sut import PlatformGrant, Registration
 
-FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license", "short_token", "rotate_key")
+FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license", "short_token", "rotate_key", "new_key")
 
 
 def _json(call: Call) -> dict[str, Any]:

@@ -67,6 +67,8 @@ async def validate_ticket(call: Call) -> Response:
     platform.store.execute("UPDATE tickets SET used = 1 WHERE ticket = ?", ticket)
     user, issued_at = json.loads(row["user_record"]), _now_text()
     key = platform.next_key if platform.take_flag("rotate_key", call.app_id) else platform.key  # SSO-02: by kid
+    if platform.take_flag("new_key", call.app_id):
+        key = platform.new_key()  # published before this answer goes out: a system fetching the keys finds it
     signature = key.sign(user, issued_at)
     if platform.take_flag("forge_signature", call.app_id):
         signature = key.sign({**user, "auth_level": 4}, issued_at)  # a valid signature over other bytes
@@ -76,6 +78,6 @@ async def validate_ticket(call: Call) -> Response:
 @endpoint(signed=False)
 async def keys(call: Call) -> Response:
     """GET /idp/v1/keys: the IdP's SM2 public keys (SSO-02), the next one published ahead of its use (listed
-    first: a system picks the key the answer's kid names)."""
-    published = (call.platform.next_key, call.platform.key)
+    first: a system picks the key the answer's kid names), and the keys made during the run before them."""
+    published = (*reversed(call.platform.later_keys), call.platform.next_key, call.platform.key)
     return JSONResponse({"keys": [{"kid": k.kid, "alg": "SM2", "public_key": k.public_key_hex} for k in published]})

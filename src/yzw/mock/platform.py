@@ -154,6 +154,7 @@ class Platform:
     store: Store
     key: SigningKey = field(default_factory=lambda: SigningKey.generate("idp-2026"))
     next_key: SigningKey = field(default_factory=lambda: SigningKey.generate("idp-2027"))  # published ahead (SSO-02)
+    later_keys: list[SigningKey] = field(default_factory=list)  # made and published during the run (SSO-02)
     platform_secret: str = ""
     urls: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # app_id → (secret, kind)
@@ -317,6 +318,13 @@ class Platform:
 
     def url(self, node: str) -> str:
         return self.urls.get(node, "")
+
+    def new_key(self) -> SigningKey:
+        """SSO-02: a key made now under a new kid, published at /idp/v1/keys from this moment on (a system that
+        read the keys once, at start-up, does not hold it)."""
+        key = SigningKey.generate(f"idp-{secrets.token_hex(4)}")
+        self.later_keys.append(key)
+        return key
 
     def take_flag(self, name: str, app_id: str | None = None) -> bool:
         """Consume one occurrence of a one-shot misbehaviour meant for this system (or for any)."""

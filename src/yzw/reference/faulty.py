@@ -4797,6 +4797,52 @@ async def _materials_checked_when_given(
     return await missing_materials(system, found, entry)
 
 
+# review round 2, a8: a retired item at the apply entry (SSO-05.6)
+async def _retired_items_open(system: ReferenceSystem, request: Request, item_code: str) -> tuple[Any, Any]:
+    """SSO-05 broken: the apply entry (a web front end of its own) looks the item up by code and department in its
+    item table, without the item's status: an item the catalogue retired still opens for a signed-in person."""
+    user = session_user(system, request)
+    if user is None:
+        return None, None
+    entry = await item(system, item_code)
+    return user, entry if entry is not None and entry["dept"]["uscc"] == system.registration.dept_uscc else None
+
+
+# review round 2, a10: Accept wildcards at the browser-facing endpoints; the apply entry's refusals (MSG-02)
+def _named_types_only(accept: str) -> bool:
+    """MSG-02 broken: Accept read as a map of the types it names, text/html's q against application/json's, a type
+    not named counting 0: a wildcard range gives neither type anything (so `*/*` and no Accept still tie: JSON),
+    but `text/*` gets JSON and `text/html;q=0.5, */*` an HTML page."""
+    named: dict[str, float] = {}
+    for media_range in accept.split(","):
+        name, *params = (part.strip().lower() for part in media_range.split(";"))
+        q = next((param.partition("=")[2] for param in params if param.startswith("q=")), "1")
+        named[name] = float(q) if q.replace(".", "", 1).isdigit() else 0.0
+    return named.get("text/html", 0.0) > named.get(JSON, 0.0)
+
+
+def _entry_refusals_as_json(request: Request, status: int, code: str, message: str) -> Response:
+    """MSG-02 broken: the apply entry's session filter renders its login-required page (401), but the controller's
+    refusals (403 AUTH_LEVEL_INSUFFICIENT, 404 ITEM_UNKNOWN) go through the API's global exception handler: JSON
+    whatever the browser's Accept prefers."""
+    return error_response(status, code, message)
+
+
+# review round 2, a18: a key the IdP publishes after start-up (SSO-02.3)
+def _keys_loaded_once() -> Callable[[dict[str, str], dict[str, Any]], bool]:
+    """SSO-02 broken: the IdP's public keys are loaded once (the whole list, the key published ahead included, as a
+    @PostConstruct at start-up would) and never fetched again, not even for a kid they lack: a key the IdP
+    publishes later is never known here."""
+    loaded: dict[str, str] = {}
+
+    def check(keys: dict[str, str], record: dict[str, Any]) -> bool:
+        if not loaded:
+            loaded.update(keys)
+        return verified(loaded, record)
+
+    return check
+
+
 REGISTRY: Mapping[str, Mapping[str, Any]] = {
     # the request pipeline
     "xml-refused": {"accepted_media": _json_only},
@@ -5640,4 +5686,11 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "status-of-settled-events": {"status_step": _status_of_settled_events},
     # cold review round 2 (issue 13), review2-b item 2: ACC-05 for an application without materials
     "empty-materials-complete": {"missing_of": _materials_checked_when_given},
+    # review round 2, a8: a retired item at the apply entry (SSO-05.6)
+    "apply-entry-retired-item-opens": {"entry_lookup": _retired_items_open},
+    # review round 2, a10: Accept wildcards at the browser-facing endpoints; the apply entry's refusals (MSG-02)
+    "accept-wildcards-ignored": {"prefers_html": _named_types_only},
+    "apply-entry-refusals-as-json": {"entry_refusal": _entry_refusals_as_json},
+    # review round 2, a18: a key the IdP publishes after start-up (SSO-02.3)
+    "sm2-keys-loaded-at-start-up": {"identity_check": _keys_loaded_once()},
 }

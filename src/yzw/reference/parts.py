@@ -177,6 +177,7 @@ class Parts:
     logout_answer: Callable[[str], Response] = sso.logged_out
     # 2026.2 messages, signing, SSO
     entry_lookup: EntryLookup = sso.session_first
+    entry_refusal: Callable[[Request, int, str, str], Response] = sso.browser_error  # its 403 and 404 (MSG-02)
     prefers_html: Callable[[str], bool] = http.prefers_html  # a browser-facing error as a page (MSG-02)
     page_wanted: Callable[[Request], bool] = sso.page_wanted  # on each browser-facing endpoint (MSG-02)
     error_page: Callable[[int, str, str], Response] = sso.error_page  # the page keeps the error's status (MSG-02)

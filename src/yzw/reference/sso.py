@@ -226,9 +226,9 @@ async def apply_entry(system: ReferenceSystem, request: Request, item_code: str)
     if user is None:
         return browser_error(request, 401, "SESSION_REQUIRED", "no session: sign in through the portal")
     if entry is None:
-        return browser_error(request, 404, "ITEM_UNKNOWN", f"{item_code} is not an active item here")
+        return system.parts.entry_refusal(request, 404, "ITEM_UNKNOWN", f"{item_code} is not an active item here")
     if not system.parts.auth_level_enough(user, entry):
-        return browser_error(
+        return system.parts.entry_refusal(
             request,
             403,
             "AUTH_LEVEL_INSUFFICIENT",
