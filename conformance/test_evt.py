@@ -301,7 +301,7 @@ def test_a_backlog_goes_up_in_batches_of_at_most_500(scenario: Scenario, platfor
         platform.evidence.observed(large[0], platform.target.exchange_url)
         raise Violation(
             "a batch push held more than 500 events",
-            "POST /exchange/v1/events:batch with 1 to 500 events",
+            "POST /exchange/v1/events:batch with at most 500 events",
             f"a batch of {len(_events_in_entry(large[0])) or 'more than 500'} events, answered "
             f"{large[0].get('status')} {str(large[0].get('response'))[:200]}",
             "split a backlog into batches of at most 500 events (or push them one by one), in order",

@@ -116,6 +116,13 @@ def test_batch_answers_one_result_per_event(system: System, platform_nodes: Runn
     assert len(mock_events(platform_nodes, "county")) == 8
 
 
+def test_an_empty_batch_is_answered_with_no_results(system: System, platform_nodes: RunningPlatform) -> None:
+    """MSG-03: an empty list is allowed where a list is required; a batch of no events records nothing."""
+    answer = system.client.request("POST", system.urls["county"] + "/exchange/v1/events:batch", json={"events": []})
+    assert (answer.status_code, answer.json()) == (200, {"results": []})
+    assert mock_events(platform_nodes, "county") == []
+
+
 def test_xml_events_are_taken_and_xml_attacks_refused(system: System) -> None:
     _, events = system.factory.case_history(("SL",))
     answer = system.client.request(
