@@ -72,5 +72,5 @@ def test_a_clerk_following_the_prompts_gets_the_same_verdicts(
     assert any("at the window" in line for line in clerk.heard)
     assert verdicts["test_a_refusal_needs_a_reason_and_is_pushed_as_bysl"] == MANUAL  # needs the driver's own answer
     judged = {name: verdict for name, verdict in verdicts.items() if verdict != MANUAL}
-    assert set(judged.values()) == {PASS}, judged
+    assert set(judged.values()) == {PASS}, {name: verdict for name, verdict in judged.items() if verdict != PASS}
     assert "test_the_promised_due_time_counts_working_days" in judged

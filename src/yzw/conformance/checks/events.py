@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from yzw.conformance.nodes import Push, body_form
@@ -258,3 +258,8 @@ def judged_prefix(
 def first_step(pushes: Iterable[Push], steps: Sequence[str]) -> str | None:
     """The first of `steps` the system pushed (e.g. its first decision), or None."""
     return next((str(p.event.get("step")) for p in pushes if p.event.get("step") in steps), None)
+
+
+def with_step(step: str) -> Callable[[Sequence[Push]], bool]:
+    """A `Nodes.wait_for` condition: a push of `step` is among the pushes (delivered or not)."""
+    return lambda pushes: any(p.event.get("step") == step for p in pushes)
