@@ -77,8 +77,8 @@ def _node(source: Path, entry: object, index: int) -> NodeSpec:
     if entry["tier"] not in TIERS:
         raise YzwError(f"{source}: node {entry['name']}: tier must be one of {', '.join(TIERS)}")
     prefix = str(entry.get("prefix") or "")
-    if prefix and (not prefix.startswith("/") or prefix.endswith("/") or not _PREFIX.fullmatch(prefix)):
-        raise YzwError(f"{source}: node {entry['name']}: prefix must be a path like /gw/zj (no trailing /), got {prefix!r}")
+    if prefix and not _PREFIX.fullmatch(prefix):
+        raise YzwError(f"{source}: node {entry['name']}: prefix must be a path like /gw/zj (no trailing /): {prefix!r}")
     return NodeSpec(
         str(entry["name"]), str(entry["tier"]), division, entry.get("parent"), int(entry.get("port", index)), prefix
     )
