@@ -207,7 +207,7 @@ class MockProcess:
                 stderr=subprocess.STDOUT,
             )
         nodes = load_topology().nodes
-        self._urls = {node.name: f"http://127.0.0.1:{self.port_base + node.port_offset}" for node in nodes}
+        self._urls = {node.name: f"http://127.0.0.1:{self.port_base + node.port_offset}{node.prefix}" for node in nodes}
         answered = wait_until(lambda: self.process.poll() is not None or self._answers(), timeout=60)
         return answered and self.process.poll() is None
 

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from yzw.cli import app
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
+from yzw.mock.topology import load_topology
 from yzw.register import load_register
 from yzw.spec.coverage import clause_coverage
 from yzw.spec.xml import to_xml
@@ -213,6 +214,7 @@ def test_mock_up_runs_for_a_bounded_time_and_prints_its_nodes(tmp_path: Path) ->
         ("nodes: [1]\n", "needs name, tier and division_code"),
         ("nodes:\n  - {name: p, tier: province, division_code: '110000'}\n", "not a Zhejiang division"),
         ("nodes:\n  - {name: c, tier: city, division_code: '330100'}\n", "exactly one node must have tier province"),
+        ("nodes:\n  - {name: p, tier: province, division_code: '330000', prefix: gw/}\n", "prefix must be a path"),
     ],
 )
 def test_mock_up_refuses_a_bad_topology(tmp_path: Path, content: str, message: str) -> None:
@@ -256,7 +258,8 @@ def test_reference_up_registers_at_a_running_platform(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert wait_until(lambda: _answers(f"http://127.0.0.1:{base}/idp/v1/keys"), timeout=15)
+        keys = f"http://127.0.0.1:{base}{load_topology().province.prefix}/idp/v1/keys"  # behind its gateway prefix
+        assert wait_until(lambda: _answers(keys), timeout=15)
         record = yaml.safe_load((REPO / "mocks" / "reference-sut.yaml").read_text(encoding="utf-8"))
         port = _free_port()
         record |= {"base_url": f"http://127.0.0.1:{port}", "sso_url": f"http://127.0.0.1:{port}/yzw/v1/sso"}

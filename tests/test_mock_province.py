@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 from tests.independent_sm2 import independent_verifier
 from tests.mock_helpers import DEPT_USCC, FOOD_ITEM, StubSystem, System, wait_until
 
 from yzw.client import Credentials, SignedClient
+from yzw.signing import signed_headers
 from yzw.sm2 import signed_bytes
 from yzw.sm2 import verify as sm2_verify
 from yzw.spec import validate
@@ -174,3 +177,25 @@ def test_a_key_made_now_is_published_and_signs_the_next_validation(system: Syste
     key = next(k["public_key"] for k in keys if k["kid"] == record["kid"])
     assert sm2_verify(key, record["user"], record["issued_at"], record["signature"])
     assert _validate(system, _login(system)).json()["kid"] in before
+
+
+def test_the_province_is_served_under_its_gateway_prefix_and_signatures_cover_it(system: System) -> None:
+    """SIG-01.15: PATH is the path as sent, not stripped of the gateway's prefix (review round 2, a14)."""
+    province = system.urls["province"]
+    parts = urlsplit(province)
+    assert parts.path == "/gw/zj"
+    root = f"{parts.scheme}://{parts.netloc}"
+    outside = httpx.get(root + "/idp/v1/keys")
+    assert (outside.status_code, outside.json()["code"]) == (404, "NOT_FOUND")
+    assert httpx.get(root + "/_mock/clock").status_code == 200  # the control API answers at the root too
+    query = f"dept_uscc={DEPT_USCC}"
+
+    def items(signed_path: str) -> httpx.Response:
+        headers = signed_headers(system.record["app_id"], system.record["app_secret"], "GET", signed_path, query)
+        return httpx.get(f"{province}/catalog/v1/items?{query}", headers={**headers, **system.client._bearer()})
+
+    assert items("/gw/zj/catalog/v1/items").status_code == 200
+    refused = items("/catalog/v1/items")
+    assert (refused.status_code, refused.json()["code"]) == (401, "SIGNATURE_INVALID")
+    logged = httpx.get(root + "/_mock/traffic", params={"path": "/catalog/v1/items"}).json()["entries"]
+    assert [e["status"] for e in logged[-2:]] == [200, 401]  # logged and matched on the path within the prefix

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect
@@ -124,6 +125,7 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope, outside = _under_prefix(scope, self.node.prefix)
         started, path, now = time.perf_counter(), scope["path"], time.time()
         wanted = _observed_headers(scope)
         entry: dict[str, Any] = {
@@ -156,7 +158,11 @@ class Observe:
             await send(message)
 
         try:
-            if not await self._fault(scope, path, entry["app_id"], logged_receive, logged_send):
+            if outside:  # behind its gateway the node serves the norm's paths under its prefix only
+                await _drain(logged_receive)
+                where = f"no route {path} on this node: it is served under {self.node.prefix} (MSG-02)"
+                await error_response(404, "NOT_FOUND", where)(scope, logged_receive, logged_send)
+            elif not await self._fault(scope, path, entry["app_id"], logged_receive, logged_send):
                 await self.app(scope, logged_receive, logged_send)
         except ClientDisconnect:  # a caller that gave up on a slowed answer (ROB-01's call budget): no answer to give
             scope["yzw.dropped"] = True
@@ -212,6 +218,19 @@ class Observe:
         response = error_response(fault.status, "INJECTED_FAULT", f"fault {fault.fault_id} injected at {fault.path}")
         await response(scope, receive, send)
         return True
+
+
+def _under_prefix(scope: Scope, prefix: str) -> tuple[Scope, bool]:
+    """A node served under a path prefix (as behind the province's gateway): the app routes, logs and matches
+    faults on the path within it, while `raw_path` keeps the path as sent, which signatures cover (SIG-01). The
+    control API (`/_mock`) answers at the root too; any other path outside the prefix is outside (True)."""
+    path = scope["path"]
+    if not prefix:
+        return scope, False
+    if path == prefix or path.startswith(prefix + "/"):
+        raw = scope.get("raw_path") or quote(path, safe="/:@!$&'()*+,;=-._~%").encode("ascii")
+        return {**scope, "path": path[len(prefix) :] or "/", "raw_path": raw}, False
+    return scope, not (path == "/_mock" or path.startswith("/_mock/"))
 
 
 def _answered_as(fault: Fault, scope: Scope, send: Send) -> Send:

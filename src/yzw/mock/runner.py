@@ -7,6 +7,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -63,7 +64,7 @@ class RunningPlatform:
 
     def start_node(self, name: str) -> None:
         index = [n.name for n in self.platform.topology.nodes].index(name)
-        port = int(self.platform.urls[name].rsplit(":", 1)[1])
+        port = urlsplit(self.platform.urls[name]).port or 0
         server, thread = _serve(self.platform, self.platform.topology.nodes[index], bind(port))
         self.servers[index], self.threads[index] = server, thread
 
@@ -101,7 +102,7 @@ def start_platform(
         store.close()
         raise
     for node in topology.nodes:
-        platform.urls[node.name] = f"http://{HOST}:{socks[node.name].getsockname()[1]}"
+        platform.urls[node.name] = f"http://{HOST}:{socks[node.name].getsockname()[1]}{node.prefix}"
     for node in topology.nodes:
         server, thread = _serve(platform, node, socks[node.name])
         running.servers.append(server)

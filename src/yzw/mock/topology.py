@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from yzw.content import content_path
 from yzw.errors import YzwError
 
 TIERS = ("province", "city", "county")
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class NodeSpec:
     division_code: str
     parent: str | None
     port_offset: int
+    prefix: str = ""  # the path the node is served under, as behind a gateway (`/gw/zj`); "" at the root
 
     def covers(self, division_code: str) -> bool:
         """Whether a division lies in this node's area (330106 lies in 330100 and 330000)."""
@@ -73,8 +76,11 @@ def _node(source: Path, entry: object, index: int) -> NodeSpec:
         raise YzwError(f"{source}: node {entry['name']}: {problem.message}")
     if entry["tier"] not in TIERS:
         raise YzwError(f"{source}: node {entry['name']}: tier must be one of {', '.join(TIERS)}")
+    prefix = str(entry.get("prefix") or "")
+    if prefix and not _PREFIX.fullmatch(prefix):
+        raise YzwError(f"{source}: node {entry['name']}: prefix must be a path like /gw/zj (no trailing /): {prefix!r}")
     return NodeSpec(
-        str(entry["name"]), str(entry["tier"]), division, entry.get("parent"), int(entry.get("port", index))
+        str(entry["name"]), str(entry["tier"]), division, entry.get("parent"), int(entry.get("port", index)), prefix
     )
 
 

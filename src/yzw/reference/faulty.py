@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import replace
 from typing import Any, cast
-from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_to_bytes, urlencode, urlsplit
 
 import gmalg
 import httpx
@@ -2289,8 +2289,25 @@ def _lowercase_method(method: str, path: str, raw_query: str | bytes, stamp: str
 def _path_within_service(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
     """SIG-01 broken: the path relative to the service's base URL (`/events`), as the route table names it,
     not the path sent (`/exchange/v1/events`)."""
-    relative = "/" + "/".join(path.split("/")[3:])
+    relative = "/" + path.split("/v1/", 1)[-1]  # also behind a gateway's prefix (`/gw/zj/idp/v1/…`)
     return _lines(method.upper(), relative, canonical_query(raw_query), stamp, nonce, sm3_hex(body))
+
+
+def _path_after_base_url(system: ReferenceSystem) -> SignHeaders:
+    """SIG-01 broken: the SDK joins the configured base URL and the API path, and signs the API path
+    (`/idp/v1/oauth/token`, as a Feign interceptor signs `template.path()`), not the path sent behind the
+    gateway (`/gw/zj/idp/v1/oauth/token`)."""
+    bases = sorted(
+        {urlsplit(url).path.rstrip("/") for url in (system.province_url, system.exchange_url)} - {""},
+        key=len,
+        reverse=True,
+    )
+
+    def api_path(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
+        base = next((b for b in bases if path.startswith(b + "/")), "")
+        return canonical_string(method, path[len(base) :], raw_query, stamp, nonce, body)
+
+    return _vendor_signer(canonical=api_path)(system)
 
 
 def _query_line_dropped(method: str, path: str, raw_query: str | bytes, stamp: str, nonce: str, body: bytes) -> str:
@@ -5693,4 +5710,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "apply-entry-refusals-as-json": {"entry_refusal": _entry_refusals_as_json},
     # review round 2, a18: a key the IdP publishes after start-up (SSO-02.3)
     "sm2-keys-loaded-at-start-up": {"identity_check": _keys_loaded_once()},
+    # review round 2, a14: the system's signer behind the province's gateway (SIG-01.15)
+    "own-calls-path-after-base-url": {"request_signer": _path_after_base_url},
 }
