@@ -54,7 +54,7 @@ def test_a_listed_item_the_catalogue_gives_another_department_is_refused(
     code = listed[-1]
     moved = platform.change_item(code, dept=other)
     try:
-        platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, _notice_budget(platform))
+        platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, platform.notice_seconds)
         answered(
             scenario.submit(scenario.application(item=moved)),
             422,
@@ -64,7 +64,7 @@ def test_a_listed_item_the_catalogue_gives_another_department_is_refused(
         )
     finally:
         platform.change_item(code, dept=catalogue[code]["dept"])
-        platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 200, _notice_budget(platform))
+        platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 200, platform.notice_seconds)
 
 
 @pytest.mark.requirement("CAT-01", clauses=["CAT-01.3", "CODE-04.3"])
@@ -75,7 +75,7 @@ def test_the_catalogue_etag_is_echoed_unchanged(scenario: Scenario, platform: No
     path = f"/catalog/v1/items/{item['item_code']}"
     before = len(platform.traffic("province", path, "GET"))
     platform.change_item(str(item["item_code"]), name=f"{item['name']}（修订）")  # the system fetches it again
-    budget = min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
+    budget = platform.notice_seconds
     calls = platform.wait_for(lambda: platform.traffic("province", path, "GET"), lambda c: len(c) > before, budget)
     for entry in calls:
         platform.evidence.observed(entry, platform.urls["province"])
@@ -127,15 +127,8 @@ def test_the_item_guide_equals_the_catalogue(
         )
     unknown = _guide(raw, target, str(scenario.item["item_code"])[:-3] + "999")
     answered(unknown, 404, "ITEM_UNKNOWN", fix="answer 404 ITEM_UNKNOWN for items the catalogue does not hold")
-    gone = platform.wait_for(
-        lambda: _guide(raw, target, code), lambda a: a.status_code == 404, _notice_budget(platform)
-    )
+    gone = platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, platform.notice_seconds)
     answered(gone, 404, "ITEM_UNKNOWN", fix="answer 404 ITEM_UNKNOWN for an item the catalogue has retired")
-
-
-def _notice_budget(platform: Nodes) -> float:
-    """How long a check waits for a change notice to be applied: the norm's 60 s, or --wait (at least 3 s)."""
-    return min(limits().catalog_notice_seconds, max(platform.wait_seconds, 3.0))
 
 
 @contextmanager
@@ -155,7 +148,7 @@ def _changed_days(platform: Nodes, raw: httpx.Client, target: Target, item: dict
 
 def _guide_days(platform: Nodes, raw: httpx.Client, target: Target, code: str, wanted: int) -> tuple[object, float]:
     """The guide's promised_days once it shows `wanted` or the budget ran out; and the budget."""
-    budget = _notice_budget(platform)
+    budget = platform.notice_seconds
     shown = platform.wait_for(
         lambda: (body_of(_guide(raw, target, code)) or {}).get("promised_days"), lambda days: days == wanted, budget
     )
@@ -228,7 +221,7 @@ def test_a_change_of_materials_is_applied_to_the_guide_and_new_applications(
     code = str(item["item_code"])
     answered(_guide(raw, target, code), 200, fix="serve the guide of every active item of the catalogue (CAT-01)")
     changed = platform.change_item(code, materials=[*item["materials"], ADDED_MATERIAL])
-    budget = _notice_budget(platform)
+    budget = platform.notice_seconds
     shown = platform.wait_for(
         lambda: (body_of(_guide(raw, target, code)) or {}).get("materials"),
         lambda materials: materials == changed["materials"],
@@ -290,7 +283,7 @@ def test_a_retirement_refuses_new_applications_and_keeps_those_filed(
             and (d.get("body") or {}).get("item_code") == code
         ],
         bool,
-        _notice_budget(platform) + SLOW_CATALOGUE,
+        platform.notice_seconds + SLOW_CATALOGUE,
     )
     where = f"POST /yzw/v1/catalog/notifications (retired {code})"
     if not notices:
@@ -317,7 +310,7 @@ def test_a_retirement_refuses_new_applications_and_keeps_those_filed(
             "answer the notice at once and fetch the item in the background",
             where,
         )
-    platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, _notice_budget(platform))
+    platform.wait_for(lambda: _guide(raw, target, code), lambda a: a.status_code == 404, platform.notice_seconds)
     for version in (item["version"] + 1, item["version"]):  # the retired version, and the one filed before
         later = {**scenario.application(), "item_code": code, "item_version": version}
         answered(

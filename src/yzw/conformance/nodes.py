@@ -15,6 +15,7 @@ from yzw.client import trusted
 from yzw.conformance.evidence import Evidence
 from yzw.conformance.operator import Operator
 from yzw.run.target import Target
+from yzw.spec.limits import limits
 from yzw.spec.xml import from_xml, parse_xml
 
 T = TypeVar("T")
@@ -55,6 +56,12 @@ class Nodes:
         self._call("POST", self.target.province_url + "/_mock/reset", params=self.own)
 
     # waiting ------------------------------------------------------------------------------------------------
+    @property
+    def notice_seconds(self) -> float:
+        """How long a change notice may take to be applied: CAT-03's 60 s, whatever --wait says (a system that
+        applies it at second 59 is in time; a fast one costs nothing, `wait_for` returns when it holds)."""
+        return limits().catalog_notice_seconds
+
     def wait_for(self, read: Callable[[], T], done: Callable[[T], bool], budget: float | None = None) -> T:
         """Read until `done` holds or the budget (default: --wait) runs out; the last reading either way.
 

@@ -13,7 +13,6 @@ import hashlib
 import hmac as std_hmac
 import html
 import json
-import math
 import re
 import secrets
 import time
@@ -917,25 +916,8 @@ def _window_over_a_datetime(request: Presented) -> Rejection | None:
     return None
 
 
-def _timestamp_as_a_number(request: Presented) -> Rejection | None:
-    """Header syntax as JavaScript's `Number(stamp)` with a NaN check: `1796461773.5` (or `1.79e9`) is a number
-    within the window, so a fraction of a second is taken as Unix seconds (SIG-02)."""
-    try:
-        seconds = float(request.header(HEADER_TIMESTAMP))
-    except ValueError:
-        seconds = float("nan")
-    if math.isnan(seconds) or not NONCE_SYNTAX.fullmatch(request.header(HEADER_NONCE)):
-        return Rejection("SIGNATURE_INVALID", "the timestamp is not a number, or the nonce breaks its syntax")
-    if abs(request.now - seconds) > TIMESTAMP_WINDOW:
-        return Rejection("TIMESTAMP_EXPIRED", f"timestamp {seconds} is more than {TIMESTAMP_WINDOW} s from now")
-    return None
-
-
 _timestamp_overflows = _verified_in(
     headers_present, app_known, header_syntax, _window_over_a_datetime, signature_matches, nonce_fresh
-)
-_fractional_timestamp_taken = _verified_in(
-    headers_present, app_known, _timestamp_as_a_number, signature_matches, nonce_fresh
 )
 
 
@@ -4482,15 +4464,6 @@ def _rectification_params_first(system: ReferenceSystem, case_no: str, params: d
     one_per_bad_review(system, case_no, params)
 
 
-def _rectification_level_first(system: ReferenceSystem, case_no: str, params: dict[str, Any]) -> None:
-    """EVAL-02 broken: the review is found by its evaluation_id alone and its level judged before its case, so a
-    good review of another case is 409 STATE_INVALID instead of 422 EVALUATION_UNKNOWN."""
-    row = system.store.one("SELECT level FROM reviews WHERE evaluation_id = ?", str(params.get("evaluation_id") or ""))
-    if row is not None and row[0] > 2:  # levels 3 to 5 are good reviews
-        raise ApiError(409, "STATE_INVALID", f"a level {row[0]} review gets no rectification (EVAL-02)")
-    one_per_bad_review(system, case_no, params)
-
-
 # cold review round 2, item b8: the evaluation level's lower bound (issue 13)
 def _level_capped_above_only(case_no: str, params: dict[str, Any]) -> dict[str, Any]:
     """EVAL-01 broken: the level is checked with `if level > 5` only, so a level 0 or -1 is taken (200) and
@@ -4659,11 +4632,6 @@ def _members_defaulted(system: ReferenceSystem, document: Any, findings: list[Fi
                 document[member] = default
                 findings = [f for f in findings if f.path != f"/{member}"]
     return findings
-
-
-def _first_violation_only(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
-    """APP-02 broken: the validator fails fast: it stops at the first violation, so details name one of several."""
-    return findings[:1]
 
 
 def _item_resolved_first(system: ReferenceSystem, document: Any, findings: list[Finding]) -> list[Finding]:
@@ -5650,7 +5618,6 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "bz-answer-names-the-notice": {"driver_answer": _notice_id_as_event_id},
     # cold review round 2, item b7: rectify's errors in the norm's order (issue 13)
     "rectification-params-first": {"rectifiable": _rectification_params_first},
-    "rectification-level-first": {"rectifiable": _rectification_level_first},
     # cold review round 2, item b8: the evaluation level's lower bound (issue 13)
     "evaluation-level-capped-above-only": {"evaluation_of": _level_capped_above_only},
     # cold review round 2, item b10: one FK per notice_id, not per card (issue 13)
@@ -5674,12 +5641,10 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "logout-model-strict": {"body_parser": _strict_logout_model},
     # review 1 item 12: absurd timestamps, malformed session cookies, driver params of another type (issue 13)
     "timestamp-overflows-a-datetime": {"signature_check": _timestamp_overflows},
-    "timestamp-read-as-a-number": {"signature_check": _fractional_timestamp_taken},
     "session-cookie-pasted-into-sql": {"session_user": _session_sql_concatenated},
     "driver-params-of-any-type": {"schema_step": _driver_params_untyped},
     # cold review round 2 (issue 13), review2-b item 1: APP-02 on every required member, two violations, 400 first
     "form-and-materials-defaulted": {"schema_check": _members_defaulted},
-    "schema-fail-fast": {"schema_check": _first_violation_only},
     "item-resolved-before-schema": {"schema_check": _item_resolved_first},
     # cold review round 2 (issue 13), review2-b item 2: APP-01 / MSG-03, a typed form, an empty contact phone
     "form-values-text-only": {"schema_check": _schema_refusing("/form", "form values must be strings", _form_of_texts)},
