@@ -826,20 +826,22 @@ def test_every_legal_person_kind_is_taken_and_a_persons_kind_ignored(scenario: S
 
 @pytest.mark.requirement("APP-03", clauses=["APP-03.1"])
 def test_an_item_of_another_department_is_refused(scenario: Scenario, platform: Nodes, target: Target) -> None:
-    other = next(
-        (
-            i
-            for i in platform.catalogue()
-            if i["dept"]["uscc"] != target.registration.dept_uscc and i["status"] == "active"
-        ),
-        None,
-    )
-    if other is None:
+    """An active item of each other department the catalogue holds (one per USCC, whether it sorts before or after
+    the own one) is refused 422 ITEM_UNKNOWN: the department is the own one exactly."""
+    others: dict[str, dict[str, Any]] = {}
+    for i in platform.catalogue():
+        if i["dept"]["uscc"] != target.registration.dept_uscc and i["status"] == "active":
+            others.setdefault(str(i["dept"]["uscc"]), i)
+    if not others:
         pytest.skip("not-applicable: the catalogue holds no item of another department")
-    application = {**scenario.application(), "item_code": other["item_code"], "item_version": other["version"]}
-    answered(
-        scenario.submit(application), 422, "ITEM_UNKNOWN", fix="take only active catalogue items of the own department"
-    )
+    for uscc, other in sorted(others.items()):
+        application = {**scenario.application(), "item_code": other["item_code"], "item_version": other["version"]}
+        answered(
+            scenario.submit(application),
+            422,
+            "ITEM_UNKNOWN",
+            fix=f"take only active catalogue items of the own department: {other['item_code']} is of {uscc}",
+        )
 
 
 @pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.2", "APP-04.4", "APP-04.5", "APP-04.6", "APP-04.7"])

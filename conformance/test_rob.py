@@ -39,6 +39,8 @@ GARBLED_FORMS = {  # ROB-01: "an answer that is not the norm's", JSON or not
     f"{GARBLED} (a gateway's JSON envelope)": (GATEWAY_ENVELOPE, "application/json"),
     f"{GARBLED} (a proxy's HTML page)": (GATEWAY_PAGE, "text/html"),
 }
+LOOKALIKE = "answers 500 with a body that reads like a valid status"  # ROB-01: a 5xx, whatever its body says
+LOOKALIKE_STATUS = '{"status":"valid"}'  # the library's answer in shape (LIC-02), under a 500: still unreachable
 TOKEN = "/idp/v1/oauth/token"
 OUTAGE_FIX = (
     "when a platform service the request needs fails (5xx, no answer within the call budget, an answer that is not "
@@ -265,6 +267,8 @@ def _down(platform: Nodes, path: str, outage: str) -> None:
     elif outage in GARBLED_FORMS:
         body, media = GARBLED_FORMS[outage]
         platform.misanswer_next(path, body, LIBRARY_DOWN_CALLS, content_type=media)
+    elif outage == LOOKALIKE:
+        platform.misanswer_next(path, LOOKALIKE_STATUS, LIBRARY_DOWN_CALLS, status=500)
     else:
         platform.fail_next(path, int(outage.removeprefix("answers ")), LIBRARY_DOWN_CALLS, node="province")
 
@@ -367,15 +371,17 @@ def test_a_catalogue_outage_gives_503_and_keeps_nothing(
 def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
     scenario: Scenario, platform: Nodes, driver: Driver
 ) -> None:
-    """The library answers 5xx (500, 502, 503, 504 in turn) to every verification, drops every connection, answers only
-    after the call budget, then answers 200 with a gateway's envelope instead of a status: each time `accept` answers
-    503 DEPENDENCY_UNAVAILABLE and decides nothing (no BZ: the license is not missing, the library is); once it answers
-    again, the case is accepted."""
+    """The library answers 5xx (500, 502, 503, 504 in turn, and a 500 whose body reads like a `valid` status) to every
+    verification, drops every connection, answers only after the call budget, then answers 200 with a gateway's
+    envelope instead of a status: each time `accept` answers 503 DEPENDENCY_UNAVAILABLE and decides nothing (no BZ:
+    the license is not missing, the library is; a 5xx is not an answer, whatever its body); once it answers again,
+    the case is accepted."""
     scenario.use(LICENSE_MATERIAL)
     application = scenario.application()
     answered(scenario.submit(application), TAKEN, fix="take a valid application")
     number = application["application_no"]
     ways = [way for family in EVERY_WAY for way in _each(family)]
+    ways.insert(len(FIVE_XX), LOOKALIKE)  # after the plain 5xx: a body is no answer under a 5xx (ROB-01)
     for outage in ways:
         _down(platform, VERIFY, outage)
         answer = seen(driver.act("accept", number), "answered accept")
