@@ -549,8 +549,8 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
     state does not allow, nothing pushed). A: no suspension before SL; while it waits for supplements no
     accept and no second BZ (BZJ first); a card notice's FK takes the application's next seq; no resume
     without a suspension; while suspended no second suspension, no advance and no complete, yet a card
-    notice gets its FK; a resume goes on from the suspended phase; withdraw on a suspended case; nothing
-    after CH.
+    notice gets its FK; a second suspension right after a resume; a resume (also the second) goes on from
+    the suspended phase; withdraw on a suspended case; nothing after CH.
     B: withdrawn before acceptance. C: completed and delivered: no suspension, no withdrawal, yet a notice
     gets its FK; no second delivery."""
     files = [m["material_code"] for m in scenario.item["materials"] if m["required"] and "license_type" not in m]
@@ -581,7 +581,11 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
     _not_allowed(scenario, "advance", a, "a review step right after GQ (resume first)")
     _not_allowed(scenario, "complete", a, "BJ on a suspended case (resume first)", {"result": "approved"})
     driven.append(scenario.driver.act("resume", a))
-    scenario.driver.act("advance", a)
+    driven += [  # GQ HF may repeat in a phase
+        _allowed(scenario, "suspend", a, "a second GQ right after HF", dict(WINDING)["suspend"]),
+        _allowed(scenario, "resume", a, "HF after the second GQ", {}),
+    ]
+    _allowed(scenario, "advance", a, "the review goes on after two suspensions of its CB phase", {})
     driven.append(scenario.driver.act("suspend", a, **dict(WINDING)["suspend"]))
     withdrawn = {"reason": "申请人撤回"}
     driven.append(_allowed(scenario, "withdraw", a, "CH on a suspended case (after an unresumed GQ)", withdrawn))
@@ -595,7 +599,7 @@ def test_the_driver_allows_what_the_order_allows_and_refuses_the_rest(
     sd = _came(scenario, c["application_no"], "SD")
     _noticed(scenario, sut, target, str(sd.event.get("case_no")))
     walks = {
-        a: [*wanted_a, "SL", "CB", "GQ", "HF", "SH", "GQ", "CH"],
+        a: [*wanted_a, "SL", "CB", "GQ", "HF", "GQ", "HF", "SH", "GQ", "CH"],
         b: ["CH"],
         c["application_no"]: list(FULL_CASE),
     }
