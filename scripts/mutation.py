@@ -121,10 +121,10 @@ def run_module(name: str, path: str, chapters: list[str], sample: int, seed: int
         )
         for worker, test, line, operator, diff in rows:
             tally.mutants += 1
-            if (source[int(line) - 1].strip(), operator) in equivalent:
+            if str(test).lower().endswith("killed"):  # killed first: an equivalent entry keys a line and an
+                tally.killed += 1  # operator, and another mutant of that pair may be killed
+            elif (source[int(line) - 1].strip(), operator) in equivalent:
                 tally.equivalent += 1
-            elif str(test).lower().endswith("killed"):
-                tally.killed += 1
             elif str(worker).lower().endswith(("abnormal", "timeout")) or "timeout" in str(test).lower():
                 tally.timed_out += 1
             else:
