@@ -59,7 +59,8 @@ def test_an_xml_application_is_taken_and_xml_errors_are_answered_in_xml(
 
 
 @pytest.mark.requirement(
-    "MSG-01", clauses=["MSG-01.5", "MSG-01.6", "MSG-01.7", "MSG-01.8", "MSG-01.12", "MSG-01.14", "MSG-01.16"]
+    "MSG-01",
+    clauses=["MSG-01.5", "MSG-01.6", "MSG-01.7", "MSG-01.8", "MSG-01.11", "MSG-01.12", "MSG-01.14", "MSG-01.16"],
 )
 def test_xml_errors_follow_the_mapping_and_xml_supplements_are_taken(
     scenario: Scenario, driver: Driver, target: Target, sut: SignedClient
@@ -89,6 +90,16 @@ def test_xml_errors_follow_the_mapping_and_xml_supplements_are_taken(
     scenario.pushed(number, "BZ")
     more = sut.request("POST", f"{url}/{number}/supplements", content=supplements, headers=XML)
     answered(more, 200, fix="take supplements in the XML form (root supplements) from a registered xml system")
+    bzj = scenario.pushed(number, "BZJ")  # what was read from the XML: the material of its one item element
+    supplied = [m.get("material_code") for m in (bzj.event.get("payload") or {}).get("materials") or []]
+    if files[0]["material_code"] not in supplied:
+        raise Violation(
+            "the materials of XML supplements were not read",
+            f"the BZJ listing {files[0]['material_code']}, the material sent as one item element of materials",
+            supplied,
+            "read an XML array from its item elements, one per entry (materials/item)",
+            f"the BZJ of {number} after XML supplements",
+        )
 
 
 def _xml_error_mapped(answer: httpx.Response) -> None:
@@ -864,7 +875,8 @@ def test_every_endpoint_refuses_malformed_and_mistyped_bodies(
             answer,
             413,
             "PAYLOAD_TOO_LARGE",
-            fix="count the bytes as they are read, not only the Content-Length: a chunked body over 10 MiB is 413",
+            fix="count the bytes as they are read, not only the Content-Length: a chunked body over "
+            f"{limits().max_body_bytes} bytes is 413",
         )
     endpoints = {
         "a catalogue change notice": "/yzw/v1/catalog/notifications",

@@ -1374,7 +1374,7 @@ def test_fault_forged_application_kept(platform_nodes: RunningPlatform, with_fau
 def test_fault_supplements_unsigned(with_fault: Start) -> None:
     reference = with_fault("supplements-unsigned")
     answer = _unsigned_post(reference, UNKNOWN_STATUS + "/supplements", {"materials": []})
-    assert answer.status_code == 400  # judged, not refused 401
+    assert (answer.status_code, answer.json()["code"]) == (404, "APPLICATION_UNKNOWN")  # judged, not refused 401
 
 
 def test_fault_catalog_notices_unsigned(with_fault: Start) -> None:

@@ -2323,7 +2323,7 @@ def _trailing_newline(method: str, path: str, raw_query: str | bytes, stamp: str
 
 
 def _under(*prefixes: str) -> Callable[[str], bool]:
-    return lambda path: path.startswith(prefixes)
+    return lambda path: any(prefix in path for prefix in prefixes)  # behind a gateway path too (/gw/zj/idp/…)
 
 
 def _token_request(grant_type: str = "client_credentials", *, as_json: bool = False, bearer: bool = False) -> Any:
@@ -4229,7 +4229,9 @@ def _nonce_with_its_timestamp(request: Presented) -> Rejection | None:
     """The replay store keyed by nonce and timestamp together: the same nonce with a new timestamp is fresh."""
     app_id, nonce = request.header(HEADER_APP_ID), request.header(HEADER_NONCE)
     if not request.nonces.claim(app_id, f"{nonce}@{request.header(HEADER_TIMESTAMP)}"):
-        return Rejection("NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last 600 s")
+        return Rejection(
+            "NONCE_REPLAYED", f"nonce {nonce!r} was used by {app_id} in the last {limits().nonce_window_seconds:g} s"
+        )
     return None
 
 
@@ -4705,7 +4707,7 @@ async def _size_of_content_length(request: Request) -> bytes:
     whole (and refused later for something else)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits().max_body_bytes:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", "the body is over 10 MiB")
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is over {limits().max_body_bytes} bytes")
     return await request.body()
 
 
