@@ -31,6 +31,7 @@ from yzw.run.target import SIGNATURE_CODES, Target
 from yzw.spec import validate
 from yzw.spec.events import status_after
 from yzw.spec.limits import limits
+from yzw.spec.schemas import schema_documents
 
 EXCHANGE = "/exchange/v1/events"
 
@@ -328,16 +329,8 @@ def _schema_cases(scenario: Scenario) -> dict[str, tuple[dict[str, Any], str]]:
     return cases | _required_member_cases(scenario)
 
 
-REQUIRED_MEMBERS = (  # APP-01's required top-level members (application_no: ROB-01's malformed-number cases)
-    "item_code",
-    "item_version",
-    "division_code",
-    "channel",
-    "submitted_at",
-    "applicant",
-    "form",
-    "materials",
-    "delivery",
+REQUIRED_MEMBERS = tuple(  # APP-01's required top-level members (application_no: ROB-01's malformed-number cases)
+    member for member in schema_documents()["application"]["required"] if member != "application_no"
 )
 
 

@@ -461,15 +461,7 @@ def test_json_answers_are_labelled_application_json(
         "a refused signature": raw.get(f"{target.base_url}{APPLICATIONS}/{application['application_no']}"),
     }
     for what, answer in answers.items():
-        received = answer.headers.get("content-type", "").split(";")[0].strip().lower()
-        if received != "application/json":
-            raise Violation(
-                f"a JSON answer ({what}) is not labelled application/json",
-                "Content-Type application/json (MSG-01)",
-                f"{answer.status_code} {received or 'no media type'}",
-                "label every JSON answer application/json, errors included",
-                where_of(answer),
-            )
+        _label_is_json(answer, what, fix="label every JSON answer application/json, errors included")
 
 
 @pytest.mark.requirement("MSG-03", clauses=["MSG-03.2", "MSG-03.3", "MSG-03.4", "MSG-03.6", "MSG-03.7", "MSG-03.10"])
@@ -1059,14 +1051,22 @@ def _labelled_json(answer: httpx.Response | None, what: str) -> None:
     """MSG-01: a 2xx JSON answer is labelled application/json (its body is its chapter's to judge)."""
     if answer is None or not 200 <= answer.status_code < 300 or not answer.content:
         return
+    _label_is_json(
+        answer,
+        what,
+        fix="label every JSON answer application/json: the health, session and guide answers, the supplements' "
+        "and the driver's answers too (not a framework's own type such as an actuator's)",
+    )
+
+
+def _label_is_json(answer: httpx.Response, what: str, *, fix: str) -> None:
     received = answer.headers.get("content-type", "").split(";")[0].strip().lower()
     if received != "application/json":
         raise Violation(
             f"a JSON answer ({what}) is not labelled application/json",
             "Content-Type application/json (MSG-01)",
             f"{answer.status_code} {received or 'no media type'} {answer.text[:120]!r}",
-            "label every JSON answer application/json: the health, session and guide answers, the supplements' "
-            "and the driver's answers too (not a framework's own type such as an actuator's)",
+            fix,
             where_of(answer),
         )
 

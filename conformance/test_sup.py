@@ -124,6 +124,17 @@ def _evaluation(driver: Driver, case_no: str, level: int, judged: bool = True, *
     return body if isinstance(body, dict) else {}
 
 
+def _state_before_params(driver: Driver, case_no: str, evaluation: dict[str, object], what: str) -> None:
+    """§11: the state is judged before the params, so an empty action changes nothing to the 409."""
+    answered(
+        _rectify(driver, case_no, evaluation, action=""),
+        409,
+        "STATE_INVALID",
+        fix=f"judge the review's state before the params: {what} is 409 STATE_INVALID, its action empty or not "
+        "(norm §11)",
+    )
+
+
 def _rectify(
     driver: Driver, case_no: str, evaluation: dict[str, object], action: str = "已回访并整改"
 ) -> httpx.Response:
@@ -335,13 +346,7 @@ def test_a_rectification_of_a_bad_review_is_pushed(scenario: Scenario, driver: D
         )
     again = _rectify(driver, case_no, worst)
     answered(again, 409, "STATE_INVALID", fix="take one rectification per bad review; refuse a second (norm §11)")
-    answered(
-        _rectify(driver, case_no, worst, action=""),
-        409,
-        "STATE_INVALID",
-        fix="judge the review's state before the params: a second rectify is 409 STATE_INVALID, its action empty "
-        "or not (norm §11)",
-    )
+    _state_before_params(driver, case_no, worst, "a second rectify")
     counts = platform.wait_for(
         lambda: [len(_rectifications_of(platform, e)) for e in (worst, bad)], lambda found: found == [1, 1]
     )
@@ -361,13 +366,7 @@ def test_a_good_review_gets_no_rectification(scenario: Scenario, driver: Driver,
     STATE_INVALID: the norm orders neither first)."""
     case_no, best = _evaluated(scenario, driver, 5, judged=False)
     _, _, other_case = scenario.case()
-    answered(
-        _rectify(driver, case_no, best, action=""),
-        409,
-        "STATE_INVALID",
-        fix="judge the review's state before the params: rectify of a level 5 review is 409 STATE_INVALID, its "
-        "action empty or not (norm §11)",
-    )
+    _state_before_params(driver, case_no, best, "rectify of a level 5 review")
     crossed = _rectify(driver, other_case, best)
     body = body_of(crossed)
     as_state = (crossed.status_code, body.get("code") if isinstance(body, dict) else None) == (409, "STATE_INVALID")
