@@ -177,6 +177,8 @@ def test_a_key_made_now_is_published_and_signs_the_next_validation(system: Syste
     key = next(k["public_key"] for k in keys if k["kid"] == record["kid"])
     assert sm2_verify(key, record["user"], record["issued_at"], record["signature"])
     assert _validate(system, _login(system)).json()["kid"] in before
+    httpx.post(system.urls["province"] + "/_mock/flags", json={"latest_key": 1}).raise_for_status()
+    assert _validate(system, _login(system)).json()["kid"] == record["kid"]  # the key made last, once more
 
 
 def test_the_province_is_served_under_its_gateway_prefix_and_signatures_cover_it(system: System) -> None:

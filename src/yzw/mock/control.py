@@ -26,7 +26,16 @@ from yzw.spec.catalogue import check_items
 from yzw.spec.monitoring import department_report
 from yzw.sut import PlatformGrant, Registration
 
-FLAGS = ("forge_signature", "use_ticket", "expire_ticket", "refuse_license", "short_token", "rotate_key", "new_key")
+FLAGS = (
+    "forge_signature",
+    "use_ticket",
+    "expire_ticket",
+    "refuse_license",
+    "short_token",
+    "rotate_key",
+    "new_key",
+    "latest_key",
+)
 
 
 def _json(call: Call) -> dict[str, Any]:
