@@ -120,9 +120,9 @@ def _observe(db: Db, node: NodeSpec, event: dict[str, Any], origin: str) -> None
     case = json.loads(row[0]) if row else new_case(event, origin)
     apply(case, event)
     db.execute(
-        "INSERT INTO cases (node, application_no, next_check, body) VALUES (?, ?, 0, ?) ON CONFLICT (node, "
-        "application_no) DO UPDATE SET body = excluded.body, next_check = 0",
-        (node.name, key, json.dumps(case, ensure_ascii=False)),
+        "INSERT INTO cases (node, application_no, next_check, body) VALUES (?, ?, ?, ?) ON CONFLICT (node, "
+        "application_no) DO UPDATE SET body = excluded.body, next_check = excluded.next_check",
+        (node.name, key, supervision.first_check(case), json.dumps(case, ensure_ascii=False)),
     )
     if event["step"] == "BJ":
         supervision.revoke_if_in_time(db, node, case, event)

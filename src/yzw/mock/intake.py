@@ -232,7 +232,7 @@ UPSERT_HISTORIES = (
 )
 UPSERT_CASES = (
     "INSERT INTO cases (node, application_no, next_check, body) VALUES {} ON CONFLICT (node, application_no) "
-    "DO UPDATE SET body = excluded.body, next_check = 0"
+    "DO UPDATE SET body = excluded.body, next_check = excluded.next_check"
 )
 INSERT_OUTBOX = "INSERT INTO outbox (node, target, body) VALUES "
 
@@ -241,7 +241,9 @@ def _write(db: Db, batch: _Batch) -> None:
     """One multi-row statement per table (the histories and cases as they stand after the chunk)."""
     node = batch.node.name
     histories = [(node, n, _state(batch.histories[n])) for n in sorted(batch.changed_histories)]
-    cases = [(node, n, 0, _json(batch.cases[n])) for n in sorted(batch.changed_cases)]
+    cases = [
+        (node, n, supervision.first_check(batch.cases[n]), _json(batch.cases[n])) for n in sorted(batch.changed_cases)
+    ]
     for sql, rows in (
         (INSERT_EVENTS + "{}", batch.events),
         (UPSERT_HISTORIES, histories),

@@ -119,6 +119,24 @@ def next_check(case: dict[str, Any], now: dt.datetime) -> float | None:
     return min(future) if future else None
 
 
+def first_check(case: dict[str, Any]) -> float | None:
+    """When the engine must first look at a case a new event changed (`cases.next_check`): the earliest moment a
+    card can become due on any clock, 0 for at once (a refusal without reason), None when no card can come.
+
+    Computed where the event is recorded, so that a tick reads only the cases whose moment has come (a case
+    opened today with its due day weeks away is not read and written back at the next tick)."""
+    if case.get("no_reason"):
+        return 0.0
+    if case.get("closed_at") or case.get("suspended_since") or not case.get("promised_due_at"):
+        return None
+    try:
+        due = due_day(case)
+        moments = _card_moments(due, int(case.get("promised_days") or 0), legal_day(case)) if due else ()
+    except CalendarYearMissing:
+        return 0.0  # the tick meets the same gap and records it
+    return min(moments) if moments else None
+
+
 @lru_cache(maxsize=4096)
 def _card_moments(due: dt.date, promised_days: int, legal: dt.date | None) -> tuple[float, ...]:
     """The starts of the days a card can become due: the warning day, the day after the due day, the day
