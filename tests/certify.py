@@ -23,6 +23,7 @@ from yzw.run.verdicts import NOT_APPLICABLE, PASS
 from yzw.sut import Registration
 
 log = logging.getLogger(__name__)
+PATIENT_WAIT = 15.0  # s: a second run of a fault whose requirement passed, on a loaded machine
 
 
 def pointed_record(reference: RunningReference) -> dict[str, Any]:
@@ -115,13 +116,19 @@ def judge_fault(
     """The self-test rule for one fault: a run (over `chapters`, all when empty) fails the fault's requirement
     and nothing but its declared collaterals; a concurrency fault fails nothing in a sequential run.
 
-    A failure outside the declared ones is confirmed by a second run before the test fails: the loop test runs
-    beside load tests on two cores, and a platform call slowed past ROB-01's budget by that load is not the
-    fault's doing. A collateral the fault really causes fails both runs; the first run's findings are shown."""
+    A requirement that passes is tried once more with a patient wait: a check waiting 3 s for a push ends
+    `not-applicable` when a loaded machine delays it. A failure outside the declared ones is confirmed by a
+    second run before the test fails: the loop test runs beside load tests on two cores, and a platform call
+    slowed past ROB-01's budget by that load is not the fault's doing. A collateral the fault really causes
+    fails both runs; the first run's findings are shown."""
     fault = catalogue()[name]
     allowed = set() if fault.under_load else {fault.requirement, *fault.also}
     run = certify(platform, folder, (name,), chapters, only=only)
     failed = not_passed(run)
+    if not fault.under_load and fault.requirement not in failed:  # a push later than the short wait on a loaded
+        log.warning("%s: %s passed; once more with a patient wait (load?)", name, fault.requirement)  # machine
+        run = certify(platform, folder, (name,), chapters, only=only, wait=PATIENT_WAIT)  # ends a check early
+        failed = not_passed(run)
     if not fault.under_load:
         assert fault.requirement in failed, findings(run, {fault.requirement}) or f"{fault.requirement} passed"
     if failed <= allowed:
