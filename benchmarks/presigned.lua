@@ -1,6 +1,6 @@
 -- wrk script: replay pre-signed requests (one line each: path \t headers \t method \t body), every one once.
--- SIG-02 refuses a nonce seen twice, so each thread stops when its lines are used up: wrk then reports the
--- rate over the time they took.
+-- SIG-02 refuses a nonce seen twice, so each thread stops when its lines are used up. wrk still divides by the
+-- whole -d duration, so the caller prepares more requests than the run can send (bench_mock.py: twice the aims).
 local counter = 0
 
 function setup(thread)
