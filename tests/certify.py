@@ -106,6 +106,16 @@ def findings(conformance: Conformance, requirements: set[str]) -> str:
     )
 
 
+def verdicts(conformance: Conformance, requirement: str) -> str:
+    """Why a requirement passed: each of its tests with its verdict and message (a `not-applicable` says why)."""
+    lines = [
+        f"{test.name} [{test.verdict}] {test.message[:300]}".rstrip()
+        for test in conformance.results
+        if requirement in test.requirements
+    ]
+    return "\n".join([f"{requirement} passed:", *lines])
+
+
 def judge_fault(
     platform: RunningPlatform,
     folder: Path,
@@ -130,7 +140,7 @@ def judge_fault(
         run = certify(platform, folder, (name,), chapters, only=only, wait=PATIENT_WAIT)  # ends a check early
         failed = not_passed(run)
     if not fault.under_load:
-        assert fault.requirement in failed, findings(run, {fault.requirement}) or f"{fault.requirement} passed"
+        assert fault.requirement in failed, findings(run, {fault.requirement}) or verdicts(run, fault.requirement)
     if failed <= allowed:
         return
     first = findings(run, failed - allowed)

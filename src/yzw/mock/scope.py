@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from typing import Any
 
 from yzw.mock.catalog import load_demo_catalogue
 from yzw.mock.own_items import restore_own_items
@@ -70,10 +71,10 @@ def _forget_department(db: Db, dept: str, pushed: set[str]) -> None:
     """The department's events, histories, cases, cards, relay entries, the evaluations of its cases and the
     licenses it issued, at every node: a system started afresh numbers its cases (and so its licenses) again."""
     rows = db.execute("SELECT DISTINCT application_no, case_no FROM events WHERE dept_uscc = ?", (dept,)).fetchall()
-    numbers = [row[0] for row in rows]
-    _forget_evaluations(db, {row[1] for row in rows if row[1]})
+    numbers, cases = [row[0] for row in rows], {row[1] for row in rows if row[1]}
+    _forget_evaluations(db, cases)
     for license_id, body in db.execute("SELECT license_id, body FROM licenses").fetchall():
-        if (json.loads(body).get("issuer") or {}).get("uscc") == dept:
+        if _issued_by(dept, cases, license_id, json.loads(body)):
             db.execute("DELETE FROM licenses WHERE license_id = ?", (license_id,))
     numbers += [
         row[0]
@@ -108,6 +109,18 @@ def _pushed_numbers(platform: Platform, app_id: str) -> set[str]:
                 text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
                 found.update(a or b for a, b in NUMBER_IN_BODY.findall(text))
     return found
+
+
+def _issued_by(dept: str, cases: set[str], license_id: str, license_: dict[str, Any]) -> bool:
+    """Whether the department issued the license: its issuer, the issuer part of its license_id (CODE-07) or its
+    case. A faulty system's license naming another issuer, or none, is still its own: kept, its license_id would
+    come again from the restarted system (the same case number) and the library refuse it as a conflict."""
+    issuer = license_.get("issuer")
+    return (
+        (isinstance(issuer, dict) and issuer.get("uscc") == dept)
+        or dept in license_id.split(".")
+        or license_.get("case_no") in cases
+    )
 
 
 def _forget_evaluations(db: Db, case_numbers: set[str]) -> None:
