@@ -109,18 +109,21 @@ def test_a_reset_forgets_every_license_its_system_issued_whatever_issuer_it_name
     it, or the restarted system's next license under the same license_id (the same case number) meets a
     conflict."""
     system = register(shared, seed=5)
-    library = shared.urls["province"] + "/license/v1/licenses"
-    county = {"name": "杭州市西湖区人民政府", "uscc": "11330106002482000B"}
-    license_ = system.factory.license() | {"issuer": county}  # its license_id names the department
-    others = system.factory.license() | {"license_id": system.factory.fake.license_id()}  # another issuer's
-    others["issuer"] = {"name": "某局", "uscc": others["license_id"].split(".")[6]}
-    for issued in (license_, others):
-        assert system.client.request("POST", library, json=issued).status_code == 201
-    _control(shared, "POST", "/_mock/reset", params={"app_id": system.record["app_id"]})
-    again = system.client.request("POST", library, json=license_ | {"name": "另一个证照"})
-    assert again.status_code == 201, again.text
-    kept = system.client.request("POST", library, json=others)
-    assert kept.status_code == 200, kept.text  # the same content again: still held
+    try:
+        library = shared.urls["province"] + "/license/v1/licenses"
+        county = {"name": "杭州市西湖区人民政府", "uscc": "11330106002482000B"}
+        license_ = system.factory.license() | {"issuer": county}  # its license_id names the department
+        others = system.factory.license() | {"license_id": system.factory.fake.license_id()}  # another issuer's
+        others["issuer"] = {"name": "某局", "uscc": others["license_id"].split(".")[6]}
+        for issued in (license_, others):
+            assert system.client.request("POST", library, json=issued).status_code == 201
+        _control(shared, "POST", "/_mock/reset", params={"app_id": system.record["app_id"]})
+        again = system.client.request("POST", library, json=license_ | {"name": "另一个证照"})
+        assert again.status_code == 201, again.text
+        kept = system.client.request("POST", library, json=others)
+        assert kept.status_code == 200, kept.text  # the same content again: still held
+    finally:
+        system.client.close()
 
 
 def test_a_fault_for_one_system_spares_the_others_calls(shared: RunningPlatform, vendor: Registration) -> None:

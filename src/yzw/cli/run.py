@@ -109,6 +109,9 @@ def certify(options: RunOptions, registration: Registration | None = None) -> in
         out.print(
             f"Certifying [bold]{conformance.target.app_id}[/] at {conformance.target.base_url} against YZW-NORM-2026 …"
         )
+        warning = conformance.calendar_warning()
+        if warning:
+            out.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
         for waiver in options.waivers:
             why = waiver.not_in_force(today_cn())
             out.print(

@@ -15,21 +15,22 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 DATETIME_FORMAT = "YYYY-MM-DDThh:mm:ss+08:00, e.g. 2026-11-28T09:30:00+08:00"
 
 
-_today_cache: tuple[float, dt.date] = (0.0, dt.date.min)
+_today_cache: tuple[float, float, dt.date] = (0.0, 0.0, dt.date.min)
 
 
 def today_cn() -> dt.date:
     """Today's date at +08:00: the day that numbers and birth dates are judged against.
 
-    Cached until the next midnight +08:00, since validators ask for it on every value.
+    Cached for the day +08:00 it is, since validators ask for it on every value (a clock set back, as a test's
+    time travel or a stepped clock does, leaves that day too).
     """
     global _today_cache  # noqa: PLW0603 - a one-value cache keyed by the clock
     now = time.time()
-    if now >= _today_cache[0]:
+    if not _today_cache[0] <= now < _today_cache[1]:
         today = dt.datetime.fromtimestamp(now, CN_TZ).date()
-        midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), CN_TZ).timestamp()
-        _today_cache = (midnight, today)
-    return _today_cache[1]
+        start = dt.datetime.combine(today, dt.time(), CN_TZ).timestamp()
+        _today_cache = (start, start + 86400, today)  # +08:00 keeps no daylight saving: a day is 86,400 s
+    return _today_cache[2]
 
 
 def yyyymmdd(text: str) -> dt.date | None:

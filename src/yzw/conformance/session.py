@@ -8,9 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
-from yzw.codes.times import CN_TZ
+from yzw.client import trusted
+from yzw.codes.calendar_reach import calendar_warning
+from yzw.codes.times import CN_TZ, today_cn
 from yzw.conformance.evidence import Evidence
 from yzw.report.write import write_reports
 from yzw.run.options import RunOptions
@@ -51,6 +54,16 @@ class Conformance:
         """A seed per test and run: a second run against the same system must not resend the first run's
         application numbers (they would be known already, and their cases decided)."""
         return zlib.crc32(f"{nodeid}@{self.started.isoformat()}".encode())
+
+    def calendar_warning(self) -> str | None:
+        """CODE-08: today's acceptances of the department's items that would count into a year the kit's
+        calendar lacks (a correct system refuses them), to be said before the run; None when there are none."""
+        try:
+            answer = httpx.get(self.target.province_url + "/_mock/catalog", timeout=10, verify=trusted())
+            items = answer.json()["items"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None  # the run itself says what is wrong with the platform
+        return calendar_warning(items, self.target.registration.dept_uscc, today_cn())
 
     def phase(
         self,
