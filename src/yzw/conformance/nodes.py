@@ -136,6 +136,15 @@ class Nodes:
     def catalogue(self) -> list[dict[str, Any]]:
         return list(self._call("GET", self.target.province_url + "/_mock/catalog")["items"])
 
+    def promised_days(self) -> list[int]:
+        """The promised_days of the department's active items (the counts its acceptances make)."""
+        dept = self.target.registration.dept_uscc
+        return [
+            int(item["promised_days"])
+            for item in self.catalogue()
+            if item["dept"]["uscc"] == dept and item["status"] == "active"
+        ]
+
     def change_item(self, item_code: str, **changes: Any) -> dict[str, Any]:
         return dict(self._call("POST", f"{self.target.province_url}/_mock/catalog/{item_code}", json=changes))
 

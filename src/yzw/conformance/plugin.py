@@ -206,11 +206,11 @@ def raw(evidence: Evidence) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def driver(target: Target, evidence: Evidence, operator: Operator | None) -> Iterator[Driver]:
+def driver(target: Target, evidence: Evidence, operator: Operator | None, platform: Nodes) -> Iterator[Driver]:
     """The system's §11 driver; without one an operator prompt, or `manual` under --profile ci."""
     chosen: Driver
     if target.driver_url:
-        chosen = HttpDriver(target, evidence)
+        chosen = HttpDriver(target, evidence, platform.promised_days)
     elif operator is None:
         chosen = ManualDriver()
     else:
