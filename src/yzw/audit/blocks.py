@@ -14,8 +14,8 @@ from typing import BinaryIO
 
 import polars as pl
 
-BLOCK = 3 << 20  # bytes read at once: about 6,000 common events, screened together
-WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() takes away: a line of only these is blank
+BLOCK = 4 << 20  # bytes read at once: about 8,000 common events, screened together (6 MiB: +25 MB a worker)
+BLANK = r"^[ \t\n\r\x0b\x0c]*$"  # what bytes.strip() takes away: a line of only these is blank
 
 
 @dataclass(frozen=True)
@@ -75,18 +75,16 @@ def lines(block: Block) -> pl.DataFrame:
     """The block's lines: line (text, null when not UTF-8), number, offset, size (bytes, without newline),
     blank; a trailing newline makes no line."""
     data = block.data[:-1] if block.data.endswith(b"\n") else block.data
+    raw = pl.Series("line", data.split(b"\n"), dtype=pl.Binary)  # Polars' str.split held ≈ 10x the block
     try:
-        texts = pl.Series("line", [data], dtype=pl.Binary).cast(pl.String).str.split("\n").explode()
-        sizes = texts.str.len_bytes().cast(pl.Int64)
+        texts = raw.cast(pl.String)
     except pl.exceptions.ComputeError:  # some line is not UTF-8: each decoded alone, those null
-        raw = data.split(b"\n")
-        texts = pl.Series("line", [_text(line) for line in raw], dtype=pl.String)
-        sizes = pl.Series([len(line) for line in raw], dtype=pl.Int64)
-    frame = pl.DataFrame({"line": texts, "size": sizes})
+        texts = pl.Series("line", [_text(line) for line in data.split(b"\n")], dtype=pl.String)
+    frame = pl.DataFrame({"line": texts, "size": raw.bin.size().cast(pl.Int64)})
     return frame.with_columns(
         (pl.int_range(pl.len(), dtype=pl.Int64) + block.first).alias("number"),
         ((pl.col("size") + 1).cum_sum() - pl.col("size") - 1 + block.offset).alias("offset"),
-        (pl.col("line").str.strip_chars(WHITESPACE) == "").fill_null(False).alias("blank"),
+        pl.col("line").str.contains(BLANK).fill_null(False).alias("blank"),
     )
 
 
