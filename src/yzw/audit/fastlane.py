@@ -95,8 +95,10 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
         ).alias("shape")
     )
     for column, name in _CODED:
-        screen.offer(name, frame[column].drop_nulls().head(64).to_list())
-    screen.offer("yzw-license-id", frame["license_texts"].explode().drop_nulls().head(64).to_list())
+        if name not in screen.placeholders:  # a few queries a batch saved once every format has one
+            screen.offer(name, frame[column].drop_nulls().head(64).to_list())
+    if "yzw-license-id" not in screen.placeholders:
+        screen.offer("yzw-license-id", frame["license_texts"].explode().drop_nulls().head(64).to_list())
     verdicts = {shape: screen.masked_verdict(shape) for shape in frame["shape"].drop_nulls().unique().to_list()}
     refused = _refused(frame)
     licenses = pl.col("license_texts").list.eval(pl.element().is_in(list(refused.get("yzw-license-id", ()))))

@@ -210,9 +210,13 @@ class Screen:
             no_case == "false" and "yzw-case-no" not in self.placeholders
         ):
             return False
-        tokens = {token: self.placeholders.get(name) for name, token in TOKENS.items()}
-        if not isinstance(payload, dict) or None in (tokens[v] for v in _tokens_in(payload)):
+        if not isinstance(payload, dict):
             return False
+        if "\x01" in text:  # tokens (every one starts so) back to their placeholders
+            tokens = {token: self.placeholders.get(name) for name, token in TOKENS.items()}
+            if None in (tokens[v] for v in _tokens_in(payload)):
+                return False
+            payload = {key: _untoken(value, tokens) for key, value in payload.items()}
         event = {
             "event_id": SOME,
             "application_no": self.placeholders["yzw-application-no"],
@@ -224,7 +228,7 @@ class Screen:
             "dept_uscc": self.placeholders["yzw-uscc"],
             "item_code": self.placeholders["yzw-item-code"],
             "handler": {"id": TEXT, "name": TEXT},
-            "payload": {key: _untoken(value, tokens) for key, value in payload.items()},
+            "payload": payload,
         }
         if no_arrival == "false":
             event["received_at"] = TEXT
