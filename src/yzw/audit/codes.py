@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 
 import polars as pl
 
+from yzw.codes.checksums import mod_37_36_check
 from yzw.codes.division import check_division
 from yzw.codes.identity import check_uscc
 from yzw.codes.lists import channel_digits
@@ -121,8 +122,6 @@ LICENSE = re.compile(
     r"1\.2\.156\.3005\.2\.([0-9A-Z]{18})[0-9]{3}\.([0-9A-Z]{18})\.([0-9A-Z]{1,32})\."
     r"((?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2}))\.([0-9A-Z])"
 )
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # CODE-07's MOD 37,36 alphabet
-INDEX = {char: position for position, char in enumerate(ALPHABET)}
 
 
 def surely_licenses(values: list[str] | pl.Series) -> list[str]:
@@ -134,31 +133,9 @@ def surely_licenses(values: list[str] | pl.Series) -> list[str]:
         if found is None or not (_uscc_passes(found[1]) and _uscc_passes(found[2])):
             continue
         type_code, issuer, serial, version = value[15:36], found[2], found[3], found[4]
-        if _mod_37_36(type_code + issuer + serial + version) == found[5]:
+        if mod_37_36_check(type_code + issuer + serial + version) == found[5]:
             sure.append(value)
     return sure
-
-
-def _mod_37_36(text: str) -> str:
-    """The check character as stdnum's mod_37_36.calc_check_digit computes it over ALPHABET (one table
-    look-up per character: the step below, precomputed in `_STEPS`)."""
-    check = len(ALPHABET) // 2
-    for char in text:
-        check = _STEPS[check][char]
-    return _CHECKS[check]
-
-
-def _steps() -> tuple[list[dict[str, int]], list[str]]:
-    """MOD 37,36's step from each state by each character, and the check character of each final state."""
-    modulus = len(ALPHABET)
-    steps = [
-        {char: (((check or modulus) * 2) % (modulus + 1) + INDEX[char]) % modulus for char in ALPHABET}
-        for check in range(modulus)
-    ]
-    return steps, [ALPHABET[(1 - ((check or modulus) * 2) % (modulus + 1)) % modulus] for check in range(modulus)]
-
-
-_STEPS, _CHECKS = _steps()
 
 
 @lru_cache(maxsize=1 << 12)
