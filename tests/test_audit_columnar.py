@@ -273,6 +273,52 @@ def test_the_fast_lane_never_passes_what_the_row_audit_refuses(tmp_path: Path, s
     assert _same([path]) > 20
 
 
+def _spoilt_materials(payload: dict[str, Any], rng: random.Random) -> None:
+    """Defects in the BZJ materials the fast lane masks (fastlane.MATERIALS), and members of the same names
+    where nothing constrains them."""
+    material = payload["materials"][0] if payload.get("materials") else {}
+    file = material.get("file") or {}
+    choice = rng.randrange(12)
+    if choice == 0:
+        file["sm3"] = rng.choice(("A" * 64, "0" * 63, "", 5))
+    elif choice == 1:
+        file["size"] = rng.choice((-1, 1.5, "5", 10**20, None, 0))
+    elif choice == 2:
+        (material if rng.random() < 0.5 else file)["name"] = rng.choice(("", 5, "x"))
+    elif choice == 3:
+        file["url"] = rng.choice((5, None, ""))
+    elif choice == 4:
+        material["material_code"] = rng.choice(("", 5))
+    elif choice == 5:
+        material.update(kind="license", license_id=rng.choice(("1.2.156.3005.2.x", "", "1.2.156.")))
+    elif choice == 6:
+        material["kind"] = rng.choice(("license", "paper"))
+    elif choice == 7:
+        payload["name"], payload["size"], payload["url"] = "", -1, 5  # members of the same names, unconstrained
+    elif choice == 8:
+        file.pop(rng.choice(("name", "size", "sm3", "url")), None)
+    elif choice == 9:
+        payload["materials"] = rng.choice(({}, "x", [5]))
+    elif choice == 10:
+        material["note"] = {"name": "", "sm3": "y", "size": -3}
+    else:
+        file["size"] = rng.choice((7, 12345678901234567))
+
+
+@pytest.mark.parametrize("seed", [23, 24])
+def test_masked_materials_judged_as_the_row_audit_judges_them(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    lines = []
+    for generated in _events(600, 0.05, seed):
+        event = copy.deepcopy(generated)
+        if event["step"] == "BZJ" and rng.random() < 0.8:
+            _spoilt_materials(event["payload"], rng)
+        lines.append(json.dumps(event, ensure_ascii=False))
+    path = tmp_path / "materials.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _same([path]) > 20
+
+
 def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
     fake, rng = make_faker(31), random.Random(31)
     good = [fake.license_id() for _ in range(300)]

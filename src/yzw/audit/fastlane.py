@@ -39,6 +39,16 @@ LAYOUT = (
     rf'(?:, ?"received_at": ?"(?P<rec>{S}+)")?\}}$'
 )
 LICENSE = rf'"(1\.2\.156\.{S}*)"'
+# BZJ's materials (screen._ASSUMED: material, file, sm3, name): each value its member's constraint passes swapped
+# for one that passes it too, so their masked records repeat. Wherever else in the payload such a member
+# stands, nothing constrains it; a license id anywhere is a token, judged by its code rule (as BJ's).
+MATERIALS = (
+    (r'"sm3": ?"[0-9a-f]{64}"', '"sm3": "' + "0" * 64 + '"'),
+    (r'"size": ?(?:0|[1-9][0-9]{0,14})([,}])', '"size": 0${1}'),
+    (rf'"url": ?"{S}*"', '"url": "x"'),
+    (rf'"name": ?"{S}+"', '"name": "x"'),
+    (rf'"material_code": ?"{S}+"', '"material_code": "x"'),
+)
 
 
 def _member(name: str, value: str = rf"{S}*") -> str:
@@ -50,37 +60,42 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
     frame = pl.DataFrame({"line": lines}).select(pl.col("line").str.extract_groups(LAYOUT).alias("m"))
     flat = ~pl.col("payload").str.slice(1).str.contains("{", literal=True)
     frame = frame.unnest("m").with_columns(  # fast: the layout, and what `surely_usable` asks of the number
-        ((pl.col("key").str.len_chars() == APPLICATION_NO_LENGTH) & (flat | ~pl.col("step").is_in(READ)))
+        (
+            (pl.col("key").str.len_chars() == APPLICATION_NO_LENGTH)
+            & (flat | ~pl.col("step").is_in(READ))
+            & pl.lit(screen.masking)  # its shapes are masked: while the masks do not hold, the slow lane judges
+        )
         .fill_null(False)
         .alias("fast"),
         pl.col("seq").cast(pl.Int64),
         (pl.col("step") == "SL").alias("sl"),
         (pl.col("step") == "BJ").alias("bj"),
     )
-    payload = pl.col("payload")
+    # each step's payloads alone (null elsewhere): a string function then reads only those rows
+    payload, bzj = pl.col("payload"), pl.col("step") == "BZJ"
+    sl, bj = pl.when("sl").then(payload), pl.when("bj").then(payload)
+    with_licenses = pl.when(pl.col("bj") | bzj).then(payload)
     frame = frame.with_columns(
-        pl.when("sl").then(payload.str.extract(_member("case_no"), 1)).alias("p_case"),
-        pl.when("sl").then(payload.str.extract(_member("application_no"), 1)).alias("p_number"),
-        pl.when("sl").then(payload.str.extract(_member("promised_due_at", TIME), 1)).alias("due"),
-        pl.when("bj").then(payload.str.extract(_member("result"), 1)).alias("result"),
-        pl.when(pl.col("step") == "SD").then(payload.str.extract(_member("method"), 1)).alias("method"),
-        pl.when("bj")
-        .then(payload.str.extract_all(LICENSE).list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2)))
+        sl.str.extract(_member("case_no"), 1).alias("p_case"),
+        sl.str.extract(_member("application_no"), 1).alias("p_number"),
+        sl.str.extract(_member("promised_due_at", TIME), 1).alias("due"),
+        bj.str.extract(_member("result"), 1).alias("result"),
+        pl.when(pl.col("step") == "SD").then(payload).str.extract(_member("method"), 1).alias("method"),
+        with_licenses.str.extract_all(LICENSE)
+        .list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2))
         .alias("license_texts"),
-        pl.when("bj")
-        .then(payload.str.extract(r'"licenses": ?\[([^\]]*)\]', 1).str.count_matches('"') // 2)
-        .alias("licenses"),
+        (bj.str.extract(r'"licenses": ?\[([^\]]*)\]', 1).str.count_matches('"') // 2).alias("licenses"),
     )
-    masked = (
-        pl.when("sl")
-        .then(
-            payload.str.replace_all(_member("case_no"), f'"case_no": "{TOKENS["yzw-case-no"]}"')
-            .str.replace_all(_member("application_no"), f'"application_no": "{TOKENS["yzw-application-no"]}"')
-            .str.replace_all(_member("promised_due_at", TIME), f'"promised_due_at": "{TOKENS["yzw-datetime"]}"')
-        )
-        .when("bj")
-        .then(payload.str.replace_all(LICENSE, f'"{TOKENS["yzw-license-id"]}"'))
-        .otherwise(payload)
+    materials: pl.Expr = pl.when(bzj).then(payload)
+    for pattern, value in MATERIALS:
+        materials = materials.str.replace_all(pattern, value)
+    masked = pl.coalesce(
+        sl.str.replace_all(_member("case_no"), f'"case_no": "{TOKENS["yzw-case-no"]}"')
+        .str.replace_all(_member("application_no"), f'"application_no": "{TOKENS["yzw-application-no"]}"')
+        .str.replace_all(_member("promised_due_at", TIME), f'"promised_due_at": "{TOKENS["yzw-datetime"]}"'),
+        bj.str.replace_all(LICENSE, f'"{TOKENS["yzw-license-id"]}"'),
+        materials.str.replace_all(LICENSE, f'"{TOKENS["yzw-license-id"]}"'),
+        payload,
     )
     frame = frame.with_columns(
         pl.concat_str(

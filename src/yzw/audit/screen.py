@@ -81,6 +81,41 @@ _ASSUMED: dict[str, Any] = {
     "event#/$defs/payload_GQ/properties/reason": {"type": "string"},
     "event#/$defs/payload_CH/properties/reason": {"type": "string"},
     "event#/$defs/payload_BYSL/properties/reason": {"type": "string"},
+    "event#/$defs/payload_BZJ": {
+        "type": "object",
+        "required": ["materials"],
+        "properties": {"materials": {"$ref": "common.schema.json#/$defs/materials"}},
+    },
+    "common#/$defs/materials": {"type": "array", "items": {"$ref": "#/$defs/material"}},
+    "common#/$defs/material": {
+        "type": "object",
+        "required": ["material_code", "name", "kind"],
+        "properties": {
+            "material_code": {"type": "string", "minLength": 1},
+            "name": {"$ref": "#/$defs/name"},
+            "kind": {"enum": ["file", "license"]},
+            "file": {"$ref": "#/$defs/file"},
+            "license_id": {"$ref": "#/$defs/license_id"},
+        },
+        "allOf": [
+            {"if": {"properties": {"kind": {"const": "file"}}, "required": ["kind"]}, "then": {"required": ["file"]}},
+            {
+                "if": {"properties": {"kind": {"const": "license"}}, "required": ["kind"]},
+                "then": {"required": ["license_id"]},
+            },
+        ],
+    },
+    "common#/$defs/file": {
+        "type": "object",
+        "required": ["name", "size", "sm3", "url"],
+        "properties": {
+            "name": {"$ref": "#/$defs/name"},
+            "size": {"type": "integer", "minimum": 0},
+            "sm3": {"$ref": "#/$defs/sm3"},
+            "url": {"type": "string"},
+        },
+    },
+    "common#/$defs/sm3": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
     "event#/$defs/payload_FK/properties": {
         "notice_id": {"type": "string", "minLength": 1},
         "explanation": {"type": "string"},
@@ -100,6 +135,7 @@ _MASKED = {
     "CH": ("reason",),
     "BYSL": ("reason",),
     "FK": ("notice_id", "explanation"),
+    "BZJ": ("materials",),  # the fast lane's masks (fastlane.MATERIALS)
 }
 
 
