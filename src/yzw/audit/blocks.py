@@ -1,8 +1,9 @@
-"""A byte range of a JSON Lines file read in large blocks of whole lines, split into lines in Polars.
+"""A byte range of a JSON Lines file read in large blocks of whole lines, handed to Polars as lines at once.
 
 Reading line by line cost the columnar audit a Python readline, a decode and list appends per line; here a
-block of a few MiB is read at once, checked as UTF-8 and split by Polars, and each line's number and byte
-offset follow from the lines' lengths. A line longer than `max_line` is reported with its size, as
+block of a few MiB is read at once, split by bytes.split, checked as UTF-8 by Polars in one cast (a block with
+a line that is not UTF-8 is decoded line by line, those lines null), and each line's number and byte offset
+follow from the lines' lengths. A line longer than `max_line` is reported with its size, as
 `reader.read_jsonl` does, and never held whole: memory stays flat whatever the file.
 """
 

@@ -1,18 +1,18 @@
 """`yzw audit` on both cores: records screened as they are read, spread over buckets by application, each
 bucket judged in columns. This process is one of the workers; one more is spawned per other core.
 
-Pass 1 reads the sources (a JSON Lines file in byte ranges, one per worker) and parses each line once: a
-line in the common layout takes the fast lane (`fastlane`: read by one regular expression in Polars, its
-shape judged per distinct masked record), any other the slow lane (parsed in Python, `screen.Screen.judge`);
-coded values are judged once per distinct value in batches (`codes`). It writes to the bucket of each
-record's application (a hash of application_no) the few members the rules and the KPIs read, and where its
-line starts in the file (`rows`; a few MiB of rows at a time, one stream per bucket: `buckets`). Unreadable
-lines become bad records at once. Pass 2 takes one bucket at a time per worker, so memory stays flat
-whatever the input: EVT-03 order, EVT-04 times and EVT-06 delays as Polars expressions (`order`). An
-application any of whose records the screen or those rules do not pass is judged again record by record
-from its lines, read again (`Audit.feed`, the row audit), so each bad record gets the exact reason, member
-and requirement it always had; the KPIs of the others are group-bys (`kpis`). The screen may flag a clean
-application (it then costs the row audit's time), never pass a bad one.
+Pass 1 reads the sources (a JSON Lines file in byte ranges, one per worker, each read in blocks of a few MiB
+split into lines by Polars: `blocks`) and parses each line once: a line in the common layout takes the fast
+lane (`fastlane`: read by one regular expression in Polars, its shape judged per distinct masked record), any
+other the slow lane (parsed in Python, `screen.Screen.judge`); coded values are judged once per distinct value
+in batches (`codes`). It writes to the bucket of each record's application (a hash of application_no) the few
+members the rules and the KPIs read, and where its line starts in the file (`rows`; a few MiB of rows at a
+time, one stream per bucket: `buckets`). Unreadable lines become bad records at once. Pass 2 takes one bucket
+at a time per worker, so memory stays flat whatever the input: EVT-03 order, EVT-04 times and EVT-06 delays as
+Polars expressions (`order`). An application any of whose records the screen or those rules do not pass is
+judged again record by record from its lines, read again (`Audit.feed`, the row audit), so each bad record
+gets the exact reason, member and requirement it always had; the KPIs of the others are group-bys (`kpis`).
+The screen may flag a clean application (it then costs the row audit's time), never pass a bad one.
 """
 
 from __future__ import annotations

@@ -4,9 +4,14 @@ A line whose text is an event laid out as systems write them (top-level members 
 escapes, one flat payload object, then received_at) is read by one regular expression, in Rust, with no
 JSON parser: the match itself proves which member each value is, and that each value is the plain string
 it reads. Its shape is judged once per distinct *masked* record (`screen.Screen.masked_verdict`): the unique
-members (ids, numbers, times, codes, names) are replaced by valid placeholders and their values judged by
-their code rules once per distinct value (`codes.failing`). Any other line takes the slow lane (parsed and
-screened in Python); a line the fast lane cannot vouch for is never passed, only sent on.
+members (ids, numbers, times, codes, names; BZJ's materials, `MATERIALS`) are replaced by valid placeholders
+and their values judged by their code rules once per distinct value (`codes.failing`). Any other line takes
+the slow lane (parsed and screened in Python); a line the fast lane cannot vouch for is never passed, only
+sent on, and while the masks do not hold (`screen.masks_hold`) every line takes the slow lane.
+
+Measured (one core, a generated dump): the regular expression costs ≈ 2.8 µs a line, of which a match
+without captures ≈ 1.6 and any scan of the line ≈ 0.9: reading the members otherwise would save little.
+What costs is what is unique per line: an SB's whole application validated, coded values judged.
 """
 
 from __future__ import annotations
