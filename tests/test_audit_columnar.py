@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from tests.audit_oracle import oracle_audit
 
-from yzw.audit.codes import NUMBERS, surely_licenses, surely_numbers
+from yzw.audit.codes import NUMBERS, surely_licenses, surely_numbers, surely_times
 from yzw.audit.columnar import audit_sources
 from yzw.codes.times import today_cn
 from yzw.fixtures import make_faker
@@ -328,6 +328,25 @@ def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
     values = good + bad + spoilt + odd
     sure = set(surely_licenses(values))
     assert sure == {value for value in values if format_problem("yzw-license-id", value) is None}
+
+
+def test_times_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
+    rng = random.Random(33)
+    parts = (
+        ("0000", "0001", "2024", "2026", "2100", "9999"),
+        ("00", "01", "02", "04", "12", "13"),
+        ("00", "01", "28", "29", "30", "31", "32"),
+        ("00", "23", "24"),
+        ("00", "59", "60"),
+        ("+08:00", "+08:00", "+09:00", "Z"),
+    )
+    values = []
+    for _ in range(3000):
+        year, month, day, hour, minute, second, zone = (rng.choice(parts[i]) for i in (0, 1, 2, 3, 4, 4, 5))
+        values.append(f"{year}-{month}-{day}T{hour}:{minute}:{second}{zone}")
+    values += ["2026-02-04T10:00:00+08:00\n", "２026-03-01T10:00:00+08:00", "2026-02-04 10:00:00+08:00", ""]
+    sure = set(surely_times(values))
+    assert sure == {value for value in values if format_problem("yzw-datetime", value) is None}
 
 
 @pytest.mark.parametrize("name", ["yzw-application-no", "yzw-case-no"])

@@ -109,12 +109,23 @@ def _day_passes(text: str, today: dt.date) -> bool:
 
 
 def surely_times(values: list[str] | pl.Series) -> pl.Series:
-    """The values that are CODE-08 times for sure: spelt +08:00 with whole seconds, and a real instant."""
+    """The values that are CODE-08 times for sure: spelt +08:00 with whole seconds (the spelling bounds the
+    time of day), on a real day (each distinct day judged once, not each value parsed)."""
     frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
-    parsed = pl.col("value").str.to_datetime(TIME_FORMAT, time_zone="UTC", strict=False)
-    year_one = pl.col("value").str.slice(0, 4) != "0000"  # Python's datetime starts at year 1, Polars' does not
-    shaped = pl.col("value").str.contains(SURE_TIME) & year_one
-    return frame.filter(shaped & parsed.is_not_null())["value"]
+    shaped = frame.filter(pl.col("value").str.contains(SURE_TIME))
+    day = pl.col("value").str.slice(0, 10)
+    days = [text for text in shaped.select(day.unique()).to_series().to_list() if _real_day(text)]
+    return shaped.filter(day.is_in(days))["value"]
+
+
+@lru_cache(maxsize=1 << 12)
+def _real_day(text: str) -> bool:
+    """YYYY-MM-DD of a day Python's datetime has (year 1 on: Polars' year 0 is none)."""
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 # CODE-07's layout as `check_license_id` reads it, ASCII digits only (Python's isdigit takes more: stricter)
