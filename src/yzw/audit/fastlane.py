@@ -73,35 +73,12 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
         .fill_null(False)
         .alias("fast"),
         pl.col("seq").cast(pl.Int64),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
         (pl.col("step") == "SL").alias("sl"),
         (pl.col("step") == "BJ").alias("bj"),
     )
-    # each step's payloads alone (null elsewhere): a string function then reads only those rows
-    payload, bzj = pl.col("payload"), pl.col("step") == "BZJ"
-    sl, bj = pl.when("sl").then(payload), pl.when("bj").then(payload)
-    with_licenses = pl.when(pl.col("bj") | bzj).then(payload)
-    frame = frame.with_columns(
-        sl.str.extract(_member("case_no"), 1).alias("p_case"),
-        sl.str.extract(_member("application_no"), 1).alias("p_number"),
-        sl.str.extract(_member("promised_due_at", TIME), 1).alias("due"),
-        bj.str.extract(_member("result"), 1).alias("result"),
-        pl.when(pl.col("step") == "SD").then(payload).str.extract(_member("method"), 1).alias("method"),
-        with_licenses.str.extract_all(LICENSE)
-        .list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2))
-        .alias("license_texts"),
-        (bj.str.extract(r'"licenses": ?\[([^\]]*)\]', 1).str.count_matches('"') // 2).alias("licenses"),
-    )
-    materials: pl.Expr = pl.when(bzj).then(payload)
-    for pattern, value in MATERIALS:
-        materials = materials.str.replace_all(pattern, value)
-    masked = pl.coalesce(
-        sl.str.replace_all(_member("case_no"), f'"case_no": "{TOKENS["yzw-case-no"]}"')
-        .str.replace_all(_member("application_no"), f'"application_no": "{TOKENS["yzw-application-no"]}"')
-        .str.replace_all(_member("promised_due_at", TIME), f'"promised_due_at": "{TOKENS["yzw-datetime"]}"'),
-        bj.str.replace_all(LICENSE, f'"{TOKENS["yzw-license-id"]}"'),
-        materials.str.replace_all(LICENSE, f'"{TOKENS["yzw-license-id"]}"'),
-        payload,
-    )
+    frame = frame.join(_by_step(frame), on="row", how="left", maintain_order="left")
+    masked = pl.coalesce("masked", "payload")
     frame = frame.with_columns(
         pl.concat_str(
             [
@@ -133,7 +110,60 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
         & ~_any_refused(refused)
         & ~licenses.list.any().fill_null(False)
     )
-    return frame.with_columns(good.fill_null(False).alias("ok")).drop("shape", "license_texts", "p_case", "p_number")
+    return frame.with_columns(good.fill_null(False).alias("ok")).drop(
+        "shape", "license_texts", "p_case", "p_number", "masked", "row"
+    )
+
+
+def _by_step(frame: pl.DataFrame) -> pl.DataFrame:
+    """The payload members read and the masked payload, per row (`row`) of the steps that have them: each
+    step's rows taken apart first, so each string function reads only them (on the whole batch, nulls and
+    all, each cost ≈ 0.6 ms a batch)."""
+    payload, step = pl.col("payload"), pl.col("step")
+    licenses = (
+        payload.str.extract_all(LICENSE)
+        .list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2))
+        .alias("license_texts")
+    )
+    license_tokens = payload.str.replace_all(LICENSE, f'"{TOKENS["yzw-license-id"]}"')
+    materials = payload
+    for pattern, value in MATERIALS:
+        materials = materials.str.replace_all(pattern, value)
+    parts = [
+        frame.filter(step == "SL").select(
+            "row",
+            payload.str.extract(_member("case_no"), 1).alias("p_case"),
+            payload.str.extract(_member("application_no"), 1).alias("p_number"),
+            payload.str.extract(_member("promised_due_at", TIME), 1).alias("due"),
+            payload.str.replace_all(_member("case_no"), f'"case_no": "{TOKENS["yzw-case-no"]}"')
+            .str.replace_all(_member("application_no"), f'"application_no": "{TOKENS["yzw-application-no"]}"')
+            .str.replace_all(_member("promised_due_at", TIME), f'"promised_due_at": "{TOKENS["yzw-datetime"]}"')
+            .alias("masked"),
+        ),
+        frame.filter(step == "BJ").select(
+            "row",
+            payload.str.extract(_member("result"), 1).alias("result"),
+            licenses,
+            (payload.str.extract(r'"licenses": ?\[([^\]]*)\]', 1).str.count_matches('"') // 2).alias("licenses"),
+            license_tokens.alias("masked"),
+        ),
+        frame.filter(step == "SD").select("row", payload.str.extract(_member("method"), 1).alias("method")),
+        frame.filter(step == "BZJ").select(
+            "row", licenses, materials.str.replace_all(LICENSE, f'"{TOKENS["yzw-license-id"]}"').alias("masked")
+        ),
+    ]
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "row": pl.UInt32,
+        "p_case": pl.String,
+        "p_number": pl.String,
+        "due": pl.String,
+        "result": pl.String,
+        "method": pl.String,
+        "license_texts": pl.List(pl.String),
+        "licenses": pl.UInt32,
+        "masked": pl.String,
+    }
+    return pl.concat([pl.DataFrame(schema=schema), *parts], how="diagonal_relaxed")
 
 
 _CODED = (
