@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import BufferedReader
 from typing import BinaryIO
 
 import polars as pl
@@ -37,30 +38,33 @@ class Long:
 
 
 def blocks(
-    handle: BinaryIO, start: int, end: int, first: int, max_line: int, size: int = BLOCK
+    handle: BufferedReader, start: int, end: int, first: int, max_line: int, size: int = BLOCK
 ) -> Iterator[Block | Long]:
     """The lines from `start` (the start of line `first`) to `end` (a line's start, or the end of the file)
-    in file order, as blocks of whole lines and overlong lines."""
+    in file order, as blocks of whole lines and overlong lines.
+
+    One buffer is read into again and again (a fresh one per block cost page faults once memory is given
+    back after each batch); a block ends at its last newline, and the next is read from there."""
+    buffer = bytearray(max(size, max_line + 2))  # a line that is not overlong always fits, with its newline
+    view, position, number = memoryview(buffer), start, first
     handle.seek(start)
-    position, number, carry = start, first, b""  # carry: the start of a line not read to its end yet
-    while position < end or carry:
-        chunk = handle.read(min(size, end - position)) if position < end else b""
-        if not chunk:
-            end = position  # read to the end (or the file is shorter than it was)
-        position, data = position + len(chunk), carry + chunk if carry else chunk
-        del chunk  # one copy of the block alive while it is screened, not three
-        cut = len(data) if position >= end else data.rfind(b"\n") + 1
-        carry, whole = data[cut:], data[:cut] if cut < len(data) else data
-        del data
-        if whole:
-            yield Block(position - len(carry) - len(whole), number, whole)
-            number += whole.count(b"\n") + (0 if whole.endswith(b"\n") else 1)
-        del whole
-        if len(carry) > max_line:  # a line longer than the limit: skipped to its newline, counted
-            read, rest = _skip(handle, end - position)
-            position += read
-            yield Long(number, len(carry) + read - len(rest))
-            number, carry = number + 1, rest
+    while position < end:
+        read = handle.readinto(view[: min(len(buffer), end - position)])
+        if not read:
+            break  # the file is shorter than it was
+        cut = read if position + read >= end else buffer.rfind(b"\n", 0, read) + 1
+        if cut:
+            data = bytes(view[:cut])
+            yield Block(position, number, data)
+            number += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            del data
+        else:  # no newline in a whole buffer: a line longer than the limit, skipped to its newline
+            more, rest = _skip(handle, end - position - read)
+            cut = read + more - len(rest)
+            yield Long(number, cut)
+            number += 1
+        position += cut
+        handle.seek(position)
 
 
 def _skip(handle: BinaryIO, left: int) -> tuple[int, bytes]:
