@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from tests.audit_oracle import oracle_audit
 
-from yzw.audit.codes import NUMBERS, surely_licenses, surely_numbers
+from yzw.audit.codes import NUMBERS, surely_licenses, surely_numbers, surely_times
 from yzw.audit.columnar import audit_sources
 from yzw.codes.times import today_cn
 from yzw.fixtures import make_faker
@@ -273,6 +273,52 @@ def test_the_fast_lane_never_passes_what_the_row_audit_refuses(tmp_path: Path, s
     assert _same([path]) > 20
 
 
+def _spoilt_materials(payload: dict[str, Any], rng: random.Random) -> None:
+    """Defects in the BZJ materials the fast lane masks (fastlane.MATERIALS), and members of the same names
+    where nothing constrains them."""
+    material = payload["materials"][0] if payload.get("materials") else {}
+    file = material.get("file") or {}
+    choice = rng.randrange(12)
+    if choice == 0:
+        file["sm3"] = rng.choice(("A" * 64, "0" * 63, "", 5))
+    elif choice == 1:
+        file["size"] = rng.choice((-1, 1.5, "5", 10**20, None, 0))
+    elif choice == 2:
+        (material if rng.random() < 0.5 else file)["name"] = rng.choice(("", 5, "x"))
+    elif choice == 3:
+        file["url"] = rng.choice((5, None, ""))
+    elif choice == 4:
+        material["material_code"] = rng.choice(("", 5))
+    elif choice == 5:
+        material.update(kind="license", license_id=rng.choice(("1.2.156.3005.2.x", "", "1.2.156.")))
+    elif choice == 6:
+        material["kind"] = rng.choice(("license", "paper"))
+    elif choice == 7:
+        payload["name"], payload["size"], payload["url"] = "", -1, 5  # members of the same names, unconstrained
+    elif choice == 8:
+        file.pop(rng.choice(("name", "size", "sm3", "url")), None)
+    elif choice == 9:
+        payload["materials"] = rng.choice(({}, "x", [5]))
+    elif choice == 10:
+        material["note"] = {"name": "", "sm3": "y", "size": -3}
+    else:
+        file["size"] = rng.choice((7, 12345678901234567))
+
+
+@pytest.mark.parametrize("seed", [23, 24])
+def test_masked_materials_judged_as_the_row_audit_judges_them(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    lines = []
+    for generated in _events(600, 0.05, seed):
+        event = copy.deepcopy(generated)
+        if event["step"] == "BZJ" and rng.random() < 0.8:
+            _spoilt_materials(event["payload"], rng)
+        lines.append(json.dumps(event, ensure_ascii=False))
+    path = tmp_path / "materials.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _same([path]) > 20
+
+
 def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
     fake, rng = make_faker(31), random.Random(31)
     good = [fake.license_id() for _ in range(300)]
@@ -282,6 +328,25 @@ def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
     values = good + bad + spoilt + odd
     sure = set(surely_licenses(values))
     assert sure == {value for value in values if format_problem("yzw-license-id", value) is None}
+
+
+def test_times_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
+    rng = random.Random(33)
+    parts = (
+        ("0000", "0001", "2024", "2026", "2100", "9999"),
+        ("00", "01", "02", "04", "12", "13"),
+        ("00", "01", "28", "29", "30", "31", "32"),
+        ("00", "23", "24"),
+        ("00", "59", "60"),
+        ("+08:00", "+08:00", "+09:00", "Z"),
+    )
+    values = []
+    for _ in range(3000):
+        year, month, day, hour, minute, second, zone = (rng.choice(parts[i]) for i in (0, 1, 2, 3, 4, 4, 5))
+        values.append(f"{year}-{month}-{day}T{hour}:{minute}:{second}{zone}")
+    values += ["2026-02-04T10:00:00+08:00\n", "２026-03-01T10:00:00+08:00", "2026-02-04 10:00:00+08:00", ""]
+    sure = set(surely_times(values))
+    assert sure == {value for value in values if format_problem("yzw-datetime", value) is None}
 
 
 @pytest.mark.parametrize("name", ["yzw-application-no", "yzw-case-no"])

@@ -8,10 +8,10 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc as stdnum_uscc
-from stdnum.iso7064 import mod_11_2
+from stdnum.iso7064 import mod_11_2, mod_37_36
 
 from yzw.codes import check
-from yzw.codes.checksums import mod_11_2_check, uscc_check
+from yzw.codes.checksums import LICENSE_ALPHABET, mod_11_2_check, mod_37_36_check, uscc_check
 from yzw.codes.times import today_cn
 from yzw.fixtures import DEFECTS, invalid_value, make_faker
 
@@ -114,3 +114,17 @@ def test_a_character_no_code_holds_is_a_problem_not_a_crash(seed: int, kind: str
     for changed in (value[:at] + other + value[at + 1 :], value.lower()):
         if changed != value:
             assert check(kind, changed) is not None, f"{kind} {changed!r} taken"
+
+
+@given(text=st.text(alphabet=LICENSE_ALPHABET + "a.-", max_size=60))
+def test_the_mod_37_36_table_gives_stdnums_answer_or_its_error(text: str) -> None:
+    """CODE-07's check character by the step table (the audit's speed) is stdnum's, error for error."""
+    try:
+        expected: str | type[Exception] = str(mod_37_36.calc_check_digit(text, LICENSE_ALPHABET))
+    except Exception as error:
+        expected = type(error)
+    try:
+        got: str | type[Exception] = mod_37_36_check(text)
+    except Exception as error:
+        got = type(error)
+    assert got == expected

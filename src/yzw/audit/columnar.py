@@ -1,18 +1,18 @@
 """`yzw audit` on both cores: records screened as they are read, spread over buckets by application, each
 bucket judged in columns. This process is one of the workers; one more is spawned per other core.
 
-Pass 1 reads the sources (a JSON Lines file in byte ranges, one per worker) and parses each line once: a
-line in the common layout takes the fast lane (`fastlane`: read by one regular expression in Polars, its
-shape judged per distinct masked record), any other the slow lane (parsed in Python, `screen.Screen.judge`);
-coded values are judged once per distinct value in batches (`codes`). It writes to the bucket of each
-record's application (a hash of application_no) the few members the rules and the KPIs read, and where its
-line starts in the file (`rows`; a few MiB of rows at a time, one stream per bucket: `buckets`). Unreadable
-lines become bad records at once. Pass 2 takes one bucket at a time per worker, so memory stays flat
-whatever the input: EVT-03 order, EVT-04 times and EVT-06 delays as Polars expressions (`order`). An
-application any of whose records the screen or those rules do not pass is judged again record by record
-from its lines, read again (`Audit.feed`, the row audit), so each bad record gets the exact reason, member
-and requirement it always had; the KPIs of the others are group-bys (`kpis`). The screen may flag a clean
-application (it then costs the row audit's time), never pass a bad one.
+Pass 1 reads the sources (a JSON Lines file in byte ranges, one per worker, each read in blocks of a few MiB
+split into lines by Polars: `blocks`) and parses each line once: a line in the common layout takes the fast
+lane (`fastlane`: read by one regular expression in Polars, its shape judged per distinct masked record), any
+other the slow lane (parsed in Python, `screen.Screen.judge`); coded values are judged once per distinct value
+in batches (`codes`). It writes to the bucket of each record's application (a hash of application_no) the few
+members the rules and the KPIs read, and where its line starts in the file (`rows`; a few MiB of rows at a
+time, one stream per bucket: `buckets`). Unreadable lines become bad records at once. Pass 2 takes one bucket
+at a time per worker, so memory stays flat whatever the input: EVT-03 order, EVT-04 times and EVT-06 delays as
+Polars expressions (`order`). An application any of whose records the screen or those rules do not pass is
+judged again record by record from its lines, read again (`Audit.feed`, the row audit), so each bad record
+gets the exact reason, member and requirement it always had; the KPIs of the others are group-bys (`kpis`).
+The screen may flag a clean application (it then costs the row audit's time), never pass a bad one.
 """
 
 from __future__ import annotations
@@ -34,20 +34,20 @@ from typing import Any, BinaryIO
 import orjson
 import polars as pl
 
-from yzw.audit import buckets, codes, fastlane, kpis, order, rows
+from yzw.audit import blocks, buckets, codes, fastlane, kpis, order, rows
 from yzw.audit.judge import Audit, BadRecord
-from yzw.audit.reader import MAX_LINE, Line, parse_line, skip_rest
+from yzw.audit.reader import MAX_LINE, Line, parse_line
 from yzw.audit.screen import Screen
 from yzw.audit.sources import DATABASES, read_database, read_xml
 from yzw.errors import YzwError
 from yzw.spec import schemas
 from yzw.spec.monitoring import Monitor
 
-BUCKET_BYTES = 6 << 20  # input bytes per bucket: the screened rows of one bucket are in memory at once
+BUCKET_BYTES = 24 << 20  # input bytes per bucket, whose rows are in memory at once (6 MiB: 4x the fixed costs a bucket)
 WORKERS = 2
 SCAN = 1 << 20
 FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
-BATCH = 6000  # lines screened together (their coded values judged once per distinct value; 8000: ≈ +25 MB)
+BATCH = 6000  # records of XML and databases screened together (their coded values judged at once)
 Tick = Callable[[str, int], None]
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
@@ -192,59 +192,39 @@ def split_jsonl(
     size = path.stat().st_size
     start, end = _boundary(path, size * part // parts), _boundary(path, size * (part + 1) // parts)
     out, bad, count, source = _Buckets(folder, buckets, f"s{index:04d}-p{part:03d}"), [], 0, str(path)
-    numbers: list[int] = []
-    offsets: list[int] = []
-    texts: list[bytes] = []
     with path.open("rb") as handle:
-        number, position = _lines_before(handle, start), start
-        handle.seek(start)
-        while position < end:
-            raw = handle.readline(max_line + 1)
-            if not raw:
-                break
-            number, position = number + 1, position + len(raw)
-            if len(raw) > max_line and not raw.endswith(b"\n"):
-                rest = skip_rest(handle)
-                position += rest
-                problem = f"line longer than {max_line} bytes ({len(raw) + rest} bytes): skipped"
-                bad.append(_unreadable(Line(source, number, None, problem)))
+        first = _lines_before(handle, start) + 1
+        for block in blocks.blocks(handle, start, end, first, max_line):
+            if isinstance(block, blocks.Long):
+                problem = f"line longer than {max_line} bytes ({block.size} bytes): skipped"
+                bad.append(_unreadable(Line(source, block.number, None, problem)))
                 count += 1
-                continue
-            if not raw.strip():
-                continue
-            numbers.append(number)
-            offsets.append(position - len(raw))
-            texts.append(raw)
-            if len(texts) >= BATCH:
-                count += _batch(out, (index, source), numbers, offsets, texts, bad)
-                numbers, offsets, texts = [], [], []
-        count += _batch(out, (index, source), numbers, offsets, texts, bad)
+            else:
+                count += _batch(out, (index, source), block, max_line, bad)
     out.close()
     return bad, count
 
 
-def _batch(
-    out: _Buckets,
-    origin: tuple[int, str],
-    numbers: list[int],
-    offsets: list[int],
-    texts: list[bytes],
-    bad: list[BadRecord],
-) -> int:
-    """Screen a batch of lines: the fast lane in Polars, the rest parsed here. The count of unreadable lines."""
-    if not texts:
-        return 0
-    index, source = origin
-    decoded = pl.Series("line", [_text(t) for t in texts], dtype=pl.String)
-    frame = fastlane.screened(decoded, out.screen).with_columns(
-        pl.Series("offset", offsets, dtype=pl.Int64),
-        pl.lit(index, pl.Int32).alias("src"),
-        pl.Series("number", numbers, dtype=pl.Int64),
+def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line: int, bad: list[BadRecord]) -> int:
+    """Screen a block of lines: the fast lane in Polars, the rest parsed here. The count of unreadable lines."""
+    index, source, before = *origin, len(bad)
+    lines = blocks.lines(block)
+    long = lines.filter(pl.col("size") > max_line).select("number", "offset", "size")
+    for number, offset, size in long.iter_rows():
+        ended = offset - block.offset + size < len(block.data)  # its newline counts too, if it has one
+        problem = f"line longer than {max_line} bytes ({size + ended} bytes): skipped"
+        bad.append(_unreadable(Line(source, number, None, problem)))
+    lines = lines.filter((pl.col("size") <= max_line) & ~pl.col("blank"))
+    if not len(lines):
+        return len(bad) - before
+    frame = fastlane.screened(lines["line"], out.screen).with_columns(
+        lines["offset"], pl.lit(index, pl.Int32).alias("src"), lines["number"]
     )
     fast = frame.filter("fast")
-    unread = 0
-    for position in frame.select(pl.arg_where(~pl.col("fast"))).to_series().to_list():
-        text, number, offset = texts[position], numbers[position], offsets[position]
+    slow = frame.filter(~pl.col("fast")).select("number", "offset")
+    for number, offset in slow.iter_rows():
+        at = offset - block.offset
+        text = block.data[at : block.data.find(b"\n", at) + 1 or len(block.data)]  # its newline too, if any
         try:  # the slow lane: parsed once, here
             record = orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -255,21 +235,12 @@ def _batch(
         line = parse_line(source, number, text)
         if line.record is None:
             bad.append(_unreadable(line))
-            unread += 1
         else:
             out.slow_row(line.record, (index, number, number), offset, False)
     out.write(rows.fast_rows(fast))
-    del frame, fast
+    del frame, fast, lines
     _give_back()
-    return unread
-
-
-def _text(raw: bytes) -> str | None:
-    """The line as text for the fast lane (None: not UTF-8, the slow lane says why)."""
-    try:
-        return raw.rstrip(b"\n").decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    return len(bad) - before
 
 
 def _boundary(path: Path, offset: int) -> int:

@@ -81,6 +81,41 @@ _ASSUMED: dict[str, Any] = {
     "event#/$defs/payload_GQ/properties/reason": {"type": "string"},
     "event#/$defs/payload_CH/properties/reason": {"type": "string"},
     "event#/$defs/payload_BYSL/properties/reason": {"type": "string"},
+    "event#/$defs/payload_BZJ": {
+        "type": "object",
+        "required": ["materials"],
+        "properties": {"materials": {"$ref": "common.schema.json#/$defs/materials"}},
+    },
+    "common#/$defs/materials": {"type": "array", "items": {"$ref": "#/$defs/material"}},
+    "common#/$defs/material": {
+        "type": "object",
+        "required": ["material_code", "name", "kind"],
+        "properties": {
+            "material_code": {"type": "string", "minLength": 1},
+            "name": {"$ref": "#/$defs/name"},
+            "kind": {"enum": ["file", "license"]},
+            "file": {"$ref": "#/$defs/file"},
+            "license_id": {"$ref": "#/$defs/license_id"},
+        },
+        "allOf": [
+            {"if": {"properties": {"kind": {"const": "file"}}, "required": ["kind"]}, "then": {"required": ["file"]}},
+            {
+                "if": {"properties": {"kind": {"const": "license"}}, "required": ["kind"]},
+                "then": {"required": ["license_id"]},
+            },
+        ],
+    },
+    "common#/$defs/file": {
+        "type": "object",
+        "required": ["name", "size", "sm3", "url"],
+        "properties": {
+            "name": {"$ref": "#/$defs/name"},
+            "size": {"type": "integer", "minimum": 0},
+            "sm3": {"$ref": "#/$defs/sm3"},
+            "url": {"type": "string"},
+        },
+    },
+    "common#/$defs/sm3": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
     "event#/$defs/payload_FK/properties": {
         "notice_id": {"type": "string", "minLength": 1},
         "explanation": {"type": "string"},
@@ -100,6 +135,7 @@ _MASKED = {
     "CH": ("reason",),
     "BYSL": ("reason",),
     "FK": ("notice_id", "explanation"),
+    "BZJ": ("materials",),  # the fast lane's masks (fastlane.MATERIALS)
 }
 
 
@@ -210,9 +246,13 @@ class Screen:
             no_case == "false" and "yzw-case-no" not in self.placeholders
         ):
             return False
-        tokens = {token: self.placeholders.get(name) for name, token in TOKENS.items()}
-        if not isinstance(payload, dict) or None in (tokens[v] for v in _tokens_in(payload)):
+        if not isinstance(payload, dict):
             return False
+        if "\x01" in text:  # tokens (every one starts so) back to their placeholders
+            tokens = {token: self.placeholders.get(name) for name, token in TOKENS.items()}
+            if None in (tokens[v] for v in _tokens_in(payload)):
+                return False
+            payload = {key: _untoken(value, tokens) for key, value in payload.items()}
         event = {
             "event_id": SOME,
             "application_no": self.placeholders["yzw-application-no"],
@@ -224,7 +264,7 @@ class Screen:
             "dept_uscc": self.placeholders["yzw-uscc"],
             "item_code": self.placeholders["yzw-item-code"],
             "handler": {"id": TEXT, "name": TEXT},
-            "payload": {key: _untoken(value, tokens) for key, value in payload.items()},
+            "payload": payload,
         }
         if no_arrival == "false":
             event["received_at"] = TEXT
