@@ -6,12 +6,16 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from tests.certify import pointed_record, write_record
 from tests.conftest import RECORD, REGISTRATION
 
 from yzw.client import Credentials, SignedClient
+from yzw.codes.times import today_cn
 from yzw.conformance.run import run_suites
 from yzw.conformance.session import Conformance
+from yzw.conformance.year_end import latest_day0s
+from yzw.mock.catalog import demo_items
 from yzw.mock.runner import RunningPlatform
 from yzw.reference.runner import start_reference
 from yzw.run.options import RunOptions
@@ -51,6 +55,9 @@ class Clerk:
 def test_a_clerk_following_the_prompts_gets_the_same_verdicts(
     running_platform: RunningPlatform, tmp_path: Path
 ) -> None:
+    own = [int(item["promised_days"]) for item in demo_items() if item["dept"]["uscc"] == REGISTRATION.dept_uscc]
+    if latest_day0s(today_cn(), own):  # only the driver can be given a day 0 (specs/DECISIONS.md)
+        pytest.skip("today's acceptances count into a year the kit's calendar lacks: the reference refuses them")
     reference = start_reference(running_platform, REGISTRATION)
     clerk = Clerk(pointed_record(reference)["driver"]["url"])
     try:

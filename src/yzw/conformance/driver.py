@@ -10,10 +10,9 @@ import httpx
 import pytest
 
 from yzw.client import Credentials, SignedClient
-from yzw.codes.times import today_cn
 from yzw.conformance.evidence import Evidence
 from yzw.conformance.operator import Operator
-from yzw.conformance.year_end import latest_day0s, refused_for_unheld_year
+from yzw.conformance.year_end import asked_again, refused_for_unheld_year
 from yzw.run.target import Target
 
 
@@ -40,12 +39,13 @@ class HttpDriver:
         self, verb: str, application_no: str | None = None, case_no: str | None = None, **params: Any
     ) -> httpx.Response:
         answer = self._send(verb, application_no, case_no, params)
-        if verb == "accept" and "calendar_date" not in params and refused_for_unheld_year(answer):
-            for day0 in latest_day0s(today_cn(), self.promised_days()):
-                again = self._send(verb, application_no, case_no, {**params, "calendar_date": day0.isoformat()})
-                if not refused_for_unheld_year(again):
-                    return again
-        return answer
+        if verb != "accept" or "calendar_date" in params:
+            return answer
+        return asked_again(
+            answer,
+            lambda day0: self._send(verb, application_no, case_no, {**params, "calendar_date": day0}),
+            self.promised_days(),
+        )
 
     def _send(
         self, verb: str, application_no: str | None, case_no: str | None, params: dict[str, Any]

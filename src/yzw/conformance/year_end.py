@@ -12,11 +12,12 @@ holds the next year itself (it accepts the first time); the refused attempt stay
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import httpx
 
 from yzw.codes.calendar import default_calendar
+from yzw.codes.times import today_cn
 from yzw.errors import CalendarYearMissing
 
 SEARCH_DAYS = 400  # a day 0 further back than this is no help: the count would need the year before
@@ -45,3 +46,17 @@ def latest_day0s(today: dt.date, promised_days: Iterable[int]) -> list[dt.date]:
                 found.append(day0)
             break
     return found
+
+
+def asked_again(
+    answer: httpx.Response, send: Callable[[str], httpx.Response], promised_days: Iterable[int]
+) -> httpx.Response:
+    """The answer to an acceptance; when it was refused for the year after the kit's calendar, the first answer
+    to it asked again with a held day 0 (`send(calendar_date)`), or the refusal if none is taken."""
+    if not refused_for_unheld_year(answer):
+        return answer
+    for day0 in latest_day0s(today_cn(), promised_days):
+        again = send(day0.isoformat())
+        if not refused_for_unheld_year(again):
+            return again
+    return answer
