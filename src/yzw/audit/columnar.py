@@ -35,6 +35,7 @@ import orjson
 import polars as pl
 
 from yzw.audit import blocks, buckets, codes, fastlane, kpis, order, rows
+from yzw.audit.badstore import BadStore
 from yzw.audit.judge import Audit, BadRecord
 from yzw.audit.reader import MAX_LINE, Line, parse_line
 from yzw.audit.screen import Screen
@@ -54,14 +55,12 @@ Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
 @dataclass
 class Outcome:
-    """What an audit found: the bad records (in source and line order), how many records, the KPI monitor."""
+    """What an audit found: the bad records (iterated in source and line order; spilled to disk past a few
+    thousand, so memory stays flat), how many records, the KPI monitor."""
 
     monitor: Monitor
-    bad: list[BadRecord] = field(default_factory=list)
+    bad: BadStore = field(default_factory=BadStore)
     records: int = 0
-
-    def as_audit(self) -> Audit:
-        return Audit(self.monitor, bad=self.bad, records=self.records)
 
 
 def audit_sources(
@@ -89,18 +88,17 @@ def audit_sources(
             else:  # XML and databases are read here first, while the pool splits the JSON Lines files
                 splits.insert(0, (_split_records, (path, index, folder, buckets)))
         for bad, count in _spread(pool, splits, workers):
-            outcome.bad += bad
+            outcome.bad.extend(bad)
             outcome.records += count
         if tick:
             tick("read", outcome.records)
         judging: list[Call] = [(judge_bucket, (folder, bucket, sources, items, period)) for bucket in range(buckets)]
         for found, number, counts, sizes in _spread(pool, judging, workers):
-            outcome.bad += found
+            outcome.bad.extend(found)
             outcome.records += number
             _merge(outcome.monitor, counts, sizes)
             if tick:
                 tick("judged", outcome.records)
-    outcome.bad.sort(key=lambda bad: (bad.source, bad.line))
     return outcome
 
 
