@@ -119,12 +119,13 @@ def _give_back() -> None:
 
 
 def _spread(pool: ProcessPoolExecutor | None, calls: list[Call], share: int) -> Iterator[Any]:
-    """The results of the calls, in order: every `share`-th made here, the others by the pool meanwhile."""
+    """The results of the calls, in order: every `share`-th made here, the others by the pool meanwhile.
+    A result is let go once yielded (its future dropped): the pool's bad records are not all held to the end."""
     futures: dict[int, Future[Any]] = {}
     if pool is not None:
         futures = {i: pool.submit(call, *args) for i, (call, args) in enumerate(calls) if i % share}
     for i, (call, args) in enumerate(calls):
-        yield futures[i].result() if i in futures else call(*args)
+        yield futures.pop(i).result() if i in futures else call(*args)
 
 
 def _is_jsonl(path: Path) -> bool:
