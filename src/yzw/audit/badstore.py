@@ -49,6 +49,15 @@ class BadStore:
         for bad in bads:
             self.add(bad)
 
+    def take(self, found: Found) -> None:
+        """What a reader found, in its order: its files (each removed once read), then what it held."""
+        for path in found.files:
+            with open(path, "rb") as handle:
+                rows = marshal.load(handle)
+            os.unlink(path)
+            self.extend(BadRecord(*row) for row in rows)
+        self.extend(found.held)
+
     def __len__(self) -> int:
         return self._count
 
@@ -107,6 +116,28 @@ class BadStore:
             chunks.append((self._end, len(data)))
             self._end += len(data)
         return chunks
+
+
+class Found:
+    """The bad records one reader of pass 1 finds: its unreadable lines, which may be a whole file's. Past
+    `KEPT` they go to a file in the audit's folder, so neither the reader nor the result it hands back grows
+    with the input; `BadStore.take` reads them in."""
+
+    def __init__(self, folder: str, name: str) -> None:
+        self.folder, self.name = folder, name
+        self.held: list[BadRecord] = []
+        self.files: list[str] = []
+        self.count = 0
+
+    def append(self, bad: BadRecord) -> None:
+        self.held.append(bad)
+        self.count += 1
+        if len(self.held) >= KEPT:
+            path = os.path.join(self.folder, f"bad-{self.name}-{len(self.files):06d}.marshal")
+            with open(path, "wb") as handle:
+                marshal.dump([(b.source, b.line, *_rest(b)) for b in self.held], handle)
+            self.files.append(path)
+            self.held = []
 
 
 def _read(file: IO[bytes], run: list[tuple[int, int]]) -> Iterator[Row]:

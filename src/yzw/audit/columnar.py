@@ -35,7 +35,7 @@ import orjson
 import polars as pl
 
 from yzw.audit import blocks, buckets, codes, fastlane, kpis, order, rows
-from yzw.audit.badstore import BadStore
+from yzw.audit.badstore import BadStore, Found
 from yzw.audit.judge import Audit, BadRecord
 from yzw.audit.reader import MAX_LINE, Line, parse_line
 from yzw.audit.screen import Screen
@@ -87,8 +87,8 @@ def audit_sources(
                 splits += [(split_jsonl, (path, index, part, workers, folder, buckets)) for part in range(workers)]
             else:  # XML and databases are read here first, while the pool splits the JSON Lines files
                 splits.insert(0, (_split_records, (path, index, folder, buckets)))
-        for bad, count in _spread(pool, splits, workers):
-            outcome.bad.extend(bad)
+        for found, count in _spread(pool, splits, workers):
+            outcome.bad.take(found)
             outcome.records += count
         if tick:
             tick("read", outcome.records)
@@ -184,13 +184,15 @@ def _unreadable(line: Line) -> BadRecord:
 
 def split_jsonl(
     path: Path, index: int, part: int, parts: int, folder: str, buckets: int, max_line: int = MAX_LINE
-) -> tuple[list[BadRecord], int]:
+) -> tuple[Found, int]:
     """Part `part` of `parts` of a JSON Lines file (whole lines) into the buckets, as `read_jsonl` reads it.
 
-    The unreadable lines come back as bad records, with their count; the records are counted when judged."""
+    The unreadable lines come back as bad records (in files past a few thousand), with their count; the records
+    are counted when judged."""
     size = path.stat().st_size
     start, end = _boundary(path, size * part // parts), _boundary(path, size * (part + 1) // parts)
-    out, bad, count, source = _Buckets(folder, buckets, f"s{index:04d}-p{part:03d}"), [], 0, str(path)
+    name = f"s{index:04d}-p{part:03d}"
+    out, bad, count, source = _Buckets(folder, buckets, name), Found(folder, name), 0, str(path)
     with path.open("rb") as handle:
         first = _lines_before(handle, start) + 1
         for block in blocks.blocks(handle, start, end, first, max_line):
@@ -204,9 +206,9 @@ def split_jsonl(
     return bad, count
 
 
-def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line: int, bad: list[BadRecord]) -> int:
+def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line: int, bad: Found) -> int:
     """Screen a block of lines: the fast lane in Polars, the rest parsed here. The count of unreadable lines."""
-    index, source, before = *origin, len(bad)
+    index, source, before = *origin, bad.count
     lines = blocks.lines(block)
     long = lines.filter(pl.col("size") > max_line).select("number", "offset", "size")
     for number, offset, size in long.iter_rows():
@@ -215,7 +217,7 @@ def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line
         bad.append(_unreadable(Line(source, number, None, problem)))
     lines = lines.filter((pl.col("size") <= max_line) & ~pl.col("blank"))
     if not len(lines):
-        return len(bad) - before
+        return bad.count - before
     frame = fastlane.screened(lines["line"], out.screen).with_columns(
         lines["offset"], pl.lit(index, pl.Int32).alias("src"), lines["number"]
     )
@@ -239,7 +241,7 @@ def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line
     out.write(rows.fast_rows(fast))
     del frame, fast, lines
     _give_back()
-    return len(bad) - before
+    return bad.count - before
 
 
 def _boundary(path: Path, offset: int) -> int:
@@ -265,9 +267,10 @@ def _lines_before(handle: BinaryIO, start: int) -> int:
     return count
 
 
-def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[list[BadRecord], int]:
+def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[Found, int]:
     """An XML dump or a database into the buckets (the slow lane), in the order its reader gives."""
-    out, bad, count = _Buckets(folder, buckets, f"s{index:04d}-p000"), [], 0
+    name = f"s{index:04d}-p000"
+    out, bad, count = _Buckets(folder, buckets, name), Found(folder, name), 0
     reader: Iterator[Line] = read_xml(path) if path.suffix.lower() == ".xml" else read_database(path)
     for ordinal, line in enumerate(reader):
         if line.record is None:
