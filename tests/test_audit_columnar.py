@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from tests.audit_oracle import oracle_audit
 
+from yzw.audit import badstore
 from yzw.audit.codes import NUMBERS, surely_licenses, surely_numbers, surely_times
 from yzw.audit.columnar import audit_sources
 from yzw.codes.times import today_cn
@@ -132,6 +133,30 @@ def test_unreadable_lines_and_other_records(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b"\n".join(lines))  # no newline at the end: the last record is cut off
     assert _same([path]) >= len(odd) - 2
+
+
+def test_many_unreadable_lines_handed_over_in_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `badstore.KEPT` a reader's unreadable lines go to files (here in-process, where the limit is patched)."""
+    monkeypatch.setattr(badstore, "KEPT", 2)
+    files: list[int] = []
+    take = badstore.BadStore.take
+
+    def counted(store: badstore.BadStore, found: badstore.Found) -> None:
+        files.append(len(found.files))
+        take(store, found)
+
+    monkeypatch.setattr(badstore.BadStore, "take", counted)
+    good = [json.dumps(e, ensure_ascii=False).encode() for e in _events(40, 0.1, 17)]
+    lines = [line for pair in zip(good, (b"not json %d" % i for i in range(len(good))), strict=False) for line in pair]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join([*lines, b"[1]", b"x" * (2 << 20), good[0][:40]]))
+    new = audit_sources([path], {}, workers=1, bucket_bytes=SMALL_BUCKETS)
+    old = oracle_audit([path], {})
+    assert new.records == old.records
+    assert [dataclasses.astuple(b) for b in new.bad] == [dataclasses.astuple(b) for b in old.bad]
+    assert new.bad.spilled > 0
+    assert sum(files) >= 10  # the reader's files were read in
+    new.bad.close()
 
 
 def test_an_xml_dump(tmp_path: Path) -> None:

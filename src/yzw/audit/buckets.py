@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 HELD_BYTES = 2 << 20  # bytes of screened rows a reader holds before they go to the buckets
+GATHER = 64  # streams read back before they are joined into one frame
 SEED = 7  # of the hash that puts an application in its bucket
 
 
@@ -57,10 +58,12 @@ def bucket_of(key: pl.Expr, count: int) -> pl.Expr:
 
 def read(folder: str, bucket: int) -> pl.DataFrame | None:
     """Every row written to a bucket (its files then removed), or None."""
-    parts = []
+    parts: list[pl.DataFrame] = []
     for path in sorted(Path(folder).glob(f"b{bucket:05d}-*.arrows")):
         with path.open("rb") as handle:
             while size := handle.read(8):
                 parts.append(pl.read_ipc_stream(io.BytesIO(handle.read(int.from_bytes(size, "little")))))
+                if len(parts) >= GATHER:  # a bucket's streams grow in number with the input: joined as they come
+                    parts = [pl.concat(parts, how="vertical", rechunk=True)]
         path.unlink()
     return pl.concat(parts, how="vertical", rechunk=True) if parts else None

@@ -35,6 +35,7 @@ import orjson
 import polars as pl
 
 from yzw.audit import blocks, buckets, codes, fastlane, kpis, order, rows
+from yzw.audit.badstore import BadStore, Found
 from yzw.audit.judge import Audit, BadRecord
 from yzw.audit.reader import MAX_LINE, Line, parse_line
 from yzw.audit.screen import Screen
@@ -54,14 +55,12 @@ Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
 @dataclass
 class Outcome:
-    """What an audit found: the bad records (in source and line order), how many records, the KPI monitor."""
+    """What an audit found: the bad records (iterated in source and line order; spilled to disk past a few
+    thousand, so memory stays flat), how many records, the KPI monitor."""
 
     monitor: Monitor
-    bad: list[BadRecord] = field(default_factory=list)
+    bad: BadStore = field(default_factory=BadStore)
     records: int = 0
-
-    def as_audit(self) -> Audit:
-        return Audit(self.monitor, bad=self.bad, records=self.records)
 
 
 def audit_sources(
@@ -88,19 +87,18 @@ def audit_sources(
                 splits += [(split_jsonl, (path, index, part, workers, folder, buckets)) for part in range(workers)]
             else:  # XML and databases are read here first, while the pool splits the JSON Lines files
                 splits.insert(0, (_split_records, (path, index, folder, buckets)))
-        for bad, count in _spread(pool, splits, workers):
-            outcome.bad += bad
+        for found, count in _spread(pool, splits, workers):
+            outcome.bad.take(found)
             outcome.records += count
         if tick:
             tick("read", outcome.records)
         judging: list[Call] = [(judge_bucket, (folder, bucket, sources, items, period)) for bucket in range(buckets)]
         for found, number, counts, sizes in _spread(pool, judging, workers):
-            outcome.bad += found
+            outcome.bad.extend(found)
             outcome.records += number
             _merge(outcome.monitor, counts, sizes)
             if tick:
                 tick("judged", outcome.records)
-    outcome.bad.sort(key=lambda bad: (bad.source, bad.line))
     return outcome
 
 
@@ -121,12 +119,13 @@ def _give_back() -> None:
 
 
 def _spread(pool: ProcessPoolExecutor | None, calls: list[Call], share: int) -> Iterator[Any]:
-    """The results of the calls, in order: every `share`-th made here, the others by the pool meanwhile."""
+    """The results of the calls, in order: every `share`-th made here, the others by the pool meanwhile.
+    A result is let go once yielded (its future dropped): the pool's bad records are not all held to the end."""
     futures: dict[int, Future[Any]] = {}
     if pool is not None:
         futures = {i: pool.submit(call, *args) for i, (call, args) in enumerate(calls) if i % share}
     for i, (call, args) in enumerate(calls):
-        yield futures[i].result() if i in futures else call(*args)
+        yield futures.pop(i).result() if i in futures else call(*args)
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -185,13 +184,15 @@ def _unreadable(line: Line) -> BadRecord:
 
 def split_jsonl(
     path: Path, index: int, part: int, parts: int, folder: str, buckets: int, max_line: int = MAX_LINE
-) -> tuple[list[BadRecord], int]:
+) -> tuple[Found, int]:
     """Part `part` of `parts` of a JSON Lines file (whole lines) into the buckets, as `read_jsonl` reads it.
 
-    The unreadable lines come back as bad records, with their count; the records are counted when judged."""
+    The unreadable lines come back as bad records (in files past a few thousand), with their count; the records
+    are counted when judged."""
     size = path.stat().st_size
     start, end = _boundary(path, size * part // parts), _boundary(path, size * (part + 1) // parts)
-    out, bad, count, source = _Buckets(folder, buckets, f"s{index:04d}-p{part:03d}"), [], 0, str(path)
+    name = f"s{index:04d}-p{part:03d}"
+    out, bad, count, source = _Buckets(folder, buckets, name), Found(folder, name), 0, str(path)
     with path.open("rb") as handle:
         first = _lines_before(handle, start) + 1
         for block in blocks.blocks(handle, start, end, first, max_line):
@@ -205,9 +206,9 @@ def split_jsonl(
     return bad, count
 
 
-def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line: int, bad: list[BadRecord]) -> int:
+def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line: int, bad: Found) -> int:
     """Screen a block of lines: the fast lane in Polars, the rest parsed here. The count of unreadable lines."""
-    index, source, before = *origin, len(bad)
+    index, source, before = *origin, bad.count
     lines = blocks.lines(block)
     long = lines.filter(pl.col("size") > max_line).select("number", "offset", "size")
     for number, offset, size in long.iter_rows():
@@ -216,7 +217,7 @@ def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line
         bad.append(_unreadable(Line(source, number, None, problem)))
     lines = lines.filter((pl.col("size") <= max_line) & ~pl.col("blank"))
     if not len(lines):
-        return len(bad) - before
+        return bad.count - before
     frame = fastlane.screened(lines["line"], out.screen).with_columns(
         lines["offset"], pl.lit(index, pl.Int32).alias("src"), lines["number"]
     )
@@ -240,7 +241,7 @@ def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line
     out.write(rows.fast_rows(fast))
     del frame, fast, lines
     _give_back()
-    return len(bad) - before
+    return bad.count - before
 
 
 def _boundary(path: Path, offset: int) -> int:
@@ -266,9 +267,10 @@ def _lines_before(handle: BinaryIO, start: int) -> int:
     return count
 
 
-def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[list[BadRecord], int]:
+def _split_records(path: Path, index: int, folder: str, buckets: int) -> tuple[Found, int]:
     """An XML dump or a database into the buckets (the slow lane), in the order its reader gives."""
-    out, bad, count = _Buckets(folder, buckets, f"s{index:04d}-p000"), [], 0
+    name = f"s{index:04d}-p000"
+    out, bad, count = _Buckets(folder, buckets, name), Found(folder, name), 0
     reader: Iterator[Line] = read_xml(path) if path.suffix.lower() == ".xml" else read_database(path)
     for ordinal, line in enumerate(reader):
         if line.record is None:

@@ -11,8 +11,7 @@ import typer
 import yaml
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-from yzw.audit.columnar import audit_sources
-from yzw.audit.judge import Audit
+from yzw.audit.columnar import Outcome, audit_sources
 from yzw.audit.write import write_audit
 from yzw.cli.output import out
 from yzw.content import content_path
@@ -45,7 +44,7 @@ def audit(
             rate = count / max(time.perf_counter() - started, 1e-9)
             progress.update(task, description=f"{stage} {count:,} records ({rate:,.0f}/s)")
 
-        state = audit_sources(sources, items, window, show).as_audit()
+        state = audit_sources(sources, items, window, show)
     seconds = time.perf_counter() - started
     summary = {
         "records": state.records,
@@ -57,9 +56,13 @@ def audit(
         "period": period or "all",
     }
     kpis = state.monitor.report(tier)
-    paths = write_audit(state, kpis, report_dir, summary)
-    _show(state, kpis, summary, paths)
-    raise typer.Exit(1 if state.bad else 0)
+    try:
+        paths = write_audit(state.bad, kpis, report_dir, summary)
+        _show(state, kpis, summary, paths)
+        failed = bool(state.bad)
+    finally:
+        state.bad.close()  # its spilled runs
+    raise typer.Exit(1 if failed else 0)
 
 
 def _period(text: str | None) -> tuple[dt.date, dt.date] | None:
@@ -83,10 +86,10 @@ def _items(catalog: Path | None) -> dict[str, Any]:
         raise YzwError(f"cannot read the catalogue {path}: {exc} (a YAML file with an `items` list)") from None
 
 
-def _show(state: Audit, kpis: dict[str, Any], summary: dict[str, Any], paths: list[Path]) -> None:
+def _show(state: Outcome, kpis: dict[str, Any], summary: dict[str, Any], paths: list[Path]) -> None:
     rate = f"{summary['per_second']:,}/s"
     out.print(f"{summary['records']:,} records in {summary['seconds']} s ({rate}); {summary['bad']:,} bad")
-    for bad in state.bad[:10]:
+    for bad in state.bad.head(10):
         out.print(f"  {bad.source}:{bad.line} [{bad.requirement}] {bad.member} {bad.reason}", markup=False)
     if len(state.bad) > 10:
         out.print(f"  … {len(state.bad) - 10:,} more in {paths[0]}")
