@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from yzw.audit.grouping import by_application
 from yzw.audit.reader import read_jsonl
 from yzw.cli import app
 from yzw.codes import check_application_no
+from yzw.errors import YzwError
 from yzw.fixtures.dumps import DEFECTS, DailySerials, generate
 from yzw.mock.runner import RunningPlatform, start_platform
 from yzw.spec.monitoring import department_report
@@ -131,6 +133,17 @@ def test_an_xml_dump_gives_the_same_findings(dump: Path, tmp_path: Path) -> None
 def test_a_missing_source_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["audit", str(tmp_path / "nowhere.jsonl")])
     assert "no such file" in str(result.exception)
+
+
+def test_temporary_files_that_cannot_be_made_are_one_clear_error(
+    dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The buckets and the spilled bad records live in the temporary folder: a full or missing one is named."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    result = CliRunner().invoke(app, ["audit", str(dump), "--report-dir", str(tmp_path / "r")])
+    assert isinstance(result.exception, YzwError)
+    assert f"temporary files in {tmp_path / 'gone'}" in str(result.exception)
+    assert "TMPDIR" in str(result.exception)
 
 
 def test_a_mock_platform_database_is_audited_with_the_delays_it_recorded(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,7 +45,13 @@ def audit(
             rate = count / max(time.perf_counter() - started, 1e-9)
             progress.update(task, description=f"{stage} {count:,} records ({rate:,.0f}/s)")
 
-        state = audit_sources(sources, items, window, show)
+        try:
+            state = audit_sources(sources, items, window, show)
+        except OSError as exc:  # the buckets and the spilled bad records are temporary files
+            raise YzwError(
+                f"the audit could not use its temporary files in {tempfile.gettempdir()}: {exc}; free space there "
+                "or point TMPDIR at a larger disk"
+            ) from None
     seconds = time.perf_counter() - started
     summary = {
         "records": state.records,
