@@ -75,8 +75,11 @@ def _act(desk: SignedClient, reference: RunningReference, action: str, **fields:
     answer = send(given)
     if action != "accept" or "calendar_date" in given:
         return answer
-    days = [int(item["promised_days"]) for item in demo_items()]
-    return asked_again(answer, lambda day0: send({**given, "calendar_date": day0}), days)
+    return asked_again(
+        answer,
+        lambda day0: send({**given, "calendar_date": day0}),
+        lambda: [int(item["promised_days"]) for item in demo_items()],
+    )
 
 
 def test_an_online_application_from_intake_to_delivery(

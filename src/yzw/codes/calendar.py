@@ -63,6 +63,15 @@ class WorkingCalendar:
         return day
 
 
+def unheld_year(start: dt.date, count: int, calendar: WorkingCalendar | None = None) -> int | None:
+    """The year a count of `count` working days from `start` reaches that the calendar lacks; None when held."""
+    try:
+        (calendar or default_calendar()).add_working_days(start, count)
+    except CalendarYearMissing as missing:
+        return missing.year
+    return None
+
+
 def _dates(values: list[str], year: int, key: str) -> frozenset[dt.date]:
     days = frozenset(dt.date.fromisoformat(str(value)) for value in values or [])
     stray = sorted(day for day in days if day.year != year)

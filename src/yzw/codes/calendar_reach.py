@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from yzw.codes.calendar import default_calendar
-from yzw.errors import CalendarYearMissing
+from yzw.codes.calendar import default_calendar, unheld_year
 
 
 def calendar_warning(items: list[dict[str, Any]], dept_uscc: str, today: dt.date) -> str | None:
@@ -24,10 +23,9 @@ def calendar_warning(items: list[dict[str, Any]], dept_uscc: str, today: dt.date
         days = item.get("promised_days")
         if item.get("dept", {}).get("uscc") != dept_uscc or item.get("status") != "active" or not days:
             continue
-        try:
-            calendar.add_working_days(today, int(days))
-        except CalendarYearMissing as missing:
-            reaching.setdefault(missing.year, []).append((int(days), str(item.get("item_code"))))
+        year = unheld_year(today, int(days), calendar)
+        if year is not None:
+            reaching.setdefault(year, []).append((int(days), str(item.get("item_code"))))
     if not reaching:
         return None
     year = min(reaching)

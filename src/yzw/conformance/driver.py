@@ -44,7 +44,7 @@ class HttpDriver:
         return asked_again(
             answer,
             lambda day0: self._send(verb, application_no, case_no, {**params, "calendar_date": day0}),
-            self.promised_days(),
+            self.promised_days,
         )
 
     def _send(

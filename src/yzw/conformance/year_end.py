@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
-from yzw.codes.calendar import default_calendar
+from yzw.codes.calendar import default_calendar, unheld_year
 from yzw.codes.times import today_cn
-from yzw.errors import CalendarYearMissing
 
 SEARCH_DAYS = 400  # a day 0 further back than this is no help: the count would need the year before
 
@@ -34,28 +33,24 @@ def refused_for_unheld_year(answer: httpx.Response | None) -> bool:
 def latest_day0s(today: dt.date, promised_days: Iterable[int]) -> list[dt.date]:
     """For each count (shortest first), the latest day 0 no later than today whose count the calendar holds:
     the first such day a system accepts is the latest that serves the item. Empty when today serves them all."""
-    calendar, found = default_calendar(), []
+    found: list[dt.date] = []
     for days in sorted({int(n) for n in promised_days if int(n) > 0}):
-        for back in range(SEARCH_DAYS):
-            day0 = today - dt.timedelta(days=back)
-            try:
-                calendar.add_working_days(day0, days)
-            except CalendarYearMissing:
-                continue
-            if back and day0 not in found:
-                found.append(day0)
-            break
+        back = next((b for b in range(SEARCH_DAYS) if unheld_year(today - dt.timedelta(days=b), days) is None), 0)
+        day0 = today - dt.timedelta(days=back)
+        if back and day0 not in found:
+            found.append(day0)
     return found
 
 
 def asked_again(
-    answer: httpx.Response, send: Callable[[str], httpx.Response], promised_days: Iterable[int]
+    answer: httpx.Response, send: Callable[[str], httpx.Response], promised_days: Callable[[], Iterable[int]]
 ) -> httpx.Response:
     """The answer to an acceptance; when it was refused for the year after the kit's calendar, the first answer
-    to it asked again with a held day 0 (`send(calendar_date)`), or the refusal if none is taken."""
+    to it asked again with a held day 0 (`send(calendar_date)`), or the refusal if none is taken. The counts
+    (`promised_days()`, a catalogue read) are asked for only then."""
     if not refused_for_unheld_year(answer):
         return answer
-    for day0 in latest_day0s(today_cn(), promised_days):
+    for day0 in latest_day0s(today_cn(), promised_days()):
         again = send(day0.isoformat())
         if not refused_for_unheld_year(again):
             return again
