@@ -33,7 +33,8 @@ def calendar_warning(items: list[dict[str, Any]], dept_uscc: str, today: dt.date
     return (
         f"[CODE-08] the kit's working-day calendar ({calendar.source}) holds no {year}: today's acceptance of "
         f"{len(reaching[year])} of the department's items would count into it (up to {longest[0]} working days, "
-        f"item {longest[1]}). A system that holds no {year} either must refuse it (422 CALENDAR_YEAR_MISSING), and "
-        f"the checks that accept such an item fail for that reason; add the State Council's {year} holiday "
-        "schedule to the calendar first (README, 'Adding a calendar year')"
+        f"item {longest[1]}). A system that holds no {year} either must refuse it (422 CALENDAR_YEAR_MISSING): "
+        "the kit asks its driver again with a day 0 the calendar holds (calendar_date), but a person at the "
+        "window cannot be given one, and those checks fail; add the State Council's "
+        f"{year} holiday schedule to the calendar (README, 'Adding a calendar year')"
     )
