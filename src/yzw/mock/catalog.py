@@ -3,6 +3,7 @@ versions, ETag / If-None-Match, and change notices."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,10 +20,19 @@ from yzw.serving.store import Store
 
 
 def demo_items() -> list[dict[str, Any]]:
-    """The demo department's items as mocks/catalog.yaml holds them (version 1 each)."""
+    """The demo department's items as mocks/catalog.yaml holds them (version 1 each): fresh copies, the caller's
+    to change."""
+    return [json.loads(row[2]) for row in _demo_rows()]
+
+
+@functools.cache
+def _demo_rows() -> tuple[tuple[str, int, str], ...]:
+    """(item_code, version, body as JSON) of each demo item, read once per process: every reset of the demo
+    department restores them, and parsing the YAML each time was a tenth of a conformance run's CPU."""
     path = content_path("mocks", "catalog.yaml")
     try:
-        return list(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
+        items = list(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
+        return tuple((item["item_code"], item["version"], json.dumps(item, ensure_ascii=False)) for item in items)
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise YzwError(f"cannot read the demo catalogue {path}: {exc}") from None
 
@@ -33,9 +43,8 @@ def load_demo_catalogue(store: Store, dept_uscc: str | None = None) -> None:
     if dept_uscc is None and store.one("SELECT 1 FROM items LIMIT 1") is not None:
         return
     with store.transaction() as db:
-        for item in demo_items():
+        for row, item in zip(_demo_rows(), demo_items(), strict=True):
             if dept_uscc in (None, item["dept"]["uscc"]):
-                row = (item["item_code"], item["version"], json.dumps(item, ensure_ascii=False))
                 db.execute("INSERT INTO items (item_code, version, body) VALUES (?, ?, ?)", row)
 
 
