@@ -44,7 +44,7 @@ from yzw.errors import YzwError
 from yzw.spec import schemas
 from yzw.spec.monitoring import Monitor
 
-BUCKET_BYTES = 24 << 20  # input bytes per bucket, whose rows are in memory at once (6 MiB: 4x the fixed costs a bucket)
+BUCKET_BYTES = 16 << 20  # input bytes per bucket, whose rows are in memory at once (a bucket costs ≈ 1 MB a MiB)
 WORKERS = 2
 SCAN = 1 << 20
 FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
