@@ -396,3 +396,54 @@ def _digits_of_other_scripts(value: str) -> list[str]:
         if char.isdigit()
         for offset in (0x630, 0xFEE0)
     ]
+
+
+def _spoilt_application(event: dict[str, Any], rng: random.Random) -> None:
+    """Defects in an SB's application, whose values the screen's recording formats leave to the code rules
+    (recording.Recorder), and in the members its conditions read."""
+    payload = event["payload"]
+    applicant, materials = payload.get("applicant") or {}, payload.get("materials") or []
+    choice = rng.randrange(11)
+    if choice == 0:
+        applicant["id_number"] = str(applicant.get("id_number", ""))[:-1] + "0"
+    elif choice == 1:
+        applicant.update(id_type=rng.choice(("414", "999", "")), id_number=rng.choice(("A1234567", "", "x")))
+    elif choice == 2:
+        payload["submitted_at"] = rng.choice(("2026-02-30T10:00:00+08:00", "2026-02-04T10:00:00Z", ""))
+    elif choice == 3:
+        licensed = [m for m in materials if isinstance(m, dict) and "license_id" in m] or [{}]
+        licensed[0]["license_id"] = rng.choice(("1.2.156.3005.2.x", str(licensed[0].get("license_id"))[:-1] + "0"))
+    elif choice == 4:
+        payload["channel"] = rng.choice(("web", "app", "terminal", "agent", "fax"))
+    elif choice == 5:
+        payload["application_no"] = payload["application_no"][:-1] + rng.choice("0123456789X")
+    elif choice == 6:
+        payload["applicant"] = {
+            "type": "legal",
+            "name": "x",
+            "uscc": rng.choice(("91330106MA2XXXXX0X", "913301067960000000", "")),
+            "legal_rep": {"name": "y", "id_type": "111", "id_number": rng.choice(("110101199003070019", "1"))},
+            "contact": {"name": "z", "phone": ""},
+        }
+    elif choice == 7:
+        payload["division_code"] = rng.choice(("999999", "330106", "33010"))
+    elif choice == 8:
+        payload["agent"] = {"name": "a", "id_type": "111", "id_number": rng.choice(("110101199003070019", "2"))}
+    elif choice == 9:
+        payload["item_code"] = str(payload.get("item_code", ""))[:-1] + "X"
+    else:
+        payload["delivery"] = rng.choice(({"method": "post"}, {"method": "pickup"}, {"method": "post", "address": 5}))
+
+
+@pytest.mark.parametrize("seed", [25, 26])
+def test_applications_judged_as_the_row_audit_judges_them(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    lines = []
+    for generated in _events(600, 0.05, seed):
+        event = copy.deepcopy(generated)
+        if event["step"] == "SB" and rng.random() < 0.7:
+            _spoilt_application(event, rng)
+        lines.append(json.dumps(event, ensure_ascii=False))
+    path = tmp_path / "applications.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _same([path]) > 100

@@ -44,11 +44,12 @@ from yzw.errors import YzwError
 from yzw.spec import schemas
 from yzw.spec.monitoring import Monitor
 
-BUCKET_BYTES = 24 << 20  # input bytes per bucket, whose rows are in memory at once (6 MiB: 4x the fixed costs a bucket)
+BUCKET_BYTES = 16 << 20  # input bytes per bucket, whose rows are in memory at once (a bucket costs ≈ 1 MB a MiB)
 WORKERS = 2
 SCAN = 1 << 20
 FORMATS_KEPT = 1 << 14  # the schema validator's remembered format answers, at most, in a worker
 BATCH = 6000  # records of XML and databases screened together (their coded values judged at once)
+TRIM_EVERY = 4  # batches of JSON Lines between two returns of the freed heap (each one faulted it in again)
 Tick = Callable[[str, int], None]
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
@@ -152,6 +153,7 @@ class _Buckets:
         self.screen = Screen()
         self.slow: list[dict[str, Any]] = []
         self.writer = buckets.Writer(folder, count, name)
+        self.batches = 0
 
     def slow_row(self, record: dict[str, Any], head: tuple[int, int, int], where: int | bytes, exact: bool) -> None:
         """A record of the slow lane (parsed in Python), screened; written with the next batch."""
@@ -240,7 +242,9 @@ def _batch(out: _Buckets, origin: tuple[int, str], block: blocks.Block, max_line
             out.slow_row(line.record, (index, number, number), offset, False)
     out.write(rows.fast_rows(fast))
     del frame, fast, lines
-    _give_back()
+    out.batches += 1
+    if out.batches % TRIM_EVERY == 0:
+        _give_back()
     return bad.count - before
 
 

@@ -96,8 +96,11 @@ def screened(lines: pl.Series, screen: Screen) -> pl.DataFrame:
             screen.offer(name, frame[column].drop_nulls().head(64).to_list())
     if "yzw-license-id" not in screen.placeholders:
         screen.offer("yzw-license-id", frame["license_texts"].explode().drop_nulls().head(64).to_list())
-    verdicts = {shape: screen.masked_verdict(shape) for shape in frame["shape"].drop_nulls().unique().to_list()}
-    refused = _refused(frame)
+    verdicts, waiting = screen.masked_verdicts(frame["shape"].drop_nulls().unique().to_list())
+    refused = _refused(frame, [pair for met in waiting.values() for pair in met])
+    for shape, met in waiting.items():  # an SB's application: its coded values judged with the batch's
+        if any(value in refused.get(name, ()) for name, value in met):
+            verdicts[shape] = False
     licenses = pl.col("license_texts").list.eval(pl.element().is_in(list(refused.get("yzw-license-id", ()))))
     sl_agrees = ~pl.col("sl") | (
         (pl.col("p_case").is_null() | (pl.col("p_case") == pl.col("case_no")).fill_null(False))
@@ -177,13 +180,18 @@ _CODED = (
 )
 
 
-def _refused(frame: pl.DataFrame) -> dict[str, set[str]]:
-    """The values of the fast lane's coded members their code rules refuse, by format (each distinct value
-    judged once, as a column: `codes.refused`)."""
+def _refused(frame: pl.DataFrame, more: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """The values of the fast lane's coded members (and `more`: format, value) their code rules refuse, by
+    format (each distinct value judged once, as a column: `codes.refused`)."""
     columns: dict[str, list[pl.Series]] = {}
     for column, name in _CODED:
         columns.setdefault(name, []).append(frame[column])
     columns["yzw-license-id"] = [frame["license_texts"].explode()]
+    extra: dict[str, list[str]] = {}
+    for name, value in more:
+        extra.setdefault(name, []).append(value)
+    for name, values in extra.items():
+        columns.setdefault(name, []).append(pl.Series(name, values, dtype=pl.String))
     today = today_cn()
     return {name: codes.refused(name, pl.concat(parts).alias("value"), today) for name, parts in columns.items()}
 

@@ -22,6 +22,7 @@ import orjson
 
 from yzw.audit.codes import passes
 from yzw.audit.judge import APPLICATION_NO_LENGTH, EVENT_MEMBERS, _time
+from yzw.audit.recording import Recorder, formats_decide_alone
 from yzw.codes.lists import code_list
 from yzw.codes.times import today_cn
 from yzw.spec.rules import cross_field_findings
@@ -194,6 +195,7 @@ class Screen:
         self.masking = masks_hold()
         self.verdicts: dict[bytes | str, bool] = {}
         self.placeholders: dict[str, str] = {}
+        self.recorder = Recorder() if formats_decide_alone() else None
 
     def judge(self, event: dict[str, Any], exact_json: bool) -> tuple[bool, list[tuple[str, str]]]:
         """Whether the record is surely of good shape, but for the coded values it lists (format, value)
@@ -225,33 +227,49 @@ class Screen:
                     self.placeholders[name] = value
                     return
 
+    def masked_verdicts(self, shapes: list[str]) -> tuple[dict[str, bool], dict[str, list[tuple[str, str]]]]:
+        """The verdicts on distinct masked records (`fastlane.screened`), and the coded values the verdict of a
+        SB still waits on: an SB's application, met once, is validated with recording formats
+        (`recording`), its values judged with the batch's; the verdict holds only if they all pass."""
+        verdicts: dict[str, bool] = {}
+        waiting: dict[str, list[tuple[str, str]]] = {}
+        for shape in shapes:
+            if self.recorder is not None and shape.split("\x1f", 3)[2] == "SB":
+                verdicts[shape], met = self._shape_verdict(shape, self.recorder)
+                if verdicts[shape] and met:
+                    waiting[shape] = met
+            else:
+                verdicts[shape] = self.masked_verdict(shape)
+        return verdicts, waiting
+
     def masked_verdict(self, shape: str) -> bool:
         """The verdict on a fast-lane record from its masked form (`fastlane.screened`), remembered."""
         verdict = self.verdicts.get(shape)
         if verdict is None:
-            verdict = self._shape_verdict(shape)
+            verdict, _ = self._shape_verdict(shape)
             if len(shape) <= SHAPE_KEPT:  # a long one (an SB's whole application) is met once
                 if len(self.verdicts) >= VERDICTS:
                     self.verdicts.clear()
                 self.verdicts[shape] = verdict
         return verdict
 
-    def _shape_verdict(self, shape: str) -> bool:
+    def _shape_verdict(self, shape: str, recorder: Recorder | None = None) -> tuple[bool, list[tuple[str, str]]]:
+        """The verdict on a masked record; with a `recorder`, but for the coded values it lists."""
         no_case, seq, step, no_arrival, text = shape.split("\x1f", 4)
         payload = _payload_of(text)
         if payload is None:
-            return False
+            return False, []
         names = ("yzw-application-no", "yzw-datetime", "yzw-division", "yzw-uscc", "yzw-item-code")
         if not all(name in self.placeholders for name in names) or (
             no_case == "false" and "yzw-case-no" not in self.placeholders
         ):
-            return False
+            return False, []
         if not isinstance(payload, dict):
-            return False
+            return False, []
         if "\x01" in text:  # tokens (every one starts so) back to their placeholders
             tokens = {token: self.placeholders.get(name) for name, token in TOKENS.items()}
             if None in (tokens[v] for v in _tokens_in(payload)):
-                return False
+                return False, []
             payload = {key: _untoken(value, tokens) for key, value in payload.items()}
         event = {
             "event_id": SOME,
@@ -268,11 +286,10 @@ class Screen:
         }
         if no_arrival == "false":
             event["received_at"] = TEXT
-        return bool(
-            surely_usable(event, self.steps)
-            and self.validator.is_valid(event)
-            and not cross_field_findings("event", event)
-        )
+        if not surely_usable(event, self.steps):
+            return False, []
+        valid, met = recorder.is_valid(event) if recorder is not None else (self.validator.is_valid(event), [])
+        return valid and not cross_field_findings("event", event), met
 
     def _code(self, codes: list[tuple[str, str]], name: str, value: str) -> str:
         """The placeholder for a coded value (the first valid one of its format met; until then the value

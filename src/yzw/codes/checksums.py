@@ -11,6 +11,8 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 LICENSE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_INDEX = {char: index for index, char in enumerate(USCC_ALPHABET)}
+# Per position, character → its value × weight: one look-up a character (audits check a USCC in every license id)
+_USCC_TABLES = [{char: index * weight for char, index in _USCC_INDEX.items()} for weight in _USCC_WEIGHTS]
 
 
 _MOD_11_2_CHARS = "10X98765432"
@@ -70,5 +72,7 @@ def uscc_check(first17: str) -> str:
     Computed here rather than by stdnum.cn.uscc, whose validate() also demands digits at positions 3–8;
     the norm judges only the character set, the length and C18.
     """
-    total = sum(_USCC_INDEX[char] * weight for char, weight in zip(first17, _USCC_WEIGHTS, strict=True))
+    if len(first17) != len(_USCC_WEIGHTS):
+        raise ValueError(f"a USCC's check character is over 17 characters, not {len(first17)}")
+    total = sum(map(getitem, _USCC_TABLES, first17))  # a character outside the set: KeyError
     return USCC_ALPHABET[(31 - total % 31) % 31]
