@@ -467,12 +467,13 @@ def _retired_item(scenario: Scenario, application: dict[str, Any]) -> None:
     application |= {"item_code": item["item_code"], "item_version": item["version"]}
 
 
-def _number_part(index: int, text: str) -> Change:
-    """Write `text` into the application's own number at `index`, the check character recomputed (CODE-05)."""
+def _number_part(index: int, text: str | Callable[[], str]) -> Change:
+    """Write `text` into the application's own number at `index`, the check character recomputed (CODE-05);
+    a callable is asked when the application is made (today's date, in a process that outlives the day)."""
 
     def change(scenario: Scenario, application: dict[str, Any]) -> None:
-        number = application["application_no"]
-        body = number[:index] + text + number[index + len(text) : 22]
+        number, part = application["application_no"], text() if callable(text) else text
+        body = number[:index] + part + number[index + len(part) : 22]
         application["application_no"] = body + mod_11_2_check(body)
 
     return change
@@ -710,7 +711,7 @@ TAKEN_ON_INTAKE = {  # valid applications a system that checks too much refuses
     "an administrative body (kind 6)": ("legal", (_set("applicant/kind", lambda s: "6"),)),
     "an application_no dated today (+08:00) (CODE-05: not later than today)": (
         "person",
-        (_number_part(7, f"{today_cn():%Y%m%d}"), _set("submitted_at", _now)),
+        (_number_part(7, lambda: f"{today_cn():%Y%m%d}"), _set("submitted_at", _now)),
     ),
     **{
         f"an application of {code} {name}, a division since {year} (CODE-03: the current list)": (

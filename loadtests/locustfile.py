@@ -21,12 +21,16 @@ from locust import FastHttpUser, constant_throughput, events, task
 
 from yzw.codes import compose
 from yzw.codes.times import today_cn
+from yzw.conformance.year_end import latest_day0s
 from yzw.fixtures import make_faker
 from yzw.fixtures.messages import MessageFactory
 from yzw.load.plan import LoadPlan, slo_rules
 from yzw.signing import signed_headers
 
 PLAN = LoadPlan.from_env()
+# CODE-08 at the end of the calendar's last year: today's acceptance of the item would count into a year the kit
+# lacks, and a correct system refuses it; the clerk gives the latest held day 0 (§11 `calendar_date`) instead.
+DAY0 = next(iter(latest_day0s(today_cn(), [int(PLAN.item.get("promised_days") or 0)])), None)
 SCENARIOS = slo_rules()["load"]["scenarios"]
 APPLICATIONS = "/yzw/v1/applications"
 SENT: deque[str] = deque(maxlen=5000)  # numbers this process sent, for the status users
@@ -216,7 +220,8 @@ class DeskUser(FastHttpUser):
 
     def _accept(self, number: str, name: str) -> None:
         url = f"{PLAN.driver_url}/actions"
-        body = json.dumps({"action": "accept", "application_no": number}).encode()
+        action = {"action": "accept", "application_no": number}
+        body = json.dumps({**action, "params": {"calendar_date": DAY0.isoformat()}} if DAY0 else action).encode()
         headers = _signed("POST", urlsplit(url).path, body, (PLAN.app_id, PLAN.app_secret))
         with self.client.post(url, data=body, headers=headers, name=name, catch_response=True) as answer:
             if answer.status_code == 409:  # the other click was first: the answer a clerk should get

@@ -137,13 +137,11 @@ class Nodes:
         return list(self._call("GET", self.target.province_url + "/_mock/catalog")["items"])
 
     def promised_days(self) -> list[int]:
-        """The promised_days of the department's active items (the counts its acceptances make)."""
+        """The promised_days of every version of the department's items, retired ones too: the counts its
+        acceptances make (an application is decided on the version it was filed under, CAT-03)."""
         dept = self.target.registration.dept_uscc
-        return [
-            int(item["promised_days"])
-            for item in self.catalogue()
-            if item["dept"]["uscc"] == dept and item["status"] == "active"
-        ]
+        versions = self._call("GET", self.target.province_url + "/_mock/catalog", params={"versions": "all"})
+        return [int(item["promised_days"]) for item in versions["items"] if item["dept"]["uscc"] == dept]
 
     def change_item(self, item_code: str, **changes: Any) -> dict[str, Any]:
         return dict(self._call("POST", f"{self.target.province_url}/_mock/catalog/{item_code}", json=changes))

@@ -54,6 +54,12 @@ def current_item(store: Store, item_code: str) -> dict[str, Any] | None:
     return dict(found) if found else None
 
 
+def every_item_version(store: Store) -> list[dict[str, Any]]:
+    """Every version of every item, retired ones too (an application is decided on the version it was filed
+    under: CAT-03)."""
+    return [json.loads(row["body"]) for row in store.rows("SELECT body FROM items ORDER BY item_code, version")]
+
+
 def all_current_items(store: Store) -> list[dict[str, Any]]:
     rows = store.rows(
         "SELECT body FROM items i WHERE version = (SELECT MAX(version) FROM items WHERE "

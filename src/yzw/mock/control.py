@@ -12,7 +12,13 @@ from starlette.responses import JSONResponse, Response
 from yzw.codes.lists import channel_digits, platform_channels
 from yzw.codes.times import CN_TZ
 from yzw.mock import supervision
-from yzw.mock.catalog import all_current_items, current_item, load_demo_catalogue, save_version
+from yzw.mock.catalog import (
+    all_current_items,
+    current_item,
+    every_item_version,
+    load_demo_catalogue,
+    save_version,
+)
 from yzw.mock.exchange import recorded
 from yzw.mock.idp import issue_ticket
 from yzw.mock.own_items import OWN_ITEMS, restore_own_items
@@ -309,8 +315,10 @@ def _created(store: Any, item: dict[str, Any]) -> Response:
 
 @endpoint(signed=False)
 async def catalogue(call: Call) -> Response:
-    """GET /_mock/catalog: every item's current version."""
-    return JSONResponse({"items": all_current_items(call.platform.store)})
+    """GET /_mock/catalog: every item's current version; `?versions=all`: every version of every item."""
+    store = call.platform.store
+    every = call.request.query_params.get("versions") == "all"
+    return JSONResponse({"items": every_item_version(store) if every else all_current_items(store)})
 
 
 @endpoint(signed=False)
