@@ -16,9 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
-import jsonschema_rs
-
-from yzw.spec.schemas import FORMATS, schema_documents
+from yzw.spec.schemas import FORMATS, schema_documents, validator_with_formats
 
 # Keywords whose subschemas may fail while the record passes: no format (nor a $ref to one) may stand there.
 CONDITIONAL = frozenset(
@@ -32,14 +30,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.met: list[tuple[str, str]] = []
-        documents = schema_documents()
-        registry = jsonschema_rs.Registry([(doc["$id"], doc) for doc in documents.values()])
-        self.validator = jsonschema_rs.validator_for(
-            documents["event"],
-            registry=registry,
-            formats={name: self._format(name) for name in FORMATS},
-            validate_formats=True,
-        )
+        self.validator = validator_with_formats("event", {name: self._format(name) for name in FORMATS})
 
     def _format(self, name: str) -> Any:
         met = self.met

@@ -91,13 +91,17 @@ def _passes(name: str, value: str) -> bool:
 @cache
 def compiled(kind: str) -> Any:
     """The compiled (Rust) validator of a message kind, built once."""
+    return validator_with_formats(kind, _format_checkers())
+
+
+def validator_with_formats(kind: str, formats: dict[str, Any]) -> Any:
+    """A compiled (Rust) validator of a message kind whose named formats are these callbacks (the audit's
+    recording formats, `audit.recording`, or the code rules)."""
     documents = schema_documents()
     if kind not in documents or kind in SHARED:
         raise SpecError(f"unknown message kind {kind!r}; kinds are: {', '.join(message_kinds())}")
     registry = jsonschema_rs.Registry([(doc["$id"], doc) for doc in documents.values()])
-    return jsonschema_rs.validator_for(
-        documents[kind], registry=registry, formats=_format_checkers(), validate_formats=True
-    )
+    return jsonschema_rs.validator_for(documents[kind], registry=registry, formats=formats, validate_formats=True)
 
 
 def root_requirement(kind: str) -> str:
