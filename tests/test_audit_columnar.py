@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import random
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -332,16 +333,26 @@ def _spoilt_materials(payload: dict[str, Any], rng: random.Random) -> None:
 
 @pytest.mark.parametrize("seed", [23, 24])
 def test_masked_materials_judged_as_the_row_audit_judges_them(tmp_path: Path, seed: int) -> None:
+    def spoil(event: dict[str, Any], rng: random.Random) -> None:
+        _spoilt_materials(event["payload"], rng)
+
+    assert _same([_spoilt_dump(tmp_path, seed, "BZJ", 0.8, spoil)]) > 20
+
+
+def _spoilt_dump(
+    folder: Path, seed: int, step: str, share: float, spoil: Callable[[dict[str, Any], random.Random], None]
+) -> Path:
+    """A generated dump whose `step` events are spoilt by `spoil` at the given share."""
     rng = random.Random(seed)
     lines = []
     for generated in _events(600, 0.05, seed):
         event = copy.deepcopy(generated)
-        if event["step"] == "BZJ" and rng.random() < 0.8:
-            _spoilt_materials(event["payload"], rng)
+        if event["step"] == step and rng.random() < share:
+            spoil(event, rng)
         lines.append(json.dumps(event, ensure_ascii=False))
-    path = tmp_path / "materials.jsonl"
+    path = folder / f"{step}.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert _same([path]) > 20
+    return path
 
 
 def test_license_ids_vouched_for_in_bulk_are_those_the_checker_passes() -> None:
@@ -437,13 +448,4 @@ def _spoilt_application(event: dict[str, Any], rng: random.Random) -> None:
 
 @pytest.mark.parametrize("seed", [25, 26])
 def test_applications_judged_as_the_row_audit_judges_them(tmp_path: Path, seed: int) -> None:
-    rng = random.Random(seed)
-    lines = []
-    for generated in _events(600, 0.05, seed):
-        event = copy.deepcopy(generated)
-        if event["step"] == "SB" and rng.random() < 0.7:
-            _spoilt_application(event, rng)
-        lines.append(json.dumps(event, ensure_ascii=False))
-    path = tmp_path / "applications.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert _same([path]) > 100
+    assert _same([_spoilt_dump(tmp_path, seed, "SB", 0.7, _spoilt_application)]) > 100
