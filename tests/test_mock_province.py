@@ -129,6 +129,12 @@ def test_catalogue_versions_etag_and_change_notices(system: System, stub: StubSy
     notice = next(r for r in stub.received if r["path"] == "/yzw/v1/catalog/notifications")
     assert notice["body"] == {"item_code": FOOD_ITEM, "version": 2, "change": "updated"}
     assert notice["signature"] == "ok"
+    current = httpx.get(province + "/_mock/catalog").json()["items"]
+    every = httpx.get(province + "/_mock/catalog", params={"versions": "all"}).json()["items"]
+    assert [i["version"] for i in current if i["item_code"] == FOOD_ITEM] == [2]
+    versions = {i["version"]: i["promised_days"] for i in every if i["item_code"] == FOOD_ITEM}
+    assert versions[2] == 4
+    assert versions[1] != 4  # the year-end day 0 serves an application filed under v1 too
     missing = system.client.request("GET", f"{province}/catalog/v1/items/{FOOD_ITEM[:-1]}9")
     assert (missing.status_code, missing.json()["code"]) == (404, "ITEM_UNKNOWN")
 
