@@ -244,6 +244,25 @@ def test_injected_faults_answer_in_the_apps_place(system: System) -> None:
     assert [system.push(events[0]).status_code for _ in range(3)] == [503, 503, 200]
 
 
+def test_a_fault_with_a_match_takes_only_the_requests_that_hold_it(system: System) -> None:
+    """Scenarios side by side (ROB-01's slow services) each scope their fault to their own number; clearing one
+    match leaves the others'."""
+    faults, own = system.urls["county"] + "/_mock/faults", {"app_id": system.record["app_id"]}
+    _, first = system.factory.case_history(("SL",))
+    _, second = system.factory.case_history(("SL",))
+    for events in (first, second):
+        fault = {"path": "/exchange/", "status": 503, "count": 5, "match": events[0]["application_no"]}
+        httpx.post(faults, params=own, json=fault).raise_for_status()
+    _, other = system.factory.case_history(("SL",))
+    assert system.push(other[0]).status_code == 200
+    assert system.push(first[0]).status_code == 503
+    httpx.delete(faults, params={**own, "match": first[0]["application_no"]})
+    assert system.push(first[0]).status_code == 200
+    assert system.push(second[0]).status_code == 503
+    assert [f["match"] for f in httpx.get(faults).json()["faults"]] == [second[0]["application_no"]]
+    httpx.delete(faults)
+
+
 def test_traffic_log_keeps_requests_and_answers(system: System) -> None:
     _, events = system.factory.case_history(("SL",))
     system.push(events[0])

@@ -191,9 +191,12 @@ class Nodes:
         """A one-shot misbehaviour of the province (e.g. forge_signature on the next identity record)."""
         self._call("POST", self.target.province_url + "/_mock/flags", params=self.own, json={name: count})
 
-    def fail_next(self, path: str, status: int, count: int = 1, node: str = "exchange") -> None:
-        """The own exchange (or `node`) answers `status` to the next `count` requests on `path`."""
-        fault = {"path": path, "status": status, "count": count}
+    def fail_next(
+        self, path: str, status: int, count: int = 1, node: str = "exchange", match: str | None = None
+    ) -> None:
+        """The own exchange (or `node`) answers `status` to the next `count` requests on `path` (that hold the
+        text `match`, when given: one scenario's, so that scenarios side by side do not take each other's)."""
+        fault = {"path": path, "status": status, "count": count, "match": match}
         self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
 
     def answer_next(self, path: str, status: int, count: int = 1) -> None:
@@ -214,24 +217,31 @@ class Nodes:
         node: str = "province",
         content_type: str = "application/json",
         status: int = 200,
+        match: str | None = None,
     ) -> None:
         """`node` answers the next `count` requests on `path` with `body` under `status` (200) instead of its own
         answer: an answer that is not the norm's (ROB-01), or a fixed refusal (SIG-04)."""
         fault = {"path": path, "body": body, "content_type": content_type, "count": count, "status": status}
+        fault["match"] = match
         self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
 
-    def clear_faults(self, node: str) -> None:
-        """`node` answers normally again (the faults injected there are dropped)."""
-        self._call("DELETE", self.urls[node] + "/_mock/faults", params=self.own)
+    def clear_faults(self, node: str, match: str | None = None) -> None:
+        """`node` answers normally again (the faults injected there are dropped; those of `match` only, when
+        given)."""
+        self._call(
+            "DELETE", self.urls[node] + "/_mock/faults", params={**self.own, **({"match": match} if match else {})}
+        )
 
-    def drop_next(self, path: str, count: int = 1, node: str = "exchange") -> None:
+    def drop_next(self, path: str, count: int = 1, node: str = "exchange", match: str | None = None) -> None:
         """The own exchange (or `node`) drops the connection of the next `count` requests on `path`."""
-        fault = {"path": path, "drop": True, "count": count}
+        fault = {"path": path, "drop": True, "count": count, "match": match}
         self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
 
-    def slow_next(self, path: str, seconds: float, count: int, node: str = "province") -> None:
+    def slow_next(
+        self, path: str, seconds: float, count: int, node: str = "province", match: str | None = None
+    ) -> None:
         """`node` answers the next `count` requests on `path` (a prefix) only after `seconds`."""
-        fault = {"path": path, "latency_ms": round(seconds * 1000), "count": count}
+        fault = {"path": path, "latency_ms": round(seconds * 1000), "count": count, "match": match}
         self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
 
     def login(self, user: dict[str, Any]) -> str:

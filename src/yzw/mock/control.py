@@ -196,15 +196,22 @@ async def clock(call: Call) -> Response:
 
 @endpoint(signed=False)
 async def faults(call: Call) -> Response:
-    """POST /_mock/faults {path, status? | latency_ms? | drop? | drop_after? | body?, share?, count?, node?}; DELETE
-    clears; GET lists. A 2xx status is the node's own answer under that status; drop_after cuts the answer off after
-    the node has done the request (a recorded event whose answer never came); body (with content_type?) is answered
-    in the node's place, under status (default 200): an answer that is not the norm's (ROB-01). With `?app_id=` a
-    fault touches only that system's calls, and DELETE clears only its faults."""
+    """POST /_mock/faults {path, status? | latency_ms? | drop? | drop_after? | body?, share?, count?, node?, match?};
+    DELETE clears; GET lists. A 2xx status is the node's own answer under that status; drop_after cuts the answer off
+    after the node has done the request (a recorded event whose answer never came); body (with content_type?) is
+    answered in the node's place, under status (default 200): an answer that is not the norm's (ROB-01). With
+    `?app_id=` a fault touches only that system's calls, and DELETE clears only its faults; `match` (a text the
+    request's query or body must hold) scopes a fault to one scenario's requests, and DELETE `?match=` clears only
+    the faults of that match, so scenarios side by side keep theirs."""
     platform = call.platform
     system = _system(call)
     if call.request.method == "DELETE":
-        platform.faults[:] = [f for f in platform.faults if system is not None and f.app_id != system.app_id]
+        match = call.request.query_params.get("match")
+        platform.faults[:] = [
+            f
+            for f in platform.faults
+            if system is not None and (f.app_id != system.app_id or (match is not None and f.match != match))
+        ]
     elif call.request.method == "POST":
         spec = _json(call)
         if not isinstance(spec.get("path"), str) or not (
@@ -232,6 +239,7 @@ async def faults(call: Call) -> Response:
             system.app_id if system else None,
             spec["body"] if isinstance(spec.get("body"), str) else None,
             str(spec.get("content_type", "application/json")),
+            spec["match"] if isinstance(spec.get("match"), str) and spec["match"] else None,
         )
         platform.faults.append(fault)
     return JSONResponse({"faults": [vars(f) for f in platform.faults]})

@@ -162,8 +162,10 @@ class Observe:
                 await _drain(logged_receive)
                 where = f"no route {path} on this node: it is served under {self.node.prefix} (MSG-02)"
                 await error_response(404, "NOT_FOUND", where)(scope, logged_receive, logged_send)
-            elif not await self._fault(scope, path, entry["app_id"], logged_receive, logged_send):
-                await self.app(scope, logged_receive, logged_send)
+            else:
+                answered, receive_rest = await self._fault(scope, path, entry["app_id"], logged_receive, logged_send)
+                if not answered:
+                    await self.app(scope, receive_rest, logged_send)
         except ClientDisconnect:  # a caller that gave up on a slowed answer (ROB-01's call budget): no answer to give
             scope["yzw.dropped"] = True
         finally:  # logged also when the answer is cut off on purpose (the server raises on the short body)
@@ -184,14 +186,22 @@ class Observe:
             return None
         return self.platform.token_owners.get(authorization.removeprefix("Bearer ").strip())
 
-    async def _fault(self, scope: Scope, path: str, app_id: str | None, receive: Receive, send: Send) -> bool:
-        """Apply a matching fault (one for every caller, or for the calling system); True when it answered in the
-        app's place."""
+    async def _fault(
+        self, scope: Scope, path: str, app_id: str | None, receive: Receive, send: Send
+    ) -> tuple[bool, Receive]:
+        """Apply a matching fault (one for every caller, or for the calling system): whether it answered in the
+        app's place, and the request's body for the app otherwise (read already when a fault's match needed it)."""
         if path.startswith("/_mock"):
-            return False
-        fault = next((f for f in self.platform.faults if f.matches(self.node.name, path, app_id)), None)
+            return False, receive
+        held = receive  # a slow answer's request is not done once its caller gave up: the app reads no body then
+        faults = [f for f in self.platform.faults if f.matches(self.node.name, path, app_id)]
+        if any(f.match for f in faults):  # scoped to one scenario's request: read the body to tell
+            body = await _read_all(receive)
+            receive, seen = _replayed(body), bytes(scope.get("query_string") or b"") + b"\n" + body
+            faults = [f for f in faults if f.match is None or f.match.encode() in seen]
+        fault = faults[0] if faults else None
         if fault is None or random.random() >= fault.share:
-            return False
+            return False, receive
         if fault.remaining is not None:
             fault.remaining -= 1
             if fault.remaining <= 0:
@@ -204,20 +214,20 @@ class Observe:
             scope["yzw.dropped"] = True
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return True
+            return True, receive
         if fault.body is not None:  # an answer that is not the norm's, in the node's place (ROB-01)
             await _drain(receive)
             await Response(fault.body, fault.status or 200, media_type=fault.content_type)(scope, receive, send)
-            return True
+            return True, receive
         if fault.drop_after or (fault.status and 200 <= fault.status < 300):
             await self.app(scope, receive, _answered_as(fault, scope, send))
-            return True
+            return True, receive
         if not fault.status:
-            return False
+            return False, held
         await _drain(receive)  # read the body first, as a real exchange would: the traffic log keeps it
         response = error_response(fault.status, "INJECTED_FAULT", f"fault {fault.fault_id} injected at {fault.path}")
         await response(scope, receive, send)
-        return True
+        return True, receive
 
 
 def _under_prefix(scope: Scope, prefix: str) -> tuple[Scope, bool]:

@@ -68,6 +68,7 @@ class Fault:
     app_id: str | None = None  # only the calls this system makes (one run's fault spares the other systems)
     body: str | None = None  # answer this text (under `status`, default 200) in the node's place: not the norm's answer
     content_type: str = "application/json"  # the media type the `body` is answered with
+    match: str | None = None  # only requests whose query or body holds this text (one scenario's number, case …)
 
     def matches(self, node: str, path: str, app_id: str | None = None) -> bool:
         return (
