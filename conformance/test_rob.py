@@ -387,16 +387,7 @@ def _accept_part(scenario: Scenario, platform: Nodes, driver: Driver) -> _SlowPa
     number = application["application_no"]
 
     def then() -> None:
-        early = platform.wait_for(lambda: [p for p in platform.pushes(number) if case_steps([p])], bool, 0.5)
-        if early:
-            platform.observe(early)
-            raise Violation(
-                "a decision was pushed while the license library could not answer within the call budget",
-                "no event: the license is not missing, the library is (503, nothing changed)",
-                case_steps(early),
-                OUTAGE_FIX,
-                f"accept on {number} while {VERIFY} answers only after the call budget",
-            )
+        _no_decision(platform, number, 0.5, SLOW)
         driver.act("accept", number)
         scenario.pushed(number, "SL")
 
@@ -528,19 +519,26 @@ def test_accept_while_the_license_check_fails_answers_503_and_decides_nothing(
         answer = seen(driver.act("accept", number), "answered accept")
         answered(answer, 503, "DEPENDENCY_UNAVAILABLE", fix=OUTAGE_FIX)
         last = outage == ways[-1]  # a push is looked for after each outage, and waited for after the last
-        early = platform.wait_for(lambda: [p for p in platform.pushes(number) if case_steps([p])], bool, last * 0.5)
-        platform.clear_faults("province")
-        if early:
-            platform.observe(early)
-            raise Violation(
-                "a decision was pushed while the license library could not answer",
-                "no event: the license is not missing, the library is (503, nothing changed)",
-                case_steps(early),
-                OUTAGE_FIX,
-                f"accept on {number} while /license/v1/licenses/verify {outage}",
-            )
+        try:
+            _no_decision(platform, number, last * 0.5, outage)
+        finally:
+            platform.clear_faults("province")
     driver.act("accept", number)
     scenario.pushed(number, "SL")
+
+
+def _no_decision(platform: Nodes, number: str, seconds: float, outage: str) -> None:
+    """No step of a decision was pushed for the application while its license verification `outage`."""
+    early = platform.wait_for(lambda: [p for p in platform.pushes(number) if case_steps([p])], bool, seconds)
+    if early:
+        platform.observe(early)
+        raise Violation(
+            "a decision was pushed while the license library could not answer",
+            "no event: the license is not missing, the library is (503, nothing changed)",
+            case_steps(early),
+            OUTAGE_FIX,
+            f"accept on {number} while {VERIFY} {outage}",
+        )
 
 
 @pytest.mark.requirement(
