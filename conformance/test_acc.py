@@ -82,6 +82,7 @@ def test_a_refusal_needs_a_reason_and_is_pushed_as_bysl(scenario: Scenario, driv
 
 
 @pytest.mark.requirement("ACC-01", clauses=["ACC-01.1", "ACC-01.6", "ACC-01.11", "ACC-01.12"])
+@pytest.mark.side_by_side
 def test_one_first_decision_named_by_the_drivers_answer(scenario: Scenario, driver: Driver, platform: Nodes) -> None:
     """accept without `params` (read as {}) answers 200 naming the SL it queued; a second accept, and a
     request for supplements after it, are 409 and push nothing."""
@@ -584,6 +585,7 @@ def test_supplements_that_leave_a_material_missing_are_noticed_again(
 
 
 @pytest.mark.requirement("ACC-05", clauses=["ACC-05.16", "EVT-01.11", "EVT-03.9"])
+@pytest.mark.side_by_side
 def test_an_application_waiting_for_supplements_can_be_withdrawn(
     scenario: Scenario, driver: Driver, platform: Nodes
 ) -> None:
@@ -628,6 +630,7 @@ def test_an_application_waiting_for_supplements_can_be_refused(scenario: Scenari
 
 
 @pytest.mark.requirement("ACC-01", clauses=["ACC-01.8"])
+@pytest.mark.side_by_side
 def test_no_decision_is_made_before_a_clerk_acts(
     scenario: Scenario, driver: Driver, platform: Nodes, sut: SignedClient, target: Target
 ) -> None:
@@ -832,6 +835,7 @@ def _received_at(answer: httpx.Response) -> object:
 @pytest.mark.requirement(
     "ACC-06", clauses=["ACC-01.2", "ACC-05.15", "ACC-06.1", "ACC-06.4", "EVT-01.4", "EVT-02.3", "EVT-03.8"]
 )
+@pytest.mark.side_by_side
 def test_an_application_refused_while_waiting_for_supplements_ends_there(
     scenario: Scenario, driver: Driver, platform: Nodes
 ) -> None:

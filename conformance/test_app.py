@@ -839,6 +839,7 @@ def test_an_item_of_another_department_is_refused(scenario: Scenario, platform: 
 
 
 @pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.2", "APP-04.4", "APP-04.5", "APP-04.6", "APP-04.7"])
+@pytest.mark.side_by_side
 def test_the_same_application_again_gets_the_same_answer(
     scenario: Scenario, platform: Nodes, raw: httpx.Client, target: Target
 ) -> None:
@@ -959,6 +960,7 @@ RETRY_AFTER_SECONDS = 1.1  # the unified application system's time-out before it
 
 
 @pytest.mark.requirement("APP-04", clauses=["APP-04.1", "APP-04.2", "APP-04.3", "PERF-02.2"])
+@pytest.mark.side_by_side
 def test_a_repeat_sent_while_the_first_is_still_handled_gets_the_first_answer(scenario: Scenario) -> None:
     """The unified application system sends an application again after its time-out, whether or not the first
     answer came: the repeat gets the first answer, received_at and all, also when the system was still handling
@@ -1414,6 +1416,7 @@ def _walked(scenario: Scenario, sut: SignedClient, target: Target, omit: tuple[s
         "SIG-02.24",
     ],
 )
+@pytest.mark.side_by_side
 def test_the_status_query_follows_the_last_event(scenario: Scenario, sut: SignedClient, target: Target) -> None:
     """One application through every step (BZ, BZJ, SL, an FK, CB, GQ, HF, SH, PZ, BJ, SD), a window application
     refused (SB, BYSL), one withdrawn (CH) and one left alone for a second, each query judged against the events."""

@@ -832,6 +832,7 @@ def test_events_reach_the_exchange_within_12_hours(scenario: Scenario, platform:
         "EVT-07.18",
     ],
 )
+@pytest.mark.side_by_side
 def test_a_5xx_is_retried_with_backoff_and_a_refused_body_is_not_resent(scenario: Scenario, platform: Nodes) -> None:
     """Applications side by side, so that the waits overlap. The SL of the first is refused (422): it must not come
     again, and the first's later steps wait behind it; the SLs of four more are refused with 400, 409, 413 and 415: none
@@ -840,13 +841,13 @@ def test_a_5xx_is_retried_with_backoff_and_a_refused_body_is_not_resent(scenario
     then longer, the same event each time, until delivered, while the second's CB waits for it and is delivered after
     it."""
     first, second = scenario.submitted()["application_no"], scenario.submitted()["application_no"]
-    platform.fail_next(EXCHANGE, 422)
+    platform.fail_next(EXCHANGE, 422, match=platform.scoped(first))
     scenario.driver.act("accept", first)
     refused = next((p for p in platform.wait_for(lambda: platform.pushes(first), _refused) if p.status == 422), None)
     scenario.driver.act("advance", first)  # its CB must wait behind the refused SL
     others = {status: _refused_with(scenario, platform, status) for status in REFUSALS}
-    platform.fail_next(EXCHANGE, RETRIED_STATUS)
-    platform.drop_next(EXCHANGE)
+    platform.fail_next(EXCHANGE, RETRIED_STATUS, match=platform.scoped(second))
+    platform.drop_next(EXCHANGE, match=platform.scoped(second))
     scenario.driver.act("accept", second)
     scenario.driver.act("advance", second)
     _retried_with_backoff(platform, second)
@@ -861,7 +862,7 @@ def test_a_5xx_is_retried_with_backoff_and_a_refused_body_is_not_resent(scenario
 def _refused_with(scenario: Scenario, platform: Nodes, status: int) -> tuple[str, Push | None]:
     """An application whose SL the exchange refuses with `status`: its number and the refused push."""
     number = scenario.submitted()["application_no"]
-    platform.fail_next(EXCHANGE, status)
+    platform.fail_next(EXCHANGE, status, match=platform.scoped(number))
     scenario.driver.act("accept", number)
     found = platform.wait_for(lambda: platform.pushes(number), lambda pushes: any(p.status == status for p in pushes))
     return number, next((p for p in found if p.status == status), None)
@@ -990,11 +991,12 @@ def _resent(pushes: list[Push], refused: Push) -> list[Push]:
 
 
 @pytest.mark.requirement("EVT-08", clauses=["EVT-08.1", "EVT-08.2", "EVT-08.3"])
+@pytest.mark.side_by_side
 def test_any_2xx_counts_as_delivered(scenario: Scenario, platform: Nodes) -> None:
     """The SL is recorded but its answer is cut off: the retry is answered `200 {"duplicate": true}`; the CB
     is answered 202. Each counts as delivered: neither event comes again."""
     number = scenario.submitted()["application_no"]
-    platform.drop_after_next(EXCHANGE)
+    platform.drop_after_next(EXCHANGE, match=platform.scoped(number))
     scenario.driver.act("accept", number)
     sl = platform.wait_for(
         lambda: [p for p in platform.pushes(number) if p.event.get("step") == "SL" and p.accepted],
@@ -1003,7 +1005,7 @@ def test_any_2xx_counts_as_delivered(scenario: Scenario, platform: Nodes) -> Non
     )
     if not sl:
         pytest.skip("not-applicable: the SL was not delivered after a lost answer (EVT-07 judges the retry)")
-    platform.answer_next(EXCHANGE, ACCEPTED_STATUS)
+    platform.answer_next(EXCHANGE, ACCEPTED_STATUS, match=platform.scoped(number))
     scenario.driver.act("advance", number)
     cb = next((p for p in scenario.steps(number, "CB") if p.event.get("step") == "CB"), None)
     later = platform.wait_for(
@@ -1047,11 +1049,12 @@ def _resent_after_delivery(pushes: list[Push]) -> list[tuple[str, list[int]]]:
         "EVT-07.26",
     ],
 )
+@pytest.mark.side_by_side
 def test_evaluations_are_delivered_like_events(scenario: Scenario, platform: Nodes) -> None:
     """2026.2: an evaluation taken right after accept waits for the SL (here answered 503 once), and its own 502 (a
     gateway's: any 5xx) is retried with back-off; the driver answers 200 because delivery is asynchronous (norm §11)."""
     number = scenario.submitted()["application_no"]
-    platform.fail_next(EXCHANGE, 503)
+    platform.fail_next(EXCHANGE, 503, match=platform.scoped(number))
     scenario.driver.act("accept", number)
     sls = platform.wait_for(
         lambda: [p for p in platform.pushes(number) if p.event.get("step") == "SL"], bool, platform.wait_seconds
@@ -1059,7 +1062,7 @@ def test_evaluations_are_delivered_like_events(scenario: Scenario, platform: Nod
     case_no = sls[0].event.get("case_no") if sls else None  # the SL's, refused 503 or not (the answer is ACC-02's)
     if not case_no:
         pytest.skip("not-applicable: no SL named a case_no to evaluate (ACC-01, ACC-02 judge that)")
-    platform.fail_next(EVALUATIONS, EVALUATION_FAILURE)
+    platform.fail_next(EVALUATIONS, EVALUATION_FAILURE, match=platform.scoped(case_no))
     answer = seen(scenario.driver.act("evaluate", case_no=case_no, level=1, comment="窗口服务评价"), "took it")
     answered(answer, 200, fix="queue the evaluation like an event and answer 200 (norm §11): never push it at once")
     budget = max(platform.wait_seconds, 8.0)  # two back-offs of ≥ 1 s
@@ -1113,12 +1116,13 @@ def _token_retries(pushes: list[Push]) -> int:
 
 
 @pytest.mark.requirement("EVT-07", clauses=["EVT-07.3", "EVT-07.16"])
+@pytest.mark.side_by_side
 def test_a_push_that_times_out_is_retried(scenario: Scenario, platform: Nodes) -> None:
     """The exchange holds its answer to the SL for twice ROB-01's budget of one platform call: a system that timed
     out sends the SL again until delivered, and its CB after it; nothing is lost."""
     number = scenario.submitted()["application_no"]
     hold = 2 * limits().platform_call_seconds
-    platform.slow_next(EXCHANGE, hold, 1, node="exchange")
+    platform.slow_next(EXCHANGE, hold, 1, node="exchange", match=platform.scoped(number))
     scenario.driver.act("accept", number)
     scenario.driver.act("advance", number)
     budget = max(platform.wait_seconds, hold + 10.0)  # the hold, then back-offs of ≥ 1 s
@@ -1151,6 +1155,7 @@ RECTIFICATION_FAILURE = 504  # EVT-07: any 5xx is retried
 
 
 @pytest.mark.requirement("EVT-07", clauses=["EVT-07.23"])
+@pytest.mark.side_by_side
 def test_a_rectification_is_retried_with_backoff(scenario: Scenario, platform: Nodes) -> None:
     """A bad review rectified while the exchange answers 504 (a gateway's time-out: any 5xx) to the rectification: the
     driver answers 200 (queued), and the rectification is sent again after ≥ 1 s until delivered."""
@@ -1161,7 +1166,7 @@ def test_a_rectification_is_retried_with_backoff(scenario: Scenario, platform: N
     evaluation_id = (body_of(evaluation) or {}).get("evaluation_id") if evaluation.status_code == 200 else None
     if not evaluation_id:
         pytest.skip("not-applicable: the system took no bad review to rectify (see EVAL-01)")
-    platform.fail_next(RECTIFICATIONS, RECTIFICATION_FAILURE)
+    platform.fail_next(RECTIFICATIONS, RECTIFICATION_FAILURE, match=platform.scoped(evaluation_id))
     answer = seen(
         scenario.driver.act("rectify", case_no=case_no, evaluation_id=evaluation_id, action="已约谈窗口人员并整改"),
         "recorded the rectification",

@@ -6,6 +6,7 @@ Both clients sign exactly the bytes they send, reuse one token until 60 s before
 
 from __future__ import annotations
 
+import asyncio
 import json as jsonlib
 import secrets
 import ssl
@@ -212,26 +213,43 @@ class AsyncSignedClient(_Signer):
     def __init__(self, credentials: Credentials, timeout: float = 5.0) -> None:
         super().__init__(credentials)
         self._http = httpx.AsyncClient(timeout=timeout, verify=trusted())
+        self._fetching: asyncio.Future[None] | None = None  # the token request under way, shared by every call
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
         """Send a signed request (options: params, json, content, headers); refresh the token once on 401."""
-        response = await self._send(method, url, options, force=False)
+        response, used = await self._send(method, url, options, refused=None)
         for _ in range(self.credentials.retries):
             if not _needs_new_token(response, self.credentials.renew_on):
                 break
             if not self.retry_refused:
                 self.token = Token()  # the next call fetches a new one; this one stays refused
                 break
-            response = await self._send(method, url, options, force=True)
+            response, used = await self._send(method, url, options, refused=used)
         return response
 
-    async def _send(self, method: str, url: str, options: dict[str, Any], force: bool) -> httpx.Response:
-        pending = self._token_request(force)
-        if pending is not None:
-            token_url, token_body, token_headers = pending
-            self.read_token(await self._http.post(token_url, content=token_body, headers=token_headers), self.token)
+    async def _send(
+        self, method: str, url: str, options: dict[str, Any], refused: str | None
+    ) -> tuple[httpx.Response, str | None]:
+        """The answer, and the token it was sent with. `refused`: the token a first try was refused for; it is
+        renewed unless another call renewed it meanwhile."""
+        if self._token_request(refused is not None) is not None:
+            await self._shared_token(refused)
+        used = self.token.value
         full, body, headers = self._signed(method, url, options)
-        return await self._http.request(method, full, content=body, headers=headers)
+        return await self._http.request(method, full, content=body, headers=headers), used
+
+    async def _shared_token(self, refused: str | None) -> None:
+        """Fetch the token a call needs. Calls side by side share one token request and its outcome: one
+        renewal, not one per call (SIG-04), and an IdP that does not answer is waited for once (ROB-01)."""
+        if self._fetching is None or self._fetching.done():
+            pending = self._token_request(refused is not None and refused == self.token.value)
+            if pending is None:
+                return
+            self._fetching = asyncio.ensure_future(self._fetch_token(*pending))
+        await asyncio.shield(self._fetching)
+
+    async def _fetch_token(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        self.read_token(await self._http.post(url, content=body, headers=headers), self.token)

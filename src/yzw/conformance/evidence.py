@@ -93,5 +93,11 @@ class Evidence:
     def note(self, text: str) -> None:
         self.notes.append(mask(text))
 
+    def take(self, other: Evidence) -> None:
+        """Keep what another record of the same check saw (the check ran side by side: yzw.conformance.beside)."""
+        self.exchanges += other.exchanges
+        self.notes += other.notes
+        self.delays += other.delays
+
     def as_dicts(self) -> list[dict[str, Any]]:
         return [asdict(exchange) for exchange in self.exchanges]

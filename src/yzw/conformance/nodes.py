@@ -19,18 +19,23 @@ from yzw.spec.limits import limits
 from yzw.spec.xml import from_xml, parse_xml
 
 T = TypeVar("T")
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.05  # the longest pause between two readings of a wait
+FIRST_POLL_SECONDS = 0.01  # the first pause: most waits end within a few milliseconds (a push, a notice applied)
 
 
 class Nodes:
     """The province node and the exchange of the system's tier, through their inspection API."""
 
-    def __init__(self, target: Target, evidence: Evidence, wait: float, operator: Operator | None = None) -> None:
+    def __init__(
+        self, target: Target, evidence: Evidence, wait: float, operator: Operator | None = None, beside: bool = False
+    ) -> None:
         self.target = target
         self.evidence = evidence
         self.wait_seconds = wait
         self.operator = operator  # a person acting in the system: waits last as long as they need
         self.http = httpx.Client(timeout=10, verify=trusted())
+        self.beside = beside  # the check runs side by side with others: its faults are scoped (see `scoped`)
+        self.matched: dict[str, set[str]] = {}  # node → the matches of the faults this check scoped
 
     def close(self) -> None:
         self.http.close()
@@ -72,8 +77,10 @@ class Nodes:
         deadline = time.monotonic() + (self.operator.budget(own) if self.operator else own)
         try:
             value = read()
+            pause = FIRST_POLL_SECONDS
             while not done(value) and time.monotonic() < deadline:
-                time.sleep(POLL_SECONDS)
+                time.sleep(pause)
+                pause = min(2 * pause, POLL_SECONDS)
                 command = self.operator.heard() if self.operator and self.operator.pending else None
                 if command == "skip":
                     pytest.skip("manual: the operator skipped this step; a person must judge it")
@@ -196,18 +203,16 @@ class Nodes:
     ) -> None:
         """The own exchange (or `node`) answers `status` to the next `count` requests on `path` (that hold the
         text `match`, when given: one scenario's, so that scenarios side by side do not take each other's)."""
-        fault = {"path": path, "status": status, "count": count, "match": match}
-        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
+        self._fault(node, {"path": path, "status": status, "count": count}, match)
 
-    def answer_next(self, path: str, status: int, count: int = 1) -> None:
+    def answer_next(self, path: str, status: int, count: int = 1, match: str | None = None) -> None:
         """The own exchange does the next `count` requests on `path` and answers them with the 2xx `status`."""
-        self.fail_next(path, status, count)
+        self.fail_next(path, status, count, match=match)
 
-    def drop_after_next(self, path: str, count: int = 1) -> None:
+    def drop_after_next(self, path: str, count: int = 1, match: str | None = None) -> None:
         """The own exchange does the next `count` requests on `path` (an event is recorded) and then drops the
         connection: the system never hears the answer and sends again (`duplicate` true)."""
-        fault = {"path": path, "drop_after": True, "count": count}
-        self._call("POST", self.target.exchange_url + "/_mock/faults", params=self.own, json=fault)
+        self._fault("exchange", {"path": path, "drop_after": True, "count": count}, match)
 
     def misanswer_next(
         self,
@@ -222,8 +227,7 @@ class Nodes:
         """`node` answers the next `count` requests on `path` with `body` under `status` (200) instead of its own
         answer: an answer that is not the norm's (ROB-01), or a fixed refusal (SIG-04)."""
         fault = {"path": path, "body": body, "content_type": content_type, "count": count, "status": status}
-        fault["match"] = match
-        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
+        self._fault(node, fault, match)
 
     def clear_faults(self, node: str, match: str | None = None) -> None:
         """`node` answers normally again (the faults injected there are dropped; those of `match` only, when
@@ -234,15 +238,35 @@ class Nodes:
 
     def drop_next(self, path: str, count: int = 1, node: str = "exchange", match: str | None = None) -> None:
         """The own exchange (or `node`) drops the connection of the next `count` requests on `path`."""
-        fault = {"path": path, "drop": True, "count": count, "match": match}
-        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
+        self._fault(node, {"path": path, "drop": True, "count": count}, match)
 
     def slow_next(
         self, path: str, seconds: float, count: int, node: str = "province", match: str | None = None
     ) -> None:
         """`node` answers the next `count` requests on `path` (a prefix) only after `seconds`."""
-        fault = {"path": path, "latency_ms": round(seconds * 1000), "count": count, "match": match}
-        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json=fault)
+        self._fault(node, {"path": path, "latency_ms": round(seconds * 1000), "count": count}, match)
+
+    def _fault(self, node: str, fault: dict[str, Any], match: str | None) -> None:
+        """Inject a fault at `node`; one scoped by `match` is remembered, to tell whether it fired (`unfired`)."""
+        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json={**fault, "match": match})
+        if match:
+            self.matched.setdefault(node, set()).add(match)
+
+    # checks side by side --------------------------------------------------------------------------------------
+    def scoped(self, text: str) -> str | None:
+        """The match for a fault that concerns only `text` (an application, case or evaluation) while this check
+        runs beside others (they must not take it); None when it runs alone, where the fault takes the node's
+        next request, whatever it holds, as it always did."""
+        return text if self.beside else None
+
+    def unfired(self) -> list[dict[str, Any]]:
+        """Faults this check scoped by a match that no request of the system met: then the check saw none of the
+        trouble it provoked (its pass proves nothing), e.g. a body that spells the text otherwise."""
+        left = []
+        for node, matches in self.matched.items():
+            faults = self._call("GET", self.urls[node] + "/_mock/faults", params=self.own)["faults"]
+            left += [f for f in faults if f.get("match") in matches and f.get("app_id") == self.target.app_id]
+        return left
 
     def login(self, user: dict[str, Any]) -> str:
         """The portal signs the person on and hands them to the system: the hand-off URL with a fresh ticket."""

@@ -7,6 +7,7 @@ and reports. Without `--sut` the plugin only declares the marker and checks its 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from yzw.client import Credentials, SignedClient, trusted
+from yzw.conformance import beside
 from yzw.conformance.driver import Driver, HttpDriver, ManualDriver, OperatorDriver
 from yzw.conformance.evidence import Evidence
 from yzw.conformance.nodes import Clock, Nodes
@@ -28,6 +30,7 @@ from yzw.run.target import Target
 from yzw.spec.limits import limits
 
 RUN = pytest.StashKey[Conformance]()
+BESIDE = pytest.StashKey[dict[str, beside.Outcome]]()  # outcomes of side_by_side checks, by node id
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,6 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "requirement(*ids, clauses=()): the norm requirement IDs a conformance test verifies, and the clauses of "
         "specs/requirements.yaml it observes (a system breaking one of them fails the test)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "side_by_side: with a driver, the check runs at once with the module's other such checks, so that their "
+        "waits overlap; a pass is kept, anything else is run again alone (yzw.conformance.beside)",
     )
     if config.getoption("--sut") is None or RUN in config.stash:
         return
@@ -129,6 +137,54 @@ def _evidence(item: pytest.Item) -> Evidence | None:
     return found if isinstance(found, Evidence) else None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A `side_by_side` check reports its pass beside the module's others (run at the first of them); None runs
+    the check here, alone: no driver, or it did not pass there."""
+    run = pyfuncitem.config.stash.get(RUN, None)
+    if run is None or not run.target.driver_url or not beside.wants(pyfuncitem):
+        return None
+    outcomes = pyfuncitem.config.stash.setdefault(BESIDE, {})
+    if pyfuncitem.nodeid not in outcomes:
+        group = [
+            item
+            for item in pyfuncitem.session.items
+            if isinstance(item, pytest.Function)
+            and item.parent is pyfuncitem.parent
+            and item.nodeid not in outcomes
+            and beside.wants(item)
+        ]
+        if len(group) < 2:
+            return None
+        outcomes.update(beside.run_together(group, lambda item, stack: _kit(run, item, stack)))
+    outcome, own = outcomes[pyfuncitem.nodeid], pyfuncitem.funcargs.get("evidence")
+    if not outcome.passed or not isinstance(own, Evidence):
+        if isinstance(own, Evidence) and outcome.why:
+            own.note(f"beside the others: {outcome.why}; run again alone, and judged on that run")
+        return None
+    own.take(outcome.evidence)
+    return True
+
+
+def _kit(run: Conformance, item: pytest.Function, stack: ExitStack) -> dict[str, Any]:
+    """A check's own fixtures, as the fixtures below make them, for a run beside others (faults scoped)."""
+    evidence = Evidence()
+    platform = stack.enter_context(closing(Nodes(run.target, evidence, run.options.wait, beside=True)))
+    sut = stack.enter_context(closing(signed_client(run.target, evidence)))
+    raw = stack.enter_context(raw_client(evidence))
+    driver = stack.enter_context(closing(HttpDriver(run.target, evidence, platform.promised_days)))
+    scenario = Scenario(run.target, platform, sut, driver, seed=run.seed(item.nodeid))
+    return {
+        "target": run.target,
+        "evidence": evidence,
+        "platform": platform,
+        "sut": sut,
+        "raw": raw,
+        "driver": driver,
+        "scenario": scenario,
+    }
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for req_id in requirement_ids(item):
         item.user_properties.append(("requirement", req_id))
@@ -189,20 +245,28 @@ def platform(
 @pytest.fixture
 def sut(target: Target, evidence: Evidence) -> Iterator[SignedClient]:
     """A client to the system signed as the platform (the unified application system, supervision …)."""
-    client = SignedClient(
+    client = signed_client(target, evidence)
+    yield client
+    client.close()
+
+
+def signed_client(target: Target, evidence: Evidence) -> SignedClient:
+    return SignedClient(
         Credentials(target.grant.app_id, target.grant.secret),
         timeout=limits().answer_seconds,  # ROB-01: a slower answer is a hang
         hooks=evidence.hooks(),
     )
-    yield client
-    client.close()
 
 
 @pytest.fixture
 def raw(evidence: Evidence) -> Iterator[httpx.Client]:
     """An unsigned client: a browser, or a caller that does not follow the norm."""
-    with httpx.Client(timeout=10, event_hooks=evidence.hooks(), verify=trusted()) as client:
+    with raw_client(evidence) as client:
         yield client
+
+
+def raw_client(evidence: Evidence) -> httpx.Client:
+    return httpx.Client(timeout=10, event_hooks=evidence.hooks(), verify=trusted())
 
 
 @pytest.fixture

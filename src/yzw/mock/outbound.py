@@ -103,24 +103,38 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
         return
 
 
+CARD_ROUND_SECONDS = 0.5  # how often supervision cards are raised and their notices sent (SUP-01: minutes)
+NOTICE_POLL_SECONDS = 0.05  # how soon a queued catalogue or logout notice goes out (CAT-03's 60 s start then)
+
+
 async def notice_loop(platform: Platform, node: NodeSpec, stop: asyncio.Event) -> None:
-    """Raise supervision cards and send notices (this node's, and the province's catalogue and logout ones)."""
+    """Raise supervision cards and send notices (this node's, and the province's catalogue and logout ones).
+
+    Cards are a half-second round; a queued notice goes out within NOTICE_POLL_SECONDS, so that a check waiting
+    for a system to apply it waits for the system, not for this loop."""
     client = AsyncSignedClient(Credentials(PLATFORM_APP_ID, platform.platform_secret))
+    next_cards = 0.0
     try:
         while not stop.is_set():
             try:
-                await _notices_once(platform, node, client)
+                if time.monotonic() >= next_cards:
+                    next_cards = time.monotonic() + CARD_ROUND_SECONDS
+                    await _cards_once(platform, node, client)
+                await _queued_notices(platform, node, client)
             except Exception:  # as in the relay: one failure of the store must not stop supervision
                 log.exception("notices %s: the store failed; will retry", node.name)
-            await _sleep(stop, 0.5)
+            await _sleep(stop, NOTICE_POLL_SECONDS)
     finally:
         await client.aclose()
 
 
-async def _notices_once(platform: Platform, node: NodeSpec, client: AsyncSignedClient) -> None:
+async def _cards_once(platform: Platform, node: NodeSpec, client: AsyncSignedClient) -> None:
     supervision.raise_cards(platform, node)
     for card in supervision.take_due_notices(platform, node):
         await _notify(platform, client, "supervision", card["dept_uscc"], _notice(card))
+
+
+async def _queued_notices(platform: Platform, node: NodeSpec, client: AsyncSignedClient) -> None:
     while node.tier == "province" and platform.pending_notices:
         kind, to, body = platform.pending_notices.popleft()
         await _notify(platform, client, kind, to, body)

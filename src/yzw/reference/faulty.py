@@ -4284,7 +4284,7 @@ class _OneSend:
         self._client = client
 
     async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
-        response: httpx.Response = await self._client._send(method, url, options, force=False)
+        response: httpx.Response = (await self._client._send(method, url, options, refused=None))[0]
         return response
 
 

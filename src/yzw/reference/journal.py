@@ -174,7 +174,7 @@ def own_exchange(system: ReferenceSystem) -> str:
 def ready_in_order(system: ReferenceSystem) -> list[Any]:
     """The first pending event of each application not blocked by a refused one, due for a try now."""
     return system.store.rows(
-        "SELECT o.id, o.body, o.attempts, o.path FROM outbox o "
+        "SELECT o.id, o.body, o.attempts, o.path, o.application_no FROM outbox o "
         "WHERE o.state = 'pending' AND o.next_try <= ? AND o.id = "
         "(SELECT MIN(id) FROM outbox p WHERE p.application_no = o.application_no AND p.state != 'delivered') "
         "ORDER BY o.id LIMIT 200",
@@ -202,13 +202,54 @@ def backoff(attempts: int) -> float:
     return float(min(60, limits().first_retry_seconds * 2**attempts))
 
 
+PUSH_LANES = 16  # applications pushing at once: an exchange that holds one push holds no other application's
+LANE_WAIT = 0.05  # how long a round waits for a lane to finish before the pusher looks at the outbox again
+
+
 async def push_once(system: ReferenceSystem) -> int:
-    """Try every ready event once; the number delivered."""
+    """Start a lane for each application with a ready event and no push under way: its events go one after
+    another, in order (EVT-07), while applications go side by side, so that a push the exchange holds until it
+    times out delays only its own application. The number delivered by the lanes that finished meanwhile."""
+    lanes = system.push_lanes
+    for number, rows in _by_application(system.parts.ready(system)).items():
+        if number not in lanes and len(lanes) < PUSH_LANES:
+            lanes[number] = asyncio.create_task(_lane(system, rows))
+    if not lanes:
+        return 0
+    done, _ = await asyncio.wait(lanes.values(), timeout=LANE_WAIT, return_when=asyncio.FIRST_COMPLETED)
+    finished = [number for number, task in lanes.items() if task in done]
+    return sum(lanes.pop(number).result() for number in finished)
+
+
+async def _lane(system: ReferenceSystem, rows: list[Any]) -> int:
     delivered_now = 0
-    for row in system.parts.ready(system):
+    for row in rows:
         status, error = await send(system, row["path"], row["body"])
         delivered_now += settle(system, row, status, error)
+    system.ring_outbox()  # the application's next event may be ready now
     return delivered_now
+
+
+def _by_application(rows: list[Any]) -> dict[str, list[Any]]:
+    lanes: dict[str, list[Any]] = {}
+    for row in rows:
+        lanes.setdefault(_application_of(row), []).append(row)
+    return lanes
+
+
+def _application_of(row: Any) -> str:
+    """The application an outbox entry belongs to (its lane); an entry that names none has a lane of its own."""
+    try:
+        if row["application_no"]:
+            return str(row["application_no"])
+    except (IndexError, KeyError):  # a part's own selection without the column: the body names it
+        pass
+    try:
+        body = json.loads(row["body"])
+    except (TypeError, ValueError):
+        body = None
+    number = body.get("application_no") if isinstance(body, dict) else None
+    return str(number) if number else f"entry {row['id']}"
 
 
 def as_json(path: str, body: str) -> tuple[bytes, str]:
@@ -264,15 +305,20 @@ async def pusher(system: ReferenceSystem, stop: asyncio.Event) -> None:
     """Push until stopped (the app's lifespan runs it): a round whenever an event is queued, and after an idle
     time anyway (retries come due by the clock)."""
     bell = system.outbox_bell()
-    while not stop.is_set():
-        bell.clear()  # an event queued during the round rings again: nothing waits out the idle time
-        moved = await system.parts.push_round(system)
-        if stop.is_set():
-            return
-        if moved:
-            await asyncio.sleep(0.02)
-            continue
-        try:
-            await asyncio.wait_for(bell.wait(), timeout=system.parts.outbox_idle_seconds)
-        except TimeoutError:
-            continue
+    try:
+        while not stop.is_set():
+            bell.clear()  # an event queued during the round rings again: nothing waits out the idle time
+            moved = await system.parts.push_round(system)
+            if stop.is_set():
+                return
+            if moved:
+                await asyncio.sleep(0.02)
+                continue
+            try:
+                await asyncio.wait_for(bell.wait(), timeout=system.parts.outbox_idle_seconds)
+            except TimeoutError:
+                continue
+    finally:
+        for lane in system.push_lanes.values():
+            lane.cancel()
+        system.push_lanes.clear()

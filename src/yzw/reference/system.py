@@ -66,6 +66,7 @@ class ReferenceSystem:
     etags: dict[str, str] = field(default_factory=dict)  # the catalogue's ETag of each cached item (CAT-01)
     item_versions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # each version seen (CAT-03)
     desk: asyncio.Lock = field(default_factory=asyncio.Lock)  # one driver action at a time, as a case file
+    push_lanes: dict[str, asyncio.Task[int]] = field(default_factory=dict)  # applications pushing now (EVT-07)
     _client: AsyncSignedClient | None = None
     _outbox_bell: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
     parts: Parts = field(kw_only=True)  # what it is built from (yzw.reference.parts), faulty ones included
