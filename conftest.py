@@ -21,4 +21,4 @@ for folder in (REPO, REPO / "src"):
         sys.path.insert(0, str(folder))
 
 _installed = any(ep.name == "yzw" for ep in entry_points(group="pytest11"))
-pytest_plugins = [] if _installed else ["yzw.conformance.plugin"]
+pytest_plugins = ["pytester"] + ([] if _installed else ["yzw.conformance.plugin"])  # pytester: tests/test_beside.py

@@ -3,9 +3,10 @@
 A check that passes only the reference's own choices would fail a vendor who chose otherwise (a false failure).
 The `alternative` flavour takes other allowed readings wherever the norm leaves one: it registers JSON only
 (XML is optional, MSG-01), names its session cookie otherwise (SSO-07), numbers from the middle of the daily
-ranges (CODE-05, CODE-06), backs off more slowly (EVT-07: first retry ≥ 1 s, growing) and polls its outbox
-once a second (EVT-06: well within real time). It must pass every check, as the clean flavour does
-(tests/test_reference_flavours.py).
+ranges (CODE-05, CODE-06), backs off more slowly (EVT-07: first retry ≥ 1 s, growing), polls its outbox
+once a second (EVT-06: well within real time) and pushes one event at a time, whatever its application (EVT-07
+orders an application's events only): the checks that run side by side must not fail it for each other's waits.
+It must pass every check, as the clean flavour does (tests/test_reference_flavours.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from yzw.codes import compose
 from yzw.codes.times import today_cn
 from yzw.errors import YzwError
 from yzw.reference.driver import next_window_serial
+from yzw.reference.journal import push_one_at_a_time
 from yzw.reference.system import ReferenceSystem
 from yzw.sut import Registration
 
@@ -61,6 +63,7 @@ FLAVOURS: dict[str, Flavour] = {
             "backoff": _slower_backoff,
             "outbox_idle_seconds": 1.0,
             "outbox_woken": False,
+            "push_round": push_one_at_a_time,
         },
         _json_only,
     ),
