@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ import pytest
 from tests.mock_helpers import System, mock_events, register, wait_until
 
 from yzw.codes.times import CN_TZ
+from yzw.conformance.evidence import Evidence
+from yzw.conformance.nodes import Nodes
 from yzw.mock.runner import RunningPlatform
 from yzw.signing import signed_headers
 from yzw.spec import validate
@@ -261,6 +264,28 @@ def test_a_fault_with_a_match_takes_only_the_requests_that_hold_it(system: Syste
     assert system.push(second[0]).status_code == 503
     assert [f["match"] for f in httpx.get(faults).json()["faults"]] == [second[0]["application_no"]]
     httpx.delete(faults)
+
+
+def test_a_scoped_fault_that_no_request_met_is_unfired(system: System) -> None:
+    """A check beside others keeps its pass only when its scoped faults fired (yzw.conformance.beside): a fault
+    left over, or cleared before any request met it, is unfired; one met and then cleared is not."""
+    target = SimpleNamespace(
+        province_url=system.urls["province"], exchange_url=system.urls["county"], app_id=system.record["app_id"]
+    )
+    nodes = Nodes(target, Evidence(), 1.0, beside=True)  # type: ignore[arg-type]
+    alone = Nodes(target, Evidence(), 1.0)  # type: ignore[arg-type]
+    assert (alone.scoped("330100"), nodes.scoped("330100")) == (None, "330100")
+    met, outage, missed = (system.factory.case_history(("SL",))[1][0] for _ in range(3))
+    for event, count in ((met, 1), (outage, 10**6), (missed, 1)):
+        nodes.fail_next("/exchange/", 503, count, match=nodes.scoped(event["application_no"]))
+    assert system.push(met).status_code == 503
+    assert system.push(outage).status_code == 503
+    nodes.clear_faults("exchange", match=outage["application_no"])
+    assert [f["match"] for f in nodes.unfired()] == [missed["application_no"]]
+    nodes.clear_faults("exchange", match=missed["application_no"])
+    assert [f["match"] for f in nodes.unfired()] == [missed["application_no"]]
+    nodes.close()
+    alone.close()
 
 
 def test_traffic_log_keeps_requests_and_answers(system: System) -> None:

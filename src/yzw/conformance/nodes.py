@@ -35,7 +35,8 @@ class Nodes:
         self.operator = operator  # a person acting in the system: waits last as long as they need
         self.http = httpx.Client(timeout=10, verify=trusted())
         self.beside = beside  # the check runs side by side with others: its faults are scoped (see `scoped`)
-        self.matched: dict[str, set[str]] = {}  # node → the matches of the faults this check scoped
+        self.scoped_faults: dict[str, set[str]] = {}  # node → the ids of the faults this check scoped by a match
+        self.never_fired: list[dict[str, Any]] = []  # scoped faults cleared before any request met them
 
     def close(self) -> None:
         self.http.close()
@@ -231,7 +232,9 @@ class Nodes:
 
     def clear_faults(self, node: str, match: str | None = None) -> None:
         """`node` answers normally again (the faults injected there are dropped; those of `match` only, when
-        given)."""
+        given). A scoped fault cleared before any request met it is remembered as unfired."""
+        if match:
+            self.never_fired += [f for f in self._scoped_left(node) if f.get("match") == match and _untouched(f)]
         self._call(
             "DELETE", self.urls[node] + "/_mock/faults", params={**self.own, **({"match": match} if match else {})}
         )
@@ -248,9 +251,11 @@ class Nodes:
 
     def _fault(self, node: str, fault: dict[str, Any], match: str | None) -> None:
         """Inject a fault at `node`; one scoped by `match` is remembered, to tell whether it fired (`unfired`)."""
-        self._call("POST", self.urls[node] + "/_mock/faults", params=self.own, json={**fault, "match": match})
+        injected = self._call(
+            "POST", self.urls[node] + "/_mock/faults", params=self.own, json={**fault, "match": match}
+        )
         if match:
-            self.matched.setdefault(node, set()).add(match)
+            self.scoped_faults.setdefault(node, set()).add(str(injected["faults"][-1]["fault_id"]))
 
     # checks side by side --------------------------------------------------------------------------------------
     def scoped(self, text: str) -> str | None:
@@ -260,13 +265,14 @@ class Nodes:
         return text if self.beside else None
 
     def unfired(self) -> list[dict[str, Any]]:
-        """Faults this check scoped by a match that no request of the system met: then the check saw none of the
-        trouble it provoked (its pass proves nothing), e.g. a body that spells the text otherwise."""
-        left = []
-        for node, matches in self.matched.items():
-            faults = self._call("GET", self.urls[node] + "/_mock/faults", params=self.own)["faults"]
-            left += [f for f in faults if f.get("match") in matches and f.get("app_id") == self.target.app_id]
-        return left
+        """Faults this check scoped by a match that requests of the system did not use up, or cleared untouched:
+        then the check did not see the trouble it provoked (its pass proves nothing), e.g. a body that spells the
+        text otherwise."""
+        return self.never_fired + [f for node in self.scoped_faults for f in self._scoped_left(node)]
+
+    def _scoped_left(self, node: str) -> list[dict[str, Any]]:
+        faults = self._call("GET", self.urls[node] + "/_mock/faults", params=self.own)["faults"]
+        return [f for f in faults if f.get("fault_id") in self.scoped_faults.get(node, set())]
 
     def login(self, user: dict[str, Any]) -> str:
         """The portal signs the person on and hands them to the system: the hand-off URL with a fresh ticket."""
@@ -393,3 +399,8 @@ def request_body(entry: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _untouched(fault: dict[str, Any]) -> bool:
+    """Whether no request met the fault yet: as many left as it was given (`count`)."""
+    return fault.get("count") is not None and fault.get("remaining") == fault.get("count")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import threading
 from typing import Any
 
 import httpx
@@ -35,6 +36,7 @@ def neighbour(division_code: str) -> str:
 
 
 NEW_ITEM_CODES: set[str] = set()  # every code new_item handed out (see new_item)
+NEW_ITEM_LOCK = threading.Lock()
 
 
 class Scenario:
@@ -88,11 +90,15 @@ class Scenario:
         handed out again in this process: a reset forgets the item at the platform, but the system may still hold
         it (retired, or of another version), and a real catalogue never reuses a code."""
         code = str(self.item["item_code"])
-        known = {i["item_code"] for i in self.nodes.catalogue()} | NEW_ITEM_CODES
-        sub = next(
-            s for _ in range(1000) if code[:-3] + (s := f"{self.factory.fake.random_int(100, 989):03d}") not in known
-        )
-        NEW_ITEM_CODES.add(code[:-3] + sub)
+        catalogued = {i["item_code"] for i in self.nodes.catalogue()}
+        with NEW_ITEM_LOCK:  # checks side by side hand out codes at once (yzw.conformance.beside)
+            known = catalogued | NEW_ITEM_CODES
+            sub = next(
+                s
+                for _ in range(1000)
+                if code[:-3] + (s := f"{self.factory.fake.random_int(100, 989):03d}") not in known
+            )
+            NEW_ITEM_CODES.add(code[:-3] + sub)
         fields = {k: v for k, v in self.item.items() if k not in ("item_code", "version", "status")}
         return {
             **fields,

@@ -240,6 +240,7 @@ async def faults(call: Call) -> Response:
             spec["body"] if isinstance(spec.get("body"), str) else None,
             str(spec.get("content_type", "application/json")),
             spec["match"] if isinstance(spec.get("match"), str) and spec["match"] else None,
+            spec.get("count"),
         )
         platform.faults.append(fault)
     return JSONResponse({"faults": [vars(f) for f in platform.faults]})

@@ -69,6 +69,7 @@ class Fault:
     body: str | None = None  # answer this text (under `status`, default 200) in the node's place: not the norm's answer
     content_type: str = "application/json"  # the media type the `body` is answered with
     match: str | None = None  # only requests whose query or body holds this text (one scenario's number, case …)
+    count: int | None = None  # how many requests it was given (`remaining` counts down): whether any met it yet
 
     def matches(self, node: str, path: str, app_id: str | None = None) -> bool:
         return (

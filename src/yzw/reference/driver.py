@@ -48,15 +48,28 @@ def allowed_steps(last_step: str | None, suspended_at: str | None) -> frozenset[
 
 
 async def act(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:
-    """Carry out one driver action; the answer of §11. Actions wait for each other at the desk, so two clerks
-    accepting the same application at once give one SL and one 409, never two case numbers."""
-    async with system.parts.desk(system):
+    """Carry out one driver action; the answer of §11. Actions on one application wait for each other at its
+    desk, so two clerks accepting the same application at once give one SL and one 409, never two case numbers."""
+    async with system.parts.desk(system, request):
         return await system.parts.driver_action(system, request)
 
 
-def one_desk(system: ReferenceSystem) -> asyncio.Lock:
-    """EVT-03: one driver action at a time, as one case file on one desk."""
-    return system.desk
+def one_desk(system: ReferenceSystem, request: dict[str, Any]) -> asyncio.Lock:
+    """EVT-03: one driver action at a time on an application, as one case file on one desk; a clerk waiting for
+    the license library holds up no clerk working on another application (window applications share one desk:
+    they draw the window's numbers)."""
+    return system.desks.setdefault(_file_of(system, request), asyncio.Lock())
+
+
+def _file_of(system: ReferenceSystem, request: dict[str, Any]) -> str:
+    """The application a driver action works on (by its number, or by its case's), or the window's desk."""
+    if request.get("action") == "window_apply":
+        return "window"
+    number = request.get("application_no")
+    if not number and request.get("case_no"):
+        found = _by_case(system, request.get("case_no"))
+        number = found["application_no"] if found else None
+    return str(number or "")
 
 
 async def carry_out(system: ReferenceSystem, request: dict[str, Any]) -> dict[str, Any]:

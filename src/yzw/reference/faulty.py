@@ -4900,7 +4900,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "gives-up-after-one-retry": {"attempts_limit": 2.0},
     "connection-failure-taken-as-refusal": {"gives_up": lambda status: status == 0 or is_refusal(status)},
     # the clerk's desk
-    "accepts-not-serialized": {"desk": lambda system: nullcontext(), "case_item": _refreshed_item},
+    "accepts-not-serialized": {"desk": lambda system, request: nullcontext(), "case_item": _refreshed_item},
     "license-not-verified": {"license_status": _taken_as_valid},
     "library-error-taken-as-invalid": {"license_status": _outage_as_not_found},
     "connection-failure-as-502": {"unreachable_status": 502},
@@ -5555,7 +5555,7 @@ REGISTRY: Mapping[str, Mapping[str, Any]] = {
     "case-check-ten-as-digits": {"case_no": _case_no_check_ten_as_digits},
     # depth: CODE-06.8 under clerks acting at the same moment (review item 15)
     "case-serial-max-plus-one": {
-        "desk": lambda system: nullcontext(),
+        "desk": lambda system, request: nullcontext(),
         "driver_action": _acceptance_form_numbered_first,
         "case_no": _case_no_of_the_form,
     },

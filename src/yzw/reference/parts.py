@@ -104,7 +104,7 @@ class Parts:
     intake_path: str = "/yzw/v1/applications"  # APP-01: where the platform POSTs applications
     outbox_woken: bool = True  # a queued event wakes the outbox at once (else it waits out its idle time)
     # the clerk's desk, the driver (ACC-01 … ACC-06, APP-05, APP-06, LIC-01, LIC-02, CODE-01 … CODE-09, ROB-02)
-    desk: Callable[[ReferenceSystem], AbstractAsyncContextManager[Any]] = driver.one_desk
+    desk: Callable[[ReferenceSystem, dict[str, Any]], AbstractAsyncContextManager[Any]] = driver.one_desk
     driver_action: Callable[[ReferenceSystem, Json], Awaitable[Json]] = driver.carry_out  # 404, 409, then 422
     driver_answer: Callable[[Json], Json] = driver.event_answer  # names the event queued (ACC-01)
     case_item: ItemLookup = catalogue.item  # where the clerk finds a case's item

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, applica
     body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
     next_try REAL NOT NULL DEFAULT 0, last_error TEXT, path TEXT NOT NULL DEFAULT '/exchange/v1/events');
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, application_no, id);
+CREATE INDEX IF NOT EXISTS outbox_application ON outbox (application_no, id);
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS notices (notice_id TEXT PRIMARY KEY, case_no TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, user_record TEXT NOT NULL,
@@ -65,7 +66,7 @@ class ReferenceSystem:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # catalogue cache, by item_code
     etags: dict[str, str] = field(default_factory=dict)  # the catalogue's ETag of each cached item (CAT-01)
     item_versions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # each version seen (CAT-03)
-    desk: asyncio.Lock = field(default_factory=asyncio.Lock)  # one driver action at a time, as a case file
+    desks: dict[str, asyncio.Lock] = field(default_factory=dict)  # one driver action at a time per application
     push_lanes: dict[str, asyncio.Task[int]] = field(default_factory=dict)  # applications pushing now (EVT-07)
     _client: AsyncSignedClient | None = None
     _outbox_bell: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
