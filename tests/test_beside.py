@@ -109,9 +109,11 @@ def test_only_a_pass_with_every_scoped_fault_fired_is_kept(checks: dict[str, pyt
     assert any("side by side with 3 other" in note for note in outcomes["test_passes"].evidence.notes)
 
 
-def _conformance_run(item: pytest.Function, driver_url: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The plugin's view of a run with (or without) the system's driver; the kits made, by check."""
+def _conformance_run(checks: dict[str, pytest.Function], driver_url: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The plugin's view of a run of these checks with (or without) the system's driver; the kits made, by check."""
     made: list[str] = []
+    item = checks["test_passes"]
+    item.session.items = list(checks.values())
 
     def kit(run: Any, check: pytest.Function, stack: ExitStack) -> dict[str, Any]:
         made.append(check.name)
@@ -125,9 +127,7 @@ def _conformance_run(item: pytest.Function, driver_url: str, monkeypatch: pytest
 def test_the_plugin_keeps_a_pass_and_runs_anything_else_again_alone(
     checks: dict[str, pytest.Function], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = checks["test_passes"]
-    first.session.items = list(checks.values())
-    made = _conformance_run(first, "http://127.0.0.1:9/driver", monkeypatch)
+    made = _conformance_run(checks, "http://127.0.0.1:9/driver", monkeypatch)
     verdicts = {}
     for name in ("test_passes", "test_fails_beside", "test_skips_beside", "test_fault_never_fired", "test_not_marked"):
         checks[name].funcargs = {"evidence": Evidence()}
@@ -149,11 +149,9 @@ def test_the_plugin_keeps_a_pass_and_runs_anything_else_again_alone(
 def test_without_a_driver_every_check_runs_alone(
     checks: dict[str, pytest.Function], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    item = checks["test_passes"]
-    item.session.items = list(checks.values())
-    made = _conformance_run(item, "", monkeypatch)
-    item.funcargs = {"evidence": Evidence()}
-    assert plugin.pytest_pyfunc_call(item) is None
+    made = _conformance_run(checks, "", monkeypatch)
+    checks["test_passes"].funcargs = {"evidence": Evidence()}
+    assert plugin.pytest_pyfunc_call(checks["test_passes"]) is None
     assert made == []
 
 
