@@ -12,6 +12,7 @@ import pytest
 
 from yzw.conformance import beside, plugin
 from yzw.conformance.evidence import Evidence
+from yzw.conformance.nodes import Nodes
 
 CHECKS = """
 import threading
@@ -67,6 +68,7 @@ class _Platform:
     def __init__(self) -> None:
         self.seen: list[str] = []
         self.left: list[dict[str, str]] = []
+        self.stop: threading.Event | None = None
 
     def unfired(self) -> list[dict[str, str]]:
         return self.left
@@ -109,17 +111,35 @@ def test_only_a_pass_with_every_scoped_fault_fired_is_kept(checks: dict[str, pyt
     assert any("side by side with 3 other" in note for note in outcomes["test_passes"].evidence.notes)
 
 
-def _conformance_run(checks: dict[str, pytest.Function], driver_url: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The plugin's view of a run of these checks with (or without) the system's driver; the kits made, by check."""
+class _Nodes(Nodes):
+    """The check's own platform fixture, as far as a run again alone needs it: reset, and its faults scoped."""
+
+    def __init__(self) -> None:
+        self.beside = False
+        self.resets = 0
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def _conformance_run(
+    checks: dict[str, pytest.Function],
+    driver_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    queued_for: float = 0.02,
+) -> list[str]:
+    """The plugin's view of a run of these checks with (or without) the system's driver, its probe seeing an SL
+    `queued_for` seconds after each accept; the kits made, by check ("#probe" for the probe's)."""
     made: list[str] = []
     item = checks["test_passes"]
     item.session.items = list(checks.values())
 
-    def kit(run: Any, check: pytest.Function, stack: ExitStack) -> dict[str, Any]:
-        made.append(check.name)
+    def kit(run: Any, check: pytest.Function, stack: ExitStack, seeded: str) -> dict[str, Any]:
+        made.append(check.name if seeded == "#beside" else seeded)
         return _kit(check, stack)
 
     monkeypatch.setattr(plugin, "_kit", kit)
+    monkeypatch.setattr(plugin, "_queue_probe", lambda kit: lambda: queued_for)
     item.config.stash[plugin.RUN] = SimpleNamespace(target=SimpleNamespace(driver_url=driver_url))  # type: ignore[assignment]
     return made
 
@@ -130,7 +150,7 @@ def test_the_plugin_keeps_a_pass_and_runs_anything_else_again_alone(
     made = _conformance_run(checks, "http://127.0.0.1:9/driver", monkeypatch)
     verdicts = {}
     for name in ("test_passes", "test_fails_beside", "test_skips_beside", "test_fault_never_fired", "test_not_marked"):
-        checks[name].funcargs = {"evidence": Evidence()}
+        checks[name].funcargs = {"evidence": Evidence(), "platform": _Nodes()}
         verdicts[name] = plugin.pytest_pyfunc_call(checks[name])
     assert verdicts == {
         "test_passes": True,  # reported from beside the others: the check's body is not run again
@@ -139,11 +159,42 @@ def test_the_plugin_keeps_a_pass_and_runs_anything_else_again_alone(
         "test_fault_never_fired": None,
         "test_not_marked": None,
     }
-    assert sorted(made) == ["test_fails_beside", "test_fault_never_fired", "test_passes", "test_skips_beside"]
+    assert sorted(made) == ["#probe", "test_fails_beside", "test_fault_never_fired", "test_passes", "test_skips_beside"]
     kept = checks["test_passes"].funcargs["evidence"]
     assert "kit of test_passes" in kept.notes
     again = checks["test_fails_beside"].funcargs["evidence"]
     assert any("run again alone" in note and "a retry came too soon" in note for note in again.notes)
+    platforms = {name: checks[name].funcargs["platform"] for name in verdicts}
+    assert {name: (p.beside, p.resets) for name, p in platforms.items()} == {
+        "test_passes": (False, 0),  # kept: never run again
+        "test_fails_beside": (True, 0),  # run again after its own fixtures' reset, its faults still scoped
+        "test_skips_beside": (True, 0),
+        "test_fault_never_fired": (True, 0),
+        "test_not_marked": (False, 0),
+    }
+
+
+def test_a_first_check_run_again_gets_its_platform_reset(
+    checks: dict[str, pytest.Function], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first marked check ran the others from within its own call, after its fixtures reset the platform."""
+    _conformance_run(checks, "http://127.0.0.1:9/driver", monkeypatch)
+    first = checks["test_fails_beside"]
+    first.session.items = [first, checks["test_passes"], checks["test_skips_beside"], checks["test_fault_never_fired"]]
+    first.funcargs = {"evidence": Evidence(), "platform": _Nodes()}
+    assert plugin.pytest_pyfunc_call(first) is None
+    assert (first.funcargs["platform"].beside, first.funcargs["platform"].resets) == (True, 1)
+
+
+def test_no_pass_is_kept_when_the_systems_pushes_queue(
+    checks: dict[str, pytest.Function], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A system whose pushes wait behind another check's held push could hide a resend until a watch ended."""
+    _conformance_run(checks, "http://127.0.0.1:9/driver", monkeypatch, queued_for=2.0)
+    passes = checks["test_passes"]
+    passes.funcargs = {"evidence": Evidence(), "platform": _Nodes()}
+    assert plugin.pytest_pyfunc_call(passes) is None
+    assert any("could miss what it pushes" in note for note in passes.funcargs["evidence"].notes)
 
 
 def test_without_a_driver_every_check_runs_alone(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,6 +24,10 @@ POLL_SECONDS = 0.05  # the longest pause between two readings of a wait
 FIRST_POLL_SECONDS = 0.01  # the first pause: most waits end within a few milliseconds (a push, a notice applied)
 
 
+class CalledOff(Exception):
+    """A check run beside others stops waiting: the others' run was called off (yzw.conformance.beside)."""
+
+
 class Nodes:
     """The province node and the exchange of the system's tier, through their inspection API."""
 
@@ -34,7 +39,8 @@ class Nodes:
         self.wait_seconds = wait
         self.operator = operator  # a person acting in the system: waits last as long as they need
         self.http = httpx.Client(timeout=10, verify=trusted())
-        self.beside = beside  # the check runs side by side with others: its faults are scoped (see `scoped`)
+        self.beside = beside  # the check runs (or ran) beside others: its faults are scoped (see `scoped`)
+        self.stop: threading.Event | None = None  # set: the checks beside each other are called off (wait_for ends)
         self.scoped_faults: dict[str, set[str]] = {}  # node → the ids of the faults this check scoped by a match
         self.never_fired: list[dict[str, Any]] = []  # scoped faults cleared before any request met them
 
@@ -80,6 +86,8 @@ class Nodes:
             value = read()
             pause = FIRST_POLL_SECONDS
             while not done(value) and time.monotonic() < deadline:
+                if self.stop is not None and self.stop.is_set():
+                    raise CalledOff("the checks run side by side were called off; this one is judged alone")
                 time.sleep(pause)
                 pause = min(2 * pause, POLL_SECONDS)
                 command = self.operator.heard() if self.operator and self.operator.pending else None
@@ -259,9 +267,9 @@ class Nodes:
 
     # checks side by side --------------------------------------------------------------------------------------
     def scoped(self, text: str) -> str | None:
-        """The match for a fault that concerns only `text` (an application, case or evaluation) while this check
-        runs beside others (they must not take it); None when it runs alone, where the fault takes the node's
-        next request, whatever it holds, as it always did."""
+        """The match for a fault that concerns only `text` (an application, case or evaluation) when this check
+        runs beside others, or again after them (their requests, and the system's retries of them, must not take
+        it); None when it runs alone, where the fault takes the node's next request, as it always did."""
         return text if self.beside else None
 
     def unfired(self) -> list[dict[str, Any]]:

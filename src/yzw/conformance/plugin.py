@@ -6,6 +6,8 @@ and reports. Without `--sut` the plugin only declares the marker and checks its 
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack, closing
 from pathlib import Path
@@ -144,8 +146,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     run = pyfuncitem.config.stash.get(RUN, None)
     if run is None or not run.target.driver_url or not beside.wants(pyfuncitem):
         return None
+    if hasattr(pyfuncitem.config, "workerinput"):  # an xdist worker: another worker's reset would undo the faults
+        return None
     outcomes = pyfuncitem.config.stash.setdefault(BESIDE, {})
-    if pyfuncitem.nodeid not in outcomes:
+    first = pyfuncitem.nodeid not in outcomes
+    if first:
         group = [
             item
             for item in pyfuncitem.session.items
@@ -156,24 +161,62 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         ]
         if len(group) < 2:
             return None
-        outcomes.update(beside.run_together(group, lambda item, stack: _kit(run, item, stack)))
+        outcomes.update(_together(run, pyfuncitem, group))
     outcome, own = outcomes[pyfuncitem.nodeid], pyfuncitem.funcargs.get("evidence")
-    if not outcome.passed or not isinstance(own, Evidence):
-        if isinstance(own, Evidence) and outcome.why:
-            own.note(f"beside the others: {outcome.why}; run again alone, and judged on that run")
-        return None
-    own.take(outcome.evidence)
-    return True
+    if outcome.passed and isinstance(own, Evidence):
+        own.take(outcome.evidence)
+        return True
+    if isinstance(own, Evidence) and outcome.why:
+        own.note(f"beside the others: {outcome.why}; run again alone, and judged on that run")
+    platform = pyfuncitem.funcargs.get("platform")
+    if isinstance(platform, Nodes):
+        if first:  # its fixtures were set up before the others ran: the platform back to the start, as for any check
+            platform.reset()
+        platform.beside = True  # the system may still retry the others' applications: its faults stay scoped
+    return None
 
 
-def _kit(run: Conformance, item: pytest.Function, stack: ExitStack) -> dict[str, Any]:
-    """A check's own fixtures, as the fixtures below make them, for a run beside others (faults scoped)."""
+def _together(run: Conformance, first: pytest.Function, group: list[pytest.Function]) -> dict[str, beside.Outcome]:
+    """The group's outcomes, beside each other, the system's queue probed meanwhile; every check alone (no
+    outcome kept) when the probe cannot even be prepared."""
+    with ExitStack() as stack:
+        try:
+            probe = _queue_probe(_kit(run, first, stack, "#probe"))
+        except Exception as error:  # a probe that cannot start proves nothing: every check is judged alone
+            why = f"the probe of the system's outbox could not start ({type(error).__name__})"
+            return {item.nodeid: beside.Outcome(False, Evidence(), why) for item in group}
+        return beside.run_together(group, lambda item, kits: _kit(run, item, kits, "#beside"), probe)
+
+
+def _queue_probe(kit: dict[str, Any]) -> beside.Probe:
+    """One application applied and accepted: the seconds from the accept's answer until the kit saw its SL at the
+    own exchange (inf: not within a few times QUEUED_SECONDS), on the kit's own clock (the platform's may be
+    another machine's)."""
+    scenario, platform = kit["scenario"], kit["platform"]
+
+    def probe() -> float:
+        number = scenario.submitted()["application_no"]
+        scenario.driver.act("accept", number)
+        accepted = time.monotonic()  # from the answer: how long the accept itself takes is the system's affair
+        found = platform.wait_for(
+            lambda: [p for p in platform.pushes(number) if p.event.get("step") == "SL"],
+            bool,
+            4 * beside.QUEUED_SECONDS,
+        )
+        return time.monotonic() - accepted if found else math.inf
+
+    return probe
+
+
+def _kit(run: Conformance, item: pytest.Function, stack: ExitStack, seeded: str) -> dict[str, Any]:
+    """A check's own fixtures, as the fixtures below make them, for a run beside others (faults scoped). Its seed
+    is its own (`seeded`): a run alone afterwards must not send the same notice or evaluation ids again."""
     evidence = Evidence()
     platform = stack.enter_context(closing(Nodes(run.target, evidence, run.options.wait, beside=True)))
     sut = stack.enter_context(closing(signed_client(run.target, evidence)))
     raw = stack.enter_context(raw_client(evidence))
     driver = stack.enter_context(closing(HttpDriver(run.target, evidence, platform.promised_days)))
-    scenario = Scenario(run.target, platform, sut, driver, seed=run.seed(item.nodeid))
+    scenario = Scenario(run.target, platform, sut, driver, seed=run.seed(item.nodeid + seeded))
     return {
         "target": run.target,
         "evidence": evidence,

@@ -55,7 +55,8 @@ class Scenario:
         self.item = self._item()
 
     def _item(self) -> dict[str, Any]:
-        self._catalogue = self.nodes.catalogue()
+        # never an item the kit made for a check (new_item): another check may retire it meanwhile
+        self._catalogue = [item for item in self.nodes.catalogue() if item["item_code"] not in NEW_ITEM_CODES]
         try:
             return choose_item(self._catalogue, self.target.registration.dept_uscc)
         except NoActiveItem as missing:
