@@ -31,6 +31,8 @@ class CalledOff(Exception):
 class Nodes:
     """The province node and the exchange of the system's tier, through their inspection API."""
 
+    stop: threading.Event | None = None  # set: the checks run beside each other are called off (wait_for ends)
+
     def __init__(
         self, target: Target, evidence: Evidence, wait: float, operator: Operator | None = None, beside: bool = False
     ) -> None:
@@ -40,7 +42,6 @@ class Nodes:
         self.operator = operator  # a person acting in the system: waits last as long as they need
         self.http = httpx.Client(timeout=10, verify=trusted())
         self.beside = beside  # the check runs (or ran) beside others: its faults are scoped (see `scoped`)
-        self.stop: threading.Event | None = None  # set: the checks beside each other are called off (wait_for ends)
         self.scoped_faults: dict[str, set[str]] = {}  # node → the ids of the faults this check scoped by a match
         self.never_fired: list[dict[str, Any]] = []  # scoped faults cleared before any request met them
 
